@@ -1,0 +1,77 @@
+"""The TrustDesk web console: ``create_app`` builds one configured instance."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from config import Config
+
+
+def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
+    """Application factory. ``config`` is a Config, or a dict of overrides on Config()."""
+    if isinstance(config, Config):
+        settings = config.as_flask_config()
+    else:
+        settings = Config().as_flask_config()
+        settings.update(config or {})
+
+    app = Flask(__name__, instance_path=str(settings["INSTANCE_DIR"]))
+    app.config.update(settings)
+    app.config["TESTING"] = app.config.get("TESTING") or settings["TRUSTDESK_ENV"] == "testing"
+
+    from . import db, errors, security
+    from .extensions import csrf, htmx, limiter, login_manager
+
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)
+    _init_login(app, login_manager)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from .auth import bp as auth_bp
+    from .queue import bp as queue_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(queue_bp)
+
+    from .cli import register as register_cli
+
+    register_cli(app)
+    _init_templates(app)
+    return app
+
+
+def _init_login(app: Flask, login_manager) -> None:  # noqa: ANN001
+    from flask import redirect, request, url_for
+
+    from .db import get_session
+    from .extensions import htmx
+    from .services import users
+
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(login_id: str):
+        return users.load_for_session(get_session(), login_id)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        target = url_for("auth.login", next=request.full_path.rstrip("?"))
+        if htmx:  # a fragment request: make the whole page go to the login form
+            return "", 401, {"HX-Redirect": target}
+        return redirect(target)
+
+
+def _init_templates(app: Flask) -> None:
+    from models.taxonomy import category_label
+
+    app.jinja_env.filters["category_label"] = category_label
+    app.jinja_env.filters["dt"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"

@@ -1,0 +1,68 @@
+"""Login and logout. Failed logins are throttled per address and per account."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ..db import get_session
+from ..extensions import limiter, submitted_email
+from ..security import public
+from ..services import users
+from . import bp
+from .forms import LoginForm
+
+
+def _login_failed(_response) -> bool:  # noqa: ANN001
+    """Only failed attempts count towards the throttle."""
+    return bool(g.get("login_failed"))
+
+
+def _failure_limit() -> str:
+    return current_app.config["LOGIN_FAILURE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: never an open redirect."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("queue.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_failure_limit, methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(_failure_limit, methods=["POST"], deduct_when=_login_failed, key_func=submitted_email)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("queue.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        moderator = users.authenticate(get_session(), email=form.email.data,
+                                       password=form.password.data)
+        if moderator is not None:
+            login_user(moderator)
+            return redirect(_safe_next(request.args.get("next")), code=303)
+        g.login_failed = True
+        flash("Wrong e-mail or password, or the account is deactivated.", "error")
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash("You have been logged out.", "info")
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/")
+def home():
+    return redirect(url_for("queue.index"))

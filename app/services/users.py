@@ -1,0 +1,118 @@
+"""Moderator accounts: creation, authentication, deactivation."""
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from models import Moderator, Role, utcnow
+
+from . import Conflict, NotFound, ServiceError
+from .audit import Actor, record
+
+_hasher = PasswordHasher()
+# one hash to verify against when the e-mail is unknown, so timing does not reveal accounts
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 12
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def validate_new_credentials(email: str, password: str, role: str) -> None:
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise ServiceError(f"not a valid e-mail address: {email!r}")
+    if role not in set(Role):
+        raise ServiceError(f"role must be one of {', '.join(Role)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_moderator(
+    session: Session, *, email: str, password: str, role: str, actor: Actor
+) -> Moderator:
+    email = normalise_email(email)
+    validate_new_credentials(email, password, role)
+    moderator = Moderator(email=email, password_hash=_hasher.hash(password), role=role)
+    session.add(moderator)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"a user with e-mail {email} already exists") from exc
+    record(session, actor=actor, action="user.create", subject_type="moderator",
+           subject_id=moderator.id, after={"email": email, "role": role})
+    session.commit()
+    return moderator
+
+
+def authenticate(session: Session, *, email: str, password: str) -> Moderator | None:
+    """The active moderator with these credentials (and records the login), or None."""
+    moderator = session.exec(
+        select(Moderator).where(Moderator.email == normalise_email(email))
+    ).first()
+    if moderator is None:
+        _verify(_DUMMY_HASH, password)
+        return None
+    if not _verify(moderator.password_hash, password) or not moderator.active:
+        return None
+    if _hasher.check_needs_rehash(moderator.password_hash):
+        moderator.password_hash = _hasher.hash(password)
+    moderator.last_login_at = utcnow()
+    record(session, actor=Actor.of(moderator), action="auth.login",
+           subject_type="moderator", subject_id=moderator.id)
+    session.commit()
+    return moderator
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def deactivate(session: Session, *, email: str, actor: Actor) -> Moderator:
+    moderator = get_by_email(session, email)
+    if moderator.active:
+        moderator.active = False
+        moderator.session_version += 1  # ends every open session of this user
+        record(session, actor=actor, action="user.deactivate", subject_type="moderator",
+               subject_id=moderator.id, before={"active": True}, after={"active": False})
+        session.commit()
+    return moderator
+
+
+def get_by_email(session: Session, email: str) -> Moderator:
+    moderator = session.exec(
+        select(Moderator).where(Moderator.email == normalise_email(email))
+    ).first()
+    if moderator is None:
+        raise NotFound(f"no user with e-mail {normalise_email(email)}")
+    return moderator
+
+
+def load_for_session(session: Session, login_id: str) -> Moderator | None:
+    """Flask-Login's user loader: ``"<id>:<session_version>"`` of an active user."""
+    try:
+        raw_id, raw_version = login_id.split(":", 1)
+        user_id, version = int(raw_id), int(raw_version)
+    except ValueError:
+        return None
+    moderator = session.get(Moderator, user_id)
+    if moderator is None or not moderator.active or moderator.session_version != version:
+        return None
+    return moderator
+
+
+def list_moderators(session: Session) -> list[Moderator]:
+    return list(session.exec(select(Moderator).order_by(Moderator.email)))
+
+
+def count(session: Session) -> int:
+    return len(session.exec(select(Moderator.id).limit(1)).all())

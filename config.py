@@ -1,0 +1,137 @@
+"""TrustDesk configuration, read from the environment with safe defaults.
+
+A fresh machine needs nothing: the database is a SQLite file under ``instance/``,
+background jobs run inline right after the commit when ``REDIS_URL`` is unset, and
+the development secret key is generated once and kept under ``instance/``.
+
+In production (``TRUSTDESK_ENV=production``) ``SECRET_KEY`` must be set, cookies are
+``Secure``, and you point ``DATABASE_URL`` at PostgreSQL and ``REDIS_URL`` at Redis.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+def _dev_secret_key(instance_dir: Path) -> str:
+    """A development key generated once and kept in ``instance/secret_key``."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not write different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+class Config:
+    """Settings for one app instance. Instantiate after the environment is set."""
+
+    def __init__(self) -> None:
+        self.TRUSTDESK_ENV = _env("TRUSTDESK_ENV", "development")
+        if self.TRUSTDESK_ENV not in {"development", "production", "testing"}:
+            raise ConfigError("TRUSTDESK_ENV must be development, production or testing")
+        production = self.TRUSTDESK_ENV == "production"
+
+        self.INSTANCE_DIR = Path(_env("TRUSTDESK_INSTANCE_DIR", str(BASE_DIR / "instance")))
+
+        secret = _env("SECRET_KEY")
+        if secret is None:
+            if production:
+                raise ConfigError("SECRET_KEY must be set when TRUSTDESK_ENV=production")
+            secret = _dev_secret_key(self.INSTANCE_DIR)
+        elif production and len(secret) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        self.SECRET_KEY = secret
+
+        # --- storage and queues -------------------------------------------------
+        self.DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{self.INSTANCE_DIR / 'trustdesk.db'}")
+        self.SQL_ECHO = _env_bool("SQL_ECHO", False)
+        #: unset -> background jobs run inline, right after the commit that needs them
+        self.REDIS_URL = _env("REDIS_URL")
+        self.RQ_QUEUE_PREFIX = _env("RQ_QUEUE_PREFIX", "trustdesk")
+
+        # --- sessions, cookies, login throttling --------------------------------
+        self.SESSION_COOKIE_NAME = "trustdesk_session"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", production)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.PERMANENT_SESSION_LIFETIME = _env_int("SESSION_HOURS", 12) * 3600
+        self.WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+        self.LOGIN_FAILURE_LIMIT = _env("LOGIN_FAILURE_LIMIT", "5 per 5 minutes")
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "trustdesk-limits")
+
+        # --- API ----------------------------------------------------------------
+        self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
+        self.API_BATCH_MAX_ITEMS = _env_int("API_BATCH_MAX_ITEMS", 1000)
+
+        # --- scoring, queue and moderation policy --------------------------------
+        self.MODEL_DIR = _env("MODEL_DIR")  # None -> classifiers' shipped artifacts
+        self.SWEEP_DELAY_SECONDS = _env_int("SWEEP_DELAY_SECONDS", 300)
+        self.CLAIM_MINUTES = _env_int("CLAIM_MINUTES", 15)
+        self.FOLLOW_UP_DAYS = _env_int("FOLLOW_UP_DAYS", 14)
+        self.UNDO_SECONDS = _env_int("UNDO_SECONDS", 30)
+        self.QUEUE_PAGE_SIZE = _env_int("QUEUE_PAGE_SIZE", 50)
+
+        # --- outbound: marketplace webhooks and e-mail ---------------------------
+        self.MARKETPLACE_WEBHOOK_URL = _env("MARKETPLACE_WEBHOOK_URL")
+        self.WEBHOOK_SECRET = _env("WEBHOOK_SECRET")
+        if production and self.MARKETPLACE_WEBHOOK_URL and not self.WEBHOOK_SECRET:
+            raise ConfigError("WEBHOOK_SECRET must be set when MARKETPLACE_WEBHOOK_URL is")
+        self.SMTP_HOST = _env("SMTP_HOST")
+        self.SMTP_PORT = _env_int("SMTP_PORT", 25)
+        self.SMTP_FROM = _env("SMTP_FROM", "trust-safety@trustdesk.invalid")
+
+        # --- first run ------------------------------------------------------------
+        self.DEMO_ADMIN_EMAIL = _env("DEMO_ADMIN_EMAIL", "admin@trustdesk.local")
+
+    @property
+    def is_production(self) -> bool:
+        return self.TRUSTDESK_ENV == "production"
+
+    def as_flask_config(self) -> dict[str, object]:
+        return {k: v for k, v in vars(self).items() if k.isupper()}

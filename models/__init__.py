@@ -1,0 +1,29 @@
+"""TrustDesk's tables (SQLModel). Import everything from here."""
+from sqlmodel import SQLModel
+
+from .audit import AuditEvent, AuditLogImmutable
+from .base import utcnow
+from .enums import (
+    ClientStatus,
+    DecisionAction,
+    FlagReason,
+    FlagStatus,
+    OutreachOutcome,
+    PolicyType,
+    PostStatus,
+    Role,
+    SubjectType,
+)
+from .marketplace import Client, Feedback, JobPost
+from .ml import ModelVersion
+from .moderation import Decision, Flag, OutboxEvent, Outreach
+from .users import ApiToken, Moderator
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "ApiToken", "AuditEvent", "AuditLogImmutable", "Client", "ClientStatus", "Decision",
+    "DecisionAction", "Feedback", "Flag", "FlagReason", "FlagStatus", "JobPost", "ModelVersion",
+    "Moderator", "OutboxEvent", "Outreach", "OutreachOutcome", "PolicyType", "PostStatus", "Role",
+    "SQLModel", "SubjectType", "metadata", "utcnow",
+]

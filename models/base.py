@@ -1,0 +1,38 @@
+"""Column helpers shared by the tables."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+#: stable constraint names on every database (set before any table is defined)
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: JSON everywhere, JSONB on PostgreSQL
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware (sqlmodel rejects naive datetimes)."""
+    return datetime.now(timezone.utc)
+
+
+def json_field(*, nullable: bool = True, default: Any = None) -> Any:
+    if default is None:
+        return Field(default=None, sa_type=JSONType, nullable=nullable)
+    return Field(default_factory=default, sa_type=JSONType, nullable=nullable)
+
+
+def enum_check(column: str, values: Any) -> sa.CheckConstraint:
+    """A CHECK constraint restricting ``column`` to the members of a StrEnum (or iterable)."""
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({allowed})", name=column)

@@ -1,0 +1,83 @@
+"""What the marketplace sends us: clients, their job posts, and freelancers' feedback."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from .base import enum_check, json_field, utcnow
+from .enums import ClientStatus, PostStatus
+
+
+class Client(SQLModel, table=True):
+    __tablename__ = "client"
+    __table_args__ = (
+        enum_check("status", ClientStatus),
+        sa.Index("ix_client_scored_at", "scored_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200, index=True)
+    country: str | None = Field(default=None, max_length=64)
+    joined_at: datetime | None = Field(default=None)
+    payment_verified: bool = Field(default=False)
+    phone_verified: bool = Field(default=False)
+    identity_verified: bool = Field(default=False)
+    status: str = Field(max_length=16, default=ClientStatus.active, index=True)
+    status_changed_at: datetime | None = Field(default=None)
+    #: latest client-level negativity score and the model that produced it
+    negativity_score: float | None = Field(default=None)
+    scored_at: datetime | None = Field(default=None)
+    model_version: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class JobPost(SQLModel, table=True):
+    __tablename__ = "job_post"
+    __table_args__ = (
+        enum_check("status", PostStatus),
+        sa.Index("ix_job_post_client_posted", "client_id", "posted_at"),
+        sa.Index("ix_job_post_scored_at", "scored_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=64, unique=True, index=True)
+    client_id: int = Field(foreign_key="client.id", ondelete="RESTRICT")
+    title: str = Field(max_length=300)
+    description: str = Field(sa_type=sa.Text)
+    category: str | None = Field(default=None, max_length=64, index=True)
+    skills: list[str] | None = json_field()
+    budget: float | None = Field(default=None)
+    posted_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(max_length=16, default=PostStatus.live, index=True)
+    #: SHA-256 of the scored content: an unchanged post is not rescored
+    content_hash: str = Field(max_length=64)
+    scores: dict[str, Any] | None = json_field()
+    scored_at: datetime | None = Field(default=None)
+    model_version: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Feedback(SQLModel, table=True):
+    __tablename__ = "feedback"
+    __table_args__ = (
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+        sa.Index("ix_feedback_client_created", "client_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=64, unique=True, index=True)
+    client_id: int = Field(foreign_key="client.id", ondelete="RESTRICT")
+    freelancer_ref: str | None = Field(default=None, max_length=64)
+    contract_ref: str | None = Field(default=None, max_length=64)
+    rating: int
+    comment: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow)
+    #: probability that the comment + rating is negative about the client
+    negative: float | None = Field(default=None)
+    scored_at: datetime | None = Field(default=None)

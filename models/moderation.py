@@ -1,0 +1,141 @@
+"""The moderation workflow: queue items (flags), decisions, outreach to clients, and
+the outbox of events for the marketplace."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from .base import enum_check, json_field, utcnow
+from .enums import DecisionAction, FlagReason, FlagStatus, OutreachOutcome, SubjectType
+
+OPEN = sa.text("status = 'open'")
+
+
+class Flag(SQLModel, table=True):
+    """One item in the review queue: a reason to look at one post or one client."""
+
+    __tablename__ = "flag"
+    __table_args__ = (
+        enum_check("subject_type", SubjectType),
+        enum_check("reason", FlagReason),
+        enum_check("status", FlagStatus),
+        # the subject columns agree with each other
+        sa.CheckConstraint(
+            "(subject_type = 'post' AND post_id IS NOT NULL AND subject_id = post_id)"
+            " OR (subject_type = 'client' AND post_id IS NULL AND subject_id = client_id)",
+            name="subject",
+        ),
+        # at most one open flag per (subject, reason): enforced by the database
+        sa.Index(
+            "uq_flag_open_subject_reason",
+            "subject_type",
+            "subject_id",
+            "reason",
+            unique=True,
+            sqlite_where=OPEN,
+            postgresql_where=OPEN,
+        ),
+        # the queue: open flags by priority
+        sa.Index("ix_flag_status_priority", "status", "priority"),
+        sa.Index("ix_flag_client", "client_id"),
+        sa.Index("ix_flag_post", "post_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_type: str = Field(max_length=16)
+    subject_id: int
+    client_id: int = Field(foreign_key="client.id", ondelete="RESTRICT")
+    post_id: int | None = Field(default=None, foreign_key="job_post.id", ondelete="RESTRICT")
+    reason: str = Field(max_length=32)
+    score: float
+    model_version: str | None = Field(default=None, max_length=64)
+    evidence: list[dict[str, Any]] | None = json_field()
+    policy_types: list[str] | None = json_field()
+    suggested_category: str | None = Field(default=None, max_length=64)
+    status: str = Field(max_length=16, default=FlagStatus.open)
+    priority: float = Field(default=0.0)
+    #: free-text notes the system attaches (e.g. "score dropped below threshold while claimed")
+    system_note: str | None = Field(default=None, sa_type=sa.Text)
+    claimed_by: int | None = Field(default=None, foreign_key="moderator.id", ondelete="SET NULL")
+    claimed_until: datetime | None = Field(default=None)
+    #: optimistic locking: every change increments it; a write names the version it read
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = Field(default=None)
+
+
+class Decision(SQLModel, table=True):
+    """What a moderator (or the system) decided about a flag or a subject."""
+
+    __tablename__ = "decision"
+    __table_args__ = (
+        enum_check("action", DecisionAction),
+        enum_check("subject_type", SubjectType),
+        sa.Index("ix_decision_subject", "subject_type", "subject_id"),
+        sa.Index("ix_decision_client", "client_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    flag_id: int | None = Field(default=None, foreign_key="flag.id", ondelete="RESTRICT", index=True)
+    subject_type: str = Field(max_length=16)
+    subject_id: int
+    client_id: int = Field(foreign_key="client.id", ondelete="RESTRICT")
+    post_id: int | None = Field(default=None, foreign_key="job_post.id", ondelete="RESTRICT")
+    #: None for decisions the system takes (e.g. a follow-up re-check)
+    moderator_id: int | None = Field(default=None, foreign_key="moderator.id", ondelete="RESTRICT")
+    action: str = Field(max_length=32)
+    reason: str = Field(default="", sa_type=sa.Text)
+    details: dict[str, Any] | None = json_field()
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    undone_at: datetime | None = Field(default=None)
+
+
+class Outreach(SQLModel, table=True):
+    """A message to a client, with the follow-up window it opens."""
+
+    __tablename__ = "outreach"
+    __table_args__ = (
+        enum_check("outcome", OutreachOutcome),
+        sa.Index("ix_outreach_due", "outcome", "follow_up_due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", ondelete="RESTRICT", index=True)
+    flag_id: int | None = Field(default=None, foreign_key="flag.id", ondelete="RESTRICT")
+    moderator_id: int | None = Field(default=None, foreign_key="moderator.id", ondelete="RESTRICT")
+    template: str = Field(max_length=64)
+    subject: str = Field(default="", max_length=300)
+    body: str = Field(sa_type=sa.Text)
+    channel: str = Field(max_length=16, default="email")
+    sent_at: datetime | None = Field(default=None)
+    follow_up_due_at: datetime
+    outcome: str = Field(max_length=16, default=OutreachOutcome.pending)
+    outcome_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxEvent(SQLModel, table=True):
+    """An event for the marketplace, written in the same transaction as the decision
+    and delivered (signed webhook) after the commit, in order per subject."""
+
+    __tablename__ = "outbox_event"
+    __table_args__ = (
+        sa.Index("ix_outbox_pending", "delivered_at", "id"),
+        sa.Index("ix_outbox_subject", "subject_type", "subject_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_type: str = Field(max_length=64)
+    subject_type: str = Field(max_length=16)
+    subject_id: int
+    payload: dict[str, Any] = json_field(nullable=False, default=dict)
+    idempotency_key: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = Field(default=None)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    delivered_at: datetime | None = Field(default=None)

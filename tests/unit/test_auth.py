@@ -1,0 +1,109 @@
+"""Logging in and out, wrong passwords, deactivated accounts, throttling."""
+from __future__ import annotations
+
+from sqlmodel import select
+
+from app.db import session_scope
+from app.services import users
+from app.services.audit import CLI
+from models import AuditEvent, Moderator
+from tests.helpers import PASSWORD, csrf_token, login
+
+
+def test_login_page_has_labelled_fields_and_a_csrf_token(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert '<label for="email">E-mail</label>' in html
+    assert '<label for="password">Password</label>' in html
+    assert 'name="csrf_token"' in html
+
+
+def test_login_then_queue_then_logout(client, make_user, app):
+    make_user("moderator", "mod@example.com")
+    response = login(client, "MOD@example.com ")  # e-mail is case/space-insensitive
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/queue/"
+    page = client.get("/queue/")
+    assert page.status_code == 200 and "Review queue" in page.get_data(as_text=True)
+    assert "mod@example.com" in page.get_data(as_text=True)
+
+    with app.app_context(), session_scope() as s:
+        mod = s.exec(select(Moderator)).one()
+        assert mod.last_login_at is not None
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "auth.login")).one()
+
+    token = csrf_token(client, "/queue/")
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert client.get("/queue/").status_code == 302
+
+
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, make_user):
+    make_user("moderator", "mod@example.com")
+    for email, password in [("mod@example.com", "wrong password!!"), ("nobody@example.com", PASSWORD)]:
+        response = login(client, email, password)
+        assert response.status_code == 401
+        assert "Wrong e-mail or password" in response.get_data(as_text=True)
+    assert client.get("/queue/").status_code == 302
+
+
+def test_empty_form_is_a_400_with_field_errors(client):
+    response = client.post("/login", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 400
+    assert "This field is required." in response.get_data(as_text=True)
+
+
+def test_deactivated_user_cannot_log_in_and_loses_open_sessions(client, make_user, app):
+    make_user("moderator", "mod@example.com")
+    assert login(client, "mod@example.com").status_code == 303
+    with app.app_context(), session_scope() as s:
+        users.deactivate(s, email="mod@example.com", actor=CLI)
+    assert client.get("/queue/").status_code == 302  # the open session ended
+    assert login(client, "mod@example.com").status_code == 401
+
+
+def test_next_parameter_is_followed_only_for_local_paths(client, make_user):
+    make_user("moderator", "mod@example.com")
+    token = csrf_token(client)
+    data = {"email": "mod@example.com", "password": PASSWORD, "csrf_token": token}
+    r = client.post("/login?next=//evil.example/x", data=data)
+    assert r.headers["Location"] == "/queue/"
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/queue/")})
+    token = csrf_token(client)
+    r = client.post("/login?next=/queue/?reason=scam", data={**data, "csrf_token": token})
+    assert r.headers["Location"] == "/queue/?reason=scam"
+
+
+def test_unauthenticated_htmx_request_gets_hx_redirect(client):
+    r = client.get("/queue/", headers={"HX-Request": "true"})
+    assert r.status_code == 401
+    assert r.headers["HX-Redirect"].startswith("/login?next=")
+
+
+class TestThrottling:
+    def test_repeated_failures_from_one_address_are_throttled(self, client, make_user):
+        make_user("moderator", "mod@example.com")
+        for _ in range(5):
+            assert login(client, "mod@example.com", "wrong password!!").status_code == 401
+        # even the right password is refused while throttled
+        r = login(client, "mod@example.com")
+        assert r.status_code == 429
+        assert "Too many attempts" in r.get_data(as_text=True)
+
+    def test_successful_logins_do_not_count(self, client, make_user):
+        make_user("moderator", "mod@example.com")
+        for _ in range(7):
+            assert login(client, "mod@example.com").status_code == 303
+            client.post("/logout", data={"csrf_token": csrf_token(client, "/queue/")})
+
+    def test_failures_against_one_account_from_many_addresses_are_throttled(self, app, make_user):
+        make_user("moderator", "mod@example.com")
+        for i in range(5):
+            c = app.test_client()
+            c.environ_base["REMOTE_ADDR"] = f"10.0.0.{i}"
+            assert login(c, "mod@example.com", "wrong password!!").status_code == 401
+        c = app.test_client()
+        c.environ_base["REMOTE_ADDR"] = "10.0.0.99"
+        assert login(c, "mod@example.com").status_code == 429
+        # another account from that address is unaffected
+        make_user("analyst", "ana@example.com")
+        assert login(c, "ana@example.com").status_code == 303
