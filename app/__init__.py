@@ -21,13 +21,12 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     app.config["TESTING"] = app.config.get("TESTING") or settings["TRUSTDESK_ENV"] == "testing"
 
     from . import db, errors, security
-    from .extensions import csrf, htmx, limiter, login_manager
+    from .extensions import csrf, htmx, init_limiter, login_manager
 
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    app.config.setdefault("RATELIMIT_ENABLED", True)
-    limiter.init_app(app)
+    limiter = init_limiter(app)
     _init_login(app, login_manager)
     security.init_app(app)
     errors.init_app(app)
@@ -36,6 +35,9 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     from .queue import bp as queue_bp
 
     app.register_blueprint(auth_bp)
+    from .auth.routes import throttle_login
+
+    throttle_login(app, limiter)
     app.register_blueprint(queue_bp)
 
     from .cli import register as register_cli

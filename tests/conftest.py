@@ -21,7 +21,7 @@ from sqlmodel import SQLModel  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.db import get_engine, session_scope  # noqa: E402
-from app.extensions import limiter  # noqa: E402
+from app.extensions import get_limiter  # noqa: E402
 from app.services import users  # noqa: E402
 from app.services.audit import CLI  # noqa: E402
 
@@ -33,7 +33,7 @@ def app(tmp_path) -> Iterator[Flask]:
     app = make_app(f"sqlite:///{tmp_path / 'test.db'}")
     with app.app_context():
         SQLModel.metadata.create_all(get_engine())
-        limiter.reset()
+        get_limiter().reset()
     yield app
     with app.app_context():
         get_engine().dispose()

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
+from flask_limiter import Limiter
 from flask_login import current_user, login_user, logout_user
 
 from ..db import get_session
-from ..extensions import limiter, submitted_email
 from ..security import public
 from ..services import users
 from . import bp
@@ -23,6 +23,20 @@ def _failure_limit() -> str:
     return current_app.config["LOGIN_FAILURE_LIMIT"]
 
 
+def _submitted_email() -> str:
+    """Throttle key for attempts against one account, from any address."""
+    return "login-email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def throttle_login(app: Flask, limiter: Limiter) -> None:
+    """Failed logins are limited per address and per account (LOGIN_FAILURE_LIMIT)."""
+    view = app.view_functions["auth.login"]
+    for key_func in (None, _submitted_email):
+        view = limiter.limit(_failure_limit, methods=["POST"], deduct_when=_login_failed,
+                             key_func=key_func)(view)
+    app.view_functions["auth.login"] = view
+
+
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: never an open redirect."""
     if target:
@@ -35,8 +49,6 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_failure_limit, methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(_failure_limit, methods=["POST"], deduct_when=_login_failed, key_func=submitted_email)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("queue.index"))

@@ -1,0 +1,151 @@
+"""End-to-end: a real gunicorn serving the app, driven by Debian's headless Chromium.
+
+Playwright cannot download its own browser here; we launch /usr/bin/chromium
+(``apt-get install chromium``; .ci/run installs it). Screenshots go to
+``test-artifacts/screenshots/`` for people to look at.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PASSWORD = "correct horse battery staple"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """The console under gunicorn, with its own database and environment."""
+
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen
+    log: Path
+    users: dict[str, str] = field(default_factory=dict)
+
+    def flask(self, *args: str, input: str | None = None) -> str:
+        result = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=self.env,
+                                input=input, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    def create_user(self, role: str) -> str:
+        email = f"{role}@e2e.example.com"
+        self.flask("users", "create", email, "--role", role, "--password-stdin",
+                   input=PASSWORD + "\n")
+        self.users[role] = email
+        return email
+
+
+def start_server(tmp_path: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "TRUSTDESK_ENV": "development",
+        "TRUSTDESK_INSTANCE_DIR": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.db'}",
+        "SECRET_KEY": "e2e-secret-key-0123456789-0123456789-0123456789",
+        "FLASK_APP": "app",
+        **(extra_env or {}),
+    }
+    env.pop("REDIS_URL", None) if "REDIS_URL" not in (extra_env or {}) else None
+    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env,
+                   check=True, capture_output=True, timeout=120)
+    log = tmp_path / "gunicorn.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--access-logfile", "-", "app:create_app()"],
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError(f"gunicorn did not start: {log.read_text()}")
+    return LiveServer(url=url, env=env, process=process, log=log)
+
+
+@pytest.fixture
+def live_server(tmp_path) -> Iterator[LiveServer]:
+    server = start_server(tmp_path)
+    yield server
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} not found (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; CI=true requires it", pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context; console errors and dialogs are recorded on the page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.console_errors = []  # type: ignore[attr-defined]
+    page.dialogs = []  # type: ignore[attr-defined]
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+
+    def _dialog(d):
+        page.dialogs.append(d.message)
+        d.dismiss()
+
+    page.on("dialog", _dialog)
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def log_in(page, server: LiveServer, role: str) -> None:
+    page.goto(server.url + "/login")
+    page.get_by_label("E-mail").fill(server.users[role])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/queue/")
