@@ -7,6 +7,9 @@ from flask import Flask
 
 from config import Config
 
+#: every blueprint, a package under app/ exposing ``bp``
+BLUEPRINTS = ("auth", "queue", "cases", "clients", "audit", "system", "api")
+
 
 def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     """Application factory. ``config`` is a Config, or a dict of overrides on Config()."""
@@ -31,14 +34,13 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from .auth import bp as auth_bp
-    from .queue import bp as queue_bp
+    import importlib
 
-    app.register_blueprint(auth_bp)
+    for name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(f"{__name__}.{name}").bp)
     from .auth.routes import throttle_login
 
     throttle_login(app, limiter)
-    app.register_blueprint(queue_bp)
 
     from .cli import register as register_cli
 

@@ -123,6 +123,10 @@ def bootstrap() -> None:
 
 
 def register(app: Flask) -> None:
+    from . import ingest_cli, worker_cli
+
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(bootstrap)
+    ingest_cli.register(app)
+    worker_cli.register(app)

@@ -1,0 +1,208 @@
+"""Enqueue helpers: background work is named here, and only ever started after the
+commit that made it necessary.
+
+A service calls e.g. ``jobs.score_post(session, post)`` *before* it commits; the job is
+held on the session and dispatched once the transaction has committed (dropped if it
+rolls back). Dispatch means:
+
+- with ``REDIS_URL``: an RQ job carrying ids only, with a deterministic job id and
+  ``unique=True`` (the same work queued twice is one job), and ``Retry`` with backoff.
+  If Redis is unreachable the data is already committed: the error is logged and the
+  sweep (``flask sweep``, or its scheduled job) enqueues the work again later;
+- without ``REDIS_URL``: the same job function runs inline, right after the commit. A
+  failure is logged, never raised into the request that committed; the sweep retries.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+QUEUE_SCORING = "scoring"
+QUEUE_DEFAULT = "default"
+QUEUE_WEBHOOKS = "webhooks"
+QUEUES = (QUEUE_SCORING, QUEUE_WEBHOOKS, QUEUE_DEFAULT)  # worker priority order
+
+#: seconds between retries of a failed job (RQ needs --with-scheduler for intervals)
+RETRY_INTERVALS = (10, 60, 300, 900)
+_PENDING = "trustdesk_pending_jobs"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything needed to run a job: the function's dotted path and plain arguments."""
+
+    func: str
+    args: tuple[Any, ...]
+    job_id: str
+    queue: str = QUEUE_DEFAULT
+    at: datetime | None = None  # run no earlier than this (scheduled)
+    retry: bool = True
+    timeout: int = 600
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+# --- holding jobs on the session until it commits ---------------------------------------
+
+def defer(session: Session, spec: JobSpec) -> None:
+    """Dispatch ``spec`` after ``session`` commits (and never if it rolls back)."""
+    session.info.setdefault(_PENDING, []).append(spec)
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    specs = session.info.pop(_PENDING, [])
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.job_id not in seen:
+            seen.add(spec.job_id)
+            dispatch(spec)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, _previous) -> None:  # noqa: ANN001
+    session.info.pop(_PENDING, None)
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+def dispatch(spec: JobSpec) -> str:
+    """Enqueue (Redis) or run inline (no Redis). Returns what happened, for logs and tests:
+    ``enqueued``, ``duplicate``, ``redis-down``, ``inline``, ``inline-failed`` or
+    ``inline-deferred`` (a scheduled job with no scheduler: the sweep runs it when due)."""
+    if redis_url() is None:
+        return _run_inline(spec)
+    from redis.exceptions import RedisError
+    from rq.exceptions import DuplicateJobError
+
+    try:
+        enqueue(spec)
+        return "enqueued"
+    except DuplicateJobError:
+        return "duplicate"
+    except RedisError as exc:
+        log.warning("Redis unavailable; %s left for the sweep: %s", spec.job_id, exc)
+        return "redis-down"
+
+
+def enqueue(spec: JobSpec):
+    """Put ``spec`` on its RQ queue. Raises DuplicateJobError if the id is already there."""
+    from rq import Retry
+
+    queue = get_queue(spec.queue)
+    options: dict[str, Any] = {
+        "job_id": spec.job_id,
+        "unique": True,
+        "timeout": spec.timeout,
+        "result_ttl": 0,  # a finished job frees its id: the same work may come again later
+        "failure_ttl": 30 * 24 * 3600,  # failed jobs stay visible for a month
+        "meta": spec.meta,
+        "description": f"{spec.func}{spec.args!r}"[:200],
+    }
+    if spec.retry:
+        options["retry"] = Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS))
+    if spec.at is not None:
+        return queue.enqueue_at(spec.at, spec.func, *spec.args, **options)
+    return queue.enqueue_call(spec.func, args=spec.args, **options)
+
+
+def _run_inline(spec: JobSpec) -> str:
+    if spec.at is not None:
+        from models import utcnow
+
+        if spec.at > utcnow():
+            return "inline-deferred"
+    try:
+        resolve(spec.func)(*spec.args)
+        return "inline"
+    except Exception:  # noqa: BLE001 - committed data is safe; the sweep retries
+        log.exception("inline job %s failed; the sweep will retry it", spec.job_id)
+        return "inline-failed"
+
+
+def resolve(dotted: str):
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+# --- Redis / RQ plumbing ----------------------------------------------------------------
+
+def redis_url() -> str | None:
+    return current_app.config.get("REDIS_URL") if has_app_context() else None
+
+
+def get_connection():
+    """One Redis connection pool per app (RQ jobs need decode_responses=False)."""
+    from redis import Redis
+
+    app = current_app._get_current_object()
+    conn = app.extensions.get("trustdesk_redis")
+    if conn is None:
+        conn = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2,
+                              socket_timeout=10, health_check_interval=30)
+        app.extensions["trustdesk_redis"] = conn
+    return conn
+
+
+def queue_name(name: str) -> str:
+    return f"{current_app.config['RQ_QUEUE_PREFIX']}-{name}"
+
+
+def get_queue(name: str):
+    from rq import Queue
+
+    return Queue(queue_name(name), connection=get_connection())
+
+
+def all_queues() -> list:
+    return [get_queue(name) for name in QUEUES]
+
+
+# --- the named jobs -----------------------------------------------------------------------
+
+def _digest(parts: Iterable[object]) -> str:
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:20]
+
+
+def score_posts(session: Session, posts: list[tuple[int, str]]) -> None:
+    """Score these ``(post_id, content_hash)`` pairs: one job per post, or one batch job
+    (vectorised once) for many. The id names the content, so an edit is a new job and
+    the same content queued twice is one."""
+    if not posts:
+        return
+    if len(posts) == 1:
+        post_id, content_hash = posts[0]
+        job_id = f"score-post-{post_id}-{content_hash[:16]}"
+    else:
+        job_id = f"score-posts-{_digest(sorted(posts))}"
+    defer(session, JobSpec("app.tasks.score_posts", ([p for p, _ in posts],), job_id,
+                           queue=QUEUE_SCORING))
+
+
+def score_client(session: Session, client_id: int, marker: object) -> None:
+    """Rescore a client's negativity; ``marker`` names the state (e.g. its latest feedback)."""
+    defer(session, JobSpec("app.tasks.score_client", (client_id,),
+                           f"score-client-{client_id}-{marker}", queue=QUEUE_SCORING))
+
+
+def deliver_outbox(session: Session, subject_type: str, subject_id: int, event_id: int) -> None:
+    """Deliver the subject's pending marketplace events, in order, up to ``event_id``."""
+    defer(session, JobSpec("app.tasks.deliver_outbox", (subject_type, subject_id),
+                           f"outbox-{subject_type}-{subject_id}-{event_id}",
+                           queue=QUEUE_WEBHOOKS))
+
+
+def follow_up(session: Session, outreach_id: int, due_at: datetime) -> None:
+    """Re-check a contacted client when their follow-up window ends."""
+    defer(session, JobSpec("app.tasks.follow_up", (outreach_id,), f"follow-up-{outreach_id}",
+                           at=due_at))

@@ -1,0 +1,35 @@
+"""Events for the marketplace (outbox pattern).
+
+``emit`` adds an OutboxEvent to the caller's transaction, next to the decision that
+caused it, and defers its delivery job until that transaction commits. Delivery
+(``deliver_pending``) posts each event as a signed webhook, in order per subject.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session
+
+from models import OutboxEvent
+
+from .. import jobs
+
+#: the events the marketplace can receive
+EVENT_TYPES = frozenset({
+    "post.removed", "post.recategorised", "post.reinstated",
+    "client.contacted", "client.suspended", "client.reinstated",
+})
+
+
+def emit(session: Session, *, event_type: str, subject_type: str, subject_id: int,
+         payload: dict[str, Any]) -> OutboxEvent:
+    """Record an event in the current transaction; it is delivered after the commit."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    event = OutboxEvent(event_type=event_type, subject_type=subject_type, subject_id=subject_id,
+                        payload=payload, idempotency_key=uuid.uuid4().hex)
+    session.add(event)
+    session.flush()
+    jobs.deliver_outbox(session, subject_type, subject_id, event.id)
+    return event

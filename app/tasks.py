@@ -1,0 +1,51 @@
+"""RQ job functions. They take ids (never ORM objects), open their own session, call a
+service, and let exceptions raise so RQ retries them and the failed registry shows them.
+
+They run in a worker (``flask worker``, or ``rq worker`` with ``-w app.worker.AppWorker``,
+which provides the app context) or inline right after a commit when no Redis is set.
+"""
+from __future__ import annotations
+
+from .db import session_scope
+
+
+def score_posts(post_ids: list[int]) -> dict:
+    from .services import scoring
+
+    with session_scope() as session:
+        return scoring.score_posts(session, post_ids)
+
+
+def score_client(client_id: int) -> dict:
+    from .services import scoring
+
+    with session_scope() as session:
+        return scoring.score_client(session, client_id)
+
+
+def deliver_outbox(subject_type: str, subject_id: int) -> int:
+    from .services import webhooks
+
+    with session_scope() as session:
+        return webhooks.deliver_pending(session, subject_type, subject_id)
+
+
+def follow_up(outreach_id: int) -> str:
+    from .services import followups
+
+    with session_scope() as session:
+        return followups.recheck(session, outreach_id)
+
+
+def send_outreach(outreach_id: int) -> bool:
+    from .services import mailer
+
+    with session_scope() as session:
+        return mailer.send_outreach(session, outreach_id)
+
+
+def sweep() -> dict:
+    from .services import sweep as sweep_service
+
+    with session_scope() as session:
+        return sweep_service.run(session)
