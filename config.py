@@ -112,6 +112,8 @@ class Config:
         # --- scoring, queue and moderation policy --------------------------------
         self.MODEL_DIR = _env("MODEL_DIR")  # None -> classifiers' shipped artifacts
         self.SWEEP_DELAY_SECONDS = _env_int("SWEEP_DELAY_SECONDS", 300)
+        self.SWEEP_INTERVAL_SECONDS = _env_int("SWEEP_INTERVAL_SECONDS", 60)
+        self.WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
         self.CLAIM_MINUTES = _env_int("CLAIM_MINUTES", 15)
         self.FOLLOW_UP_DAYS = _env_int("FOLLOW_UP_DAYS", 14)
         self.UNDO_SECONDS = _env_int("UNDO_SECONDS", 30)
@@ -125,6 +127,7 @@ class Config:
         self.SMTP_HOST = _env("SMTP_HOST")
         self.SMTP_PORT = _env_int("SMTP_PORT", 25)
         self.SMTP_FROM = _env("SMTP_FROM", "trust-safety@trustdesk.invalid")
+        self.OUTREACH_EMAIL_DOMAIN = _env("OUTREACH_EMAIL_DOMAIN", "marketplace.invalid")
 
         # --- first run ------------------------------------------------------------
         self.DEMO_ADMIN_EMAIL = _env("DEMO_ADMIN_EMAIL", "admin@trustdesk.local")

@@ -76,10 +76,13 @@ def _drop_on_rollback(session: Session, _previous) -> None:  # noqa: ANN001
 
 # --- dispatch ---------------------------------------------------------------------------
 
-def dispatch(spec: JobSpec) -> str:
+def dispatch(spec: JobSpec, *, revive: bool = False) -> str:
     """Enqueue (Redis) or run inline (no Redis). Returns what happened, for logs and tests:
-    ``enqueued``, ``duplicate``, ``redis-down``, ``inline``, ``inline-failed`` or
-    ``inline-deferred`` (a scheduled job with no scheduler: the sweep runs it when due)."""
+    ``enqueued``, ``duplicate``, ``revived``, ``redis-down``, ``inline``, ``inline-failed``
+    or ``inline-deferred`` (a scheduled job with no scheduler: the sweep runs it when due).
+
+    ``revive`` (the sweep): if the same job id already exists but is dead - failed,
+    stopped or cancelled - requeue it instead of treating it as a duplicate."""
     if redis_url() is None:
         return _run_inline(spec)
     from redis.exceptions import RedisError
@@ -89,10 +92,32 @@ def dispatch(spec: JobSpec) -> str:
         enqueue(spec)
         return "enqueued"
     except DuplicateJobError:
+        if revive and _revive(spec):
+            return "revived"
         return "duplicate"
     except RedisError as exc:
         log.warning("Redis unavailable; %s left for the sweep: %s", spec.job_id, exc)
         return "redis-down"
+
+
+def _revive(spec: JobSpec) -> bool:
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    try:
+        job = Job.fetch(spec.job_id, connection=get_connection())
+    except NoSuchJobError:  # vanished between the two calls: enqueue afresh
+        enqueue(spec)
+        return True
+    status = job.get_status(refresh=True)
+    if status == JobStatus.FAILED:
+        job.requeue()
+        return True
+    if status in (JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED, None):
+        job.delete()
+        enqueue(spec)
+        return True
+    return False  # queued, started, scheduled or deferred: it will run
 
 
 def enqueue(spec: JobSpec):
@@ -174,35 +199,96 @@ def _digest(parts: Iterable[object]) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:20]
 
 
-def score_posts(session: Session, posts: list[tuple[int, str]]) -> None:
-    """Score these ``(post_id, content_hash)`` pairs: one job per post, or one batch job
-    (vectorised once) for many. The id names the content, so an edit is a new job and
-    the same content queued twice is one."""
-    if not posts:
-        return
+def score_posts_spec(posts: list[tuple[int, str]]) -> JobSpec:
+    """One job per post, or one batch job (vectorised once) for many. The id names the
+    content, so an edit is a new job and the same content queued twice is one."""
     if len(posts) == 1:
         post_id, content_hash = posts[0]
         job_id = f"score-post-{post_id}-{content_hash[:16]}"
     else:
         job_id = f"score-posts-{_digest(sorted(posts))}"
-    defer(session, JobSpec("app.tasks.score_posts", ([p for p, _ in posts],), job_id,
-                           queue=QUEUE_SCORING))
+    return JobSpec("app.tasks.score_posts", ([p for p, _ in posts],), job_id, queue=QUEUE_SCORING)
+
+
+def score_client_spec(client_id: int, marker: object) -> JobSpec:
+    return JobSpec("app.tasks.score_client", (client_id,), f"score-client-{client_id}-{marker}",
+                   queue=QUEUE_SCORING)
+
+
+def deliver_outbox_spec(subject_type: str, subject_id: int, event_id: int) -> JobSpec:
+    return JobSpec("app.tasks.deliver_outbox", (subject_type, subject_id),
+                   f"outbox-{subject_type}-{subject_id}-{event_id}", queue=QUEUE_WEBHOOKS)
+
+
+def follow_up_spec(outreach_id: int, due_at: datetime | None) -> JobSpec:
+    return JobSpec("app.tasks.follow_up", (outreach_id,), f"follow-up-{outreach_id}", at=due_at)
+
+
+def score_posts(session: Session, posts: list[tuple[int, str]]) -> None:
+    """Score these ``(post_id, content_hash)`` pairs after the commit."""
+    if posts:
+        defer(session, score_posts_spec(posts))
 
 
 def score_client(session: Session, client_id: int, marker: object) -> None:
     """Rescore a client's negativity; ``marker`` names the state (e.g. its latest feedback)."""
-    defer(session, JobSpec("app.tasks.score_client", (client_id,),
-                           f"score-client-{client_id}-{marker}", queue=QUEUE_SCORING))
+    defer(session, score_client_spec(client_id, marker))
 
 
 def deliver_outbox(session: Session, subject_type: str, subject_id: int, event_id: int) -> None:
     """Deliver the subject's pending marketplace events, in order, up to ``event_id``."""
-    defer(session, JobSpec("app.tasks.deliver_outbox", (subject_type, subject_id),
-                           f"outbox-{subject_type}-{subject_id}-{event_id}",
-                           queue=QUEUE_WEBHOOKS))
+    defer(session, deliver_outbox_spec(subject_type, subject_id, event_id))
 
 
 def follow_up(session: Session, outreach_id: int, due_at: datetime) -> None:
     """Re-check a contacted client when their follow-up window ends."""
-    defer(session, JobSpec("app.tasks.follow_up", (outreach_id,), f"follow-up-{outreach_id}",
-                           at=due_at))
+    defer(session, follow_up_spec(outreach_id, due_at))
+
+
+def schedule_sweep(now: datetime | None = None) -> str:
+    """Schedule the next periodic sweep (Redis only). Its id names its time slot, so any
+    number of workers starting at once schedule it once."""
+    from datetime import timedelta, timezone
+
+    interval = int(current_app.config["SWEEP_INTERVAL_SECONDS"])
+    now = now or datetime.now(timezone.utc)
+    slot = int(now.timestamp()) // interval + 1
+    at = datetime.fromtimestamp(slot * interval, tz=timezone.utc)
+    return dispatch(JobSpec("app.tasks.sweep", (), f"sweep-{slot}", at=at, retry=False,
+                            timeout=max(interval * 5, 300)))
+
+
+# --- failed jobs (CLI and the admin page) ----------------------------------------------------
+
+def failed_jobs() -> list[dict[str, Any]]:
+    """Every job in the failed registries, newest first (empty without Redis)."""
+    if redis_url() is None:
+        return []
+    from rq.job import Job
+
+    rows = []
+    for queue in all_queues():
+        registry = queue.failed_job_registry
+        for job in Job.fetch_many(registry.get_job_ids(), connection=get_connection()):
+            if job is None:
+                continue
+            error = (job.latest_result().exc_string if job.latest_result() else "") or ""
+            rows.append({
+                "id": job.id, "queue": queue.name, "func": job.func_name, "args": job.args,
+                "ended_at": job.ended_at, "error": error.strip().splitlines()[-1:] or [""],
+                "description": job.description,
+            })
+    rows.sort(key=lambda r: r["ended_at"] or datetime.min, reverse=True)
+    for row in rows:
+        row["error"] = row["error"][0]
+    return rows
+
+
+def requeue(job_id: str) -> bool:
+    """Put a failed job back on its queue. False if it is not in a failed registry."""
+    for queue in all_queues():
+        registry = queue.failed_job_registry
+        if job_id in registry.get_job_ids():
+            registry.requeue(job_id)
+            return True
+    return False

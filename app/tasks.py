@@ -45,7 +45,13 @@ def send_outreach(outreach_id: int) -> bool:
 
 
 def sweep() -> dict:
+    """The periodic sweep: runs, then schedules the next one (with Redis)."""
+    from . import jobs
     from .services import sweep as sweep_service
 
-    with session_scope() as session:
-        return sweep_service.run(session)
+    try:
+        with session_scope() as session:
+            return sweep_service.run(session)
+    finally:
+        if jobs.redis_url():
+            jobs.schedule_sweep()

@@ -1,6 +1,105 @@
-"""CLI commands (to be built)."""
-from flask import Flask
+"""``flask worker``, ``flask sweep``, ``flask jobs failed|requeue``, ``flask followups run``."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from . import jobs
+
+jobs_cli = AppGroup("jobs", help="Inspect and retry background jobs (RQ).")
+followups_cli = AppGroup("followups", help="Follow-up re-checks of contacted clients.")
+
+
+def _require_redis() -> None:
+    if not jobs.redis_url():
+        raise click.ClickException("REDIS_URL is not set: jobs run inline, there is no queue")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run an RQ worker (with the scheduler) inside the app, models loaded once."""
+    _require_redis()
+    from .worker import AppWorker
+
+    w = AppWorker(jobs.all_queues(), connection=jobs.get_connection(),
+                  app=current_app._get_current_object())
+    w.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+@click.command("sweep")
+@with_appcontext
+def sweep() -> None:
+    """Queue (or, without Redis, run) everything stored but not yet done."""
+    from .db import session_scope
+    from .services import sweep as sweep_service
+
+    with session_scope() as session:
+        report = sweep_service.run(session)
+    click.echo(json.dumps(report, indent=2, default=str))
+
+
+@jobs_cli.command("failed")
+def jobs_failed() -> None:
+    """List failed jobs, newest first."""
+    _require_redis()
+    rows = jobs.failed_jobs()
+    if not rows:
+        click.echo("no failed jobs")
+    for r in rows:
+        ended = r["ended_at"].isoformat(timespec="seconds") if r["ended_at"] else "?"
+        click.echo(f"{r['id']}\t{r['queue']}\t{ended}\t{r['func']}\t{r['error']}")
+
+
+@jobs_cli.command("requeue")
+@click.argument("job_ids", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Requeue every failed job.")
+def jobs_requeue(job_ids: tuple[str, ...], all_: bool) -> None:
+    """Put failed jobs back on their queues."""
+    _require_redis()
+    if all_:
+        job_ids = tuple(r["id"] for r in jobs.failed_jobs())
+    if not job_ids:
+        raise click.UsageError("name JOB_IDS or use --all")
+    missing = [job_id for job_id in job_ids if not jobs.requeue(job_id)]
+    click.echo(f"requeued {len(job_ids) - len(missing)}")
+    if missing:
+        raise click.ClickException(f"not in a failed registry: {', '.join(missing)}")
+
+
+@followups_cli.command("run")
+@click.option("--now", "now_text", help="Pretend it is this time (ISO 8601 with timezone).")
+def followups_run(now_text: str | None) -> None:
+    """Re-check every contacted client whose follow-up window has ended."""
+    from sqlmodel import select
+
+    from models import Outreach, OutreachOutcome, utcnow
+
+    from .db import session_scope
+    from .services import followups
+
+    now = utcnow()
+    if now_text:
+        now = datetime.fromisoformat(now_text)
+        if now.tzinfo is None:
+            raise click.BadParameter("needs a timezone, e.g. 2026-12-01T00:00:00+00:00")
+    with session_scope() as session:
+        due = session.exec(select(Outreach.id).where(
+            Outreach.outcome == OutreachOutcome.pending, Outreach.rechecked_at.is_(None),
+            Outreach.follow_up_due_at <= now)).all()
+        for outreach_id in due:
+            click.echo(f"outreach {outreach_id}: {followups.recheck(session, outreach_id, now=now)}")
+    if not due:
+        click.echo("no follow-ups due")
 
 
 def register(app: Flask) -> None:
-    pass
+    app.cli.add_command(worker)
+    app.cli.add_command(sweep)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(followups_cli)

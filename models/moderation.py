@@ -115,6 +115,9 @@ class Outreach(SQLModel, table=True):
     follow_up_due_at: datetime
     outcome: str = Field(max_length=16, default=OutreachOutcome.pending)
     outcome_at: datetime | None = Field(default=None)
+    #: when the follow-up re-check ran (it runs once; "not improved" leaves the outcome
+    #: pending until a moderator suspends the client)
+    rechecked_at: datetime | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -1,0 +1,119 @@
+"""Queue items: the idempotent flag upsert the worker uses, and how urgent a flag is.
+
+At most one open flag exists per (subject, reason): the database's partial unique index
+guarantees it, and ``upsert_open_flag`` is an ``INSERT ... ON CONFLICT DO UPDATE`` on
+that index, so two workers scoring the same post at once leave exactly one flag.
+These helpers add to the caller's transaction; they never commit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from models import Flag, FlagReason, FlagStatus, utcnow
+
+from .audit import SYSTEM, record
+
+#: how bad each reason is when the detector is certain (scam hurts freelancers most)
+SEVERITY: dict[str, float] = {
+    FlagReason.scam: 1.0,
+    FlagReason.policy: 0.75,
+    FlagReason.negative_client: 0.6,
+    FlagReason.miscategorised: 0.3,
+}
+#: priority of a client whose follow-up window passed without improvement
+SUSPEND_RECOMMENDED_PRIORITY = 1000.0
+SUSPEND_RECOMMENDED = "suspend recommended"
+
+
+def base_priority(reason: str, score: float, *, exposure: float = 0.0) -> float:
+    """0-100: severity x risk (up to 80) plus exposure (0-1, e.g. live time and reach; up
+    to 20). Age is applied when the queue is read, so waiting items rise over time."""
+    exposure = min(max(exposure, 0.0), 1.0)
+    return round(SEVERITY.get(reason, 0.5) * max(min(score, 1.0), 0.0) * 80 + exposure * 20, 3)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detector's verdict on one subject, ready to become (or refresh) a flag."""
+
+    reason: str
+    score: float
+    model_version: str | None
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    policy_types: list[str] = field(default_factory=list)
+    suggested_category: str | None = None
+    priority: float = 0.0
+
+
+def _insert(session: Session):
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql"
+            else sqlite.insert)(Flag)
+
+
+def upsert_open_flag(session: Session, *, subject_type: str, subject_id: int, client_id: int,
+                     post_id: int | None, detection: Detection) -> int:
+    """Create the open flag for (subject, reason), or refresh the one that exists.
+    Returns the flag id. Safe under concurrency (the database arbitrates)."""
+    now = utcnow()
+    values = dict(
+        subject_type=subject_type, subject_id=subject_id, client_id=client_id, post_id=post_id,
+        reason=detection.reason, score=detection.score, model_version=detection.model_version,
+        evidence=detection.evidence, policy_types=detection.policy_types,
+        suggested_category=detection.suggested_category, status=FlagStatus.open,
+        priority=detection.priority, version=1, created_at=now, updated_at=now,
+    )
+    stmt = _insert(session).values(**values)
+    refreshed = {name: getattr(stmt.excluded, name) for name in (
+        "score", "model_version", "evidence", "policy_types", "suggested_category", "updated_at")}
+    # a flag escalated to "suspend recommended" keeps its priority
+    refreshed["priority"] = sa.case(
+        (Flag.priority >= SUSPEND_RECOMMENDED_PRIORITY, Flag.priority),
+        else_=stmt.excluded.priority)
+    refreshed["version"] = Flag.version + 1
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["subject_type", "subject_id", "reason"],
+        index_where=sa.text("status = 'open'"),
+        set_=refreshed,
+    ).returning(Flag.id)
+    return session.execute(stmt).scalar_one()
+
+
+def open_flag(session: Session, subject_type: str, subject_id: int, reason: str) -> Flag | None:
+    return session.exec(select(Flag).where(
+        Flag.subject_type == subject_type, Flag.subject_id == subject_id,
+        Flag.reason == reason, Flag.status == FlagStatus.open)).first()
+
+
+def clear_below_threshold(session: Session, flag: Flag, *, score: float, model_version: str | None,
+                          now: datetime | None = None) -> str:
+    """The detector no longer fires for a flagged subject (e.g. the post was edited).
+
+    An unclaimed flag is dismissed by the system (audited). A flag a moderator has claimed
+    is never closed under them: it stays open with a note and the new score."""
+    now = now or utcnow()
+    claimed = flag.claimed_by is not None and (flag.claimed_until is None or flag.claimed_until > now)
+    note = (f"Score fell to {score:.2f} (below threshold) with model {model_version} "
+            f"at {now:%Y-%m-%d %H:%M} UTC")
+    before = {"status": flag.status, "score": flag.score}
+    flag.score = score
+    flag.model_version = model_version
+    flag.updated_at = now
+    flag.version += 1
+    if claimed:
+        flag.system_note = note + "; left open because a moderator has claimed it."
+        outcome = "noted"
+    else:
+        flag.status = FlagStatus.dismissed
+        flag.closed_at = now
+        flag.system_note = note + "; dismissed automatically."
+        outcome = "dismissed"
+    session.add(flag)
+    record(session, actor=SYSTEM, action=f"flag.auto_{outcome}", subject_type="flag",
+           subject_id=flag.id, before=before, after={"status": flag.status, "score": score})
+    return outcome

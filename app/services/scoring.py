@@ -1,0 +1,196 @@
+"""Scoring use cases: run the detectors over stored posts and clients and fill the queue.
+
+Both are idempotent: a post already scored for its current content by the active models
+is skipped, and flags are upserted (one open flag per subject and reason), so a job that
+runs twice - a retry, a duplicate after a crash, two workers at once - changes nothing
+the second time. Each call commits once.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlmodel import Session, select
+
+from classifiers import FeedbackInput, FeedbackPoint, PostInput, client_negativity, load_scorer
+from models import (Client, ClientStatus, Feedback, FlagReason, JobPost, Outreach,
+                    OutreachOutcome, PostStatus, SubjectType, utcnow)
+
+from . import flags as flag_service
+from .flags import Detection
+
+POST_REASONS = (FlagReason.scam, FlagReason.miscategorised, FlagReason.policy)
+#: the feedback history a client's score looks at (the detector windows it further)
+CLIENT_HISTORY_LIMIT = 200
+CHUNK = 500
+
+
+def get_scorer():
+    """The active trained models, loaded once per process (see classifiers.load_scorer)."""
+    model_dir = current_app.config.get("MODEL_DIR") if has_app_context() else None
+    return load_scorer(model_dir)
+
+
+def combined_version(versions: dict[str, str], names: Sequence[str]) -> str:
+    """One version label for several detectors (fits the 64-character column)."""
+    parts = sorted({versions[n] for n in names})
+    if len(parts) == 1:
+        return parts[0][:64]
+    return "mixed-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
+def _exposure(post: JobPost, now: datetime) -> float:
+    """0-1: how much harm a live post can still do - time live (saturating at three
+    days) and reach, approximated by budget (bigger budgets draw more applicants)."""
+    if post.status != PostStatus.live:
+        return 0.0
+    hours_live = max((now - post.posted_at).total_seconds() / 3600, 0.0)
+    reach = min((post.budget or 0.0) / 2000.0, 1.0)
+    return 0.6 * min(hours_live / 72.0, 1.0) + 0.4 * reach
+
+
+def _account_age_days(client: Client, now: datetime) -> float | None:
+    return None if client.joined_at is None else max((now - client.joined_at).days, 0)
+
+
+def score_posts(session: Session, post_ids: Sequence[int]) -> dict[str, int]:
+    """Score these posts (in chunks, vectorised per chunk) and upsert their flags."""
+    scorer = get_scorer()
+    version = combined_version(scorer.versions, POST_REASONS)
+    stats = {"scored": 0, "skipped": 0, "flagged": 0, "cleared": 0}
+    ids = sorted(set(post_ids))
+    for start in range(0, len(ids), CHUNK):
+        _score_chunk(session, scorer, version, ids[start:start + CHUNK], stats)
+    session.commit()
+    return stats
+
+
+def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: dict) -> None:
+    rows = session.exec(select(JobPost, Client).join(Client, Client.id == JobPost.client_id)
+                        .where(JobPost.id.in_(ids))
+                        .execution_options(populate_existing=True)).all()
+    todo = [(post, client) for post, client in rows
+            if post.scored_at is None or post.model_version != version]
+    stats["skipped"] += len(ids) - len(todo)
+    if not todo:
+        return
+    now = utcnow()
+    results = scorer.score_posts([
+        PostInput(id=str(post.id), title=post.title, description=post.description,
+                  category=post.category, skills=post.skills, budget=post.budget,
+                  client_payment_verified=client.payment_verified,
+                  client_account_age_days=_account_age_days(client, now))
+        for post, client in todo
+    ])
+    for (post, _client), result in zip(todo, results, strict=True):
+        # write only if the content is still what we scored: an edit made meanwhile has
+        # its own job (a new content hash, so a new job id) and must not be overwritten
+        updated = session.execute(
+            sa.update(JobPost)
+            .where(JobPost.id == post.id, JobPost.content_hash == post.content_hash)
+            .values(scores={**result.scores, "policy_types": result.policy_types,
+                            "predicted_category": result.predicted_category},
+                    scored_at=now, model_version=version)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not updated:
+            stats["skipped"] += 1
+            continue
+        stats["scored"] += 1
+        _apply_post_flags(session, post, result, now, stats)
+
+
+def _apply_post_flags(session: Session, post: JobPost, result, now: datetime, stats: dict) -> None:
+    exposure = _exposure(post, now)
+    for reason in POST_REASONS:
+        score = float(result.scores[reason])
+        model_version = result.model_versions.get(reason)
+        if reason in result.flags and post.status != PostStatus.removed:
+            evidence = [e.to_json() for e in result.evidence if e.detector == reason]
+            flag_service.upsert_open_flag(
+                session, subject_type=SubjectType.post, subject_id=post.id,
+                client_id=post.client_id, post_id=post.id,
+                detection=Detection(
+                    reason=reason, score=score, model_version=model_version, evidence=evidence,
+                    policy_types=list(result.policy_types) if reason == FlagReason.policy else [],
+                    suggested_category=(result.suggested_category
+                                        if reason == FlagReason.miscategorised else None),
+                    priority=flag_service.base_priority(reason, score, exposure=exposure)))
+            stats["flagged"] += 1
+        else:
+            existing = flag_service.open_flag(session, SubjectType.post, post.id, reason)
+            if existing is not None:
+                flag_service.clear_below_threshold(session, existing, score=score,
+                                                   model_version=model_version, now=now)
+                stats["cleared"] += 1
+
+
+def score_client(session: Session, client_id: int, *, now: datetime | None = None) -> dict:
+    """Score the client's unscored feedback, then their negativity pattern; flag a
+    consistent pattern (never a single bad review). Commits once."""
+    now = now or utcnow()
+    client = session.get(Client, client_id)
+    if client is None:
+        return {"client": client_id, "missing": True}
+    scorer = get_scorer()
+    history = list(session.exec(
+        select(Feedback).where(Feedback.client_id == client_id)
+        .order_by(Feedback.created_at.desc()).limit(CLIENT_HISTORY_LIMIT)))
+    score_feedback_rows(session, scorer, [f for f in history if f.scored_at is None], now)
+
+    verdict = client_negativity(
+        [FeedbackPoint(created_at=f.created_at, negative=f.negative, rating=f.rating,
+                       ref=f.external_id) for f in history], now)
+    client.negativity_score = verdict.score
+    client.scored_at = now
+    client.model_version = f"{verdict.version}+{scorer.versions['feedback']}"[:64]
+    session.add(client)
+
+    existing = flag_service.open_flag(session, SubjectType.client, client.id,
+                                      FlagReason.negative_client)
+    outcome = "none"
+    if verdict.flagged and client.status != ClientStatus.suspended:
+        if existing is not None or not _awaiting_follow_up(session, client):
+            evidence = [{"label": "negative_client", "why": e.why, "ref": e.ref,
+                         "created_at": e.created_at, "rating": e.rating,
+                         "negative": round(e.negative, 3), "kind": "feedback"}
+                        for e in verdict.evidence]
+            evidence.insert(0, {"label": "negative_client", "why": verdict.why, "kind": "pattern"})
+            flag_service.upsert_open_flag(
+                session, subject_type=SubjectType.client, subject_id=client.id,
+                client_id=client.id, post_id=None,
+                detection=Detection(reason=FlagReason.negative_client, score=verdict.score,
+                                    model_version=verdict.version, evidence=evidence,
+                                    priority=flag_service.base_priority(
+                                        FlagReason.negative_client, verdict.score)))
+            outcome = "flagged"
+        else:
+            outcome = "awaiting follow-up"
+    elif existing is not None and not verdict.flagged:
+        outcome = flag_service.clear_below_threshold(session, existing, score=verdict.score,
+                                                     model_version=verdict.version, now=now)
+    session.commit()
+    return {"client": client_id, "score": verdict.score, "flagged": verdict.flagged,
+            "outcome": outcome}
+
+
+def score_feedback_rows(session: Session, scorer, rows: list[Feedback], now: datetime) -> None:
+    if not rows:
+        return
+    probabilities = scorer.score_feedback([
+        FeedbackInput(id=str(f.id), text=f.comment or "", rating=f.rating) for f in rows])
+    for row, p in zip(rows, probabilities, strict=True):
+        row.negative = float(p)
+        row.scored_at = now
+        session.add(row)
+
+
+def _awaiting_follow_up(session: Session, client: Client) -> bool:
+    """A contacted client inside their follow-up window: the re-check decides, not a
+    fresh flag (the moderator already acted on this pattern)."""
+    return session.exec(select(Outreach.id).where(
+        Outreach.client_id == client.id,
+        Outreach.outcome == OutreachOutcome.pending)).first() is not None

@@ -1,0 +1,114 @@
+"""The safety net: find work that was stored but never done, and queue it again.
+
+Covers a Redis outage during ingest, a worker killed mid-job, a job that exhausted its
+retries, and scheduled follow-ups whose job was lost. Everything it queues is idempotent
+and uses the same deterministic job ids as the first attempt, so a sweep that overlaps
+the original work queues nothing twice. Runs every SWEEP_INTERVAL_SECONDS on the worker
+(a scheduled job) and by hand with ``flask sweep``.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from models import Feedback, JobPost, OutboxEvent, Outreach, OutreachOutcome, utcnow
+
+from .. import jobs
+
+BATCH = 500
+
+
+def run(session: Session, *, now: datetime | None = None, limit: int = 50_000) -> dict[str, Any]:
+    """Queue everything overdue; returns counts per kind of work and per dispatch outcome."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=current_app.config["SWEEP_DELAY_SECONDS"])
+    report: dict[str, Any] = {"at": now.isoformat(), "posts": 0, "clients": 0, "follow_ups": 0,
+                              "outbox_subjects": 0, "dispatch": {}}
+
+    def send(spec: jobs.JobSpec) -> None:
+        outcome = jobs.dispatch(spec, revive=True)
+        report["dispatch"][outcome] = report["dispatch"].get(outcome, 0) + 1
+
+    posts = session.exec(select(JobPost.id, JobPost.content_hash)
+                         .where(JobPost.scored_at.is_(None), JobPost.updated_at <= cutoff)
+                         .order_by(JobPost.id).limit(limit)).all()
+    report["posts"] = len(posts)
+    for start in range(0, len(posts), BATCH):
+        send(jobs.score_posts_spec([tuple(p) for p in posts[start:start + BATCH]]))
+
+    clients = session.exec(select(Feedback.client_id).where(Feedback.scored_at.is_(None))
+                           .group_by(Feedback.client_id).limit(limit)).all()
+    report["clients"] = len(clients)
+    for client_id in clients:
+        send(jobs.score_client_spec(client_id, "sweep"))
+
+    due = session.exec(select(Outreach.id).where(
+        Outreach.outcome == OutreachOutcome.pending, Outreach.rechecked_at.is_(None),
+        Outreach.follow_up_due_at <= now)).all()
+    report["follow_ups"] = len(due)
+    for outreach_id in due:
+        send(jobs.follow_up_spec(outreach_id, None))
+
+    if current_app.config.get("MARKETPLACE_WEBHOOK_URL"):
+        subjects = session.exec(
+            select(OutboxEvent.subject_type, OutboxEvent.subject_id, func.min(OutboxEvent.id))
+            .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.created_at <= cutoff)
+            .group_by(OutboxEvent.subject_type, OutboxEvent.subject_id)).all()
+        report["outbox_subjects"] = len(subjects)
+        for subject_type, subject_id, first_id in subjects:
+            send(jobs.deliver_outbox_spec(subject_type, subject_id, first_id))
+    session.rollback()  # read-only: end the transaction
+    _remember(report)
+    return report
+
+
+def status(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
+    """The backlog the sweep would pick up now, and what its last run did."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=current_app.config["SWEEP_DELAY_SECONDS"])
+    count = lambda stmt: session.exec(stmt).one()  # noqa: E731
+    backlog = {
+        "posts_unscored": count(select(func.count()).select_from(JobPost)
+                                .where(JobPost.scored_at.is_(None))),
+        "posts_overdue": count(select(func.count()).select_from(JobPost)
+                               .where(JobPost.scored_at.is_(None), JobPost.updated_at <= cutoff)),
+        "feedback_unscored": count(select(func.count()).select_from(Feedback)
+                                   .where(Feedback.scored_at.is_(None))),
+        "follow_ups_due": count(select(func.count()).select_from(Outreach).where(
+            Outreach.outcome == OutreachOutcome.pending, Outreach.rechecked_at.is_(None),
+            Outreach.follow_up_due_at <= now)),
+        "outbox_pending": count(select(func.count()).select_from(OutboxEvent)
+                                .where(OutboxEvent.delivered_at.is_(None))),
+    }
+    return {"backlog": backlog, "last_run": last_run(),
+            "interval_seconds": current_app.config["SWEEP_INTERVAL_SECONDS"],
+            "delay_seconds": current_app.config["SWEEP_DELAY_SECONDS"]}
+
+
+def _status_key() -> str:
+    return f"{current_app.config['RQ_QUEUE_PREFIX']}:sweep:last"
+
+
+def _remember(report: dict[str, Any]) -> None:
+    current_app.extensions["trustdesk_sweep_last"] = report
+    if jobs.redis_url():
+        try:
+            jobs.get_connection().set(_status_key(), json.dumps(report))
+        except Exception:  # noqa: BLE001 - status is informational only
+            pass
+
+
+def last_run() -> dict[str, Any] | None:
+    if jobs.redis_url():
+        try:
+            raw = jobs.get_connection().get(_status_key())
+            if raw:
+                return json.loads(raw)
+        except Exception:  # noqa: BLE001
+            pass
+    return current_app.extensions.get("trustdesk_sweep_last")

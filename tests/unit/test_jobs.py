@@ -1,0 +1,85 @@
+"""Jobs start only after the commit that needs them; inline without Redis."""
+from __future__ import annotations
+
+import pytest
+
+from app import jobs
+from app.db import session_scope
+from models import Client
+
+
+@pytest.fixture
+def ran(monkeypatch):
+    calls = []
+    monkeypatch.setattr(jobs, "resolve", lambda name: lambda *args: calls.append((name, args)))
+    return calls
+
+
+def test_deferred_job_runs_inline_after_commit(app, ran):
+    with app.app_context(), session_scope() as s:
+        s.add(Client(external_id="c1", name="A"))
+        jobs.score_posts(s, [(1, "a" * 64)])
+        assert ran == []  # not before the commit
+        s.commit()
+        assert ran == [("app.tasks.score_posts", ([1],))]
+
+
+def test_deferred_job_is_dropped_on_rollback(app, ran):
+    with app.app_context(), session_scope() as s:
+        s.add(Client(external_id="c1", name="A"))
+        s.flush()
+        jobs.score_posts(s, [(1, "a" * 64)])
+        s.rollback()
+        s.commit()
+        assert ran == []
+
+
+def test_same_job_deferred_twice_in_one_transaction_runs_once(app, ran):
+    with app.app_context(), session_scope() as s:
+        jobs.score_client(s, 7, marker=3)
+        jobs.score_client(s, 7, marker=3)
+        jobs.score_client(s, 7, marker=4)
+        s.commit()
+    assert [args for _, args in ran] == [(7,), (7,)]
+
+
+def test_job_ids_are_deterministic_and_name_the_content():
+    one = jobs.score_posts_spec([(5, "abc" * 20)])
+    assert one.job_id == jobs.score_posts_spec([(5, "abc" * 20)]).job_id
+    assert one.job_id != jobs.score_posts_spec([(5, "xyz" * 20)]).job_id
+    batch = jobs.score_posts_spec([(1, "h1"), (2, "h2")])
+    assert batch.job_id == jobs.score_posts_spec([(2, "h2"), (1, "h1")]).job_id
+    assert batch.args == ([1, 2],) or batch.args == ([2, 1],)
+
+
+def test_inline_failure_is_logged_not_raised(app, monkeypatch, caplog):
+    def boom(*_):
+        raise RuntimeError("model exploded")
+    monkeypatch.setattr(jobs, "resolve", lambda name: boom)
+    with app.app_context():
+        assert jobs.dispatch(jobs.score_client_spec(1, "x")) == "inline-failed"
+    assert "the sweep will retry" in caplog.text
+
+
+def test_future_scheduled_job_waits_for_the_sweep_inline(app, ran):
+    from datetime import timedelta
+
+    from models import utcnow
+    with app.app_context():
+        assert jobs.dispatch(jobs.follow_up_spec(1, utcnow() + timedelta(days=1))) == \
+            "inline-deferred"
+        assert jobs.dispatch(jobs.follow_up_spec(1, utcnow() - timedelta(seconds=1))) == "inline"
+    assert ran == [("app.tasks.follow_up", (1,))]
+
+
+def test_unreachable_redis_does_not_fail_the_commit(tmp_path):
+    from tests.helpers import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'x.db'}", REDIS_URL="redis://127.0.0.1:1/0")
+    with app.app_context():
+        assert jobs.dispatch(jobs.score_client_spec(1, "x")) == "redis-down"
+
+
+def test_failed_jobs_cli_needs_redis(runner):
+    r = runner.invoke(args=["jobs", "failed"])
+    assert r.exit_code == 1 and "REDIS_URL is not set" in r.output

@@ -1,0 +1,207 @@
+"""The scoring use cases: posts and clients in, flags out - idempotent, policy-abiding."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from app.db import session_scope
+from app.services import flags as flag_service
+from app.services import scoring
+from app.services.content import post_content_hash
+from models import AuditEvent, ClientStatus, Flag, JobPost, Outreach, utcnow
+from tests.support import factories as f
+
+
+@pytest.fixture
+def session(app):
+    with app.app_context(), session_scope() as s:
+        yield s
+
+
+def open_flags(session, **where):
+    stmt = select(Flag).where(Flag.status == "open")
+    for key, value in where.items():
+        stmt = stmt.where(getattr(Flag, key) == value)
+    return session.exec(stmt).all()
+
+
+def test_scam_post_is_flagged_with_evidence_and_honest_short_post_is_not(session):
+    c = f.client(session)
+    scam = f.post(session, c, "p1", *f.SCAM, category="admin_support")
+    honest = f.post(session, c, "p2", *f.HONEST)
+    stats = scoring.score_posts(session, [scam.id, honest.id])
+    assert stats["scored"] == 2
+    [flag] = open_flags(session, subject_id=scam.id, reason="scam")
+    assert flag.score >= 0.5 and flag.model_version
+    assert any("Telegram" in e["text"] for e in flag.evidence)
+    assert all(e["detector"] == "scam" for e in flag.evidence)
+    assert open_flags(session, subject_id=honest.id) == []
+    session.expire_all()
+    for p in (scam, honest):
+        row = session.get(JobPost, p.id)
+        assert row.scored_at is not None and row.model_version and set(row.scores) >= {
+            "scam", "miscategorised", "policy"}
+
+
+def test_policy_flag_lists_types_and_spans(session):
+    c = f.client(session)
+    p = f.post(session, c, "p1", *f.OFF_PLATFORM, category="web_mobile_software")
+    scoring.score_posts(session, [p.id])
+    [flag] = open_flags(session, subject_id=p.id, reason="policy")
+    assert "off_platform" in flag.policy_types
+    spans = [e for e in flag.evidence if e.get("kind") == "rule"]
+    assert spans and all(p.description[e["start"]:e["end"]] == e["text"] for e in spans
+                         if e["field"] == "description")
+
+
+def test_self_ad_gets_a_miscategorised_flag_with_not_a_job(session):
+    c = f.client(session)
+    p = f.post(session, c, "p1", "Experienced graphic designer available",
+               "I am a professional graphic designer with 8 years of experience. Hire me for "
+               "logos, flyers and branding. Check my portfolio and send me an offer.")
+    scoring.score_posts(session, [p.id])
+    [flag] = open_flags(session, subject_id=p.id, reason="miscategorised")
+    assert flag.suggested_category == "not_a_job"
+
+
+def test_scoring_twice_changes_nothing(session):
+    c = f.client(session)
+    p = f.post(session, c, "p1", *f.SCAM)
+    scoring.score_posts(session, [p.id])
+    before = [(x.id, x.version) for x in open_flags(session)]
+    again = scoring.score_posts(session, [p.id, p.id])
+    assert again["scored"] == 0 and again["skipped"] == 1
+    assert [(x.id, x.version) for x in open_flags(session)] == before
+
+
+def test_rescoring_an_edited_post_updates_its_open_flag(session):
+    c = f.client(session)
+    p = f.post(session, c, "p1", *f.SCAM)
+    scoring.score_posts(session, [p.id])
+    [flag] = open_flags(session, subject_id=p.id, reason="scam")
+    flag_version = flag.version
+    session.refresh(p)  # the scoring job wrote to the row behind the ORM's back
+    p.description += " Payment by gift cards only."
+    p.content_hash = post_content_hash(title=p.title, description=p.description,
+                                       category=p.category, skills=None, budget=None)
+    p.scored_at = None
+    session.add(p)
+    session.commit()
+    scoring.score_posts(session, [p.id])
+    session.expire_all()
+    [again] = open_flags(session, subject_id=p.id, reason="scam")
+    assert again.id == flag.id and again.version == flag_version + 1
+
+
+def _edit_to_honest(session, p):
+    session.refresh(p)
+    p.title, p.description = f.HONEST
+    p.content_hash = post_content_hash(title=p.title, description=p.description,
+                                       category=p.category, skills=None, budget=None)
+    p.scored_at = None
+    session.add(p)
+    session.commit()
+
+
+def test_unclaimed_flag_is_dismissed_when_the_edited_post_no_longer_fires(session):
+    c = f.client(session)
+    p = f.post(session, c, "p1", *f.SCAM)
+    scoring.score_posts(session, [p.id])
+    _edit_to_honest(session, p)
+    scoring.score_posts(session, [p.id])
+    session.expire_all()
+    flag = session.exec(select(Flag).where(Flag.subject_id == p.id, Flag.reason == "scam")).one()
+    assert flag.status == "dismissed" and "dismissed automatically" in flag.system_note
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "flag.auto_dismissed")).all()
+
+
+def test_claimed_flag_is_never_closed_by_a_lower_score(session, make_user):
+    moderator = make_user("moderator")
+    c = f.client(session)
+    p = f.post(session, c, "p1", *f.SCAM)
+    scoring.score_posts(session, [p.id])
+    [flag] = open_flags(session, subject_id=p.id, reason="scam")
+    flag.claimed_by, flag.claimed_until = moderator.id, utcnow() + timedelta(minutes=10)
+    session.add(flag)
+    session.commit()
+    _edit_to_honest(session, p)
+    scoring.score_posts(session, [p.id])
+    session.expire_all()
+    flag = session.get(Flag, flag.id)
+    assert flag.status == "open" and "left open because a moderator has claimed it" in flag.system_note
+    assert flag.score < 0.5
+
+
+def test_removed_posts_are_scored_but_not_flagged(session):
+    c = f.client(session)
+    p = f.post(session, c, "p1", *f.SCAM, status="removed")
+    scoring.score_posts(session, [p.id])
+    assert open_flags(session) == []
+
+
+def test_stale_write_is_skipped_when_the_post_changed_meanwhile(session, monkeypatch):
+    c = f.client(session)
+    p = f.post(session, c, "p1", *f.SCAM)
+    real = scoring.get_scorer()
+
+    class EditDuringScoring:
+        versions = real.versions
+
+        def score_posts(self, inputs):
+            with session_scope() as other:  # the marketplace edits the post mid-job
+                row = other.get(JobPost, p.id)
+                row.content_hash = "0" * 64
+                other.commit()
+            return real.score_posts(inputs)
+
+    monkeypatch.setattr(scoring, "get_scorer", lambda: EditDuringScoring())
+    stats = scoring.score_posts(session, [p.id])
+    assert stats == {"scored": 0, "skipped": 1, "flagged": 0, "cleared": 0}
+    session.expire_all()
+    assert session.get(JobPost, p.id).scored_at is None and open_flags(session) == []
+
+
+class TestClientNegativity:
+    def test_one_bad_review_among_good_ones_is_not_a_pattern(self, session):
+        c = f.client(session)
+        f.history(session, c, "PPPPPNPPPPP")
+        result = scoring.score_client(session, c.id)
+        assert result["flagged"] is False and open_flags(session) == []
+        session.refresh(c)
+        assert c.negativity_score is not None and c.scored_at is not None
+
+    def test_consistent_negativity_is_flagged_with_the_feedback_as_evidence(self, session):
+        c = f.client(session)
+        f.history(session, c, "PNNNNN")
+        result = scoring.score_client(session, c.id)
+        assert result["flagged"] is True
+        [flag] = open_flags(session, subject_type="client", subject_id=c.id)
+        assert flag.reason == "negative_client" and flag.post_id is None
+        assert flag.evidence[0]["kind"] == "pattern"
+        assert any(e.get("ref", "").startswith("c1-f") for e in flag.evidence[1:])
+
+    def test_suspended_clients_are_not_flagged(self, session):
+        c = f.client(session, status=ClientStatus.suspended)
+        f.history(session, c, "NNNNNN")
+        assert scoring.score_client(session, c.id)["outcome"] == "none"
+        assert open_flags(session) == []
+
+    def test_contacted_client_in_follow_up_window_gets_no_new_flag(self, session):
+        c = f.client(session, status=ClientStatus.contacted)
+        session.add(Outreach(client_id=c.id, template="t", body="b", sent_at=utcnow(),
+                             follow_up_due_at=utcnow() + timedelta(days=14)))
+        session.commit()
+        f.history(session, c, "NNNNNN")
+        assert scoring.score_client(session, c.id)["outcome"] == "awaiting follow-up"
+        assert open_flags(session) == []
+
+
+def test_priority_orders_by_severity_then_exposure():
+    assert flag_service.base_priority("scam", 0.9) > flag_service.base_priority("policy", 0.9)
+    assert flag_service.base_priority("policy", 0.9) > flag_service.base_priority(
+        "miscategorised", 0.9)
+    assert flag_service.base_priority("scam", 0.9, exposure=1) > flag_service.base_priority(
+        "scam", 0.9, exposure=0)
+    assert 0 <= flag_service.base_priority("scam", 5, exposure=9) <= 100
