@@ -46,6 +46,19 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be a boolean (true/false), got {raw!r}")
 
 
+def _env_ints(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be comma-separated integers, got {raw!r}") from exc
+    if not values or min(values) < 0:
+        raise ConfigError(f"{name} must list at least one non-negative number of seconds")
+    return values
+
+
 def _dev_secret_key(instance_dir: Path) -> str:
     """A development key generated once and kept in ``instance/secret_key``."""
     path = instance_dir / "secret_key"
@@ -89,6 +102,8 @@ class Config:
         #: unset -> background jobs run inline, right after the commit that needs them
         self.REDIS_URL = _env("REDIS_URL")
         self.RQ_QUEUE_PREFIX = _env("RQ_QUEUE_PREFIX", "trustdesk")
+        #: seconds between the retries of a failed job (backoff)
+        self.JOB_RETRY_INTERVALS = _env_ints("JOB_RETRY_INTERVALS", (10, 60, 300, 900))
 
         # --- sessions, cookies, login throttling --------------------------------
         self.SESSION_COOKIE_NAME = "trustdesk_session"

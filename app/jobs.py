@@ -33,8 +33,6 @@ QUEUE_DEFAULT = "default"
 QUEUE_WEBHOOKS = "webhooks"
 QUEUES = (QUEUE_SCORING, QUEUE_WEBHOOKS, QUEUE_DEFAULT)  # worker priority order
 
-#: seconds between retries of a failed job (RQ needs --with-scheduler for intervals)
-RETRY_INTERVALS = (10, 60, 300, 900)
 _PENDING = "trustdesk_pending_jobs"
 
 
@@ -105,7 +103,7 @@ def _revive(spec: JobSpec) -> bool:
     from rq.job import Job, JobStatus
 
     try:
-        job = Job.fetch(spec.job_id, connection=get_connection())
+        job = Job.fetch(full_job_id(spec.job_id), connection=get_connection())
     except NoSuchJobError:  # vanished between the two calls: enqueue afresh
         enqueue(spec)
         return True
@@ -126,7 +124,7 @@ def enqueue(spec: JobSpec):
 
     queue = get_queue(spec.queue)
     options: dict[str, Any] = {
-        "job_id": spec.job_id,
+        "job_id": full_job_id(spec.job_id),
         "unique": True,
         "timeout": spec.timeout,
         "result_ttl": 0,  # a finished job frees its id: the same work may come again later
@@ -135,8 +133,11 @@ def enqueue(spec: JobSpec):
         "description": f"{spec.func}{spec.args!r}"[:200],
     }
     if spec.retry:
-        options["retry"] = Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS))
+        intervals = retry_intervals()
+        options["retry"] = Retry(max=len(intervals), interval=intervals)
     if spec.at is not None:
+        # enqueue_at takes the job's options as keywords, with the timeout as job_timeout
+        options["job_timeout"] = options.pop("timeout")
         return queue.enqueue_at(spec.at, spec.func, *spec.args, **options)
     return queue.enqueue_call(spec.func, args=spec.args, **options)
 
@@ -177,6 +178,16 @@ def get_connection():
                               socket_timeout=10, health_check_interval=30)
         app.extensions["trustdesk_redis"] = conn
     return conn
+
+
+def full_job_id(job_id: str) -> str:
+    """Job ids are global in Redis: namespace them like the queues."""
+    return f"{current_app.config['RQ_QUEUE_PREFIX']}-{job_id}"
+
+
+def retry_intervals() -> list[int]:
+    """Seconds between retries of a failed job (RQ needs --with-scheduler for these)."""
+    return list(current_app.config["JOB_RETRY_INTERVALS"])
 
 
 def queue_name(name: str) -> str:

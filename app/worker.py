@@ -30,9 +30,9 @@ class AppWorker(SimpleWorker):
 
             get_scorer()  # load the models now, once, not on the first job
 
-    def perform_job(self, job, queue):  # noqa: ANN001
+    def perform_job(self, *args, **kwargs):  # noqa: ANN002, ANN003
         with self.app.app_context():
-            return super().perform_job(job, queue)
+            return super().perform_job(*args, **kwargs)
 
     def work(self, *args, **kwargs):  # noqa: ANN002, ANN003
         if not kwargs.get("burst"):

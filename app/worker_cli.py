@@ -21,13 +21,14 @@ def _require_redis() -> None:
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@click.option("--name", help="Worker name (default: generated).")
 @with_appcontext
-def worker(burst: bool) -> None:
+def worker(burst: bool, name: str | None) -> None:
     """Run an RQ worker (with the scheduler) inside the app, models loaded once."""
     _require_redis()
     from .worker import AppWorker
 
-    w = AppWorker(jobs.all_queues(), connection=jobs.get_connection(),
+    w = AppWorker(jobs.all_queues(), connection=jobs.get_connection(), name=name,
                   app=current_app._get_current_object())
     w.work(burst=burst, with_scheduler=True, logging_level="INFO")
 

@@ -57,14 +57,15 @@ def _account_age_days(client: Client, now: datetime) -> float | None:
 
 
 def score_posts(session: Session, post_ids: Sequence[int]) -> dict[str, int]:
-    """Score these posts (in chunks, vectorised per chunk) and upsert their flags."""
+    """Score these posts (in chunks, vectorised per chunk) and upsert their flags.
+    Commits each chunk; every chunk is idempotent, so a rerun redoes only the rest."""
     scorer = get_scorer()
     version = combined_version(scorer.versions, POST_REASONS)
     stats = {"scored": 0, "skipped": 0, "flagged": 0, "cleared": 0}
     ids = sorted(set(post_ids))
     for start in range(0, len(ids), CHUNK):
         _score_chunk(session, scorer, version, ids[start:start + CHUNK], stats)
-    session.commit()
+        session.commit()  # per chunk: a job killed mid-batch keeps what it finished
     return stats
 
 
