@@ -127,6 +127,8 @@ class Config:
         # --- scoring, queue and moderation policy --------------------------------
         self.MODEL_DIR = _env("MODEL_DIR")  # None -> classifiers' shipped artifacts
         self.SWEEP_DELAY_SECONDS = _env_int("SWEEP_DELAY_SECONDS", 300)
+        #: a scoring job also scores up to this many other posts waiting to be scored
+        self.SCORING_COALESCE = _env_int("SCORING_COALESCE", 64)
         self.SWEEP_INTERVAL_SECONDS = _env_int("SWEEP_INTERVAL_SECONDS", 60)
         self.WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
         self.CLAIM_MINUTES = _env_int("CLAIM_MINUTES", 15)

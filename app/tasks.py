@@ -6,6 +6,8 @@ which provides the app context) or inline right after a commit when no Redis is 
 """
 from __future__ import annotations
 
+from flask import current_app
+
 from .db import session_scope
 
 
@@ -13,7 +15,8 @@ def score_posts(post_ids: list[int]) -> dict:
     from .services import scoring
 
     with session_scope() as session:
-        return scoring.score_posts(session, post_ids)
+        return scoring.score_posts(session, post_ids,
+                                   coalesce=current_app.config["SCORING_COALESCE"])
 
 
 def score_client(client_id: int) -> dict:

@@ -56,13 +56,22 @@ def _account_age_days(client: Client, now: datetime) -> float | None:
     return None if client.joined_at is None else max((now - client.joined_at).days, 0)
 
 
-def score_posts(session: Session, post_ids: Sequence[int]) -> dict[str, int]:
+def score_posts(session: Session, post_ids: Sequence[int], *, coalesce: int = 0) -> dict[str, int]:
     """Score these posts (in chunks, vectorised per chunk) and upsert their flags.
-    Commits each chunk; every chunk is idempotent, so a rerun redoes only the rest."""
+    Commits each chunk; every chunk is idempotent, so a rerun redoes only the rest.
+
+    ``coalesce``: also score up to that many other posts still waiting to be scored.
+    Under load, single-post jobs pile up; the first one to run scores the waiting posts
+    in one vectorised batch and their own jobs then find nothing left to do."""
     scorer = get_scorer()
     version = combined_version(scorer.versions, POST_REASONS)
     stats = {"scored": 0, "skipped": 0, "flagged": 0, "cleared": 0}
     ids = sorted(set(post_ids))
+    if coalesce and len(ids) < CHUNK:
+        waiting = session.exec(select(JobPost.id).where(JobPost.scored_at.is_(None),
+                                                        JobPost.id.not_in(ids))
+                               .order_by(JobPost.id).limit(coalesce)).all()
+        ids = sorted({*ids, *waiting})
     for start in range(0, len(ids), CHUNK):
         _score_chunk(session, scorer, version, ids[start:start + CHUNK], stats)
         session.commit()  # per chunk: a job killed mid-batch keeps what it finished

@@ -106,7 +106,8 @@ def test_ingest_to_flag_end_to_end(env, app, api):
     for ext, (title, desc) in {"scam-1": f.SCAM, "honest-1": f.HONEST}.items():
         r = api.put(f"/api/v1/posts/{ext}", json={"client_id": "c-1", "title": title,
                                                   "description": desc,
-                                                  "category": "admin_support"})
+                                                  "category": "admin_support",
+                                                  "posted_at": utcnow().isoformat()})
         assert r.status_code == 201, r.get_json()
     wait_for(lambda: scored(app) == 2, what="both posts scored by the worker", env=env)
     scam = api.get("/api/v1/posts/scam-1").get_json()
@@ -171,7 +172,8 @@ def test_redis_down_during_ingest_then_the_sweep_catches_up(pg_url, tmp_path, re
         # Redis is down: the API still stores and answers
         assert api.put("/api/v1/clients/c-1", json={"name": "Acme"}).status_code == 201
         r = api.put("/api/v1/posts/p-1", json={"client_id": "c-1", "title": f.SCAM[0],
-                                               "description": f.SCAM[1]})
+                                               "description": f.SCAM[1],
+                                               "posted_at": utcnow().isoformat()})
         assert r.status_code == 201
         assert scored(app) == 0
         # Redis comes back; a worker and the sweep pick up what was missed

@@ -205,3 +205,13 @@ def test_priority_orders_by_severity_then_exposure():
     assert flag_service.base_priority("scam", 0.9, exposure=1) > flag_service.base_priority(
         "scam", 0.9, exposure=0)
     assert 0 <= flag_service.base_priority("scam", 5, exposure=9) <= 100
+
+
+def test_a_job_coalesces_other_waiting_posts_into_its_batch(session):
+    c = f.client(session)
+    posts = [f.post(session, c, f"p{i}", *f.SCAM) for i in range(5)]
+    stats = scoring.score_posts(session, [posts[0].id], coalesce=3)
+    assert stats["scored"] == 4  # its own post plus three that were waiting
+    later = scoring.score_posts(session, [posts[1].id], coalesce=0)
+    assert later == {"scored": 0, "skipped": 1, "flagged": 0, "cleared": 0}
+    assert scoring.score_posts(session, [posts[4].id], coalesce=0)["scored"] == 1
