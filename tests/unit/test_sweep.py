@@ -13,6 +13,7 @@ from tests.support import factories as f
 
 
 def test_sweep_scores_overdue_posts_and_feedback(app, runner):
+    app.config["SCORING_COALESCE"] = 0  # score exactly what the sweep names
     with app.app_context(), session_scope() as s:
         c = f.client(s)
         old = f.post(s, c, "p-old", *f.SCAM, updated_at=utcnow() - timedelta(hours=1))
