@@ -1,0 +1,309 @@
+"""Transparent text features: regex detectors that return character spans with reasons.
+
+Everything here is pure and deterministic. Offsets are Python ``str`` indices into the
+string that was passed in (the scorer runs them separately over a post's ``title`` and
+``description`` and records which ``field`` a span belongs to).
+
+No feature here measures length: every hand feature is a 0/1 presence indicator.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One regex match: ``text == source[start:end]``."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+    why: str
+
+
+_I = re.IGNORECASE
+
+# --------------------------------------------------------------------------------------
+# contact details (emails, phones, messenger handles, off-platform payment)
+# --------------------------------------------------------------------------------------
+_PROVIDERS = (
+    r"gmail|googlemail|yahoo|hotmail|outlook|live|msn|proton(?:mail)?|icloud|aol|"
+    r"yandex|gmx|mail|zoho|qq|163"
+)
+_AT = r"(?:\s*[\[\(\{<]\s*(?:at|@)\s*[\]\)\}>]\s*|\s+at\s+|\s*@\s*)"
+_DOT = r"(?:\s*[\[\(\{<]\s*(?:dot|\.)\s*[\]\)\}>]\s*|\s+dot\s+|\s*\.\s*)"
+_TLD = r"(?:com|net|org|co\s*\.\s*uk|co|io|me|ru|de|fr|in|info|biz)"
+
+EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# "john [at] gmail", "john at gmail dot com", "john(at)company(dot)com"
+OBF_EMAIL_RE = re.compile(
+    r"\b[A-Za-z0-9][\w.+-]*"
+    r"(?:" + _AT + r"(?:" + _PROVIDERS + r")(?:" + _DOT + _TLD + r")?"
+    r"|\s*[\[\(\{<]\s*at\s*[\]\)\}>]\s*[A-Za-z0-9-]+" + _DOT + _TLD + r")\b",
+    _I,
+)
+# bare "gmail dot com" / "gmail . com"
+PROVIDER_DOT_RE = re.compile(
+    r"\b(?:" + _PROVIDERS + r")(?:\s*[\[\(\{<]\s*(?:dot|\.)\s*[\]\)\}>]\s*|\s+dot\s+|\s+\.\s*|\s*\.\s+)com\b", _I
+)
+MASKED_RE = re.compile(r"#(EMAIL|PHONE)_[0-9a-f]{6,}#")  # EMSCAD anonymised contacts
+
+# phone candidates: a run of digits and separators; validated in _valid_phone
+PHONE_CAND_RE = re.compile(r"(?<![\w$£€.,/:#-])(\+\s?\d|\(\d|\d)[\d\s().-]{5,24}\d(?![\w%/:$£€-]|[.,]\d)")
+_PHONE_GROUPS = {
+    (3, 3, 4), (3, 4, 4), (5, 6), (4, 3, 4), (4, 3, 3), (2, 4, 4), (3, 3, 3, 3),
+    (3, 7), (5, 3, 3), (2, 3, 3, 3), (2, 2, 2, 2, 2), (4, 6), (3, 8),
+}
+_DATE_LIKE = re.compile(r"^\d{4}[-.]\d{1,2}[-.]\d{1,2}$|^\d{1,2}[-.]\d{1,2}[-.]\d{2,4}$")
+_IP_LIKE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_RANGE_LIKE = re.compile(r"^[1-9]\d{2,6}\s*-\s*[1-9]\d{2,6}$")
+
+
+def _valid_phone(s: str) -> bool:
+    s = s.strip()
+    digits = re.sub(r"\D", "", s)
+    if not 9 <= len(digits) <= 15:
+        return False
+    if _DATE_LIKE.match(s) or _IP_LIKE.match(s) or _RANGE_LIKE.match(s):
+        return False
+    groups = tuple(len(g) for g in re.findall(r"\d+", s))
+    if s.startswith("+") or s.startswith("("):
+        return len(groups) <= 6
+    if all(g == 1 for g in groups):  # "5 5 5 1 2 3 4 5 6 7"
+        return len(groups) >= 9
+    if "." in s and not re.fullmatch(r"\d{3}\.\d{3}\.\d{4}", s):
+        return False  # versions / decimals; only 555.123.4567 style with dots
+    if len(groups) == 1:
+        return 10 <= groups[0] <= 12 and digits[0] in "0123456789"
+    if digits[0] == "0" and len(digits) in (10, 11) and len(groups) <= 4:
+        return True  # UK/EU trunk-prefixed numbers: 07700 900123, 020 7946 0958
+    return groups in _PHONE_GROUPS
+
+
+_MESSENGERS = (
+    r"whats\s*app|whatsapp|wa|telegram|tele\s*gram|tg|skype|discord|signal|wechat|we\s*chat|"
+    r"viber|kik|snapchat|snap|instagram|insta|ig|line|hangouts|google\s*chat|wickr|imo"
+)
+_HANDLE = (
+    r"(?:@\s?[A-Za-z0-9_.]{3,}|\+\s?\d[\d\s().-]{6,}\d|live:[\w.\-]+|[A-Za-z][\w.]{2,}#\d{4}"
+    r"|\d[\d\s().-]{7,}\d)"
+)
+MESSENGER_HANDLE_RE = re.compile(
+    r"\b(?:" + _MESSENGERS + r")\b(?:\s+(?:me|us|id|number|no\.?|handle|username|user|at|on|is|:))*\s*[:\-]?\s*"
+    + _HANDLE,
+    _I,
+)
+_CONTACT_VERB = (
+    r"contact|message|msg|text|reach|add|ping|dm|chat|talk|hit\s+me\s+up|write|call|send|continue|"
+    r"move|discuss|interview|connect|speak|get\s+in\s+touch|communicate|join|find"
+)
+MESSENGER_VERB_RE = re.compile(
+    r"\b(?:" + _CONTACT_VERB + r")(?:\s+(?:me|us|him|her|them|the\s+hiring\s+manager|our\s+(?:hr|team|manager)|directly))?"
+    r"\s+(?:on|via|through|over|at|in|using|by)\s+(?:my\s+|our\s+)?(?:" + _MESSENGERS.replace("|line", "").replace("|snap|", "|")
+    + r")\b",
+    _I,
+)
+SHORTLINK_RE = re.compile(r"\b(?:t|wa)\s*\.\s*me\s*/\s*\+?[\w]+|\bdiscord\s*\.\s*gg\s*/\s*\w+|\bskype\s*:\s*[\w.:\-]{3,}", _I)
+OFF_PAYMENT_RE = re.compile(
+    r"\b(?:i(?:'ll|\s+will)|we(?:'ll|\s+will)|can)\s+(?:paypal|venmo|zelle|wise|cash\s*app|revolut)\s+(?:you|the\s+money)(?:\s+directly)?"
+    r"|\b(?:pay|paying|paid|payment|send\s+(?:you\s+)?(?:the\s+)?money)\s+(?:you\s+)?(?:directly\s+)?(?:via|through|by|with|on|to\s+your)\s+"
+    r"(?:paypal|venmo|zelle|cash\s*app|western\s+union|moneygram|wise|payoneer\s+directly|bank\s+transfer|wire\s+transfer|"
+    r"crypto|bitcoin|btc|usdt|gift\s*cards?|revolut)"
+    r"|\bpay(?:ing)?\s+(?:you\s+)?directly\b"
+    r"|\b(?:outside|off)\s+(?:of\s+)?(?:the\s+)?(?:platform|upwork|fiverr|site|website|marketplace|app)\b"
+    r"|\bavoid(?:ing)?\s+(?:the\s+)?(?:platform\s+|upwork\s+|site\s+|service\s+|marketplace\s+)?fees?\b"
+    r"|\b(?:skip|bypass|around)\s+(?:the\s+)?(?:platform|upwork|fiverr)(?:'s)?\s*(?:fees?)?",
+    _I,
+)
+
+
+def find_contacts(text: str) -> list[Hit]:
+    """Contact details and attempts to move contact or payment off the platform."""
+    hits: list[Hit] = []
+    for m in EMAIL_RE.finditer(text):
+        hits.append(Hit("email", m.start(), m.end(), m.group(), "shares an email address"))
+    for m in OBF_EMAIL_RE.finditer(text):
+        hits.append(Hit("email", m.start(), m.end(), m.group(), "shares a disguised email address"))
+    for m in PROVIDER_DOT_RE.finditer(text):
+        hits.append(Hit("email", m.start(), m.end(), m.group(), "spells out an email domain to dodge filters"))
+    for m in MASKED_RE.finditer(text):
+        kind = m.group(1).lower()
+        hits.append(Hit(kind, m.start(), m.end(), m.group(), f"shares an {kind} contact (anonymised)"))
+    for m in PHONE_CAND_RE.finditer(text):
+        if _valid_phone(m.group()):
+            hits.append(Hit("phone", m.start(), m.end(), m.group(), "shares a phone number"))
+    for m in MESSENGER_HANDLE_RE.finditer(text):
+        hits.append(Hit("messenger", m.start(), m.end(), m.group(), "gives a messenger handle or number"))
+    for m in MESSENGER_VERB_RE.finditer(text):
+        hits.append(Hit("messenger", m.start(), m.end(), m.group(), "asks to continue on an outside messenger"))
+    for m in SHORTLINK_RE.finditer(text):
+        hits.append(Hit("messenger", m.start(), m.end(), m.group(), "links to an outside messenger"))
+    for m in OFF_PAYMENT_RE.finditer(text):
+        hits.append(Hit("payment", m.start(), m.end(), m.group(), "offers to pay or deal outside the platform"))
+    return dedupe_hits(hits)
+
+
+def dedupe_hits(hits: list[Hit]) -> list[Hit]:
+    """Sort by position and drop hits contained in an earlier, longer hit of any kind."""
+    hits = sorted(hits, key=lambda h: (h.start, -(h.end - h.start)))
+    out: list[Hit] = []
+    for h in hits:
+        if any(o.start <= h.start and h.end <= o.end for o in out):
+            continue
+        out.append(h)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# scam cues (binary features for the scam model, and evidence spans)
+# --------------------------------------------------------------------------------------
+SCAM_CUES: dict[str, tuple[re.Pattern[str], str]] = {
+    "money_upfront": (
+        re.compile(
+            r"\b(?:pay|purchase|buy|deposit|send)\b[^.\n]{0,50}?\b(?:for\s+(?:the\s+|your\s+)?(?:training|starter\s+kit|kit|equipment|"
+            r"software\s+licen[cs]e|registration|certification|background\s+check|onboarding\s+materials?))"
+            r"|\b(?:registration|training|application|processing|activation|onboarding|membership|enrol(?:l)?ment|"
+            r"starter[- ]kit|verification|security)\s+(?:fee|deposit|cost)s?\b"
+            r"|\brefundable\s+(?:fee|deposit)\b|\bupfront\s+(?:fee|payment|deposit)\b",
+            _I,
+        ),
+        "asks the worker to pay money up front",
+    ),
+    "fake_check": (
+        re.compile(
+            r"\b(?:cheque|check)s?\b[^.\n]{0,50}\b(?:deposit|cash(?:\s+it)?|mobile\s+deposit|clear)"
+            r"|\bdeposit\s+(?:the|a|our)\s+(?:cheque|check)\b"
+            r"|\bsend\s+(?:back\s+)?the\s+(?:remaining|remainder|balance|excess|rest)\b"
+            r"|\b(?:purchase|buy)\s+(?:the\s+)?(?:equipment|supplies|software)\s+from\s+(?:our|the|a)\s+(?:approved\s+|designated\s+)?vendor",
+            _I,
+        ),
+        "describes a cheque-and-forward payment pattern",
+    ),
+    "reshipping": (
+        re.compile(
+            r"\b(?:re-?ship(?:ping)?|repackag\w*|package\s+(?:handling|forwarding|inspector|processing)|"
+            r"receive\s+(?:and\s+\w+\s+)?(?:packages|parcels|shipments)\s+(?:at|to)\s+(?:your|home)|"
+            r"forward\s+(?:the\s+)?(?:packages|parcels|items|shipments))",
+            _I,
+        ),
+        "asks the worker to receive and forward parcels",
+    ),
+    "personal_data": (
+        re.compile(
+            r"\b(?:social\s+security(?:\s+number)?|ssn|bank\s+(?:account\s+)?(?:details|number|login|information|info)|"
+            r"routing\s+number|online\s+banking\s+(?:login|details)|copy\s+of\s+(?:your\s+)?(?:id|passport|driver'?s?\s+licen[cs]e)|"
+            r"credit\s+card\s+(?:details|number|info)|date\s+of\s+birth\s+and)",
+            _I,
+        ),
+        "asks for identity or banking details",
+    ),
+    "chat_interview": (
+        re.compile(
+            r"\b(?:interview|onboarding|screening)\b[^.\n]{0,60}?\b(?:telegram|whatsapp|google\s+hangouts?|hangouts|signal|wickr|"
+            r"yahoo\s+messenger|text\s+message|wire\s+app)\b"
+            r"|\b(?:contact|message|text|add)\s+(?:the\s+)?(?:hiring|recruiting|hr)\s+(?:manager|team|officer|agent)\b",
+            _I,
+        ),
+        "runs the interview or hiring over a chat app",
+    ),
+    "easy_money": (
+        re.compile(
+            r"\bno\s+(?:prior\s+)?experience\s+(?:is\s+)?(?:needed|required|necessary)\b"
+            r"|\bearn\s+(?:up\s+to\s+|over\s+|from\s+)?[$£€]\s?\d[\d,]*(?:\.\d+)?\s*(?:\+\s*)?(?:k\s+)?(?:per|a|/|each|every)\s*(?:day|week|wk|hour|hr)\b"
+            r"|\bguaranteed\s+(?:income|pay|earnings|salary)\b|\beasy\s+money\b|\bquick\s+cash\b|\bextra\s+(?:cash|income)\s+from\s+home\b"
+            r"|\bwork\s+from\s+(?:home|anywhere)\b[^.\n]{0,40}\b(?:earn|income|\$)"
+            r"|\b(?:weekly|daily)\s+pay(?:outs?)?\b|\bunlimited\s+(?:earning|income)\b",
+            _I,
+        ),
+        "promises easy or guaranteed money",
+    ),
+    "crypto_task": (
+        re.compile(
+            r"\b(?:crypto(?:currency)?\s+(?:wallet|deposit|investment|trading\s+account)|usdt|binance\s+account|trading\s+account|"
+            r"investment\s+platform|recharge\s+(?:your\s+)?account|top\s+up\s+your\s+(?:account|balance)|"
+            r"(?:unlock|complete)\s+(?:\w+\s+)?(?:tasks?|orders?|sets?)\s+(?:to\s+)?(?:earn|unlock|get)\s+(?:commission|bonus)|"
+            r"(?:rate|like|optimi[sz]e|review)\s+(?:\w+\s+)?(?:apps|products|videos|hotels)\s+(?:and|to)\s+earn|commission\s+per\s+task)\b",
+            _I,
+        ),
+        "describes a prepaid task or crypto scheme",
+    ),
+    "phishing_link": (
+        re.compile(
+            r"\b(?:bit\.ly|tinyurl\.com|forms\.gle|goo\.gl|cutt\.ly|rebrand\.ly)/\S+"
+            r"|\b(?:click|visit|open|fill\s+(?:out|in)|complete)\b[^.\n]{0,40}\b(?:link|form)\b[^.\n]{0,40}\b(?:interview|verify|verification|apply|onboard|get\s+started|confirm)"
+            r"|\b(?:verify|confirm)\s+your\s+(?:account|identity|details|email|wallet)\b"
+            r"|\blog\s*in\s+with\s+your\s+(?:email|upwork|paypal|bank)\s+(?:password|credentials)",
+            _I,
+        ),
+        "sends applicants to an outside link or form",
+    ),
+    "gift_cards": (
+        re.compile(r"\b(?:gift\s*cards?|itunes\s+cards?|google\s+play\s+cards?|steam\s+cards?)\b", _I),
+        "mentions gift cards as payment",
+    ),
+    "home_data_entry": (
+        re.compile(
+            r"\b(?:data\s+entry|typing|copy[- ]paste|form\s+filling|ad\s+posting|survey)\b[^.\n]{0,40}\b(?:from\s+home|at\s+home|home[- ]based|remote(?:ly)?)\b"
+            r"|\b(?:home[- ]based|from\s+home)\b[^.\n]{0,30}\b(?:data\s+entry|typing|copy[- ]paste|form\s+filling)\b",
+            _I,
+        ),
+        "generic data-entry-from-home offer",
+    ),
+}
+
+#: weak signal, used as a model feature only (never as evidence on its own)
+URGENCY_RE = re.compile(r"\b(?:urgent(?:ly)?|immediate(?:ly)?\s+(?:start|hire|hiring)|act\s+(?:now|fast)|limited\s+(?:slots|positions|spots))\b", _I)
+
+
+def find_scam_cues(text: str) -> list[Hit]:
+    hits = []
+    for name, (pat, why) in SCAM_CUES.items():
+        for m in pat.finditer(text):
+            hits.append(Hit(name, m.start(), m.end(), m.group(), why))
+    return dedupe_hits(hits)
+
+
+#: names of the hand features, in column order
+HAND_FEATURES: tuple[str, ...] = (
+    "contact_email",
+    "contact_phone",
+    "contact_messenger",
+    "contact_payment",
+    *SCAM_CUES,
+    "urgency",
+    "client_verified_yes",
+    "client_verified_no",
+    "client_account_new",
+    "client_account_old",
+)
+
+
+def hand_feature_row(
+    title: str,
+    description: str,
+    client_payment_verified: bool | None = None,
+    client_account_age_days: float | None = None,
+    contacts: list[Hit] | None = None,
+    cues: list[Hit] | None = None,
+) -> list[float]:
+    """0/1 indicators, one per name in HAND_FEATURES. Independent of text length by design."""
+    text = f"{title}\n\n{description}"
+    contacts = find_contacts(text) if contacts is None else contacts
+    cues = find_scam_cues(text) if cues is None else cues
+    kinds = {h.kind for h in contacts}
+    cue_kinds = {h.kind for h in cues}
+    row = [
+        float("email" in kinds),
+        float("phone" in kinds),
+        float("messenger" in kinds),
+        float("payment" in kinds),
+    ]
+    row += [float(name in cue_kinds) for name in SCAM_CUES]
+    row.append(float(URGENCY_RE.search(text) is not None))
+    row.append(float(client_payment_verified is True))
+    row.append(float(client_payment_verified is False))
+    row.append(float(client_account_age_days is not None and client_account_age_days < 14))
+    row.append(float(client_account_age_days is not None and client_account_age_days >= 180))
+    return row

@@ -1,0 +1,98 @@
+"""Category model over CATEGORY_LABELS (the taxonomy + ``not_a_job``) and the
+miscategorised score derived from it.
+
+    P(miscategorised) = 1 - P'(posted category)     if a category was posted
+                      = P(not_a_job)                 otherwise
+
+where P' treats the poster's own choice as evidence: a prior that the posted category is
+right with probability POSTED_PRIOR (the rest spread over the other real categories and,
+at NOT_A_JOB_PRIOR, not_a_job) is multiplied into the text model's probabilities. The
+text alone therefore has to be very sure before it overrides the poster.
+
+Class probabilities come from a multinomial logistic regression with one temperature
+fitted on out-of-fold scores (so they are calibrated, not over-confident).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from sklearn.linear_model import LogisticRegression
+
+from models.taxonomy import CATEGORY_LABELS, NOT_A_JOB
+
+from .modelling import oof_decision
+
+NAME = "miscategorised"
+C = 8.0
+
+
+def _model() -> LogisticRegression:
+    return LogisticRegression(C=C, solver="lbfgs", max_iter=3000)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit(X_text, labels: list[str], groups) -> dict:
+    y = np.array([CATEGORY_LABELS.index(c) for c in labels])
+    # out-of-fold decision values for the temperature
+    oof = np.zeros((X_text.shape[0], len(CATEGORY_LABELS)))
+    from sklearn.model_selection import GroupKFold
+
+    for tr, te in GroupKFold(n_splits=5).split(X_text, y, groups):
+        m = _model().fit(X_text[tr], y[tr])
+        d = m.decision_function(X_text[te])
+        full = np.full((len(te), len(CATEGORY_LABELS)), -30.0)
+        full[:, m.classes_] = d
+        oof[te] = full
+
+    def nll(t: float) -> float:
+        p = _softmax(oof / t)
+        return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1))))
+
+    temp = float(minimize_scalar(nll, bounds=(0.05, 20), method="bounded").x)
+    lr = _model().fit(X_text, y)
+    assert list(lr.classes_) == list(range(len(CATEGORY_LABELS))), "every label needs training rows"
+    return {"lr": lr, "temperature": temp, "labels": list(CATEGORY_LABELS)}
+
+
+def predict_proba(bundle: dict, X_text) -> np.ndarray:
+    return _softmax(bundle["lr"].decision_function(X_text) / bundle["temperature"])
+
+
+POSTED_PRIOR = 0.80
+NOT_A_JOB_PRIOR = 0.10
+
+
+def posterior_given_posted(proba: np.ndarray, posted: list[str | None]) -> np.ndarray:
+    naj = CATEGORY_LABELS.index(NOT_A_JOB)
+    k = len(CATEGORY_LABELS)
+    out = proba.copy()
+    for i, c in enumerate(posted):
+        if c is None or c not in CATEGORY_LABELS or c == NOT_A_JOB:
+            continue
+        prior = np.full(k, (1.0 - POSTED_PRIOR - NOT_A_JOB_PRIOR) / (k - 2))
+        prior[naj] = NOT_A_JOB_PRIOR
+        prior[CATEGORY_LABELS.index(c)] = POSTED_PRIOR
+        row = proba[i] * prior
+        out[i] = row / row.sum()
+    return out
+
+
+def miscategorised_score(proba: np.ndarray, posted: list[str | None]) -> np.ndarray:
+    naj = CATEGORY_LABELS.index(NOT_A_JOB)
+    post = posterior_given_posted(proba, posted)
+    out = np.empty(len(posted))
+    for i, c in enumerate(posted):
+        if c is not None and c in CATEGORY_LABELS:
+            out[i] = 1.0 - post[i, CATEGORY_LABELS.index(c)]
+        else:
+            out[i] = proba[i, naj]
+    return np.clip(out, 0.0, 1.0)
+
+
+def suggestion(proba_row: np.ndarray) -> str:
+    return CATEGORY_LABELS[int(np.argmax(proba_row))]

@@ -1,0 +1,281 @@
+"""Train every detector: seeded, deterministic, writes a new version and activates it.
+
+    python -m classifiers train        (or classifiers.training.train_all())
+
+Splits (``build_datasets``): EMSCAD rows and seed posts are split 60/20/20 into
+train / validation / test by GROUP (near-duplicate ads, or seed posts built around the
+same core sentence, never straddle parts). Models are fitted on train, calibrated on
+out-of-fold train scores, thresholds are chosen on validation for the target precision,
+and test is only touched by ``classifiers.evaluation``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from models.taxonomy import CATEGORIES, CATEGORY_LABELS, NOT_A_JOB
+
+from . import feedback as fb_mod
+from . import miscategorised as cat_mod
+from . import policy as pol_mod
+from . import scam as scam_mod
+from .data import (EMSCAD_REAL_FRAUD_RATE, FeedbackRow, PostRow, grouped_split, load_emscad, load_feedback,
+                   load_seed_posts, post_text)
+from .modelling import clean_text, hstack, pack_vectorizer, make_char_vectorizer, make_word_vectorizer, threshold_for_precision
+from .policy_rules import POLICY_TYPES, find_policy_hits
+from .registry import ARTIFACTS_DIR, save_bundle, write_active
+
+DEFAULT_SEED = 1729
+WORD_MAX_FEATURES = 12000
+CHAR_MAX_FEATURES = 12000
+
+#: target precision each threshold is chosen for (on validation; scam precision is
+#: re-weighted to the real-world fraud rate of 4.84%)
+TARGET_PRECISION = {"scam": 0.80, "miscategorised": 0.95, "policy": 0.90, "feedback": 0.90}
+POLICY_MODEL_MIN_THRESHOLD = 0.99
+#: floor for the miscategorised threshold (validation alone gave 0.5). NOTE: chosen after
+#: seeing two short honest posts flagged at 0.61 and 0.68 - disclosed in docs/classifiers.md
+MISCAT_MIN_THRESHOLD = 0.75
+
+
+@dataclass
+class Datasets:
+    posts: list[PostRow]
+    post_split: np.ndarray  # 0 train / 1 validation / 2 test
+    feedback: list[FeedbackRow]
+    fb_split: np.ndarray
+    seed: int
+
+
+def build_datasets(seed: int = DEFAULT_SEED, limit: int | None = None) -> Datasets:
+    """Load and split. ``limit`` keeps only a deterministic subset of the EMSCAD and public
+    sentiment rows (used by the fast determinism test); seed corpora are always kept."""
+    emscad = load_emscad()
+    seedp = load_seed_posts()
+    fbs = load_feedback()
+    if limit is not None:
+        emscad = [r for i, r in enumerate(emscad) if i % max(1, len(emscad) // limit) == 0][:limit]
+        pub = [r for r in fbs if r.source != "seed"]
+        pub = [r for i, r in enumerate(pub) if i % max(1, len(pub) // limit) == 0][:limit]
+        fbs = pub + [r for r in fbs if r.source == "seed"]
+    s_em = grouped_split([r.group for r in emscad], [r.scam for r in emscad], seed)
+    s_seed = grouped_split([r.group for r in seedp], [int(r.scam or bool(r.policy_types) or r.true_category == NOT_A_JOB) for r in seedp], seed)
+    posts = emscad + seedp
+    post_split = np.concatenate([s_em, s_seed])
+    fb_split = grouped_split([r.group for r in fbs], [r.negative for r in fbs], seed)
+    return Datasets(posts, post_split, fbs, fb_split, seed)
+
+
+def emscad_weights(rows: list[PostRow]) -> np.ndarray:
+    """Weights that re-weight EMSCAD legitimate rows to the real fraud rate (seed rows: 1)."""
+    em = [r for r in rows if r.source == "emscad"]
+    n_f = sum(r.scam for r in em)
+    n_l = len(em) - n_f
+    w_l = (1 - EMSCAD_REAL_FRAUD_RATE) / EMSCAD_REAL_FRAUD_RATE * (n_f / max(n_l, 1))
+    return np.array([w_l if (r.source == "emscad" and r.scam == 0) else 1.0 for r in rows])
+
+
+def policy_rule_matrix(rows) -> np.ndarray:
+    """R: 0/1 policy-rule indicators (one column per POLICY_TYPES) for PostRow-like objects."""
+    R = []
+    for r in rows:
+        kinds = {h.kind for h in find_policy_hits(post_text(r.title, r.description))}
+        R.append([float(t in kinds) for t in POLICY_TYPES])
+    return np.array(R, dtype=np.float32)
+
+
+def policy_labels(rows: list[PostRow]) -> np.ndarray:
+    return np.array([[float(t in r.policy_types) for t in POLICY_TYPES] for r in rows], dtype=np.float32)
+
+
+def policy_train_mask(rows: list[PostRow], R: np.ndarray) -> np.ndarray:
+    """EMSCAD rows are unlabelled for policy: use them as negatives only where no rule fires."""
+    return np.array([r.source == "seed" or R[i].sum() == 0 for i, r in enumerate(rows)])
+
+
+def miscat_pairs(rows: list[PostRow]) -> tuple[list[int], list[str | None], np.ndarray]:
+    """Validation/test pairs for the miscategorised detector: (row index, posted category, label).
+
+    Every row with a known category appears posted under its true category (label 0, or 1
+    for not_a_job), with no category (same labels) and under a deterministic wrong category
+    (label 1)."""
+    cats = list(CATEGORIES)
+    idx, posted, y = [], [], []
+    for i, r in enumerate(rows):
+        if r.true_category is None:
+            continue
+        naj = r.true_category == NOT_A_JOB
+        if naj:
+            idx += [i, i]
+            posted += [r.posted_category, None]
+            y += [1, 1]
+        else:
+            h = int(hashlib.sha256(r.id.encode()).hexdigest(), 16)
+            wrong = cats[(cats.index(r.true_category) + 1 + h % (len(cats) - 1)) % len(cats)]
+            idx += [i, i, i]
+            posted += [r.true_category, None, wrong]
+            y += [0, 0, 1]
+    return idx, posted, np.array(y)
+
+
+def _data_hash(ds: Datasets) -> str:
+    h = hashlib.sha256()
+    for r in ds.posts:
+        h.update(f"{r.id}|{r.title}|{r.description}|{r.scam}|{r.true_category}|{r.policy_types}\n".encode())
+    for r in ds.feedback:
+        h.update(f"{r.id}|{r.text}|{r.negative}|{r.rating}\n".encode())
+    h.update(f"seed={ds.seed}".encode())
+    return h.hexdigest()[:10]
+
+
+class _Progress:
+    def __init__(self, enabled: bool, total: int):
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=sys.stderr, desc="train", unit="step")
+
+    def step(self, what: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(what)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def fit_all(ds: Datasets, progress: bool = False) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Fit every detector on ``ds``. Returns (bundles, metrics) keyed by detector."""
+    prog = _Progress(progress, 6)
+    rows = ds.posts
+    tr, va = ds.post_split == 0, ds.post_split == 1
+    texts = [clean_text(post_text(r.title, r.description)) for r in rows]
+    word, char = make_word_vectorizer(WORD_MAX_FEATURES), make_char_vectorizer(CHAR_MAX_FEATURES)
+    tr_texts = [t for t, m in zip(texts, tr) if m]
+    word.fit(tr_texts)
+    char.fit(tr_texts)
+    X = hstack([word.transform(texts), char.transform(texts)])
+    R = policy_rule_matrix(rows)
+    groups = np.array([r.group for r in rows])
+    prog.step("features")
+    bundles: dict[str, dict] = {"post_text": {"word": pack_vectorizer(word), "char": pack_vectorizer(char)}}
+    metrics: dict[str, dict] = {"post_text": {"n_word_features": len(word.vocabulary_), "n_char_features": len(char.vocabulary_)}}
+
+    # ---- scam
+    y = np.array([r.scam for r in rows])
+    w = emscad_weights(rows)
+    b = scam_mod.fit(X[tr], y[tr], groups[tr], w[tr])
+    p_va = scam_mod.predict(b, X[va])
+    thr = threshold_for_precision(p_va, y[va], TARGET_PRECISION["scam"], w[va])
+    em_va = np.array([r.source == "emscad" for r in rows])[va]
+    bundles["scam"] = b
+    metrics["scam"] = {"threshold": thr, "target_precision": TARGET_PRECISION["scam"],
+                       "validation": _binary_summary(p_va, y[va], w[va], thr),
+                       "validation_emscad": _binary_summary(p_va[em_va], y[va][em_va], w[va][em_va], thr)}
+    prog.step("scam")
+
+    # ---- category / miscategorised
+    cat_rows = [i for i in np.flatnonzero(tr) if rows[i].true_category is not None]
+    b = cat_mod.fit(X[cat_rows], [rows[i].true_category for i in cat_rows], groups[cat_rows])
+    va_rows = [rows[i] for i in np.flatnonzero(va)]
+    idx, posted, ym = miscat_pairs(va_rows)
+    va_idx = np.flatnonzero(va)[idx]
+    proba = cat_mod.predict_proba(b, X[va_idx])
+    s = cat_mod.miscategorised_score(proba, posted)
+    thr = threshold_for_precision(s, ym, TARGET_PRECISION["miscategorised"], min_threshold=MISCAT_MIN_THRESHOLD)
+    true_lab = np.array([CATEGORY_LABELS.index(va_rows[i].true_category) for i in idx])
+    bundles["miscategorised"] = b
+    metrics["miscategorised"] = {"threshold": thr, "target_precision": TARGET_PRECISION["miscategorised"],
+                                 "validation": _binary_summary(s, ym, None, thr),
+                                 "validation_category_accuracy": float(np.mean(proba.argmax(1) == true_lab))}
+    prog.step("miscategorised")
+
+    # ---- policy
+    Y = policy_labels(rows)
+    m_tr = tr & policy_train_mask(rows, R)
+    b = pol_mod.fit(X[m_tr], R[m_tr], Y[m_tr], groups[m_tr])
+    seed_va = va & np.array([r.source == "seed" for r in rows])
+    P_va, _ = pol_mod.predict_model(b, X[seed_va], R[seed_va])
+    thresholds, rule_prec, per_type = {}, {}, {}
+    for j, t in enumerate(POLICY_TYPES):
+        yt = Y[seed_va][:, j]
+        # the policy training data are mostly synthetic seed posts (trivially separable), so a
+        # model-only flag needs at least POLICY_MODEL_MIN_THRESHOLD; the rules carry most flags
+        thresholds[t] = threshold_for_precision(P_va[:, j], yt, TARGET_PRECISION["policy"], min_threshold=POLICY_MODEL_MIN_THRESHOLD)
+        fired = R[seed_va][:, j] > 0
+        rule_prec[t] = float(yt[fired].mean()) if fired.any() else 0.0
+        per_type[t] = _binary_summary(P_va[:, j], yt, None, thresholds[t])
+        per_type[t]["rule_precision"] = rule_prec[t]
+        per_type[t]["rule_recall"] = float(fired[yt > 0].mean()) if (yt > 0).any() else None
+    b["rule_precision"] = rule_prec
+    bundles["policy"] = b
+    metrics["policy"] = {"thresholds": thresholds, "target_precision": TARGET_PRECISION["policy"], "validation": per_type}
+    prog.step("policy")
+
+    # ---- feedback
+    fbs = ds.feedback
+    ftr, fva = ds.fb_split == 0, ds.fb_split == 1
+    texts_fb = [r.text for r in fbs]
+    yf = np.array([r.negative for r in fbs])
+    ratings = [r.rating for r in fbs]
+    fgroups = np.array([r.group for r in fbs])
+    b = fb_mod.fit([t for t, m in zip(texts_fb, ftr) if m], yf[ftr], [r for r, m in zip(ratings, ftr) if m], fgroups[ftr])
+    pf = fb_mod.predict(b, [t for t, m in zip(texts_fb, fva) if m], [r for r, m in zip(ratings, fva) if m])
+    b.pop("_vec", None)  # predict() caches unpacked vectorisers; never persist them
+    thr = threshold_for_precision(pf, yf[fva], TARGET_PRECISION["feedback"])
+    bundles["feedback"] = b
+    metrics["feedback"] = {"threshold": thr, "target_precision": TARGET_PRECISION["feedback"],
+                           "validation": _binary_summary(pf, yf[fva], None, thr)}
+    prog.step("feedback")
+    prog.close()
+    for k in metrics:
+        metrics[k]["seed"] = ds.seed
+        metrics[k]["n_train"] = int(tr.sum()) if k != "feedback" else int(ftr.sum())
+    return bundles, metrics
+
+
+def _binary_summary(p: np.ndarray, y: np.ndarray, w: np.ndarray | None, thr: float) -> dict:
+    w = np.ones_like(p) if w is None else w
+    pred = p >= thr
+    tp = float((w * (pred & (y == 1))).sum())
+    fp = float((w * (pred & (y == 0))).sum())
+    fn = float((w * (~pred & (y == 1))).sum())
+    out = {"n": int(len(y)), "n_pos": int(y.sum()),
+           "precision": tp / (tp + fp) if tp + fp else None, "recall": tp / (tp + fn) if tp + fn else None}
+    if 0 < y.sum() < len(y):
+        out["pr_auc"] = float(average_precision_score(y, p, sample_weight=w))
+        out["roc_auc"] = float(roc_auc_score(y, p, sample_weight=w))
+    return out
+
+
+def train_all(out_dir: Path | None = None, seed: int = DEFAULT_SEED, progress: bool = True, limit: int | None = None,
+              activate: bool = True) -> dict:
+    """Train all detectors, save ``<out_dir>/<detector>/<version>/``, update active.json.
+
+    Returns {"version": ..., "versions": {detector: version}, "metrics": {...}, "seconds": ...}.
+    """
+    t0 = time.perf_counter()
+    root = Path(out_dir) if out_dir is not None else ARTIFACTS_DIR
+    ds = build_datasets(seed, limit=limit)
+    bundles, metrics = fit_all(ds, progress=progress)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    version = f"{stamp}-{_data_hash(ds)}"
+    versions = {}
+    for det, bundle in bundles.items():
+        metrics[det]["version"] = f"{det}-{version}"
+        save_bundle(bundle, root, det, version, metrics[det])
+        versions[det] = version
+    if activate:
+        write_active(root, versions)
+    return {"version": version, "versions": versions, "metrics": json.loads(json.dumps(metrics)),
+            "seconds": round(time.perf_counter() - t0, 2), "out_dir": str(root)}

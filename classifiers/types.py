@@ -1,0 +1,78 @@
+"""Inputs and outputs of the scorer (plain dataclasses; no I/O)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class PostInput:
+    id: str
+    title: str | None
+    description: str
+    category: str | None = None
+    skills: list[str] | None = None
+    budget: float | None = None
+    client_payment_verified: bool | None = None
+    client_account_age_days: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackInput:
+    id: str
+    text: str
+    rating: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a detector fired.
+
+    ``field`` is "title" or "description" and ``start``/``end`` are Python string
+    indices into that field of the input, so ``getattr(post, field)[start:end] == text``.
+    ``detector`` is "scam" / "miscategorised" / "policy"; ``label`` is the detector name,
+    or the policy type for policy evidence; ``kind`` is "rule" (a regex span) or "term"
+    (a top contributing model term, located at its first occurrence).
+    """
+
+    label: str
+    text: str
+    start: int
+    end: int
+    why: str
+    field: str
+    detector: str
+    kind: str
+    weight: float | None = None
+
+    def to_json(self) -> dict:
+        d = {"label": self.label, "text": self.text, "start": self.start, "end": self.end, "why": self.why,
+             "field": self.field, "detector": self.detector, "kind": self.kind}
+        if self.weight is not None:
+            d["weight"] = round(self.weight, 4)
+        return d
+
+
+@dataclass(slots=True)
+class PostScore:
+    id: str
+    scores: dict[str, float]
+    flags: list[str]
+    policy_types: list[str]
+    suggested_category: str | None
+    predicted_category: str | None
+    evidence: list[Evidence] = field(default_factory=list)
+    model_versions: dict[str, str] = field(default_factory=dict)
+    policy_scores: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "scores": {k: round(float(v), 6) for k, v in self.scores.items()},
+            "flags": list(self.flags),
+            "policy_types": list(self.policy_types),
+            "suggested_category": self.suggested_category,
+            "predicted_category": self.predicted_category,
+            "policy_scores": {k: round(float(v), 6) for k, v in self.policy_scores.items()},
+            "evidence": [e.to_json() for e in self.evidence],
+            "model_versions": dict(self.model_versions),
+        }

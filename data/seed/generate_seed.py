@@ -1,0 +1,635 @@
+"""Generate the marketplace seed corpora (deterministic; the JSONL output is committed).
+
+    .venv/bin/python data/seed/generate_seed.py
+
+Writes, next to this file:
+  marketplace_posts.jsonl   honest posts per category, self-ads (not_a_job), scams, policy violations
+  client_feedback.jsonl     freelancer-about-client feedback with star ratings
+
+Posts are assembled from independent sentence pools so that no two are identical; each
+record carries a ``group`` (the core sentence it was built around) so that splits keep
+near-duplicates together. ``short_honest_posts.jsonl`` is hand-written, NOT generated
+here, and is never used for training.
+"""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SEED = 20240501
+
+# ------------------------------------------------------------------ honest posts
+CAT: dict[str, dict[str, list[str]]] = {
+    "web_mobile_software": {
+        "titles": ["Shopify store fixes", "React developer for dashboard", "Fix bugs in Django app", "Flutter app MVP",
+                   "WordPress site speed optimisation", "Build REST API in Node.js", "iOS app update for iOS 17",
+                   "Laravel developer for booking system", "Chrome extension developer", "Next.js landing page",
+                   "Stripe integration for SaaS", "Convert Figma to responsive HTML", "Android app crash fixes",
+                   "Python script to automate reports", "Webflow site build"],
+        "core": ["We need a developer to fix checkout bugs on our Shopify store and add a size chart to product pages.",
+                 "I'm looking for a React developer to build an admin dashboard that reads from our existing REST API.",
+                 "Our Django app throws 500 errors on the invoice page after the last upgrade; we need someone to track it down and fix it.",
+                 "We want a simple Flutter app for iOS and Android where customers can book a cleaning slot and pay by card.",
+                 "Our WordPress site scores 35 on PageSpeed. Please improve load time without breaking the theme.",
+                 "Build a small REST API in Node.js/Express with JWT auth, Postgres and tests.",
+                 "Update our existing Swift app so it builds for iOS 17 and fix the deprecated APIs.",
+                 "We need a booking system in Laravel: customers pick a service, time slot and staff member.",
+                 "Build a Chrome extension that saves highlighted text to a Notion database.",
+                 "Create a landing page in Next.js from our Figma design, with a contact form wired to our CRM.",
+                 "Integrate Stripe subscriptions (monthly and yearly plans) into our SaaS, including webhooks and the customer portal.",
+                 "Convert a 5-page Figma design into clean, responsive HTML/CSS with Tailwind.",
+                 "Our Android app crashes on some Samsung devices when uploading photos; we have the crash logs from Firebase.",
+                 "Write a Python script that pulls data from our Google Sheets and emails a weekly PDF report.",
+                 "Move our marketing site from Wix to Webflow and keep the blog URLs working.",
+                 "Add a multi-language switcher (English, Spanish, German) to our Vue.js web app.",
+                 "Set up automated tests with Playwright for the sign-up and checkout flows of our web app.",
+                 "Build a WooCommerce plugin that adds custom shipping rules by postcode.",
+                 "We need a WhatsApp chatbot using the official Business API to answer order-status questions.",
+                 "Develop a Discord bot that posts our new YouTube videos into a channel."],
+        "details": ["The codebase is on GitHub and reasonably documented.", "You will get access to a staging server.",
+                    "Please mention similar apps you have shipped.", "We use TypeScript everywhere.",
+                    "Code must be handed over with a short README.", "Hosting is on AWS (Elastic Beanstalk).",
+                    "We prefer clean commits and a pull request we can review.", "There is an existing design system to follow."],
+        "reqs": ["Experience with the framework above is required.", "Please include a link to your GitHub or past work.",
+                 "Good written English for async communication.", "Must be comfortable writing unit tests."],
+    },
+    "design_creative": {
+        "titles": ["Logo for a coffee roastery", "Brand identity for yoga studio", "Instagram post templates",
+                   "Illustrations for children's book", "Product packaging design", "Explainer video animation",
+                   "Restaurant menu redesign", "Podcast cover art", "Photo retouching for e-commerce", "UI design for mobile app",
+                   "Business card and letterhead", "T-shirt designs for a run club", "YouTube thumbnail designer",
+                   "3D product renders", "Wedding video editing"],
+        "core": ["We are opening a small coffee roastery and need a logo that works on bags, cups and signage.",
+                 "Looking for a designer to create a brand identity for a yoga studio: logo, colour palette, fonts and a one-page guide.",
+                 "Design 10 editable Canva templates for our Instagram posts and stories in our brand colours.",
+                 "I need 12 full-page watercolour-style illustrations for a children's picture book about a fox who learns to swim.",
+                 "Design the packaging for a line of three natural soaps; dielines are provided by the printer.",
+                 "Create a 60-second 2D explainer animation for our budgeting app; script and voice-over are ready.",
+                 "Redesign our restaurant menu (two pages, A4) so it is easier to read and matches our new logo.",
+                 "Design square cover art for a history podcast, plus a version for YouTube.",
+                 "Retouch 150 product photos: white background, consistent shadows, colour correction.",
+                 "Design the screens for a habit-tracking mobile app in Figma (about 15 screens, light and dark mode).",
+                 "Need business cards and a letterhead for a small accounting firm, print-ready PDF.",
+                 "Create three T-shirt designs for our local run club's charity 10k.",
+                 "We need a designer for eye-catching YouTube thumbnails, around 8 per month.",
+                 "Produce photorealistic 3D renders of our kitchen mixer from the CAD files in four colours.",
+                 "Edit a 6-minute highlight video from about 3 hours of wedding footage, with licensed music.",
+                 "Draw a set of 20 flat icons for our website's features page.",
+                 "Design a trade-show banner (2 m x 1 m) and a matching flyer."],
+        "details": ["Please share your portfolio.", "We like minimalist, earthy styles.", "Two rounds of revisions are included.",
+                    "Final files: AI, SVG, PNG and PDF.", "We have a mood board to share.", "Our audience is mostly parents aged 30-45.",
+                    "You keep the right to show the work in your portfolio after launch."],
+        "reqs": ["Portfolio with similar work is a must.", "Experience with Adobe Illustrator or Figma.",
+                 "Please tell us your turnaround time.", "Good eye for typography."],
+    },
+    "writing": {
+        "titles": ["Blog writer for SaaS", "Product descriptions for furniture store", "Ghostwriter for LinkedIn posts",
+                   "Proofread a 60,000-word novel", "Technical writer for API docs", "Website copy for dental clinic",
+                   "Newsletter writer", "Grant proposal writer", "Travel articles about Portugal", "Copy editor for nonprofit report",
+                   "Scriptwriter for YouTube channel", "Resume and cover letter rewrite", "Case study writer", "E-book on home gardening"],
+        "core": ["We need four 1,500-word blog posts per month on remote-team productivity for our SaaS blog.",
+                 "Write 80 product descriptions (about 120 words each) for our online furniture store.",
+                 "Looking for a ghostwriter to draft three LinkedIn posts a week from voice notes I send.",
+                 "Proofread and copy-edit my 60,000-word fantasy novel before it goes to the typesetter.",
+                 "Write developer documentation for our payments API: quick start, authentication and five how-to guides.",
+                 "Rewrite the copy for our dental clinic's website (home, services, about, FAQ).",
+                 "Write our fortnightly email newsletter for a local food co-op, about 600 words each.",
+                 "We are a small charity applying for a community grant and need help writing the 10-page proposal.",
+                 "Write six travel articles (1,200 words each) about lesser-known towns in Portugal.",
+                 "Copy-edit our 40-page annual impact report for clarity and consistency.",
+                 "Write scripts for 8-minute YouTube videos about personal finance, two per week.",
+                 "Rewrite my resume and cover letter for product manager roles.",
+                 "Interview two of our customers and write case studies of about 1,000 words each.",
+                 "Write a 15,000-word e-book on container gardening for beginners."],
+        "details": ["Tone should be friendly but expert.", "SEO keywords will be provided.", "All work must be original.",
+                    "We use Grammarly and the AP style guide.", "Please share two writing samples you have already published.",
+                    "Deadlines are flexible within the week."],
+        "reqs": ["Native or near-native English.", "Experience in the niche is a plus.", "Please include links to published work.",
+                 "Comfortable with Google Docs comments."],
+    },
+    "sales_marketing": {
+        "titles": ["Google Ads manager", "Facebook ads for online store", "SEO audit and fixes", "Email marketing campaigns in Klaviyo",
+                   "Lead generation for B2B software", "Social media manager", "Amazon PPC specialist", "Cold email outreach",
+                   "Marketing strategy for new app", "TikTok content creator", "Appointment setter", "HubSpot CRM setup"],
+        "core": ["We need someone to manage our Google Ads account (about $3,000/month spend) for a plumbing business.",
+                 "Set up and run Facebook and Instagram ads for our handmade jewellery store.",
+                 "Do a technical SEO audit of our site and fix the main issues you find.",
+                 "Build a welcome series and abandoned-cart flow in Klaviyo for our skincare brand.",
+                 "Find 300 qualified leads (operations managers at logistics firms in Germany) with verified business emails.",
+                 "Manage our Instagram and LinkedIn: 12 posts a month, replies to comments, monthly report.",
+                 "Optimise our Amazon PPC campaigns; ACOS is currently around 45%.",
+                 "Write and run a cold email campaign to dental practices for our scheduling software.",
+                 "Create a 90-day go-to-market plan for our language-learning app.",
+                 "Film and edit 10 short TikTok videos showing our board games being played.",
+                 "Call warm leads from our webinar list and book demos into our sales team's calendar.",
+                 "Set up HubSpot CRM for a 5-person sales team, including pipelines and email templates."],
+        "details": ["Please share results from similar campaigns.", "We will give you access to our ad accounts.",
+                    "Reporting weekly in a shared sheet.", "Budget is for management only; ad spend is separate.",
+                    "Our market is the UK and Ireland."],
+        "reqs": ["Proven track record with numbers.", "Certification is a plus but not required.", "Available for a weekly call.",
+                 "Experience in e-commerce preferred."],
+    },
+    "admin_support": {
+        "titles": ["Virtual assistant for calendar and inbox", "Data entry from PDFs into Excel", "Research assistant",
+                   "Executive assistant (part-time)", "Transcribe interviews", "Product listing assistant",
+                   "Clean up CRM contacts", "Travel planning assistant", "Bookkeeping data entry", "Online research of suppliers",
+                   "Podcast show notes and scheduling", "Organise Google Drive"],
+        "core": ["I need a virtual assistant for about 10 hours a week to manage my inbox, calendar and travel bookings.",
+                 "Enter data from 400 scanned supplier invoices (PDF) into an Excel template.",
+                 "Research and compile a list of 150 independent bookshops in the UK with address and website.",
+                 "Part-time executive assistant for a startup founder: scheduling, meeting notes and follow-ups.",
+                 "Transcribe 12 one-hour interviews (clear audio, two speakers) with timestamps.",
+                 "Upload 200 products to our Shopify store from a spreadsheet, including images and variants.",
+                 "Clean up and de-duplicate about 5,000 contacts in our CRM.",
+                 "Plan a 10-day family trip to Japan: itinerary, hotel options and train passes.",
+                 "Categorise a year of bank transactions in Xero using our chart of accounts.",
+                 "Find 50 manufacturers of bamboo toothbrushes and collect their minimum order quantities and prices.",
+                 "Write show notes and schedule episodes for my weekly podcast.",
+                 "Organise our messy shared Google Drive into a clear folder structure and naming scheme."],
+        "details": ["Work is ongoing if it goes well.", "Attention to detail is very important.", "We use Asana for tasks.",
+                    "Hours are flexible, deadlines are not.", "You will work in our shared workspace."],
+        "reqs": ["Good English and fast typing.", "Experience with Google Workspace.", "Available a few hours during US business hours.",
+                 "Please describe a similar task you have done."],
+    },
+    "customer_service": {
+        "titles": ["Customer support agent (email)", "Live chat support for online store", "Zendesk support rep",
+                   "Weekend phone support", "Customer success for SaaS", "Returns and refunds assistant",
+                   "Community moderator for Discord server", "Multilingual support agent", "Help centre articles and ticket triage"],
+        "core": ["We need a customer support agent to answer emails in Gorgias for our pet-food subscription, about 60 tickets a day.",
+                 "Cover live chat on our online store during European evenings, Monday to Friday.",
+                 "Answer support tickets in Zendesk for our accounting software, following our macros.",
+                 "Take inbound support calls on weekends for a home-appliance repair company.",
+                 "Onboard new customers of our SaaS over video calls and help them set up their first project.",
+                 "Process return and refund requests in Shopify and keep customers updated.",
+                 "Moderate our game's community Discord server during US evenings and answer common questions.",
+                 "Answer support emails in Spanish and Portuguese for our travel booking app.",
+                 "Triage incoming tickets and turn the most common questions into help-centre articles."],
+        "details": ["Training and macros are provided.", "Response time target is under 4 hours.", "You will use our helpdesk tool.",
+                    "Friendly tone is essential.", "Schedule is fixed once agreed."],
+        "reqs": ["Prior support experience required.", "Excellent written English.", "Reliable internet connection.",
+                 "Experience with Zendesk, Gorgias or Freshdesk."],
+    },
+    "data_science_analytics": {
+        "titles": ["Power BI dashboard", "Churn prediction model", "Clean and analyse survey data", "SQL queries for reporting",
+                   "Web scraping product prices", "A/B test analysis", "Forecast monthly sales", "Tableau dashboard",
+                   "NLP to classify support tickets", "Google Analytics 4 setup"],
+        "core": ["Build a Power BI dashboard from our sales database showing revenue by region and product.",
+                 "Build a churn prediction model from our subscription data and explain the main drivers.",
+                 "Clean and analyse a 2,000-response customer survey and write up the key findings.",
+                 "Write SQL queries against our Postgres database for five weekly reports.",
+                 "Scrape prices of about 3,000 products from public retailer websites daily and store them in a database.",
+                 "Analyse the results of our checkout A/B test and tell us whether the difference is significant.",
+                 "Forecast monthly sales for the next 12 months from 5 years of history, with seasonality.",
+                 "Create an interactive Tableau dashboard for our HR team's hiring metrics.",
+                 "Train a model to classify our support tickets into 8 categories; we have 20,000 labelled examples.",
+                 "Set up Google Analytics 4 and Tag Manager with e-commerce events for our store."],
+        "details": ["Data is in BigQuery.", "Please explain your approach before starting.", "Deliver a Jupyter notebook and a short report.",
+                    "The dataset is anonymised.", "We prefer Python (pandas, scikit-learn)."],
+        "reqs": ["Strong statistics background.", "Experience with SQL and Python.", "Ability to explain results to non-technical people.",
+                 "Please share a relevant project."],
+    },
+    "engineering_architecture": {
+        "titles": ["AutoCAD floor plans", "Structural calculations for extension", "SolidWorks model of bracket",
+                   "PCB design for sensor board", "3D model of house for planning", "HVAC layout for small office",
+                   "Mechanical drawings for manufacturing", "Interior design concept", "Civil drainage plan", "Landscape design"],
+        "core": ["Draw floor plans in AutoCAD for a two-storey house from my hand sketches and measurements.",
+                 "Need structural calculations for a single-storey rear extension with a steel beam.",
+                 "Create a SolidWorks model and drawing of an aluminium mounting bracket for CNC machining.",
+                 "Design a two-layer PCB for an ESP32 sensor board with a battery charger, in KiCad.",
+                 "Make a 3D model and renders of a house extension for a planning application.",
+                 "Design the HVAC layout for a 300 m2 office fit-out.",
+                 "Produce manufacturing drawings with tolerances for a plastic enclosure.",
+                 "Create an interior design concept and mood boards for a 40 m2 café.",
+                 "Prepare a drainage plan for a small residential development.",
+                 "Design the garden landscaping for a 200 m2 back garden, with planting plan."],
+        "details": ["Drawings must follow local building codes.", "Files in DWG and PDF.", "Site photos are available.",
+                    "A licensed engineer's stamp is needed for the calculations.", "Please state your software."],
+        "reqs": ["Relevant qualification required.", "Portfolio of similar drawings.", "Experience with local regulations is a plus.",
+                 "Familiar with SolidWorks or Fusion 360."],
+    },
+    "it_networking": {
+        "titles": ["Set up Microsoft 365 for small office", "AWS cost optimisation", "Linux server hardening", "Office network and Wi-Fi",
+                   "Kubernetes cluster setup", "Migrate email to Google Workspace", "Backup and disaster recovery plan",
+                   "Firewall configuration", "Help desk support for small business", "Set up VPN for remote staff"],
+        "core": ["Set up Microsoft 365 for a 12-person office, including email migration, Teams and MFA.",
+                 "Review our AWS account and reduce our monthly bill without affecting uptime.",
+                 "Harden two Ubuntu servers: SSH keys only, firewall, fail2ban and automatic security updates.",
+                 "Design and install the network and Wi-Fi for a three-floor office.",
+                 "Set up a small Kubernetes cluster with monitoring and CI deploys from GitHub Actions.",
+                 "Migrate 25 mailboxes from cPanel to Google Workspace with no lost email.",
+                 "Design a backup and disaster recovery plan for our on-prem file server and Microsoft 365.",
+                 "Configure our pfSense firewall with VLANs for guests, staff and cameras.",
+                 "Remote help desk support for a 20-person company, about 5 hours a week.",
+                 "Set up a WireGuard VPN so remote staff can reach our office NAS."],
+        "details": ["Documentation of what you change is required.", "Work happens outside office hours.", "We can give remote access.",
+                    "Please estimate hours up front."],
+        "reqs": ["Relevant certifications (e.g. CCNA, AWS) are a plus.", "Experience with small business IT.", "Security-minded.",
+                 "Available for a short call before starting."],
+    },
+    "translation": {
+        "titles": ["Translate website English to Spanish", "German to English legal translation", "Subtitle translation",
+                   "Japanese localisation of mobile game", "French proofreading", "Certified translation of documents",
+                   "Translate product manual into Polish", "Arabic transcreation for ads"],
+        "core": ["Translate our website (about 8,000 words) from English into Latin American Spanish.",
+                 "Translate a 12-page commercial contract from German into English.",
+                 "Translate the subtitles (SRT) of a 90-minute documentary from English into French.",
+                 "Localise the in-game text of our mobile puzzle game into Japanese, about 5,000 words.",
+                 "Proofread a French translation of our user guide against the English source.",
+                 "Certified translation of a birth certificate and a diploma from Italian into English.",
+                 "Translate a 30-page product manual for a coffee machine into Polish.",
+                 "Adapt our ad copy for the Saudi and UAE markets in Arabic."],
+        "details": ["Files are in Word and XLIFF.", "We use a glossary that must be followed.", "Machine translation is not acceptable.",
+                    "Deadline is in ten days."],
+        "reqs": ["Native speaker of the target language.", "Experience with CAT tools such as Trados or memoQ.",
+                 "Sworn/certified translators preferred for this job.", "Please quote per word."],
+    },
+    "accounting_consulting": {
+        "titles": ["Bookkeeper for QuickBooks", "Financial model for startup", "UK VAT return", "Business plan for bank loan",
+                   "Year-end accounts for small company", "Payroll setup", "Management consultant for operations review",
+                   "Fractional CFO", "Sales tax nexus review"],
+        "core": ["We need a bookkeeper to reconcile our QuickBooks Online accounts each month.",
+                 "Build a three-statement financial model for our seed fundraise.",
+                 "Prepare and file our quarterly VAT return through Making Tax Digital.",
+                 "Write a business plan with cash-flow projections for a bank loan for our bakery.",
+                 "Prepare year-end accounts and the corporation tax return for a small limited company.",
+                 "Set up payroll for five employees in Gusto.",
+                 "Review our warehouse operations and recommend how to cut picking errors.",
+                 "Part-time fractional CFO to prepare board reporting and manage cash flow.",
+                 "Review which US states we owe sales tax in after our online sales grew."],
+        "details": ["Our books are reasonably up to date.", "We use Xero.", "Confidentiality is important.", "Ongoing monthly work."],
+        "reqs": ["Qualified accountant (ACCA, CPA or similar).", "Experience with small businesses.", "Knowledge of UK tax rules.",
+                 "References appreciated."],
+    },
+    "legal": {
+        "titles": ["Review a SaaS terms of service", "Trademark search and filing", "Draft an NDA", "GDPR privacy policy",
+                   "Employment contract template", "Review commercial lease", "Company incorporation advice", "Contract dispute advice"],
+        "core": ["Review our SaaS terms of service and privacy policy before launch.",
+                 "Run a trademark search for our brand name and file in the EU if it is clear.",
+                 "Draft a mutual NDA for discussions with potential manufacturing partners.",
+                 "Write a GDPR-compliant privacy policy and cookie notice for our app.",
+                 "Draft an employment contract template for remote employees in California.",
+                 "Review a five-year commercial lease for a small shop and flag risky clauses.",
+                 "Advise on incorporating a Delaware C-corp with two founders and an option pool.",
+                 "Advise on a dispute with a supplier who delivered late and refuses a refund."],
+        "details": ["Documents will be shared under NDA.", "A short call to discuss would help.", "Please state your jurisdiction."],
+        "reqs": ["Licensed attorney or solicitor.", "Experience with startups.", "Please quote a fixed fee."],
+    },
+}
+
+OPENERS = ["Hi there!", "Hello,", "Hi,", "", "", "", "About us: we are a small family business.", "We are a growing startup.",
+           "Hello freelancers,", "Quick project:", "Looking for help with the following.", ""]
+BUDGETS = ["Budget is ${n}.", "Fixed price: ${n}.", "Budget around ${n}, negotiable.", "Paying ${h}/hr.", "Hourly rate up to ${h}/hr.",
+           "", "", "Please quote your price.", "Budget: ${lo}-{hi}."]
+TIMES = ["Deadline: 2 weeks.", "Needs to be done within 5 days.", "Start next Monday.", "Ongoing work for the right person.",
+         "Timeline is flexible.", "", "We'd like to launch by the end of the month."]
+CLOSERS = ["Thanks!", "Looking forward to your proposals.", "Please start your proposal with your favourite colour so I know you read this.",
+           "Thank you.", "", "", "Apply with a short note about your approach.", "Happy to answer questions in the chat here."]
+
+
+def _money(rng: random.Random) -> dict[str, str]:
+    n = rng.choice([50, 80, 120, 150, 200, 250, 300, 400, 500, 750, 1000, 1500, 2500])
+    return {"n": f"{n:,}", "h": str(rng.choice([15, 20, 25, 30, 40, 50, 60, 75])), "lo": str(n), "hi": str(n * 2)}
+
+
+def _fmt(s: str, rng: random.Random) -> str:
+    m = _money(rng)
+    return s.replace("{n}", m["n"]).replace("{h}", m["h"]).replace("{lo}", m["lo"]).replace("{hi}", m["hi"])
+
+
+def _honest(rng: random.Random, cat: str, core: str, short: bool) -> tuple[str, str]:
+    pool = CAT[cat]
+    title = rng.choice(pool["titles"])
+    parts = [core]
+    if not short:
+        op = rng.choice(OPENERS)
+        if op:
+            parts.insert(0, op)
+        parts += rng.sample(pool["details"], k=rng.randint(1, min(3, len(pool["details"]))))
+        parts.append(rng.choice(pool["reqs"]))
+        parts += [_fmt(rng.choice(BUDGETS), rng), rng.choice(TIMES), rng.choice(CLOSERS)]
+    else:
+        parts.append(_fmt(rng.choice(BUDGETS[:5]), rng))
+    text = " ".join(p for p in parts if p)
+    if not short and rng.random() < 0.5:
+        sents = text.split(". ")
+        cut = rng.randint(1, max(1, len(sents) - 1))
+        text = ". ".join(sents[:cut]) + ".\n\n" + ". ".join(sents[cut:])
+        text = text.replace("..", ".")
+    if rng.random() < 0.15:
+        title = title.lower()
+    return title, text
+
+
+# ------------------------------------------------------------------ self-ads (not_a_job)
+SELF_AD_CORE = [
+    "I am a professional graphic designer with 5 years of experience in logos and branding. Hire me for your next project!",
+    "Looking for work as a virtual assistant. I am organised, reliable and available 40 hours a week.",
+    "Experienced full-stack developer (React, Node, Python) available for long-term projects. Check my portfolio and send me an offer.",
+    "I am a native English writer offering SEO blog posts and website copy. Fast turnaround and unlimited revisions.",
+    "Hello, I am a data entry expert with 99% accuracy and typing speed of 70 wpm. I am ready to start working today.",
+    "Certified accountant offering bookkeeping services in QuickBooks and Xero at affordable rates.",
+    "I'm a freelance video editor seeking new clients. I edit YouTube videos, reels and wedding films.",
+    "Available for hire: Spanish-English translator with 8 years of experience in legal and medical texts.",
+    "I am searching for a remote job in customer service. I have 3 years of call-centre experience.",
+    "Hi, I am a WordPress developer and I can build your website in 3 days. Message me to discuss your needs.",
+    "Social media manager available! I will grow your Instagram organically. Let's work together.",
+    "I need a job. I can do data entry, typing, copy paste and any online work. Please give me a chance.",
+    "Professional mobile app developer here. I build iOS and Android apps with Flutter. Open to new projects.",
+    "Experienced CAD drafter offering AutoCAD and Revit drawings. Contact me through my profile for a quote.",
+    "I am a student looking for part-time online work. I am a fast learner and very hardworking.",
+    "Top-rated SEO specialist offering complete on-page and off-page SEO packages. Order now!",
+    "My name is Maria and I am an illustrator. I am open for commissions: children's books, portraits and stickers.",
+    "Offering my services as a Python developer and data analyst. I have completed 120 projects with 5-star reviews.",
+    "Seeking freelance opportunities in IT support and network administration. CCNA certified.",
+    "I am a lawyer offering contract drafting and review services to startups. Reasonable fixed fees.",
+    "Looking for clients! I design modern logos, business cards and flyers. Fast delivery guaranteed.",
+    "Experienced transcriptionist available for audio and video transcription. 24 hour delivery.",
+    "I will be your personal assistant. Email management, scheduling, research - I can do it all.",
+    "Hire me as your Shopify expert. I set up stores, themes and apps. Available now.",
+    "I'm a marketing consultant open to new clients; I help small businesses grow with Facebook ads.",
+    "Freelance copywriter here, looking for work writing product descriptions and newsletters.",
+    "Available to work as a chat support agent, nights and weekends, with my own laptop and fast internet.",
+    "I am a qualified civil engineer looking for freelance structural design work.",
+    "Voice-over artist with a warm British accent, available for ads, e-learning and audiobooks.",
+    "Data scientist available for freelance machine learning and dashboard projects. See my GitHub.",
+]
+SELF_AD_TITLES = ["Hire me", "Looking for work", "Available for projects", "Professional services offered", "Open to work",
+                  "Freelancer available", "My services", "Need a job", "Ready to start today", "Experienced freelancer"]
+SELF_AD_EXTRA = ["I offer affordable rates.", "Satisfaction guaranteed.", "I am available full time.", "Please check my profile.",
+                 "I can start immediately.", "Thank you for considering me.", "Let's discuss your project.", ""]
+
+# ------------------------------------------------------------------ scams
+SCAM_CORE = [
+    ("admin_support", "Data entry clerk - work from home",
+     "We are hiring data entry clerks to work from home. No experience needed, earn $500 per week. Contact the hiring manager on Telegram @{h} for an interview."),
+    ("admin_support", "Remote data entry, immediate start",
+     "Home-based data entry and typing jobs available. Earn $35 per hour. To get started you must purchase the training software for $89, which is refunded with your first paycheck."),
+    ("admin_support", "Personal assistant needed",
+     "I am travelling and need a personal assistant. I will send you a check to deposit, keep $300 for your time and send the remaining balance to my vendor by Zelle."),
+    ("admin_support", "Package handling coordinator",
+     "We need package handling coordinators to receive packages at your home, inspect them and forward the packages to our overseas customers using the prepaid labels we provide. Weekly pay."),
+    ("customer_service", "Customer service representative (remote)",
+     "Our company is hiring remote customer service representatives. The interview will be conducted on Google Hangouts with our HR manager. After hiring you will receive a check to purchase equipment from our approved vendor."),
+    ("sales_marketing", "App rating tasks - flexible hours",
+     "Earn commission by completing simple tasks: rate apps and earn up to $200 per day. You need to top up your account with USDT to unlock each set of tasks. Message our team on WhatsApp +1 {p}."),
+    ("admin_support", "Online survey assistant",
+     "Complete online surveys from home and earn $50 per survey. Guaranteed income! Pay a one-time registration fee of $25 to activate your account."),
+    ("customer_service", "Chat moderator, high pay",
+     "Become a chat moderator. Weekly pay, no experience required. Click the link bit.ly/{h} to fill out the form and verify your identity to get started."),
+    ("admin_support", "Virtual assistant - urgent",
+     "Urgently hiring a virtual assistant. Send your full name, date of birth and bank account details so payroll can set up your direct deposit before the interview."),
+    ("data_science_analytics", "Crypto trading assistant",
+     "Join our investment platform as a crypto trading assistant. Deposit $100 into your trading account and earn guaranteed returns of 30% weekly. Text me on WhatsApp {p2}."),
+    ("writing", "Book reviewers wanted",
+     "Get paid to read and review books from home. Earn $80 per review. A refundable membership fee of $40 is required. Contact our editor at {email}."),
+    ("design_creative", "Graphic designer for new company",
+     "We are a new company and need a designer. Before we can send the brief, please verify your account details at our portal and log in with your PayPal password so we can set up payment."),
+    ("admin_support", "Mystery shopper",
+     "Become a mystery shopper. You will receive a cheque for $1,950, deposit it, use $200 to evaluate a money transfer service and send the rest via Western Union. Keep $300 as your pay."),
+    ("web_mobile_software", "Developers needed - onboarding via Telegram",
+     "Our recruiter will interview you on Telegram. Please add the hiring manager {h} on Telegram and send a copy of your ID and passport for verification."),
+    ("admin_support", "Like and follow tasks",
+     "Simple online job: like videos and earn $5 per task, $150 daily guaranteed. Recharge your account to unlock premium tasks with bigger commission. WhatsApp: +44 {p3}."),
+    ("customer_service", "Remote customer support, paid training",
+     "Hiring now! Remote customer support agents. You will need to pay for your training and starter kit ($150) which covers the software licence. Earn $1,200 per week."),
+    ("sales_marketing", "Product reviewer - easy money",
+     "Easy money from home: buy products with your own card, we reimburse you plus commission after you send us your bank login details for the transfer."),
+    ("admin_support", "Payment processing agent",
+     "We need a payment processing agent in your area. You will receive payments from our customers into your bank account and transfer them to our partners, keeping 10% commission."),
+    ("accounting_consulting", "Accounts receivable clerk",
+     "Work from home as an accounts receivable clerk. Process payments from our clients through your personal account and forward the funds by gift cards. Earn $3,000 per month."),
+    ("translation", "Translators needed urgently",
+     "Translators needed, earn $0.50 per word. Before the first assignment you must pay a $60 certification fee. Contact HR on Skype: live:{h}."),
+    ("admin_support", "Typing job - 100% legit",
+     "100% legit typing job from home, earn $300 per day. No skills needed. Send $30 activation fee via Cash App and start today. Text 5 5 5 {p4}."),
+    ("web_mobile_software", "Interview link - senior developer",
+     "Congratulations, you have been shortlisted. Please complete the interview form at forms.gle/{h} and confirm your details within 24 hours."),
+    ("customer_service", "Work-from-home reshipping job",
+     "Reshipping manager needed: receive parcels at your home, repackage them and send them to the addresses we give you. $2,500 monthly salary plus bonuses."),
+    ("admin_support", "Executive assistant to CEO",
+     "Hello, I need an assistant to run errands for me while I'm abroad. I will mail you a check to buy gift cards for our clients and you scratch and send the codes to me. Contact me at {email}."),
+]
+
+
+OFF_KEYS = ("Telegram", "WhatsApp", "@", "Skype", "Hangouts", "Text 5", "Zelle", "Western Union", "Cash App")
+
+
+def _handle(rng: random.Random) -> str:
+    return rng.choice(["hr_", "jobs", "recruit", "mgr", "hiring", "career", "talent", "work"]) + rng.choice(["amelia", "daniel", "sophia", "group", "team", "office", "desk"]) + str(rng.randint(1, 99))
+
+
+def _scam(rng: random.Random, idx: int) -> dict:
+    cat, title, core = SCAM_CORE[idx % len(SCAM_CORE)]
+    email = _handle(rng) + rng.choice(["@gmail.com", "@outlook.com", "@yahoo.com", "@protonmail.com"])
+    core = (core.replace("{h}", _handle(rng)).replace("{p}", f"({rng.randint(200, 989)}) {rng.randint(200, 989)}-{rng.randint(1000, 9999)}")
+            .replace("{p2}", f"+1 {rng.randint(200, 989)} {rng.randint(200, 989)} {rng.randint(1000, 9999)}")
+            .replace("{p3}", f"7{rng.randint(100, 999)} {rng.randint(100000, 999999)}")
+            .replace("{p4}", " ".join(str(rng.randint(0, 9)) for _ in range(7))).replace("{email}", email))
+    extras = ["Limited positions available, apply now.", "Flexible hours, work from anywhere.", "This is a legitimate opportunity.",
+              "Only serious applicants.", "Start today.", "We are an international company with offices in many countries.",
+              "Payment is made every Friday.", "", "", "Please reply quickly, slots are filling fast."]
+    parts = ([rng.choice(["Hello!", "Dear applicant,", "Attention:", "", ""])] + [core]
+             + rng.sample([e for e in extras if e], k=rng.randint(0, 2)))
+    return {"title": title if rng.random() > 0.2 else title.upper(), "description": " ".join(p for p in parts if p), "category": cat,
+            "group": f"scam:{idx % len(SCAM_CORE)}", "scam": 1, "true_category": cat,
+            # a scam that moves contact or payment off the platform also breaks that policy
+            "policy_types": ["off_platform"] if any(k in core for k in OFF_KEYS) else [],
+            "client_payment_verified": rng.choice([False, False, None, True]) if rng.random() < 0.7 else None,
+            "client_account_age_days": rng.choice([0.5, 1, 2, 3, 5, 9, None, None, 40])}
+
+
+# ------------------------------------------------------------------ policy violations
+def _contact_phrase(rng: random.Random) -> str:
+    first = rng.choice(["john", "maria", "alex", "sam", "priya", "li", "ahmed", "olga", "tom", "nina"])
+    last = rng.choice(["smith", "garcia", "lee", "patel", "kim", "brown", "novak", "silva"])
+    d = lambda n: "".join(str(rng.randint(0, 9)) for _ in range(n))  # noqa: E731
+    forms = [
+        f"Email me directly at {first}.{last}@gmail.com so we can discuss.",
+        f"Send your CV to {first}{last} [at] gmail [dot] com.",
+        f"Contact me: {first} at gmail dot com",
+        f"Write to {first}_{last} (at) yahoo (dot) com, not here.",
+        f"Please text me at +1 ({rng.randint(201, 989)}) {rng.randint(200, 989)}-{d(4)} to talk details.",
+        f"Call me on 07700 {d(6)} after 6pm.",
+        f"WhatsApp me on +44 7{d(3)} {d(6)} and we will continue there.",
+        f"Message me on Telegram @{first}{last}{rng.randint(1, 99)} for the details.",
+        f"Let's continue on Telegram: t . me / {first}_{last}",
+        f"Add me on Skype: live:{first}.{last}{rng.randint(1, 99)}",
+        f"My number is {' '.join(d(10))}, text me.",
+        f"Add me on Discord {first}{last}#{d(4)} to get started.",
+        "I'll PayPal you directly so we both avoid the platform fees.",
+        "We will pay you directly via bank transfer, outside the platform.",
+        "Payment through Western Union or crypto only, not through this site.",
+        f"Reach me on WhatsApp, number {rng.randint(201, 989)}-{rng.randint(200, 989)}-{d(4)}.",
+        f"Contact me on my email {first}{d(2)} at outlook dot com.",
+        "Let's move this conversation off the platform, my fees here are too high.",
+    ]
+    return rng.choice(forms)
+
+
+POLICY_SENTENCES: dict[str, list[str]] = {
+    "unpaid_work": [
+        "Before hiring, please write a free sample article of 800 words on our topic; the best one gets the job.",
+        "As a test, design three logo concepts for us. The test is unpaid, and we will pick the winner.",
+        "To prove your skills, translate the attached 2,000-word document for free. Only then will we hire you.",
+        "We will not pay for the trial task: build the login page of our app and we'll decide after reviewing it.",
+        "Send us a complete unpaid sample: edit the first 10 minutes of our video.",
+        "Do a free trial of one week of customer support on our live chat to see if you fit.",
+        "First task is unpaid: enter 500 rows from the PDFs as a test of accuracy.",
+        "Please do 5 product descriptions as a free test; if we like them you get the rest.",
+    ],
+    "academic_dishonesty": [
+        "I need someone to take my online statistics exam this Saturday; it is proctored by webcam, so you will log in as me.",
+        "Write my master's thesis on supply chain management, about 20,000 words, plagiarism-free so my university won't notice.",
+        "Please do my homework for my accounting class every week and guarantee an A grade.",
+        "Write my essay for English 101 due Friday, 2,500 words, in my writing style.",
+        "Looking for someone to complete my online course quizzes and final exam for me.",
+        "Take my nursing class online for the whole semester; I will give you my student portal login.",
+        "Need my dissertation written from scratch; I will submit it under my name.",
+        "Do my coursework and lab reports for my chemistry module, my professor must not find out.",
+    ],
+    "fake_reviews": [
+        "We need 50 five-star reviews on our Amazon listing from different accounts.",
+        "Post positive reviews on Google Maps for our restaurant, 5 per week, from real-looking profiles.",
+        "Buy Trustpilot reviews: I pay $5 for every 5-star review you leave for our company.",
+        "Leave fake reviews on our app in the App Store and Play Store to boost our rating.",
+        "Looking for people to write 5-star reviews for our hotel on TripAdvisor without staying there.",
+        "We sell reviews: get 100 positive ratings on your Fiverr gig, cheap.",
+        "Need someone with many accounts to boost our rating on Yelp with positive reviews.",
+        "Review exchange: I leave you a five-star rating, you leave one for me.",
+    ],
+    "account_rental": [
+        "I want to rent your Upwork account; I will do the work and pay you 20% of earnings every month.",
+        "Looking for a US resident to share their verified freelancer account with me, I will handle everything.",
+        "Buying aged Upwork and Fiverr accounts with good reviews, paying well.",
+        "Need someone to attend technical interviews on my behalf; you will use my name and camera off.",
+        "Proxy interview needed for a Java developer role, you answer questions as me.",
+        "We pay $100 per month for access to your LinkedIn account to run our outreach.",
+        "Lend me your verified PayPal account to receive client payments, you keep 10%.",
+        "Rent your freelancer profile to our agency; we log in from our office and do the jobs.",
+    ],
+}
+
+
+def _policy_post(rng: random.Random, ptype: str, i: int) -> dict:
+    cat = rng.choice(list(CAT))
+    core = rng.choice(CAT[cat]["core"])
+    title, text = _honest(rng, cat, core, short=rng.random() < 0.3)
+    if ptype == "off_platform":
+        viol = _contact_phrase(rng)
+        group = f"policy:{ptype}:{i % 18}"
+    else:
+        k = rng.randrange(len(POLICY_SENTENCES[ptype]))
+        viol = POLICY_SENTENCES[ptype][k]
+        group = f"policy:{ptype}:{k}"
+        if ptype in ("academic_dishonesty", "fake_reviews", "account_rental") and rng.random() < 0.6:
+            text = ""  # these are usually whole posts, not an add-on sentence
+            title = {"academic_dishonesty": rng.choice(["Take my exam", "Essay help", "Homework help needed", "Thesis writer", "Online class help"]),
+                     "fake_reviews": rng.choice(["Reviews needed", "Boost our ratings", "5 star reviews", "Review writers"]),
+                     "account_rental": rng.choice(["Account needed", "Rent account", "Interview help", "Partnership offer"])}[ptype]
+            cat = {"academic_dishonesty": "writing", "fake_reviews": "sales_marketing", "account_rental": rng.choice(["web_mobile_software", "admin_support"])}[ptype]
+    sents = [s for s in text.split(" ") if s]
+    if text and rng.random() < 0.5:
+        text = text + " " + viol
+    elif text:
+        pos = rng.randint(0, len(sents))
+        text = " ".join(sents[:pos] + [viol] + sents[pos:]) if rng.random() < 0.3 else viol + " " + text
+    else:
+        extra = rng.choice(["Pay is good.", "Serious people only.", "Budget $200.", "Will pay well.", "", "Discreet work."])
+        text = (viol + " " + extra).strip()
+    types = [ptype]
+    return {"title": title, "description": text, "category": cat, "group": group, "scam": 0, "policy_types": types,
+            "true_category": cat, "client_payment_verified": rng.choice([True, False, None]), "client_account_age_days": rng.choice([None, 3, 30, 400])}
+
+
+# ------------------------------------------------------------------ feedback
+FB_POS = [
+    "Great client, clear requirements and paid promptly.", "Communication was excellent and feedback was quick and constructive.",
+    "Very respectful and organised. I would happily work with them again.", "Clear brief, fair budget and a pleasure to work with.",
+    "Paid on time and left a kind review. Highly recommended client.", "Gave me all the files I needed on day one; smooth project.",
+    "Understanding when I had a question and answered within hours.", "One of the best clients I've had on the platform.",
+    "Milestones were funded up front and released as soon as I delivered.", "Friendly, professional and knows exactly what they want.",
+    "Quick to approve work and generous with a bonus at the end.", "Detailed instructions and realistic deadlines.",
+    "Good project, nice person, would work again.", "Polite and patient, even when the scope changed a little they adjusted the budget.",
+    "Excellent experience from start to finish.", "They trusted my expertise and gave useful feedback.",
+]
+FB_NEG = [
+    "Client changed the scope constantly and refused to pay for the extra work.", "Rude in messages and demanded work on weekends.",
+    "Asked for unlimited revisions and then disputed the payment.", "Never replied for two weeks, then complained about the deadline.",
+    "Requested a free sample and then used it without hiring me.", "Avoid this client. Unclear instructions and very disrespectful.",
+    "Tried to move payment outside the platform and got angry when I refused.", "Left an unfair review after I delivered everything asked.",
+    "Kept adding tasks that were not in the contract and threatened a bad rating.", "Terrible communication, insulting comments about my work.",
+    "Cancelled the contract after I finished and asked for a refund.", "Micromanaged every minute and the budget was far too low for the work.",
+    "Not a good experience. The client was unresponsive and the brief kept changing.", "Paid late and only after several reminders.",
+    "Unprofessional, blamed me for their own mistakes.", "Wanted me to work for free as a 'test' for a whole week.",
+]
+FB_MIXED_NEG = ["The project was fine but payment was late and the client was hard to reach.",
+                "Nice person, but the requirements changed every day and I was not paid for the extra work.",
+                "Good idea for a project, poor communication and unrealistic expectations."]
+FB_MIXED_POS = ["A few delays in getting feedback, but overall a good client who paid fairly.",
+                "Requirements were a bit vague at first, but they were responsive and kind.",
+                "Tight deadline, but they were clear and paid on time."]
+FB_PREFIX = ["", "", "", "Honestly, ", "Overall: ", "In short, "]
+
+
+def _feedback(rng: random.Random) -> list[dict]:
+    out = []
+    pools = [(FB_POS, 0, (4, 5)), (FB_NEG, 1, (1, 2)), (FB_MIXED_NEG, 1, (2, 3)), (FB_MIXED_POS, 0, (3, 4))]
+    i = 0
+    for pool, neg, (lo, hi) in pools:
+        for s_idx, s in enumerate(pool):
+            reps = 6 if len(pool) > 5 else 8
+            for _ in range(reps):
+                t = rng.choice(FB_PREFIX) + (s[0].lower() + s[1:] if rng.random() < 0.2 else s)
+                if rng.random() < 0.3:
+                    t += " " + rng.choice(pool)
+                rating = rng.randint(lo, hi)
+                if rng.random() < 0.08:  # text and stars sometimes disagree
+                    rating = rng.randint(1, 5)
+                out.append({"id": f"fb{i}", "text": t.strip(), "rating": rating if rng.random() < 0.85 else None,
+                            "negative": neg, "group": f"fb:{neg}:{s_idx}:{len(pool)}"})
+                i += 1
+    return out
+
+
+def main() -> None:
+    rng = random.Random(SEED)
+    posts: list[dict] = []
+    for cat, pool in CAT.items():
+        for ci, core in enumerate(pool["core"]):
+            for _ in range(3):
+                short = rng.random() < 0.3
+                title, text = _honest(rng, cat, core, short)
+                posts.append({"title": title, "description": text, "category": cat, "true_category": cat, "group": f"{cat}:{ci}",
+                              "scam": 0, "policy_types": [],
+                              "client_payment_verified": rng.choice([True, True, False, None]),
+                              "client_account_age_days": rng.choice([None, 2, 20, 90, 365, 1200])})
+    for ci, core in enumerate(SELF_AD_CORE):
+        for _ in range(3):
+            extra = rng.sample(SELF_AD_EXTRA, k=rng.randint(0, 2))
+            posts.append({"title": rng.choice(SELF_AD_TITLES), "description": " ".join([core, *extra]).strip(),
+                          "category": rng.choice(list(CAT)), "true_category": "not_a_job", "group": f"naj:{ci}",
+                          "scam": 0, "policy_types": [], "client_payment_verified": None,
+                          "client_account_age_days": rng.choice([None, 1, 10])})
+    for i in range(len(SCAM_CORE) * 7):
+        posts.append(_scam(rng, i))
+    for ptype in ("off_platform", "unpaid_work", "academic_dishonesty", "fake_reviews", "account_rental"):
+        n = 90 if ptype == "off_platform" else 40
+        for i in range(n):
+            posts.append(_policy_post(rng, ptype, i))
+    for i, p in enumerate(posts):
+        p["id"] = f"seed{i:04d}"
+    with open(HERE / "marketplace_posts.jsonl", "w", encoding="utf-8") as f:
+        for p in posts:
+            f.write(json.dumps({k: p[k] for k in ("id", "title", "description", "category", "true_category", "scam", "policy_types",
+                                                  "client_payment_verified", "client_account_age_days", "group")}) + "\n")
+    fb = _feedback(rng)
+    with open(HERE / "client_feedback.jsonl", "w", encoding="utf-8") as f:
+        for r in fb:
+            f.write(json.dumps(r) + "\n")
+    print(f"{len(posts)} posts, {len(fb)} feedback rows")
+
+
+if __name__ == "__main__":
+    main()

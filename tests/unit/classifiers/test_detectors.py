@@ -1,0 +1,129 @@
+import pytest
+
+from classifiers import PostInput
+from classifiers.data import load_short_honest
+
+SCAMS = [
+    ("Data entry clerk - work from home", "We are hiring data entry clerks to work from home. No experience needed, earn $500 per week. "
+     "Contact the hiring manager on Telegram @hr_amelia7 for an interview."),
+    ("Personal assistant needed", "I am travelling and need a personal assistant. I will send you a check to deposit, keep $300 "
+     "for your time and send the remaining balance to my vendor by Zelle."),
+    ("Remote customer support, paid training", "Hiring now! Remote customer support agents. You will need to pay for your "
+     "training and starter kit ($150) which covers the software licence. Earn $1,200 per week."),
+]
+HONEST = [
+    ("React developer for dashboard", "I'm looking for a React developer to build an admin dashboard that reads from our "
+     "existing REST API. Please include links to similar work. Budget $1,500.", "web_mobile_software"),
+    ("Logo for a coffee roastery", "We are opening a small coffee roastery and need a logo that works on bags, cups and signage. "
+     "Two rounds of revisions. Please share your portfolio.", "design_creative"),
+]
+
+
+def _score(scorer, title, desc, cat=None):
+    return scorer.score_posts([PostInput(id="x", title=title, description=desc, category=cat)])[0]
+
+
+@pytest.mark.parametrize("title,desc", SCAMS)
+def test_scams_are_caught(scorer, title, desc):
+    r = _score(scorer, title, desc, "admin_support")
+    assert "scam" in r.flags
+    assert r.scores["scam"] >= scorer.thresholds["scam"]
+    ev = [e for e in r.evidence if e.detector == "scam"]
+    assert ev and all(0 <= e.start < e.end for e in ev)
+
+
+@pytest.mark.parametrize("title,desc,cat", HONEST)
+def test_honest_posts_pass(scorer, title, desc, cat):
+    r = _score(scorer, title, desc, cat)
+    assert r.flags == []
+    assert 0.0 <= r.scores["scam"] < scorer.thresholds["scam"]
+
+
+def test_wrong_category_flagged_with_suggestion(scorer):
+    r = _score(scorer, "React developer for dashboard", "I'm looking for a React developer to build an admin dashboard "
+               "that reads from our existing REST API, with charts, JWT auth and tests.", "translation")
+    assert "miscategorised" in r.flags
+    assert r.suggested_category == "web_mobile_software"
+    assert any(e.detector == "miscategorised" for e in r.evidence)
+
+
+def test_self_ad_is_not_a_job(scorer):
+    r = _score(scorer, "Hire me", "I am a professional graphic designer with 5 years experience in logos and branding, hire me "
+               "for your next project!", "design_creative")
+    assert "miscategorised" in r.flags
+    assert r.suggested_category == "not_a_job"
+
+
+def test_looking_for_work_without_posted_category(scorer):
+    r = _score(scorer, "Looking for work", "Looking for work as a VA. I am organised, reliable and available 40 hours a week.")
+    assert r.predicted_category == "not_a_job"
+    assert "miscategorised" in r.flags
+
+
+POLICY_CASES = [
+    ("off_platform", "Need a logo. Email me at maria [at] gmail [dot] com to discuss.", "maria [at] gmail [dot] com"),
+    ("off_platform", "Small website fix. WhatsApp me on +44 7700 900123 and we continue there.", "WhatsApp me on +44 7700 900123"),
+    ("unpaid_work", "Before hiring, please write a free sample article of 800 words on our topic.", "free sample"),
+    ("academic_dishonesty", "I need someone to take my online statistics exam this Saturday.", "take my online statistics exam"),
+    ("fake_reviews", "We need 50 five-star reviews on our Amazon listing from different accounts.", "need 50 five-star reviews"),
+    ("account_rental", "I want to rent your Upwork account; I will do the work and pay you 20%.", "rent your Upwork account"),
+    ("account_rental", "Need someone to attend technical interviews on my behalf, camera off.", "attend technical interviews on my behalf"),
+]
+
+
+@pytest.mark.parametrize("ptype,desc,span", POLICY_CASES)
+def test_each_policy_type_with_span(scorer, ptype, desc, span):
+    r = _score(scorer, "Project", desc, "writing")
+    assert "policy" in r.flags
+    assert ptype in r.policy_types
+    ev = [e for e in r.evidence if e.label == ptype]
+    assert any(e.text == span for e in ev), [e.text for e in ev]
+    for e in ev:
+        assert e.field == "description" and desc[e.start:e.end] == e.text
+
+
+def test_title_offsets_index_the_title(scorer):
+    title = "Call 555-123-4567 for details"
+    r = _score(scorer, title, "Simple logo job for my shop.", "design_creative")
+    ev = [e for e in r.evidence if e.label == "off_platform"]
+    assert ev and ev[0].field == "title" and title[ev[0].start:ev[0].end] == "555-123-4567"
+
+
+def test_short_honest_set_is_never_flagged(scorer):
+    short = load_short_honest()
+    assert len(short) >= 60
+    assert all(len(d["title"]) + 2 + len(d["description"]) <= 250 for d in short)
+    res = scorer.score_posts([PostInput(id=d["id"], title=d["title"], description=d["description"], category=d["category"])
+                              for d in short])
+    flagged = [(r.id, r.flags) for r in res if r.flags]
+    assert flagged == []
+    # and without a posted category either
+    res = scorer.score_posts([PostInput(id=d["id"], title=d["title"], description=d["description"]) for d in short])
+    assert [(r.id, r.flags) for r in res if r.flags] == []
+
+
+def test_length_alone_does_not_raise_scam_score(scorer):
+    """Repeating an honest post (longer, same content) must not matter much; a 1-line post is not suspicious."""
+    base = "Need a logo for my bakery. Budget $50."
+    s1 = _score(scorer, "Logo", base).scores["scam"]
+    s2 = _score(scorer, "Logo", " ".join([base] * 6)).scores["scam"]
+    assert s1 < scorer.thresholds["scam"] and s2 < scorer.thresholds["scam"]
+    assert abs(s1 - s2) < 0.05
+
+
+def test_scores_in_unit_interval_and_versions(scorer):
+    r = _score(scorer, None, "")
+    assert all(0.0 <= v <= 1.0 for v in r.scores.values())
+    assert set(r.model_versions) >= {"scam", "miscategorised", "policy"}
+    j = r.to_json()
+    assert set(j) >= {"id", "scores", "flags", "policy_types", "suggested_category", "evidence"}
+
+
+def test_feedback_negativity(scorer):
+    from classifiers import FeedbackInput
+
+    p = scorer.score_feedback([FeedbackInput("a", "Great client, clear brief and paid promptly.", 5),
+                               FeedbackInput("b", "Rude, changed scope constantly and refused to pay.", 1),
+                               FeedbackInput("c", "Rude, changed scope constantly and refused to pay.", None)])
+    assert p[0] < 0.2 and p[1] > 0.8 and p[2] > 0.5
+    assert all(0 <= x <= 1 for x in p)

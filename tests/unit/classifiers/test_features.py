@@ -1,0 +1,47 @@
+import pytest
+
+from classifiers.features import find_contacts
+from classifiers.policy_rules import find_policy_hits
+
+POSITIVE = [
+    ("email me at john.smith@gmail.com", "john.smith@gmail.com"),
+    ("write to john [at] gmail please", "john [at] gmail"),
+    ("reach me: john at gmail dot com", "john at gmail dot com"),
+    ("domain is gmail dot com, user jsmith", "gmail dot com"),
+    ("john(at)company(dot)com", "john(at)company(dot)com"),
+    ("continue at t . me / johnny", "t . me / johnny"),
+    ("call +1 (555) 123-4567 today", "+1 (555) 123-4567"),
+    ("my number 07700 900123", "07700 900123"),
+    ("UK mobile +44 7700 900123", "+44 7700 900123"),
+    ("text 5 5 5 1 2 3 4 5 6 7 now", "5 5 5 1 2 3 4 5 6 7"),
+    ("ring 555-123-4567", "555-123-4567"),
+    ("telegram @dataentryhr", "telegram @dataentryhr"),
+    ("Contact the hiring manager on Telegram", "Contact the hiring manager on Telegram"),
+    ("skype: live:john.doe", "skype: live:john.doe"),
+    ("I'll PayPal you directly", "I'll PayPal you directly"),
+    ("wa.me/15551234567", "wa.me/15551234567"),
+]
+
+NEGATIVE = [
+    "Budget $1,500 total", "Paying $25/hr", "due 2024-05-01", "deadline 05/06/2024", "runs on Python 3.11.4",
+    "release v2.0.1", "since 2019", "zip code 90210", "budget 1000-2000", "at 10:30 am", "hours 9am-5pm",
+    "1500 2000 3000 words", "10000-20000 users", "server 192.168.100.200", "build a WhatsApp chatbot",
+    "Discord bot developer needed", "integrate PayPal checkout", "Telegram bot in Python", "10,000 words at $0.05",
+    "£2,000-£3,000", "1.5 million rows", "1920x1080 px", "ISBN 978-3-16-148410-0",
+]
+
+
+@pytest.mark.parametrize("text,span", POSITIVE)
+def test_contact_found_with_exact_span(text, span):
+    hits = find_contacts(text)
+    assert any(h.text == span and text[h.start:h.end] == span for h in hits), hits
+
+
+@pytest.mark.parametrize("text", NEGATIVE)
+def test_no_false_contact_hits(text):
+    assert find_contacts(text) == []
+
+
+@pytest.mark.parametrize("text", NEGATIVE)
+def test_no_policy_hits_on_ordinary_numbers(text):
+    assert find_policy_hits(text) == []
