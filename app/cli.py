@@ -105,10 +105,14 @@ def tokens_list() -> None:
 @click.command("bootstrap")
 @with_appcontext
 def bootstrap() -> None:
-    """First run: create a demo admin when there is no user at all, and print its login."""
+    """First run: record the shipped models, and create a demo admin when there is no user
+    at all (printing its login)."""
     path = Path(current_app.instance_path) / "demo-admin.txt"
     email = current_app.config["DEMO_ADMIN_EMAIL"]
+    from .services import model_registry
+
     with session_scope() as session:
+        model_registry.sync(session, actor=CLI, model_dir=current_app.config.get("MODEL_DIR"))
         if users.count(session) > 0:
             if path.exists():
                 click.echo(f"Demo admin login: {path.read_text().strip()}  (from {path})")
@@ -123,10 +127,11 @@ def bootstrap() -> None:
 
 
 def register(app: Flask) -> None:
-    from . import ingest_cli, worker_cli
+    from . import ingest_cli, models_cli, worker_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(bootstrap)
     ingest_cli.register(app)
     worker_cli.register(app)
+    models_cli.register(app)
