@@ -51,37 +51,59 @@ class Detection:
     priority: float = 0.0
 
 
-def _insert(session: Session):
-    return (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-            else sqlite.insert)(Flag)
+_UPSERTS: dict[str, sa.Insert] = {}
+
+
+def _upsert_statement(dialect: str) -> sa.Insert:
+    """INSERT ... ON CONFLICT (the open-flag partial index) DO UPDATE, built once per
+    dialect. A conflicting row refreshes the detector's output and bumps the version; a
+    flag escalated to "suspend recommended" keeps its priority."""
+    if dialect not in _UPSERTS:
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Flag.__table__)
+        excluded = insert.excluded
+        table = Flag.__table__.c
+        refreshed = {name: getattr(excluded, name) for name in (
+            "score", "model_version", "evidence", "policy_types", "suggested_category",
+            "updated_at")}
+        refreshed["priority"] = sa.case(
+            (table.priority >= SUSPEND_RECOMMENDED_PRIORITY, table.priority),
+            else_=excluded.priority)
+        refreshed["version"] = table.version + 1
+        _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=["subject_type", "subject_id", "reason"],
+            index_where=sa.text("status = 'open'"),
+            set_=refreshed,
+        )
+    return _UPSERTS[dialect]
+
+
+def _row(subject: dict[str, Any], detection: Detection, now: datetime) -> dict[str, Any]:
+    return dict(
+        **subject, reason=detection.reason, score=detection.score,
+        model_version=detection.model_version, evidence=detection.evidence,
+        policy_types=detection.policy_types, suggested_category=detection.suggested_category,
+        status=FlagStatus.open, priority=detection.priority, system_note=None, claimed_by=None,
+        claimed_until=None, version=1, created_at=now, updated_at=now, closed_at=None)
+
+
+def upsert_open_flags(session: Session, detections: list[tuple[dict[str, Any], Detection]]) -> None:
+    """Many upserts in one executemany; ``detections`` pairs a subject dict
+    (subject_type, subject_id, client_id, post_id) with a Detection."""
+    if not detections:
+        return
+    now = utcnow()
+    stmt = _upsert_statement(session.get_bind().dialect.name)
+    session.execute(stmt, [_row(subject, detection, now) for subject, detection in detections])
 
 
 def upsert_open_flag(session: Session, *, subject_type: str, subject_id: int, client_id: int,
                      post_id: int | None, detection: Detection) -> int:
     """Create the open flag for (subject, reason), or refresh the one that exists.
     Returns the flag id. Safe under concurrency (the database arbitrates)."""
-    now = utcnow()
-    values = dict(
-        subject_type=subject_type, subject_id=subject_id, client_id=client_id, post_id=post_id,
-        reason=detection.reason, score=detection.score, model_version=detection.model_version,
-        evidence=detection.evidence, policy_types=detection.policy_types,
-        suggested_category=detection.suggested_category, status=FlagStatus.open,
-        priority=detection.priority, version=1, created_at=now, updated_at=now,
-    )
-    stmt = _insert(session).values(**values)
-    refreshed = {name: getattr(stmt.excluded, name) for name in (
-        "score", "model_version", "evidence", "policy_types", "suggested_category", "updated_at")}
-    # a flag escalated to "suspend recommended" keeps its priority
-    refreshed["priority"] = sa.case(
-        (Flag.priority >= SUSPEND_RECOMMENDED_PRIORITY, Flag.priority),
-        else_=stmt.excluded.priority)
-    refreshed["version"] = Flag.version + 1
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["subject_type", "subject_id", "reason"],
-        index_where=sa.text("status = 'open'"),
-        set_=refreshed,
-    ).returning(Flag.id)
-    return session.execute(stmt).scalar_one()
+    subject = {"subject_type": subject_type, "subject_id": subject_id, "client_id": client_id,
+               "post_id": post_id}
+    stmt = _upsert_statement(session.get_bind().dialect.name).returning(Flag.__table__.c.id)
+    return session.execute(stmt.values(**_row(subject, detection, utcnow()))).scalar_one()
 
 
 def open_flag(session: Session, subject_type: str, subject_id: int, reason: str) -> Flag | None:

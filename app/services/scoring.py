@@ -16,8 +16,8 @@ from flask import current_app, has_app_context
 from sqlmodel import Session, select
 
 from classifiers import FeedbackInput, FeedbackPoint, PostInput, client_negativity, load_scorer
-from models import (Client, ClientStatus, Feedback, FlagReason, JobPost, Outreach,
-                    OutreachOutcome, PostStatus, SubjectType, utcnow)
+from models import (Client, ClientStatus, Feedback, Flag, FlagReason, FlagStatus, JobPost,
+                    Outreach, OutreachOutcome, PostStatus, SubjectType, utcnow)
 
 from . import flags as flag_service
 from .flags import Detection
@@ -95,47 +95,57 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
                   client_account_age_days=_account_age_days(client, now))
         for post, client in todo
     ])
+    # One executemany for the scores, guarded by the content hash: a post edited while
+    # we scored it keeps its new content unscored (its own job has a new id and runs).
+    post_table = JobPost.__table__
+    session.execute(
+        post_table.update()
+        .where(post_table.c.id == sa.bindparam("b_id"),
+               post_table.c.content_hash == sa.bindparam("b_hash"))
+        .values(scores=sa.bindparam("b_scores"), scored_at=now, model_version=version),
+        [{"b_id": post.id, "b_hash": post.content_hash,
+          "b_scores": {**result.scores, "policy_types": result.policy_types,
+                       "predicted_category": result.predicted_category}}
+         for (post, _client), result in zip(todo, results, strict=True)])
+    current = dict(session.execute(sa.select(post_table.c.id, post_table.c.content_hash)
+                                   .where(post_table.c.id.in_([p.id for p, _ in todo]))).all())
+    open_flags = {(flag.subject_id, flag.reason): flag for flag in session.exec(
+        select(Flag).where(Flag.subject_type == SubjectType.post, Flag.subject_id.in_(ids),
+                           Flag.status == FlagStatus.open))}
+    detections = []
     for (post, _client), result in zip(todo, results, strict=True):
-        # write only if the content is still what we scored: an edit made meanwhile has
-        # its own job (a new content hash, so a new job id) and must not be overwritten
-        updated = session.execute(
-            sa.update(JobPost)
-            .where(JobPost.id == post.id, JobPost.content_hash == post.content_hash)
-            .values(scores={**result.scores, "policy_types": result.policy_types,
-                            "predicted_category": result.predicted_category},
-                    scored_at=now, model_version=version)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not updated:
+        if current.get(post.id) != post.content_hash:
             stats["skipped"] += 1
             continue
         stats["scored"] += 1
-        _apply_post_flags(session, post, result, now, stats)
+        detections += _post_detections(session, post, result, now, open_flags, stats)
+    flag_service.upsert_open_flags(session, detections)
 
 
-def _apply_post_flags(session: Session, post: JobPost, result, now: datetime, stats: dict) -> None:
+def _post_detections(session: Session, post: JobPost, result, now: datetime,
+                     open_flags: dict, stats: dict) -> list[tuple[dict, Detection]]:
+    """The flags this post's result asks for; clears open flags it no longer supports."""
     exposure = _exposure(post, now)
+    subject = {"subject_type": SubjectType.post, "subject_id": post.id,
+               "client_id": post.client_id, "post_id": post.id}
+    out = []
     for reason in POST_REASONS:
         score = float(result.scores[reason])
         model_version = result.model_versions.get(reason)
         if reason in result.flags and post.status != PostStatus.removed:
-            evidence = [e.to_json() for e in result.evidence if e.detector == reason]
-            flag_service.upsert_open_flag(
-                session, subject_type=SubjectType.post, subject_id=post.id,
-                client_id=post.client_id, post_id=post.id,
-                detection=Detection(
-                    reason=reason, score=score, model_version=model_version, evidence=evidence,
-                    policy_types=list(result.policy_types) if reason == FlagReason.policy else [],
-                    suggested_category=(result.suggested_category
-                                        if reason == FlagReason.miscategorised else None),
-                    priority=flag_service.base_priority(reason, score, exposure=exposure)))
+            out.append((subject, Detection(
+                reason=reason, score=score, model_version=model_version,
+                evidence=[e.to_json() for e in result.evidence if e.detector == reason],
+                policy_types=list(result.policy_types) if reason == FlagReason.policy else [],
+                suggested_category=(result.suggested_category
+                                    if reason == FlagReason.miscategorised else None),
+                priority=flag_service.base_priority(reason, score, exposure=exposure))))
             stats["flagged"] += 1
-        else:
-            existing = flag_service.open_flag(session, SubjectType.post, post.id, reason)
-            if existing is not None:
-                flag_service.clear_below_threshold(session, existing, score=score,
-                                                   model_version=model_version, now=now)
-                stats["cleared"] += 1
+        elif (post.id, reason) in open_flags:
+            flag_service.clear_below_threshold(session, open_flags[(post.id, reason)],
+                                               score=score, model_version=model_version, now=now)
+            stats["cleared"] += 1
+    return out
 
 
 def score_client(session: Session, client_id: int, *, now: datetime | None = None) -> dict:
