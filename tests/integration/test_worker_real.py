@@ -298,3 +298,17 @@ def test_the_worker_runs_the_sweep_periodically(env, app):
         wait_for(lambda: any("sweep-" in j for j in registry.get_job_ids()), timeout=10,
                  what="the next sweep scheduled", env=env)
         get_engine().dispose()
+
+
+def test_plain_rq_worker_with_the_documented_worker_class(env, app):
+    """`rq worker -w app.worker.AppWorker` gets the app context and the models too."""
+    posts = bulk_posts(app, 5)
+    with app.app_context():
+        jobs.dispatch(jobs.score_posts_spec(posts))
+        queues = [jobs.queue_name(q) for q in jobs.QUEUES]
+    result = subprocess.run(
+        [sys.executable, "-m", "rq.cli", "worker", "--burst", "-w", "app.worker.AppWorker",
+         "--url", env.redis_url, "--name", f"{env.prefix}-plain", *queues],
+        cwd=ROOT, env=env.env(), capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert scored(app) == 5
