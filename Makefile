@@ -20,6 +20,7 @@ $(STAMP): requirements.txt
 run: install
 	$(BIN)/alembic upgrade head
 	$(BIN)/flask bootstrap
+	$(BIN)/flask demo load --if-empty
 	@echo "TrustDesk console: http://$(HOST):$(PORT)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 

@@ -1,6 +1,274 @@
-"""CLI commands (to be built)."""
+"""``flask import clients|posts|feedback FILE`` and ``flask demo load``.
+
+Bulk import streams the file (constant memory), validates each row with the API's own
+models (``app/api/schemas.py``), and writes chunks of rows through
+``services.ingest.import_chunk`` (one commit, one scoring job per chunk). It is
+resumable: rows are upserted by external id, so a re-run skips what is unchanged and
+never duplicates. Rejected rows are reported on stderr with their line numbers; the
+good rows are still imported, and the exit code is 1 if anything was rejected.
+
+Formats, by extension: ``.jsonl``/``.ndjson`` (one JSON object per line) or ``.csv``
+(header row; ``skills`` separated by ``;``; booleans ``true/false/1/0``; an empty cell
+is "not given"). ``-`` reads JSONL from stdin. Import clients before the posts and
+feedback that name them.
+"""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, time, timezone
+from pathlib import Path
+from typing import IO, Any
+
+import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from pydantic import ValidationError
+from tqdm import tqdm
+
+from .api.schemas import ITEM_MODELS, field_errors
+from .db import session_scope
+from .services import ingest
+from .services.audit import CLI
+
+CHUNK_SIZE = 500
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+CSV_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+CSV_TYPES: dict[str, Callable[[str], Any]] = {
+    "payment_verified": lambda v: CSV_BOOLEANS.get(v.lower(), v),
+    "phone_verified": lambda v: CSV_BOOLEANS.get(v.lower(), v),
+    "identity_verified": lambda v: CSV_BOOLEANS.get(v.lower(), v),
+    "skills": lambda v: [s.strip() for s in v.split(";") if s.strip()],
+    "budget": lambda v: _number(v, float),
+    "rating": lambda v: _number(v, int),
+}
+DEMO_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "generate_demo_data.py"
+
+#: a parsed row: (line number, fields) or (line number, why it could not be read)
+Row = tuple[int, dict[str, Any] | str]
+
+import_cli = AppGroup("import", help="Bulk-import marketplace data (JSONL or CSV).")
+demo_cli = AppGroup("demo", help="Demo marketplace data.")
+
+
+def _number(value: str, kind: type) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        return value  # left as text: validation reports it with the field's name
+
+
+# --- reading files ---------------------------------------------------------------------------
+
+def read_jsonl(stream: IO[bytes]) -> Iterator[Row]:
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            yield number, "not valid UTF-8"
+            continue
+        except (ValueError, RecursionError) as exc:
+            yield number, f"invalid JSON: {exc}"[:200]
+            continue
+        yield number, data if isinstance(data, dict) else "must be a JSON object"
+
+
+def read_csv(stream: IO[bytes], kind: ingest.Kind) -> Iterator[Row]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(text)
+    model = ITEM_MODELS[kind]
+    header = reader.fieldnames or []
+    unknown = [c for c in header if c not in model.model_fields]
+    missing = [n for n, f in model.model_fields.items() if f.is_required() and n not in header]
+    if unknown or missing:
+        problems = ([f"unknown columns: {', '.join(unknown)}"] if unknown else []) + \
+                   ([f"missing columns: {', '.join(missing)}"] if missing else [])
+        raise click.ClickException(f"{'; '.join(problems)} (expected some of: "
+                                   f"{', '.join(model.model_fields)})")
+    start = reader.line_num + 1
+    for row in reader:
+        if None in row:
+            yield start, "more cells than columns"
+        else:
+            yield start, {k: CSV_TYPES.get(k, str)(v) for k, v in row.items()
+                          if v not in ("", None)}
+        start = reader.line_num + 1
+
+
+def _open(path: str) -> tuple[IO[bytes], int | None]:
+    if path == "-":
+        return sys.stdin.buffer, None
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+    lines = sum(block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b""))
+    stream.seek(0)
+    return stream, lines
+
+
+def read_file(path: str, kind: ingest.Kind) -> tuple[Iterator[Row], IO[bytes], int | None]:
+    """Rows of a JSONL or CSV file (by extension; ``-`` is JSONL on stdin)."""
+    suffix = Path(path).suffix.lower()
+    if path != "-" and suffix not in JSONL_SUFFIXES | {".csv"}:
+        raise click.ClickException(f"{path}: unknown format {suffix or '(none)'!r}; "
+                                   "use .jsonl, .ndjson or .csv (or - for JSONL on stdin)")
+    stream, lines = _open(path)
+    if suffix == ".csv":
+        return read_csv(stream, kind), stream, (lines - 1 if lines else lines)
+    return read_jsonl(stream), stream, lines
+
+
+# --- the import loop (shared by `flask import` and `flask demo load`) ----------------------------
+
+@dataclass
+class Summary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (f"imported {self.created}, updated {self.updated}, "
+                f"unchanged {self.unchanged}, rejected {len(self.rejected)}")
+
+
+def _describe(fields: dict[str, str]) -> str:
+    return "; ".join(f"{name}: {message}" for name, message in fields.items())
+
+
+def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: int | None = None,
+               chunk_size: int = CHUNK_SIZE, progress: bool = True,
+               report: Callable[[str], None] | None = None) -> Summary:
+    """Validate ``rows`` and write them in chunks; returns the counts and rejections."""
+    model = ITEM_MODELS[kind]
+    summary = Summary()
+
+    def reject(number: int, reason: str) -> None:
+        summary.rejected.append((number, reason))
+        if report is not None:
+            report(f"line {number}: {reason}")
+
+    with session_scope() as session, tqdm(total=total, unit=" rows", desc=f"import {kind}",
+                                          file=sys.stderr, disable=not progress,
+                                          dynamic_ncols=True) as bar:
+        chunk: list[ingest.Record] = []
+        ids: set[str] = set()
+
+        def flush() -> None:
+            if not chunk:
+                return
+            outcome = ingest.import_chunk(session, kind=kind, records=chunk)
+            for number, fields in sorted(outcome.rejected.items()):
+                reject(int(number), _describe(fields))
+            counts = outcome.counts()
+            summary.created += counts["created"]
+            summary.updated += counts["updated"]
+            summary.unchanged += counts["unchanged"]
+            bar.update(len(chunk))
+            chunk.clear()
+            ids.clear()
+
+        for number, data in rows:
+            if isinstance(data, str):
+                reject(number, data)
+                bar.update(1)
+                continue
+            try:
+                item = model.model_validate(data).model_dump()
+            except ValidationError as exc:
+                reject(number, _describe(field_errors(exc)))
+                bar.update(1)
+                continue
+            if item["external_id"] in ids:  # a later version of a row in this chunk
+                flush()
+            chunk.append((number, item))
+            ids.add(item["external_id"])
+            if len(chunk) >= chunk_size:
+                flush()
+        flush()
+        ingest.record_import(session, kind=kind, source=source, actor=CLI, counts={
+            "created": summary.created, "updated": summary.updated,
+            "unchanged": summary.unchanged, "rejected": len(summary.rejected)})
+    return summary
+
+
+def _import_command(kind: ingest.Kind) -> click.Command:
+    @click.command(kind, help=f"Import {kind} from FILE (.jsonl, .ndjson, .csv; - for JSONL on "
+                              "stdin). Rejected rows go to stderr; exit code 1 if any.")
+    @click.argument("file")
+    @click.option("--chunk-size", default=CHUNK_SIZE, show_default=True, type=click.IntRange(1, 10_000),
+                  help="Rows per transaction (and per scoring job).")
+    @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+    @with_appcontext
+    def command(file: str, chunk_size: int, progress: bool) -> None:
+        rows, stream, total = read_file(file, kind)
+        try:
+            summary = run_import(kind, rows, source=file, total=total, chunk_size=chunk_size,
+                                 progress=progress,
+                                 report=lambda m: tqdm.write(m, file=sys.stderr))
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+        click.echo(summary.line())
+        if summary.rejected:
+            sys.exit(1)
+
+    return command
+
+
+for _kind in ingest.KINDS:
+    import_cli.add_command(_import_command(_kind))
+
+
+# --- demo data --------------------------------------------------------------------------------
+
+def load_demo_generator():
+    """``scripts/generate_demo_data.py`` as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("trustdesk_demo_data", DEMO_SCRIPT)
+    if spec is None or spec.loader is None:
+        raise click.ClickException(f"demo generator not found at {DEMO_SCRIPT}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses need the module registered
+    spec.loader.exec_module(module)
+    return module
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Only when there are no clients yet (first run).")
+@click.option("--seed", default=7, show_default=True, help="Random seed of the generator.")
+@click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
+def demo_load(if_empty: bool, seed: int, progress: bool) -> None:
+    """Generate the demo marketplace and import it (scored inline when Redis is not set).
+
+    Dates are laid out backwards from today, so the data always looks recent; the
+    generator is deterministic for a given seed and date."""
+    with session_scope() as session:
+        if if_empty and ingest.has_clients(session):
+            click.echo("Demo data not loaded: the database already has clients.")
+            return
+    generator = load_demo_generator()
+    anchor = datetime.combine(datetime.now(timezone.utc).date(), time(), tzinfo=timezone.utc)
+    data = generator.generate(seed=seed, anchor=anchor)
+    failed = False
+    for kind in ingest.KINDS:
+        records = data[kind]
+        summary = run_import(kind, enumerate(records, start=1), source=f"demo seed {seed}",
+                             total=len(records), progress=progress,
+                             report=lambda m: tqdm.write(m, file=sys.stderr))
+        click.echo(f"{kind}: {summary.line()}")
+        failed = failed or bool(summary.rejected)
+    if failed:
+        sys.exit(1)
 
 
 def register(app: Flask) -> None:
-    pass
+    app.cli.add_command(import_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,117 @@
+"""The marketplace API and bulk import on a real PostgreSQL database."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlmodel import SQLModel, func, select
+
+from app.db import get_engine, session_scope
+from app.services import tokens
+from app.services.audit import CLI
+from models import AuditEvent, Client, Feedback, JobPost
+from tests.helpers import make_app
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def pg_app(pg_url) -> Iterator[Flask]:
+    app = make_app(pg_url)
+    with app.app_context():
+        SQLModel.metadata.create_all(get_engine())
+    yield app
+    with app.app_context():
+        get_engine().dispose()
+
+
+@pytest.fixture
+def dispatched(monkeypatch) -> list:
+    specs: list = []
+    monkeypatch.setattr("app.jobs.dispatch", lambda spec: specs.append(spec) or "recorded")
+    return specs
+
+
+@pytest.fixture
+def headers(pg_app) -> dict[str, str]:
+    with pg_app.app_context(), session_scope() as s:
+        return {"Authorization": f"Bearer {tokens.create_token(s, name='mp', actor=CLI)[1]}"}
+
+
+def count(app, model) -> int:
+    with app.app_context(), session_scope() as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def test_round_trip(pg_app, headers, dispatched):
+    c = pg_app.test_client()
+    r = c.put("/api/v1/clients/c1", headers=headers,
+              json={"name": "Zoë Café", "country": "France", "joined_at": "2023-01-01T00:00:00+01:00"})
+    assert r.status_code == 201 and r.json["joined_at"] == "2022-12-31T23:00:00Z"
+    post = {"client_id": "c1", "title": "Menu design ☕", "description": "Two pages, A4.",
+            "category": "design_creative", "skills": ["Canva"], "budget": 120.5,
+            "posted_at": "2024-02-29T23:30:00-08:00"}
+    r = c.put("/api/v1/posts/p1", headers=headers, json=post)
+    assert r.status_code == 201 and r.json["posted_at"] == "2024-03-01T07:30:00Z"
+    assert c.put("/api/v1/posts/p1", headers=headers, json=post).json["result"] == "unchanged"
+    r = c.put("/api/v1/posts/p1", headers=headers, json={**post, "budget": 150})
+    assert r.status_code == 200 and r.json["result"] == "updated"
+    r = c.put("/api/v1/feedback/f1", headers=headers,
+              json={"client_id": "c1", "rating": 2, "comment": "Paid late.",
+                    "created_at": "2024-03-10T10:00:00Z"})
+    assert r.status_code == 201
+    r = c.get("/api/v1/posts/p1", headers=headers)
+    assert r.status_code == 200 and r.json["budget"] == 150.0 and r.json["skills"] == ["Canva"]
+    assert c.get("/api/v1/clients/c1", headers=headers).json["name"] == "Zoë Café"
+    assert c.get("/api/v1/flags", headers=headers).json == {"items": [], "next_cursor": None}
+    assert [s.func for s in dispatched] == ["app.tasks.score_posts", "app.tasks.score_posts",
+                                            "app.tasks.score_client"]
+    r = c.put("/api/v1/posts/p2", headers=headers, json={**post, "description": "bad\x00text"})
+    assert r.status_code == 422 and count(pg_app, JobPost) == 1
+
+
+def test_batch_is_all_or_nothing(pg_app, headers, dispatched):
+    c = pg_app.test_client()
+    body = {
+        "clients": [{"external_id": f"c{i}", "name": f"Client {i}"} for i in range(3)],
+        "posts": [{"external_id": f"p{i}", "client_id": f"c{i % 3}", "title": f"T{i}",
+                   "description": "d", "posted_at": "2024-01-01T00:00:00Z"} for i in range(10)],
+        "feedback": [{"external_id": "f1", "client_id": "c2", "rating": 4,
+                      "created_at": "2024-01-02T00:00:00Z"}],
+    }
+    bad = json.loads(json.dumps(body))
+    bad["feedback"][0]["client_id"] = "c404"
+    r = c.post("/api/v1/batch", headers=headers, json=bad)
+    assert r.status_code == 422
+    assert r.json["fields"] == {"feedback[0].client_id": "unknown client 'c404'"}
+    assert (count(pg_app, Client), count(pg_app, JobPost), count(pg_app, Feedback)) == (0, 0, 0)
+    assert dispatched == []
+
+    r = c.post("/api/v1/batch", headers=headers, json=body)
+    assert r.status_code == 200 and r.json["posts"]["created"] == 10
+    assert (count(pg_app, Client), count(pg_app, JobPost), count(pg_app, Feedback)) == (3, 10, 1)
+    with pg_app.app_context(), session_scope() as s:
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "api.batch")).one().actor == "api:mp"
+    r = c.post("/api/v1/batch", headers=headers, json=body)
+    assert r.json["posts"] == {"created": 0, "updated": 0, "unchanged": 10}
+
+
+def test_bulk_import_on_postgresql(pg_app, tmp_path, dispatched):
+    runner = pg_app.test_cli_runner()
+    clients = tmp_path / "clients.jsonl"
+    clients.write_text("".join(json.dumps({"external_id": f"c{i}", "name": f"C{i}"}) + "\n"
+                               for i in range(50)))
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("".join(json.dumps({
+        "external_id": f"p{i}", "client_id": f"c{i % 50}", "title": f"Post {i}",
+        "description": "Short honest post.", "skills": ["a", "b"],
+        "posted_at": "2024-01-01T00:00:00Z"}) + "\n" for i in range(1200)))
+    assert runner.invoke(args=["import", "clients", str(clients), "--no-progress"]).exit_code == 0
+    r = runner.invoke(args=["import", "posts", str(posts), "--no-progress"])
+    assert r.exit_code == 0 and "imported 1200, updated 0, unchanged 0, rejected 0" in r.stdout
+    r = runner.invoke(args=["import", "posts", str(posts), "--no-progress"])
+    assert "imported 0, updated 0, unchanged 1200, rejected 0" in r.stdout
+    assert count(pg_app, JobPost) == 1200
+    assert [len(s.args[0]) for s in dispatched if s.func == "app.tasks.score_posts"] == [500, 500, 200]
