@@ -129,6 +129,11 @@ def load_short_honest(path: Path | None = None) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def load_short_honest_validation(path: Path | None = None) -> list[dict]:
+    """Short honest posts for choosing thresholds (validation only; never trained on, never a test)."""
+    return load_short_honest(path or DATA_DIR / "seed" / "short_honest_validation.jsonl")
+
+
 def load_feedback() -> list[FeedbackRow]:
     out: list[FeedbackRow] = []
     sdir = DATA_DIR / "sentiment"

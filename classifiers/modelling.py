@@ -21,9 +21,14 @@ def clean_text(s: str) -> str:
     Does not change anything the evidence offsets refer to: offsets always index the raw
     input fields; cleaned text only feeds the vectorisers.
     """
-    s = _MASK_RE.sub(lambda m: f" x{m.group(1).lower()}x ", s)
-    s = _EMAIL_RE.sub(" xemailx ", s)
-    return _URL_RE.sub(" xurlx ", s)
+    # each substitution only runs if its required literal is present (same result, faster)
+    if "#" in s:
+        s = _MASK_RE.sub(lambda m: f" x{m.group(1).lower()}x ", s)
+    if "@" in s:
+        s = _EMAIL_RE.sub(" xemailx ", s)
+    if "http" in s or "www." in s:
+        s = _URL_RE.sub(" xurlx ", s)
+    return s
 
 
 def make_word_vectorizer(max_features: int) -> TfidfVectorizer:
@@ -61,10 +66,10 @@ def oof_decision(make_model, X, y, groups, sample_weight=None, n_splits: int = 5
 
 def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float, weights: np.ndarray | None = None,
                             min_threshold: float = 0.5) -> float:
-    """Smallest threshold whose (weighted) precision on these rows is >= target.
+    """Lowest threshold >= ``min_threshold`` whose (weighted) precision on these rows is >= target.
 
-    Falls back to the threshold with the best precision if the target is never reached.
-    Never goes below ``min_threshold`` (a flag should mean "more likely than not").
+    Candidates are the distinct scores >= ``min_threshold``. If none reaches the target, the
+    candidate with the best precision; if there is no candidate, ``min_threshold`` itself.
     """
     w = np.ones_like(p) if weights is None else weights
     order = np.argsort(-p, kind="stable")
@@ -73,26 +78,27 @@ def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float, weights
     fp = np.cumsum(ws * (1 - ys))
     prec = tp / np.maximum(tp + fp, 1e-12)
     # candidate cut after position i -> threshold ps[i]; only at distinct score boundaries
-    best = None
-    for i in range(len(ps) - 1, -1, -1):
-        if i + 1 < len(ps) and ps[i + 1] == ps[i]:
-            continue
+    cands = [i for i in range(len(ps)) if ps[i] >= min_threshold and (i + 1 == len(ps) or ps[i + 1] != ps[i])]
+    if not cands:
+        return float(min_threshold)
+    for i in reversed(cands):  # lowest threshold first
         if prec[i] >= target and tp[i] > 0:
-            best = ps[i]
-            break
-    if best is None:
-        best = ps[int(np.argmax(prec))] if len(ps) else 1.0
-    return float(max(best, min_threshold))
+            return float(ps[i])
+    return float(ps[max(cands, key=lambda i: prec[i])])
 
 
 def hstack(blocks) -> sp.csr_matrix:
     return sp.hstack(blocks, format="csr", dtype=np.float32)
 
 
-def top_terms(x_row: sp.csr_matrix, coef: np.ndarray, vocab_inv: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
-    """Top-k (term, coef*tfidf) with positive contribution, from one sparse row of word features."""
-    row = x_row.tocsr()
-    idx, vals = row.indices, row.data
+def top_terms(x_row, coef: np.ndarray, vocab_inv: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
+    """Top-k (term, coef*tfidf) with positive contribution, from one sparse row of word features
+    (a 1-row sparse matrix, or an ``(indices, data)`` pair of that row)."""
+    if isinstance(x_row, tuple):
+        idx, vals = x_row
+    else:
+        row = x_row.tocsr()
+        idx, vals = row.indices, row.data
     mask = idx < len(vocab_inv)
     idx, vals = idx[mask], vals[mask]
     if len(idx) == 0:
@@ -130,3 +136,134 @@ def unpack_vectorizer(d: dict, template: TfidfVectorizer | None = None) -> Tfidf
     v.vocabulary_ = {str(t): i for i, t in enumerate(d["terms"].tolist())}
     v.idf_ = d["idf"]
     return v
+
+
+class FastTfidf:
+    """Batch re-implementation of a fitted ``TfidfVectorizer.transform`` (same output).
+
+    sklearn's transform builds every n-gram as a Python string and looks each up in a dict,
+    which dominated scoring time. Here the n-grams are looked up as integer codes with numpy:
+
+    * ``char_wb``: characters map to small ids (0 = not in any vocabulary term); the padded
+      words of a whole batch are laid out in one array separated by id 0, every window of
+      length n (min_n..max_n) without a 0 is packed into an int64 and found by binary search
+      in the sorted codes of the vocabulary. Windows that would cross a word or document
+      boundary contain a 0 and are skipped, exactly like sklearn's per-word loop (a padded
+      word shorter than n yields no n-gram; one of length n yields itself once).
+    * ``word``: the vectoriser's own preprocessor and tokenizer; tokens map to ids of the
+      tokens that occur in vocabulary terms, n-grams to packed id tuples.
+
+    Then the same tf-idf steps as sklearn (float32 counts, 1 + log tf, x idf, L2 rows).
+    Equality with sklearn is unit-tested (tests/unit/classifiers/test_features.py).
+    ``supported(v)`` is False for settings this does not cover; callers fall back.
+    """
+
+    def __init__(self, v: TfidfVectorizer):
+        self.v = v
+        self.analyzer = v.analyzer
+        self.min_n, self.max_n = v.ngram_range
+        self.preprocess = v.build_preprocessor()
+        self.n_features = len(v.vocabulary_)
+        self.idf = np.asarray(v.idf_)
+        terms = sorted(v.vocabulary_.items(), key=lambda kv: kv[1])
+        if self.analyzer == "char_wb":
+            alphabet = sorted({ch for t, _ in terms for ch in t})
+            self.bits = max(1, len(alphabet).bit_length())
+            lut = np.zeros(max(ord(c) for c in alphabet) + 1, dtype=np.int64)
+            for i, ch in enumerate(alphabet, start=1):
+                lut[ord(ch)] = i
+            lut[0] = 0
+            self.lut = lut
+            ids = {ch: int(lut[ord(ch)]) for ch in alphabet}
+            codes = [self._pack([ids[c] for c in t]) for t, _ in terms]
+        else:
+            self.tokenize = v.build_tokenizer()
+            toks = sorted({w for t, _ in terms for w in t.split(" ")})
+            self.tok_id = {w: i for i, w in enumerate(toks, start=1)}
+            self.bits = max(1, (len(toks) + 1).bit_length())
+            codes = [self._pack([self.tok_id[w] for w in t.split(" ")]) for t, _ in terms]
+        codes = np.array(codes, dtype=np.int64)
+        order = np.argsort(codes, kind="stable")
+        self.codes, self.feat = codes[order], np.array([j for _, j in terms], dtype=np.int64)[order]
+
+    @staticmethod
+    def supported(v: TfidfVectorizer) -> bool:
+        p = v.get_params()
+        ok = (p["analyzer"] in ("char_wb", "word") and p["stop_words"] is None and p["norm"] == "l2" and p["use_idf"]
+              and p["sublinear_tf"] and not p["binary"] and p["vocabulary"] is None and p["input"] == "content"
+              and p["decode_error"] == "strict" and p["preprocessor"] is None and p["tokenizer"] is None
+              and p["ngram_range"][0] >= 1)
+        if not ok:
+            return False
+        lo, hi = p["ngram_range"]
+        terms = list(v.vocabulary_)
+        if p["analyzer"] == "char_wb":
+            alpha = {ch for t in terms for ch in t}
+            return "\x00" not in alpha and len(alpha).bit_length() * hi <= 62
+        ntok = len({w for t in terms for w in t.split(" ")})
+        return (ntok + 1).bit_length() * hi <= 62
+
+    def _pack(self, ids) -> int:
+        c = 0
+        for i in ids:
+            c = (c << self.bits) | i
+        return c
+
+    def _lookup(self, code: np.ndarray, doc: np.ndarray):
+        pos = np.searchsorted(self.codes, code)
+        pos[pos == len(self.codes)] = 0
+        hit = self.codes[pos] == code
+        return doc[hit], self.feat[pos[hit]]
+
+    def _ngram_hits(self, ids: np.ndarray, doc: np.ndarray):
+        """All windows of ids (n = min_n..max_n) without a 0 -> (doc, feature) pairs."""
+        zeros = np.concatenate([[0], np.cumsum(ids == 0)])
+        rows, cols = [], []
+        code = np.zeros(len(ids), dtype=np.int64)
+        for n in range(1, self.max_n + 1):
+            m = len(ids) - n + 1
+            if m <= 0:
+                break
+            code = (code[:m] << self.bits) | ids[n - 1:]  # code[i] packs ids[i : i + n]
+            if n < self.min_n:
+                continue
+            ok = zeros[n:] - zeros[:m] == 0
+            r, c = self._lookup(code[ok], doc[:m][ok])
+            rows.append(r)
+            cols.append(c)
+        return np.concatenate(rows) if rows else np.zeros(0, np.int64), np.concatenate(cols) if cols else np.zeros(0, np.int64)
+
+    def transform(self, texts) -> sp.csr_matrix:
+        n_docs = len(texts)
+        pre = self.preprocess
+        if self.analyzer == "char_wb":
+            # each document: "\x00 w1 \x00 w2 ... " (padded words, separated by id 0)
+            parts = []
+            for t in texts:
+                words = pre(t).split()
+                parts.append("\x00 " + " \x00 ".join(words) + " " if words else "")
+            cps = np.frombuffer(("".join(parts) + "\x00").encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+            ids = np.where(cps < len(self.lut), self.lut[np.minimum(cps, len(self.lut) - 1)], 0)
+            starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])[:-1]]).astype(np.int64)
+            doc = np.clip(np.searchsorted(starts, np.arange(len(ids)), side="right") - 1, 0, max(n_docs - 1, 0))
+        else:
+            tok_id, tok = self.tok_id, self.tokenize
+            flat: list[int] = []
+            dl = []
+            for t in texts:
+                ts = tok(pre(t))
+                flat.extend([tok_id.get(w, 0) for w in ts])
+                flat.append(0)
+                dl.append(len(ts) + 1)
+            ids = np.array(flat, dtype=np.int64)
+            doc = np.repeat(np.arange(n_docs, dtype=np.int64), dl)
+        r, c = self._ngram_hits(ids, doc) if len(ids) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        X = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(n_docs, self.n_features), dtype=np.float32)
+        X.sum_duplicates()
+        X.sort_indices()
+        np.log(X.data, X.data)
+        X.data += 1.0
+        X.data *= self.idf[X.indices]
+        from sklearn.preprocessing import normalize
+
+        return normalize(X, norm="l2", copy=False)

@@ -9,7 +9,7 @@ import re
 
 from models.enums import PolicyType
 
-from .features import Hit, dedupe_hits, find_contacts
+from .features import Hit, dedupe_hits, find_contacts, gate_view
 
 _I = re.IGNORECASE
 
@@ -68,20 +68,69 @@ RULES: dict[str, list[tuple[re.Pattern[str], str]]] = {
     ],
 }
 
+#: keyword gates, one per rule above (same order): NECESSARY literals of every match, checked
+#: on ``features.gate_view(text)`` before the regex runs (see features.CONTACT_GATES).
+def _has(*kws):
+    def gate(low: str, toks: set[str]) -> bool:
+        for k in kws:
+            if k in low:
+                return True
+        return False
+
+    return gate
+
+
+def _both(a, b):
+    return lambda low, toks: a(low, toks) and b(low, toks)
+
+
+RULE_GATES: dict[str, list] = {
+    PolicyType.unpaid_work.value: [
+        _has("free", "unpaid", "no pay", "no-pay", "non paid", "non-paid"),
+        _has("paid", "free"),
+        _both(_has("pay"), _has("test", "sample", "trial")),
+        _has("unpaid", "free"),
+        _has("free"),
+        _has("best", "winning"),
+    ],
+    PolicyType.academic_dishonesty.value: [
+        _both(_has("my"), _has("exam", "test", "quiz", "midterm", "final", "class", "course", "homework", "assignment", "lab",
+                              "module", "semester")),
+        _both(_has("write"), _has("essay", "thesis", "dissertation", "paper", "coursework", "assignment", "capstone")),
+        _has("thesis", "dissertation", "coursework", "submit", "professor", "lecturer", "teacher", "university", "school",
+             "guarantee", "portal", "proctored"),
+        _has("quizzes"),
+    ],
+    PolicyType.fake_reviews.value: [_has("review", "rating")] * 5,
+    PolicyType.account_rental.value: [
+        _has("account", "profile"),
+        _has("interview", "call", "proxy", "answer", "speak", "name"),
+        _has("log"),
+    ],
+}
+assert all(len(RULE_GATES[t]) == len(RULES[t]) for t in RULES)
+
 _OFF_PLATFORM = PolicyType.off_platform.value
-_OFF_WHY_PREFIX = {"email": "", "phone": "", "messenger": "", "payment": ""}
 
 
-def find_policy_hits(text: str, contacts: list[Hit] | None = None) -> list[Hit]:
-    """All policy rule hits in ``text``; ``Hit.kind`` is the policy type."""
+def find_policy_hits(text: str, contacts: list[Hit] | None = None, gates: bool = True) -> list[Hit]:
+    """All policy rule hits in ``text``; ``Hit.kind`` is the policy type.
+
+    ``gates=False`` runs every regex regardless of the keyword gates (tests)."""
     hits: list[Hit] = []
-    contacts = find_contacts(text) if contacts is None else contacts
+    view = gate_view(text) if gates else None
+    contacts = find_contacts(text, view=view, gates=gates) if contacts is None else contacts
     for h in contacts:
         hits.append(Hit(_OFF_PLATFORM, h.start, h.end, h.text, h.why))
+    low, toks = view if gates else ("", set())
     for ptype, rules in RULES.items():
-        for pat, why in rules:
+        for (pat, why), gate in zip(rules, RULE_GATES[ptype]):
+            if gates and not gate(low, toks):
+                continue
             for m in pat.finditer(text):
                 hits.append(Hit(ptype, m.start(), m.end(), m.group(), why))
+    if not hits:
+        return hits
     # dedupe within a type only (one span may violate two policies)
     out: list[Hit] = []
     for ptype in POLICY_TYPES:

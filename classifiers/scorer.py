@@ -20,7 +20,7 @@ from . import miscategorised as cat_mod
 from . import policy as pol_mod
 from . import scam as scam_mod
 from .features import Hit, find_contacts, find_scam_cues
-from .modelling import clean_text, hstack, locate_term, top_terms, unpack_vectorizer
+from .modelling import FastTfidf, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
 from .policy_rules import POLICY_TYPES, find_policy_hits
 from .registry import ARTIFACTS_DIR, DETECTORS, load_bundle, read_active
 from .types import Evidence, FeedbackInput, PostInput, PostScore
@@ -35,6 +35,12 @@ _POLICY_LABELS = {
 }
 
 
+def _row(X, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, data) of row i of a CSR matrix, without scipy's row-indexing overhead."""
+    a, b = X.indptr[i], X.indptr[i + 1]
+    return X.indices[a:b], X.data[a:b]
+
+
 class Scorer:
     def __init__(self, bundles: dict[str, dict], metrics: dict[str, dict], model_dir: Path | None = None):
         self.model_dir = model_dir
@@ -43,6 +49,8 @@ class Scorer:
         self._word = unpack_vectorizer(bundles["post_text"]["word"])
         self._char = unpack_vectorizer(bundles["post_text"]["char"])
         self._n_word = len(self._word.vocabulary_)
+        # batch n-gram lookups with numpy; identical output to the sklearn vectorisers (unit-tested)
+        self._fast = [FastTfidf(v) if FastTfidf.supported(v) else v for v in (self._word, self._char)]
         inv = np.empty(self._n_word, dtype=object)
         for term, j in self._word.vocabulary_.items():
             inv[j] = term
@@ -59,21 +67,20 @@ class Scorer:
     # ------------------------------------------------------------------ posts
     def vectorise(self, posts: Sequence[PostInput]):
         texts = [clean_text(f"{p.title or ''}\n\n{p.description or ''}") for p in posts]
-        return hstack([self._word.transform(texts), self._char.transform(texts)])
+        return hstack([v.transform(texts) for v in self._fast])
 
     def score_posts(self, posts: Sequence[PostInput]) -> list[PostScore]:
         if not posts:
             return []
         X = self.vectorise(posts)
-        R, hits = [], []
-        for p in posts:
-            text = f"{p.title or ''}\n\n{p.description or ''}"
-            contacts = find_contacts(text)
-            pol = find_policy_hits(text, contacts=contacts)
-            kinds = {h.kind for h in pol}
-            R.append([float(t in kinds) for t in POLICY_TYPES])
-            hits.append((contacts, pol))
-        R = np.asarray(R, dtype=np.float32)
+        R = np.zeros((len(posts), len(POLICY_TYPES)), dtype=np.float32)
+        col = {t: j for j, t in enumerate(POLICY_TYPES)}
+        hits = []
+        for i, p in enumerate(posts):
+            pol = find_policy_hits(f"{p.title or ''}\n\n{p.description or ''}")
+            for h in pol:
+                R[i, col[h.kind]] = 1.0
+            hits.append(pol)
 
         p_scam = scam_mod.predict(self._b["scam"], X)
         proba = cat_mod.predict_proba(self._b["miscategorised"], X)
@@ -87,14 +94,15 @@ class Scorer:
         out: list[PostScore] = []
         for i, p in enumerate(posts):
             title, desc = p.title or "", p.description or ""
-            contacts, pol = hits[i]
+            pol = hits[i]
             flags: list[str] = []
             ev: list[Evidence] = []
             pred = cat_mod.suggestion(proba[i])
             if p_scam[i] >= th["scam"]:
                 flags.append("scam")
-                ev += self._span_evidence(title, find_scam_cues(f"{title}\n\n{desc}") + contacts, "scam", "scam")
-                ev += self._term_evidence(X[i], self._b["scam"]["lr"].coef_[0], title, desc, "scam", "scam",
+                text = f"{title}\n\n{desc}"
+                ev += self._span_evidence(title, find_scam_cues(text) + find_contacts(text), "scam", "scam")
+                ev += self._term_evidence(_row(X, i), self._b["scam"]["lr"].coef_[0], title, desc, "scam", "scam",
                                           "wording typical of fraudulent job posts")
             suggested = None
             if p_mis[i] >= th["miscategorised"] and (posted[i] is None or pred != posted[i]):
@@ -103,7 +111,7 @@ class Scorer:
                 cls = CATEGORY_LABELS.index(pred)
                 why = ("reads like a freelancer advertising themselves, not a job" if pred == NOT_A_JOB
                        else f"wording typical of {category_label(pred)}")
-                ev += self._term_evidence(X[i], self._b["miscategorised"]["lr"].coef_[cls], title, desc, "miscategorised",
+                ev += self._term_evidence(_row(X, i), self._b["miscategorised"]["lr"].coef_[cls], title, desc, "miscategorised",
                                           "miscategorised", why)
             types = [t for j, t in enumerate(POLICY_TYPES) if R[i, j] > 0 or P_model[i, j] >= pol_thr[j]]
             if types:
@@ -113,7 +121,7 @@ class Scorer:
                     if R[i, j] > 0:
                         ev += self._span_evidence(title, [h for h in pol if h.kind == t], "policy", t)
                     else:
-                        ev += self._term_evidence(X[i], self._b["policy"]["lr"][t].coef_[0], title, desc, "policy", t,
+                        ev += self._term_evidence(_row(X, i), self._b["policy"]["lr"][t].coef_[0], title, desc, "policy", t,
                                                   f"wording typical of {_POLICY_LABELS[t]}")
             out.append(PostScore(
                 id=p.id,
@@ -144,7 +152,7 @@ class Scorer:
 
     def _term_evidence(self, x_row, coef: np.ndarray, title: str, desc: str, detector: str, label: str, why: str) -> list[Evidence]:
         out = []
-        for term, c in top_terms(x_row[:, : self._n_word], coef[: self._n_word], self._vocab_inv, k=N_TERMS):
+        for term, c in top_terms(x_row, coef[: self._n_word], self._vocab_inv, k=N_TERMS):
             loc = locate_term(term, title, desc)
             if loc is None:
                 continue

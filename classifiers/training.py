@@ -5,8 +5,10 @@
 Splits (``build_datasets``): EMSCAD rows and seed posts are split 60/20/20 into
 train / validation / test by GROUP (near-duplicate ads, or seed posts built around the
 same core sentence, never straddle parts). Models are fitted on train, calibrated on
-out-of-fold train scores, thresholds are chosen on validation for the target precision,
-and test is only touched by ``classifiers.evaluation``.
+out-of-fold train scores, thresholds are chosen by ``threshold_rule`` on validation only
+(target precision on the validation rows AND above every score of the short honest
+validation posts, data/seed/short_honest_validation.jsonl), and test (incl.
+data/seed/short_honest_posts.jsonl) is only touched by ``classifiers.evaluation``.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,7 +30,7 @@ from . import miscategorised as cat_mod
 from . import policy as pol_mod
 from . import scam as scam_mod
 from .data import (EMSCAD_REAL_FRAUD_RATE, FeedbackRow, PostRow, grouped_split, load_emscad, load_feedback,
-                   load_seed_posts, post_text)
+                   load_seed_posts, load_short_honest_validation, post_text)
 from .modelling import clean_text, hstack, pack_vectorizer, make_char_vectorizer, make_word_vectorizer, threshold_for_precision
 from .policy_rules import POLICY_TYPES, find_policy_hits
 from .registry import ARTIFACTS_DIR, save_bundle, write_active
@@ -40,10 +42,10 @@ CHAR_MAX_FEATURES = 12000
 #: target precision each threshold is chosen for (on validation; scam precision is
 #: re-weighted to the real-world fraud rate of 4.84%)
 TARGET_PRECISION = {"scam": 0.80, "miscategorised": 0.95, "policy": 0.90, "feedback": 0.90}
+#: floor for MODEL-ONLY policy flags (a rule hit always flags). A design prior fixed before
+#: any evaluation: the policy positives are synthetic seed posts, so validation precision
+#: of the model alone is not trustworthy below this.
 POLICY_MODEL_MIN_THRESHOLD = 0.99
-#: floor for the miscategorised threshold (validation alone gave 0.5). NOTE: chosen after
-#: seeing two short honest posts flagged at 0.61 and 0.68 - disclosed in docs/classifiers.md
-MISCAT_MIN_THRESHOLD = 0.75
 
 
 @dataclass
@@ -53,14 +55,33 @@ class Datasets:
     feedback: list[FeedbackRow]
     fb_split: np.ndarray
     seed: int
+    #: data/seed/short_honest_validation.jsonl: short honest posts used ONLY as a threshold
+    #: constraint (never trained on; the separate short_honest_posts.jsonl is the test set)
+    short_honest_val: list[dict] = field(default_factory=list)
 
 
-def build_datasets(seed: int = DEFAULT_SEED, limit: int | None = None) -> Datasets:
+def _every(rows: list, k: int, key) -> list:
+    """Deterministic subset: every k-th row within each stratum ``key(row)`` (keeps every label)."""
+    seen: dict = {}
+    out = []
+    for r in rows:
+        n = seen[key(r)] = seen.get(key(r), -1) + 1
+        if n % k == 0:
+            out.append(r)
+    return out
+
+
+def build_datasets(seed: int = DEFAULT_SEED, limit: int | None = None, seed_every: int | None = None) -> Datasets:
     """Load and split. ``limit`` keeps only a deterministic subset of the EMSCAD and public
-    sentiment rows (used by the fast determinism test); seed corpora are always kept."""
+    sentiment rows, ``seed_every`` every k-th seed post / seed feedback row per label (both
+    used by the fast determinism test); by default everything is kept."""
     emscad = load_emscad()
     seedp = load_seed_posts()
     fbs = load_feedback()
+    if seed_every:
+        seedp = _every(seedp, seed_every, lambda r: (r.true_category, r.scam, tuple(r.policy_types)))
+        fbs = [r for r in fbs if r.source != "seed"] + _every([r for r in fbs if r.source == "seed"], seed_every,
+                                                               lambda r: (r.negative, r.rating))
     if limit is not None:
         emscad = [r for i, r in enumerate(emscad) if i % max(1, len(emscad) // limit) == 0][:limit]
         pub = [r for r in fbs if r.source != "seed"]
@@ -71,7 +92,7 @@ def build_datasets(seed: int = DEFAULT_SEED, limit: int | None = None) -> Datase
     posts = emscad + seedp
     post_split = np.concatenate([s_em, s_seed])
     fb_split = grouped_split([r.group for r in fbs], [r.negative for r in fbs], seed)
-    return Datasets(posts, post_split, fbs, fb_split, seed)
+    return Datasets(posts, post_split, fbs, fb_split, seed, load_short_honest_validation())
 
 
 def emscad_weights(rows: list[PostRow]) -> np.ndarray:
@@ -126,12 +147,35 @@ def miscat_pairs(rows: list[PostRow]) -> tuple[list[int], list[str | None], np.n
     return idx, posted, np.array(y)
 
 
+def threshold_rule(p_val: np.ndarray, y_val: np.ndarray, target: float, weights: np.ndarray | None = None,
+                   honest_scores: np.ndarray | None = None, min_threshold: float = 0.5) -> tuple[float, dict]:
+    """THE threshold rule (validation data only, never test):
+
+        t = the lowest threshold that (a) reaches ``target`` (weighted) precision on the
+            validation rows, (b) is >= ``min_threshold`` (0.5: a flag means "more likely than
+            not"), and (c) is strictly above every score a short honest VALIDATION post gets
+            for this detector (so none of them is flagged).
+
+    Returns (t, notes) where notes record which constraint was binding."""
+    hmax = float(np.max(honest_scores)) if honest_scores is not None and len(honest_scores) else None
+    floor = min_threshold if hmax is None or hmax < min_threshold else float(np.nextafter(hmax, np.inf))
+    t_prec = threshold_for_precision(p_val, y_val, target, weights, min_threshold=min_threshold)
+    t = threshold_for_precision(p_val, y_val, target, weights, min_threshold=floor)
+    notes = {"rule": "lowest t >= max(min_threshold, next float above max short-honest validation score) "
+                     "with validation precision >= target",
+             "t_validation_precision_only": t_prec, "min_threshold": min_threshold, "max_short_honest_validation_score": hmax,
+             "binding": "short_honest_validation" if t != t_prec else ("min_threshold" if t == min_threshold else "validation_precision")}
+    return float(t), notes
+
+
 def _data_hash(ds: Datasets) -> str:
     h = hashlib.sha256()
     for r in ds.posts:
         h.update(f"{r.id}|{r.title}|{r.description}|{r.scam}|{r.true_category}|{r.policy_types}\n".encode())
     for r in ds.feedback:
         h.update(f"{r.id}|{r.text}|{r.negative}|{r.rating}\n".encode())
+    for d in ds.short_honest_val:
+        h.update(f"{d['id']}|{d['title']}|{d['description']}|{d['category']}\n".encode())
     h.update(f"seed={ds.seed}".encode())
     return h.hexdigest()[:10]
 
@@ -167,6 +211,11 @@ def fit_all(ds: Datasets, progress: bool = False) -> tuple[dict[str, dict], dict
     X = hstack([word.transform(texts), char.transform(texts)])
     R = policy_rule_matrix(rows)
     groups = np.array([r.group for r in rows])
+    # short honest validation posts: threshold constraint only (scored with and without their category)
+    shv = ds.short_honest_val
+    X_sh = hstack([word.transform([clean_text(post_text(d["title"], d["description"])) for d in shv]),
+                   char.transform([clean_text(post_text(d["title"], d["description"])) for d in shv])]) if shv else None
+    R_sh = policy_rule_matrix([PostRow(d["id"], d["title"], d["description"], "seed", "", 0, d["category"]) for d in shv]) if shv else None
     prog.step("features")
     bundles: dict[str, dict] = {"post_text": {"word": pack_vectorizer(word), "char": pack_vectorizer(char)}}
     metrics: dict[str, dict] = {"post_text": {"n_word_features": len(word.vocabulary_), "n_char_features": len(char.vocabulary_)}}
@@ -176,10 +225,11 @@ def fit_all(ds: Datasets, progress: bool = False) -> tuple[dict[str, dict], dict
     w = emscad_weights(rows)
     b = scam_mod.fit(X[tr], y[tr], groups[tr], w[tr])
     p_va = scam_mod.predict(b, X[va])
-    thr = threshold_for_precision(p_va, y[va], TARGET_PRECISION["scam"], w[va])
+    thr, notes = threshold_rule(p_va, y[va], TARGET_PRECISION["scam"], w[va],
+                                honest_scores=scam_mod.predict(b, X_sh) if shv else None)
     em_va = np.array([r.source == "emscad" for r in rows])[va]
     bundles["scam"] = b
-    metrics["scam"] = {"threshold": thr, "target_precision": TARGET_PRECISION["scam"],
+    metrics["scam"] = {"threshold": thr, "target_precision": TARGET_PRECISION["scam"], "operating_point": notes,
                        "validation": _binary_summary(p_va, y[va], w[va], thr),
                        "validation_emscad": _binary_summary(p_va[em_va], y[va][em_va], w[va][em_va], thr)}
     prog.step("scam")
@@ -192,10 +242,19 @@ def fit_all(ds: Datasets, progress: bool = False) -> tuple[dict[str, dict], dict
     va_idx = np.flatnonzero(va)[idx]
     proba = cat_mod.predict_proba(b, X[va_idx])
     s = cat_mod.miscategorised_score(proba, posted)
-    thr = threshold_for_precision(s, ym, TARGET_PRECISION["miscategorised"], min_threshold=MISCAT_MIN_THRESHOLD)
+    honest = None
+    if shv:  # as the scorer flags: score >= t and (no category posted or the arg-max differs from it)
+        p_sh = cat_mod.predict_proba(b, X_sh)
+        pred_sh = [cat_mod.suggestion(r) for r in p_sh]
+        honest = []
+        for post_as in ([d["category"] for d in shv], [None] * len(shv)):
+            s_sh = cat_mod.miscategorised_score(p_sh, post_as)
+            honest += [v for v, c, pr in zip(s_sh, post_as, pred_sh) if c is None or pr != c]
+        honest = np.array(honest)
+    thr, notes = threshold_rule(s, ym, TARGET_PRECISION["miscategorised"], honest_scores=honest)
     true_lab = np.array([CATEGORY_LABELS.index(va_rows[i].true_category) for i in idx])
     bundles["miscategorised"] = b
-    metrics["miscategorised"] = {"threshold": thr, "target_precision": TARGET_PRECISION["miscategorised"],
+    metrics["miscategorised"] = {"threshold": thr, "target_precision": TARGET_PRECISION["miscategorised"], "operating_point": notes,
                                  "validation": _binary_summary(s, ym, None, thr),
                                  "validation_category_accuracy": float(np.mean(proba.argmax(1) == true_lab))}
     prog.step("miscategorised")
@@ -206,12 +265,15 @@ def fit_all(ds: Datasets, progress: bool = False) -> tuple[dict[str, dict], dict
     b = pol_mod.fit(X[m_tr], R[m_tr], Y[m_tr], groups[m_tr])
     seed_va = va & np.array([r.source == "seed" for r in rows])
     P_va, _ = pol_mod.predict_model(b, X[seed_va], R[seed_va])
-    thresholds, rule_prec, per_type = {}, {}, {}
+    P_sh = pol_mod.predict_model(b, X_sh, R_sh)[0] if shv else None
+    thresholds, rule_prec, per_type, op = {}, {}, {}, {}
     for j, t in enumerate(POLICY_TYPES):
         yt = Y[seed_va][:, j]
         # the policy training data are mostly synthetic seed posts (trivially separable), so a
         # model-only flag needs at least POLICY_MODEL_MIN_THRESHOLD; the rules carry most flags
-        thresholds[t] = threshold_for_precision(P_va[:, j], yt, TARGET_PRECISION["policy"], min_threshold=POLICY_MODEL_MIN_THRESHOLD)
+        thresholds[t], op[t] = threshold_rule(P_va[:, j], yt, TARGET_PRECISION["policy"], min_threshold=POLICY_MODEL_MIN_THRESHOLD,
+                                              honest_scores=P_sh[:, j] if shv else None)
+        op[t]["short_honest_validation_rule_hits"] = int(R_sh[:, j].sum()) if shv else 0
         fired = R[seed_va][:, j] > 0
         rule_prec[t] = float(yt[fired].mean()) if fired.any() else 0.0
         per_type[t] = _binary_summary(P_va[:, j], yt, None, thresholds[t])
@@ -219,7 +281,8 @@ def fit_all(ds: Datasets, progress: bool = False) -> tuple[dict[str, dict], dict
         per_type[t]["rule_recall"] = float(fired[yt > 0].mean()) if (yt > 0).any() else None
     b["rule_precision"] = rule_prec
     bundles["policy"] = b
-    metrics["policy"] = {"thresholds": thresholds, "target_precision": TARGET_PRECISION["policy"], "validation": per_type}
+    metrics["policy"] = {"thresholds": thresholds, "target_precision": TARGET_PRECISION["policy"], "validation": per_type,
+                         "operating_point": op}
     prog.step("policy")
 
     # ---- feedback
@@ -232,9 +295,9 @@ def fit_all(ds: Datasets, progress: bool = False) -> tuple[dict[str, dict], dict
     b = fb_mod.fit([t for t, m in zip(texts_fb, ftr) if m], yf[ftr], [r for r, m in zip(ratings, ftr) if m], fgroups[ftr])
     pf = fb_mod.predict(b, [t for t, m in zip(texts_fb, fva) if m], [r for r, m in zip(ratings, fva) if m])
     b.pop("_vec", None)  # predict() caches unpacked vectorisers; never persist them
-    thr = threshold_for_precision(pf, yf[fva], TARGET_PRECISION["feedback"])
+    thr, notes = threshold_rule(pf, yf[fva], TARGET_PRECISION["feedback"])  # no short-post constraint for feedback
     bundles["feedback"] = b
-    metrics["feedback"] = {"threshold": thr, "target_precision": TARGET_PRECISION["feedback"],
+    metrics["feedback"] = {"threshold": thr, "target_precision": TARGET_PRECISION["feedback"], "operating_point": notes,
                            "validation": _binary_summary(pf, yf[fva], None, thr)}
     prog.step("feedback")
     prog.close()

@@ -9,7 +9,8 @@ Writes, next to this file:
 Posts are assembled from independent sentence pools so that no two are identical; each
 record carries a ``group`` (the core sentence it was built around) so that splits keep
 near-duplicates together. ``short_honest_posts.jsonl`` is hand-written, NOT generated
-here, and is never used for training.
+here, and is never used for training; nor is ``short_honest_validation.jsonl`` (threshold
+constraint only).
 """
 from __future__ import annotations
 
@@ -322,6 +323,237 @@ def _honest(rng: random.Random, cat: str, core: str, short: bool) -> tuple[str, 
     return title, text
 
 
+# ------------------------------------------------------------------ short honest training posts
+#: hand-written short (<= 250 chars) honest posts, several per category, so the category and
+#: policy models see short, plainly worded jobs (incl. legitimate mentions of Telegram, Slack,
+#: Skype...). Written independently of short_honest_posts.jsonl (test) and
+#: short_honest_validation.jsonl (threshold constraint); neither is near-duplicated here.
+SHORT_HONEST_TRAIN = {
+    "web_mobile_software": [
+        ("Fix broken image slider", "The image slider on our homepage stopped moving after a theme update. Should be a quick fix."),
+        ("Telegram order notifications", "Send a message to our staff Telegram group whenever a new Shopify order comes in."),
+        ("Signal-style chat UI", "Build a simple chat screen in React Native that looks like Signal. Backend already exists."),
+        ("Add reCAPTCHA to forms", "Add Google reCAPTCHA v3 to the two forms on our PHP site to stop spam."),
+        ("Migrate site to new host", "Move a small WordPress site from Bluehost to SiteGround with no downtime."),
+        ("Slack bot for standups", "Slack bot that asks our team three standup questions each morning and posts answers."),
+        ("Fix CSS on mobile", "Our pricing table overflows on phones. Please fix the CSS so it stacks nicely."),
+        ("Excel to web form", "Turn our Excel order form into a simple web form that saves to Google Sheets."),
+        ("Fix iOS push notifications", "Push notifications stopped arriving on iPhones after we renewed our Apple certificate."),
+        ("Small Django admin change", "Add two filters and a CSV export button to our Django admin orders page."),
+        ("Website cookie banner", "Install a GDPR cookie consent banner on our Squarespace site and block trackers until consent."),
+        ("Speed up database query", "One Postgres query on our product page takes 4 seconds. Add indexes or rewrite it."),
+    ],
+    "design_creative": [
+        ("Logo for tutoring service", "Simple, friendly logo for a maths tutoring service for teenagers."),
+        ("Instagram highlight covers", "Eight highlight cover icons for a travel blogger, beige and white."),
+        ("Edit product video", "Cut a 45-second product video from 10 minutes of footage, add captions."),
+        ("Restaurant window decal", "Design a window decal with our opening hours for a ramen bar."),
+        ("Book interior layout", "Lay out a 120-page poetry book for print in InDesign, 5x8 inches."),
+        ("Cartoon avatar", "Draw a cartoon avatar of me for my YouTube channel from a photo."),
+        ("Brochure for yoga retreat", "Tri-fold brochure for a weekend yoga retreat, photos supplied."),
+        ("Colour grade short film", "Colour grade a 7-minute short film shot on a Sony camera."),
+        ("Pet portrait illustration", "Digital portrait of my two cats in a cartoon style, for a birthday gift."),
+        ("Packaging sticker for tea", "Round sticker design for our loose-leaf tea pouches, three flavours."),
+        ("Podcast episode artwork", "Artwork template for podcast episodes that I can edit in Canva each week."),
+        ("Photo restoration", "Restore an old scratched wedding photo from 1965 and add light colour."),
+    ],
+    "writing": [
+        ("Case study write-up", "Turn a customer interview into a one-page case study for our software company."),
+        ("Proofread novel chapter", "Proofread one 5,000-word chapter of my fantasy novel."),
+        ("Website copy for dentist", "Write homepage and services copy for a family dental practice."),
+        ("Press release", "Press release announcing our new bakery branch opening in May."),
+        ("Eulogy help", "Help me write a short eulogy for my grandfather from my notes."),
+        ("Cover letter for teacher", "Write a cover letter for a primary school teaching job."),
+        ("Email newsletter copy", "Monthly email newsletter for a garden centre, about 400 words."),
+        ("Technical blog edit", "Edit a technical blog post about Kubernetes for clarity. 1,500 words."),
+        ("Children's story edit", "Edit my 1,000-word bedtime story for children aged 4 to 6."),
+        ("White paper outline", "Outline a white paper on energy savings for small factories."),
+        ("Job adverts for bakery", "Write three job adverts for roles at our small bakery: baker, barista, driver."),
+        ("Travel guide article", "800-word guide to a weekend in Porto for our travel blog."),
+    ],
+    "sales_marketing": [
+        ("SEO for local plumber", "Improve local SEO for a plumbing business: citations and on-page fixes."),
+        ("Email list cleanup", "Segment our Mailchimp list of 4,000 contacts by purchase history."),
+        ("YouTube channel strategy", "Review my cooking YouTube channel and suggest a posting plan."),
+        ("LinkedIn ads", "Run a small LinkedIn ads test for an HR software product, $500 budget."),
+        ("Product launch plan", "Marketing plan for launching a new line of hot sauces online."),
+        ("Influencer outreach list", "Find 40 micro-influencers in home baking and list their public profiles."),
+        ("Amazon listing copy", "Rewrite our Amazon listing title and bullet points for a camping lantern."),
+        ("Referral programme ideas", "Ideas for a referral programme for a window cleaning company."),
+        ("Sales deck review", "Review our 15-slide sales deck and suggest stronger messaging."),
+        ("Facebook group growth", "Ideas and a 30-day plan to grow a local running club Facebook group."),
+        ("Trade show follow-up", "Write follow-up emails for 60 leads we met at a trade show."),
+        ("Competitor pricing research", "Compare pricing pages of 8 competitors in project management software."),
+    ],
+    "admin_support": [
+        ("Organise Google Drive", "Tidy up our shared Google Drive into clear folders and remove duplicates."),
+        ("Type handwritten notes", "Type up 15 pages of handwritten meeting notes into a Word document."),
+        ("Schedule social posts", "Schedule 20 posts I have already written in Buffer over the next month."),
+        ("Product listing upload", "Upload 80 products with photos to our WooCommerce store from a spreadsheet."),
+        ("Appointment reminders", "Phone or email 30 clients to confirm next week's appointments."),
+        ("Research venues", "Find 10 venues in Manchester for a 60-person workshop with prices."),
+        ("Update price list", "Update prices in our 12-page catalogue PDF from a new price list."),
+        ("Virtual assistant for bookings", "Assistant to handle booking requests for a photography studio, 6 hours a week."),
+        ("Fill in supplier forms", "Complete onboarding paperwork for 5 new suppliers using info I provide."),
+        ("Tidy contact list", "Merge three contact spreadsheets into one and fix the formatting."),
+        ("Order office supplies", "Compare prices and place a monthly office supplies order online for us."),
+        ("Transcribe voice memos", "Turn 12 short voice memos into a typed to-do list each week."),
+    ],
+    "customer_service": [
+        ("Reply to Etsy messages", "Answer customer questions for my Etsy jewellery shop, about 20 a day."),
+        ("Phone support evenings", "Take phone calls for a heating repair company on weekday evenings."),
+        ("Help centre articles", "Write 10 help centre articles for our booking software's common questions."),
+        ("Chat support in French", "French-speaking chat agent for an online shoe store, part-time."),
+        ("Complaint handling", "Handle customer complaints by email for a furniture delivery company."),
+        ("Order status emails", "Reply to order status emails using our Shopify admin, mornings only."),
+        ("Support ticket triage", "Tag and route incoming support tickets in Freshdesk for our SaaS."),
+        ("Satisfaction survey by phone", "Run a short 3-question satisfaction survey by phone with 50 of our customers and log the answers."),
+        ("Refund requests", "Process refund requests in Stripe and reply to the customers, about 15 a week."),
+        ("New client welcome calls", "Make welcome calls to new gym members and answer questions about classes."),
+        ("Community forum moderator", "Answer questions and keep our product forum tidy for 10 hours a week."),
+        ("Warranty claims", "Handle warranty claim emails for a bicycle brand and arrange replacement parts."),
+    ],
+    "data_science_analytics": [
+        ("Excel dashboard", "Build a simple Excel dashboard tracking weekly sales and stock levels."),
+        ("Python data cleaning", "Clean a messy CSV of 20,000 addresses with pandas and remove duplicates."),
+        ("Customer churn analysis", "Look at our subscription data and tell us why customers cancel."),
+        ("SQL report fix", "A monthly revenue SQL report double-counts refunds. Please fix the query."),
+        ("Looker Studio report", "Connect Google Ads and GA4 to a Looker Studio report with 5 charts."),
+        ("Statistics help", "Run a t-test and regression on my thesis survey data and explain results."),
+        ("Web analytics audit", "Check our Google Tag Manager setup and fix events that do not fire."),
+        ("Inventory forecast", "Forecast weekly demand for 30 products from two years of sales."),
+        ("Cohort analysis", "Cohort retention analysis of our app users from a CSV export."),
+        ("Clean CRM export", "Standardise company names and countries in a CRM export of 8,000 rows."),
+        ("Heatmap of deliveries", "Map our delivery addresses and show a heatmap by postcode."),
+        ("KPI definitions", "Help define 6 KPIs for our online shop and build the formulas in Sheets."),
+    ],
+    "engineering_architecture": [
+        ("Kitchen layout drawing", "Draw three kitchen layout options to scale from my measurements."),
+        ("CAD drawing cleanup", "Clean up and dimension a DWG drawing of a steel frame for a workshop."),
+        ("Structural calc for beam", "Calculate a steel beam size for a 4 m wall opening in a house."),
+        ("3D model for injection moulding", "Model a plastic enclosure for a small circuit board, ready for moulding."),
+        ("Solar panel layout", "Roof layout for 12 solar panels on a south-facing roof, with wiring sketch."),
+        ("Garden room plans", "Plans for a 3x4 m garden office for planning approval."),
+        ("Arduino circuit review", "Check my Arduino circuit for a plant watering system before I solder it."),
+        ("Revit family", "Create a Revit family for a custom shelving unit from our drawings."),
+        ("Shed foundation advice", "Advise on a concrete base for a 3x3 m shed on sloping ground."),
+        ("Bike part drawing", "Technical drawing of a bicycle bracket for a machine shop, with tolerances."),
+        ("Electrical plan for studio", "Lighting and socket layout for a small photo studio."),
+        ("Drainage for wet lawn", "Our back lawn floods every winter. Propose a French drain layout with levels."),
+    ],
+    "it_networking": [
+        ("Set up company email", "Set up Google Workspace email for 4 staff and move old emails over."),
+        ("Fix slow office network", "Find out why our office network drops every afternoon. 10 devices."),
+        ("Firewall rules", "Review the firewall rules on our pfSense box and tighten them."),
+        ("Password manager rollout", "Set up Bitwarden for a team of 8 and import their passwords."),
+        ("Docker server setup", "Install Docker on an Ubuntu VPS and run our app with Nginx in front."),
+        ("Teams migration from Skype", "Move our small team from Skype for Business to Microsoft Teams."),
+        ("Backup for small office", "Set up nightly backups of our office server to Backblaze."),
+        ("Mac setup for new hire", "Remote setup of a new MacBook with our apps and security settings."),
+        ("Domain transfer", "Transfer our domain from GoDaddy to Cloudflare and keep email working."),
+        ("Printer setup for Macs", "Set up a shared office printer for six Macs."),
+        ("Website downtime alerts", "Set up uptime monitoring with alerts by email for three websites."),
+        ("Reset admin access", "We lost the admin password to our router. Help reset and secure it."),
+    ],
+    "translation": [
+        ("CV translation, Spanish source", "My CV is in Spanish and I need an English version for job applications in Ireland."),
+        ("Menu translation to Chinese", "Translate a restaurant menu of 60 dishes into Simplified Chinese."),
+        ("Legal letter from French", "Translate a one-page letter from a French lawyer into English."),
+        ("Italian version of our site", "We need an Italian version of our five-page website, roughly 2,000 words."),
+        ("Subtitles in Arabic", "Arabic subtitles for a 3-minute product video, SRT provided in English."),
+        ("Swedish product manual", "Translate a short product manual for a kettle into Swedish."),
+        ("Greek medical records", "I need my hospital discharge notes, written in Greek, in English for my GP here."),
+        ("App store text", "Translate our App Store description into German, French and Spanish."),
+        ("Wedding speech to Polish", "Translate a 3-minute wedding speech into Polish so I can read it aloud."),
+        ("Hungarian family recipes", "My grandmother's 15 recipes are in Hungarian; I need them in English for a family cookbook."),
+        ("Indie game localisation", "Localise 2,000 words of dialogue for our indie game into Latin American Spanish."),
+        ("Tourist leaflet", "Translate a museum leaflet into Japanese and Korean, 400 words."),
+    ],
+    "accounting_consulting": [
+        ("Catch up bookkeeping", "Catch up six months of bookkeeping in Xero for a small cafe."),
+        ("Self-assessment tax return", "Prepare my UK self-assessment return, one rental property."),
+        ("Cash flow advice", "Review my cash flow spreadsheet and suggest how to survive a slow winter."),
+        ("Sales tax setup", "Set up sales tax correctly in our Shopify store for US customers."),
+        ("Invoice process", "Advise on a simple invoicing process for a three-person agency."),
+        ("Startup valuation question", "One call to explain how to value a small startup for a first investor."),
+        ("Expense policy", "Write a simple expense policy for a team of 12."),
+        ("Fix wrong expense categories", "Many 2023 transactions in our QuickBooks sit in the wrong expense categories. Please correct them."),
+        ("Pricing spreadsheet", "Build a spreadsheet to calculate product margins for a small bakery."),
+        ("Grant budget help", "Help me prepare the budget section of a small arts grant."),
+        ("Sole trader or company", "Advice call: should I stay a sole trader or set up a limited company?"),
+        ("Monthly management report", "Monthly one-page profit and loss summary from our Xero data."),
+    ],
+    "legal": [
+        ("Shareholder agreement review", "Review a shareholder agreement for a two-founder startup and flag issues."),
+        ("Music licensing question", "Can I use a cover song in my YouTube video? Need advice on licensing."),
+        ("Cease and desist letter", "Draft a cease and desist letter to a company copying our product photos."),
+        ("Website disclaimer", "Write a disclaimer and terms of use for a personal finance blog."),
+        ("Tenant deposit dispute", "Advice on getting my deposit back from a landlord in England."),
+        ("LLC operating agreement", "Draft an operating agreement for a two-member LLC in Texas."),
+        ("Freelancer contract review", "Review a contract a client sent me before I sign it. 4 pages."),
+        ("Data processing agreement", "Draft a GDPR data processing agreement with our email provider."),
+        ("Collaboration agreement", "Draft a simple agreement for a paid Instagram collaboration with a fitness creator."),
+        ("Refund policy wording", "Write a clear refund and returns policy for a UK online shop."),
+        ("Noise complaint letter", "Draft a formal letter to my landlord about ongoing noise from a neighbour."),
+        ("Photo release form", "Model release form for portrait photography sessions."),
+    ],
+}
+
+
+#: hand-written SHORT scams, so that short posts are not learned as "honest" merely because
+#: the short honest training posts above are short (written independently of the unit-test
+#: examples in tests/unit/classifiers/test_detectors.py)
+SHORT_SCAMS = [
+    # money up front / paid training
+    ("admin_support", "Online assistant, kit required", "Online assistant wanted. A one-time registration fee of $75 activates your account and work materials."),
+    ("customer_service", "Call centre agent from home", "Call centre agents needed from home. Buy the headset and training course from our partner ($120) before your first shift."),
+    ("writing", "Paid writers, enrol today", "Earn $400 per week writing short articles. Pay the $49 membership fee to access paid assignments."),
+    # fake cheque
+    ("admin_support", "Errand runner wanted", "A cheque of $2,400 arrives by post tomorrow. Bank it with mobile deposit, take your $350 wage and wire what is left to our mover."),
+    ("design_creative", "Mural artist for my home", "I'll send a check for materials. Cash it and forward the extra to our decorator, then start painting."),
+    ("accounting_consulting", "Payment processing agent", "Receive customer payments into your bank account and wire the remainder to us, keeping 10% commission."),
+    # reshipping
+    ("admin_support", "Parcel coordinator from home", "Receive parcels at your home, check the contents, repackage and forward them to the addresses we send. $30 per parcel."),
+    ("customer_service", "Quality inspector, work from home", "Package inspector needed: accept deliveries at your address and reship them with our prepaid labels."),
+    ("sales_marketing", "Shipping agent", "Earn $2,000 monthly forwarding electronics packages to our overseas customers from your home."),
+    # personal data
+    ("admin_support", "Payroll assistant", "Congratulations! To set up payroll send your bank login and social security number to our HR team today."),
+    ("data_science_analytics", "Survey tester", "Quick paid survey tester. Send a copy of your passport and your credit card details to verify your identity."),
+    ("customer_service", "Remote receptionist", "Hired without interview. Email your SSN, date of birth and bank account details to start tomorrow."),
+    # chat-app interviews
+    ("admin_support", "Virtual assistant - interview on Telegram", "Interviews are held on Telegram only. Message the HR officer @hr_lisa_recruits to begin onboarding."),
+    ("customer_service", "Chat agent, immediate start", "Text the hiring manager on WhatsApp to schedule your interview. Immediate start, no experience needed."),
+    ("writing", "Content reviewer", "Screening is done via Google Hangouts. Add our recruiting agent to receive your offer letter today."),
+    # easy money
+    ("sales_marketing", "Earn from your phone", "Earn $300 a day from your phone! No experience required, guaranteed income, weekly payouts."),
+    ("admin_support", "Simple online job", "Easy money working from home. Earn $50 per hour with unlimited earning potential. Apply now."),
+    ("data_science_analytics", "Data checker, $900 weekly", "No prior experience needed. Guaranteed pay of $900 every week for checking simple spreadsheets from home."),
+    # crypto / task schemes
+    ("sales_marketing", "App rating tasks", "Rate apps and earn commission per task. Top up your account with USDT to unlock higher paying task sets."),
+    ("admin_support", "Product optimisation job", "Complete 40 orders to earn commission. Recharge your account when a premium order appears, refunded the same day."),
+    ("accounting_consulting", "Crypto trading assistant", "Manage a trading account for us. Deposit into your crypto wallet first and we double it within 48 hours."),
+    # phishing links / forms
+    ("customer_service", "Support agent - apply by link", "Click the link bit.ly/work-apply-now and fill in the form to verify your details and book an interview."),
+    ("web_mobile_software", "Junior tester wanted", "Shortlisted! Complete the onboarding form at forms.gle/q8Hjob and confirm your account with your email password."),
+    ("writing", "Editor role, verify today", "To get started verify your identity using the link in your inbox and log in with your PayPal credentials."),
+    # gift cards
+    ("admin_support", "Personal shopper for my office", "Buy five $100 gift cards for our staff, scratch them and send me photos of the codes. You will be reimbursed."),
+    ("sales_marketing", "Promotion assistant", "Purchase iTunes cards for a client promotion and send the card numbers. Refund plus $200 fee by Friday."),
+    ("customer_service", "Customer rewards helper", "You will be paid in Steam cards and Google Play cards every week for answering simple messages."),
+    # data entry from home
+    ("admin_support", "Typing job from home", "Home-based typing and data entry work. Earn $40 per hour, no skills needed, start today."),
+    ("admin_support", "Form filling job", "Form filling from home, $600 per week. Pay a small software fee to receive your first batch of forms."),
+    ("admin_support", "Copy paste work", "Copy-paste work at home, earn daily. Register with a refundable deposit of $25 to receive tasks."),
+    # mixed / short
+    ("customer_service", "Mystery shopper", "Mystery shopper needed. We send you a check, you deposit it, buy gift cards with part of it and mail us the codes."),
+    ("web_mobile_software", "App beta tester, paid daily", "Paid daily for testing apps. Buy our starter kit for $99 to get your tester account and device profile."),
+    ("design_creative", "Logo contest with fee", "Pay a $30 entry fee to submit logos; winners earn $500 per week for ongoing designs."),
+    ("translation", "Translator, instant hire", "Instant hire for translators. Send your bank account number and routing number so we can pay your signing bonus."),
+    ("sales_marketing", "Brand ambassador", "Become a brand ambassador and earn $250 a day. Pay the training fee and we refund it after your first sale."),
+    ("legal", "Legal document courier", "Receive legal documents and packages at home and forward the parcels to our clients abroad. $45 each."),
+]
+
+
 # ------------------------------------------------------------------ self-ads (not_a_job)
 SELF_AD_CORE = [
     "I am a professional graphic designer with 5 years of experience in logos and branding. Hire me for your next project!",
@@ -618,6 +850,16 @@ def main() -> None:
         n = 90 if ptype == "off_platform" else 40
         for i in range(n):
             posts.append(_policy_post(rng, ptype, i))
+    # appended last and without the RNG, so every earlier post (and the feedback) is unchanged
+    for cat, items in SHORT_HONEST_TRAIN.items():
+        for k, (title, text) in enumerate(items):
+            posts.append({"title": title, "description": text, "category": cat, "true_category": cat,
+                          "group": f"short:{cat}:{k}", "scam": 0, "policy_types": [], "client_payment_verified": None,
+                          "client_account_age_days": None})
+    for k, (cat, title, text) in enumerate(SHORT_SCAMS):
+        posts.append({"title": title, "description": text, "category": cat, "true_category": cat, "group": f"shortscam:{k}",
+                      "scam": 1, "policy_types": ["off_platform"] if any(key in text for key in OFF_KEYS) else [],
+                      "client_payment_verified": None, "client_account_age_days": None})
     for i, p in enumerate(posts):
         p["id"] = f"seed{i:04d}"
     with open(HERE / "marketplace_posts.jsonl", "w", encoding="utf-8") as f:

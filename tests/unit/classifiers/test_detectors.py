@@ -127,3 +127,37 @@ def test_feedback_negativity(scorer):
                                FeedbackInput("c", "Rude, changed scope constantly and refused to pay.", None)])
     assert p[0] < 0.2 and p[1] > 0.8 and p[2] > 0.5
     assert all(0 <= x <= 1 for x in p)
+
+
+def test_short_honest_validation_set_is_not_flagged(scorer):
+    """Holds by construction of the thresholds (and no rule fires on these posts)."""
+    from classifiers.data import load_short_honest_validation
+
+    val = load_short_honest_validation()
+    for with_cat in (True, False):
+        res = scorer.score_posts([PostInput(id=d["id"], title=d["title"], description=d["description"],
+                                            category=d["category"] if with_cat else None) for d in val])
+        assert [(r.id, r.flags) for r in res if r.flags] == []
+
+
+def test_fast_paths_give_identical_scores_and_evidence(scorer, monkeypatch):
+    """FastTfidf + keyword-gated rules vs the reference path (sklearn vectorisers, every regex run)."""
+    import functools
+    import json
+
+    from classifiers import scorer as scorer_mod
+    from classifiers.data import DATA_DIR
+    from classifiers.policy_rules import find_policy_hits
+    from classifiers.scorer import Scorer
+
+    rows = [json.loads(x) for x in (DATA_DIR / "seed" / "marketplace_posts.jsonl").read_text().splitlines()][::3]
+    posts = [PostInput(id=r["id"], title=r["title"], description=r["description"], category=r["category"]) for r in rows]
+    fast = [r.to_json() for r in scorer.score_posts(posts)]
+    ref = Scorer(scorer._b, scorer.metrics)
+    ref._fast = [ref._word, ref._char]
+    monkeypatch.setattr(scorer_mod, "find_policy_hits", functools.partial(find_policy_hits, gates=False))
+    slow = [r.to_json() for r in ref.score_posts(posts)]
+    assert any(f["flags"] for f in fast) and any(not f["flags"] for f in fast)
+    for a, b in zip(fast, slow):
+        assert a["flags"] == b["flags"] and a["evidence"] == b["evidence"] and a["policy_types"] == b["policy_types"]
+        assert all(abs(a["scores"][k] - b["scores"][k]) < 1e-6 for k in a["scores"])

@@ -45,3 +45,37 @@ def test_no_false_contact_hits(text):
 @pytest.mark.parametrize("text", NEGATIVE)
 def test_no_policy_hits_on_ordinary_numbers(text):
     assert find_policy_hits(text) == []
+
+
+# ---------------------------------------------------------------- speed-ups must not change results
+def _corpus_texts():
+    from classifiers.data import load_emscad, load_seed_posts, load_short_honest, load_short_honest_validation, post_text
+
+    texts = [post_text(r.title, r.description) for r in load_seed_posts() + load_emscad()[:300]]
+    texts += [post_text(d["title"], d["description"]) for d in load_short_honest() + load_short_honest_validation()]
+    texts += [t for t, _ in POSITIVE] + NEGATIVE
+    texts += ["", "   ", "a", "ab", "Ünïcödé ÇAFÉ naïve résumé", "x\x00y z", "İstanbul ßtraße ſkype", "🙂 emoji 🙂🙂 ok",
+              "a\tb\nc  d\u00a0e", "JOHN [AT] GMAIL [DOT] COM", "WhatsApp:+44 7700 900123", "t.me/abc", "KIK me"]
+    return texts
+
+
+def test_keyword_gates_never_change_rule_hits():
+    for text in _corpus_texts():
+        assert find_contacts(text) == find_contacts(text, gates=False), text
+        assert find_policy_hits(text) == find_policy_hits(text, gates=False), text
+
+
+def test_fast_vectoriser_equals_sklearn(scorer):
+    import numpy as np
+
+    from classifiers.modelling import FastTfidf, clean_text
+
+    texts = [clean_text(t) for t in _corpus_texts()]
+    for v in (scorer._word, scorer._char):
+        assert FastTfidf.supported(v)
+        a = v.transform(texts).tocsr()
+        a.sort_indices()
+        b = FastTfidf(v).transform(texts)
+        assert a.shape == b.shape and a.nnz == b.nnz
+        assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+        assert np.allclose(a.data, b.data, rtol=1e-6, atol=1e-7)

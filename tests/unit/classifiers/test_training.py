@@ -4,12 +4,18 @@ from classifiers import PostInput
 from classifiers.registry import EXPECTED_TYPES
 
 
-def test_training_is_deterministic_on_a_subset():
+def test_training_is_deterministic_on_a_subset(monkeypatch):
+    from classifiers import training
     from classifiers.scorer import Scorer
     from classifiers.training import build_datasets, fit_all
 
+    # same code path as a full training, on a small deterministic subset with smaller vocabularies
+    monkeypatch.setattr(training, "WORD_MAX_FEATURES", 2000)
+    monkeypatch.setattr(training, "CHAR_MAX_FEATURES", 2000)
+
     def run():
-        ds = build_datasets(seed=7, limit=120)
+        # a small deterministic subset (every label kept): determinism does not need the full corpora
+        ds = build_datasets(seed=7, limit=120, seed_every=3)
         bundles, metrics = fit_all(ds)
         for k in metrics:
             metrics[k]["version"] = f"{k}-test"
@@ -43,3 +49,44 @@ def test_registry_refuses_unexpected_types(tmp_path):
     assert set(sio.get_untrusted_types(file=d / "model.skops")) - EXPECTED_TYPES
     with pytest.raises(UntrustedModelError):
         load_bundle(tmp_path, "scam", "v1")
+
+
+def test_threshold_rule_meets_precision_and_clears_every_short_honest_validation_post():
+    from classifiers.training import threshold_rule
+
+    p = np.array([0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.55, 0.3])
+    y = np.array([1, 1, 1, 0, 1, 0, 1, 0])
+    t, notes = threshold_rule(p, y, 0.9)
+    assert t == 0.85 and notes["binding"] == "validation_precision"
+    t, notes = threshold_rule(p, y, 0.9, honest_scores=np.array([0.1, 0.88]))
+    assert t == 0.9 and t > 0.88 and notes["binding"] == "short_honest_validation"
+    t, _ = threshold_rule(p, y, 0.9, honest_scores=np.array([0.97]))  # above every validation score
+    assert t > 0.97
+    t, _ = threshold_rule(np.array([0.2, 0.1]), np.array([1, 0]), 0.9)
+    assert t == 0.5  # never below "more likely than not"
+
+
+def test_short_honest_validation_set_is_separate_from_the_test_set():
+    from classifiers.data import load_short_honest, load_short_honest_validation
+
+    val, test = load_short_honest_validation(), load_short_honest()
+    assert len(val) >= 80
+    assert all(len(d["title"]) + 2 + len(d["description"]) <= 250 for d in val)
+    norm = lambda d: " ".join((d["title"] + " " + d["description"]).lower().split())  # noqa: E731
+    assert not {norm(d) for d in val} & {norm(d) for d in test}
+    assert not {d["id"] for d in val} & {d["id"] for d in test}
+
+
+def test_shipped_thresholds_were_chosen_with_the_short_honest_constraint():
+    import json
+
+    from classifiers.registry import ARTIFACTS_DIR, read_active
+
+    active = read_active(ARTIFACTS_DIR)
+    for det in ("scam", "miscategorised"):
+        m = json.loads((ARTIFACTS_DIR / det / active[det] / "metrics.json").read_text())
+        op = m["operating_point"]
+        assert op["max_short_honest_validation_score"] is not None and m["threshold"] > op["max_short_honest_validation_score"]
+    m = json.loads((ARTIFACTS_DIR / "policy" / active["policy"] / "metrics.json").read_text())
+    for t, op in m["operating_point"].items():
+        assert m["thresholds"][t] > op["max_short_honest_validation_score"]
