@@ -1,1 +1,31 @@
-"""Routes (to be built)."""
+"""The audit log (admins and analysts): filters and CSV export."""
+from __future__ import annotations
+
+from flask import Response, request, stream_with_context
+
+from ..db import get_session
+from ..security import role_required
+from ..services import audit_log
+from ..ui import render
+from . import bp
+
+FRAGMENTS = {"audit-results": "audit/_results.html", "audit-more": "audit/_rows.html"}
+
+
+@bp.get("/")
+@role_required("admin", "analyst")
+def index():
+    filters = audit_log.AuditFilters.from_args(request.args)
+    rows, next_before = audit_log.page(get_session(), filters=filters,
+                                       before_id=request.args.get("before", type=int))
+    return render("audit/index.html", FRAGMENTS, rows=rows, next_before=next_before,
+                  filters=filters, actions=audit_log.actions(get_session()))
+
+
+@bp.get("/export.csv")
+@role_required("admin", "analyst")
+def export():
+    filters = audit_log.AuditFilters.from_args(request.args)
+    body = stream_with_context(audit_log.export_csv(get_session(), filters=filters))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="trustdesk-audit.csv"'})

@@ -1,1 +1,209 @@
-"""Routes (to be built)."""
+"""Post case pages: the evidence, the client, similar posts, and the post actions."""
+from __future__ import annotations
+
+from flask import abort, redirect, request, url_for
+
+from models import SubjectType
+from models.taxonomy import CATEGORY_LABELS
+
+from ..db import get_session
+from ..security import role_required
+from ..services import Conflict, NotFound, ServiceError, casefile, moderation, similar
+from ..services import queue as queue_service
+from ..services.moderation import REMOVE_REASONS, StaleCase
+from ..ui import actor, can_act, form_int, is_admin, notify, render, target
+from . import bp
+
+FRAGMENTS = {"case": "cases/_case.html"}
+
+
+def _case(post_id: int, flag_id: int | None):
+    try:
+        return casefile.post_case(get_session(), post_id=post_id, flag_id=flag_id,
+                                  actor=actor(), is_admin=is_admin())
+    except NotFound:
+        abort(404)
+
+
+def _render_case(post_id: int, flag_id: int | None, *, status: int = 200,
+                 message: str | None = None, level: str = "success", decision=None):
+    case = _case(post_id, flag_id)
+    next_flag = None
+    if case.flag is None or case.flag.status != "open":
+        next_flag = queue_service.next_case(get_session(), moderator_id=actor().moderator_id)
+    return render("cases/page.html", FRAGMENTS, status=status, case=case, message=message,
+                  level=level, decision=decision, next_flag=next_flag,
+                  remove_reasons=REMOVE_REASONS, can_act=can_act(), is_admin=is_admin(),
+                  categories=CATEGORY_LABELS)
+
+
+@bp.get("/<int:post_id>")
+def show(post_id: int):
+    return _render_case(post_id, request.args.get("flag", type=int))
+
+
+def _act(post_id: int, do, done: str):
+    """Run one action; answer with the fresh case (fragment for htmx, else redirect)."""
+    flag_id = form_int("flag_id", required=False)
+    try:
+        decision = do(flag_id)
+    except NotFound:
+        abort(404)
+    except StaleCase as exc:
+        return _after(post_id, flag_id, str(exc), "conflict", 409)
+    except (Conflict, ServiceError) as exc:
+        return _after(post_id, flag_id, str(exc), "error", 422)
+    return _after(post_id, flag_id, done, "success", 200, decision)
+
+
+def _after(post_id, flag_id, message, level, status, decision=None):  # noqa: ANN001
+    if target() == "case" or status != 200:
+        return _render_case(post_id, flag_id, status=status, message=message, level=level,
+                            decision=decision)
+    notify(message, level)
+    return redirect(url_for("cases.show", post_id=post_id, flag=flag_id), code=303)
+
+
+def _version() -> int | None:
+    return form_int("version", required=False)
+
+
+def _comment() -> str:
+    return request.form.get("comment", "")
+
+
+@bp.post("/<int:post_id>/dismiss")
+def dismiss(post_id: int):
+    return _act(post_id, lambda fid: moderation.dismiss(
+        get_session(), flag_id=fid, version=_version(), actor=actor(), comment=_comment()),
+        "Dismissed: recorded as not a violation.")
+
+
+@bp.post("/<int:post_id>/recategorise")
+def recategorise(post_id: int):
+    category = request.form.get("category", "")
+    return _act(post_id, lambda fid: moderation.recategorise(
+        get_session(), flag_id=fid, version=_version(), category=category, actor=actor(),
+        comment=_comment()), "Recategorised; the client will be told.")
+
+
+@bp.post("/<int:post_id>/remove")
+def remove(post_id: int):
+    return _act(post_id, lambda fid: moderation.remove(
+        get_session(), flag_id=fid, version=_version(), reason_code=request.form.get("reason", ""),
+        actor=actor(), comment=_comment()), "Post removed; the client will be told.")
+
+
+@bp.post("/<int:post_id>/escalate")
+def escalate(post_id: int):
+    return _act(post_id, lambda fid: moderation.escalate(
+        get_session(), flag_id=fid, version=_version(), actor=actor(), comment=_comment()),
+        "Escalated to the admins.")
+
+
+@bp.post("/<int:post_id>/note")
+def note(post_id: int):
+    return _act(post_id, lambda fid: moderation.add_note(
+        get_session(), text=request.form.get("text", ""), actor=actor(), flag_id=fid,
+        post_id=None if fid else post_id), "Note added.")
+
+
+@bp.post("/<int:post_id>/undo")
+def undo(post_id: int):
+    from models import Decision
+
+    decision_id = form_int("decision_id")
+    decision = get_session().get(Decision, decision_id)
+    if decision is None or decision.post_id != post_id:
+        abort(404)
+    return _act(post_id, lambda _fid: moderation.undo(get_session(), decision_id=decision_id,
+                                                      actor=actor()), "Undone.")
+
+
+# --- claiming -------------------------------------------------------------------------
+
+def _claim_fragment(post_id: int, state, status: int = 200, message: str | None = None):
+    return render("cases/_claim.html", {}, status=status, claim=state, post_id=post_id,
+                  kind="post", message=message, moderators=casefile._moderators(
+                      get_session(), {state.claimed_by}))
+
+
+@bp.post("/<int:post_id>/claim")
+def claim(post_id: int):
+    state = moderation.claim(get_session(), subject_type=SubjectType.post, subject_id=post_id,
+                             actor=actor())
+    return _claim_fragment(post_id, state)
+
+
+@bp.post("/<int:post_id>/release")
+def release(post_id: int):
+    moderation.release(get_session(), subject_type=SubjectType.post, subject_id=post_id,
+                       actor=actor())
+    if target() == "case":
+        return _render_case(post_id, None, message="Released.")
+    notify("Released; the case is back in the queue.", "info")
+    return redirect(url_for("queue.index"), code=303)
+
+
+@bp.post("/<int:post_id>/reassign")
+@role_required("admin")
+def reassign(post_id: int):
+    try:
+        moderation.reassign(get_session(), subject_type=SubjectType.post, subject_id=post_id,
+                            to_moderator_id=form_int("moderator_id"), actor=actor())
+    except ServiceError as exc:
+        return _after(post_id, None, str(exc), "error", 422)
+    return _after(post_id, None, "Reassigned.", "success", 200)
+
+
+# --- similar posts and the cluster action ----------------------------------------------
+
+def _post_or_404(post_id: int):
+    from models import JobPost
+
+    post = get_session().get(JobPost, post_id)
+    if post is None:
+        abort(404)
+    return post
+
+
+@bp.get("/<int:post_id>/similar")
+def similar_posts(post_id: int):
+    post = _post_or_404(post_id)
+    cluster = similar.find_similar(get_session(), post)
+    return render("cases/similar.html", {"similar": "cases/_similar.html"}, post=post,
+                  cluster=cluster, remove_reasons=REMOVE_REASONS, can_act=can_act(),
+                  preview=None)
+
+
+@bp.get("/<int:post_id>/cluster")
+def cluster_preview(post_id: int):
+    post = _post_or_404(post_id)
+    cluster = similar.find_similar(get_session(), post)
+    reason = request.args.get("reason", "scam")
+    return render("cases/similar.html", {"similar": "cases/_similar.html"}, post=post,
+                  cluster=cluster, remove_reasons=REMOVE_REASONS, can_act=can_act(),
+                  preview={"posts": cluster.open_posts, "reason": reason,
+                           "accounts": len({p.client_id for p in cluster.open_posts})})
+
+
+@bp.post("/<int:post_id>/cluster")
+def cluster_remove(post_id: int):
+    post = _post_or_404(post_id)
+    ids = [int(v) for v in request.form.getlist("post_id") if v.isdigit()]
+    try:
+        done = moderation.cluster_remove(get_session(), source_post_id=post.id, post_ids=ids,
+                                         reason_code=request.form.get("reason", ""),
+                                         actor=actor(), expected=form_int("expected"))
+        message, level, status = f"Removed {len(done)} similar posts.", "success", 200
+    except StaleCase as exc:
+        message, level, status = str(exc), "conflict", 409
+    except ServiceError as exc:
+        message, level, status = str(exc), "error", 422
+    cluster = similar.find_similar(get_session(), post)
+    if target() != "similar" and status == 200:
+        notify(message, level)
+        return redirect(url_for("cases.show", post_id=post_id), code=303)
+    return render("cases/similar.html", {"similar": "cases/_similar.html"}, status=status,
+                  post=post, cluster=cluster, remove_reasons=REMOVE_REASONS, can_act=can_act(),
+                  preview=None, message=message, level=level)

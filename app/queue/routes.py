@@ -1,11 +1,87 @@
-from flask import current_app, render_template
+"""The review queue: filters, active search, infinite scroll, bulk actions."""
+from __future__ import annotations
+
+from flask import current_app, redirect, request, url_for
+from flask_login import current_user
+
+from models import PolicyType
+from models.taxonomy import CATEGORY_LABELS
 
 from ..db import get_session
-from ..services import queue
+from ..services import ServiceError, moderation
+from ..services import queue as queue_service
+from ..services.moderation import REMOVE_REASONS, StaleCase
+from ..ui import actor, can_act, notify, render, target
 from . import bp
+
+FRAGMENTS = {
+    "queue-results": "queue/_results.html",
+    "queue-more": "queue/_rows.html",
+    "queue-main": "queue/_main.html",
+}
+
+
+def _page(*, cursor: str | None = None, filters=None):  # noqa: ANN001
+    filters = filters or queue_service.Filters.from_args(request.args)
+    return queue_service.page(get_session(), filters=filters, moderator_id=current_user.id,
+                              limit=current_app.config["QUEUE_PAGE_SIZE"], cursor=cursor,
+                              with_counts=target() != "queue-more")
+
+
+def _context(page, **extra):  # noqa: ANN001
+    return dict(page=page, filters=page.filters, reasons=list(page.counts) or None,
+                policy_types=list(PolicyType), categories=CATEGORY_LABELS,
+                claim_filters=queue_service.CLAIM_FILTERS, remove_reasons=REMOVE_REASONS,
+                can_act=can_act(), fmt_wait=queue_service.format_waiting, **extra)
 
 
 @bp.route("/")
 def index():
-    data = queue.summary(get_session(), limit=current_app.config["QUEUE_PAGE_SIZE"])
-    return render_template("queue/index.html", queue=data)
+    page = _page(cursor=request.args.get("cursor"))
+    return render("queue/index.html", FRAGMENTS, **_context(page))
+
+
+def _items() -> list[tuple[int, int]]:
+    items = []
+    for raw in request.form.getlist("item"):
+        flag_id, _, version = raw.partition(":")
+        if flag_id.isdigit() and version.isdigit():
+            items.append((int(flag_id), int(version)))
+    return items
+
+
+@bp.post("/bulk")
+def bulk():
+    """Step 1 (no ``confirm``): a confirmation stating the count. Step 2: do it."""
+    action = request.form.get("action", "")
+    items = _items()
+    reason = request.form.get("remove_reason", "")
+    filters = queue_service.Filters.from_args(request.form)
+    error = None
+    if action not in moderation.BULK_ACTIONS:
+        error = "Choose dismiss or remove."
+    elif not items:
+        error = "Select at least one item first (x, or the checkboxes)."
+    elif action == "remove" and reason not in REMOVE_REASONS:
+        error = "Choose a reason for removing the selected posts."
+    if request.form.get("confirm") != "1" or error:
+        return render("queue/bulk_confirm.html", {"bulk-panel": "queue/_bulk_confirm.html"},
+                      status=422 if error else 200, action=action, items=items, reason=reason,
+                      remove_reasons=REMOVE_REASONS, error=error, filters=filters)
+    try:
+        done = moderation.bulk(get_session(), action=action, items=items, actor=actor(),
+                               reason_code=reason or None)
+        message, level, status = (f"{'Dismissed' if action == 'dismiss' else 'Removed'} "
+                                  f"{len(done)} item{'s' if len(done) != 1 else ''}."), \
+            "success", 200
+    except StaleCase as exc:
+        message, level, status = str(exc), "conflict", 409
+    except ServiceError as exc:
+        message, level, status = str(exc), "error", 422
+    if target() is None and status == 200:
+        notify(message, level)
+        return redirect(url_for("queue.index", **filters.as_args()), code=303)
+    page = _page(filters=filters)
+    return render("queue/index.html", {"queue-main": "queue/_main.html"}, status=status,
+                  headers={"HX-Retarget": "#queue-main", "HX-Reswap": "outerHTML"},
+                  **_context(page, message=message, level=level))

@@ -1,34 +1,243 @@
-"""Reading the review queue."""
+"""Reading the review queue: filters, active search, keyset pages, counts per reason.
+
+Ordering. The stored ``flag.priority`` (the worker's ``base_priority``: reason severity x
+risk score, plus exposure - time live and reach) is combined with *age* when the queue is
+read: every hour a flag waits adds ``AGE_WEIGHT`` points. Because age is linear in
+``now``, ``priority + AGE_WEIGHT * hours_waiting`` orders exactly like the time-free key
+``priority - AGE_WEIGHT * hours_since_epoch(created_at)`` (the ``now`` term is the same for
+every row), so the sort key is stable and keyset pagination over ``(key, id)`` is exact.
+"Suspend recommended" flags (priority >= 1000) stay on top.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models import Flag, FlagReason, FlagStatus
+from models import Client, Flag, FlagReason, FlagStatus, JobPost, Moderator, PolicyType, utcnow
+from models.taxonomy import CATEGORY_LABELS
+
+from . import moderation
+
+#: priority points per hour of waiting
+AGE_WEIGHT = 0.5
+#: how long an item may wait before it is overdue (ageing badge)
+TARGET_HOURS: dict[str, float] = {
+    FlagReason.scam: 4, FlagReason.policy: 12, FlagReason.negative_client: 24,
+    FlagReason.miscategorised: 48,
+}
+CLAIM_FILTERS = ("claimed", "unclaimed", "mine", "escalated")
+SEARCH_MAX = 100
 
 
 @dataclass(frozen=True)
-class QueueSummary:
-    counts: dict[str, int]
-    flags: list[Flag]
+class Filters:
+    reason: str = ""
+    policy: str = ""
+    category: str = ""
+    min_score: float | None = None
+    max_score: float | None = None
+    claim: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args: Any) -> Filters:
+        """Parse request args; unknown values are ignored, never an error."""
+        def score(name: str) -> float | None:
+            try:
+                value = float(args.get(name, ""))
+            except ValueError:
+                return None
+            return min(max(value, 0.0), 1.0)
+
+        reason = args.get("reason", "")
+        policy = args.get("policy", "")
+        category = args.get("category", "")
+        claim = args.get("claim", "")
+        return cls(reason=reason if reason in set(FlagReason) else "",
+                   policy=policy if policy in set(PolicyType) else "",
+                   category=category if category in CATEGORY_LABELS else "",
+                   min_score=score("min_score"), max_score=score("max_score"),
+                   claim=claim if claim in CLAIM_FILTERS else "",
+                   q=(args.get("q", "") or "").strip()[:SEARCH_MAX])
+
+    def as_args(self) -> dict[str, str]:
+        out = {"reason": self.reason, "policy": self.policy, "category": self.category,
+               "min_score": "" if self.min_score is None else f"{self.min_score:g}",
+               "max_score": "" if self.max_score is None else f"{self.max_score:g}",
+               "claim": self.claim, "q": self.q}
+        return {k: v for k, v in out.items() if v}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.as_args())
+
+
+@dataclass
+class Row:
+    flag: Flag
+    title: str | None
+    client_name: str
+    category: str | None
+    post_status: str | None
+    client_status: str
+    claimed_by_email: str | None
+    key: float
+    effective_priority: float
+    waiting: timedelta
+    overdue: timedelta | None
+    escalated: bool = False
+
+    @property
+    def claimed(self) -> bool:
+        return self.claimed_by_email is not None
+
+    @property
+    def case_url_args(self) -> dict[str, Any]:
+        return {"flag": self.flag.id}
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    next_cursor: str | None
+    filters: Filters
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
 
 
-def summary(session: Session, *, limit: int) -> QueueSummary:
-    rows = session.exec(
-        select(Flag.reason, func.count())
-        .where(Flag.status == FlagStatus.open)
-        .group_by(Flag.reason)
-    ).all()
-    counts = {reason.value: 0 for reason in FlagReason}
-    counts.update({reason: n for reason, n in rows})
-    flags = session.exec(
-        select(Flag).where(Flag.status == FlagStatus.open)
-        .order_by(Flag.priority.desc(), Flag.id).limit(limit)
-    ).all()
-    return QueueSummary(counts=counts, flags=list(flags))
+def sort_key(session: Session):
+    """``priority - AGE_WEIGHT * hours since the epoch of created_at`` in SQL: ordering by
+    it equals ordering by ``priority + AGE_WEIGHT * hours waiting``."""
+    if session.get_bind().dialect.name == "postgresql":
+        hours = sa.extract("epoch", sa.func.timezone("UTC", Flag.created_at)) / 3600.0
+    else:  # SQLite stores UTC text; julianday() reads it
+        hours = (sa.func.julianday(Flag.created_at) - 2440587.5) * 24.0
+    return (Flag.priority - hours * AGE_WEIGHT).label("key")
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.exec(select(Flag.reason, func.count()).where(Flag.status == FlagStatus.open)
+                        .group_by(Flag.reason)).all()
+    out = {reason.value: 0 for reason in FlagReason}
+    out.update({reason: n for reason, n in rows})
+    return out
+
+
+def _like(q: str) -> str:
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _cursor(cursor: str | None) -> tuple[float, int] | None:
+    if not cursor:
+        return None
+    try:
+        key, _, ident = cursor.partition("_")
+        return float(key), int(ident)
+    except ValueError:
+        return None
+
+
+def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,
+         cursor: str | None = None, now: datetime | None = None,
+         with_counts: bool = True) -> Page:
+    """One page of open flags, most urgent first, after ``cursor`` (keyset)."""
+    now = now or utcnow()
+    key = sort_key(session)
+    stmt = (select(Flag, JobPost.title, Client.name, JobPost.category, JobPost.status,
+                   Client.status, Moderator.email, key)
+            .join(Client, Client.id == Flag.client_id)
+            .outerjoin(JobPost, JobPost.id == Flag.post_id)
+            .outerjoin(Moderator, sa.and_(Moderator.id == Flag.claimed_by,
+                                          Flag.claimed_until > now))
+            .where(Flag.status == FlagStatus.open)
+            .options(orm.defer(Flag.evidence)))  # rows never show evidence: skip the JSON
+    f = filters
+    if f.reason:
+        stmt = stmt.where(Flag.reason == f.reason)
+    if f.policy:
+        stmt = stmt.where(sa.cast(Flag.policy_types, sa.String).like(f'%"{f.policy}"%'))
+    if f.category:
+        stmt = stmt.where(JobPost.category == f.category)
+    if f.min_score is not None:
+        stmt = stmt.where(Flag.score >= f.min_score)
+    if f.max_score is not None:
+        stmt = stmt.where(Flag.score <= f.max_score)
+    live_claim = sa.and_(Flag.claimed_by.is_not(None), Flag.claimed_until > now)
+    if f.claim == "claimed":
+        stmt = stmt.where(live_claim)
+    elif f.claim == "unclaimed":
+        stmt = stmt.where(sa.not_(live_claim))
+    elif f.claim == "mine":
+        stmt = stmt.where(live_claim, Flag.claimed_by == moderator_id)
+    elif f.claim == "escalated":
+        from models import Decision
+        stmt = stmt.where(select(Decision.id).where(
+            Decision.flag_id == Flag.id, Decision.action == "escalate",
+            Decision.undone_at.is_(None)).exists())
+    if f.q:
+        pattern = _like(f.q)
+        stmt = stmt.where(sa.or_(func.lower(JobPost.title).like(pattern, escape="\\"),
+                                 func.lower(JobPost.description).like(pattern, escape="\\"),
+                                 func.lower(Client.name).like(pattern, escape="\\")))
+    after = _cursor(cursor)
+    if after is not None:
+        k, ident = after
+        expr = key.element
+        stmt = stmt.where(sa.or_(expr < k, sa.and_(expr == k, Flag.id > ident)))
+    stmt = stmt.order_by(key.element.desc(), Flag.id).limit(limit + 1)
+    results = session.exec(stmt).all()
+    rows = []
+    for flag, title, client_name, category, post_status, client_status, email, k in \
+            results[:limit]:
+        created = flag.created_at
+        waiting = max(now - created, timedelta(0))
+        target = timedelta(hours=TARGET_HOURS.get(flag.reason, 24))
+        rows.append(Row(
+            flag=flag, title=title, client_name=client_name, category=category,
+            post_status=post_status, client_status=client_status, claimed_by_email=email,
+            key=k, effective_priority=flag.priority + AGE_WEIGHT * waiting.total_seconds() / 3600,
+            waiting=waiting, overdue=waiting - target if waiting > target else None))
+    escalated = moderation.escalated_flag_ids(session, [r.flag.id for r in rows])
+    for r in rows:
+        r.escalated = r.flag.id in escalated
+    next_cursor = None
+    if len(results) > limit and rows:
+        next_cursor = f"{rows[-1].key!r}_{rows[-1].flag.id}"
+    return Page(rows=rows, next_cursor=next_cursor, filters=filters,
+                counts=counts(session) if with_counts else {})
+
+
+def next_case(session: Session, *, moderator_id: int | None, after_flag_id: int | None = None,
+              now: datetime | None = None) -> Flag | None:
+    """The most urgent open flag nobody else holds (for "next case")."""
+    now = now or utcnow()
+    key = sort_key(session)
+    stmt = (select(Flag).where(
+        Flag.status == FlagStatus.open,
+        sa.or_(Flag.claimed_by.is_(None), Flag.claimed_until <= now,
+               Flag.claimed_by == moderator_id)))
+    if after_flag_id is not None:
+        stmt = stmt.where(Flag.id != after_flag_id)
+    return session.exec(stmt.order_by(key.element.desc(), Flag.id).limit(1)).first()
+
+
+def format_waiting(delta: timedelta | None) -> str:
+    if delta is None:
+        return ""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h"
+    return f"{hours // 24} d"

@@ -1,1 +1,52 @@
-"""Routes (to be built)."""
+"""Admins: failed background jobs (requeue) and the sweep's status; a bare page for the
+latency benchmark's baseline."""
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+
+from .. import jobs
+from ..db import get_session
+from ..security import role_required
+from ..services import jobs_admin, sweep
+from ..ui import actor, notify, render, target
+from . import bp
+
+
+def _redis_error() -> str | None:
+    if not jobs.redis_url():
+        return None
+    try:
+        jobs.get_connection().ping()
+    except Exception as exc:  # noqa: BLE001 - shown to the admin
+        return f"Redis is not reachable: {exc.__class__.__name__}"
+    return None
+
+
+@bp.get("/")
+@role_required("admin")
+def index():
+    error = _redis_error()
+    failed = jobs.failed_jobs() if jobs.redis_url() and not error else []
+    status = sweep.status(get_session())
+    get_session().rollback()
+    return render("system/index.html", {"failed-jobs": "system/_failed.html"}, failed=failed,
+                  sweep=status, inline=jobs.redis_url() is None, redis_error=error)
+
+
+@bp.post("/jobs/<job_id>/requeue")
+@role_required("admin")
+def requeue(job_id: str):
+    ok = jobs_admin.requeue(get_session(), job_id=job_id, actor=actor())
+    message = f"Requeued {job_id}." if ok else f"{job_id} is not in a failed registry."
+    if target() == "failed-jobs":
+        return render("system/_failed.html", {}, status=200 if ok else 404,
+                      failed=jobs.failed_jobs(), message=message, inline=False)
+    notify(message, "success" if ok else "error")
+    return redirect(url_for("system.index"), code=303)
+
+
+@bp.get("/bare")
+@role_required("admin")
+def bare():
+    """A minimal Jinja page behind the same login: the benchmark's baseline."""
+    return render_template("system/bare.html")

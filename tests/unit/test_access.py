@@ -15,18 +15,92 @@ MATRIX = {
     ("GET", "/queue/"): {ANON: 302, "admin": 200, "moderator": 200, "analyst": 200},
     ("GET", "/static/vendor/htmx/htmx.min.js"): {ANON: 200, "admin": 200, "moderator": 200,
                                                  "analyst": 200},
+    # the marketplace API takes bearer tokens only: a login cookie is not enough
+    **{(method, path): {ANON: 401, "admin": 401, "moderator": 401, "analyst": 401}
+       for method, path in [("PUT", "/api/v1/clients/<external_id>"),
+                            ("GET", "/api/v1/clients/<external_id>"),
+                            ("PUT", "/api/v1/posts/<external_id>"),
+                            ("GET", "/api/v1/posts/<external_id>"),
+                            ("PUT", "/api/v1/feedback/<external_id>"),
+                            ("POST", "/api/v1/batch"),
+                            ("GET", "/api/v1/flags")]},
+    ("GET", "/api/v1/openapi.json"): {ANON: 200, "admin": 200, "moderator": 200, "analyst": 200},
 }
+# --- the console (issue 5); <int:...> paths are opened with seeded ids (see concrete()) ---
+
+
+def _roles(ok: int, *, admin: int | None = None, analyst: int = 403, moderator: int | None = None,
+           anon: int = 302) -> dict:
+    return {ANON: anon, "admin": ok if admin is None else admin,
+            "moderator": ok if moderator is None else moderator, "analyst": analyst}
+
+
+MATRIX.update({
+    ("POST", "/queue/bulk"): _roles(422),
+    ("GET", "/posts/<int:post_id>"): _roles(200, analyst=200),
+    **{("POST", f"/posts/<int:post_id>/{a}"): _roles(422)
+       for a in ("dismiss", "recategorise", "remove", "escalate", "note")},
+    ("POST", "/posts/<int:post_id>/undo"): _roles(400),
+    ("POST", "/posts/<int:post_id>/claim"): _roles(200),
+    ("POST", "/posts/<int:post_id>/release"): _roles(303),
+    ("POST", "/posts/<int:post_id>/reassign"): _roles(400, moderator=403),
+    ("GET", "/posts/<int:post_id>/similar"): _roles(200, analyst=200),
+    ("GET", "/posts/<int:post_id>/cluster"): _roles(200, analyst=200),
+    ("POST", "/posts/<int:post_id>/cluster"): _roles(400),
+    ("GET", "/clients/<int:client_id>"): _roles(200, analyst=200),
+    ("GET", "/clients/<int:client_id>/contact"): _roles(200, analyst=200),
+    ("POST", "/clients/<int:client_id>/contact"): _roles(422),
+    ("GET", "/clients/<int:client_id>/suspend"): _roles(200, analyst=200),
+    ("POST", "/clients/<int:client_id>/suspend"): _roles(422),
+    ("POST", "/clients/<int:client_id>/reinstate"): _roles(422, moderator=403),
+    ("POST", "/clients/<int:client_id>/note"): _roles(422),
+    ("POST", "/clients/<int:client_id>/undo"): _roles(400),
+    ("POST", "/clients/<int:client_id>/claim"): _roles(200),
+    ("GET", "/audit/"): _roles(200, moderator=403, analyst=200),
+    ("GET", "/audit/export.csv"): _roles(200, moderator=403, analyst=200),
+    ("GET", "/system/"): _roles(200, moderator=403),
+    ("POST", "/system/jobs/<job_id>/requeue"): _roles(303, moderator=403),
+    ("GET", "/system/bare"): _roles(200, moderator=403),
+})
+
+
+@pytest.fixture
+def console_ids(app):
+    """One client with one flagged post, so the console's <int:...> routes resolve."""
+    from app.db import session_scope
+    from models import Client, Flag, JobPost
+
+    with app.app_context(), session_scope() as session:
+        client = Client(external_id="c-access", name="Access Test Client")
+        session.add(client)
+        session.flush()
+        post = JobPost(external_id="p-access", client_id=client.id, title="t", description="d",
+                       content_hash="h")
+        session.add(post)
+        session.flush()
+        session.add(Flag(subject_type="post", subject_id=post.id, client_id=client.id,
+                         post_id=post.id, reason="scam", score=0.9))
+        session.commit()
+        return {"<int:post_id>": str(post.id), "<int:client_id>": str(client.id)}
+
+
+def concrete(path: str, ids: dict[str, str]) -> str:
+    for placeholder, value in ids.items():
+        path = path.replace(placeholder, value)
+    return path
+
+
 CASES = [(method, path, who, status) for (method, path), by_role in MATRIX.items()
          for who, status in by_role.items()]
 
 
 @pytest.mark.parametrize("method,path,who,expected", CASES,
                          ids=[f"{m} {p} as {w}" for m, p, w, _ in CASES])
-def test_route_access(client, logged_in, method, path, who, expected):
+def test_route_access(client, logged_in, console_ids, method, path, who, expected):
     c = client if who == ANON else logged_in(who)
     page = "/login" if who == ANON else "/queue/"
     data = {"csrf_token": csrf_token(c, page)} if method == "POST" else None
-    response = c.open(path, method=method, data=data)
+    response = c.open(concrete(path, console_ids), method=method, data=data)
     assert response.status_code == expected
     if who == ANON and expected == 302:
         assert response.headers["Location"].startswith("/login")

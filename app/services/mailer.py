@@ -1,0 +1,67 @@
+"""Sending outreach e-mail (the ``send_outreach`` job).
+
+The message itself is stored as an ``Outreach`` row (shown on the client's page) and as
+a ``client.contacted`` outbox event for the marketplace to relay, in the moderator's
+transaction. This job additionally sends it over SMTP when ``SMTP_HOST`` is configured.
+Clients have no e-mail column: the marketplace relays mail sent to
+``client-<external_id>@OUTREACH_EMAIL_DOMAIN``.
+
+Idempotent: a successful send is recorded as an ``outreach.emailed`` audit event and a
+retried job that finds it does nothing (at-least-once only if the commit after a
+successful send fails).
+"""
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+from sqlmodel import Session, select
+
+from models import AuditEvent, Client, Outreach
+
+from .audit import SYSTEM, record
+
+
+def recipient(client: Client) -> str:
+    domain = current_app.config.get("OUTREACH_EMAIL_DOMAIN") or "marketplace.invalid"
+    return f"client-{client.external_id}@{domain}"
+
+
+def build_message(outreach: Outreach, client: Client) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = current_app.config.get("SMTP_FROM") or "trust-safety@trustdesk.invalid"
+    msg["To"] = recipient(client)
+    msg["Subject"] = outreach.subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(idstring=f"outreach-{outreach.id}")
+    msg["X-TrustDesk-Outreach"] = str(outreach.id)
+    msg.set_content(outreach.body)
+    return msg
+
+
+def already_sent(session: Session, outreach_id: int) -> bool:
+    return session.exec(select(AuditEvent.id).where(
+        AuditEvent.action == "outreach.emailed", AuditEvent.subject_type == "outreach",
+        AuditEvent.subject_id == str(outreach_id))).first() is not None
+
+
+def send_outreach(session: Session, outreach_id: int) -> bool:
+    """Send the outreach by SMTP if configured. True if an e-mail went out now. SMTP
+    errors raise (the job is retried, and shows in the failed jobs when retries run out)."""
+    host = current_app.config.get("SMTP_HOST")
+    if not host:
+        return False
+    outreach = session.get(Outreach, outreach_id)
+    if outreach is None or already_sent(session, outreach_id):
+        return False
+    client = session.get(Client, outreach.client_id)
+    msg = build_message(outreach, client)
+    port = int(current_app.config.get("SMTP_PORT") or 25)
+    with smtplib.SMTP(host, port, timeout=30) as smtp:
+        smtp.send_message(msg)
+    record(session, actor=SYSTEM, action="outreach.emailed", subject_type="outreach",
+           subject_id=outreach_id, after={"to": msg["To"], "message_id": msg["Message-ID"]})
+    session.commit()
+    return True

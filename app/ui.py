@@ -1,0 +1,61 @@
+"""Small helpers the console's views share (Contact.app pattern: one URL, full page or
+the fragment htmx targets)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, make_response, render_template, request
+from flask_login import current_user
+
+from models import Role
+
+from .extensions import htmx
+from .services.audit import Actor
+
+VARY = "HX-Request, HX-Target"
+
+
+def actor() -> Actor:
+    return Actor.of(current_user)
+
+
+def is_admin() -> bool:
+    return current_user.is_authenticated and current_user.role == Role.admin
+
+
+def can_act() -> bool:
+    return current_user.is_authenticated and current_user.role != Role.analyst
+
+
+def target() -> str | None:
+    """The id of the element htmx will swap (None for a normal browser request and for
+    htmx history restores, which need the full page)."""
+    return htmx.target if htmx else None
+
+
+def render(page_template: str, fragments: dict[str, str], *, status: int = 200,
+           headers: dict[str, str] | None = None, **context: Any):
+    """The full ``page``, or the fragment registered for the requested HX-Target."""
+    template = fragments.get(target() or "", page_template)
+    response = make_response(render_template(template, **context), status)
+    response.headers["Vary"] = VARY
+    for k, v in (headers or {}).items():
+        response.headers[k] = v
+    return response
+
+
+def form_int(name: str, *, required: bool = True) -> int | None:
+    raw = request.form.get(name, "")
+    if not raw and not required:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        abort(400, description=f"The form field {name!r} is missing or not a number. "
+                               "Reload the page and try again.")
+
+
+def notify(message: str, category: str = "success") -> None:
+    """A flash message (shown by the next full page, or by the fragment that renders
+    ``_flashes.html``)."""
+    flash(message, category)

@@ -1,0 +1,410 @@
+"""The moderation console in Chromium against gunicorn (SQLite, jobs inline, a local SMTP
+sink): a moderator's day, the conflict path with two moderators, an analyst who cannot
+act, and hostile marketplace text that must never execute."""
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import timedelta
+
+import pytest
+
+from tests.e2e.conftest import PASSWORD, log_in, screenshot, start_server
+from tests.e2e.smtp_sink import SmtpSink
+
+pytestmark = pytest.mark.e2e
+
+SCAM_TEXT = ("Earn $500 a day from home typing data. Pay a $50 registration fee to start and "
+             "message me on telegram @quickcash_boss for the training kit.")
+MIS_TEXT = ("I am a professional logo designer with 8 years of experience. Hire me for your "
+            "branding, business cards and social media graphics.")
+FINE_TEXT = "Need a logo for my bakery, $50. Warm colours, bread motif."
+XSS = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2;alert(2)</script>'
+XSS_LINK = '<a href="javascript:window.__xss=3;alert(3)">click for details</a>'
+
+
+# CSP violations are logged with their source, so a failure says where they came from
+REPORT_CSP = ("document.addEventListener('securitypolicyviolation', e => console.error("
+              "'CSP violation ' + e.violatedDirective + ' at ' + e.sourceFile + ':' + e.lineNumber))")
+
+
+def _span(text: str, needle: str, **kw) -> dict:
+    start = text.index(needle)
+    return {"label": kw.pop("label", "scam"), "text": needle, "start": start,
+            "end": start + len(needle), "field": kw.pop("field", "description"), **kw}
+
+
+@pytest.fixture
+def smtp():
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def server(tmp_path, smtp):
+    srv = start_server(tmp_path, {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
+                                  "SMTP_FROM": "trust@trustdesk.test"})
+    for role in ("admin", "moderator", "analyst"):
+        srv.create_user(role)
+    srv.flask("users", "create", "moderator2@e2e.example.com", "--role", "moderator",
+              "--password-stdin", input=PASSWORD + "\n")
+    srv.users["moderator2"] = "moderator2@e2e.example.com"
+    yield srv
+    srv.process.terminate()
+    try:
+        srv.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        srv.process.kill()
+
+
+@pytest.fixture
+def db(server):
+    """A session on the server's database, for seeding (as the worker would write)."""
+    from app.db import get_engine, session_scope
+    from tests.helpers import make_app
+
+    app = make_app(server.env["DATABASE_URL"])
+    with app.app_context(), session_scope() as session:
+        yield session
+    with app.app_context():
+        get_engine().dispose()
+
+
+def seed(db) -> dict:
+    from models import Client, Feedback, Flag, JobPost, utcnow
+
+    now = utcnow()
+    ids = {}
+
+    def client(name, **kw):
+        c = Client(external_id=f"c-{name.lower().replace(' ', '-')[:40]}", name=name,
+                   joined_at=now - timedelta(days=kw.pop("age", 400)), payment_verified=True, **kw)
+        db.add(c)
+        db.flush()
+        return c
+
+    def post(c, key, title, text, category, **kw):
+        p = JobPost(external_id=f"p-{key}", client_id=c.id, title=title, description=text,
+                    category=category, content_hash=f"hash-{key}", budget=kw.pop("budget", 300),
+                    posted_at=now - timedelta(hours=kw.pop("hours", 6)),
+                    scores=kw.pop("scores", {"scam": 0.1, "miscategorised": 0.1, "policy": 0.1}),
+                    model_version="scam-3+cat-2+pol-1", scored_at=now, **kw)
+        db.add(p)
+        db.flush()
+        ids[key] = p.id
+        return p
+
+    def flag(p, reason, score, priority, evidence, **kw):
+        f = Flag(subject_type="post", subject_id=p.id, client_id=p.client_id, post_id=p.id,
+                 reason=reason, score=score, model_version=f"{reason}-v3", evidence=evidence,
+                 priority=priority, **kw)
+        db.add(f)
+        db.flush()
+        ids[f"flag-{p.external_id[2:]}"] = f.id
+        return f
+
+    ring = client("Quick Cash Ltd", age=3)
+    scam = post(ring, "scam", "Easy data entry from home", SCAM_TEXT, "admin_support",
+                scores={"scam": 0.97, "miscategorised": 0.05, "policy": 0.4})
+    flag(scam, "scam", 0.97, 88.0, [
+        _span(SCAM_TEXT, "registration fee", why="asks the freelancer to pay before working",
+              detector="scam", kind="rule"),
+        _span(SCAM_TEXT, "telegram @quickcash_boss", why="moves the conversation off the platform",
+              detector="scam", kind="rule")])
+    twin = client("Quick Cash Two", age=2)
+    post(twin, "scam-twin", "Data entry, earn daily", SCAM_TEXT.replace("$500", "$450"),
+         "admin_support")
+    designer = client("Pixel Perfect Studio")
+    mis = post(designer, "mis", "Logo designer available for hire", MIS_TEXT, "web_mobile_software",
+               scores={"scam": 0.02, "miscategorised": 0.91, "policy": 0.05})
+    flag(mis, "miscategorised", 0.91, 27.0, [
+        _span(MIS_TEXT, "Hire me", label="miscategorised", why="a freelancer advertising "
+              "themselves, not a job", detector="miscategorised", kind="term")],
+         suggested_category="not_a_job")
+    bakery = client("Sunrise Bakery")
+    fine = post(bakery, "fine", "Logo for my bakery", FINE_TEXT, "design_creative",
+                scores={"scam": 0.52, "miscategorised": 0.1, "policy": 0.1})
+    flag(fine, "scam", 0.52, 41.0, [
+        _span(FINE_TEXT, "$50", why="mentions a payment amount", detector="scam", kind="term")])
+
+    grumpy = client("Grumpy Holdings")
+    post(grumpy, "grumpy-1", "Bookkeeping for March", "Reconcile 200 transactions.",
+         "accounting_consulting")
+    post(grumpy, "grumpy-2", "Translate a contract", "EN to DE, 12 pages.", "translation")
+    comments = ["Great to work with", "Paid two weeks late and was rude",
+                "Refused to pay for approved work", "Insulting messages, late payment",
+                "Changed the scope, then refused to pay", "Rude and paid late again"]
+    for i, (rating, neg, text) in enumerate(zip([5, 2, 1, 1, 2, 1],
+                                                [0.05, 0.85, 0.95, 0.9, 0.8, 0.92], comments)):
+        db.add(Feedback(external_id=f"fb-grumpy-{i}", client_id=grumpy.id, rating=rating,
+                        comment=text, negative=neg, scored_at=now,
+                        created_at=now - timedelta(days=60 - i * 10)))
+    grumpy.negativity_score = 0.86
+    grumpy.model_version = "negativity-2"
+    cf = Flag(subject_type="client", subject_id=grumpy.id, client_id=grumpy.id,
+              reason="negative_client", score=0.86, model_version="negativity-2", priority=52.0,
+              evidence=[{"label": "negative_client", "kind": "pattern",
+                         "why": "5 of the last 6 feedbacks are negative (late or no payment)"},
+                        {"label": "negative_client", "kind": "feedback", "ref": "fb-grumpy-2",
+                         "rating": 1, "why": "Refused to pay for approved work"}])
+    db.add(cf)
+    ids["grumpy"] = grumpy.id
+
+    hostile = client('Evil <img src=x onerror="window.__xss=4">')
+    bad = post(hostile, "xss", f"Great job {XSS}", f"Apply here: {XSS_LINK} {XSS} and "
+               "whatsapp +1 555 123 4567", "writing", skills=["<svg onload=alert(5)>"])
+    flag(bad, "policy", 0.8, 60.0, [
+        _span(bad.description, XSS_LINK, label="off_platform",
+              why='links away "<b>off-platform</b>"', detector="policy", kind="rule")],
+         policy_types=["off_platform"])
+    db.commit()
+    return ids
+
+
+def _context(browser):
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    page.add_init_script(REPORT_CSP)
+    page.console_errors = []
+    page.dialogs = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+
+    def _dialog(d):
+        page.dialogs.append(d.message)
+        d.dismiss()
+
+    page.on("dialog", _dialog)
+    return context, page
+
+
+def _login(page, server, who):
+    page.goto(server.url + "/login")
+    page.get_by_label("E-mail").fill(server.users[who])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/queue/")
+
+
+def _confirm(page):
+    dialog = page.locator("#confirm-dialog")
+    dialog.wait_for(state="visible")
+    dialog.get_by_role("button", name="Confirm").click()
+
+
+def test_a_moderators_day(page, browser, server, db, smtp):
+    ids = seed(db)
+    page.add_init_script(REPORT_CSP)
+    log_in(page, server, "moderator")
+    page.get_by_role("heading", name="Review queue").wait_for()
+    assert page.locator("tr[data-row]").count() == 5
+    screenshot(page, "console-queue")
+
+    # keyboard help
+    page.keyboard.press("?")
+    assert page.locator("#shortcuts-dialog").is_visible()
+    screenshot(page, "console-shortcuts")
+    page.keyboard.press("Escape")
+
+    # filter by reason: the rows update in place and the URL is kept in history
+    page.get_by_label("Reason", exact=True).select_option("scam")
+    page.wait_for_function("() => location.search.includes('reason=scam')")
+    page.wait_for_function("() => document.querySelectorAll('tr[data-row]').length === 2")
+    # active search over title/text/client name
+    page.get_by_label("Search titles, text and client names").press_sequentially("bakery")
+    page.wait_for_function("() => location.search.includes('q=bakery')")
+    page.wait_for_function("() => document.querySelectorAll('tr[data-row]').length === 1")
+    screenshot(page, "console-queue-filtered")
+    page.get_by_label("Search titles, text and client names").fill("")
+    page.get_by_label("Search titles, text and client names").press("End")  # keyup
+    page.keyboard.press("Escape")  # leave the field: single-key shortcuts work again
+    page.wait_for_function("() => document.querySelectorAll('tr[data-row]').length === 2")
+
+    # j/k + Enter open the most urgent case: the scam post; opening claims it
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/posts/{ids['scam']}?flag=*")
+    page.get_by_text("Claimed by you").wait_for()
+    assert page.locator("mark.ev").count() == 2
+    page.get_by_text("Quick Cash Two").wait_for()  # similar posts (lazy panel): the ring
+    screenshot(page, "console-case-scam")
+    page.get_by_role("button", name="Remove post").click()
+    _confirm(page)
+    page.get_by_text("Post removed; the client will be told.").wait_for()
+    assert page.get_by_role("button", name="Undo remove").is_visible()
+    screenshot(page, "console-case-removed")
+
+    # recategorise the miscategorised post (suggested category preselected)
+    page.goto(server.url + f"/posts/{ids['mis']}")
+    assert page.get_by_label("Category").input_value() == "not_a_job"
+    page.get_by_role("button", name="Recategorise").click()
+    page.get_by_text("Recategorised; the client will be told.").wait_for()
+    screenshot(page, "console-case-recategorised")
+
+    # dismiss the false positive with the keyboard
+    page.goto(server.url + f"/posts/{ids['fine']}")
+    page.get_by_text("Claimed by you").wait_for()
+    page.keyboard.press("d")
+    page.get_by_text("Dismissed: recorded as not a violation.").wait_for()
+
+    # contact the consistently negative client
+    page.goto(server.url + "/queue/?reason=negative_client")
+    page.get_by_role("link", name="Client: Grumpy Holdings").click()
+    page.wait_for_url(f"**/clients/{ids['grumpy']}?flag=*")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById("
+                           "'feedback-chart')) !== undefined")
+    screenshot(page, "console-client")
+    page.get_by_role("button", name="Contact the client…").click()
+    page.get_by_label("What freelancers reported").fill("payments arrive weeks late and "
+                                                        "messages are insulting")
+    page.get_by_role("button", name="Preview message").click()
+    page.get_by_text("before sending").wait_for()  # unfilled placeholders block sending
+    assert page.get_by_role("button", name="Send message").count() == 0
+    page.get_by_label("Examples").fill("approved work went unpaid for two weeks")
+    page.get_by_label("What we expect from now on").fill("pay approved work within 5 days")
+    page.get_by_role("button", name="Preview message").click()
+    page.get_by_text("Hello Grumpy Holdings").wait_for()
+    screenshot(page, "console-contact-preview")
+    page.get_by_role("button", name="Send message").click()
+    page.get_by_text("Message sent. Follow-up on").wait_for()
+    assert page.locator(".badge.status-contacted").first.is_visible()
+    screenshot(page, "console-client-contacted")
+    (sender, rcpt, msg), = smtp.messages
+    assert rcpt == ["client-c-grumpy-holdings@marketplace.invalid"]
+    assert "weeks late" in msg.get_payload(decode=True).decode()
+
+    # the follow-up window passes (a test clock, not sleeping) and they did not improve
+    from models import Feedback, Outreach, utcnow
+    from sqlmodel import select
+    outreach = db.exec(select(Outreach)).one()
+    for i in range(3):
+        db.add(Feedback(external_id=f"fb-grumpy-after-{i}", client_id=ids["grumpy"], rating=1,
+                        comment="Still paying late and rude", negative=0.93, scored_at=utcnow(),
+                        created_at=outreach.sent_at + timedelta(days=2 + i)))
+    db.commit()
+    later = (outreach.follow_up_due_at + timedelta(hours=1)).isoformat()
+    assert "not-improved" in server.flask("followups", "run", "--now", later)
+
+    # back in the queue at the top, "suspend recommended": suspend after a confirmation
+    page.goto(server.url + "/queue/")
+    first = page.locator("tr[data-row]").first
+    assert "suspend recommended" in first.inner_text()
+    screenshot(page, "console-queue-suspend-recommended")
+    first.get_by_role("link").click()
+    page.get_by_role("button", name="Suspend…").click()
+    page.get_by_text("takes down 2 open posts").wait_for()
+    page.get_by_label("Reason").fill("No improvement after the warning and follow-up window")
+    screenshot(page, "console-suspend-confirm")
+    page.get_by_role("button", name="Suspend and take down 2 posts").click()
+    page.get_by_text("Client suspended; their open posts were taken down.").wait_for()
+    page.wait_for_function("() => Chart.getChart(document.getElementById('feedback-chart'))"
+                           " !== undefined")  # redrawn after the swap
+    screenshot(page, "console-client-suspended")
+    assert page.locator(".badge.status-suspended").first.is_visible()
+    assert page.console_errors == [] and page.dialogs == []
+
+    # the analyst can read everything, act on nothing
+    context, analyst = _context(browser)
+    try:
+        _login(analyst, server, "analyst")
+        analyst.goto(server.url + f"/posts/{ids['scam']}")
+        assert analyst.get_by_text("You have read-only access.").is_visible()
+        assert analyst.get_by_role("button", name="Dismiss (not a violation)").count() == 0
+        status = analyst.evaluate(
+            """async (url) => (await fetch(url, {method: 'POST', headers: {'X-CSRFToken':
+                JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']},
+                body: new URLSearchParams({flag_id: '1', version: '1'})})).status""",
+            server.url + f"/posts/{ids['fine']}/dismiss")
+        assert status == 403
+        analyst.goto(server.url + "/audit/")
+        analyst.get_by_label("Action").select_option("client.suspend")
+        analyst.wait_for_function("() => location.search.includes('action=client.suspend')")
+        analyst.locator("#audit-results code", has_text="client.suspend").first.wait_for()
+        screenshot(analyst, "console-audit")
+    finally:
+        context.close()
+
+    # the admin's system page (jobs run inline here)
+    context, admin = _context(browser)
+    try:
+        _login(admin, server, "admin")
+        admin.goto(server.url + "/system/")
+        admin.get_by_text("Jobs run inline (no Redis configured)").wait_for()
+        screenshot(admin, "console-system")
+    finally:
+        context.close()
+
+
+def test_two_moderators_conflict(page, browser, server, db):
+    ids = seed(db)
+    log_in(page, server, "moderator")
+    page.goto(server.url + f"/posts/{ids['scam']}")
+    page.get_by_text("Claimed by you").wait_for()
+
+    context, other = _context(browser)
+    try:
+        _login(other, server, "moderator2")
+        other.goto(server.url + f"/posts/{ids['scam']}")
+        other.get_by_text("Claimed by moderator@e2e.example.com").wait_for()
+        screenshot(other, "console-claimed-by-other")
+
+        page.get_by_role("button", name="Remove post").click()
+        _confirm(page)
+        page.get_by_text("Post removed").wait_for()
+
+        # the second moderator still has the old form: a conflict, never a double action
+        other.get_by_role("button", name="Dismiss (not a violation)").click()
+        other.get_by_text("changed by someone else").wait_for()
+        assert other.locator("#case .badge.status-removed").first.is_visible()
+        assert other.get_by_role("button", name="Dismiss (not a violation)").count() == 0
+        screenshot(other, "console-conflict")
+        assert other.console_errors == [] or all("409" in e for e in other.console_errors)
+    finally:
+        context.close()
+
+    from models import Decision, Flag
+    from sqlmodel import select
+    db.expire_all()
+    assert [d.action for d in db.exec(select(Decision))] == ["remove"]
+    assert db.get(Flag, ids["flag-scam"]).status == "resolved"
+
+
+def test_bulk_dismiss_with_keyboard_selection(page, server, db):
+    seed(db)
+    log_in(page, server, "moderator")
+    page.get_by_label("Reason", exact=True).select_option("scam")
+    page.wait_for_function("() => document.querySelectorAll('tr[data-row]').length === 2")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.get_by_role("button", name="Dismiss selected").click()
+    page.get_by_text("Dismiss 2 items?").wait_for()
+    screenshot(page, "console-bulk-confirm")
+    page.get_by_role("button", name="Dismiss 2 items").click()
+    page.get_by_text("Dismissed 2 items.").wait_for()
+    assert page.locator("tr[data-row]").count() == 0
+    assert page.console_errors == [] and page.dialogs == []
+
+
+def test_hostile_marketplace_text_never_executes(page, server, db):
+    ids = seed(db)
+    log_in(page, server, "moderator")
+    visits = ["/queue/", "/queue/?q=great", f"/posts/{ids['xss']}",
+              f"/posts/{ids['xss']}/similar",
+              f"/clients/{db.get(__import__('models').JobPost, ids['xss']).client_id}"]
+    for path in visits:
+        page.goto(server.url + path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("() => window.__xss") is None, path
+    page.goto(server.url + f"/posts/{ids['xss']}")
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text('<script>window.__xss=2;alert(2)</script>').first.is_visible()
+    assert page.locator("a[href^='javascript:']").count() == 0
+    assert page.locator("#case img, #case script, #case svg").count() == 0
+    page.locator("mark.ev").first.hover()
+    screenshot(page, "console-xss-case")
+    assert page.evaluate("() => window.__xss") is None
+    assert page.dialogs == []
+    csp = [e for e in page.console_errors if "Content Security Policy" in e]
+    assert csp == [], csp

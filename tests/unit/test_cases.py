@@ -1,0 +1,243 @@
+"""Post case pages: evidence highlighting, escaping, actions over HTTP, 409 conflicts,
+claims, similar posts."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.services import similar
+from app.services.highlight import evidence_items, highlight
+from models import Decision, Flag, JobPost
+from tests.unit.console_fixtures import (HOSTILE_TEXT, HOSTILE_TITLE, as_user, db,  # noqa: F401
+                                         make_client, make_flag, make_post, scam_case, staff,
+                                         token)
+
+HX = {"HX-Request": "true", "HX-Target": "case"}
+
+
+# --- highlighting ---------------------------------------------------------------------------
+
+def test_highlight_escapes_every_piece_and_marks_spans():
+    text = '<b>Pay</b> a "fee" & <script>x</script>'
+    start = text.index('"fee"')
+    items = evidence_items([{"label": "scam", "text": '"fee"', "start": start,
+                             "end": start + 5, "why": 'asks <money> "now"',
+                             "field": "description", "detector": "scam", "kind": "rule"}],
+                           {"description": text, "title": ""})
+    html = str(highlight(text, items, "description"))
+    assert "<b>" not in html and "<script>" not in html
+    assert "&lt;b&gt;Pay&lt;/b&gt;" in html and "&amp;" in html
+    assert re.search(r'<mark class="ev ev-rule ev-scam" id="ev-0-mark" '
+                     r'title="scam: asks &lt;money&gt; &#34;now&#34;" aria-describedby="ev-0"', html)
+    assert ">&#34;fee&#34;</mark>" in html
+
+
+def test_highlight_relocates_stale_offsets_and_handles_overlaps():
+    text = "abc registration fee xyz"
+    items = evidence_items([
+        {"text": "registration fee", "start": 0, "end": 5, "field": "description"},  # stale
+        {"text": "fee xyz", "start": 17, "end": 24, "field": "description"},         # overlaps
+        {"text": "missing", "start": 99, "end": 120, "field": "description"},
+        {"label": "pattern", "why": "no span"},
+    ], {"description": text})
+    assert [i.located for i in items] == [True, True, False, False]
+    html = str(highlight(text, items, "description"))
+    assert html.replace('</mark>', '').count("fee") == 1  # every character output once
+    assert re.sub(r"<[^>]+>", "", html) == text
+
+
+# --- the case page --------------------------------------------------------------------------
+
+def test_case_page_shows_evidence_scores_and_client(client, db, staff):
+    c, post, flag = scam_case(db)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    r = client.get(f"/posts/{post.id}")
+    assert r.status_code == 200
+    html = r.text
+    assert '<mark class="ev ev-rule ev-scam"' in html and "asks the freelancer to pay" in html
+    assert "m-1" in html and "0.90" in html  # model version, score
+    assert c.name in html and "Payment" in html
+    assert f'name="version" value="{flag.version}"' in html
+    assert f'hx-post="/posts/{post.id}/claim"' in html  # claims on open (POST)
+
+
+def test_case_fragment_vs_full_page(client, db, staff):
+    _c, post, _f = scam_case(db)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    frag = client.get(f"/posts/{post.id}", headers=HX)
+    assert frag.text.lstrip().startswith('<article id="case"') and "<html" not in frag.text
+    assert "HX-Target" in frag.headers["Vary"]
+
+
+@pytest.mark.parametrize("role", ["moderator", "analyst"])
+def test_hostile_marketplace_text_is_escaped_everywhere(client, db, staff, role):
+    c = make_client(db, name='Evil <img src=x onerror=alert("c")>')
+    post = make_post(db, c, title=HOSTILE_TITLE, description=HOSTILE_TEXT,
+                     skills=["<svg onload=alert(1)>"])
+    start = HOSTILE_TEXT.index("<a href")
+    make_flag(db, post, reason="policy", policy_types=["off_platform"], evidence=[
+        {"label": "<i>off</i>", "text": HOSTILE_TEXT[start:start + 20], "start": start,
+         "end": start + 20, "why": '"><script>alert(9)</script>', "field": "description",
+         "detector": "policy\" onmouseover=\"x", "kind": "rule"}])
+    twin = make_post(db, make_client(db, name="<b>twin</b>"), title=HOSTILE_TITLE,
+                     description=HOSTILE_TEXT)
+    db.commit()
+    as_user(client, f"{role}@example.com")
+    pages = [client.get(f"/posts/{post.id}").text, client.get(f"/posts/{post.id}/similar").text,
+             client.get(f"/clients/{c.id}").text, client.get("/queue/").text,
+             client.get(f"/posts/{twin.id}").text]
+    for html in pages:
+        assert "<script>alert" not in html
+        assert "<img src=x" not in html and "<svg onload" not in html
+        assert 'href="javascript:' not in html and "<b>twin</b>" not in html
+        assert "onmouseover=\"x" not in html and "<i>off</i>" not in html
+    assert "&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt;" in pages[0]
+
+
+def test_dismiss_over_htmx_returns_the_fresh_case(client, db, staff):
+    _c, post, flag = scam_case(db)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    r = client.post(f"/posts/{post.id}/dismiss", headers=HX, data={
+        "csrf_token": token(client), "flag_id": flag.id, "version": 1})
+    assert r.status_code == 200 and "Dismissed" in r.text and "Undo dismiss" in r.text
+    assert r.text.lstrip().startswith('<article id="case"')
+
+
+def test_stale_form_gets_409_with_the_fresh_case(client, db, staff):
+    from app.services import moderation
+    _c, post, flag = scam_case(db)
+    db.commit()
+    moderation.remove(db, flag_id=flag.id, version=1, reason_code="scam",
+                      actor=staff["moderator2"])
+    as_user(client, "moderator@example.com")
+    r = client.post(f"/posts/{post.id}/dismiss", headers=HX, data={
+        "csrf_token": token(client), "flag_id": flag.id, "version": 1})
+    assert r.status_code == 409
+    assert "changed by someone else" in r.text and 'role="alert"' in r.text
+    assert "status-removed" in r.text  # the fresh state
+    db.expire_all()
+    assert len(db.exec(__import__("sqlmodel").select(Decision)).all()) == 1
+
+
+def test_action_without_htmx_redirects(client, db, staff):
+    _c, post, flag = scam_case(db)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    r = client.post(f"/posts/{post.id}/escalate", data={
+        "csrf_token": token(client), "flag_id": flag.id, "version": 1, "comment": "ring"})
+    assert r.status_code == 303 and r.headers["Location"].startswith(f"/posts/{post.id}")
+    assert "Escalated" in client.get(r.headers["Location"]).text
+
+
+def test_remove_without_reason_is_422(client, db, staff):
+    _c, post, flag = scam_case(db)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    r = client.post(f"/posts/{post.id}/remove", headers=HX, data={
+        "csrf_token": token(client), "flag_id": flag.id, "version": 1})
+    assert r.status_code == 422 and "choose why" in r.text
+
+
+def test_recategorise_and_undo_over_http(client, db, staff):
+    client_, post, flag = scam_case(db)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    csrf = token(client)
+    r = client.post(f"/posts/{post.id}/recategorise", headers=HX, data={
+        "csrf_token": csrf, "flag_id": flag.id, "version": 1, "category": "writing"})
+    assert r.status_code == 200
+    decision_id = int(re.search(r'name="decision_id" value="(\d+)"', r.text).group(1))
+    r = client.post(f"/posts/{post.id}/undo", headers=HX,
+                    data={"csrf_token": csrf, "decision_id": decision_id})
+    assert r.status_code == 200 and "Undone." in r.text
+    db.expire_all()
+    assert db.get(JobPost, post.id).category == "admin_support"
+    other = scam_case(db)[1]
+    db.commit()
+    assert client.post(f"/posts/{other.id}/undo", data={
+        "csrf_token": csrf, "decision_id": decision_id}).status_code == 404
+
+
+def test_note_and_missing_version(client, db, staff):
+    _c, post, flag = scam_case(db)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    csrf = token(client)
+    r = client.post(f"/posts/{post.id}/note", headers=HX, data={
+        "csrf_token": csrf, "flag_id": flag.id, "text": "<b>checked</b>"})
+    assert r.status_code == 200 and "&lt;b&gt;checked&lt;/b&gt;" in r.text
+    r = client.post(f"/posts/{post.id}/dismiss", headers=HX, data={
+        "csrf_token": csrf, "flag_id": flag.id})
+    assert r.status_code == 422
+
+
+def test_claim_shows_to_others_and_admin_can_reassign(client, app, db, staff):
+    _c, post, flag = scam_case(db)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    r = client.post(f"/posts/{post.id}/claim", data={"csrf_token": token(client)},
+                    headers={"HX-Request": "true", "HX-Target": "claim-status"})
+    assert "Claimed by you" in r.text
+    other = app.test_client()
+    as_user(other, "moderator2@example.com")
+    r = other.post(f"/posts/{post.id}/claim", data={"csrf_token": token(other)})
+    assert "Claimed by moderator@example.com" in r.text
+    assert other.post(f"/posts/{post.id}/reassign", data={
+        "csrf_token": token(other), "moderator_id": staff["moderator2"].moderator_id}
+    ).status_code == 403
+    admin = app.test_client()
+    as_user(admin, "admin@example.com")
+    page = admin.get(f"/posts/{post.id}").text
+    assert "Reassign to" in page
+    r = admin.post(f"/posts/{post.id}/reassign", headers=HX, data={
+        "csrf_token": token(admin), "moderator_id": staff["moderator2"].moderator_id})
+    assert r.status_code == 200
+    db.expire_all()
+    assert db.get(Flag, flag.id).claimed_by == staff["moderator2"].moderator_id
+
+
+def test_analyst_sees_no_action_forms(client, db, staff):
+    _c, post, _f = scam_case(db)
+    db.commit()
+    as_user(client, "analyst@example.com")
+    html = client.get(f"/posts/{post.id}").text
+    assert "read-only" in html and "/dismiss" not in html
+    assert "/claim" not in html
+
+
+# --- similar posts --------------------------------------------------------------------------
+
+def test_handles_are_extracted_and_normalised():
+    h = similar.handles("Mail Boss@Example.com or call +1 (555) 123-4567, "
+                        "telegram: @cash_king, wa.me/15551234567")
+    assert {"email:boss@example.com", "phone:5551234567", "telegram:cash_king"} <= h
+
+
+def test_near_duplicates_and_shared_handles_across_accounts(client, db, staff):
+    text = ("We are hiring remote data entry clerks, no experience needed, weekly pay, "
+            "training provided, start today, flexible hours, apply now")
+    _c, post, _f = scam_case(db, description=text + " telegram @ringleader")
+    dup = make_post(db, make_client(db, name="Second account"), title="Data entry",
+                    description=text + " whatsapp")
+    handle = make_post(db, make_client(db), title="Other", description="Totally different "
+                       "wording about a survey job; reach me at t.me/ringleader")
+    unrelated = make_post(db, make_client(db), description="Logo for my bakery, $50")
+    db.commit()
+    cluster = similar.find_similar(db, post)
+    found = {m.post.id: m for m in cluster.matches}
+    assert dup.id in found and handle.id in found and unrelated.id not in found
+    assert found[handle.id].shared_handles == ["ringleader (telegram)"]
+    assert cluster.other_accounts == 2
+    as_user(client, "moderator@example.com")
+    preview = client.get(f"/posts/{post.id}/cluster?reason=scam",
+                         headers={"HX-Request": "true", "HX-Target": "similar"})
+    assert "This removes 2 posts from 2 accounts" in preview.text
+    r = client.post(f"/posts/{post.id}/cluster", headers={"HX-Request": "true",
+                                                          "HX-Target": "similar"},
+                    data={"csrf_token": token(client), "reason": "scam", "expected": 2,
+                          "post_id": [dup.id, handle.id]})
+    assert r.status_code == 200 and "Removed 2 similar posts" in r.text

@@ -1,0 +1,183 @@
+"""The queue: ordering, filters, search, keyset pages, counts, ageing, fragments, bulk."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.services import queue as q
+from models import Flag, utcnow
+from tests.unit.console_fixtures import (as_user, db, make_client, make_flag,  # noqa: F401
+                                         make_post, scam_case, staff, token)
+
+
+def page(db, limit=50, **filters):
+    return q.page(db, filters=q.Filters(**filters), moderator_id=None, limit=limit)
+
+
+def test_priority_and_age_combine(db):
+    c = make_client(db)
+    now = utcnow()
+    fresh_high = make_flag(db, make_post(db, c), priority=60, created_at=now)
+    old_low = make_flag(db, make_post(db, c), priority=40, created_at=now - timedelta(hours=50))
+    fresh_low = make_flag(db, make_post(db, c), priority=40, created_at=now)
+    top = make_flag(db, client=c, reason="negative_client", priority=1000,
+                    system_note="suspend recommended")
+    db.commit()
+    ids = [r.flag.id for r in page(db).rows]
+    # 40 + 0.5/h * 50 h = 65 > 60: waiting items rise; "suspend recommended" stays first
+    assert ids == [top.id, old_low.id, fresh_high.id, fresh_low.id]
+
+
+def test_keyset_pagination_visits_every_item_once(db):
+    c = make_client(db)
+    now = utcnow()
+    made = {make_flag(db, make_post(db, c), priority=float(i % 7),
+                      created_at=now - timedelta(minutes=i)).id for i in range(23)}
+    db.commit()
+    seen, cursor = [], None
+    while True:
+        p = q.page(db, filters=q.Filters(), moderator_id=None, limit=5, cursor=cursor)
+        seen += [r.flag.id for r in p.rows]
+        cursor = p.next_cursor
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 23 and set(seen) == made
+
+
+def test_filters(db, staff):
+    c = make_client(db, name="Acme Widgets")
+    scam = make_flag(db, make_post(db, c, title="Crypto job", category="writing"), score=0.95)
+    policy = make_flag(db, make_post(db, make_client(db), description="pay via paypal friends"),
+                       reason="policy", policy_types=["off_platform"], score=0.6)
+    mis = make_flag(db, make_post(db, make_client(db), category="legal"),
+                    reason="miscategorised", score=0.4)
+    closed = make_flag(db, make_post(db, c), status="dismissed")
+    mine = make_flag(db, make_post(db, make_client(db)), claimed_by=staff["moderator"].moderator_id,
+                     claimed_until=utcnow() + timedelta(minutes=5))
+    expired = make_flag(db, make_post(db, make_client(db)),
+                        claimed_by=staff["moderator2"].moderator_id,
+                        claimed_until=utcnow() - timedelta(minutes=1))
+    db.commit()
+
+    def ids(**f):
+        return {r.flag.id for r in q.page(db, filters=q.Filters(**f),
+                                          moderator_id=staff["moderator"].moderator_id,
+                                          limit=50).rows}
+    assert closed.id not in ids()
+    assert ids(reason="policy") == {policy.id}
+    assert ids(policy="off_platform") == {policy.id}
+    assert ids(category="legal") == {mis.id}
+    assert ids(min_score=0.5, max_score=0.7) == {policy.id}
+    assert ids(claim="mine") == {mine.id}
+    assert ids(claim="claimed") == {mine.id}
+    assert expired.id in ids(claim="unclaimed") and mine.id not in ids(claim="unclaimed")
+    assert ids(q="acme") == {scam.id}          # client name
+    assert ids(q="CRYPTO") == {scam.id}        # title, case-insensitive
+    assert ids(q="paypal friends") == {policy.id}  # description
+    assert ids(q="100%") == set()              # LIKE wildcards are literal
+
+
+def test_filters_from_args_ignore_junk():
+    f = q.Filters.from_args({"reason": "evil", "min_score": "x", "max_score": "7", "claim": "all",
+                             "category": "writing", "q": " hi "})
+    assert f == q.Filters(category="writing", max_score=1.0, q="hi")
+
+
+def test_counts_and_overdue(db):
+    c = make_client(db)
+    make_flag(db, make_post(db, c), created_at=utcnow() - timedelta(hours=5))
+    make_flag(db, make_post(db, c), reason="policy")
+    db.commit()
+    p = page(db)
+    assert p.counts == {"scam": 1, "miscategorised": 0, "policy": 1, "negative_client": 0}
+    overdue = {r.flag.reason: r.overdue for r in p.rows}
+    assert overdue["scam"] is not None and overdue["policy"] is None  # scam target: 4 h
+
+
+def test_full_page_and_fragments(client, db, staff):
+    scam_case(db)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    full = client.get("/queue/")
+    assert full.status_code == 200 and "<html" in full.text and 'id="queue-results"' in full.text
+    assert "HX-Request, HX-Target" in full.headers["Vary"]
+    frag = client.get("/queue/?reason=scam", headers={"HX-Request": "true",
+                                                      "HX-Target": "queue-results"})
+    assert frag.status_code == 200 and "<html" not in frag.text
+    assert frag.text.lstrip().startswith('<div id="queue-results">')
+    # an htmx request for another target (e.g. a boosted link) gets the full page
+    other = client.get("/queue/", headers={"HX-Request": "true", "HX-Target": "main"})
+    assert "<html" in other.text
+
+
+def test_infinite_scroll_fragment_is_rows_only(client, app, db, staff):
+    app.config["QUEUE_PAGE_SIZE"] = 2
+    c = make_client(db)
+    for _ in range(5):
+        make_flag(db, make_post(db, c))
+    db.commit()
+    as_user(client, "moderator@example.com")
+    first = client.get("/queue/")
+    assert first.text.count("data-row") == 2 and 'id="queue-more"' in first.text
+    cursor = q.page(db, filters=q.Filters(), moderator_id=None, limit=2).next_cursor
+    more = client.get(f"/queue/?cursor={cursor}", headers={"HX-Request": "true",
+                                                           "HX-Target": "queue-more"})
+    assert more.text.lstrip().startswith("<tr") and more.text.count("data-row") == 2
+    assert "<table" not in more.text
+
+
+def test_queue_escapes_marketplace_text(client, db, staff):
+    from tests.unit.console_fixtures import HOSTILE_TITLE
+    c = make_client(db, name='<img src=x onerror=alert("n")>')
+    make_flag(db, make_post(db, c, title=HOSTILE_TITLE))
+    db.commit()
+    as_user(client, "analyst@example.com")
+    html = client.get("/queue/").text
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(" in html
+
+
+def test_bulk_asks_for_confirmation_then_acts(client, db, staff):
+    flags = [scam_case(db)[2] for _ in range(3)]
+    db.commit()
+    as_user(client, "moderator@example.com")
+    csrf = token(client)
+    items = [f"{f.id}:1" for f in flags[:2]]
+    htmx = {"HX-Request": "true", "HX-Target": "bulk-panel"}
+    ask = client.post("/queue/bulk", data={"csrf_token": csrf, "action": "dismiss",
+                                           "item": items}, headers=htmx)
+    assert ask.status_code == 200 and "Dismiss 2 items?" in ask.text
+    assert db.get(Flag, flags[0].id).status == "open"
+    done = client.post("/queue/bulk", data={"csrf_token": csrf, "action": "dismiss",
+                                            "item": items, "confirm": "1"}, headers=htmx)
+    assert done.status_code == 200 and "Dismissed 2 items." in done.text
+    assert done.headers["HX-Retarget"] == "#queue-main"
+    db.expire_all()
+    assert db.get(Flag, flags[0].id).status == "dismissed"
+    # the same (now stale) selection again: conflict, nothing done
+    again = client.post("/queue/bulk", data={"csrf_token": csrf, "action": "dismiss",
+                                             "item": items + [f"{flags[2].id}:1"],
+                                             "confirm": "1"}, headers=htmx)
+    assert again.status_code == 409
+    db.expire_all()
+    assert db.get(Flag, flags[2].id).status == "open"
+
+
+def test_bulk_remove_needs_a_reason(client, db, staff):
+    flag = scam_case(db)[2]
+    db.commit()
+    as_user(client, "moderator@example.com")
+    r = client.post("/queue/bulk", data={"csrf_token": token(client), "action": "remove",
+                                         "item": [f"{flag.id}:1"], "reason": "scam"},
+                    headers={"HX-Request": "true", "HX-Target": "bulk-panel"})
+    assert r.status_code == 422 and "Choose a reason" in r.text
+
+
+def test_analyst_sees_no_bulk_controls_and_cannot_post(client, db, staff):
+    flag = scam_case(db)[2]
+    db.commit()
+    as_user(client, "analyst@example.com")
+    html = client.get("/queue/").text
+    assert "Dismiss selected" not in html and 'name="item"' not in html
+    r = client.post("/queue/bulk", data={"csrf_token": token(client), "action": "dismiss",
+                                         "item": [f"{flag.id}:1"], "confirm": "1"})
+    assert r.status_code == 403

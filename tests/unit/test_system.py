@@ -1,0 +1,48 @@
+"""The admin system page: failed jobs, requeue, sweep status, the bare benchmark page."""
+from __future__ import annotations
+
+from tests.unit.console_fixtures import as_user, db, staff, token  # noqa: F401
+
+
+def test_admins_only(client, db, staff):
+    as_user(client, "moderator@example.com")
+    assert client.get("/system/").status_code == 403
+    assert client.get("/system/bare").status_code == 403
+
+
+def test_inline_mode_says_so_and_shows_the_sweep(client, db, staff):
+    as_user(client, "admin@example.com")
+    html = client.get("/system/").text
+    assert "Jobs run inline (no Redis configured)" in html
+    assert "posts unscored" in html and "Sweep" in html
+
+
+def test_requeue_without_redis_is_a_clear_no(client, db, staff):
+    as_user(client, "admin@example.com")
+    r = client.post("/system/jobs/score-post-1/requeue", data={"csrf_token": token(client)},
+                    headers={"HX-Request": "true", "HX-Target": "failed-jobs"})
+    assert r.status_code == 404 and "not in a failed registry" in r.text
+
+
+def test_failed_jobs_are_listed_with_requeue(client, db, staff, monkeypatch):
+    from datetime import datetime, timezone
+
+    from app import jobs
+    from app.system import routes
+
+    rows = [{"id": "score-post-7-abc", "queue": "trustdesk-scoring", "func": "app.tasks.x",
+             "args": (7,), "ended_at": datetime.now(timezone.utc),
+             "error": "ValueError: <boom>", "description": "app.tasks.score_posts([7],)"}]
+    monkeypatch.setattr(jobs, "redis_url", lambda: "redis://example.invalid/0")
+    monkeypatch.setattr(jobs, "failed_jobs", lambda: rows)
+    monkeypatch.setattr(routes, "_redis_error", lambda: None)
+    as_user(client, "admin@example.com")
+    html = client.get("/system/").text
+    assert "score-post-7-abc" in html and "ValueError: &lt;boom&gt;" in html
+    assert "Requeue score-post-7-abc" in html
+
+
+def test_bare_page(client, db, staff):
+    as_user(client, "admin@example.com")
+    r = client.get("/system/bare")
+    assert r.status_code == 200 and "<p>ok</p>" in r.text
