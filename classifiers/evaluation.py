@@ -5,7 +5,8 @@
 Per detector: PR-AUC, ROC-AUC, precision/recall/F1 at the shipped threshold, recall at
 precision 0.9, seeded bootstrap 95% intervals, and side by side a majority-class baseline
 and a plain TfidfVectorizer() + LogisticRegression() baseline fitted on the same train rows.
-Scam figures on EMSCAD are re-weighted to the real fraud rate (4.84%).
+Scam figures on EMSCAD are re-weighted to the real fraud rate (4.84%); "model" is the shipped
+score (calibrated model raised by fired scam cues), "model_only" the calibrated model alone.
 """
 from __future__ import annotations
 
@@ -115,7 +116,8 @@ def evaluate(model_dir: Path | None = None, n_boot: int = 1000, progress: bool =
     y = np.array([r.scam for r in rows])
     w = emscad_weights(rows)
     em = np.array([r.source == "emscad" for r in rows])
-    p = scam_mod.predict(scorer._b["scam"], X)
+    p_model_only = scam_mod.predict(scorer._b["scam"], X)
+    p = scam_mod.apply_cues(p_model_only, scam_mod.cue_matrix(texts), scorer._b["scam"].get("cue_floor", {}))  # shipped score
     _, _, pb = _plain_lr([t for t, m in zip(texts, tr) if m], y[tr], [t for t, m in zip(texts, te) if m])
     pb = pb[:, 1]
     em_te = em[te]
@@ -123,12 +125,14 @@ def evaluate(model_dir: Path | None = None, n_boot: int = 1000, progress: bool =
     report["scam"] = {
         "emscad_test_weighted": {"model": _metrics(p[te][em_te], y[te][em_te], w[te][em_te], thr, n_boot),
                                  "tfidf_lr": _metrics(pb[em_te], y[te][em_te], w[te][em_te], 0.5, n_boot),
-                                 "majority": _majority(y[te][em_te], w[te][em_te])},
+                                 "majority": _majority(y[te][em_te], w[te][em_te]),
+                                 "model_only": _metrics(p_model_only[te][em_te], y[te][em_te], w[te][em_te], thr, 0)},
         "emscad_test_unweighted": {"model": _metrics(p[te][em_te], y[te][em_te], None, thr, 0),
                                    "tfidf_lr": _metrics(pb[em_te], y[te][em_te], None, 0.5, 0)},
         "seed_test": {"model": _metrics(p[te][~em_te], y[te][~em_te], None, thr, n_boot),
                       "tfidf_lr": _metrics(pb[~em_te], y[te][~em_te], None, 0.5, 0),
-                      "majority": _majority(y[te][~em_te])},
+                      "majority": _majority(y[te][~em_te]),
+                      "model_only": _metrics(p_model_only[te][~em_te], y[te][~em_te], None, thr, 0)},
     }
     d = report["scam"]["emscad_test_weighted"]
     report["scam"]["pr_auc_gain_vs_tfidf_lr"] = d["model"]["pr_auc"] - d["tfidf_lr"]["pr_auc"]
@@ -154,6 +158,9 @@ def evaluate(model_dir: Path | None = None, n_boot: int = 1000, progress: bool =
                        "tfidf_lr": _metrics(sb, ym, None, 0.5, n_boot), "majority": _majority(ym)},
         "category_accuracy": {"model": float(np.mean(proba.argmax(1) == true_lab)),
                               "tfidf_lr": float(np.mean(pb_full.argmax(1) == true_lab))},
+        "not_a_job_rule": _metrics(cat_mod.not_a_job_score(cat_mod.predict_proba(scorer._b["miscategorised"], X[te])),
+                                   np.array([int(r.true_category == NOT_A_JOB) for r in te_rows]), None,
+                                   scorer.thresholds["not_a_job"], 0),
         "note": "pairs: each test post posted under its true category (label 0, or 1 for not_a_job), with no category, "
                 "and under one deterministic wrong category (label 1)",
     }
@@ -259,14 +266,14 @@ def format_report(rep: dict) -> str:
          f"versions: {rep['versions']['scam']}", ""]
     s = rep["scam"]
     L.append(f"SCAM - EMSCAD test, precision/PR-AUC re-weighted to the real 4.84% fraud rate (threshold {rep['thresholds']['scam']:.3f})")
-    for k in ("model", "tfidf_lr", "majority"):
+    for k in ("model", "model_only", "tfidf_lr", "majority"):
         L.append(_fmt_m(k, s["emscad_test_weighted"][k]))
     L.append(f"  PR-AUC gain vs TF-IDF+LR baseline: {s['pr_auc_gain_vs_tfidf_lr']:+.3f}")
     L.append("SCAM - EMSCAD test, unweighted (40% fraud)")
     for k in ("model", "tfidf_lr"):
         L.append(_fmt_m(k, s["emscad_test_unweighted"][k]))
     L.append("SCAM - marketplace seed test")
-    for k in ("model", "tfidf_lr", "majority"):
+    for k in ("model", "model_only", "tfidf_lr", "majority"):
         L.append(_fmt_m(k, s["seed_test"][k]))
     L.append("")
     m = rep["miscategorised"]
@@ -274,6 +281,10 @@ def format_report(rep: dict) -> str:
     for k in ("model", "tfidf_lr", "majority"):
         L.append(_fmt_m(k, m["test_pairs"][k]))
     L.append(f"  category accuracy: model {m['category_accuracy']['model']:.3f}, tfidf_lr {m['category_accuracy']['tfidf_lr']:.3f}")
+    if "not_a_job_rule" in m:
+        d = m["not_a_job_rule"]
+        L.append(f"  not_a_job rule (threshold {rep['thresholds']['not_a_job']:.3f}) on all test posts: n_pos {d['n_pos']}  "
+                 f"P {d['precision']:.3f}  R {d['recall']:.3f}  PR-AUC {d['pr_auc']:.3f}")
     L.append("")
     p = rep["policy"]
     L.append("POLICY - seed test rows, any policy type (model = rules + calibrated model; P/R of the shipped flags)")

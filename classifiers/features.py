@@ -231,7 +231,9 @@ SCAM_CUES: dict[str, tuple[re.Pattern[str], str]] = {
             r"software\s+licen[cs]e|registration|certification|background\s+check|onboarding\s+materials?))"
             r"|\b(?:registration|training|application|processing|activation|onboarding|membership|enrol(?:l)?ment|"
             r"starter[- ]kit|verification|security)\s+(?:fee|deposit|cost)s?\b"
-            r"|\brefundable\s+(?:fee|deposit)\b|\bupfront\s+(?:fee|payment|deposit)\b",
+            r"|\brefundable\s+(?:fee|deposit)\b|\bupfront\s+(?:fee|payment|deposit)\b"
+            r"|\b(?:buy|purchase|order|pay\s+for)\s+(?:the\s+|our\s+|a\s+|your\s+)?(?:training|starter|onboarding|tester|welcome)\s+"
+            r"(?:kit|pack(?:age)?|course|bundle|certification|materials?)\b",
             _I,
         ),
         "asks the worker to pay money up front",
@@ -268,7 +270,9 @@ SCAM_CUES: dict[str, tuple[re.Pattern[str], str]] = {
         re.compile(
             r"\b(?:interview|onboarding|screening)\b[^.\n]{0,60}?\b(?:telegram|whatsapp|google\s+hangouts?|hangouts|signal|wickr|"
             r"yahoo\s+messenger|text\s+message|wire\s+app)\b"
-            r"|\b(?:contact|message|text|add)\s+(?:the\s+)?(?:hiring|recruiting|hr)\s+(?:manager|team|officer|agent)\b",
+            r"|\b(?:telegram|whatsapp|google\s+hangouts?|signal|wickr)\b[^.\n]{0,60}?\b(?:interview|onboarding|screening)\b"
+            r"|\b(?:contact|message|text|add|reach|write\s+to)\s+(?:the\s+|our\s+|my\s+)?(?:hiring|recruiting|recruitment|hr|talent)\s+"
+            r"(?:manager|team|officer|agent|coordinator|lead)\b",
             _I,
         ),
         "runs the interview or hiring over a chat app",
@@ -287,9 +291,10 @@ SCAM_CUES: dict[str, tuple[re.Pattern[str], str]] = {
     "crypto_task": (
         re.compile(
             r"\b(?:crypto(?:currency)?\s+(?:wallet|deposit|investment|trading\s+account)|usdt|binance\s+account|trading\s+account|"
-            r"investment\s+platform|recharge\s+(?:your\s+)?account|top\s+up\s+your\s+(?:account|balance)|"
+            r"investment\s+platform|recharge\s+(?:your\s+)?(?:account|balance)|top[\s-]+up\s+(?:your\s+|their\s+|the\s+)?(?:account|balance|wallet)|"
             r"(?:unlock|complete)\s+(?:\w+\s+)?(?:tasks?|orders?|sets?)\s+(?:to\s+)?(?:earn|unlock|get)\s+(?:commission|bonus)|"
-            r"(?:rate|like|optimi[sz]e|review)\s+(?:\w+\s+)?(?:apps|products|videos|hotels)\s+(?:and|to)\s+earn|commission\s+per\s+task)\b",
+            r"(?:rat(?:e|ing)|lik(?:e|ing)|optimi[sz](?:e|ing)|review(?:ing)?)\s+(?:\w+\s+)?(?:apps|products|videos|hotels)\s+(?:and|to)\s+(?:earn|get\s+paid)|"
+            r"commission\s+per\s+task)\b",
             _I,
         ),
         "describes a prepaid task or crypto scheme",

@@ -1,8 +1,12 @@
 """Feedback negativity: tf-idf text model combined with the star rating.
 
 Stage 1: word + char tf-idf -> logistic regression (text only).
-Stage 2: logistic regression over [out-of-fold text logit, one-hot stars 1..5, stars missing]
+Stage 2: logistic regression over [out-of-fold text logit, star score, stars missing]
          -> probability the feedback is negative (calibrated by construction).
+
+The star score is ordinal, (3 - stars) / 2 (1 star -> 1, 5 stars -> -1, missing -> 0), so
+fewer stars can never make a feedback look *less* negative (one-hot stars learned
+non-monotone weights, e.g. 5 stars more negative than 4, from the few rated rows).
 """
 from __future__ import annotations
 
@@ -29,12 +33,13 @@ def _model() -> LogisticRegression:
 
 
 def rating_block(ratings: list[int | None]) -> np.ndarray:
-    out = np.zeros((len(ratings), 6), dtype=np.float64)
+    """[(3 - stars) / 2, stars missing] per feedback."""
+    out = np.zeros((len(ratings), 2), dtype=np.float64)
     for i, r in enumerate(ratings):
         if r is None:
-            out[i, 5] = 1.0
+            out[i, 1] = 1.0
         else:
-            out[i, int(r) - 1] = 1.0
+            out[i, 0] = (3.0 - int(r)) / 2.0
     return out
 
 

@@ -4,7 +4,15 @@ miscategorised score derived from it.
     P(miscategorised) = 1 - P'(posted category)     if a category was posted
                       = P(not_a_job)                 otherwise
 
-where P' treats the poster's own choice as evidence: a prior that the posted category is
+A confident ``not_a_job`` prediction is the exception (product rule: a self-advertisement
+in the jobs section is flagged whatever category it was filed under):
+
+    not_a_job score = P(not_a_job)   if not_a_job is the arg-max, else 0   (no posted prior)
+
+flags when >= its own threshold (chosen on validation by the same rule); the post's
+miscategorised score is then max(1 - P'(posted), P(not_a_job)).
+
+P' treats the poster's own choice as evidence: a prior that the posted category is
 right with probability POSTED_PRIOR (the rest spread over the other real categories and,
 at NOT_A_JOB_PRIOR, not_a_job) is multiplied into the text model's probabilities. The
 text alone therefore has to be very sure before it overrides the poster.
@@ -96,3 +104,9 @@ def miscategorised_score(proba: np.ndarray, posted: list[str | None]) -> np.ndar
 
 def suggestion(proba_row: np.ndarray) -> str:
     return CATEGORY_LABELS[int(np.argmax(proba_row))]
+
+
+def not_a_job_score(proba: np.ndarray) -> np.ndarray:
+    """P(not_a_job) where not_a_job is the arg-max, else 0 (the text alone; no posted-category prior)."""
+    naj = CATEGORY_LABELS.index(NOT_A_JOB)
+    return np.where(proba.argmax(axis=1) == naj, proba[:, naj], 0.0)

@@ -1,17 +1,32 @@
 """Scam detector: word (1-2) + char_wb (3-5) tf-idf -> logistic regression (C=64), Platt-calibrated
 on out-of-fold (grouped) train scores re-weighted to the real EMSCAD fraud rate (4.84%).
 
-Scam-cue regexes (features.SCAM_CUES) and contact detectors provide the *evidence* spans.
-They were tried as model inputs (0/1 indicators, plus client payment-verification and
-account age) and lowered grouped EMSCAD PR-AUC (EMSCAD legitimate ads also give emails
-and phone numbers), so the shipped model does not use them. There is no length or
-word-count input anywhere; tf-idf rows are L2-normalised.
+Scam-cue regexes (features.SCAM_CUES) count the way the policy rules do: a fired cue
+raises the scam score to at least that cue's *precision floor*,
+
+    scam score = max(model probability, max over fired cues of floor(cue))
+
+where floor(cue) = the 10% quantile (a one-sided 90% lower bound) of Beta(1 + TP, 1 + FP),
+TP/FP being the cue's hits on VALIDATION rows (EMSCAD legitimate rows re-weighted to the
+real 4.84% fraud rate, seed rows weight 1). The lower bound, not the raw precision, because
+most cues fire on only a handful of validation rows: a cue seen 4 times, all scams, gets
+0.63 rather than 1.0. A cue that fires on any short honest validation post gets floor 0.
+A cue therefore flags on its own only when its floor reaches the scam threshold; cues with
+poor (or too little) validation evidence only add evidence.
+
+The cues are not model inputs: as 0/1 features (with client payment-verification and
+account age) they lowered grouped EMSCAD PR-AUC (EMSCAD legitimate ads also give emails
+and phone numbers). There is no length or word-count input anywhere; tf-idf rows are
+L2-normalised.
 """
 from __future__ import annotations
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from scipy.stats import beta
+
+from .features import SCAM_CUES, find_scam_cues
 from .modelling import oof_decision, platt_apply, platt_fit
 
 NAME = "scam"
@@ -19,6 +34,9 @@ NAME = "scam"
 #: validation PR-AUC: 4 .502, 8 .501, 16 .496, 32 .521, 64 .528, 128 .529, 256 .498; a tie
 #: within 0.005 goes to the stronger regularisation)
 C = 64.0
+#: quantile of Beta(1 + TP, 1 + FP) used as a cue's precision floor (a 90% lower bound)
+CUE_LOWER_Q = 0.10
+CUE_NAMES: tuple[str, ...] = tuple(SCAM_CUES)
 
 
 def _model() -> LogisticRegression:
@@ -35,3 +53,39 @@ def fit(X_text, y, groups, calib_weights) -> dict:
 def predict(bundle: dict, X_text) -> np.ndarray:
     """Calibrated probability of fraud per row."""
     return platt_apply(bundle["lr"].decision_function(X_text), bundle["platt"])
+
+
+def cue_matrix(texts: list[str]) -> np.ndarray:
+    """0/1 (n, len(CUE_NAMES)): which scam cues fire in each ``title + "\\n\\n" + description``."""
+    F = np.zeros((len(texts), len(CUE_NAMES)), dtype=np.float32)
+    col = {c: j for j, c in enumerate(CUE_NAMES)}
+    for i, t in enumerate(texts):
+        for h in find_scam_cues(t):
+            F[i, col[h.kind]] = 1.0
+    return F
+
+
+def cue_floors(F_val: np.ndarray, y_val: np.ndarray, w_val: np.ndarray, F_short_honest: np.ndarray | None) -> dict[str, dict]:
+    """Per cue, on VALIDATION rows: weighted TP/FP, raw precision and the floor (90% lower bound;
+    0 when the cue fires on a short honest validation post or never fires)."""
+    out = {}
+    for j, c in enumerate(CUE_NAMES):
+        f = F_val[:, j] > 0
+        tp = float((w_val * (y_val == 1) * f).sum())
+        fp = float((w_val * (y_val == 0) * f).sum())
+        sh = int(F_short_honest[:, j].sum()) if F_short_honest is not None and len(F_short_honest) else 0
+        floor = float(beta.ppf(CUE_LOWER_Q, 1.0 + tp, 1.0 + fp)) if f.any() and sh == 0 else 0.0
+        out[c] = {"n_fired": int(f.sum()), "tp_weighted": tp, "fp_weighted": fp,
+                  "precision": tp / (tp + fp) if tp + fp else None, "short_honest_validation_hits": sh, "floor": floor}
+    return out
+
+
+def apply_cues(p_model: np.ndarray, F: np.ndarray, floors: dict[str, float]) -> np.ndarray:
+    """max(model probability, floor of every fired cue)."""
+    fl = np.array([floors.get(c, 0.0) for c in CUE_NAMES], dtype=np.float64)
+    return np.maximum(p_model, (F * fl).max(axis=1)) if len(F) else p_model
+
+
+def predict_shipped(bundle: dict, X_text, F: np.ndarray) -> np.ndarray:
+    """The shipped scam score: calibrated model probability raised by fired cues."""
+    return apply_cues(predict(bundle, X_text), F, bundle.get("cue_floor", {}))

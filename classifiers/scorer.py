@@ -60,6 +60,8 @@ class Scorer:
             "miscategorised": float(metrics["miscategorised"]["threshold"]),
             "policy": {t: float(v) for t, v in metrics["policy"]["thresholds"].items()},
             "feedback": float(metrics["feedback"]["threshold"]),
+            # a confident not_a_job prediction flags as miscategorised whatever the posted category
+            "not_a_job": float(metrics["miscategorised"].get("not_a_job_threshold", 2.0)),
         }
         self.versions: dict[str, str] = {d: metrics[d]["version"] for d in DETECTORS}
         self._rule_precision = bundles["policy"]["rule_precision"]
@@ -75,17 +77,25 @@ class Scorer:
         X = self.vectorise(posts)
         R = np.zeros((len(posts), len(POLICY_TYPES)), dtype=np.float32)
         col = {t: j for j, t in enumerate(POLICY_TYPES)}
-        hits = []
+        hits, cues = [], []
+        F = np.zeros((len(posts), len(scam_mod.CUE_NAMES)), dtype=np.float32)
+        ccol = {c: j for j, c in enumerate(scam_mod.CUE_NAMES)}
         for i, p in enumerate(posts):
-            pol = find_policy_hits(f"{p.title or ''}\n\n{p.description or ''}")
+            text = f"{p.title or ''}\n\n{p.description or ''}"
+            pol = find_policy_hits(text)
             for h in pol:
                 R[i, col[h.kind]] = 1.0
             hits.append(pol)
+            cue = find_scam_cues(text)
+            for h in cue:
+                F[i, ccol[h.kind]] = 1.0
+            cues.append(cue)
 
-        p_scam = scam_mod.predict(self._b["scam"], X)
+        p_scam = scam_mod.predict_shipped(self._b["scam"], X, F)
         proba = cat_mod.predict_proba(self._b["miscategorised"], X)
         posted = [p.category if p.category in CATEGORY_LABELS else None for p in posts]
         p_mis = cat_mod.miscategorised_score(proba, posted)
+        p_naj = cat_mod.not_a_job_score(proba)
         P_model, _ = pol_mod.predict_model(self._b["policy"], X, R)
         P_pol = pol_mod.combine(P_model, R, self._rule_precision)
 
@@ -101,11 +111,15 @@ class Scorer:
             if p_scam[i] >= th["scam"]:
                 flags.append("scam")
                 text = f"{title}\n\n{desc}"
-                ev += self._span_evidence(title, find_scam_cues(text) + find_contacts(text), "scam", "scam")
+                ev += self._span_evidence(title, cues[i] + find_contacts(text), "scam", "scam")
                 ev += self._term_evidence(_row(X, i), self._b["scam"]["lr"].coef_[0], title, desc, "scam", "scam",
                                           "wording typical of fraudulent job posts")
             suggested = None
-            if p_mis[i] >= th["miscategorised"] and (posted[i] is None or pred != posted[i]):
+            mis_score = float(p_mis[i])
+            naj_flag = pred == NOT_A_JOB and posted[i] != NOT_A_JOB and p_naj[i] >= th["not_a_job"]
+            if naj_flag:
+                mis_score = max(mis_score, float(p_naj[i]))
+            if naj_flag or (p_mis[i] >= th["miscategorised"] and (posted[i] is None or pred != posted[i])):
                 flags.append("miscategorised")
                 suggested = pred
                 cls = CATEGORY_LABELS.index(pred)
@@ -125,7 +139,7 @@ class Scorer:
                                                   f"wording typical of {_POLICY_LABELS[t]}")
             out.append(PostScore(
                 id=p.id,
-                scores={"scam": float(p_scam[i]), "miscategorised": float(p_mis[i]), "policy": float(P_pol[i].max())},
+                scores={"scam": float(p_scam[i]), "miscategorised": mis_score, "policy": float(P_pol[i].max())},
                 flags=flags, policy_types=types, suggested_category=suggested, predicted_category=pred, evidence=ev,
                 model_versions=dict(self.versions),
                 policy_scores={t: float(P_pol[i, j]) for j, t in enumerate(POLICY_TYPES)},

@@ -224,14 +224,24 @@ def fit_all(ds: Datasets, progress: bool = False) -> tuple[dict[str, dict], dict
     y = np.array([r.scam for r in rows])
     w = emscad_weights(rows)
     b = scam_mod.fit(X[tr], y[tr], groups[tr], w[tr])
-    p_va = scam_mod.predict(b, X[va])
-    thr, notes = threshold_rule(p_va, y[va], TARGET_PRECISION["scam"], w[va],
-                                honest_scores=scam_mod.predict(b, X_sh) if shv else None)
+    p_va_model = scam_mod.predict(b, X[va])
+    # scam cues: precision floor per cue from VALIDATION rows (EMSCAD re-weighted + seed)
+    F_va = scam_mod.cue_matrix([post_text(r.title, r.description) for r, m in zip(rows, va) if m])
+    F_sh = scam_mod.cue_matrix([post_text(d["title"], d["description"]) for d in shv]) if shv else None
+    cues = scam_mod.cue_floors(F_va, y[va], w[va], F_sh)
+    b["cue_floor"] = {c: d["floor"] for c, d in cues.items()}
+    p_va = scam_mod.apply_cues(p_va_model, F_va, b["cue_floor"])
+    p_sh = scam_mod.apply_cues(scam_mod.predict(b, X_sh), F_sh, b["cue_floor"]) if shv else None
+    thr, notes = threshold_rule(p_va, y[va], TARGET_PRECISION["scam"], w[va], honest_scores=p_sh)
     em_va = np.array([r.source == "emscad" for r in rows])[va]
+    for d in cues.values():
+        d["flags_alone"] = d["floor"] >= thr
     bundles["scam"] = b
     metrics["scam"] = {"threshold": thr, "target_precision": TARGET_PRECISION["scam"], "operating_point": notes,
+                       "cues": cues,
                        "validation": _binary_summary(p_va, y[va], w[va], thr),
-                       "validation_emscad": _binary_summary(p_va[em_va], y[va][em_va], w[va][em_va], thr)}
+                       "validation_emscad": _binary_summary(p_va[em_va], y[va][em_va], w[va][em_va], thr),
+                       "validation_model_only": _binary_summary(p_va_model, y[va], w[va], thr)}
     prog.step("scam")
 
     # ---- category / miscategorised
@@ -253,10 +263,20 @@ def fit_all(ds: Datasets, progress: bool = False) -> tuple[dict[str, dict], dict
         honest = np.array(honest)
     thr, notes = threshold_rule(s, ym, TARGET_PRECISION["miscategorised"], honest_scores=honest)
     true_lab = np.array([CATEGORY_LABELS.index(va_rows[i].true_category) for i in idx])
+    # not_a_job: a confident not_a_job prediction flags whatever category was posted. Score =
+    # P(not_a_job) when it is the arg-max (else 0); rows = every validation post (EMSCAD + seed),
+    # positive = true category not_a_job; same threshold rule and target as miscategorised.
+    p_all = cat_mod.predict_proba(b, X[va])
+    s_naj = cat_mod.not_a_job_score(p_all)
+    y_naj = np.array([int(r.true_category == NOT_A_JOB) for r in va_rows])
+    thr_naj, notes_naj = threshold_rule(s_naj, y_naj, TARGET_PRECISION["miscategorised"],
+                                        honest_scores=cat_mod.not_a_job_score(p_sh) if shv else None)
     bundles["miscategorised"] = b
     metrics["miscategorised"] = {"threshold": thr, "target_precision": TARGET_PRECISION["miscategorised"], "operating_point": notes,
                                  "validation": _binary_summary(s, ym, None, thr),
-                                 "validation_category_accuracy": float(np.mean(proba.argmax(1) == true_lab))}
+                                 "validation_category_accuracy": float(np.mean(proba.argmax(1) == true_lab)),
+                                 "not_a_job_threshold": thr_naj, "not_a_job_operating_point": notes_naj,
+                                 "not_a_job_validation": _binary_summary(s_naj, y_naj, None, thr_naj)}
     prog.step("miscategorised")
 
     # ---- policy

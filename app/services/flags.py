@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from models import Flag, FlagReason, FlagStatus, utcnow
+from models.moderation import queue_key
 
 from .audit import SYSTEM, record
 
@@ -68,6 +69,8 @@ def _upsert_statement(dialect: str) -> sa.Insert:
         refreshed["priority"] = sa.case(
             (table.priority >= SUSPEND_RECOMMENDED_PRIORITY, table.priority),
             else_=excluded.priority)
+        # the sort key moves with the priority (created_at, hence the age term, stays)
+        refreshed["queue_key"] = table.queue_key + (refreshed["priority"] - table.priority)
         refreshed["version"] = table.version + 1
         _UPSERTS[dialect] = insert.on_conflict_do_update(
             index_elements=["subject_type", "subject_id", "reason"],
@@ -83,7 +86,8 @@ def _row(subject: dict[str, Any], detection: Detection, now: datetime) -> dict[s
         model_version=detection.model_version, evidence=detection.evidence,
         policy_types=detection.policy_types, suggested_category=detection.suggested_category,
         status=FlagStatus.open, priority=detection.priority, system_note=None, claimed_by=None,
-        claimed_until=None, version=1, created_at=now, updated_at=now, closed_at=None)
+        claimed_until=None, version=1, created_at=now, updated_at=now, closed_at=None,
+        queue_key=queue_key(detection.priority, now))
 
 
 def upsert_open_flags(session: Session, detections: list[tuple[dict[str, Any], Detection]]) -> None:

@@ -20,12 +20,13 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import Client, Flag, FlagReason, FlagStatus, JobPost, Moderator, PolicyType, utcnow
+from models.moderation import QUEUE_AGE_WEIGHT
 from models.taxonomy import CATEGORY_LABELS
 
 from . import moderation
 
 #: priority points per hour of waiting
-AGE_WEIGHT = 0.5
+AGE_WEIGHT = QUEUE_AGE_WEIGHT
 #: how long an item may wait before it is overdue (ageing badge)
 TARGET_HOURS: dict[str, float] = {
     FlagReason.scam: 4, FlagReason.policy: 12, FlagReason.negative_client: 24,
@@ -114,14 +115,10 @@ class Page:
         return sum(self.counts.values())
 
 
-def sort_key(session: Session):
-    """``priority - AGE_WEIGHT * hours since the epoch of created_at`` in SQL: ordering by
-    it equals ordering by ``priority + AGE_WEIGHT * hours waiting``."""
-    if session.get_bind().dialect.name == "postgresql":
-        hours = sa.extract("epoch", sa.func.timezone("UTC", Flag.created_at)) / 3600.0
-    else:  # SQLite stores UTC text; julianday() reads it
-        hours = (sa.func.julianday(Flag.created_at) - 2440587.5) * 24.0
-    return (Flag.priority - hours * AGE_WEIGHT).label("key")
+def sort_key(_session: Session | None = None):
+    """The stored ``flag.queue_key`` (see models.moderation.queue_key): ordering by it
+    equals ordering by ``priority + AGE_WEIGHT * hours waiting``, and it is indexed."""
+    return Flag.queue_key.label("key")
 
 
 def counts(session: Session) -> dict[str, int]:
@@ -193,8 +190,9 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
     if after is not None:
         k, ident = after
         expr = key.element
-        stmt = stmt.where(sa.or_(expr < k, sa.and_(expr == k, Flag.id > ident)))
-    stmt = stmt.order_by(key.element.desc(), Flag.id).limit(limit + 1)
+        stmt = stmt.where(sa.or_(expr < k, sa.and_(expr == k, Flag.id < ident)))
+    # (key, id) both descending: one backward walk of the partial index, no sort
+    stmt = stmt.order_by(key.element.desc(), Flag.id.desc()).limit(limit + 1)
     results = session.exec(stmt).all()
     rows = []
     for flag, title, client_name, category, post_status, client_status, email, k in \
@@ -228,7 +226,7 @@ def next_case(session: Session, *, moderator_id: int | None, after_flag_id: int 
                Flag.claimed_by == moderator_id)))
     if after_flag_id is not None:
         stmt = stmt.where(Flag.id != after_flag_id)
-    return session.exec(stmt.order_by(key.element.desc(), Flag.id).limit(1)).first()
+    return session.exec(stmt.order_by(key.element.desc(), Flag.id.desc()).limit(1)).first()
 
 
 def format_waiting(delta: timedelta | None) -> str:

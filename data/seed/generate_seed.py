@@ -825,6 +825,187 @@ def _feedback(rng: random.Random) -> list[dict]:
     return out
 
 
+# ------------------------------------------------------------------ marketplace scams, second batch
+#: more varied freelance-marketplace scams (hand-written for this project, appended after
+#: everything else with their own RNG, so every earlier post and feedback row is unchanged).
+#: (category, title, text, moves contact/payment off the platform)
+MARKET_SCAMS = [
+    # money up front: kits, equipment, software, certificates
+    ("admin_support", "Remote transcription team", "Our transcription team is expanding. Every new member orders the foot pedal and headset bundle ($135) through our supplier before we release audio files.", False),
+    ("customer_service", "Inbound sales rep, equipment provided*", "Equipment is provided *after* you cover the $180 device deposit. The deposit comes back in your third payout.", False),
+    ("writing", "Article writers - premium access", "Accepted writers unlock our assignment board with a one-off $59 access pass. Writers on the board make $80+ per article.", False),
+    ("design_creative", "Designers for print-on-demand shop", "To join the design pool you need our licensed font pack, $95, paid to our studio before your first brief.", False),
+    ("web_mobile_software", "QA tester, device program", "Testers must purchase a pre-configured phone from our logistics partner ($220). You keep the phone and we add the cost back to your first invoice.", False),
+    ("translation", "Certified translator program", "Become a certified partner: the certification exam costs $70, payable to us before we assign any paid projects.", False),
+    ("admin_support", "Data clerk (paid weekly)", "Before onboarding, buy the licence for our tracking software ($45). Without it we cannot log your hours or pay you.", False),
+    # fake cheque / overpayment
+    ("admin_support", "Assistant for relocation", "A courier will bring you a certified cheque. Put it into your account, hold back your fee and transfer the difference to the moving company I use.", False),
+    ("design_creative", "Artist for a large mural", "I overpaid the deposit by mistake when I sent the cheque. Please refund the extra amount to my assistant by bank transfer before the funds show as cleared.", False),
+    ("accounting_consulting", "Bookkeeper to handle supplier payments", "Payments from our buyers will land in your personal account. Each time, withdraw the money and pass it to our suppliers via Western Union, minus your 8%.", True),
+    ("customer_service", "Home office coordinator", "We mail you a check to set up your home office. Once it clears, pay our equipment provider with Zelle for the laptop and software.", True),
+    ("sales_marketing", "Event promoter", "You'll receive a business cheque for the event costs. Bank it today, keep $400 for yourself and wire the balance to the venue coordinator.", False),
+    # reshipping / parcel mules
+    ("admin_support", "Logistics assistant from home", "Accept deliveries of phones and laptops at your address, remove the original invoices, and post the boxes abroad using the labels we email.", False),
+    ("customer_service", "Returns processing agent", "Collect customer returns at your apartment, relabel them and drop them at the post office every morning. $25 per box.", False),
+    # chat-app "hiring manager"
+    ("customer_service", "Remote chat agent, start this week", "Our recruiting manager screens candidates on WhatsApp only. Send a message with the word APPLY to start your text interview.", True),
+    ("admin_support", "Executive assistant (remote)", "Please reach our HR coordinator on Telegram, username @kate_talent_desk. The interview is a short typed Q&A, no calls.", True),
+    ("data_science_analytics", "Data reviewer, flexible", "Interviews happen through Telegram chat. The platform messaging is unreliable, so do not reply here; write to the recruiter there.", True),
+    ("web_mobile_software", "Junior developer, instant offer", "Our talent lead will send you a job offer after a quick chat on Signal. Share your phone number in your proposal so she can add you.", True),
+    ("writing", "Proofreader, interview by chat", "Interview is by text on Skype with our hiring officer. Have your ID ready; the offer letter is sent during the chat.", True),
+    # crypto / task / order-boosting schemes
+    ("sales_marketing", "Social media engagement tasks", "Like posts and follow accounts for our clients and collect a commission per task. Each new task package needs a USDT top-up, returned with profit.", False),
+    ("admin_support", "Online order merchant assistant", "Process 30 merchant orders per day to raise their ranking. When a combination order appears, recharge your balance to finish it and unlock the bonus.", False),
+    ("data_science_analytics", "Crypto market analyst (no experience)", "No background needed. Fund your trading wallet with $150 and follow our signals; analysts make 25% a day.", False),
+    ("customer_service", "Hotel review booster", "Give five stars to hotels in our app and earn per review. VIP levels unlock after you deposit to your member account.", False),
+    ("sales_marketing", "Video liker, paid per like", "Get $2 for each YouTube video you like. To withdraw you must first buy a membership level with cryptocurrency.", False),
+    # gift cards
+    ("admin_support", "Errands assistant for a doctor", "I'm in surgery all day. Please pick up Apple gift cards for my patients, scratch the backs and send me clear pictures of the codes.", False),
+    ("customer_service", "Rewards coordinator", "You will buy prepaid cards for our customer rewards programme and text us the card codes; we reimburse you on Friday.", False),
+    # phishing links / credentials
+    ("web_mobile_software", "App developer - onboarding portal", "Selected candidates must sign in to our onboarding portal with their freelancer account email and password so we can link the contract.", False),
+    ("design_creative", "Illustrator - confirm your spot", "Your application passed. Open the secure link tinyurl.com/hire-art-portal and enter your card details to confirm your spot.", False),
+    ("writing", "Blog writer - verification step", "To verify you are a real person, log in at our partner page with your PayPal email and password. Then you get the first topic.", False),
+    ("admin_support", "Virtual assistant - apply externally", "Do not apply on this site. Fill in the application at cutt.ly/va-hiring and include your online banking username for payroll.", True),
+    # bank / identity details up front
+    ("admin_support", "Payroll clerk", "Before the interview send a photo of your driver's licence, both sides, plus your bank routing and account numbers for direct deposit.", False),
+    ("customer_service", "Remote support agent (hired!)", "You are hired. Reply with your social security number and mother's maiden name so HR can open your employee file.", False),
+    ("translation", "Translator - tax forms first", "We need a copy of your passport and your full card number for the tax form before we can send the first document.", False),
+    # easy money / too good to be true
+    ("admin_support", "Typist - $45 per page", "Type short pages from home and make $45 each. Anyone can do it, no skills, paid every single day.", False),
+    ("sales_marketing", "Work 1 hour a day, earn $6,000/month", "Our system makes $6,000 a month for you with one hour of work a day. Spots close tonight.", False),
+    # short ones
+    ("admin_support", "Assistant needed", "Deposit the check I send, keep $300 and Zelle the rest to my supplier.", True),
+    ("customer_service", "Chat job", "Hiring manager on Telegram @joblink_hr. Text interview only.", True),
+    ("design_creative", "Designers wanted", "Pay $40 for the design software licence to start paid work.", False),
+    ("writing", "Writers, quick start", "Send $25 registration to get your first paid article.", False),
+    ("data_science_analytics", "Task earner", "Top up 100 USDT to unlock daily paid tasks.", False),
+    ("admin_support", "Parcel helper", "Receive packages at home and reship them abroad. Paid per parcel.", False),
+    ("customer_service", "Quick hire", "Send your bank login and ID copy to get hired today.", False),
+    ("sales_marketing", "Gift card buyer", "Buy $500 in gift cards, send me the codes, get reimbursed plus $100.", False),
+    ("web_mobile_software", "Tester, verify account", "Log in with your marketplace password at our portal to verify your account.", False),
+]
+
+
+def _market_scams() -> list[dict]:
+    rng = random.Random(SEED + 11)
+    out = []
+    openers = ["", "", "Hello applicants,", "Good day!", "Immediate openings.", "Dear freelancer,"]
+    closers = ["", "", "Spots are limited.", "Fully remote.", "Apply with your name and country.", "Pay is excellent.",
+               "Serious candidates only."]
+    for k, (cat, title, text, off) in enumerate(MARKET_SCAMS):
+        short = len(title) + len(text) < 120
+        for v in range(1 if short else 3):
+            parts = [text] if short else [rng.choice(openers), text, rng.choice(closers)]
+            out.append({"title": title if v != 2 else title.lower().capitalize(), "description": " ".join(p for p in parts if p),
+                        "category": rng.choice([cat, cat, "admin_support", "customer_service"]),
+                        # a scam has no real category: kept out of the category model (scam and policy models only)
+                        "true_category": None,
+                        "group": f"mscam:{k}", "scam": 1, "policy_types": ["off_platform"] if off else [],
+                        "client_payment_verified": rng.choice([False, None, True]), "client_account_age_days": rng.choice([None, 1, 4, 12])})
+    return out
+
+
+# ------------------------------------------------------------------ feedback, second batch
+#: freelancer-about-client complaints in more varied wording (appended with their own RNG)
+FB_NEG_MORE = [
+    "Three weeks after delivery I am still waiting for the money.", "The milestone was never released even though the work was approved.",
+    "They stopped answering as soon as the files were delivered. Still unpaid.", "Ghosted me halfway through the project.",
+    "Every call added new features, but the price stayed the same.", "What started as one landing page turned into a full website for the same budget.",
+    "Wanted twelve rounds of changes and refused to pay for any of them.", "Expected revisions for free long after the project was closed.",
+    "Asked for a free trial design, kept it, and hired someone else.", "Pushed me to do extra pages at no cost, saying it was 'part of the deal'.",
+    "Opened a dispute the day before payment was due and claimed the work was not done.", "Filed a chargeback after using my work for months.",
+    "Shouted at me on a video call and called my work garbage.", "Condescending and aggressive in every message.",
+    "Sent messages at 3am and got angry when I did not answer immediately.", "Threatened to leave one star unless I worked the weekend for free.",
+    "Disappeared for a month, then demanded everything within 24 hours.", "Could not make a decision and blamed me for the delays.",
+    "Paid only half and stopped replying.", "Payment came six weeks late and only after I contacted support.",
+    "Lied about the scope to get a lower price.", "Disrespectful, unprofessional and never satisfied.",
+    "Would not recommend. Slow to pay and rude.", "Worst client I've had: no brief, no feedback, no payment.",
+    "Tried to get the work for free by saying it was a test.", "Ended the contract right after I delivered so they would not have to pay.",
+    "Kept asking for 'small tweaks' for weeks without paying for the hours.", "Ignored my invoices and then said the budget was gone.",
+    "Very demanding and rude to everyone on the team.", "Insulted my English and refused to pay the last milestone.",
+]
+#: mixed but positive overall: slow or picky, yet paid and fair (label 0)
+FB_POS_MIXED_MORE = [
+    "Took a while to answer sometimes, but paid in full and on time.", "Quite picky about details, but fair and paid promptly.",
+    "The brief changed once, and they added budget for it. Good client.", "Busy schedule so replies were slow, but always polite.",
+    "A bit of back and forth on the design, but a fair and friendly client.", "Needed some reminders for feedback; payment was quick though.",
+    "Extra requests came up, and they paid for each of them.", "Not the fastest to respond, but clear and respectful.",
+]
+#: neutral text: the stars decide (1-2 stars -> negative, 4-5 -> not; 3 stars left out)
+FB_NEUTRAL = ["Project finished.", "Contract closed.", "Work delivered.", "It was a job.", "Done.", "Completed the task as requested.",
+              "Logo delivered, contract ended.", "Article written and submitted.", "No comment.", "Small fix, delivered."]
+
+
+def _feedback_more() -> list[dict]:
+    rng = random.Random(SEED + 12)
+    out = []
+    for pool, neg, (lo, hi), tag in ((FB_NEG_MORE, 1, (1, 2), "neg2"), (FB_POS_MIXED_MORE, 0, (3, 5), "posmix2")):
+        for s_idx, s in enumerate(pool):
+            for _ in range(3):
+                t = rng.choice(FB_PREFIX) + (s[0].lower() + s[1:] if rng.random() < 0.2 else s)
+                rating = rng.randint(lo, hi)
+                if neg and rng.random() < 0.2:
+                    rating = 3
+                out.append({"text": t.strip(), "rating": rating if rng.random() < 0.85 else None, "negative": neg,
+                            "group": f"fb:{tag}:{s_idx}"})
+    for s_idx, s in enumerate(FB_NEUTRAL):
+        for rating in (1, 2, 4, 5):
+            out.append({"text": s, "rating": rating, "negative": int(rating <= 2), "group": f"fb:neutral:{s_idx}"})
+    return out
+
+
+# ------------------------------------------------------------------ self-ads (not_a_job), second batch
+#: freelancers advertising themselves in the jobs section, more varied wording (own RNG, appended last)
+SELF_AD_MORE = [
+    "Brand designer with a decade in packaging and logos. I take on two new clients a month - message me for my rates.",
+    "Need a website? I'm a front-end developer who builds fast, clean sites. Send me your project details and I'll quote.",
+    "I'm offering my services as a bookkeeper: reconciliations, payroll and VAT. Contact me to book a free consultation.",
+    "Motion designer for hire. I animate explainer videos and logo reveals. See my reel on my profile.",
+    "Native German speaker offering translation and proofreading. I'd love to help with your next document.",
+    "I am a virtual assistant with strong Excel skills, open to new clients from today. Invite me to your job.",
+    "Hello! I'm a UX/UI designer. I design apps and dashboards in Figma. Interested? Let's talk.",
+    "Experienced ghostwriter taking on new books and blogs. Send me a message with your idea.",
+    "Offering affordable logo and flyer design. Quick turnaround, unlimited changes. Contact me now.",
+    "I'm a certified project manager available for remote contracts, Agile and Scrum.",
+    "I edit podcasts and YouTube videos. Looking for clients who need weekly editing.",
+    "Full-time freelancer ready for your Shopify, WooCommerce or Wix project. My prices are low and quality high.",
+    "Accountant available for small businesses. I do tax returns and bookkeeping. Hire me today.",
+    "Hi, my name is Tom and I'm looking for remote work as a customer support agent. I have a quiet home office.",
+    "Professional photographer and retoucher offering product photo editing. Invite me to your project.",
+    "I am a Python developer seeking freelance work: scraping, automation, APIs. Available immediately.",
+    "Experienced SEO consultant offering audits and link building packages. Contact me for a proposal.",
+    "Illustrator open for commissions: book covers, character design, stickers. DM for prices.",
+    "I'm a data analyst and I can build your Power BI dashboards. Check my profile reviews and hire me.",
+    "Lawyer available for contract reviews and company formation. Flat fees, quick replies.",
+    "Network engineer offering remote setup of routers, firewalls and VPNs. Book me for your project.",
+    "I can type 80 words per minute and I'm looking for any data entry work. Please consider me.",
+    "Translator English to Portuguese available for websites, apps and subtitles. Let's work together.",
+    "Social media expert here: I will manage your Instagram and TikTok. Message me to get started.",
+    "Architect offering 3D renders and floor plans at competitive rates. Available for new projects this month.",
+    "Hi, I'm a copywriter who writes landing pages that convert. I'm accepting new clients now.",
+    "Mobile developer with 6 years in Swift and Kotlin is open to work. Send me an invitation.",
+    "Seasoned customer service rep offering email and chat support services for your store.",
+    "I'm a marketing student offering cheap social media posts to build my portfolio. Hire me!",
+    "CAD technician offering SolidWorks modelling services. Reach out through my profile.",
+]
+SELF_AD_TITLES_MORE = ["Available for work", "Freelance designer for hire", "Offering my services", "Developer available",
+                       "Your next virtual assistant", "Hire an expert", "New clients welcome", "Services", "Open for commissions",
+                       "Looking for projects"]
+
+
+def _self_ads_more() -> list[dict]:
+    rng = random.Random(SEED + 13)
+    out = []
+    for k, core in enumerate(SELF_AD_MORE):
+        for _ in range(3):
+            extra = rng.sample(["Fast replies.", "Fair prices.", "Portfolio on request.", "Thanks for reading.", "", ""], k=rng.randint(0, 2))
+            out.append({"title": rng.choice(SELF_AD_TITLES_MORE), "description": " ".join([core, *extra]).strip(),
+                        "category": rng.choice(list(CAT)), "true_category": "not_a_job", "group": f"naj2:{k}", "scam": 0,
+                        "policy_types": [], "client_payment_verified": None, "client_account_age_days": rng.choice([None, 2, 30])})
+    return out
+
+
 def main() -> None:
     rng = random.Random(SEED)
     posts: list[dict] = []
@@ -867,6 +1048,17 @@ def main() -> None:
             f.write(json.dumps({k: p[k] for k in ("id", "title", "description", "category", "true_category", "scam", "policy_types",
                                                   "client_payment_verified", "client_account_age_days", "group")}) + "\n")
     fb = _feedback(rng)
+    # second batches: own RNGs, appended last, so every earlier row is unchanged
+    start = len(posts)
+    for i, p in enumerate(_market_scams() + _self_ads_more()):
+        p["id"] = f"seed{start + i:04d}"
+        posts.append(p)
+    with open(HERE / "marketplace_posts.jsonl", "w", encoding="utf-8") as f:
+        for p in posts:
+            f.write(json.dumps({k: p[k] for k in ("id", "title", "description", "category", "true_category", "scam", "policy_types",
+                                                  "client_payment_verified", "client_account_age_days", "group")}) + "\n")
+    for i, r in enumerate(_feedback_more()):
+        fb.append({"id": f"fb{len(fb)}", **r})
     with open(HERE / "client_feedback.jsonl", "w", encoding="utf-8") as f:
         for r in fb:
             f.write(json.dumps(r) + "\n")

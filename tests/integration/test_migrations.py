@@ -51,8 +51,8 @@ def assert_audit_log_is_append_only(url: str) -> None:
 def assert_one_open_flag_per_subject_and_reason(url: str) -> None:
     engine = sa.create_engine(url)
     insert_flag = ("INSERT INTO flag (subject_type, subject_id, client_id, post_id, reason, score,"
-                   " status, priority, version, created_at, updated_at) VALUES"
-                   " ('client', 1, 1, NULL, 'negative_client', 0.9, :status, 0, 1,"
+                   " status, priority, queue_key, version, created_at, updated_at) VALUES"
+                   " ('client', 1, 1, NULL, 'negative_client', 0.9, :status, 0, 0, 1,"
                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
     try:
         with engine.begin() as conn:
@@ -104,3 +104,27 @@ def test_no_drift_between_models_and_migrations_on_postgresql(pg_url):
     alembic(pg_url, "upgrade", "head")
     result = alembic(pg_url, "check")
     assert "No new upgrade operations detected" in result.stdout + result.stderr
+
+
+def test_queue_key_backfill_matches_the_model_on_postgresql(pg_url):
+    """Flags that exist before revision 0003 get the same key the model computes."""
+    from datetime import datetime, timezone
+
+    from models.moderation import queue_key
+
+    alembic(pg_url, "upgrade", "0002")
+    created = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO client (id, external_id, name, payment_verified,"
+                             " phone_verified, identity_verified, status, created_at, updated_at)"
+                             " VALUES (1, 'c1', 'Acme', false, false, false, 'active', now(), now())"))
+        conn.execute(sa.text("INSERT INTO flag (subject_type, subject_id, client_id, reason, score,"
+                             " status, priority, version, created_at, updated_at) VALUES"
+                             " ('client', 1, 1, 'negative_client', 0.9, 'open', 42, 1, :c, :c)"),
+                     {"c": created})
+    alembic(pg_url, "upgrade", "head")
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT queue_key FROM flag")).scalar_one()
+    engine.dispose()
+    assert stored == pytest.approx(queue_key(42, created))

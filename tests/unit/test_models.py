@@ -141,3 +141,22 @@ class TestAuditLogIsAppendOnly:
             session.connection().exec_driver_sql(sql)
         session.rollback()
         assert session.exec(select(AuditEvent)).one().action == "user.create"
+
+
+def test_queue_key_follows_priority_and_age(session, post):
+    from datetime import timedelta
+
+    from models.moderation import QUEUE_AGE_WEIGHT, queue_key
+
+    old = post_flag(post)
+    old.priority = 50.0
+    old.created_at = old.created_at - timedelta(hours=10)
+    new = post_flag(post, reason="policy")
+    new.priority = 50.0 + 2 * QUEUE_AGE_WEIGHT  # worth two hours of waiting more...
+    session.add_all([old, new])
+    session.commit()
+    assert old.queue_key == pytest.approx(queue_key(old.priority, old.created_at))
+    assert old.queue_key > new.queue_key  # ...but the old one has waited ten hours
+    old.priority = 10.0
+    session.commit()
+    assert old.queue_key == pytest.approx(queue_key(10.0, old.created_at))

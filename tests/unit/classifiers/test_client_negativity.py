@@ -44,3 +44,26 @@ def test_old_feedback_outside_window_ignored():
 def test_naive_datetime_rejected():
     with pytest.raises(ValueError):
         client_negativity([FeedbackPoint(datetime(2024, 1, 1), 0.5)], NOW)
+
+
+def test_five_of_last_six_negative_after_four_older_positives_is_flagged():
+    # 10 feedbacks in the window: 4 older positives, then 5 of the last 6 negative (5 of 10 overall)
+    r = client_negativity(pts([False] * 4 + [True, True, False, True, True, True]), NOW)
+    assert r.flagged and r.n_considered == 6 and r.n_negative == 5
+    assert "5 of the last 6" in r.why and "5 of the last 10 in all" in r.why
+    assert {e.ref for e in r.evidence} == {"fb4", "fb5", "fb7", "fb8", "fb9"}
+
+
+@pytest.mark.parametrize("pos", range(11))
+def test_one_bad_review_among_ten_good_is_never_flagged(pos):
+    flags = [False] * 11
+    flags[pos] = True
+    r = client_negativity(pts(flags), NOW)
+    assert not r.flagged and r.n_negative <= 1 and r.score < 0.1
+
+
+def test_short_window_needs_recent_feedback():
+    # 5 of the last 6 negative, but only 3 of them within 180 days: too few for a pattern
+    old = [FeedbackPoint(NOW - timedelta(days=300 + i), 0.95, 1, f"old{i}") for i in range(3)]
+    r = client_negativity(old + pts([False, True, True], start_days_ago=30), NOW)
+    assert not r.flagged and r.n_considered == 3

@@ -161,3 +161,49 @@ def test_fast_paths_give_identical_scores_and_evidence(scorer, monkeypatch):
     for a, b in zip(fast, slow):
         assert a["flags"] == b["flags"] and a["evidence"] == b["evidence"] and a["policy_types"] == b["policy_types"]
         assert all(abs(a["scores"][k] - b["scores"][k]) < 1e-6 for k in a["scores"])
+
+
+def test_confident_not_a_job_flags_whatever_the_posted_category(scorer):
+    title = "Experienced graphic designer available"
+    desc = ("I am a professional graphic designer with 8 years of experience. Hire me for logos, flyers and branding. "
+            "Check my portfolio and send me an offer.")
+    for cat in ("design_creative", "writing", None):
+        r = _score(scorer, title, desc, cat)
+        assert r.predicted_category == "not_a_job"
+        assert "miscategorised" in r.flags and r.suggested_category == "not_a_job"
+        assert r.scores["miscategorised"] >= scorer.thresholds["not_a_job"]
+        assert any(e.detector == "miscategorised" for e in r.evidence)
+
+
+def test_scam_cue_flags_a_marketplace_scam_on_its_own(scorer):
+    from classifiers import scam as scam_mod
+    from classifiers.features import find_scam_cues
+
+    floors = scorer._b["scam"]["cue_floor"]
+    strong = [c for c, v in floors.items() if v >= scorer.thresholds["scam"]]
+    assert strong, "at least one cue must be precise enough on validation to flag alone"
+    assert floors["easy_money"] < scorer.thresholds["scam"]  # a poor-precision cue never flags alone
+    title, desc = "Typing from home", "Home-based typing work for motivated people, start this week."
+    assert {h.kind for h in find_scam_cues(f"{title}\n\n{desc}")} == {"home_data_entry"}
+    r = _score(scorer, title, desc, "admin_support")
+    assert "scam" in r.flags and r.scores["scam"] >= floors["home_data_entry"]
+    assert any(e.detector == "scam" and e.kind == "rule" for e in r.evidence)
+    # the floor only ever raises the model score
+    X = scorer.vectorise([PostInput(id="x", title=title, description=desc)])
+    assert scam_mod.predict(scorer._b["scam"], X)[0] <= r.scores["scam"]
+
+
+def test_scam_cues_do_not_fire_on_short_honest_posts(scorer):
+    from classifiers.data import load_short_honest_validation
+    from classifiers.features import find_scam_cues
+
+    for d in load_short_honest() + load_short_honest_validation():
+        assert find_scam_cues(f"{d['title']}\n\n{d['description']}") == [], d["id"]
+
+
+def test_low_stars_count_as_negative_with_mild_text(scorer):
+    from classifiers import FeedbackInput
+
+    p = scorer.score_feedback([FeedbackInput(id=str(r), text="Project finished, contract closed.", rating=r) for r in (1, 2, 3, 4, 5)])
+    assert p[0] >= 0.5 and p[4] < 0.5
+    assert all(a >= b for a, b in zip(p, p[1:]))  # fewer stars never look less negative
