@@ -39,6 +39,10 @@ def combined_version(versions: dict[str, str], names: Sequence[str]) -> str:
     parts = sorted({versions[n] for n in names})
     if len(parts) == 1:
         return parts[0][:64]
+    # "<detector>-<stamp>": one training run shows as its stamp
+    stamps = {versions[n].split("-", 1)[-1] for n in names}
+    if len(stamps) == 1:
+        return stamps.pop()[:64]
     return "mixed-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 

@@ -25,6 +25,14 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-sync", "--no-first-run"]
 PASSWORD = "correct horse battery staple"
 
+from tests.support.services import (  # noqa: E402,F401  (fixtures)
+    REDIS_URL,
+    delete_redis_namespace,
+    pg_admin,
+    pg_url,
+    redis_client,
+)
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -41,12 +49,34 @@ class LiveServer:
     process: subprocess.Popen
     log: Path
     users: dict[str, str] = field(default_factory=dict)
+    workers: list[subprocess.Popen] = field(default_factory=list)
 
     def flask(self, *args: str, input: str | None = None) -> str:
         result = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=self.env,
                                 input=input, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
+
+    def start_worker(self) -> subprocess.Popen:
+        """A real `flask worker` (RQ + scheduler) on this server's database and queues."""
+        name = f"{self.env['RQ_QUEUE_PREFIX']}-w{len(self.workers)}"
+        log = (self.log.parent / f"{name}.log").open("w")
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "worker", "--name", name],
+                                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.workers.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in [self.process, *self.workers]:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in [self.process, *self.workers]:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if self.env.get("REDIS_URL"):
+            delete_redis_namespace(self.env["REDIS_URL"], self.env["RQ_QUEUE_PREFIX"])
 
     def create_user(self, role: str) -> str:
         email = f"{role}@e2e.example.com"
@@ -65,6 +95,7 @@ def start_server(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Liv
         "DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.db'}",
         "SECRET_KEY": "e2e-secret-key-0123456789-0123456789-0123456789",
         "FLASK_APP": "app",
+        "RQ_QUEUE_PREFIX": f"tde2e-{port}",
         **(extra_env or {}),
     }
     env.pop("REDIS_URL", None) if "REDIS_URL" not in (extra_env or {}) else None
@@ -95,11 +126,7 @@ def start_server(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Liv
 def live_server(tmp_path) -> Iterator[LiveServer]:
     server = start_server(tmp_path)
     yield server
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+    server.stop()
 
 
 @pytest.fixture(scope="session")

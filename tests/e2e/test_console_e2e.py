@@ -1,6 +1,8 @@
-"""The moderation console in Chromium against gunicorn (SQLite, jobs inline, a local SMTP
-sink): a moderator's day, the conflict path with two moderators, an analyst who cannot
-act, and hostile marketplace text that must never execute."""
+"""The moderation console in Chromium against gunicorn, on a fresh PostgreSQL database with
+the real Redis and a real `flask worker` (RQ), and a local SMTP sink: posts ingested
+through the API and flagged by the worker, a moderator's day, the conflict path with two
+moderators, an analyst who cannot act, and hostile marketplace text that must never
+execute."""
 from __future__ import annotations
 
 import re
@@ -9,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.e2e.conftest import PASSWORD, log_in, screenshot, start_server
+from tests.e2e.conftest import REDIS_URL, PASSWORD, log_in, screenshot, start_server
 from tests.e2e.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.e2e
@@ -41,20 +43,31 @@ def smtp():
 
 
 @pytest.fixture
-def server(tmp_path, smtp):
+def server(tmp_path, smtp, pg_url, redis_client):
     srv = start_server(tmp_path, {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
-                                  "SMTP_FROM": "trust@trustdesk.test"})
-    for role in ("admin", "moderator", "analyst"):
-        srv.create_user(role)
-    srv.flask("users", "create", "moderator2@e2e.example.com", "--role", "moderator",
-              "--password-stdin", input=PASSWORD + "\n")
-    srv.users["moderator2"] = "moderator2@e2e.example.com"
-    yield srv
-    srv.process.terminate()
+                                  "SMTP_FROM": "trust@trustdesk.test", "DATABASE_URL": pg_url,
+                                  "REDIS_URL": REDIS_URL, "JOB_RETRY_INTERVALS": "1,2"})
     try:
-        srv.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        srv.process.kill()
+        srv.start_worker()
+        for role in ("admin", "moderator", "analyst"):
+            srv.create_user(role)
+        srv.flask("users", "create", "moderator2@e2e.example.com", "--role", "moderator",
+                  "--password-stdin", input=PASSWORD + "\n")
+        srv.users["moderator2"] = "moderator2@e2e.example.com"
+        yield srv
+    finally:
+        srv.stop()
+
+
+def wait_until(predicate, timeout: float = 60, what: str = "condition") -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -269,6 +282,7 @@ def test_a_moderators_day(page, browser, server, db, smtp):
     page.get_by_text("Message sent. Follow-up on").wait_for()
     assert page.locator(".badge.status-contacted").first.is_visible()
     screenshot(page, "console-client-contacted")
+    wait_until(lambda: smtp.messages, what="the worker to send the message over SMTP")
     (sender, rcpt, msg), = smtp.messages
     assert rcpt == ["client-c-grumpy-holdings@marketplace.invalid"]
     assert "weeks late" in msg.get_payload(decode=True).decode()
@@ -324,12 +338,13 @@ def test_a_moderators_day(page, browser, server, db, smtp):
     finally:
         context.close()
 
-    # the admin's system page (jobs run inline here)
+    # the admin's system page: the real worker's failed-job registry and the sweep
     context, admin = _context(browser)
     try:
         _login(admin, server, "admin")
         admin.goto(server.url + "/system/")
-        admin.get_by_text("Jobs run inline (no Redis configured)").wait_for()
+        admin.get_by_role("heading", name="Failed jobs").wait_for()
+        assert admin.get_by_text("No failed jobs.").is_visible()
         screenshot(admin, "console-system")
     finally:
         context.close()

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import redis
 
+from tests.support.services import delete_redis_namespace
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -106,18 +108,7 @@ class WorkerEnv:
         self.workers.clear()
 
     def cleanup_redis(self) -> None:
-        try:
-            conn = redis.Redis.from_url(self.redis_url)
-            keys = list(conn.scan_iter(match=f"*{self.prefix}*", count=1000))
-            if keys:
-                conn.delete(*keys)
-            for set_key in ("rq:queues", "rq:workers"):
-                members = [m for m in conn.smembers(set_key) if self.prefix.encode() in m]
-                if members:
-                    conn.srem(set_key, *members)
-            conn.close()
-        except redis.RedisError:
-            pass
+        delete_redis_namespace(self.redis_url, self.prefix)
 
 
 class PrivateRedis:
