@@ -389,10 +389,13 @@ def test_bulk_dismiss_with_keyboard_selection(page, server, db):
     log_in(page, server, "moderator")
     page.get_by_label("Reason", exact=True).select_option("scam")
     page.wait_for_function("() => document.querySelectorAll('tr[data-row]').length === 2")
-    page.keyboard.press("j")
-    page.keyboard.press("x")
-    page.keyboard.press("j")
-    page.keyboard.press("x")
+    page.wait_for_load_state("networkidle")  # the filtered rows have settled
+    page.keyboard.press("Escape")  # leave the filter field: single-key shortcuts work again
+    checked = "() => document.querySelectorAll('tr[data-row] input:checked').length === {}"
+    for n in (1, 2):
+        page.keyboard.press("j")
+        page.keyboard.press("x")
+        page.wait_for_function(checked.format(n))
     page.get_by_role("button", name="Dismiss selected").click()
     page.get_by_text("Dismiss 2 items?").wait_for()
     screenshot(page, "console-bulk-confirm")
