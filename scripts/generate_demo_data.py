@@ -616,12 +616,15 @@ class _Builder:
         self.post(client, title, _fill(self.rng, text, {}), "web_mobile_software", ["HTML"], 200.0)
 
     # --- feedback
-    def reviews(self, client: dict[str, Any], pattern: list[bool]) -> None:
-        """``pattern``: oldest first, True = negative."""
+    def reviews(self, client: dict[str, Any], pattern: list[bool], *, from_days: int = 720,
+                to_days: int = 0) -> None:
+        """``pattern``: oldest first, True = negative; spread between ``from_days`` and
+        ``to_days`` before the anchor (and never before the client joined)."""
         rng = self.rng
         joined = datetime.fromisoformat(client["joined_at"])
-        start = max(joined, self.anchor - timedelta(days=720))
-        span = max(len(pattern), int((self.anchor - start).total_seconds()))
+        end = self.anchor - timedelta(days=to_days)
+        start = min(max(joined, self.anchor - timedelta(days=from_days)), end)
+        span = max(len(pattern), int((end - start).total_seconds()))
         moments = sorted(rng.sample(range(span), len(pattern))) if span >= len(pattern) else list(range(len(pattern)))
         for negative, offset in zip(pattern, moments):
             if negative:
@@ -698,10 +701,13 @@ def generate(seed: int = 7, anchor: datetime = DEFAULT_ANCHOR, *, clients: int =
     # feedback histories
     for client in b.clients:
         profile = b.kind_of[client["external_id"]]
-        if profile == "negative":   # 5 of the last 6 negative, after a decent start
+        if profile == "negative":   # 5 of the last 6 negative (the last 5 months), after a decent start
             last_six = [True] * 5 + [False]
             rng.shuffle(last_six)
-            pattern = [rng.random() < 0.15 for _ in range(rng.randint(1, 5))] + last_six
+            b.reviews(client, [rng.random() < 0.15 for _ in range(rng.randint(1, 5))],
+                      from_days=720, to_days=160)
+            b.reviews(client, last_six, from_days=150)
+            continue
         elif profile == "one_bad":  # a single bad review among many good ones
             pattern = [False] * rng.randint(8, 14)
             pattern[rng.randrange(len(pattern))] = True
