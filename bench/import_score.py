@@ -110,12 +110,14 @@ def import_only(db_url: str, tmp: Path, clients: Path, posts: Path) -> float:
         stack.stop()
 
 
-def import_with_worker(db_url: str, tmp: Path, clients: Path, posts: Path, n: int) -> float:
+def import_with_worker(db_url: str, tmp: Path, clients: Path, posts: Path, n: int,
+                       workers: int = 1) -> float:
     stack = Stack(db_url, tmp, REDIS_URL=REDIS_URL)
     try:
         stack.flask("import", "clients", str(clients), "--no-progress")
-        stack.worker()
-        stack.wait_for_workers(1)
+        for i in range(workers):
+            stack.worker(f"w{i}")
+        stack.wait_for_workers(workers)
         start = time.perf_counter()
         stack.flask("import", "posts", str(posts), "--no-progress")
         while scored(db_url) < n:
@@ -161,8 +163,9 @@ def main() -> None:
             report("import + score (inline)", n, seconds, bare)
         if args.only in (None, "postgresql"):
             with postgres_database() as bare_url, postgres_database() as inline_url, \
-                    postgres_database() as rq_url, postgres_database() as only_url:
-                for url in (bare_url, inline_url, rq_url, only_url):
+                    postgres_database() as rq_url, postgres_database() as only_url, \
+                    postgres_database() as rq2_url:
+                for url in (bare_url, inline_url, rq_url, only_url, rq2_url):
                     migrate(url)
                 bare = bare_insert(bare_url, clients, rows, Stack(bare_url, tmp))
                 print("PostgreSQL:")
@@ -174,6 +177,8 @@ def main() -> None:
                 report("import + score (inline)", n, seconds, bare)
                 seconds = import_with_worker(rq_url, tmp, clients, posts, n)
                 report("import + score (1 RQ worker)", n, seconds, bare)
+                seconds = import_with_worker(rq2_url, tmp, clients, posts, n, workers=2)
+                report("import + score (2 RQ workers)", n, seconds, bare)
 
 
 if __name__ == "__main__":
