@@ -283,15 +283,14 @@ def failed_jobs() -> list[dict[str, Any]]:
         for job in Job.fetch_many(registry.get_job_ids(), connection=get_connection()):
             if job is None:
                 continue
-            error = (job.latest_result().exc_string if job.latest_result() else "") or ""
+            result = job.latest_result()
+            lines = ((result.exc_string if result else None) or "").strip().splitlines()
             rows.append({
                 "id": job.id, "queue": queue.name, "func": job.func_name, "args": job.args,
-                "ended_at": job.ended_at, "error": error.strip().splitlines()[-1:] or [""],
+                "ended_at": job.ended_at, "error": lines[-1] if lines else "",
                 "description": job.description,
             })
-    rows.sort(key=lambda r: r["ended_at"] or datetime.min, reverse=True)
-    for row in rows:
-        row["error"] = row["error"][0]
+    rows.sort(key=lambda r: r["ended_at"].timestamp() if r["ended_at"] else 0.0, reverse=True)
     return rows
 
 

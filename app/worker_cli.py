@@ -77,9 +77,7 @@ def jobs_requeue(job_ids: tuple[str, ...], all_: bool) -> None:
 @click.option("--now", "now_text", help="Pretend it is this time (ISO 8601 with timezone).")
 def followups_run(now_text: str | None) -> None:
     """Re-check every contacted client whose follow-up window has ended."""
-    from sqlmodel import select
-
-    from models import Outreach, OutreachOutcome, utcnow
+    from models import utcnow
 
     from .db import session_scope
     from .services import followups
@@ -90,9 +88,7 @@ def followups_run(now_text: str | None) -> None:
         if now.tzinfo is None:
             raise click.BadParameter("needs a timezone, e.g. 2026-12-01T00:00:00+00:00")
     with session_scope() as session:
-        due = session.exec(select(Outreach.id).where(
-            Outreach.outcome == OutreachOutcome.pending, Outreach.rechecked_at.is_(None),
-            Outreach.follow_up_due_at <= now)).all()
+        due = followups.due_ids(session, now)
         for outreach_id in due:
             click.echo(f"outreach {outreach_id}: {followups.recheck(session, outreach_id, now=now)}")
     if not due:

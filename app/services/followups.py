@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from classifiers import FeedbackPoint, client_negativity
@@ -27,6 +28,16 @@ from .audit import SYSTEM, record
 from .scoring import get_scorer, score_feedback_rows
 
 MIN_NEGATIVE_SINCE = 2
+
+
+def due(now: datetime):
+    """SQL condition: the outreach's window has ended and its re-check has not run."""
+    return sa.and_(Outreach.outcome == OutreachOutcome.pending, Outreach.rechecked_at.is_(None),
+                   Outreach.follow_up_due_at <= now)
+
+
+def due_ids(session: Session, now: datetime) -> list[int]:
+    return list(session.exec(select(Outreach.id).where(due(now)).order_by(Outreach.id)))
 
 
 def recheck(session: Session, outreach_id: int, *, now: datetime | None = None) -> str:

@@ -16,9 +16,10 @@ from flask import current_app
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models import Feedback, JobPost, OutboxEvent, Outreach, OutreachOutcome, utcnow
+from models import Feedback, JobPost, OutboxEvent, Outreach, utcnow
 
 from .. import jobs
+from . import followups
 
 BATCH = 500
 
@@ -47,9 +48,7 @@ def run(session: Session, *, now: datetime | None = None, limit: int = 50_000) -
     for client_id in clients:
         send(jobs.score_client_spec(client_id, "sweep"))
 
-    due = session.exec(select(Outreach.id).where(
-        Outreach.outcome == OutreachOutcome.pending, Outreach.rechecked_at.is_(None),
-        Outreach.follow_up_due_at <= now)).all()
+    due = followups.due_ids(session, now)
     report["follow_ups"] = len(due)
     for outreach_id in due:
         send(jobs.follow_up_spec(outreach_id, None))
@@ -79,9 +78,8 @@ def status(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
                                .where(JobPost.scored_at.is_(None), JobPost.updated_at <= cutoff)),
         "feedback_unscored": count(select(func.count()).select_from(Feedback)
                                    .where(Feedback.scored_at.is_(None))),
-        "follow_ups_due": count(select(func.count()).select_from(Outreach).where(
-            Outreach.outcome == OutreachOutcome.pending, Outreach.rechecked_at.is_(None),
-            Outreach.follow_up_due_at <= now)),
+        "follow_ups_due": count(select(func.count()).select_from(Outreach)
+                                .where(followups.due(now))),
         "outbox_pending": count(select(func.count()).select_from(OutboxEvent)
                                 .where(OutboxEvent.delivered_at.is_(None))),
     }
