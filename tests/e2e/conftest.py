@@ -144,10 +144,10 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh browser context; console errors and dialogs are recorded on the page."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+def new_page(browser, *, width: int = 1280, height: int = 800):
+    """A fresh browser context and page that record console errors and dialogs
+    (``page.console_errors``, ``page.dialogs``; dialogs are dismissed)."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.console_errors = []  # type: ignore[attr-defined]
     page.dialogs = []  # type: ignore[attr-defined]
@@ -159,6 +159,12 @@ def page(browser):
         d.dismiss()
 
     page.on("dialog", _dialog)
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    context, page = new_page(browser)
     yield page
     context.close()
 

@@ -11,8 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from tests.e2e.conftest import REDIS_URL, PASSWORD, log_in, screenshot, start_server
+from tests.e2e.conftest import PASSWORD, REDIS_URL, log_in, new_page, screenshot, start_server
 from tests.e2e.smtp_sink import SmtpSink
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -58,16 +59,6 @@ def server(tmp_path, smtp, pg_url, redis_client):
     finally:
         srv.stop()
 
-
-def wait_until(predicate, timeout: float = 60, what: str = "condition") -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -175,19 +166,8 @@ def seed(db) -> dict:
 
 
 def _context(browser):
-    context = browser.new_context(viewport={"width": 1360, "height": 900})
-    page = context.new_page()
+    context, page = new_page(browser, width=1360, height=900)
     page.add_init_script(REPORT_CSP)
-    page.console_errors = []
-    page.dialogs = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-
-    def _dialog(d):
-        page.dialogs.append(d.message)
-        d.dismiss()
-
-    page.on("dialog", _dialog)
     return context, page
 
 
@@ -282,7 +262,7 @@ def test_a_moderators_day(page, browser, server, db, smtp):
     page.get_by_text("Message sent. Follow-up on").wait_for()
     assert page.locator(".badge.status-contacted").first.is_visible()
     screenshot(page, "console-client-contacted")
-    wait_until(lambda: smtp.messages, what="the worker to send the message over SMTP")
+    wait_for(lambda: smtp.messages, what="the worker to send the message over SMTP")
     (sender, rcpt, msg), = smtp.messages
     assert rcpt == ["client-c-grumpy-holdings@marketplace.invalid"]
     assert "weeks late" in msg.get_payload(decode=True).decode()

@@ -5,14 +5,14 @@ marketplace as a signed webhook."""
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 
 import pytest
 
 from app.services.webhooks import verify
 from tests.e2e.conftest import REDIS_URL, log_in, screenshot, start_server
-from tests.support.receiver import Receiver
+from tests.support.waiting import wait_for
+from tests.support.receiver import Receiver, receiver  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.e2e
 SECRET = "whsec-e2e-0123456789abcdef"
@@ -26,13 +26,6 @@ POSTS = {
                  "design_creative"),
     "p-short": ("Need a logo for my bakery", "Budget $50.", "design_creative"),
 }
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
 
 
 @pytest.fixture
@@ -57,15 +50,6 @@ def api(server, token, method, path, body=None):
         return response.status, json.loads(response.read())
 
 
-def wait_for(predicate, timeout=90, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_api_to_worker_to_queue_to_decision_to_webhook(page, server, receiver):
     token = server.flask("tokens", "create", "marketplace").strip().splitlines()[-1]
     assert api(server, token, "PUT", "/api/v1/clients/c-1",
@@ -80,7 +64,7 @@ def test_api_to_worker_to_queue_to_decision_to_webhook(page, server, receiver):
         return all(api(server, token, "GET", f"/api/v1/posts/{ext}")[1]["scored_at"]
                    for ext in POSTS)
 
-    wait_for(scored, what="the worker to score the three posts")
+    wait_for(scored, timeout=90, what="the worker to score the three posts")
     flags = {ext: {f["reason"] for f in api(server, token, "GET", f"/api/v1/posts/{ext}")[1]
                    ["open_flags"]} for ext in POSTS}
     assert "scam" in flags["p-scam"]
@@ -103,7 +87,7 @@ def test_api_to_worker_to_queue_to_decision_to_webhook(page, server, receiver):
     screenshot(page, "ingest-case-removed")
     assert api(server, token, "GET", "/api/v1/posts/p-scam")[1]["status"] == "removed"
 
-    wait_for(lambda: receiver.received, what="the post.removed webhook")
+    wait_for(lambda: receiver.received, timeout=90, what="the post.removed webhook")
     [delivery] = receiver.received
     assert verify(delivery["body"], delivery["headers"]["X-TrustDesk-Signature"], SECRET)
     event = json.loads(delivery["body"])

@@ -9,15 +9,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 import redis
 
 from tests.support.services import delete_redis_namespace
+from tests.support.waiting import wait_for  # noqa: F401  (re-exported for the tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,18 +25,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 60, interval: float = 0.1,
-             what: str = "condition", env: "WorkerEnv | None" = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if env is not None:
-            env.assert_workers_alive()
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class WorkerEnv:

@@ -1,6 +1,8 @@
 """A local HTTP endpoint standing in for the marketplace's webhook receiver."""
 from __future__ import annotations
 
+import pytest
+
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -34,3 +36,10 @@ class Receiver:
 
     def close(self):
         self.server.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()

@@ -9,16 +9,9 @@ from app.db import session_scope
 from app.services import outbox, webhooks
 from models import OutboxEvent
 from tests.support import factories as f
-from tests.support.receiver import Receiver
+from tests.support.receiver import Receiver, receiver  # noqa: F401  (fixture)
 
 SECRET = "whsec-test-0123456789"
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
 
 
 @pytest.fixture
