@@ -128,16 +128,9 @@ class Stack:
             except subprocess.TimeoutExpired:
                 p.kill()
         if self.env.get("REDIS_URL"):
-            import redis
+            from tests.support.services import delete_redis_namespace
 
-            conn = redis.Redis.from_url(self.env["REDIS_URL"])
-            keys = list(conn.scan_iter(match=f"*{self.prefix}*", count=1000))
-            if keys:
-                conn.delete(*keys)
-            for set_key in ("rq:queues", "rq:workers"):
-                members = [m for m in conn.smembers(set_key) if self.prefix.encode() in m]
-                if members:
-                    conn.srem(set_key, *members)
+            delete_redis_namespace(self.env["REDIS_URL"], self.prefix)
 
 
 def wait_port(port: int, timeout: float = 60) -> None:
