@@ -128,13 +128,37 @@ OFF_PAYMENT_RE = re.compile(
 # used only for words the regex bounds with ``\b`` on both sides. Unit-tested: gated and
 # ungated results are identical on every post of the training corpora.
 # --------------------------------------------------------------------------------------
-_FOLD = {0x131: "i", 0x17F: "s", 0x212A: "k"}  # dotless i, long s, Kelvin sign (re.IGNORECASE equivalents)
+#: the only non-ASCII characters re.IGNORECASE matches to ASCII letters (checked over all of
+#: Unicode): dotted capital I, dotless i, long s, Kelvin sign. Folded BEFORE lower(), because
+#: "İ".lower() is two characters ("i" + combining dot) and would hide "DİRECTLY" from "directly".
+_FOLD = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 
 
 def gate_view(text: str) -> tuple[str, set[str]]:
-    low = text.lower().translate(_FOLD)
+    low = text.translate(_FOLD).lower()
     return low, set(_TOKEN_RE.findall(low))
+
+
+_CASE_SENSITIVE: dict[re.Pattern[str], re.Pattern[str]] = {}
+
+
+def finditer(pat: re.Pattern[str], text: str, low: str | None):
+    """Matches of ``pat`` in ``text``; read spans with ``m.start()/m.end()`` and take the text
+    from ``text`` itself (never ``m.group()``).
+
+    With ``low`` (``gate_view(text)[0]``: folded, lower-cased, the SAME length as ``text``), a
+    re.IGNORECASE pattern runs case-sensitively over ``low`` instead: the same spans, 2-3x faster
+    (sre's case-insensitive matching is slow). Valid because every IGNORECASE pattern here is
+    written in lower case and ``low`` folds the only non-ASCII letters IGNORECASE equates with
+    ASCII ones; the gated-vs-ungated equality tests run the IGNORECASE originals as reference.
+    """
+    if low is None or len(low) != len(text):
+        return pat.finditer(text)
+    fast = _CASE_SENSITIVE.get(pat)
+    if fast is None:  # the pattern itself when it is not IGNORECASE
+        fast = _CASE_SENSITIVE[pat] = re.compile(pat.pattern, pat.flags & ~re.IGNORECASE) if pat.flags & re.IGNORECASE else pat
+    return fast.finditer(low) if fast is not pat else pat.finditer(text)
 
 
 def _any(low: str, kws: tuple[str, ...]) -> bool:
@@ -176,37 +200,38 @@ def find_contacts(text: str, view: tuple[str, set[str]] | None = None, gates: bo
     ``view``: a precomputed ``gate_view(text)``; ``gates=False`` runs every regex (tests)."""
     hits: list[Hit] = []
     low, toks = (view or gate_view(text)) if gates else ("", set())
+    fold = low if gates else None
 
     def run(name: str) -> bool:
         return not gates or CONTACT_GATES[name](low, toks)
 
     if run("EMAIL_RE"):
-        for m in EMAIL_RE.finditer(text):
-            hits.append(Hit("email", m.start(), m.end(), m.group(), "shares an email address"))
+        for m in finditer(EMAIL_RE, text, fold):
+            hits.append(Hit("email", m.start(), m.end(), text[m.start():m.end()], "shares an email address"))
     if run("OBF_EMAIL_RE"):
-        for m in OBF_EMAIL_RE.finditer(text):
-            hits.append(Hit("email", m.start(), m.end(), m.group(), "shares a disguised email address"))
+        for m in finditer(OBF_EMAIL_RE, text, fold):
+            hits.append(Hit("email", m.start(), m.end(), text[m.start():m.end()], "shares a disguised email address"))
     if run("PROVIDER_DOT_RE"):
-        for m in PROVIDER_DOT_RE.finditer(text):
-            hits.append(Hit("email", m.start(), m.end(), m.group(), "spells out an email domain to dodge filters"))
+        for m in finditer(PROVIDER_DOT_RE, text, fold):
+            hits.append(Hit("email", m.start(), m.end(), text[m.start():m.end()], "spells out an email domain to dodge filters"))
     if run("MASKED_RE"):
-        for m in MASKED_RE.finditer(text):
+        for m in finditer(MASKED_RE, text, fold):
             kind = m.group(1).lower()
-            hits.append(Hit(kind, m.start(), m.end(), m.group(), f"shares an {kind} contact (anonymised)"))
-    for m in PHONE_CAND_RE.finditer(text):
-        if _valid_phone(m.group()):
-            hits.append(Hit("phone", m.start(), m.end(), m.group(), "shares a phone number"))
+            hits.append(Hit(kind, m.start(), m.end(), text[m.start():m.end()], f"shares an {kind} contact (anonymised)"))
+    for m in finditer(PHONE_CAND_RE, text, fold):
+        if _valid_phone(text[m.start():m.end()]):
+            hits.append(Hit("phone", m.start(), m.end(), text[m.start():m.end()], "shares a phone number"))
     if run("MESSENGER_HANDLE_RE"):
-        for m in MESSENGER_HANDLE_RE.finditer(text):
-            hits.append(Hit("messenger", m.start(), m.end(), m.group(), "gives a messenger handle or number"))
-        for m in MESSENGER_VERB_RE.finditer(text):
-            hits.append(Hit("messenger", m.start(), m.end(), m.group(), "asks to continue on an outside messenger"))
+        for m in finditer(MESSENGER_HANDLE_RE, text, fold):
+            hits.append(Hit("messenger", m.start(), m.end(), text[m.start():m.end()], "gives a messenger handle or number"))
+        for m in finditer(MESSENGER_VERB_RE, text, fold):
+            hits.append(Hit("messenger", m.start(), m.end(), text[m.start():m.end()], "asks to continue on an outside messenger"))
     if run("SHORTLINK_RE"):
-        for m in SHORTLINK_RE.finditer(text):
-            hits.append(Hit("messenger", m.start(), m.end(), m.group(), "links to an outside messenger"))
+        for m in finditer(SHORTLINK_RE, text, fold):
+            hits.append(Hit("messenger", m.start(), m.end(), text[m.start():m.end()], "links to an outside messenger"))
     if run("OFF_PAYMENT_RE"):
-        for m in OFF_PAYMENT_RE.finditer(text):
-            hits.append(Hit("payment", m.start(), m.end(), m.group(), "offers to pay or deal outside the platform"))
+        for m in finditer(OFF_PAYMENT_RE, text, fold):
+            hits.append(Hit("payment", m.start(), m.end(), text[m.start():m.end()], "offers to pay or deal outside the platform"))
     return dedupe_hits(hits) if len(hits) > 1 else hits
 
 
@@ -327,12 +352,36 @@ SCAM_CUES: dict[str, tuple[re.Pattern[str], str]] = {
 URGENCY_RE = re.compile(r"\b(?:urgent(?:ly)?|immediate(?:ly)?\s+(?:start|hire|hiring)|act\s+(?:now|fast)|limited\s+(?:slots|positions|spots))\b", _I)
 
 
-def find_scam_cues(text: str) -> list[Hit]:
+#: keyword gates for SCAM_CUES (same contract as CONTACT_GATES: literals every match contains)
+SCAM_CUE_GATES = {
+    "money_upfront": lambda low, toks: _any(low, ("pay", "purchas", "buy", "deposit", "send", "fee", "cost", "upfront", "order")),
+    "fake_check": lambda low, toks: _any(low, ("cheque", "check", "send", "vendor")),
+    "reshipping": lambda low, toks: _any(low, ("ship", "repackag", "package", "parcel", "forward")),
+    "personal_data": lambda low, toks: _any(low, ("social", "ssn", "bank", "routing", "copy", "credit", "birth")),
+    "chat_interview": lambda low, toks: _any(low, ("interview", "onboarding", "screening", "hiring", "recruit", "talent")) or "hr" in toks,
+    "easy_money": lambda low, toks: (_any(low, ("experience", "earn", "guaranteed", "easy", "quick", "extra", "weekly", "daily",
+                                                 "unlimited")) or ("work" in low and "from" in low)),
+    "crypto_task": lambda low, toks: _any(low, ("crypto", "usdt", "binance", "trading", "investment", "recharge", "top", "commission",
+                                                 "bonus", "earn", "paid")),
+    "phishing_link": lambda low, toks: _any(low, ("bit.ly", "tinyurl", "goo.gl", "cutt.ly", "rebrand.ly", "link", "form", "verify",
+                                                   "confirm", "log")),
+    "gift_cards": lambda low, toks: "card" in low,
+    "home_data_entry": lambda low, toks: (("home" in low or "remote" in low)
+                                          and _any(low, ("data", "typing", "copy", "form", "posting", "survey"))),
+}
+assert set(SCAM_CUE_GATES) == set(SCAM_CUES)
+
+
+def find_scam_cues(text: str, view: tuple[str, set[str]] | None = None, gates: bool = True) -> list[Hit]:
+    """Scam cue hits; ``view``/``gates`` as in find_contacts."""
     hits = []
+    low, toks = (view or gate_view(text)) if gates else ("", set())
     for name, (pat, why) in SCAM_CUES.items():
-        for m in pat.finditer(text):
-            hits.append(Hit(name, m.start(), m.end(), m.group(), why))
-    return dedupe_hits(hits)
+        if gates and not SCAM_CUE_GATES[name](low, toks):
+            continue
+        for m in finditer(pat, text, low if gates else None):
+            hits.append(Hit(name, m.start(), m.end(), text[m.start():m.end()], why))
+    return dedupe_hits(hits) if len(hits) > 1 else hits
 
 
 #: names of the hand features, in column order

@@ -2,6 +2,7 @@
 out-of-fold scores, threshold choice at a target precision, top contributing terms."""
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -108,10 +109,15 @@ def top_terms(x_row, coef: np.ndarray, vocab_inv: np.ndarray, k: int = 3) -> lis
     return [(str(vocab_inv[idx[j]]), float(contrib[j])) for j in order if contrib[j] > 0]
 
 
+@functools.lru_cache(maxsize=4096)
+def _term_pattern(term: str) -> re.Pattern[str]:
+    parts = [re.escape(t) for t in term.split()]
+    return re.compile(r"(?<![\w])" + r"\W+".join(parts) + r"(?![\w])", re.IGNORECASE)
+
+
 def locate_term(term: str, title: str, description: str) -> tuple[str, int, int] | None:
     """Find a word n-gram (as the vectoriser tokenised it) in the raw fields."""
-    parts = [re.escape(t) for t in term.split()]
-    pat = re.compile(r"(?<![\w])" + r"\W+".join(parts) + r"(?![\w])", re.IGNORECASE)
+    pat = _term_pattern(term)
     for field, text in (("title", title), ("description", description)):
         m = pat.search(text)
         if m:

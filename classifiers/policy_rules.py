@@ -9,7 +9,7 @@ import re
 
 from models.enums import PolicyType
 
-from .features import Hit, dedupe_hits, find_contacts, gate_view
+from .features import Hit, dedupe_hits, find_contacts, finditer, gate_view
 
 _I = re.IGNORECASE
 
@@ -113,12 +113,14 @@ assert all(len(RULE_GATES[t]) == len(RULES[t]) for t in RULES)
 _OFF_PLATFORM = PolicyType.off_platform.value
 
 
-def find_policy_hits(text: str, contacts: list[Hit] | None = None, gates: bool = True) -> list[Hit]:
+def find_policy_hits(text: str, contacts: list[Hit] | None = None, gates: bool = True,
+                     view: tuple[str, set[str]] | None = None) -> list[Hit]:
     """All policy rule hits in ``text``; ``Hit.kind`` is the policy type.
 
-    ``gates=False`` runs every regex regardless of the keyword gates (tests)."""
+    ``view``: a precomputed ``gate_view(text)``; ``gates=False`` runs every regex regardless of
+    the keyword gates (tests)."""
     hits: list[Hit] = []
-    view = gate_view(text) if gates else None
+    view = (view or gate_view(text)) if gates else None
     contacts = find_contacts(text, view=view, gates=gates) if contacts is None else contacts
     for h in contacts:
         hits.append(Hit(_OFF_PLATFORM, h.start, h.end, h.text, h.why))
@@ -127,8 +129,8 @@ def find_policy_hits(text: str, contacts: list[Hit] | None = None, gates: bool =
         for (pat, why), gate in zip(rules, RULE_GATES[ptype]):
             if gates and not gate(low, toks):
                 continue
-            for m in pat.finditer(text):
-                hits.append(Hit(ptype, m.start(), m.end(), m.group(), why))
+            for m in finditer(pat, text, low if gates else None):
+                hits.append(Hit(ptype, m.start(), m.end(), text[m.start():m.end()], why))
     if not hits:
         return hits
     # dedupe within a type only (one span may violate two policies)

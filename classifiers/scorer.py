@@ -19,7 +19,7 @@ from . import feedback as fb_mod
 from . import miscategorised as cat_mod
 from . import policy as pol_mod
 from . import scam as scam_mod
-from .features import Hit, find_contacts, find_scam_cues
+from .features import Hit, find_scam_cues, gate_view
 from .modelling import FastTfidf, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
 from .policy_rules import POLICY_TYPES, find_policy_hits
 from .registry import ARTIFACTS_DIR, DETECTORS, load_bundle, read_active
@@ -82,11 +82,12 @@ class Scorer:
         ccol = {c: j for j, c in enumerate(scam_mod.CUE_NAMES)}
         for i, p in enumerate(posts):
             text = f"{p.title or ''}\n\n{p.description or ''}"
-            pol = find_policy_hits(text)
+            view = gate_view(text)
+            pol = find_policy_hits(text, view=view)
             for h in pol:
                 R[i, col[h.kind]] = 1.0
             hits.append(pol)
-            cue = find_scam_cues(text)
+            cue = find_scam_cues(text, view=view)
             for h in cue:
                 F[i, ccol[h.kind]] = 1.0
             cues.append(cue)
@@ -110,8 +111,8 @@ class Scorer:
             pred = cat_mod.suggestion(proba[i])
             if p_scam[i] >= th["scam"]:
                 flags.append("scam")
-                text = f"{title}\n\n{desc}"
-                ev += self._span_evidence(title, cues[i] + find_contacts(text), "scam", "scam")
+                # contact details are the off_platform policy hits (same spans and reasons as find_contacts)
+                ev += self._span_evidence(title, cues[i] + [h for h in pol if h.kind == "off_platform"], "scam", "scam")
                 ev += self._term_evidence(_row(X, i), self._b["scam"]["lr"].coef_[0], title, desc, "scam", "scam",
                                           "wording typical of fraudulent job posts")
             suggested = None

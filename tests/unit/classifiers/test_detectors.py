@@ -147,6 +147,7 @@ def test_fast_paths_give_identical_scores_and_evidence(scorer, monkeypatch):
 
     from classifiers import scorer as scorer_mod
     from classifiers.data import DATA_DIR
+    from classifiers.features import find_scam_cues
     from classifiers.policy_rules import find_policy_hits
     from classifiers.scorer import Scorer
 
@@ -156,6 +157,7 @@ def test_fast_paths_give_identical_scores_and_evidence(scorer, monkeypatch):
     ref = Scorer(scorer._b, scorer.metrics)
     ref._fast = [ref._word, ref._char]
     monkeypatch.setattr(scorer_mod, "find_policy_hits", functools.partial(find_policy_hits, gates=False))
+    monkeypatch.setattr(scorer_mod, "find_scam_cues", functools.partial(find_scam_cues, gates=False))
     slow = [r.to_json() for r in ref.score_posts(posts)]
     assert any(f["flags"] for f in fast) and any(not f["flags"] for f in fast)
     for a, b in zip(fast, slow):

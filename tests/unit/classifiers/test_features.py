@@ -1,6 +1,6 @@
 import pytest
 
-from classifiers.features import find_contacts
+from classifiers.features import find_contacts, find_scam_cues
 from classifiers.policy_rules import find_policy_hits
 
 POSITIVE = [
@@ -55,7 +55,10 @@ def _corpus_texts():
     texts += [post_text(d["title"], d["description"]) for d in load_short_honest() + load_short_honest_validation()]
     texts += [t for t, _ in POSITIVE] + NEGATIVE
     texts += ["", "   ", "a", "ab", "Ünïcödé ÇAFÉ naïve résumé", "x\x00y z", "İstanbul ßtraße ſkype", "🙂 emoji 🙂🙂 ok",
-              "a\tb\nc  d\u00a0e", "JOHN [AT] GMAIL [DOT] COM", "WhatsApp:+44 7700 900123", "t.me/abc", "KIK me"]
+              "a\tb\nc  d\u00a0e", "JOHN [AT] GMAIL [DOT] COM", "WhatsApp:+44 7700 900123", "t.me/abc", "KIK me",
+              # the four non-ASCII letters re.IGNORECASE matches to ASCII ones, inside rule keywords
+              "I WİLL PAY YOU DİRECTLY", "contact me on telegram for the İNTERVİEW", "ſkype me", "DATA ENTRY FROM HOME, WEEKLY PAY",
+              "GİFT CARDS accepted", "ssn and bank detaıls", "Buy the starter Kıt", "RESHİPPİNG parcels"]
     return texts
 
 
@@ -63,6 +66,13 @@ def test_keyword_gates_never_change_rule_hits():
     for text in _corpus_texts():
         assert find_contacts(text) == find_contacts(text, gates=False), text
         assert find_policy_hits(text) == find_policy_hits(text, gates=False), text
+        assert find_scam_cues(text) == find_scam_cues(text, gates=False), text
+
+
+def test_keyword_gates_see_non_ascii_case_equivalents():
+    """"İ".lower() is two characters; the gate view must still see "directly" in "DİRECTLY"."""
+    assert [h.kind for h in find_policy_hits("I WİLL PAY YOU DİRECTLY")] == ["off_platform"]
+    assert [h.kind for h in find_scam_cues("GİFT CARDS only")] == ["gift_cards"]
 
 
 def test_fast_vectoriser_equals_sklearn(scorer):
