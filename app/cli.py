@@ -17,6 +17,7 @@ from .services.audit import CLI
 
 users_cli = AppGroup("users", help="Manage moderator accounts.")
 tokens_cli = AppGroup("tokens", help="Manage marketplace API tokens.")
+similar_cli = AppGroup("similar", help="The similar-posts index (near duplicates, shared contacts).")
 
 
 def _fail(exc: ServiceError) -> None:
@@ -126,11 +127,27 @@ def bootstrap() -> None:
     click.echo(f"Created demo admin. Log in with: {email} / {password}  (saved in {path})")
 
 
+@similar_cli.command("index")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def similar_index(progress: bool) -> None:
+    """Index the posts that have no similarity keys yet (posts are indexed when scored;
+    run this once after upgrading a database that already holds posts)."""
+    from tqdm import tqdm
+
+    from .services import similar
+
+    with session_scope() as session, tqdm(unit=" posts", desc="index", file=sys.stderr,
+                                          disable=not progress) as bar:
+        n = similar.backfill(session, progress=bar.update)
+    click.echo(f"indexed {n} posts")
+
+
 def register(app: Flask) -> None:
     from . import ingest_cli, models_cli, worker_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
+    app.cli.add_command(similar_cli)
     app.cli.add_command(bootstrap)
     ingest_cli.register(app)
     worker_cli.register(app)

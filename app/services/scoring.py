@@ -20,6 +20,7 @@ from models import (Client, ClientStatus, Feedback, Flag, FlagReason, FlagStatus
                     Outreach, OutreachOutcome, PostStatus, SubjectType, utcnow)
 
 from . import flags as flag_service
+from . import similar
 from .flags import Detection
 
 POST_REASONS = (FlagReason.scam, FlagReason.miscategorised, FlagReason.policy)
@@ -116,14 +117,16 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
     open_flags = {(flag.subject_id, flag.reason): flag for flag in session.exec(
         select(Flag).where(Flag.subject_type == SubjectType.post, Flag.subject_id.in_(ids),
                            Flag.status == FlagStatus.open))}
-    detections = []
+    detections, indexed = [], []
     for (post, _client), result in zip(todo, results, strict=True):
         if current.get(post.id) != post.content_hash:
             stats["skipped"] += 1
             continue
         stats["scored"] += 1
         detections += _post_detections(session, post, result, now, open_flags, stats)
+        indexed.append((post.id, post.content_hash, post.title, post.description))
     flag_service.upsert_open_flags(session, detections)
+    similar.index_posts(session, indexed)  # the similar-posts index follows the scored content
 
 
 def _post_detections(session: Session, post: JobPost, result, now: datetime,

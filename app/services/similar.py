@@ -3,30 +3,46 @@
 Scam rings post the same text from several accounts, or different texts that all send
 freelancers to the same e-mail address, phone number or Telegram/WhatsApp handle.
 
-- Near duplicates: Jaccard similarity of word 3-shingle sets (exact, not MinHash: the
-  candidate window is small enough) over the normalised title + description.
+- Near duplicates: Jaccard similarity of word 3-shingle sets over the normalised title +
+  description, computed exactly on the candidates.
 - Shared handles: e-mails, phone numbers (7+ digits), ``t.me/x``, ``telegram: @x``,
   ``wa.me/123``, ``whatsapp +1 ...``, extracted with simple regexes and normalised.
 
-Candidates are the ``window`` most recent posts (by id) plus the subject's own client's
-posts; signatures are cached per process by ``(post id, content hash)``. This bounds the
-cost of the panel (it loads lazily, after the case page). A production index would store
-shingle-band hashes and handles in a side table filled at scoring time; see the report.
+Candidates come from the similarity index (``post_similarity_key``, filled when a post is
+scored and by ``flask similar index``): a post's keys are the 64-bit hashes of its MinHash
+LSH bands (``BANDS`` bands of ``ROWS`` rows over stable crc32 shingle hashes: a pair with
+Jaccard 0.7 shares a band with probability 0.99, 0.5 with 0.64, 0.2 with 0.03) and of each
+of its handles. Any post sharing a key, plus the ``window`` most recent posts and the
+subject's client's own posts (so posts not indexed yet are still seen), is then compared
+exactly. Signatures are cached per process by ``(post id, content hash)``.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+import zlib
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import Client, JobPost, PostStatus
+from models import Client, JobPost, PostSimilarityKey, PostStatus
 
 THRESHOLD = 0.5
-WINDOW = 3000
+WINDOW = 1000
 MAX_RESULTS = 25
+#: candidates taken from the index per lookup (a handle shared by thousands of posts must
+#: not turn one case page into a table scan)
+MAX_INDEX_CANDIDATES = 2000
+BANDS, ROWS = 16, 4
+_PRIME = 4294967311  # > 2**32: (a*x + b) of 32-bit values stays below 2**64
+_rng = np.random.default_rng(20261126)
+_A = _rng.integers(1, 2**32, size=BANDS * ROWS, dtype=np.uint64)
+_B = _rng.integers(0, 2**32, size=BANDS * ROWS, dtype=np.uint64)
 _CACHE_SIZE = 20_000
 
 EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}", re.I)
@@ -44,11 +60,32 @@ def normalise(text: str) -> str:
     return " ".join(WORD.findall(text))
 
 
+def _crc(words: Sequence[str]) -> int:
+    return zlib.crc32(" ".join(words).encode())
+
+
 def shingles(text: str, k: int = 3) -> frozenset[int]:
+    """Word k-shingles as stable 32-bit hashes (the same in every process: they are stored)."""
     words = normalise(text).split()
     if len(words) < k:
-        return frozenset([hash(tuple(words))]) if words else frozenset()
-    return frozenset(hash(tuple(words[i:i + k])) for i in range(len(words) - k + 1))
+        return frozenset([_crc(words)]) if words else frozenset()
+    return frozenset(_crc(words[i:i + k]) for i in range(len(words) - k + 1))
+
+
+def _key(data: bytes) -> int:
+    """A signed 64-bit key (fits BIGINT) from bytes."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+
+
+def index_keys(sig: "Signature") -> set[int]:
+    """The index keys of a signature: one per MinHash LSH band, one per handle."""
+    keys = {_key(b"h" + h.encode()) for h in sig.handles}
+    if sig.shingles:
+        x = np.fromiter(sig.shingles, dtype=np.uint64, count=len(sig.shingles))
+        mins = ((np.outer(_A, x) + _B[:, None]) % np.uint64(_PRIME)).min(axis=1)
+        for band in range(BANDS):
+            keys.add(_key(bytes([band]) + mins[band * ROWS:(band + 1) * ROWS].tobytes()))
+    return keys
 
 
 def _digits(s: str) -> str:
@@ -99,6 +136,56 @@ def signature(post_id: int, content_hash: str, title: str, description: str) -> 
     else:
         _cache.move_to_end(key)
     return sig
+
+
+def index_posts(session: Session, posts: Iterable[tuple[int, str, str, str]]) -> int:
+    """(Re)write the index keys of these ``(id, content_hash, title, description)`` posts.
+    No commit: the caller's transaction (scoring) owns it. Returns the number of keys."""
+    rows, ids = [], []
+    for post_id, content_hash, title, description in posts:
+        ids.append(post_id)
+        rows += [{"key": k, "post_id": post_id}
+                 for k in index_keys(signature(post_id, content_hash, title, description))]
+    if not ids:
+        return 0
+    table = PostSimilarityKey.__table__
+    session.execute(table.delete().where(table.c.post_id.in_(ids)))
+    if rows:
+        session.execute(table.insert(), rows)
+    return len(rows)
+
+
+def unindexed_post_ids(session: Session, after_id: int, limit: int) -> list[int]:
+    """Posts (by id, ascending, > after_id) that have no index key yet."""
+    key = PostSimilarityKey.__table__
+    return list(session.exec(select(JobPost.id).where(
+        JobPost.id > after_id,
+        ~sa.exists().where(key.c.post_id == JobPost.id)).order_by(JobPost.id).limit(limit)).all())
+
+
+def backfill(session: Session, *, chunk: int = 1000, progress=None) -> int:
+    """Index every post that has no key yet, committing per chunk (resumable: a rerun picks
+    up where it stopped). ``progress(n)`` is called after each chunk. Returns posts indexed."""
+    done, last = 0, 0
+    while ids := unindexed_post_ids(session, last, chunk):
+        rows = session.exec(select(JobPost.id, JobPost.content_hash, JobPost.title,
+                                   JobPost.description).where(JobPost.id.in_(ids))).all()
+        index_posts(session, rows)
+        session.commit()
+        done, last = done + len(ids), ids[-1]
+        if progress is not None:
+            progress(len(ids))
+    return done
+
+
+def _indexed_candidates(session: Session, post_id: int, sig: "Signature") -> list[int]:
+    keys = index_keys(sig)
+    if not keys:
+        return []
+    table = PostSimilarityKey.__table__
+    return list(session.execute(
+        sa.select(table.c.post_id).where(table.c.key.in_(keys), table.c.post_id != post_id)
+        .distinct().order_by(table.c.post_id.desc()).limit(MAX_INDEX_CANDIDATES)).scalars())
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:
@@ -153,8 +240,11 @@ def find_similar(session: Session, post: JobPost, *, window: int = WINDOW,
                           .order_by(JobPost.id.desc()).limit(window)).all()
     own = session.exec(select(*cols).where(JobPost.client_id == post.client_id,
                                            JobPost.id != post.id).limit(500)).all()
+    seen = {row[0] for row in (*recent, *own)}
+    indexed = [pid for pid in _indexed_candidates(session, post.id, base) if pid not in seen]
+    from_index = session.exec(select(*cols).where(JobPost.id.in_(indexed))).all() if indexed else []
     scored: dict[int, tuple[float, list[str]]] = {}
-    for pid, chash, title, description, _client_id in [*recent, *own]:
+    for pid, chash, title, description, _client_id in [*recent, *own, *from_index]:
         if pid in scored:
             continue
         sig = signature(pid, chash, title, description)
@@ -175,7 +265,7 @@ def find_similar(session: Session, post: JobPost, *, window: int = WINDOW,
                                  similarity=sim, shared_handles=[_show(h) for h in shared],
                                  same_client=p.client_id == post.client_id))
     return Cluster(matches=matches, handles=[_show(h) for h in sorted(base.handles)],
-                   window=window, scanned=len(recent) + len(own),
+                   window=window, scanned=len(recent) + len(own) + len(from_index),
                    clients={m.post.client_id for m in matches})
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"moderator", "api_token", "client", "job_post", "feedback", "flag", "decision",
-          "outreach", "outbox_event", "audit_event", "model_version"}
+          "outreach", "outbox_event", "audit_event", "model_version", "post_similarity_key"}
 
 
 def alembic(url: str, *args: str) -> subprocess.CompletedProcess:

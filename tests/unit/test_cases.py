@@ -3,6 +3,7 @@ claims, similar posts."""
 from __future__ import annotations
 
 import re
+import zlib
 
 import pytest
 
@@ -241,3 +242,49 @@ def test_near_duplicates_and_shared_handles_across_accounts(client, db, staff):
                     data={"csrf_token": token(client), "reason": "scam", "expected": 2,
                           "post_id": [dup.id, handle.id]})
     assert r.status_code == 200 and "Removed 2 similar posts" in r.text
+
+
+def test_index_keys_are_stable_and_band_near_duplicates_together():
+    text = ("We are hiring remote data entry clerks, no experience needed, weekly pay, training "
+            "provided, start today, flexible hours, apply now and earn from the comfort of home")
+    a = similar.Signature(similar.shingles(text), similar.handles(text))
+    b_text = text.replace("apply now", "apply today")
+    b = similar.Signature(similar.shingles(b_text), similar.handles(b_text))
+    other = "Need a bookkeeper to reconcile twelve months of Xero accounts for a small bakery."
+    c = similar.Signature(similar.shingles(other), similar.handles(other))
+    ka, kb, kc = similar.index_keys(a), similar.index_keys(b), similar.index_keys(c)
+    assert len(ka) == similar.BANDS and all(-2**63 <= k < 2**63 for k in ka)
+    assert similar.jaccard(a.shingles, b.shingles) > 0.7 and ka & kb  # near duplicates share a band
+    assert not ka & kc
+    # stored keys must not depend on the process (no randomised hash()): pinned value
+    assert similar.shingles("Need a LOGO!") == frozenset([zlib.crc32(b"need a logo")])
+    handle = similar.Signature(frozenset(), frozenset(["telegram:ringleader"]))
+    assert similar.index_keys(handle) == {similar._key(b"htelegram:ringleader")}
+    assert similar.index_keys(similar.Signature(frozenset(), frozenset())) == set()
+
+
+def test_index_finds_ring_members_outside_the_recent_window(client, db, staff):
+    text = ("Urgent: reshipping coordinator wanted. Receive parcels at your home address, relabel "
+            "them and forward the packages to our overseas clients the same day. Paid per parcel.")
+    _c, post, _f = scam_case(db, description=text)
+    old_dup = make_post(db, make_client(db, name="Old account"), title="Parcel job",
+                        description=text.replace("the same day", "within a day"))
+    old_handle = make_post(db, make_client(db), title="Survey", description="Fill in surveys "
+                           "and get paid weekly. Questions: boss@cash-ring.example")
+    subject_handle = make_post(db, make_client(db), description="Questions? Mail boss@cash-ring.example")
+    for i in range(6):  # newer, unrelated posts push the old ones out of a small window
+        make_post(db, make_client(db), description=f"Logo number {i} for a bakery, $50")
+    db.commit()
+    assert similar.find_similar(db, post, window=3).matches == []  # not indexed yet: unseen
+    assert similar.backfill(db, chunk=4) >= 10
+    assert similar.unindexed_post_ids(db, 0, 100) == []
+    found = {m.post.id for m in similar.find_similar(db, post, window=3).matches}
+    assert old_dup.id in found and old_handle.id not in found  # the handle is not in this post
+    found_h = {m.post.id: m for m in similar.find_similar(db, subject_handle, window=3).matches}
+    assert found_h[old_handle.id].shared_handles == ["boss@cash-ring.example (email)"]
+    # an edit rewrites the post's keys: the old duplicate stops matching
+    old_dup.description, old_dup.content_hash = "Completely new wording about a logo.", "edited"
+    db.add(old_dup)
+    similar.index_posts(db, [(old_dup.id, old_dup.content_hash, old_dup.title, old_dup.description)])
+    db.commit()
+    assert old_dup.id not in {m.post.id for m in similar.find_similar(db, post, window=3).matches}

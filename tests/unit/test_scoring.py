@@ -215,3 +215,16 @@ def test_a_job_coalesces_other_waiting_posts_into_its_batch(session):
     later = scoring.score_posts(session, [posts[1].id], coalesce=0)
     assert later == {"scored": 0, "skipped": 1, "flagged": 0, "cleared": 0}
     assert scoring.score_posts(session, [posts[4].id], coalesce=0)["scored"] == 1
+
+
+def test_scoring_writes_the_similar_posts_index(session):
+    from app.services import similar
+    from models import PostSimilarityKey
+
+    c = f.client(session)
+    scam = f.post(session, c, "p1", *f.SCAM, category="admin_support")
+    twin = f.post(session, f.client(session, "c2"), "p2", *f.SCAM, category="admin_support")
+    scoring.score_posts(session, [scam.id, twin.id])
+    keys = session.exec(select(PostSimilarityKey).where(PostSimilarityKey.post_id == scam.id)).all()
+    assert len(keys) >= similar.BANDS
+    assert twin.id in {m.post.id for m in similar.find_similar(session, scam, window=0).matches}
