@@ -46,6 +46,7 @@ from models.taxonomy import CATEGORY_LABELS, category_label
 from .. import jobs
 from . import Conflict, NotFound, ServiceError
 from .audit import Actor, record
+from .content import post_content_hash
 from .outbox import emit
 
 A = DecisionAction
@@ -307,9 +308,7 @@ def recategorise(session: Session, *, flag_id: int, version: int | None, categor
     before = {"flag": flag.status, "category": post.category}
     flag = _lock_flag(session, flag_id, version, now, status=FlagStatus.resolved,
                       closed_at=now, **_CLOSE)
-    post.category = category
-    post.updated_at = now
-    session.add(post)
+    _set_category(session, post, category, now)
     notice = (f"Your job post \"{post.title}\" was moved to the category "
               f"{category_label(category)} so the right freelancers find it. No action is "
               "needed and this does not count against your account.")
@@ -325,6 +324,18 @@ def recategorise(session: Session, *, flag_id: int, version: int | None, categor
            after={"flag": flag.status, "category": category, "decision": decision.id})
     session.commit()
     return decision
+
+
+def _set_category(session: Session, post: JobPost, category: str, now: datetime) -> None:
+    """A moderator's category is part of the post's content from now on: its content hash
+    follows, so the marketplace echoing the post back with this category is "unchanged" (no
+    rescore that could re-flag a human decision); scores are not redone either."""
+    post.category = category
+    post.content_hash = post_content_hash(title=post.title, description=post.description,
+                                          category=category, skills=post.skills,
+                                          budget=post.budget)
+    post.updated_at = now
+    session.add(post)
 
 
 def remove(session: Session, *, flag_id: int, version: int | None, reason_code: str,
@@ -664,9 +675,7 @@ def _undo_recategorise(session, decision, details, now):  # noqa: ANN001
     client = session.get(Client, decision.client_id)
     if post.category != details.get("to"):
         raise _stale("post")
-    post.category = details.get("from")
-    post.updated_at = now
-    session.add(post)
+    _set_category(session, post, details.get("from"), now)
     _post_event(session, "post.recategorised", post, client, category=post.category,
                 previous_category=details.get("to"), undo_of=decision.id,
                 notice="The earlier category change was reverted.")

@@ -100,6 +100,33 @@ def test_recategorise_moves_the_post_and_notifies(db, staff):
     assert event.payload["category"] == "design_creative" and "notice" in event.payload
 
 
+def test_marketplace_echo_of_a_recategorised_post_is_not_rescored(db, staff, monkeypatch):
+    """The moderator's category becomes the post's content: the marketplace sending the post
+    back with it is "unchanged" (no rescore that could re-flag a human decision); undo and a
+    real edit still count as changes."""
+    from app.services import ingest
+
+    client = make_client(db)
+    post = make_post(db, client, category="writing", skills=["logo"], budget=50.0)
+    flag = make_flag(db, post, reason="miscategorised", suggested_category="design_creative")
+    db.commit()
+    rescored = []
+    monkeypatch.setattr(jobs, "score_posts", lambda session, items: rescored.extend(items))
+    d = moderation.recategorise(db, flag_id=flag.id, version=1, category="design_creative",
+                                actor=staff["moderator"])
+    fields = {"client_id": client.external_id, "title": post.title, "description": post.description,
+              "category": "design_creative", "skills": ["logo"], "budget": 50.0, "posted_at": post.posted_at}
+    assert ingest.upsert_post(db, external_id=post.external_id, fields=fields).result == "unchanged"
+    assert rescored == []
+    moderation.undo(db, decision_id=d.id, actor=staff["moderator"])
+    assert db.get(JobPost, post.id).category == "writing"
+    assert ingest.upsert_post(db, external_id=post.external_id,
+                              fields={**fields, "category": "writing"}).result == "unchanged"
+    assert ingest.upsert_post(db, external_id=post.external_id,
+                              fields={**fields, "category": "writing", "title": "Edited"}).result == "updated"
+    assert [pid for pid, _ in rescored] == [post.id]
+
+
 def test_recategorise_refuses_unknown_or_same_category(db, staff, case):
     _c, _p, flag = case
     with pytest.raises(ServiceError):
