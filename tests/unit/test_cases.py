@@ -258,6 +258,8 @@ def test_index_keys_are_stable_and_band_near_duplicates_together():
     assert not ka & kc
     # stored keys must not depend on the process (no randomised hash()): pinned value
     assert similar.shingles("Need a LOGO!") == frozenset([zlib.crc32(b"need a logo")])
+    logo = similar.Signature(similar.shingles("Need a logo for my bakery, budget fifty dollars"), frozenset())
+    assert sorted(similar.index_keys(logo))[:2] == [-9134337103625938063, -7305592722075780570]
     handle = similar.Signature(frozenset(), frozenset(["telegram:ringleader"]))
     assert similar.index_keys(handle) == {similar._key(b"htelegram:ringleader")}
     assert similar.index_keys(similar.Signature(frozenset(), frozenset())) == set()
