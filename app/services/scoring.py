@@ -47,7 +47,7 @@ def combined_version(versions: dict[str, str], names: Sequence[str]) -> str:
     return "mixed-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
-def _exposure(post: JobPost, now: datetime) -> float:
+def _exposure(post: sa.Row, now: datetime) -> float:
     """0-1: how much harm a live post can still do - time live (saturating at three
     days) and reach, approximated by budget (bigger budgets draw more applicants)."""
     if post.status != PostStatus.live:
@@ -57,8 +57,8 @@ def _exposure(post: JobPost, now: datetime) -> float:
     return 0.6 * min(hours_live / 72.0, 1.0) + 0.4 * reach
 
 
-def _account_age_days(client: Client, now: datetime) -> float | None:
-    return None if client.joined_at is None else max((now - client.joined_at).days, 0)
+def _account_age_days(joined_at: datetime | None, now: datetime) -> float | None:
+    return None if joined_at is None else max((now - joined_at).days, 0)
 
 
 def score_posts(session: Session, post_ids: Sequence[int], *, coalesce: int = 0) -> dict[str, int]:
@@ -83,12 +83,18 @@ def score_posts(session: Session, post_ids: Sequence[int], *, coalesce: int = 0)
     return stats
 
 
+_POST_COLUMNS = (JobPost.id, JobPost.client_id, JobPost.title, JobPost.description, JobPost.category,
+                 JobPost.skills, JobPost.budget, JobPost.content_hash, JobPost.status,
+                 JobPost.posted_at, JobPost.scored_at, JobPost.model_version)
+
+
 def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: dict) -> None:
-    rows = session.exec(select(JobPost, Client).join(Client, Client.id == JobPost.client_id)
-                        .where(JobPost.id.in_(ids))
-                        .execution_options(populate_existing=True)).all()
-    todo = [(post, client) for post, client in rows
-            if post.scored_at is None or post.model_version != version]
+    # plain column rows, read fresh from the database (no ORM objects to build or refresh):
+    # scoring only reads them; what it writes goes through executemany statements below
+    rows = session.execute(select(*_POST_COLUMNS, Client.payment_verified, Client.joined_at)
+                           .join(Client, Client.id == JobPost.client_id)
+                           .where(JobPost.id.in_(ids))).all()
+    todo = [row for row in rows if row.scored_at is None or row.model_version != version]
     stats["skipped"] += len(ids) - len(todo)
     if not todo:
         return
@@ -96,9 +102,9 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
     results = scorer.score_posts([
         PostInput(id=str(post.id), title=post.title, description=post.description,
                   category=post.category, skills=post.skills, budget=post.budget,
-                  client_payment_verified=client.payment_verified,
-                  client_account_age_days=_account_age_days(client, now))
-        for post, client in todo
+                  client_payment_verified=post.payment_verified,
+                  client_account_age_days=_account_age_days(post.joined_at, now))
+        for post in todo
     ])
     # One executemany for the scores, guarded by the content hash: a post edited while
     # we scored it keeps its new content unscored (its own job has a new id and runs).
@@ -111,14 +117,14 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
         [{"b_id": post.id, "b_hash": post.content_hash,
           "b_scores": {**result.scores, "policy_types": result.policy_types,
                        "predicted_category": result.predicted_category}}
-         for (post, _client), result in zip(todo, results, strict=True)])
+         for post, result in zip(todo, results, strict=True)])
     current = dict(session.execute(sa.select(post_table.c.id, post_table.c.content_hash)
-                                   .where(post_table.c.id.in_([p.id for p, _ in todo]))).all())
+                                   .where(post_table.c.id.in_([p.id for p in todo]))).all())
     open_flags = {(flag.subject_id, flag.reason): flag for flag in session.exec(
         select(Flag).where(Flag.subject_type == SubjectType.post, Flag.subject_id.in_(ids),
                            Flag.status == FlagStatus.open))}
     detections, indexed = [], []
-    for (post, _client), result in zip(todo, results, strict=True):
+    for post, result in zip(todo, results, strict=True):
         if current.get(post.id) != post.content_hash:
             stats["skipped"] += 1
             continue
@@ -129,7 +135,7 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
     similar.index_posts(session, indexed)  # the similar-posts index follows the scored content
 
 
-def _post_detections(session: Session, post: JobPost, result, now: datetime,
+def _post_detections(session: Session, post: sa.Row, result, now: datetime,
                      open_flags: dict, stats: dict) -> list[tuple[dict, Detection]]:
     """The flags this post's result asks for; clears open flags it no longer supports."""
     exposure = _exposure(post, now)
