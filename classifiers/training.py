@@ -241,7 +241,9 @@ def fit_all(ds: Datasets, progress: bool = False) -> tuple[dict[str, dict], dict
                        "cues": cues,
                        "validation": _binary_summary(p_va, y[va], w[va], thr),
                        "validation_emscad": _binary_summary(p_va[em_va], y[va][em_va], w[va][em_va], thr),
-                       "validation_model_only": _binary_summary(p_va_model, y[va], w[va], thr)}
+                       "validation_model_only": _binary_summary(p_va_model, y[va], w[va], thr),
+                       "validation_emscad_model_only": _binary_summary(p_va_model[em_va], y[va][em_va], w[va][em_va], thr),
+                       "nb_alpha": scam_mod.NB_ALPHA, "C": scam_mod.C}
     prog.step("scam")
 
     # ---- category / miscategorised
