@@ -4,6 +4,23 @@ tf-idf plus the 0/1 rule indicators, combined with the transparent rules:
     type score = max(model probability, rule precision on validation)   if a rule fired
                = model probability                                       otherwise
     type flagged = rule fired  or  model probability >= threshold(type)
+
+Calibration is CONDITIONAL ON THE RULES BEING SILENT. A rule hit flags by itself and shows at
+least the rule's validation precision, so the model probability only decides (and is only
+shown on its own) for posts where no rule of that type fired. It is therefore calibrated as
+P(violation of this type | no rule of this type fired, text): Platt scaling on the grouped
+out-of-fold train scores of the rule-silent rows only, with Platt's (1999) smoothed targets
+(N+ + 1)/(N+ + 2) and 1/(N- + 2), which keep the fit finite when the out-of-fold scores are
+separable (the synthetic seed violations are). Formerly the calibration was fitted on all
+rows: the rule indicator is a design column, so rule hits made the out-of-fold scores
+bimodal, Platt slopes ran to 6-23 and a post the rules did not flag could show 1.00 while
+the model-only thresholds sat at 0.9999+.
+
+When the rule-silent training rows of a type hold no violation at all (the rules caught every
+training positive; true for every type but off_platform), there is nothing to calibrate
+against: the type's model-only probability is the constant Laplace estimate 1 / (N + 2)
+(slope 0), i.e. the model never flags that type on its own and never shows a high score
+without a rule hit.
 """
 from __future__ import annotations
 
@@ -26,16 +43,31 @@ def design(X_text, R: np.ndarray):
     return hstack([X_text, R * RULE_SCALE])
 
 
+def smoothed_platt_fit(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling with Platt's smoothed targets; (0, logit(1 / (N + 2))) when ``y`` has no positive."""
+    y = np.asarray(y, dtype=np.float64)
+    n_pos, n_neg = float(y.sum()), float(len(y) - y.sum())
+    if n_pos == 0 or n_neg == 0:
+        p = (n_pos + 1.0) / (len(y) + 2.0)
+        return 0.0, float(np.log(p / (1.0 - p)))
+    target = np.where(y > 0, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+    s = np.concatenate([scores, scores])
+    lab = np.concatenate([np.ones(len(y)), np.zeros(len(y))])
+    return platt_fit(s, lab, np.concatenate([target, 1.0 - target]))
+
+
 def fit(X_text, R, Y: np.ndarray, groups) -> dict:
     """``Y``: (n, len(POLICY_TYPES)) 0/1; ``R``: same shape, rule indicators."""
     X = design(X_text, R)
-    models, platts = {}, {}
+    models, platts, n_silent_pos = {}, {}, {}
     for j, t in enumerate(POLICY_TYPES):
         y = Y[:, j]
         oof = oof_decision(_model, X, y, groups)
-        platts[t] = list(platt_fit(oof, y))
+        silent = R[:, j] == 0
+        platts[t] = list(smoothed_platt_fit(oof[silent], y[silent]))
+        n_silent_pos[t] = int(y[silent].sum())
         models[t] = _model().fit(X, y)
-    return {"lr": models, "platt": platts, "types": list(POLICY_TYPES)}
+    return {"lr": models, "platt": platts, "types": list(POLICY_TYPES), "n_rule_silent_train_positives": n_silent_pos}
 
 
 def predict_model(bundle: dict, X_text, R) -> tuple[np.ndarray, object]:

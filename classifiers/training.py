@@ -42,10 +42,12 @@ CHAR_MAX_FEATURES = 12000
 #: target precision each threshold is chosen for (on validation; scam precision is
 #: re-weighted to the real-world fraud rate of 4.84%)
 TARGET_PRECISION = {"scam": 0.80, "miscategorised": 0.95, "policy": 0.90, "feedback": 0.90}
-#: floor for MODEL-ONLY policy flags (a rule hit always flags). A design prior fixed before
-#: any evaluation: the policy positives are synthetic seed posts, so validation precision
-#: of the model alone is not trustworthy below this.
-POLICY_MODEL_MIN_THRESHOLD = 0.99
+#: floor for MODEL-ONLY policy flags (a rule hit always flags). Was 0.99, a design prior for
+#: the former all-rows Platt calibration whose scores sat at 0 or 1. The model-only score is
+#: now calibrated as P(violation | the type's rules are silent) (policy.py), so the floor is
+#: the policy target precision itself: a model-only flag means "at least 90% likely", and a
+#: displayed 0.9 or more without a rule hit is a flag unless validation precision asks for more.
+POLICY_MODEL_MIN_THRESHOLD = 0.90
 
 
 @dataclass
@@ -285,26 +287,46 @@ def fit_all(ds: Datasets, progress: bool = False) -> tuple[dict[str, dict], dict
     Y = policy_labels(rows)
     m_tr = tr & policy_train_mask(rows, R)
     b = pol_mod.fit(X[m_tr], R[m_tr], Y[m_tr], groups[m_tr])
+    n_silent_pos = b.pop("n_rule_silent_train_positives")
     seed_va = va & np.array([r.source == "seed" for r in rows])
     P_va, _ = pol_mod.predict_model(b, X[seed_va], R[seed_va])
     P_sh = pol_mod.predict_model(b, X_sh, R_sh)[0] if shv else None
-    thresholds, rule_prec, per_type, op = {}, {}, {}, {}
+    # the model-only decision is made on rule-silent rows: validation rows of the training
+    # population (seed rows, and EMSCAD rows where no rule fires, as negatives) whose rule is silent
+    pop_va = va & policy_train_mask(rows, R)
+    P_pop, _ = pol_mod.predict_model(b, X[pop_va], R[pop_va])
+    thresholds, rule_prec, per_type, op, calib = {}, {}, {}, {}, {}
+    for j, t in enumerate(POLICY_TYPES):
+        fired = R[seed_va][:, j] > 0
+        rule_prec[t] = float(Y[seed_va][fired, j].mean()) if fired.any() else 0.0
+    P_ship = pol_mod.combine(P_va, R[seed_va], rule_prec)
     for j, t in enumerate(POLICY_TYPES):
         yt = Y[seed_va][:, j]
-        # the policy training data are mostly synthetic seed posts (trivially separable), so a
-        # model-only flag needs at least POLICY_MODEL_MIN_THRESHOLD; the rules carry most flags
-        thresholds[t], op[t] = threshold_rule(P_va[:, j], yt, TARGET_PRECISION["policy"], min_threshold=POLICY_MODEL_MIN_THRESHOLD,
-                                              honest_scores=P_sh[:, j] if shv else None)
+        silent = R[pop_va][:, j] == 0
+        ys, ps = Y[pop_va][silent, j], P_pop[silent, j]
+        # model-only flags: calibrated P(violation | rules silent) >= t, t chosen on the rule-silent
+        # validation rows by the threshold rule, at least POLICY_MODEL_MIN_THRESHOLD
+        thresholds[t], op[t] = threshold_rule(ps, ys, TARGET_PRECISION["policy"], min_threshold=POLICY_MODEL_MIN_THRESHOLD,
+                                              honest_scores=P_sh[:, j][R_sh[:, j] == 0] if shv else None)
         op[t]["short_honest_validation_rule_hits"] = int(R_sh[:, j].sum()) if shv else 0
         fired = R[seed_va][:, j] > 0
-        rule_prec[t] = float(yt[fired].mean()) if fired.any() else 0.0
-        per_type[t] = _binary_summary(P_va[:, j], yt, None, thresholds[t])
+        flag = fired | (P_va[:, j] >= thresholds[t])
+        per_type[t] = _binary_summary(P_ship[:, j], yt, None, thresholds[t])  # PR/ROC-AUC of the shipped type score
+        tp, fp = float((flag & (yt > 0)).sum()), float((flag & (yt == 0)).sum())
+        per_type[t]["precision"] = tp / (tp + fp) if tp + fp else None  # of the shipped flags (rule or model)
+        per_type[t]["recall"] = tp / float((yt > 0).sum()) if (yt > 0).any() else None
         per_type[t]["rule_precision"] = rule_prec[t]
         per_type[t]["rule_recall"] = float(fired[yt > 0].mean()) if (yt > 0).any() else None
+        calib[t] = {"platt": b["platt"][t], "n_rule_silent_train_positives": n_silent_pos[t],
+                    "validation_rule_silent_n": int(len(ys)), "validation_rule_silent_pos": int(ys.sum()),
+                    "validation_rule_silent_max_p": float(ps.max()) if len(ps) else None,
+                    "validation_rule_silent_n_p_ge_0.9": int((ps >= 0.9).sum()),
+                    "validation_rule_silent_pos_p_ge_0.9": int(ys[ps >= 0.9].sum()),
+                    "validation_rule_silent_brier": float(np.mean((ps - ys) ** 2)) if len(ps) else None}
     b["rule_precision"] = rule_prec
     bundles["policy"] = b
     metrics["policy"] = {"thresholds": thresholds, "target_precision": TARGET_PRECISION["policy"], "validation": per_type,
-                         "operating_point": op}
+                         "operating_point": op, "model_only_calibration": calib}
     prog.step("policy")
 
     # ---- feedback

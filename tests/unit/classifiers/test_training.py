@@ -90,3 +90,33 @@ def test_shipped_thresholds_were_chosen_with_the_short_honest_constraint():
     m = json.loads((ARTIFACTS_DIR / "policy" / active["policy"] / "metrics.json").read_text())
     for t, op in m["operating_point"].items():
         assert m["thresholds"][t] > op["max_short_honest_validation_score"]
+
+
+def test_smoothed_platt_is_finite_on_separable_scores_and_constant_without_positives():
+    import numpy as np
+
+    from classifiers.modelling import platt_apply
+    from classifiers.policy import smoothed_platt_fit
+
+    s = np.concatenate([np.linspace(-9, -3, 200), np.linspace(3, 9, 20)])
+    y = np.concatenate([np.zeros(200), np.ones(20)])
+    a, b = smoothed_platt_fit(s, y)
+    assert 0 < a < 5 and platt_apply(np.array([9.0]), (a, b))[0] < 0.999  # hard 0/1 targets: slope runs away
+    a, b = smoothed_platt_fit(s[:200], y[:200])
+    assert a == 0.0 and np.allclose(platt_apply(s[:200], (a, b)), 1 / 202)
+
+
+def test_policy_model_only_thresholds_are_not_saturated():
+    """Model-only policy scores are calibrated on rule-silent rows: no threshold at 0.9999, and a type
+    whose rules caught every training violation has a constant, small model-only score."""
+    import json
+
+    from classifiers.modelling import platt_apply
+    from classifiers.registry import ARTIFACTS_DIR, read_active
+
+    m = json.loads((ARTIFACTS_DIR / "policy" / read_active(ARTIFACTS_DIR)["policy"] / "metrics.json").read_text())
+    for t, thr in m["thresholds"].items():
+        assert 0.9 <= thr < 0.99, (t, thr)
+    for t, c in m["model_only_calibration"].items():
+        if c["n_rule_silent_train_positives"] == 0:
+            assert c["platt"][0] == 0.0 and platt_apply([0.0], c["platt"])[0] < 0.01, t
