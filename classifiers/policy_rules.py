@@ -15,7 +15,23 @@ _I = re.IGNORECASE
 
 POLICY_TYPES: tuple[str, ...] = tuple(p.value for p in PolicyType)
 
+_MSG_APPS = r"whats\s*app|telegram|signal|viber|wechat"
+
 RULES: dict[str, list[tuple[re.Pattern[str], str]]] = {
+    # off_platform: the contact detectors (features.find_contacts) plus requests for the
+    # applicant's own number / messenger ("reply with your WhatsApp number"), which share no
+    # contact detail themselves
+    PolicyType.off_platform.value: [
+        (re.compile(r"\b(?:send|reply\s+with|respond\s+with|share|give|drop|leave|include|provide|text|dm|pm|message|forward|submit|"
+                    r"apply\s+with|post|tell)\s+(?:(?:me|us|it|them|the\s+recruiter|our\s+(?:hr|team|recruiter|manager))\s+)?"
+                    r"(?:with\s+|along\s+with\s+)?(?:your|ur)\s+(?:(?:personal|private|direct|active)\s+)?"
+                    r"(?:(?:" + _MSG_APPS + r")(?:\s+(?:(?:phone\s+)?number|no\b\.?|contact|handle|id|username)"
+                    r"|(?!\s*(?:business|api|bot|cloud|web|desktop|app\b|group|channel|integration|chat\s*bot|template|flow|"
+                    r"catalog|credentials|account)))"
+                    r"|(?:phone|mobile|cell(?:\s*phone)?|telephone|contact)\s+(?:number|no\b\.?|\#)"
+                    r"|(?:phone\s+|mobile\s+|cell\s+)?number\s+(?:on|via|over|through|for|to)\s+(?:" + _MSG_APPS + r"|sms|text))", _I),
+         "asks applicants to send their phone or messenger number (contact off the platform)"),
+    ],
     PolicyType.unpaid_work.value: [
         (re.compile(r"\b(?:free|unpaid|no[- ]pay|non[- ]paid)\s+(?:sample|test|article|design|logo|concepts?|task|translation|edit)s?\b"
                     r"|\bfree\s+trial\s+of\s+(?:one|a|two|three|\d+)\s+(?:weeks?|days?)\s+of\b", _I),
@@ -85,6 +101,10 @@ def _both(a, b):
 
 
 RULE_GATES: dict[str, list] = {
+    PolicyType.off_platform.value: [
+        # every match contains "your"/"ur" and a messenger, phone word or "number"
+        _both(_has("ur"), _has("whats", "telegram", "signal", "viber", "wechat", "phone", "mobile", "cell", "contact", "number")),
+    ],
     PolicyType.unpaid_work.value: [
         _has("free", "unpaid", "no pay", "no-pay", "non paid", "non-paid"),
         _has("paid", "free"),

@@ -63,6 +63,7 @@ def test_looking_for_work_without_posted_category(scorer):
 POLICY_CASES = [
     ("off_platform", "Need a logo. Email me at maria [at] gmail [dot] com to discuss.", "maria [at] gmail [dot] com"),
     ("off_platform", "Small website fix. WhatsApp me on +44 7700 900123 and we continue there.", "WhatsApp me on +44 7700 900123"),
+    ("off_platform", "Data entry helper needed. Reply with your WhatsApp number to get the task list.", "Reply with your WhatsApp number"),
     ("unpaid_work", "Before hiring, please write a free sample article of 800 words on our topic.", "free sample"),
     ("academic_dishonesty", "I need someone to take my online statistics exam this Saturday.", "take my online statistics exam"),
     ("fake_reviews", "We need 50 five-star reviews on our Amazon listing from different accounts.", "need 50 five-star reviews"),

@@ -31,6 +31,40 @@ NEGATIVE = [
 ]
 
 
+#: requests for the applicant's own phone / messenger number (policy_rules off_platform rule)
+NUMBER_REQUESTS = [
+    ("Reply with your WhatsApp number to get started.", "Reply with your WhatsApp number"),
+    ("Interested? Send me your WhatsApp number and I will add you.", "Send me your WhatsApp number"),
+    ("Please share your phone number so we can talk.", "share your phone number"),
+    ("Drop your WhatsApp no. below", "Drop your WhatsApp no."),
+    ("DM me your number on WhatsApp", "DM me your number on WhatsApp"),
+    ("Text us your mobile number for the details.", "Text us your mobile number"),
+    ("Apply with your WhatsApp number and CV", "Apply with your WhatsApp number"),
+    ("send us your telegram handle", "send us your telegram handle"),
+    ("Include your personal phone number in your application.", "Include your personal phone number"),
+    ("Send your number via WhatsApp", "Send your number via WhatsApp"),
+    ("reply with ur whatsapp pls", "reply with ur whatsapp"),
+]
+NOT_NUMBER_REQUESTS = [
+    "Developer for our WhatsApp Business integration project", "Build a WhatsApp chatbot for your store",
+    "Send reminders to your customers via the WhatsApp API", "Validate phone numbers in the signup form",
+    "Design the 'Enter your phone number' screen of our app", "Your phone number will never be shown to clients",
+    "Send your WhatsApp Business API credentials through the platform's secure file share", "Send your CV and portfolio",
+    "Include phone number validation in the form", "We will send you the WhatsApp message templates to translate",
+]
+
+
+@pytest.mark.parametrize("text,span", NUMBER_REQUESTS)
+def test_number_request_is_an_off_platform_rule_hit(text, span):
+    hits = [h for h in find_policy_hits(text) if h.kind == "off_platform"]
+    assert any(h.text == span and text[h.start:h.end] == span for h in hits), hits
+
+
+@pytest.mark.parametrize("text", NOT_NUMBER_REQUESTS)
+def test_no_off_platform_hit_on_ordinary_messenger_or_phone_mentions(text):
+    assert find_policy_hits(text) == []
+
+
 @pytest.mark.parametrize("text,span", POSITIVE)
 def test_contact_found_with_exact_span(text, span):
     hits = find_contacts(text)
@@ -53,7 +87,7 @@ def _corpus_texts():
 
     texts = [post_text(r.title, r.description) for r in load_seed_posts() + load_emscad()[:300]]
     texts += [post_text(d["title"], d["description"]) for d in load_short_honest() + load_short_honest_validation()]
-    texts += [t for t, _ in POSITIVE] + NEGATIVE
+    texts += [t for t, _ in POSITIVE] + NEGATIVE + [t for t, _ in NUMBER_REQUESTS] + NOT_NUMBER_REQUESTS
     texts += ["", "   ", "a", "ab", "Ünïcödé ÇAFÉ naïve résumé", "x\x00y z", "İstanbul ßtraße ſkype", "🙂 emoji 🙂🙂 ok",
               "a\tb\nc  d\u00a0e", "JOHN [AT] GMAIL [DOT] COM", "WhatsApp:+44 7700 900123", "t.me/abc", "KIK me",
               # the four non-ASCII letters re.IGNORECASE matches to ASCII ones, inside rule keywords
