@@ -29,7 +29,7 @@ from . import feedback as fb_mod
 from . import miscategorised as cat_mod
 from . import policy as pol_mod
 from . import scam as scam_mod
-from .data import (EMSCAD_REAL_FRAUD_RATE, FeedbackRow, PostRow, grouped_split, load_emscad, load_feedback,
+from .data import (DATA_DIR, EMSCAD_REAL_FRAUD_RATE, FeedbackRow, PostRow, grouped_split, load_emscad, load_feedback,
                    load_seed_posts, load_short_honest_validation, post_text)
 from .modelling import clean_text, hstack, pack_vectorizer, make_char_vectorizer, make_word_vectorizer, threshold_for_precision
 from .policy_rules import POLICY_TYPES, find_policy_hits
@@ -73,6 +73,13 @@ def _every(rows: list, k: int, key) -> list:
     return out
 
 
+#: hand-written honest posts about legitimate messenger work (Telegram/WhatsApp/Discord bots and
+#: integrations, support inboxes, channels), TRAINING ONLY. Added because the NB-LR scam model and
+#: the off_platform model leaned on the bare word "Telegram" (validation: "Telegram bot for
+#: reminders" set both thresholds just above itself; test: "Telegram order notifications" flagged)
+TRAIN_ONLY_POSTS = DATA_DIR / "seed" / "honest_messenger_posts.jsonl"
+
+
 def build_datasets(seed: int = DEFAULT_SEED, limit: int | None = None, seed_every: int | None = None) -> Datasets:
     """Load and split. ``limit`` keeps only a deterministic subset of the EMSCAD and public
     sentiment rows, ``seed_every`` every k-th seed post / seed feedback row per label (both
@@ -91,8 +98,10 @@ def build_datasets(seed: int = DEFAULT_SEED, limit: int | None = None, seed_ever
         fbs = pub + [r for r in fbs if r.source == "seed"]
     s_em = grouped_split([r.group for r in emscad], [r.scam for r in emscad], seed)
     s_seed = grouped_split([r.group for r in seedp], [int(r.scam or bool(r.policy_types) or r.true_category == NOT_A_JOB) for r in seedp], seed)
-    posts = emscad + seedp
-    post_split = np.concatenate([s_em, s_seed])
+    # training-only supplement (never split: adding it leaves every validation/test row in place)
+    extra = load_seed_posts(TRAIN_ONLY_POSTS)
+    posts = emscad + seedp + extra
+    post_split = np.concatenate([s_em, s_seed, np.zeros(len(extra), dtype=s_seed.dtype)])
     fb_split = grouped_split([r.group for r in fbs], [r.negative for r in fbs], seed)
     return Datasets(posts, post_split, fbs, fb_split, seed, load_short_honest_validation())
 
