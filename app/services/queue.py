@@ -15,15 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import orm
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import Client, Flag, FlagReason, FlagStatus, JobPost, Moderator, PolicyType, utcnow
 from models.moderation import QUEUE_AGE_WEIGHT
 from models.taxonomy import CATEGORY_LABELS
-
-from . import moderation
 
 #: priority points per hour of waiting
 AGE_WEIGHT = QUEUE_AGE_WEIGHT
@@ -79,9 +76,15 @@ class Filters:
         return bool(self.as_args())
 
 
-@dataclass
+#: the flag columns a queue row shows (``Row.flag`` is a read-only row of these, not an
+#: ORM object: no identity map, no change tracking for 50 rows nobody edits here)
+ROW_FLAG_COLUMNS = ("id", "subject_type", "post_id", "client_id", "reason", "score",
+                    "policy_types", "system_note", "priority", "version", "created_at")
+
+
+@dataclass(slots=True)
 class Row:
-    flag: Flag
+    flag: Any  # a row with ROW_FLAG_COLUMNS as attributes
     title: str | None
     client_name: str
     category: str | None
@@ -93,6 +96,8 @@ class Row:
     waiting: timedelta
     overdue: timedelta | None
     escalated: bool = False
+    #: set by the view (it knows the URL map); see app.ui.url_builder
+    case_url: str = ""
 
     @property
     def claimed(self) -> bool:
@@ -101,6 +106,11 @@ class Row:
     @property
     def case_url_args(self) -> dict[str, Any]:
         return {"flag": self.flag.id}
+
+    @property
+    def suspend_recommended(self) -> bool:
+        note = self.flag.system_note
+        return bool(note) and "suspend recommended" in note
 
 
 @dataclass
@@ -122,6 +132,7 @@ def sort_key(_session: Session | None = None):
 
 
 def counts(session: Session) -> dict[str, int]:
+    """Open flags per reason, exactly (one GROUP BY over the open flags' partial index)."""
     rows = session.exec(select(Flag.reason, func.count()).where(Flag.status == FlagStatus.open)
                         .group_by(Flag.reason)).all()
     out = {reason.value: 0 for reason in FlagReason}
@@ -144,21 +155,11 @@ def _cursor(cursor: str | None) -> tuple[float, int] | None:
         return None
 
 
-def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,
-         cursor: str | None = None, now: datetime | None = None,
-         with_counts: bool = True) -> Page:
-    """One page of open flags, most urgent first, after ``cursor`` (keyset)."""
-    now = now or utcnow()
-    key = sort_key(session)
-    stmt = (select(Flag, JobPost.title, Client.name, JobPost.category, JobPost.status,
-                   Client.status, Moderator.email, key)
-            .join(Client, Client.id == Flag.client_id)
-            .outerjoin(JobPost, JobPost.id == Flag.post_id)
-            .outerjoin(Moderator, sa.and_(Moderator.id == Flag.claimed_by,
-                                          Flag.claimed_until > now))
-            .where(Flag.status == FlagStatus.open)
-            .options(orm.defer(Flag.evidence)))  # rows never show evidence: skip the JSON
-    f = filters
+def _filter(stmt, f: Filters, *, moderator_id: int | None, now: datetime,  # noqa: ANN001
+            after: tuple[float, int] | None):
+    """``stmt`` (which selects from flag, with job_post joined if ``f.category``) narrowed
+    to open flags passing every filter but the search, after the keyset cursor."""
+    stmt = stmt.where(Flag.status == FlagStatus.open)
     if f.reason:
         stmt = stmt.where(Flag.reason == f.reason)
     if f.policy:
@@ -177,42 +178,67 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
     elif f.claim == "mine":
         stmt = stmt.where(live_claim, Flag.claimed_by == moderator_id)
     elif f.claim == "escalated":
-        from models import Decision
-        stmt = stmt.where(select(Decision.id).where(
-            Decision.flag_id == Flag.id, Decision.action == "escalate",
-            Decision.undone_at.is_(None)).exists())
+        stmt = stmt.where(_escalated())
+    if after is not None:
+        k, ident = after
+        stmt = stmt.where(sa.or_(Flag.queue_key < k,
+                                 sa.and_(Flag.queue_key == k, Flag.id < ident)))
+    return stmt
+
+
+def _escalated():
+    """The flag carries a live escalation (see moderation.escalated_flag_ids)."""
+    from models import Decision
+    return select(Decision.id).where(
+        Decision.flag_id == Flag.id, Decision.action == "escalate",
+        Decision.undone_at.is_(None)).exists()
+
+
+def _newest_first(stmt, limit: int):  # noqa: ANN001
+    # (key, id) both descending: one backward walk of the partial index, no sort
+    return stmt.order_by(Flag.queue_key.desc(), Flag.id.desc()).limit(limit)
+
+
+def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,
+         cursor: str | None = None, now: datetime | None = None,
+         with_counts: bool = True) -> Page:
+    """One page of open flags, most urgent first, after ``cursor`` (keyset)."""
+    now = now or utcnow()
+    f = filters
+    after = _cursor(cursor)
+    flag_cols = [getattr(Flag, name) for name in ROW_FLAG_COLUMNS]
+    stmt = (select(*flag_cols, JobPost.title, Client.name.label("client_name"),
+                   JobPost.category, JobPost.status.label("post_status"),
+                   Client.status.label("client_status"), Moderator.email,
+                   Flag.queue_key.label("key"), _escalated().label("escalated"))
+            .join(Client, Client.id == Flag.client_id)
+            .outerjoin(JobPost, JobPost.id == Flag.post_id)
+            .outerjoin(Moderator, sa.and_(Moderator.id == Flag.claimed_by,
+                                          Flag.claimed_until > now)))
+    stmt = _filter(stmt, f, moderator_id=moderator_id, now=now, after=after)
     if f.q:
         pattern = _like(f.q)
         stmt = stmt.where(sa.or_(func.lower(JobPost.title).like(pattern, escape="\\"),
                                  func.lower(JobPost.description).like(pattern, escape="\\"),
                                  func.lower(Client.name).like(pattern, escape="\\")))
-    after = _cursor(cursor)
-    if after is not None:
-        k, ident = after
-        expr = key.element
-        stmt = stmt.where(sa.or_(expr < k, sa.and_(expr == k, Flag.id < ident)))
-    # (key, id) both descending: one backward walk of the partial index, no sort
-    stmt = stmt.order_by(key.element.desc(), Flag.id.desc()).limit(limit + 1)
-    results = session.exec(stmt).all()
+    results = session.execute(_newest_first(stmt, limit + 1)).all()
     rows = []
-    for flag, title, client_name, category, post_status, client_status, email, k in \
-            results[:limit]:
-        created = flag.created_at
+    for r in results[:limit]:
+        created = r.created_at
         waiting = max(now - created, timedelta(0))
-        target = timedelta(hours=TARGET_HOURS.get(flag.reason, 24))
+        target = timedelta(hours=TARGET_HOURS.get(r.reason, 24))
         rows.append(Row(
-            flag=flag, title=title, client_name=client_name, category=category,
-            post_status=post_status, client_status=client_status, claimed_by_email=email,
-            key=k, effective_priority=flag.priority + AGE_WEIGHT * waiting.total_seconds() / 3600,
-            waiting=waiting, overdue=waiting - target if waiting > target else None))
-    escalated = moderation.escalated_flag_ids(session, [r.flag.id for r in rows])
-    for r in rows:
-        r.escalated = r.flag.id in escalated
+            flag=r, title=r.title, client_name=r.client_name, category=r.category,
+            post_status=r.post_status, client_status=r.client_status,
+            claimed_by_email=r.email, key=r.key,
+            effective_priority=r.priority + AGE_WEIGHT * waiting.total_seconds() / 3600,
+            waiting=waiting, overdue=waiting - target if waiting > target else None,
+            escalated=bool(r.escalated)))
     next_cursor = None
     if len(results) > limit and rows:
         next_cursor = f"{rows[-1].key!r}_{rows[-1].flag.id}"
-    return Page(rows=rows, next_cursor=next_cursor, filters=filters,
-                counts=counts(session) if with_counts else {})
+    reason_counts = counts(session) if with_counts else {}
+    return Page(rows=rows, next_cursor=next_cursor, filters=filters, counts=reason_counts)
 
 
 def next_case(session: Session, *, moderator_id: int | None, after_flag_id: int | None = None,

@@ -181,3 +181,13 @@ def test_analyst_sees_no_bulk_controls_and_cannot_post(client, db, staff):
     r = client.post("/queue/bulk", data={"csrf_token": token(client), "action": "dismiss",
                                          "item": [f"{flag.id}:1"], "confirm": "1"})
     assert r.status_code == 403
+
+
+def test_queue_rows_link_to_their_case(client, db, staff):
+    _c, post, flag = scam_case(db)
+    negative = make_flag(db, client=make_client(db), reason="negative_client")
+    db.commit()
+    as_user(client, "moderator@example.com")
+    html = client.get("/queue/").text
+    assert f'data-case-url="/posts/{post.id}?flag={flag.id}"' in html
+    assert f'href="/clients/{negative.client_id}?flag={negative.id}"' in html
