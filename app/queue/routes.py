@@ -25,7 +25,8 @@ def _page(*, cursor: str | None = None, filters=None):  # noqa: ANN001
     filters = filters or queue_service.Filters.from_args(request.args)
     page = queue_service.page(get_session(), filters=filters, moderator_id=current_user.id,
                               limit=current_app.config["QUEUE_PAGE_SIZE"], cursor=cursor,
-                              with_counts=target() != "queue-more")
+                              with_counts=target() != "queue-more",
+                              counts_max_age=current_app.config["QUEUE_COUNTS_MAX_AGE"])
     post_url = url_builder("cases.show", "post_id", "flag")
     client_url = url_builder("clients.show", "client_id", "flag")
     for row in page.rows:

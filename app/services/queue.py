@@ -10,6 +10,8 @@ every row), so the sort key is stable and keyset pagination over ``(key, id)`` i
 """
 from __future__ import annotations
 
+import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -140,6 +142,57 @@ def counts(session: Session) -> dict[str, int]:
     return out
 
 
+class _CountsCache:
+    """``counts`` per engine, reused for at most ``max_age`` seconds.
+
+    Every commit on the engine *in this process* (a decision, a bulk action, an inline
+    job) drops it at once, so whoever just acted sees exact counts. A change committed by
+    another process (another gunicorn worker, an RQ worker) shows up within ``max_age``.
+    The rows of the queue are never cached."""
+
+    @dataclass
+    class _State:
+        generation: int = 0
+        entry: tuple[float, int, dict[str, int]] | None = None
+
+    def __init__(self) -> None:
+        self._states: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _state(self, engine: sa.engine.Engine) -> _CountsCache._State:
+        state = self._states.get(engine)
+        if state is None:
+            state = self._states[engine] = self._State()
+
+            def _on_commit(_conn, state=state) -> None:  # noqa: ANN001
+                state.generation += 1
+                state.entry = None
+
+            sa.event.listen(engine, "commit", _on_commit)
+        return state
+
+    def invalidate(self, engine: sa.engine.Engine) -> None:
+        state = self._state(engine)
+        state.generation += 1
+        state.entry = None
+
+    def get(self, session: Session, max_age: float) -> dict[str, int]:
+        engine = session.get_bind()
+        if max_age <= 0 or not isinstance(engine, sa.engine.Engine):
+            return counts(session)
+        state = self._state(engine)
+        now = time.monotonic()
+        generation, entry = state.generation, state.entry
+        if entry is not None and entry[1] == generation and now - entry[0] < max_age:
+            return dict(entry[2])
+        fresh = counts(session)
+        if state.generation == generation:  # no commit here while we counted
+            state.entry = (now, generation, fresh)
+        return dict(fresh)
+
+
+counts_cache = _CountsCache()
+
+
 def _like(q: str) -> str:
     escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -201,8 +254,10 @@ def _newest_first(stmt, limit: int):  # noqa: ANN001
 
 def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,
          cursor: str | None = None, now: datetime | None = None,
-         with_counts: bool = True) -> Page:
-    """One page of open flags, most urgent first, after ``cursor`` (keyset)."""
+         with_counts: bool = True, counts_max_age: float = 0) -> Page:
+    """One page of open flags, most urgent first, after ``cursor`` (keyset).
+
+    ``counts_max_age`` > 0 lets the counts per reason come from ``counts_cache``."""
     now = now or utcnow()
     f = filters
     after = _cursor(cursor)
@@ -237,7 +292,7 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
     next_cursor = None
     if len(results) > limit and rows:
         next_cursor = f"{rows[-1].key!r}_{rows[-1].flag.id}"
-    reason_counts = counts(session) if with_counts else {}
+    reason_counts = counts_cache.get(session, counts_max_age) if with_counts else {}
     return Page(rows=rows, next_cursor=next_cursor, filters=filters, counts=reason_counts)
 
 

@@ -191,3 +191,55 @@ def test_queue_rows_link_to_their_case(client, db, staff):
     html = client.get("/queue/").text
     assert f'data-case-url="/posts/{post.id}?flag={flag.id}"' in html
     assert f'href="/clients/{negative.client_id}?flag={negative.id}"' in html
+
+
+def _counts_on_page(html: str) -> dict[str, int]:
+    import re
+    return {reason: int(n) for reason, n in re.findall(
+        r'class="badge reason-(\w+)">[^<]*</span> <span class="count">(\d+)</span>', html)}
+
+
+def test_counts_on_the_page_are_right_after_a_decision(client, db, staff):
+    flags = [scam_case(db)[2] for _ in range(3)]
+    make_flag(db, make_post(db, make_client(db)), reason="policy")
+    db.commit()
+    as_user(client, "moderator@example.com")
+    assert _counts_on_page(client.get("/queue/").text) == {
+        "scam": 3, "miscategorised": 0, "policy": 1, "negative_client": 0}
+    # a dismissal through the console, then the queue again at once (counts may be reused
+    # for QUEUE_COUNTS_MAX_AGE seconds, but a commit in this process drops them)
+    r = client.post(f"/posts/{flags[0].post_id}/dismiss",
+                    data={"csrf_token": token(client), "flag_id": flags[0].id, "version": 1})
+    assert r.status_code == 303
+    html = client.get("/queue/").text
+    assert _counts_on_page(html)["scam"] == 2 and "<strong>3</strong> open items" in html
+    done = client.post("/queue/bulk", data={"csrf_token": token(client), "action": "dismiss",
+                                            "item": [f"{f.id}:1" for f in flags[1:]],
+                                            "confirm": "1"})
+    assert done.status_code == 303
+    assert _counts_on_page(client.get("/queue/").text)["scam"] == 0
+
+
+def test_counts_cache_is_bounded_by_its_max_age(app, db, monkeypatch):
+    """A commit from elsewhere (another worker process; here: another engine) shows once
+    the cached counts are older than the max age; a commit on the same engine at once."""
+    import time as time_module
+
+    from app.db import get_engine, session_scope
+    make_flag(db, make_post(db, make_client(db)))
+    db.commit()
+    clock = [1000.0]
+    monkeypatch.setattr(time_module, "monotonic", lambda: clock[0])
+    with app.app_context(), session_scope() as web:
+        assert q.counts_cache.get(web, 2)["scam"] == 1
+        make_flag(db, make_post(db, make_client(db)))
+        db.commit()  # the db fixture's engine is not the web app's
+        assert q.counts_cache.get(web, 2)["scam"] == 1     # reused...
+        assert q.counts_cache.get(web, 0)["scam"] == 2     # (max age 0: always counted)
+        clock[0] += 2.5
+        assert q.counts_cache.get(web, 2)["scam"] == 2     # ...for at most max_age
+        make_flag(db, make_post(db, make_client(db)))
+        db.commit()
+        with get_engine().begin() as conn:  # any commit on the web app's engine
+            conn.exec_driver_sql("SELECT 1")
+        assert q.counts_cache.get(web, 2)["scam"] == 3
