@@ -243,3 +243,53 @@ def test_counts_cache_is_bounded_by_its_max_age(app, db, monkeypatch):
         with get_engine().begin() as conn:  # any commit on the web app's engine
             conn.exec_driver_sql("SELECT 1")
         assert q.counts_cache.get(web, 2)["scam"] == 3
+
+
+def test_search_matches_title_description_and_client_name_case_insensitively(db):
+    acme = make_client(db, name="ACME Widgets Ltd")
+    by_title = make_flag(db, make_post(db, make_client(db), title="Telegram-only Crypto job"))
+    by_text = make_flag(db, make_post(db, make_client(db), description="Write to me on TeleGram"))
+    by_client = make_flag(db, make_post(db, acme, title="Logo"))
+    client_flag = make_flag(db, client=acme, reason="negative_client")
+    make_flag(db, make_post(db, make_client(db), title="Nothing here"))
+    closed = make_flag(db, make_post(db, acme, title="telegram again"), status="dismissed")
+    db.commit()
+
+    def ids(**f):
+        return {r.flag.id for r in page(db, **f).rows}
+    assert ids(q="telegram") == {by_title.id, by_text.id}
+    assert ids(q="TELEGRAM") == ids(q="tElEgRaM") == {by_title.id, by_text.id}
+    assert ids(q="acme widgets") == {by_client.id, client_flag.id}
+    assert ids(q="Acme", reason="negative_client") == {client_flag.id}
+    assert ids(q="acme", category="design_creative") == {by_client.id}
+    assert ids(q="e") >= {by_title.id, by_text.id, by_client.id, client_flag.id}
+    assert closed.id not in ids(q="telegram")
+    assert ids(q="_") == ids(q="%") == set()  # LIKE wildcards are literal
+
+
+def test_search_pages_in_queue_order_across_posts_and_clients(db):
+    """Matches by post text and by client name are merged in queue order; a flag matching
+    both appears once; keyset pages visit each match once."""
+    now = utcnow()
+    acme = make_client(db, name="Acme")
+    other = make_client(db, name="Other")
+    expected = []
+    for i in range(13):
+        if i % 3 == 0:
+            post = make_post(db, acme, title="acme logo")      # both post and client match
+        elif i % 3 == 1:
+            post = make_post(db, acme, title="plain")          # client name matches
+        else:
+            post = make_post(db, other, description="ask ACME")  # post text matches
+        expected.append(make_flag(db, post, priority=float(i),
+                                  created_at=now - timedelta(minutes=i)).id)
+        make_flag(db, make_post(db, other, title="miss"), priority=float(i))
+    db.commit()
+    seen, cursor = [], None
+    while True:
+        p = q.page(db, filters=q.Filters(q="acme"), moderator_id=None, limit=4, cursor=cursor)
+        seen += [r.flag.id for r in p.rows]
+        cursor = p.next_cursor
+        if not cursor:
+            break
+    assert seen == list(reversed(expected))  # highest priority first, each once
