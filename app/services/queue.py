@@ -10,8 +10,10 @@ every row), so the sort key is stable and keyset pagination over ``(key, id)`` i
 """
 from __future__ import annotations
 
+import functools
 import time
 import weakref
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +24,7 @@ from sqlmodel import Session, select
 
 from models import Client, Flag, FlagReason, FlagStatus, JobPost, Moderator, PolicyType, utcnow
 from models.moderation import QUEUE_AGE_WEIGHT
-from models.taxonomy import CATEGORY_LABELS
+from models.taxonomy import CATEGORY_LABELS, category_label
 
 #: priority points per hour of waiting
 AGE_WEIGHT = QUEUE_AGE_WEIGHT
@@ -78,15 +80,16 @@ class Filters:
         return bool(self.as_args())
 
 
-#: the flag columns a queue row shows (``Row.flag`` is a read-only row of these, not an
+#: the flag columns a queue row shows (``Row.flag`` is a read-only tuple of these, not an
 #: ORM object: no identity map, no change tracking for 50 rows nobody edits here)
 ROW_FLAG_COLUMNS = ("id", "subject_type", "post_id", "client_id", "reason", "score",
                     "policy_types", "system_note", "priority", "version", "created_at")
+QueueFlag = namedtuple("QueueFlag", ROW_FLAG_COLUMNS)
 
 
 @dataclass(slots=True)
 class Row:
-    flag: Any  # a row with ROW_FLAG_COLUMNS as attributes
+    flag: QueueFlag
     title: str | None
     client_name: str
     category: str | None
@@ -100,6 +103,35 @@ class Row:
     escalated: bool = False
     #: set by the view (it knows the URL map); see app.ui.url_builder
     case_url: str = ""
+
+    # display strings, so the template (50 rows) needs no filter or function calls
+    @property
+    def waiting_text(self) -> str:
+        return format_waiting(self.waiting)
+
+    @property
+    def overdue_text(self) -> str:
+        return format_waiting(self.overdue)
+
+    @property
+    def reason_label(self) -> str:
+        return self.flag.reason.replace("_", " ")
+
+    @property
+    def policy_text(self) -> str:
+        return ", ".join(self.flag.policy_types or ()).replace("_", " ")
+
+    @property
+    def category_text(self) -> str:
+        return category_label(self.category) if self.category else "—"
+
+    @property
+    def score_text(self) -> str:
+        return f"{self.flag.score:.2f}"
+
+    @property
+    def priority_text(self) -> str:
+        return f"{self.effective_priority:.0f}"
 
     @property
     def claimed(self) -> bool:
@@ -233,9 +265,9 @@ def _filter(stmt, f: Filters, *, moderator_id: int | None, now: datetime,  # noq
     elif f.claim == "escalated":
         stmt = stmt.where(_escalated())
     if after is not None:
-        k, ident = after
-        stmt = stmt.where(sa.or_(Flag.queue_key < k,
-                                 sa.and_(Flag.queue_key == k, Flag.id < ident)))
+        # a row comparison, which the index can seek to; the equivalent OR of two
+        # comparisons made PostgreSQL walk from the top of the queue to the cursor
+        stmt = stmt.where(sa.tuple_(Flag.queue_key, Flag.id) < sa.tuple_(*after))
     return stmt
 
 
@@ -286,6 +318,26 @@ def _search_ids(f: Filters, *, moderator_id: int | None, now: datetime,
     return sa.union(*(select(part.c.id) for part in parts))
 
 
+@functools.cache
+def _list_select():
+    """The list's columns and joins, built once (statements are immutable; each request
+    adds its filters to a copy). The live-claim join compares with the bound ``now``."""
+    flag_cols = [getattr(Flag, name) for name in ROW_FLAG_COLUMNS]
+    now = sa.bindparam("queue_now", type_=Flag.__table__.c.claimed_until.type)
+    return (select(*flag_cols, JobPost.title, Client.name.label("client_name"),
+                   JobPost.category, JobPost.status.label("post_status"),
+                   Client.status.label("client_status"), Moderator.email,
+                   Flag.queue_key.label("key"), _escalated().label("escalated"))
+            .join(Client, Client.id == Flag.client_id)
+            .outerjoin(JobPost, JobPost.id == Flag.post_id)
+            .outerjoin(Moderator, sa.and_(Moderator.id == Flag.claimed_by,
+                                          Flag.claimed_until > now)))
+
+
+_TARGETS = {reason: timedelta(hours=hours) for reason, hours in TARGET_HOURS.items()}
+_ZERO = timedelta(0)
+
+
 def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,
          cursor: str | None = None, now: datetime | None = None,
          with_counts: bool = True, counts_max_age: float = 0) -> Page:
@@ -295,16 +347,7 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
     now = now or utcnow()
     f = filters
     after = _cursor(cursor)
-    flag_cols = [getattr(Flag, name) for name in ROW_FLAG_COLUMNS]
-    stmt = (select(*flag_cols, JobPost.title, Client.name.label("client_name"),
-                   JobPost.category, JobPost.status.label("post_status"),
-                   Client.status.label("client_status"), Moderator.email,
-                   Flag.queue_key.label("key"), _escalated().label("escalated"))
-            .join(Client, Client.id == Flag.client_id)
-            .outerjoin(JobPost, JobPost.id == Flag.post_id)
-            .outerjoin(Moderator, sa.and_(Moderator.id == Flag.claimed_by,
-                                          Flag.claimed_until > now)))
-    stmt = _filter(stmt, f, moderator_id=moderator_id, now=now, after=after)
+    stmt = _filter(_list_select(), f, moderator_id=moderator_id, now=now, after=after)
     if f.q:
         if session.get_bind().dialect.name == "postgresql":
             # plan each search for its own term: a plan cached for one term (psycopg
@@ -312,19 +355,22 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
             session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
         stmt = stmt.where(Flag.id.in_(_search_ids(f, moderator_id=moderator_id, now=now,
                                                   after=after, limit=limit + 1)))
-    results = session.execute(_newest_first(stmt, limit + 1)).all()
+    results = session.execute(_newest_first(stmt, limit + 1), {"queue_now": now}).all()
     rows = []
+    n = len(ROW_FLAG_COLUMNS)
+    default_target = timedelta(hours=24)
     for r in results[:limit]:
-        created = r.created_at
-        waiting = max(now - created, timedelta(0))
-        target = timedelta(hours=TARGET_HOURS.get(r.reason, 24))
+        flag = QueueFlag._make(r[:n])
+        title, client_name, category, post_status, client_status, email, key, escalated = r[n:]
+        waiting = max(now - flag.created_at, _ZERO)
+        target = _TARGETS.get(flag.reason, default_target)
+        hours = waiting.total_seconds() / 3600
         rows.append(Row(
-            flag=r, title=r.title, client_name=r.client_name, category=r.category,
-            post_status=r.post_status, client_status=r.client_status,
-            claimed_by_email=r.email, key=r.key,
-            effective_priority=r.priority + AGE_WEIGHT * waiting.total_seconds() / 3600,
+            flag=flag, title=title, client_name=client_name, category=category,
+            post_status=post_status, client_status=client_status, claimed_by_email=email,
+            key=key, effective_priority=flag.priority + AGE_WEIGHT * hours,
             waiting=waiting, overdue=waiting - target if waiting > target else None,
-            escalated=bool(r.escalated)))
+            escalated=bool(escalated)))
     next_cursor = None
     if len(results) > limit and rows:
         next_cursor = f"{rows[-1].key!r}_{rows[-1].flag.id}"
