@@ -40,7 +40,7 @@ def _context(page, **extra):  # noqa: ANN001
     return dict(page=page, filters=page.filters, reasons=list(page.counts) or None,
                 policy_types=list(PolicyType), categories=CATEGORY_LABELS,
                 claim_filters=queue_service.CLAIM_FILTERS, remove_reasons=REMOVE_REASONS,
-                can_act=can_act(), fmt_wait=queue_service.format_waiting, **extra)
+                can_act=can_act(), **extra)
 
 
 @bp.route("/")
