@@ -88,3 +88,46 @@ def test_search_on_postgresql_matches_like_sqlite_and_can_use_trigram_indexes(pg
     from app.db import get_engine
     with app.app_context():
         get_engine().dispose()
+
+
+def test_keyset_pages_on_postgresql_visit_each_flag_once_with_and_without_search(pg_url):
+    """The cursor is a row comparison, (queue_key, id) < (k, id); ties on the key too."""
+    from datetime import timedelta
+
+    _upgrade(pg_url)
+    app = make_app(pg_url)
+    with app.app_context(), session_scope() as s:
+        acme = Client(external_id="c1", name="Acme")
+        s.add(acme)
+        s.flush()
+        now = utcnow()
+        made = []
+        for i in range(23):
+            p = JobPost(external_id=f"p{i}", client_id=acme.id, title=f"Post {i}",
+                        description="telegram" if i % 2 else "plain", content_hash=f"h{i}",
+                        posted_at=now)
+            s.add(p)
+            s.flush()
+            flag = _flag(s, acme, p)
+            flag.priority = float(i % 2)  # pairs with equal keys: 0 and 2, 1 and 3, ...
+            flag.created_at = now - timedelta(minutes=i // 4)
+            made.append(flag)
+        s.commit()
+        made = sorted(made, key=lambda f: (f.queue_key, f.id), reverse=True)
+        assert len({f.queue_key for f in made}) < len(made)  # there are ties
+
+        def walk(**f):
+            seen, cursor = [], None
+            while True:
+                p = q.page(s, filters=q.Filters(**f), moderator_id=None, limit=5, cursor=cursor)
+                seen += [r.flag.id for r in p.rows]
+                cursor = p.next_cursor
+                if not cursor:
+                    return seen
+        assert walk() == [f.id for f in made]
+        assert walk(q="TELEGRAM") == [f.id for f in made if f.post_id and
+                                      s.get(JobPost, f.post_id).description == "telegram"]
+        assert walk(q="acme") == [f.id for f in made]
+    from app.db import get_engine
+    with app.app_context():
+        get_engine().dispose()
