@@ -135,6 +135,9 @@ class Config:
         self.FOLLOW_UP_DAYS = _env_int("FOLLOW_UP_DAYS", 14)
         self.UNDO_SECONDS = _env_int("UNDO_SECONDS", 30)
         self.QUEUE_PAGE_SIZE = _env_int("QUEUE_PAGE_SIZE", 50)
+        #: the queue page's counts per reason may be reused this long (0: count every
+        #: time); a commit in the same process drops them at once (services.queue)
+        self.QUEUE_COUNTS_MAX_AGE = _env_int("QUEUE_COUNTS_MAX_AGE", 2)
 
         # --- outbound: marketplace webhooks and e-mail ---------------------------
         self.MARKETPLACE_WEBHOOK_URL = _env("MARKETPLACE_WEBHOOK_URL")

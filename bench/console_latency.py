@@ -1,9 +1,10 @@
-"""Console latency under gunicorn on PostgreSQL: the queue page and a case page, against a
-bare Jinja page served by the same gunicorn in the same run. Prints figures; asserts
-nothing.
+"""Console latency under gunicorn on PostgreSQL: the queue page (first page, one filter),
+the queue's search (a common and a rare term) and a case page, against a bare Jinja page
+served by the same gunicorn (same app, login and middleware) in the same run; then the
+plans of the queue and search queries. Prints figures; asserts nothing.
 
     .venv/bin/python bench/console_latency.py [--posts 200000] [--flags 20000]
-        [--requests 400] [--concurrency 8] [--workers 4] [--keep]
+        [--requests 400] [--concurrency 8] [--workers 4] [--rounds 4] [--keep]
 
 Creates its own database on TEST_POSTGRES_URL's server (default
 postgresql+psycopg://postgres@127.0.0.1:5432/test), fills it with COPY, and drops it at
@@ -235,39 +236,53 @@ def load(port: int, cookie: str, path: str, total: int, concurrency: int) -> dic
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - start
-    latencies.sort()
+    return {"latencies": latencies, "wall": time.perf_counter() - start, "errors": len(errors)}
+
+
+def summary(runs: list[dict]) -> dict:
+    """p50/p95 over every request of every round; req/s = requests / time under load."""
+    latencies = sorted(x for r in runs for x in r["latencies"])
+    wall = sum(r["wall"] for r in runs)
     return {"n": len(latencies), "p50_ms": 1000 * statistics.median(latencies),
-            "p95_ms": 1000 * latencies[int(len(latencies) * .95) - 1], "rps": len(latencies) / wall,
-            "errors": len(errors)}
+            "p95_ms": 1000 * latencies[int(len(latencies) * .95) - 1],
+            "rps": len(latencies) / wall, "errors": sum(r["errors"] for r in runs)}
 
 
-def explain(url: str) -> None:
-    """Show the plan of the queue query (first page, one filter) as the app builds it."""
-    from sqlalchemy.dialects import postgresql
+def explain(url: str, searches: dict[str, str]) -> None:
+    """Show the plans of the queue query (first page, one filter) and of the searches, as
+    the app builds them (bound parameters, as psycopg sends them)."""
     from app.db import session_scope
     from app.services import queue
     from tests.helpers import make_app
     import sqlalchemy as sa
 
     app = make_app(url)
+    cases = {"queue query (reason=scam)": queue.Filters(reason="scam"),
+             **{f"search query ({label})": queue.Filters(q=term)
+                for label, term in searches.items()}}
     with app.app_context(), session_scope() as session:
         session.execute(sa.text("SET enable_seqscan = on"))
-        stmt_holder = {}
-        real_exec = session.exec
+        for label, filters in cases.items():
+            captured = []
+            real_execute = session.execute
 
-        def capture(stmt, *a, **k):
-            stmt_holder.setdefault("stmt", stmt)
-            return real_exec(stmt, *a, **k)
-        session.exec = capture
-        queue.page(session, filters=queue.Filters(reason="scam"), moderator_id=1, limit=50,
-                   with_counts=False)
-        sql = str(stmt_holder["stmt"].compile(dialect=postgresql.dialect(),
-                                              compile_kwargs={"literal_binds": True}))
-        plan = session.execute(sa.text("EXPLAIN (ANALYZE, BUFFERS OFF, TIMING OFF) " + sql)).all()
-        print("queue query plan:")
-        for (line,) in plan:
-            print("   ", line)
+            def capture(stmt, *a, **k):
+                if isinstance(stmt, sa.sql.Select):
+                    captured.append(stmt)
+                return real_execute(stmt, *a, **k)
+            session.execute = capture
+            try:
+                queue.page(session, filters=filters, moderator_id=1, limit=50,
+                           with_counts=False)
+            finally:
+                session.execute = real_execute
+            compiled = captured[0].compile(dialect=session.get_bind().dialect)
+            plan = session.connection().exec_driver_sql(
+                "EXPLAIN (ANALYZE, BUFFERS OFF, TIMING OFF) " + str(compiled),
+                compiled.params).all()
+            print(f"{label} plan:")
+            for (line,) in plan:
+                print("   ", line)
 
 
 def main() -> None:
@@ -277,6 +292,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="the pages take turns this many times (requests split evenly)")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--with-indexes", action="store_true",
                         help="add PROPOSED_INDEXES (not yet in a migration) before measuring")
@@ -316,17 +333,29 @@ def main() -> None:
             post_id = conn.execute("SELECT post_id FROM flag WHERE status = 'open' AND "
                                    "post_id IS NOT NULL ORDER BY priority DESC LIMIT 1"
                                    ).fetchone()[0]
+            # a rare search term: the name of one client with an open flag
+            rare = conn.execute("SELECT c.name FROM flag f JOIN client c ON c.id = f.client_id "
+                                "WHERE f.status = 'open' ORDER BY f.id LIMIT 1").fetchone()[0]
+        searches = {"common term": "telegram", "rare term": rare}
         targets = {"bare page": "/system/bare", "queue (reason=scam)": "/queue/?reason=scam",
                    "queue (search)": "/queue/?q=telegram",
+                   "queue (search, rare)": "/queue/?" + urlencode({"q": rare}),
                    "case page": f"/posts/{post_id}"}
         for path in targets.values():  # warm up every worker
             for _ in range(args.workers * 2):
                 status, _h, _b = s.request("GET", path)
                 assert status == 200, (path, status)
         print(f"\ngunicorn --workers {args.workers}; {args.concurrency} client threads; "
-              f"{args.requests} requests per page; PostgreSQL; loopback")
-        results = {label: load(port, s.cookie, path, args.requests, args.concurrency)
-                   for label, path in targets.items()}
+              f"{args.requests} requests per page in {args.rounds} rounds; PostgreSQL; "
+              f"loopback")
+        # the pages take turns, round by round: on a shared, noisy machine a burst of
+        # someone else's work then lands on every page alike, not on one
+        runs: dict[str, list[dict]] = {label: [] for label in targets}
+        for _round in range(args.rounds):
+            for label, path in targets.items():
+                runs[label].append(load(port, s.cookie, path, args.requests // args.rounds,
+                                        args.concurrency))
+        results = {label: summary(r) for label, r in runs.items()}
         base = results["bare page"]
         print(f"{'page':24} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'p50 x bare':>11} "
               f"{'req/s / bare':>13} {'errors':>7}")
@@ -335,7 +364,7 @@ def main() -> None:
                   f"{r['p50_ms'] / base['p50_ms']:11.2f} {r['rps'] / base['rps']:13.2f} "
                   f"{r['errors']:7d}")
         print()
-        explain(url)
+        explain(url, searches)
     finally:
         if server is not None:
             server.terminate()

@@ -25,9 +25,16 @@ def _url() -> str:
     return context.get_x_argument(as_dictionary=True).get("url") or Config().DATABASE_URL
 
 
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    """Leave the PostgreSQL-only trigram search indexes (``*_trgm``, migration 0004) out of
+    autogenerate: the models do not declare them, the migration manages them."""
+    return not (type_ == "index" and name is not None and name.endswith("_trgm"))
+
+
 def _configure(**kwargs) -> None:
     context.configure(
         target_metadata=target_metadata,
+        include_object=_include_object,
         render_as_batch=True,  # SQLite can only ALTER through table copies
         compare_type=True,
         compare_server_default=True,

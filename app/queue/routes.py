@@ -11,7 +11,7 @@ from ..db import get_session
 from ..services import ServiceError, moderation
 from ..services import queue as queue_service
 from ..services.moderation import REMOVE_REASONS, StaleCase
-from ..ui import actor, can_act, notify, render, target
+from ..ui import actor, can_act, notify, render, target, url_builder
 from . import bp
 
 FRAGMENTS = {
@@ -23,16 +23,24 @@ FRAGMENTS = {
 
 def _page(*, cursor: str | None = None, filters=None):  # noqa: ANN001
     filters = filters or queue_service.Filters.from_args(request.args)
-    return queue_service.page(get_session(), filters=filters, moderator_id=current_user.id,
+    page = queue_service.page(get_session(), filters=filters, moderator_id=current_user.id,
                               limit=current_app.config["QUEUE_PAGE_SIZE"], cursor=cursor,
-                              with_counts=target() != "queue-more")
+                              with_counts=target() != "queue-more",
+                              counts_max_age=current_app.config["QUEUE_COUNTS_MAX_AGE"])
+    post_url = url_builder("cases.show", "post_id", "flag")
+    client_url = url_builder("clients.show", "client_id", "flag")
+    for row in page.rows:
+        f = row.flag
+        row.case_url = (post_url(post_id=f.post_id, flag=f.id) if f.subject_type == "post"
+                        else client_url(client_id=f.client_id, flag=f.id))
+    return page
 
 
 def _context(page, **extra):  # noqa: ANN001
     return dict(page=page, filters=page.filters, reasons=list(page.counts) or None,
                 policy_types=list(PolicyType), categories=CATEGORY_LABELS,
                 claim_filters=queue_service.CLAIM_FILTERS, remove_reasons=REMOVE_REASONS,
-                can_act=can_act(), fmt_wait=queue_service.format_waiting, **extra)
+                can_act=can_act(), **extra)
 
 
 @bp.route("/")

@@ -10,20 +10,21 @@ every row), so the sort key is stable and keyset pagination over ``(key, id)`` i
 """
 from __future__ import annotations
 
+import functools
+import time
+import weakref
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import orm
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import Client, Flag, FlagReason, FlagStatus, JobPost, Moderator, PolicyType, utcnow
 from models.moderation import QUEUE_AGE_WEIGHT
-from models.taxonomy import CATEGORY_LABELS
-
-from . import moderation
+from models.taxonomy import CATEGORY_LABELS, category_label
 
 #: priority points per hour of waiting
 AGE_WEIGHT = QUEUE_AGE_WEIGHT
@@ -79,9 +80,16 @@ class Filters:
         return bool(self.as_args())
 
 
-@dataclass
+#: the flag columns a queue row shows (``Row.flag`` is a read-only tuple of these, not an
+#: ORM object: no identity map, no change tracking for 50 rows nobody edits here)
+ROW_FLAG_COLUMNS = ("id", "subject_type", "post_id", "client_id", "reason", "score",
+                    "policy_types", "system_note", "priority", "version", "created_at")
+QueueFlag = namedtuple("QueueFlag", ROW_FLAG_COLUMNS)
+
+
+@dataclass(slots=True)
 class Row:
-    flag: Flag
+    flag: QueueFlag
     title: str | None
     client_name: str
     category: str | None
@@ -93,6 +101,37 @@ class Row:
     waiting: timedelta
     overdue: timedelta | None
     escalated: bool = False
+    #: set by the view (it knows the URL map); see app.ui.url_builder
+    case_url: str = ""
+
+    # display strings, so the template (50 rows) needs no filter or function calls
+    @property
+    def waiting_text(self) -> str:
+        return format_waiting(self.waiting)
+
+    @property
+    def overdue_text(self) -> str:
+        return format_waiting(self.overdue)
+
+    @property
+    def reason_label(self) -> str:
+        return self.flag.reason.replace("_", " ")
+
+    @property
+    def policy_text(self) -> str:
+        return ", ".join(self.flag.policy_types or ()).replace("_", " ")
+
+    @property
+    def category_text(self) -> str:
+        return category_label(self.category) if self.category else "—"
+
+    @property
+    def score_text(self) -> str:
+        return f"{self.flag.score:.2f}"
+
+    @property
+    def priority_text(self) -> str:
+        return f"{self.effective_priority:.0f}"
 
     @property
     def claimed(self) -> bool:
@@ -101,6 +140,11 @@ class Row:
     @property
     def case_url_args(self) -> dict[str, Any]:
         return {"flag": self.flag.id}
+
+    @property
+    def suspend_recommended(self) -> bool:
+        note = self.flag.system_note
+        return bool(note) and "suspend recommended" in note
 
 
 @dataclass
@@ -122,11 +166,63 @@ def sort_key(_session: Session | None = None):
 
 
 def counts(session: Session) -> dict[str, int]:
+    """Open flags per reason, exactly (one GROUP BY over the open flags' partial index)."""
     rows = session.exec(select(Flag.reason, func.count()).where(Flag.status == FlagStatus.open)
                         .group_by(Flag.reason)).all()
     out = {reason.value: 0 for reason in FlagReason}
     out.update({reason: n for reason, n in rows})
     return out
+
+
+class _CountsCache:
+    """``counts`` per engine, reused for at most ``max_age`` seconds.
+
+    Every commit on the engine *in this process* (a decision, a bulk action, an inline
+    job) drops it at once, so whoever just acted sees exact counts. A change committed by
+    another process (another gunicorn worker, an RQ worker) shows up within ``max_age``.
+    The rows of the queue are never cached."""
+
+    @dataclass
+    class _State:
+        generation: int = 0
+        entry: tuple[float, int, dict[str, int]] | None = None
+
+    def __init__(self) -> None:
+        self._states: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _state(self, engine: sa.engine.Engine) -> _CountsCache._State:
+        state = self._states.get(engine)
+        if state is None:
+            state = self._states[engine] = self._State()
+
+            def _on_commit(_conn, state=state) -> None:  # noqa: ANN001
+                state.generation += 1
+                state.entry = None
+
+            sa.event.listen(engine, "commit", _on_commit)
+        return state
+
+    def invalidate(self, engine: sa.engine.Engine) -> None:
+        state = self._state(engine)
+        state.generation += 1
+        state.entry = None
+
+    def get(self, session: Session, max_age: float) -> dict[str, int]:
+        engine = session.get_bind()
+        if max_age <= 0 or not isinstance(engine, sa.engine.Engine):
+            return counts(session)
+        state = self._state(engine)
+        now = time.monotonic()
+        generation, entry = state.generation, state.entry
+        if entry is not None and entry[1] == generation and now - entry[0] < max_age:
+            return dict(entry[2])
+        fresh = counts(session)
+        if state.generation == generation:  # no commit here while we counted
+            state.entry = (now, generation, fresh)
+        return dict(fresh)
+
+
+counts_cache = _CountsCache()
 
 
 def _like(q: str) -> str:
@@ -144,21 +240,11 @@ def _cursor(cursor: str | None) -> tuple[float, int] | None:
         return None
 
 
-def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,
-         cursor: str | None = None, now: datetime | None = None,
-         with_counts: bool = True) -> Page:
-    """One page of open flags, most urgent first, after ``cursor`` (keyset)."""
-    now = now or utcnow()
-    key = sort_key(session)
-    stmt = (select(Flag, JobPost.title, Client.name, JobPost.category, JobPost.status,
-                   Client.status, Moderator.email, key)
-            .join(Client, Client.id == Flag.client_id)
-            .outerjoin(JobPost, JobPost.id == Flag.post_id)
-            .outerjoin(Moderator, sa.and_(Moderator.id == Flag.claimed_by,
-                                          Flag.claimed_until > now))
-            .where(Flag.status == FlagStatus.open)
-            .options(orm.defer(Flag.evidence)))  # rows never show evidence: skip the JSON
-    f = filters
+def _filter(stmt, f: Filters, *, moderator_id: int | None, now: datetime,  # noqa: ANN001
+            after: tuple[float, int] | None):
+    """``stmt`` (which selects from flag, with job_post joined if ``f.category``) narrowed
+    to open flags passing every filter but the search, after the keyset cursor."""
+    stmt = stmt.where(Flag.status == FlagStatus.open)
     if f.reason:
         stmt = stmt.where(Flag.reason == f.reason)
     if f.policy:
@@ -177,42 +263,119 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
     elif f.claim == "mine":
         stmt = stmt.where(live_claim, Flag.claimed_by == moderator_id)
     elif f.claim == "escalated":
-        from models import Decision
-        stmt = stmt.where(select(Decision.id).where(
-            Decision.flag_id == Flag.id, Decision.action == "escalate",
-            Decision.undone_at.is_(None)).exists())
-    if f.q:
-        pattern = _like(f.q)
-        stmt = stmt.where(sa.or_(func.lower(JobPost.title).like(pattern, escape="\\"),
-                                 func.lower(JobPost.description).like(pattern, escape="\\"),
-                                 func.lower(Client.name).like(pattern, escape="\\")))
-    after = _cursor(cursor)
+        stmt = stmt.where(_escalated())
     if after is not None:
-        k, ident = after
-        expr = key.element
-        stmt = stmt.where(sa.or_(expr < k, sa.and_(expr == k, Flag.id < ident)))
+        # a row comparison, which the index can seek to; the equivalent OR of two
+        # comparisons made PostgreSQL walk from the top of the queue to the cursor
+        stmt = stmt.where(sa.tuple_(Flag.queue_key, Flag.id) < sa.tuple_(*after))
+    return stmt
+
+
+def _escalated():
+    """The flag carries a live escalation (see moderation.escalated_flag_ids)."""
+    from models import Decision
+    return select(Decision.id).where(
+        Decision.flag_id == Flag.id, Decision.action == "escalate",
+        Decision.undone_at.is_(None)).exists()
+
+
+def _newest_first(stmt, limit: int):  # noqa: ANN001
     # (key, id) both descending: one backward walk of the partial index, no sort
-    stmt = stmt.order_by(key.element.desc(), Flag.id.desc()).limit(limit + 1)
-    results = session.exec(stmt).all()
+    return stmt.order_by(Flag.queue_key.desc(), Flag.id.desc()).limit(limit)
+
+
+def post_matches(pattern: str):
+    """A post's title or description matches the LIKE ``pattern`` (lower case, from
+    ``_like``). ``lower(column)``: the expressions of the trigram indexes (migration 0004)."""
+    return sa.or_(func.lower(JobPost.title).like(pattern, escape="\\"),
+                  func.lower(JobPost.description).like(pattern, escape="\\"))
+
+
+def client_matches(pattern: str):
+    """A client's name matches the LIKE ``pattern`` (see ``post_matches``)."""
+    return func.lower(Client.name).like(pattern, escape="\\")
+
+
+def _search_ids(f: Filters, *, moderator_id: int | None, now: datetime,
+                after: tuple[float, int] | None, limit: int):
+    """The ids of the first ``limit`` flags (queue order) matching the search: those whose
+    post's title or description matches, united with those whose client's name matches.
+
+    Two queries of one table's text each, rather than one OR across the joined tables:
+    each can then use its own trigram index (migration 0004) when the term is rare, or
+    walk the queue in order and stop after ``limit`` when it is common; PostgreSQL
+    chooses per term from the statistics on the indexed expressions. A flag's client is
+    ``flag.client_id`` (for a post flag, the post's client)."""
+    pattern = _like(f.q)
+    posts = select(Flag.id).join(JobPost, JobPost.id == Flag.post_id).where(
+        post_matches(pattern))
+    clients = select(Flag.id).join(Client, Client.id == Flag.client_id).where(
+        client_matches(pattern))
+    if f.category:
+        clients = clients.join(JobPost, JobPost.id == Flag.post_id)
+    parts = [_newest_first(_filter(s, f, moderator_id=moderator_id, now=now, after=after),
+                           limit).subquery() for s in (posts, clients)]
+    return sa.union(*(select(part.c.id) for part in parts))
+
+
+@functools.cache
+def _list_select():
+    """The list's columns and joins, built once (statements are immutable; each request
+    adds its filters to a copy). The live-claim join compares with the bound ``now``."""
+    flag_cols = [getattr(Flag, name) for name in ROW_FLAG_COLUMNS]
+    now = sa.bindparam("queue_now", type_=Flag.__table__.c.claimed_until.type)
+    return (select(*flag_cols, JobPost.title, Client.name.label("client_name"),
+                   JobPost.category, JobPost.status.label("post_status"),
+                   Client.status.label("client_status"), Moderator.email,
+                   Flag.queue_key.label("key"), _escalated().label("escalated"))
+            .join(Client, Client.id == Flag.client_id)
+            .outerjoin(JobPost, JobPost.id == Flag.post_id)
+            .outerjoin(Moderator, sa.and_(Moderator.id == Flag.claimed_by,
+                                          Flag.claimed_until > now)))
+
+
+_TARGETS = {reason: timedelta(hours=hours) for reason, hours in TARGET_HOURS.items()}
+_ZERO = timedelta(0)
+
+
+def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,
+         cursor: str | None = None, now: datetime | None = None,
+         with_counts: bool = True, counts_max_age: float = 0) -> Page:
+    """One page of open flags, most urgent first, after ``cursor`` (keyset).
+
+    ``counts_max_age`` > 0 lets the counts per reason come from ``counts_cache``."""
+    now = now or utcnow()
+    f = filters
+    after = _cursor(cursor)
+    stmt = _filter(_list_select(), f, moderator_id=moderator_id, now=now, after=after)
+    if f.q:
+        if session.get_bind().dialect.name == "postgresql":
+            # plan each search for its own term: a plan cached for one term (psycopg
+            # prepares a statement run 5 times) is wrong for a much rarer or commoner one
+            session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        stmt = stmt.where(Flag.id.in_(_search_ids(f, moderator_id=moderator_id, now=now,
+                                                  after=after, limit=limit + 1)))
+    results = session.execute(_newest_first(stmt, limit + 1), {"queue_now": now}).all()
     rows = []
-    for flag, title, client_name, category, post_status, client_status, email, k in \
-            results[:limit]:
-        created = flag.created_at
-        waiting = max(now - created, timedelta(0))
-        target = timedelta(hours=TARGET_HOURS.get(flag.reason, 24))
+    n = len(ROW_FLAG_COLUMNS)
+    default_target = timedelta(hours=24)
+    for r in results[:limit]:
+        flag = QueueFlag._make(r[:n])
+        title, client_name, category, post_status, client_status, email, key, escalated = r[n:]
+        waiting = max(now - flag.created_at, _ZERO)
+        target = _TARGETS.get(flag.reason, default_target)
+        hours = waiting.total_seconds() / 3600
         rows.append(Row(
             flag=flag, title=title, client_name=client_name, category=category,
             post_status=post_status, client_status=client_status, claimed_by_email=email,
-            key=k, effective_priority=flag.priority + AGE_WEIGHT * waiting.total_seconds() / 3600,
-            waiting=waiting, overdue=waiting - target if waiting > target else None))
-    escalated = moderation.escalated_flag_ids(session, [r.flag.id for r in rows])
-    for r in rows:
-        r.escalated = r.flag.id in escalated
+            key=key, effective_priority=flag.priority + AGE_WEIGHT * hours,
+            waiting=waiting, overdue=waiting - target if waiting > target else None,
+            escalated=bool(escalated)))
     next_cursor = None
     if len(results) > limit and rows:
         next_cursor = f"{rows[-1].key!r}_{rows[-1].flag.id}"
-    return Page(rows=rows, next_cursor=next_cursor, filters=filters,
-                counts=counts(session) if with_counts else {})
+    reason_counts = counts_cache.get(session, counts_max_age) if with_counts else {}
+    return Page(rows=rows, next_cursor=next_cursor, filters=filters, counts=reason_counts)
 
 
 def next_case(session: Session, *, moderator_id: int | None, after_flag_id: int | None = None,

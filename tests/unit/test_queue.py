@@ -181,3 +181,115 @@ def test_analyst_sees_no_bulk_controls_and_cannot_post(client, db, staff):
     r = client.post("/queue/bulk", data={"csrf_token": token(client), "action": "dismiss",
                                          "item": [f"{flag.id}:1"], "confirm": "1"})
     assert r.status_code == 403
+
+
+def test_queue_rows_link_to_their_case(client, db, staff):
+    _c, post, flag = scam_case(db)
+    negative = make_flag(db, client=make_client(db), reason="negative_client")
+    db.commit()
+    as_user(client, "moderator@example.com")
+    html = client.get("/queue/").text
+    assert f'data-case-url="/posts/{post.id}?flag={flag.id}"' in html
+    assert f'href="/clients/{negative.client_id}?flag={negative.id}"' in html
+
+
+def _counts_on_page(html: str) -> dict[str, int]:
+    import re
+    return {reason: int(n) for reason, n in re.findall(
+        r'class="badge reason-(\w+)">[^<]*</span> <span class="count">(\d+)</span>', html)}
+
+
+def test_counts_on_the_page_are_right_after_a_decision(client, db, staff):
+    flags = [scam_case(db)[2] for _ in range(3)]
+    make_flag(db, make_post(db, make_client(db)), reason="policy")
+    db.commit()
+    as_user(client, "moderator@example.com")
+    assert _counts_on_page(client.get("/queue/").text) == {
+        "scam": 3, "miscategorised": 0, "policy": 1, "negative_client": 0}
+    # a dismissal through the console, then the queue again at once (counts may be reused
+    # for QUEUE_COUNTS_MAX_AGE seconds, but a commit in this process drops them)
+    r = client.post(f"/posts/{flags[0].post_id}/dismiss",
+                    data={"csrf_token": token(client), "flag_id": flags[0].id, "version": 1})
+    assert r.status_code == 303
+    html = client.get("/queue/").text
+    assert _counts_on_page(html)["scam"] == 2 and "<strong>3</strong> open items" in html
+    done = client.post("/queue/bulk", data={"csrf_token": token(client), "action": "dismiss",
+                                            "item": [f"{f.id}:1" for f in flags[1:]],
+                                            "confirm": "1"})
+    assert done.status_code == 303
+    assert _counts_on_page(client.get("/queue/").text)["scam"] == 0
+
+
+def test_counts_cache_is_bounded_by_its_max_age(app, db, monkeypatch):
+    """A commit from elsewhere (another worker process; here: another engine) shows once
+    the cached counts are older than the max age; a commit on the same engine at once."""
+    import time as time_module
+
+    from app.db import get_engine, session_scope
+    make_flag(db, make_post(db, make_client(db)))
+    db.commit()
+    clock = [1000.0]
+    monkeypatch.setattr(time_module, "monotonic", lambda: clock[0])
+    with app.app_context(), session_scope() as web:
+        assert q.counts_cache.get(web, 2)["scam"] == 1
+        make_flag(db, make_post(db, make_client(db)))
+        db.commit()  # the db fixture's engine is not the web app's
+        assert q.counts_cache.get(web, 2)["scam"] == 1     # reused...
+        assert q.counts_cache.get(web, 0)["scam"] == 2     # (max age 0: always counted)
+        clock[0] += 2.5
+        assert q.counts_cache.get(web, 2)["scam"] == 2     # ...for at most max_age
+        make_flag(db, make_post(db, make_client(db)))
+        db.commit()
+        with get_engine().begin() as conn:  # any commit on the web app's engine
+            conn.exec_driver_sql("SELECT 1")
+        assert q.counts_cache.get(web, 2)["scam"] == 3
+
+
+def test_search_matches_title_description_and_client_name_case_insensitively(db):
+    acme = make_client(db, name="ACME Widgets Ltd")
+    by_title = make_flag(db, make_post(db, make_client(db), title="Telegram-only Crypto job"))
+    by_text = make_flag(db, make_post(db, make_client(db), description="Write to me on TeleGram"))
+    by_client = make_flag(db, make_post(db, acme, title="Logo"))
+    client_flag = make_flag(db, client=acme, reason="negative_client")
+    make_flag(db, make_post(db, make_client(db), title="Nothing here"))
+    closed = make_flag(db, make_post(db, acme, title="telegram again"), status="dismissed")
+    db.commit()
+
+    def ids(**f):
+        return {r.flag.id for r in page(db, **f).rows}
+    assert ids(q="telegram") == {by_title.id, by_text.id}
+    assert ids(q="TELEGRAM") == ids(q="tElEgRaM") == {by_title.id, by_text.id}
+    assert ids(q="acme widgets") == {by_client.id, client_flag.id}
+    assert ids(q="Acme", reason="negative_client") == {client_flag.id}
+    assert ids(q="acme", category="design_creative") == {by_client.id}
+    assert ids(q="e") >= {by_title.id, by_text.id, by_client.id, client_flag.id}
+    assert closed.id not in ids(q="telegram")
+    assert ids(q="_") == ids(q="%") == set()  # LIKE wildcards are literal
+
+
+def test_search_pages_in_queue_order_across_posts_and_clients(db):
+    """Matches by post text and by client name are merged in queue order; a flag matching
+    both appears once; keyset pages visit each match once."""
+    now = utcnow()
+    acme = make_client(db, name="Acme")
+    other = make_client(db, name="Other")
+    expected = []
+    for i in range(13):
+        if i % 3 == 0:
+            post = make_post(db, acme, title="acme logo")      # both post and client match
+        elif i % 3 == 1:
+            post = make_post(db, acme, title="plain")          # client name matches
+        else:
+            post = make_post(db, other, description="ask ACME")  # post text matches
+        expected.append(make_flag(db, post, priority=float(i),
+                                  created_at=now - timedelta(minutes=i)).id)
+        make_flag(db, make_post(db, other, title="miss"), priority=float(i))
+    db.commit()
+    seen, cursor = [], None
+    while True:
+        p = q.page(db, filters=q.Filters(q="acme"), moderator_id=None, limit=4, cursor=cursor)
+        seen += [r.flag.id for r in p.rows]
+        cursor = p.next_cursor
+        if not cursor:
+            break
+    assert seen == list(reversed(expected))  # highest priority first, each once
