@@ -4,7 +4,7 @@ Filled when posts are scored and by ``flask similar index`` (existing posts); th
 page's similar-posts panel looks candidates up here instead of scanning recent posts only.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-26 07:38:19.618981
 
 """
@@ -17,7 +17,7 @@ import sqlmodel  # noqa: F401  (autogenerate emits sqlmodel.sql.sqltypes.AutoStr
 
 # revision identifiers, used by Alembic.
 revision: str = '0005'
-down_revision: Union[str, Sequence[str], None] = '0003'
+down_revision: Union[str, Sequence[str], None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
