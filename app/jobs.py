@@ -19,7 +19,7 @@ import importlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -232,7 +232,15 @@ def deliver_outbox_spec(subject_type: str, subject_id: int, event_id: int) -> Jo
 
 
 def follow_up_spec(outreach_id: int, due_at: datetime | None) -> JobSpec:
-    return JobSpec("app.tasks.follow_up", (outreach_id,), f"follow-up-{outreach_id}", at=due_at)
+    return JobSpec("app.tasks.follow_up", (outreach_id,), f"follow-up-{outreach_id}",
+                   at=None if due_at is None else ceil_second(due_at))
+
+
+def ceil_second(at: datetime) -> datetime:
+    """``at`` rounded up to a whole second. RQ's scheduler keeps whole seconds (it truncates),
+    so a job scheduled for 12:00:00.6 could run at 12:00:00.0, before it is due: a re-check
+    would find its window still open and do nothing (the sweep would catch it later)."""
+    return at if at.microsecond == 0 else (at + timedelta(seconds=1)).replace(microsecond=0)
 
 
 def score_posts(session: Session, posts: list[tuple[int, str]]) -> None:
@@ -259,7 +267,7 @@ def follow_up(session: Session, outreach_id: int, due_at: datetime) -> None:
 def schedule_sweep(now: datetime | None = None) -> str:
     """Schedule the next periodic sweep (Redis only). Its id names its time slot, so any
     number of workers starting at once schedule it once."""
-    from datetime import timedelta, timezone
+    from datetime import timezone
 
     interval = int(current_app.config["SWEEP_INTERVAL_SECONDS"])
     now = now or datetime.now(timezone.utc)

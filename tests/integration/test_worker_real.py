@@ -103,10 +103,11 @@ def bulk_posts(app, n: int, *, scam_every: int = 3) -> list[tuple[int, str]]:
 def test_ingest_to_flag_end_to_end(env, app, api):
     env.start_worker()
     assert api.put("/api/v1/clients/c-1", json={"name": "Acme Ltd"}).status_code == 201
-    for ext, (title, desc) in {"scam-1": f.SCAM, "honest-1": f.HONEST}.items():
+    posts = {"scam-1": (*f.SCAM, "admin_support"), "honest-1": (*f.HONEST, "design_creative")}
+    for ext, (title, desc, category) in posts.items():
         r = api.put(f"/api/v1/posts/{ext}", json={"client_id": "c-1", "title": title,
                                                   "description": desc,
-                                                  "category": "admin_support",
+                                                  "category": category,
                                                   "posted_at": utcnow().isoformat()})
         assert r.status_code == 201, r.get_json()
     wait_for(lambda: scored(app) == 2, what="both posts scored by the worker", env=env)

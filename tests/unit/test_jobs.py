@@ -83,3 +83,14 @@ def test_unreachable_redis_does_not_fail_the_commit(tmp_path):
 def test_failed_jobs_cli_needs_redis(runner):
     r = runner.invoke(args=["jobs", "failed"])
     assert r.exit_code == 1 and "REDIS_URL is not set" in r.output
+
+
+def test_follow_ups_are_never_scheduled_before_they_are_due():
+    """RQ keeps whole seconds and truncates: the job time is rounded up, never down."""
+    from datetime import datetime, timezone
+
+    due = datetime(2026, 11, 26, 12, 0, 0, 600_000, tzinfo=timezone.utc)
+    assert jobs.follow_up_spec(7, due).at == datetime(2026, 11, 26, 12, 0, 1, tzinfo=timezone.utc)
+    exact = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
+    assert jobs.follow_up_spec(7, exact).at == exact
+    assert jobs.follow_up_spec(7, None).at is None
