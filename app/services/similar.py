@@ -42,7 +42,6 @@ BANDS, ROWS = 10, 3
 _PRIME = 4294967311  # > 2**32: (a*x + b) of 32-bit values stays below 2**64
 
 
-
 def _u32(label: str) -> int:
     return int.from_bytes(hashlib.blake2b(label.encode(), digest_size=4).digest(), "big")
 
