@@ -922,15 +922,18 @@ def _clean(text: str | None, *, required: bool) -> str:
     return text
 
 
+def live_escalation():
+    """SQL condition, correlated on ``Flag.id``: the flag carries a live escalation (a
+    not-undone escalate decision; escalations clear when the flag closes)."""
+    return select(Decision.id).where(Decision.flag_id == Flag.id, Decision.action == A.escalate,
+                                     Decision.undone_at.is_(None)).exists()
+
+
 def escalated_flag_ids(session: Session, flag_ids: list[int]) -> set[int]:
-    """Which of these open flags carry a live escalation (a not-undone escalate decision
-    newer than the flag's last reopening is good enough: escalations clear on close)."""
+    """Which of these flags carry a live escalation (``live_escalation``)."""
     if not flag_ids:
         return set()
-    rows = session.exec(select(Decision.flag_id).where(
-        Decision.flag_id.in_(flag_ids), Decision.action == A.escalate,
-        Decision.undone_at.is_(None))).all()
-    return set(rows)
+    return set(session.exec(select(Flag.id).where(Flag.id.in_(flag_ids), live_escalation())).all())
 
 
 def is_reason(value: str) -> bool:

@@ -26,6 +26,8 @@ from models import Client, Flag, FlagReason, FlagStatus, JobPost, Moderator, Pol
 from models.moderation import QUEUE_AGE_WEIGHT
 from models.taxonomy import CATEGORY_LABELS, category_label
 
+from . import moderation
+
 #: priority points per hour of waiting
 AGE_WEIGHT = QUEUE_AGE_WEIGHT
 #: how long an item may wait before it is overdue (ageing badge)
@@ -263,20 +265,12 @@ def _filter(stmt, f: Filters, *, moderator_id: int | None, now: datetime,  # noq
     elif f.claim == "mine":
         stmt = stmt.where(live_claim, Flag.claimed_by == moderator_id)
     elif f.claim == "escalated":
-        stmt = stmt.where(_escalated())
+        stmt = stmt.where(moderation.live_escalation())
     if after is not None:
         # a row comparison, which the index can seek to; the equivalent OR of two
         # comparisons made PostgreSQL walk from the top of the queue to the cursor
         stmt = stmt.where(sa.tuple_(Flag.queue_key, Flag.id) < sa.tuple_(*after))
     return stmt
-
-
-def _escalated():
-    """The flag carries a live escalation (see moderation.escalated_flag_ids)."""
-    from models import Decision
-    return select(Decision.id).where(
-        Decision.flag_id == Flag.id, Decision.action == "escalate",
-        Decision.undone_at.is_(None)).exists()
 
 
 def _newest_first(stmt, limit: int):  # noqa: ANN001
@@ -327,7 +321,7 @@ def _list_select():
     return (select(*flag_cols, JobPost.title, Client.name.label("client_name"),
                    JobPost.category, JobPost.status.label("post_status"),
                    Client.status.label("client_status"), Moderator.email,
-                   Flag.queue_key.label("key"), _escalated().label("escalated"))
+                   Flag.queue_key.label("key"), moderation.live_escalation().label("escalated"))
             .join(Client, Client.id == Flag.client_id)
             .outerjoin(JobPost, JobPost.id == Flag.post_id)
             .outerjoin(Moderator, sa.and_(Moderator.id == Flag.claimed_by,
