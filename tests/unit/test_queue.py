@@ -293,3 +293,41 @@ def test_search_pages_in_queue_order_across_posts_and_clients(db):
         if not cursor:
             break
     assert seen == list(reversed(expected))  # highest priority first, each once
+
+
+def test_escalated_filter_and_badge_follow_live_escalations(db, staff):
+    from app.services import moderation
+
+    c = make_client(db)
+    escalated = make_flag(db, make_post(db, c))
+    other = make_flag(db, make_post(db, c))
+    db.commit()
+    d = moderation.escalate(db, flag_id=escalated.id, version=1, actor=staff["moderator"])
+    assert [r.flag.id for r in page(db, claim="escalated").rows] == [escalated.id]
+    assert {r.flag.id: r.escalated for r in page(db).rows} == {escalated.id: True, other.id: False}
+    assert moderation.escalated_flag_ids(db, [escalated.id, other.id]) == {escalated.id}
+    moderation.undo(db, decision_id=d.id, actor=staff["moderator"])
+    assert page(db, claim="escalated").rows == []
+    assert moderation.escalated_flag_ids(db, [escalated.id, other.id]) == set()
+
+
+def test_url_builder_matches_url_for_and_falls_back(app):
+    from flask import url_for
+
+    from app.ui import url_builder
+
+    with app.test_request_context("/queue/"):
+        build = url_builder("cases.show", "post_id", "flag")
+        for post_id, flag in ((1, 2), (7000000001, 0), (123456, 7)):
+            assert build(post_id=post_id, flag=flag) == url_for("cases.show", post_id=post_id, flag=flag)
+
+
+
+def test_url_builder_falls_back_when_a_marker_is_not_verbatim(app, monkeypatch):
+    """E.g. a converter that reformats numbers: never a wrong URL, url_for per call instead."""
+    import app.ui as ui
+
+    monkeypatch.setattr(ui, "url_for", lambda endpoint, **v: f"/{endpoint}/" + "/".join(
+        f"{k}={int(x):,}" for k, x in sorted(v.items())))
+    build = ui.url_builder("cases.show", "post_id", "flag")
+    assert build(post_id=1234, flag=5) == "/cases.show/flag=5/post_id=1,234"
