@@ -34,10 +34,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import beta
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
 
 from .features import SCAM_CUES, find_scam_cues
-from .modelling import platt_apply, platt_fit
+from .modelling import oof_decision, platt_apply, platt_fit
 
 NAME = "scam"
 #: chosen on VALIDATION (base-rate-weighted EMSCAD validation PR-AUC of the model alone), grid
@@ -72,12 +71,21 @@ def _fit_nb_lr(X, y: np.ndarray, weights: np.ndarray) -> LogisticRegression:
     return lr
 
 
-def _oof_decision(X, y: np.ndarray, groups, weights: np.ndarray, n_splits: int = 5) -> np.ndarray:
+class _InFoldNB:
+    """``_fit_nb_lr`` as an estimator, so ``modelling.oof_decision`` fits the NB ratio inside
+    each fold (never on the rows it then scores)."""
+
+    def fit(self, X, y, sample_weight):  # noqa: ANN001
+        self.lr = _fit_nb_lr(X, y, sample_weight)
+        return self
+
+    def decision_function(self, X):  # noqa: ANN001
+        return self.lr.decision_function(X)
+
+
+def _oof_decision(X, y: np.ndarray, groups, weights: np.ndarray) -> np.ndarray:
     """Out-of-fold decision values (GroupKFold, no shuffling); the NB ratio is fitted in-fold."""
-    out = np.zeros(X.shape[0], dtype=np.float64)
-    for tr, te in GroupKFold(n_splits=n_splits).split(X, y, groups):
-        out[te] = _fit_nb_lr(X[tr], y[tr], weights[tr]).decision_function(X[te])
-    return out
+    return oof_decision(_InFoldNB, X, y, groups, sample_weight=weights)
 
 
 def fit(X_text, y, groups, calib_weights) -> dict:
