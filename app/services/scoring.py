@@ -130,7 +130,7 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
             continue
         stats["scored"] += 1
         detections += _post_detections(session, post, result, now, open_flags, stats)
-        indexed.append((post.id, post.content_hash, post.title, post.description))
+        indexed.append((post.id, post.title, post.description))
     flag_service.upsert_open_flags(session, detections)
     similar.index_posts(session, indexed)  # the similar-posts index follows the scored content
 

@@ -116,10 +116,14 @@ def band_keys(shingle_sets: Sequence[frozenset[int]]) -> np.ndarray:
 
 def index_keys(sig: "Signature") -> set[int]:
     """The index keys of a signature: one per MinHash LSH band, one per handle."""
-    keys = {_key(b"h" + h.encode()) for h in sig.handles}
-    if sig.shingles:
-        keys.update(int(k) for k in band_keys([sig.shingles])[0])
-    return keys
+    return keys_of([sig])[0]
+
+
+def keys_of(sigs: Sequence["Signature"]) -> list[set[int]]:
+    """``index_keys`` of many signatures (band keys computed for all of them at once)."""
+    bands = band_keys([sig.shingles for sig in sigs]).tolist()
+    return [{_key(b"h" + h.encode()) for h in sig.handles} | (set(b) if sig.shingles else set())
+            for sig, b in zip(sigs, bands, strict=True)]
 
 
 def _digits(s: str) -> str:
@@ -158,13 +162,17 @@ class Signature:
 _cache: OrderedDict[tuple[int, str], Signature] = OrderedDict()
 
 
+def compute_signature(title: str, description: str) -> Signature:
+    text = f"{title}\n{description}"
+    return Signature(shingles(text), handles(text))
+
+
 def signature(post_id: int, content_hash: str, title: str, description: str) -> Signature:
+    """``compute_signature``, cached per process by (post id, content hash)."""
     key = (post_id, content_hash)
     sig = _cache.get(key)
     if sig is None:
-        text = f"{title}\n{description}"
-        sig = Signature(shingles(text), handles(text))
-        _cache[key] = sig
+        sig = _cache[key] = compute_signature(title, description)
         if len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     else:
@@ -172,23 +180,16 @@ def signature(post_id: int, content_hash: str, title: str, description: str) -> 
     return sig
 
 
-def index_posts(session: Session, posts: Iterable[tuple[int, str, str, str]]) -> int:
-    """(Re)write the index keys of these ``(id, content_hash, title, description)`` posts.
+def index_posts(session: Session, posts: Iterable[tuple[int, str, str]]) -> int:
+    """(Re)write the index keys of these ``(id, title, description)`` posts.
     No commit: the caller's transaction (scoring) owns it. Returns the number of keys."""
     ids, sigs = [], []
-    for post_id, _content_hash, title, description in posts:
-        text = f"{title}\n{description}"
+    for post_id, title, description in posts:  # not through the cache: bulk, seen once
         ids.append(post_id)
-        sigs.append(Signature(shingles(text), handles(text)))
+        sigs.append(compute_signature(title, description))
     if not ids:
         return 0
-    bands = band_keys([sig.shingles for sig in sigs]).tolist()
-    rows: list[tuple[int, int]] = []
-    for post_id, sig, keys in zip(ids, sigs, bands, strict=True):
-        own = {_key(b"h" + h.encode()) for h in sig.handles}
-        if sig.shingles:
-            own.update(keys)
-        rows += [(k, post_id) for k in own]
+    rows = [(k, post_id) for post_id, keys in zip(ids, keys_of(sigs), strict=True) for k in keys]
     table = PostSimilarityKey.__table__
     session.execute(table.delete().where(table.c.post_id.in_(ids)))
     if rows:
@@ -213,8 +214,8 @@ def backfill(session: Session, *, chunk: int = 1000, progress=None) -> int:
     up where it stopped). ``progress(n)`` is called after each chunk. Returns posts indexed."""
     done, last = 0, 0
     while ids := unindexed_post_ids(session, last, chunk):
-        rows = session.exec(select(JobPost.id, JobPost.content_hash, JobPost.title,
-                                   JobPost.description).where(JobPost.id.in_(ids))).all()
+        rows = session.exec(select(JobPost.id, JobPost.title, JobPost.description)
+                            .where(JobPost.id.in_(ids))).all()
         index_posts(session, rows)
         session.commit()
         done, last = done + len(ids), ids[-1]

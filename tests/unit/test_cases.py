@@ -287,6 +287,6 @@ def test_index_finds_ring_members_outside_the_recent_window(client, db, staff):
     # an edit rewrites the post's keys: the old duplicate stops matching
     old_dup.description, old_dup.content_hash = "Completely new wording about a logo.", "edited"
     db.add(old_dup)
-    similar.index_posts(db, [(old_dup.id, old_dup.content_hash, old_dup.title, old_dup.description)])
+    similar.index_posts(db, [(old_dup.id, old_dup.title, old_dup.description)])
     db.commit()
     assert old_dup.id not in {m.post.id for m in similar.find_similar(db, post, window=3).matches}
