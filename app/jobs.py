@@ -138,7 +138,7 @@ def enqueue(spec: JobSpec):
     if spec.at is not None:
         # enqueue_at takes the job's options as keywords, with the timeout as job_timeout
         options["job_timeout"] = options.pop("timeout")
-        return queue.enqueue_at(spec.at, spec.func, *spec.args, **options)
+        return queue.enqueue_at(ceil_second(spec.at), spec.func, *spec.args, **options)
     return queue.enqueue_call(spec.func, args=spec.args, **options)
 
 
@@ -232,14 +232,13 @@ def deliver_outbox_spec(subject_type: str, subject_id: int, event_id: int) -> Jo
 
 
 def follow_up_spec(outreach_id: int, due_at: datetime | None) -> JobSpec:
-    return JobSpec("app.tasks.follow_up", (outreach_id,), f"follow-up-{outreach_id}",
-                   at=None if due_at is None else ceil_second(due_at))
+    return JobSpec("app.tasks.follow_up", (outreach_id,), f"follow-up-{outreach_id}", at=due_at)
 
 
 def ceil_second(at: datetime) -> datetime:
     """``at`` rounded up to a whole second. RQ's scheduler keeps whole seconds (it truncates),
-    so a job scheduled for 12:00:00.6 could run at 12:00:00.0, before it is due: a re-check
-    would find its window still open and do nothing (the sweep would catch it later)."""
+    so a job scheduled for 12:00:00.6 could run at 12:00:00.0, before it is due (a follow-up
+    re-check would find its window still open and do nothing until the sweep)."""
     return at if at.microsecond == 0 else (at + timedelta(seconds=1)).replace(microsecond=0)
 
 

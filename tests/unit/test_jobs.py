@@ -85,12 +85,21 @@ def test_failed_jobs_cli_needs_redis(runner):
     assert r.exit_code == 1 and "REDIS_URL is not set" in r.output
 
 
-def test_follow_ups_are_never_scheduled_before_they_are_due():
-    """RQ keeps whole seconds and truncates: the job time is rounded up, never down."""
+def test_scheduled_jobs_are_never_enqueued_before_they_are_due(app, monkeypatch):
+    """RQ keeps whole seconds and truncates: every scheduled job's time is rounded up."""
     from datetime import datetime, timezone
 
+    scheduled = []
+
+    class Queue:
+        def enqueue_at(self, at, func, *args, **options):
+            scheduled.append((at, func))
+
+    monkeypatch.setattr(jobs, "get_queue", lambda name: Queue())
     due = datetime(2026, 11, 26, 12, 0, 0, 600_000, tzinfo=timezone.utc)
-    assert jobs.follow_up_spec(7, due).at == datetime(2026, 11, 26, 12, 0, 1, tzinfo=timezone.utc)
-    exact = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
-    assert jobs.follow_up_spec(7, exact).at == exact
-    assert jobs.follow_up_spec(7, None).at is None
+    exact = datetime(2026, 11, 26, 12, 0, 5, tzinfo=timezone.utc)
+    with app.app_context():
+        jobs.enqueue(jobs.follow_up_spec(7, due))
+        jobs.enqueue(jobs.follow_up_spec(8, exact))
+    assert scheduled == [(datetime(2026, 11, 26, 12, 0, 1, tzinfo=timezone.utc), "app.tasks.follow_up"),
+                         (exact, "app.tasks.follow_up")]
