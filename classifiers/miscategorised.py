@@ -75,30 +75,39 @@ POSTED_PRIOR = 0.80
 NOT_A_JOB_PRIOR = 0.10
 
 
+def posted_index(posted: list[str | None]) -> np.ndarray:
+    """Column of each posted category in CATEGORY_LABELS; -1 for None or an unknown value."""
+    col = {c: j for j, c in enumerate(CATEGORY_LABELS)}
+    return np.fromiter((col.get(c, -1) if c is not None else -1 for c in posted), dtype=np.int64, count=len(posted))
+
+
 def posterior_given_posted(proba: np.ndarray, posted: list[str | None]) -> np.ndarray:
+    """P(category | text, posted category): the text posterior re-weighted by a prior that puts
+    POSTED_PRIOR on the posted category, NOT_A_JOB_PRIOR on not_a_job and the rest evenly on the
+    others. Rows without a posted category (or posted as not_a_job) keep the text posterior."""
     naj = CATEGORY_LABELS.index(NOT_A_JOB)
     k = len(CATEGORY_LABELS)
+    idx = posted_index(posted)
+    rows = np.flatnonzero((idx >= 0) & (idx != naj))
     out = proba.copy()
-    for i, c in enumerate(posted):
-        if c is None or c not in CATEGORY_LABELS or c == NOT_A_JOB:
-            continue
-        prior = np.full(k, (1.0 - POSTED_PRIOR - NOT_A_JOB_PRIOR) / (k - 2))
-        prior[naj] = NOT_A_JOB_PRIOR
-        prior[CATEGORY_LABELS.index(c)] = POSTED_PRIOR
-        row = proba[i] * prior
-        out[i] = row / row.sum()
+    if len(rows):
+        prior = np.full((len(rows), k), (1.0 - POSTED_PRIOR - NOT_A_JOB_PRIOR) / (k - 2))
+        prior[:, naj] = NOT_A_JOB_PRIOR
+        prior[np.arange(len(rows)), idx[rows]] = POSTED_PRIOR
+        w = proba[rows] * prior
+        out[rows] = w / w.sum(axis=1, keepdims=True)
     return out
 
 
 def miscategorised_score(proba: np.ndarray, posted: list[str | None]) -> np.ndarray:
+    """1 - P(posted category | text, posted) for rows with a known posted category; otherwise
+    P(not_a_job | text)."""
     naj = CATEGORY_LABELS.index(NOT_A_JOB)
+    idx = posted_index(posted)
     post = posterior_given_posted(proba, posted)
-    out = np.empty(len(posted))
-    for i, c in enumerate(posted):
-        if c is not None and c in CATEGORY_LABELS:
-            out[i] = 1.0 - post[i, CATEGORY_LABELS.index(c)]
-        else:
-            out[i] = proba[i, naj]
+    known = idx >= 0
+    out = proba[:, naj].copy()
+    out[known] = 1.0 - post[np.flatnonzero(known), idx[known]]
     return np.clip(out, 0.0, 1.0)
 
 

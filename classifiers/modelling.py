@@ -109,6 +109,36 @@ def top_terms(x_row, coef: np.ndarray, vocab_inv: np.ndarray, k: int = 3) -> lis
     return [(str(vocab_inv[idx[j]]), float(contrib[j])) for j in order if contrib[j] > 0]
 
 
+def top_terms_batch(X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray, n_cols: int, k: int = 3) -> list[list[tuple[int, float]]]:
+    """``top_terms`` for many rows at once: for each (r, c) in zip(rows, cls), the top-k
+    (column, X[r, j] * W[c, j]) with positive contribution over the columns j < n_cols of
+    CSR matrix X, highest first, ties in stored order (what ``top_terms`` returns, as columns).
+    ``rows`` may repeat (one row scored against several coefficient rows)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) == 0:
+        return []
+    start, stop = X.indptr[rows], X.indptr[rows + 1]
+    lens = stop - start
+    seg = np.repeat(np.arange(len(rows)), lens)  # which request each stored entry belongs to
+    pos = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(start, lens)
+    idx, vals = X.indices[pos], X.data[pos]
+    keep = idx < n_cols
+    seg, idx = seg[keep], idx[keep]
+    contrib = vals[keep].astype(np.float64) * W[np.asarray(cls)[seg], idx]
+    order = np.lexsort((-contrib, seg))  # by request, then contribution descending; stable
+    counts = np.bincount(seg, minlength=len(rows))
+    first = (np.cumsum(counts) - counts).tolist()
+    order_l, idx_l, c_l = order.tolist(), idx.tolist(), contrib.tolist()
+    out = []
+    for f, n in zip(first, counts.tolist()):
+        top = []
+        for o in order_l[f:f + min(n, k)]:
+            if c_l[o] > 0:
+                top.append((idx_l[o], c_l[o]))
+        out.append(top)
+    return out
+
+
 @functools.lru_cache(maxsize=4096)
 def _term_pattern(term: str) -> re.Pattern[str]:
     parts = [re.escape(t) for t in term.split()]

@@ -9,7 +9,7 @@ import re
 
 from models.enums import PolicyType
 
-from .features import Hit, dedupe_hits, find_contacts, finditer, gate_view
+from .features import Hit, dedupe_hits, default_screen, find_contacts, finditer
 
 _I = re.IGNORECASE
 
@@ -133,24 +133,33 @@ assert all(len(RULE_GATES[t]) == len(RULES[t]) for t in RULES)
 _OFF_PLATFORM = PolicyType.off_platform.value
 
 
-def find_policy_hits(text: str, contacts: list[Hit] | None = None, gates: bool = True,
-                     view: tuple[str, set[str]] | None = None) -> list[Hit]:
+def rule_name(ptype: str, k: int) -> str:
+    """Name of ``RULES[ptype][k]`` for ``rulescan`` screens."""
+    return f"{ptype}:{k}"
+
+
+RULE_NAMES: dict[str, list[str]] = {t: [rule_name(t, k) for k in range(len(r))] for t, r in RULES.items()}
+_BY_NAME = {rule_name(t, k): (t, pat, why) for t, rules in RULES.items() for k, (pat, why) in enumerate(rules)}
+_ALL_RULE_NAMES = tuple(_BY_NAME)
+
+
+def find_policy_hits(text: str, contacts: list[Hit] | None = None, gates: bool = True, screen=None) -> list[Hit]:
     """All policy rule hits in ``text``; ``Hit.kind`` is the policy type.
 
-    ``view``: a precomputed ``gate_view(text)``; ``gates=False`` runs every regex regardless of
-    the keyword gates (tests)."""
+    ``screen``: a precomputed ``rulescan.screen(text)`` (which rules can match); ``gates=False``
+    runs every regex (tests)."""
+    scr = default_screen(text, screen, gates)
+    if not scr and contacts is None:
+        return []
     hits: list[Hit] = []
-    view = (view or gate_view(text)) if gates else None
-    contacts = find_contacts(text, view=view, gates=gates) if contacts is None else contacts
+    contacts = find_contacts(text, screen=scr) if contacts is None else contacts
     for h in contacts:
         hits.append(Hit(_OFF_PLATFORM, h.start, h.end, h.text, h.why))
-    low, toks = view if gates else ("", set())
-    for ptype, rules in RULES.items():
-        for (pat, why), gate in zip(rules, RULE_GATES[ptype]):
-            if gates and not gate(low, toks):
-                continue
-            for m in finditer(pat, text, low if gates else None):
-                hits.append(Hit(ptype, m.start(), m.end(), text[m.start():m.end()], why))
+    low = scr.low
+    for name in scr.pick(_ALL_RULE_NAMES):
+        ptype, pat, why = _BY_NAME[name]
+        for m in finditer(pat, text, low):
+            hits.append(Hit(ptype, m.start(), m.end(), text[m.start():m.end()], why))
     if not hits:
         return hits
     # dedupe within a type only (one span may violate two policies)

@@ -19,9 +19,10 @@ from . import feedback as fb_mod
 from . import miscategorised as cat_mod
 from . import policy as pol_mod
 from . import scam as scam_mod
-from .features import Hit, find_scam_cues, gate_view
-from .modelling import FastTfidf, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
+from .features import Hit, find_scam_cues
+from .modelling import FastTfidf, clean_text, hstack, locate_term, top_terms_batch, unpack_vectorizer
 from .policy_rules import POLICY_TYPES, find_policy_hits
+from .rulescan import screen as rule_screen
 from .registry import ARTIFACTS_DIR, DETECTORS, load_bundle, read_active
 from .types import Evidence, FeedbackInput, PostInput, PostScore
 
@@ -33,12 +34,6 @@ _POLICY_LABELS = {
     "fake_reviews": "fake reviews",
     "account_rental": "account rental or impersonation",
 }
-
-
-def _row(X, i: int) -> tuple[np.ndarray, np.ndarray]:
-    """(indices, data) of row i of a CSR matrix, without scipy's row-indexing overhead."""
-    a, b = X.indptr[i], X.indptr[i + 1]
-    return X.indices[a:b], X.data[a:b]
 
 
 class Scorer:
@@ -65,6 +60,11 @@ class Scorer:
         }
         self.versions: dict[str, str] = {d: metrics[d]["version"] for d in DETECTORS}
         self._rule_precision = bundles["policy"]["rule_precision"]
+        # word-term weights per model, for evidence (the policy rows read the design matrix [X, rules])
+        self._scam_coef = bundles["scam"]["lr"].coef_
+        self._cat_coef = bundles["miscategorised"]["lr"].coef_
+        rule_screen("")  # build the rule prefilter now, with the models (once per process), not in the first batch
+        self._policy_coef = np.vstack([bundles["policy"]["lr"][t].coef_[0][: self._n_word] for t in POLICY_TYPES])
 
     # ------------------------------------------------------------------ posts
     def vectorise(self, posts: Sequence[PostInput]):
@@ -78,16 +78,21 @@ class Scorer:
         R = np.zeros((len(posts), len(POLICY_TYPES)), dtype=np.float32)
         col = {t: j for j, t in enumerate(POLICY_TYPES)}
         hits, cues = [], []
+        no_hits: list[Hit] = []  # shared, never mutated
         F = np.zeros((len(posts), len(scam_mod.CUE_NAMES)), dtype=np.float32)
         ccol = {c: j for j, c in enumerate(scam_mod.CUE_NAMES)}
         for i, p in enumerate(posts):
             text = f"{p.title or ''}\n\n{p.description or ''}"
-            view = gate_view(text)
-            pol = find_policy_hits(text, view=view)
+            scr = rule_screen(text)
+            if not scr:  # no rule can match (most posts)
+                hits.append(no_hits)
+                cues.append(no_hits)
+                continue
+            pol = find_policy_hits(text, screen=scr)
             for h in pol:
                 R[i, col[h.kind]] = 1.0
             hits.append(pol)
-            cue = find_scam_cues(text, view=view)
+            cue = find_scam_cues(text, screen=scr)
             for h in cue:
                 F[i, ccol[h.kind]] = 1.0
             cues.append(cue)
@@ -100,52 +105,69 @@ class Scorer:
         P_model, _ = pol_mod.predict_model(self._b["policy"], X, R)
         P_pol = pol_mod.combine(P_model, R, self._rule_precision)
 
+        # decisions for the whole batch (numpy), then one Python pass that builds the results
         th = self.thresholds
-        pol_thr = np.array([th["policy"][t] for t in POLICY_TYPES])
+        naj = CATEGORY_LABELS.index(NOT_A_JOB)
+        pred_idx = proba.argmax(axis=1)
+        posted_idx = cat_mod.posted_index(posted)
+        naj_on = (pred_idx == naj) & (posted_idx != naj) & (p_naj >= th["not_a_job"])
+        mis_on = naj_on | ((p_mis >= th["miscategorised"]) & ((posted_idx < 0) | (pred_idx != posted_idx)))
+        mis_score = np.where(naj_on, np.maximum(p_mis, p_naj), p_mis)
+        rule_on = R > 0
+        typed = rule_on | (P_model >= np.array([th["policy"][t] for t in POLICY_TYPES]))
+        # top contributing word terms of every (row, model) that needs them: one batched lookup per detector
+        scam_rows = np.flatnonzero(p_scam >= th["scam"])
+        scam_terms = dict(zip(scam_rows.tolist(), self._top_terms(X, scam_rows, self._scam_coef, np.zeros_like(scam_rows))))
+        mis_rows = np.flatnonzero(mis_on)
+        mis_terms = dict(zip(mis_rows.tolist(), self._top_terms(X, mis_rows, self._cat_coef, pred_idx[mis_rows])))
+        pol_rows, pol_cols = np.nonzero(typed & ~rule_on)
+        pol_terms = dict(zip(zip(pol_rows.tolist(), pol_cols.tolist()), self._top_terms(X, pol_rows, self._policy_coef, pol_cols)))
+
+        pred_l = [CATEGORY_LABELS[j] for j in pred_idx.tolist()]
+        scam_l, mis_l, mis_on_l, pol_l = p_scam.tolist(), mis_score.tolist(), mis_on.tolist(), P_pol.tolist()
+        rule_l, typed_l = rule_on.tolist(), typed.tolist()
         out: list[PostScore] = []
         for i, p in enumerate(posts):
             title, desc = p.title or "", p.description or ""
             pol = hits[i]
             flags: list[str] = []
             ev: list[Evidence] = []
-            pred = cat_mod.suggestion(proba[i])
-            if p_scam[i] >= th["scam"]:
+            pred = pred_l[i]
+            if i in scam_terms:
                 flags.append("scam")
                 # contact details are the off_platform policy hits (same spans and reasons as find_contacts)
                 ev += self._span_evidence(title, cues[i] + [h for h in pol if h.kind == "off_platform"], "scam", "scam")
-                ev += self._term_evidence(_row(X, i), self._b["scam"]["lr"].coef_[0], title, desc, "scam", "scam",
-                                          "wording typical of fraudulent job posts")
+                ev += self._term_evidence(scam_terms[i], title, desc, "scam", "scam", "wording typical of fraudulent job posts")
             suggested = None
-            mis_score = float(p_mis[i])
-            naj_flag = pred == NOT_A_JOB and posted[i] != NOT_A_JOB and p_naj[i] >= th["not_a_job"]
-            if naj_flag:
-                mis_score = max(mis_score, float(p_naj[i]))
-            if naj_flag or (p_mis[i] >= th["miscategorised"] and (posted[i] is None or pred != posted[i])):
+            if mis_on_l[i]:
                 flags.append("miscategorised")
                 suggested = pred
-                cls = CATEGORY_LABELS.index(pred)
                 why = ("reads like a freelancer advertising themselves, not a job" if pred == NOT_A_JOB
                        else f"wording typical of {category_label(pred)}")
-                ev += self._term_evidence(_row(X, i), self._b["miscategorised"]["lr"].coef_[cls], title, desc, "miscategorised",
-                                          "miscategorised", why)
-            types = [t for j, t in enumerate(POLICY_TYPES) if R[i, j] > 0 or P_model[i, j] >= pol_thr[j]]
+                ev += self._term_evidence(mis_terms[i], title, desc, "miscategorised", "miscategorised", why)
+            types = [t for t, on in zip(POLICY_TYPES, typed_l[i]) if on]
             if types:
                 flags.append("policy")
-                for t in types:
-                    j = POLICY_TYPES.index(t)
-                    if R[i, j] > 0:
+                for j, (t, on, by_rule) in enumerate(zip(POLICY_TYPES, typed_l[i], rule_l[i])):
+                    if not on:
+                        continue
+                    if by_rule:
                         ev += self._span_evidence(title, [h for h in pol if h.kind == t], "policy", t)
                     else:
-                        ev += self._term_evidence(_row(X, i), self._b["policy"]["lr"][t].coef_[0], title, desc, "policy", t,
-                                                  f"wording typical of {_POLICY_LABELS[t]}")
+                        ev += self._term_evidence(pol_terms[i, j], title, desc, "policy", t, f"wording typical of {_POLICY_LABELS[t]}")
             out.append(PostScore(
                 id=p.id,
-                scores={"scam": float(p_scam[i]), "miscategorised": mis_score, "policy": float(P_pol[i].max())},
+                scores={"scam": scam_l[i], "miscategorised": mis_l[i], "policy": max(pol_l[i])},
                 flags=flags, policy_types=types, suggested_category=suggested, predicted_category=pred, evidence=ev,
                 model_versions=dict(self.versions),
-                policy_scores={t: float(P_pol[i, j]) for j, t in enumerate(POLICY_TYPES)},
+                policy_scores=dict(zip(POLICY_TYPES, pol_l[i])),
             ))
         return out
+
+    def _top_terms(self, X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray) -> list[list[tuple[str, float]]]:
+        """``top_terms(X[r], W[c])`` for every (r, c) in zip(rows, cls), in one batched lookup."""
+        return [[(str(self._vocab_inv[j]), w) for j, w in row]
+                for row in top_terms_batch(X, rows, W, cls, self._n_word, k=N_TERMS)]
 
     @staticmethod
     def _span_evidence(title: str, hits: list[Hit], detector: str, label: str) -> list[Evidence]:
@@ -165,9 +187,11 @@ class Scorer:
             out.append(Evidence(label=label, text=h.text, start=s, end=e, why=h.why, field=field, detector=detector, kind="rule"))
         return out
 
-    def _term_evidence(self, x_row, coef: np.ndarray, title: str, desc: str, detector: str, label: str, why: str) -> list[Evidence]:
+    @staticmethod
+    def _term_evidence(terms: list[tuple[str, float]], title: str, desc: str, detector: str, label: str,
+                       why: str) -> list[Evidence]:
         out = []
-        for term, c in top_terms(x_row, coef[: self._n_word], self._vocab_inv, k=N_TERMS):
+        for term, c in terms:
             loc = locate_term(term, title, desc)
             if loc is None:
                 continue

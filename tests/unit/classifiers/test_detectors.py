@@ -210,3 +210,26 @@ def test_low_stars_count_as_negative_with_mild_text(scorer):
     p = scorer.score_feedback([FeedbackInput(id=str(r), text="Project finished, contract closed.", rating=r) for r in (1, 2, 3, 4, 5)])
     assert p[0] >= 0.5 and p[4] < 0.5
     assert all(a >= b for a, b in zip(p, p[1:]))  # fewer stars never look less negative
+
+
+def test_batched_top_terms_equal_the_row_by_row_reference(scorer):
+    import json
+
+    import numpy as np
+
+    from classifiers.data import DATA_DIR
+    from classifiers.modelling import top_terms, top_terms_batch
+
+    rows = [json.loads(x) for x in (DATA_DIR / "seed" / "marketplace_posts.jsonl").read_text().splitlines()][:400]
+    X = scorer.vectorise([PostInput(id=r["id"], title=r["title"], description=r["description"]) for r in rows])
+    W = scorer._cat_coef
+    rng = np.random.default_rng(3)
+    rr, cc = rng.integers(0, X.shape[0], 300), rng.integers(0, W.shape[0], 300)
+    rr[:5] = rr[0]  # one row against several coefficient rows
+    got = top_terms_batch(X, rr, W, cc, scorer._n_word, k=3)
+    assert top_terms_batch(X, np.array([], dtype=int), W, np.array([], dtype=int), scorer._n_word) == []
+    for r, c, terms in zip(rr, cc, got):
+        ref = top_terms(X[r], W[c][: scorer._n_word], scorer._vocab_inv, k=3)
+        assert [str(scorer._vocab_inv[j]) for j, _ in terms] == [t for t, _ in ref]
+        assert np.allclose([w for _, w in terms], [w for _, w in ref])
+    assert sum(len(t) for t in got) > 600
