@@ -30,6 +30,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from classifiers.features import fold_lower
 from models import Client, JobPost, PostSimilarityKey, PostStatus
 
 THRESHOLD = 0.5
@@ -130,22 +131,33 @@ def _digits(s: str) -> str:
     return re.sub(r"\D", "", s)
 
 
-def handles(text: str) -> frozenset[str]:
+def handles(text: str, gates: bool = True) -> frozenset[str]:
     """Contact handles in ``text``, normalised (``email:``, ``phone:``, ``telegram:``,
-    ``whatsapp:`` prefixes)."""
+    ``whatsapp:`` prefixes).
+
+    Keyword gates skip a regex when a literal every match must contain is absent (checked on
+    the folded lower-case text, like the classifiers' gates); ``gates=False`` runs them all
+    (the tests' reference)."""
     found: set[str] = set()
-    for m in EMAIL.findall(text):
-        found.add("email:" + m.lower())
-    for m in TELEGRAM.findall(text):
-        found.add("telegram:" + m.lower())
-    for m in WHATSAPP.findall(text):
-        digits = _digits(m)
-        if len(digits) >= 7:
-            found.add("phone:" + digits[-10:])
+    low = fold_lower(text) if gates else ""
+    at = not gates or "@" in text
+    if at:
+        for m in EMAIL.findall(text):
+            found.add("email:" + m.lower())
+    if not gates or "t.me/" in low or "telegram" in low:
+        for m in TELEGRAM.findall(text):
+            found.add("telegram:" + m.lower())
+    if not gates or "wa.me/" in low or "whats" in low:
+        for m in WHATSAPP.findall(text):
+            digits = _digits(m)
+            if len(digits) >= 7:
+                found.add("phone:" + digits[-10:])
     for m in PHONE.findall(text):
         digits = _digits(m)
         if 7 <= len(digits) <= 15:
             found.add("phone:" + digits[-10:])
+    if not at:
+        return frozenset(found)
     emails_local = {h.split(":", 1)[1].split("@")[0] for h in found if h.startswith("email:")}
     for m in AT_HANDLE.findall(text):
         if m.lower() not in emails_local:

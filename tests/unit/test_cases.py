@@ -218,6 +218,22 @@ def test_handles_are_extracted_and_normalised():
     assert {"email:boss@example.com", "phone:5551234567", "telegram:cash_king"} <= h
 
 
+def test_handle_gates_never_change_the_handles_found():
+    import json
+
+    from classifiers.data import DATA_DIR
+
+    texts = [f"{r['title']}\n{r['description']}" for r in
+             map(json.loads, (DATA_DIR / "seed" / "marketplace_posts.jsonl").read_text().splitlines())]
+    texts += ["TELEGRAM @bob_the_boss", "WHATſAPP +1 555 123 4567", "T.ME/ringleader", "Wa.Me/15551234567",
+              "mail: x@y.io", "@handle_only here", "call 555 123 4567", "", "Ünïcödé telegram: @ab_cd"]
+    found = 0
+    for text in texts:
+        assert similar.handles(text) == similar.handles(text, gates=False), text
+        found += bool(similar.handles(text))
+    assert found > 100
+
+
 def test_near_duplicates_and_shared_handles_across_accounts(client, db, staff):
     text = ("We are hiring remote data entry clerks, no experience needed, weekly pay, "
             "training provided, start today, flexible hours, apply now")
