@@ -27,6 +27,7 @@ from models.moderation import QUEUE_AGE_WEIGHT
 from models.taxonomy import CATEGORY_LABELS, category_label
 
 from . import moderation
+from .transactions import wrote
 
 #: priority points per hour of waiting
 AGE_WEIGHT = QUEUE_AGE_WEIGHT
@@ -194,10 +195,10 @@ def counts(session: Session) -> dict[str, int]:
 class _CountsCache:
     """``counts`` per engine, reused for at most ``max_age`` seconds.
 
-    Every commit on the engine *in this process* (a decision, a bulk action, an inline
-    job) drops it at once, so whoever just acted sees exact counts. A change committed by
-    another process (another gunicorn worker, an RQ worker) shows up within ``max_age``.
-    The rows of the queue are never cached."""
+    Every commit that wrote, on the engine *in this process* (a decision, a bulk action,
+    an inline job), drops it at once, so whoever just acted sees exact counts. A change
+    committed by another process (another gunicorn worker, an RQ worker) shows up within
+    ``max_age``. The rows of the queue are never cached."""
 
     @dataclass
     class _State:
@@ -212,9 +213,10 @@ class _CountsCache:
         if state is None:
             state = self._states[engine] = self._State()
 
-            def _on_commit(_conn, state=state) -> None:  # noqa: ANN001
-                state.generation += 1
-                state.entry = None
+            def _on_commit(conn, state=state) -> None:  # noqa: ANN001
+                if wrote(conn):  # a read-only request's commit changes no count
+                    state.generation += 1
+                    state.entry = None
 
             sa.event.listen(engine, "commit", _on_commit)
         return state

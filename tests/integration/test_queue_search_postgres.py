@@ -198,3 +198,28 @@ def test_queue_statements_use_the_partial_indexes_on_their_generic_plans(pg_app)
             "SELECT generic_plans FROM pg_prepared_statements "
             "WHERE statement LIKE 'SELECT flag.id, flag.subject_type%'")).scalars().all()
         assert generic and max(generic) > 0
+
+
+def test_the_queue_query_stays_prepared_across_read_only_requests(pg_app):
+    """A read-only request ends with a commit, not a rollback (app.db): psycopg forgets
+    its prepared statements on rollback, and the queue's list query was then parsed and
+    planned on every request. Here its plan is reused across requests."""
+    from app.services import users
+    from app.services.audit import CLI
+    from tests.helpers import PASSWORD, login
+
+    with pg_app.app_context(), session_scope() as s:
+        users.create_moderator(s, email="m@example.com", password=PASSWORD, role="moderator",
+                               actor=CLI)
+        _flag(s, _client(s, "Acme"), reason="negative_client")
+        s.commit()
+    client = pg_app.test_client()
+    assert login(client, "m@example.com").status_code == 303
+    for _ in range(12):
+        assert client.get("/queue/?reason=negative_client").status_code == 200
+    from app.db import get_engine
+    with pg_app.app_context(), get_engine().connect() as conn:  # the pool's one connection
+        plans = conn.execute(sa.text(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'SELECT flag.id, flag.subject_type%'")).scalars().all()
+    assert plans and max(plans) >= 5
