@@ -92,6 +92,9 @@ QueueFlag = namedtuple("QueueFlag", ROW_FLAG_COLUMNS)
 
 @dataclass(slots=True)
 class Row:
+    """One row of the queue: what the list shows about a flag, and the display strings
+    the template prints, all computed once in ``page`` (50 rows a page: the template
+    reads plain attributes and makes no filter or function calls per row)."""
     flag: QueueFlag
     title: str | None
     client_name: str
@@ -103,51 +106,24 @@ class Row:
     effective_priority: float
     waiting: timedelta
     overdue: timedelta | None
-    escalated: bool = False
+    escalated: bool
+    # display strings
+    subject_text: str        # the post's title, or "Client: <name>" for a client flag
+    reason_label: str
+    policy_text: str         # "" without policy types
+    category_text: str
+    score_text: str
+    priority_text: str
+    waiting_text: str
+    overdue_text: str        # "" unless overdue
+    post_badge: str          # the post's status unless it is live, else ""
+    client_badge: str        # the client's status unless active, else ""
+    suspend_recommended: bool
+    #: the bulk form's value for this row ("<flag id>:<version>"); bulk acts on posts only
+    item: str
+    bulk_ok: bool
     #: set by the view (it knows the URL map); see app.ui.url_builder
     case_url: str = ""
-
-    # display strings, so the template (50 rows) needs no filter or function calls
-    @property
-    def waiting_text(self) -> str:
-        return format_waiting(self.waiting)
-
-    @property
-    def overdue_text(self) -> str:
-        return format_waiting(self.overdue)
-
-    @property
-    def reason_label(self) -> str:
-        return self.flag.reason.replace("_", " ")
-
-    @property
-    def policy_text(self) -> str:
-        return ", ".join(self.flag.policy_types or ()).replace("_", " ")
-
-    @property
-    def category_text(self) -> str:
-        return category_label(self.category) if self.category else "—"
-
-    @property
-    def score_text(self) -> str:
-        return f"{self.flag.score:.2f}"
-
-    @property
-    def priority_text(self) -> str:
-        return f"{self.effective_priority:.0f}"
-
-    @property
-    def claimed(self) -> bool:
-        return self.claimed_by_email is not None
-
-    @property
-    def case_url_args(self) -> dict[str, Any]:
-        return {"flag": self.flag.id}
-
-    @property
-    def suspend_recommended(self) -> bool:
-        note = self.flag.system_note
-        return bool(note) and "suspend recommended" in note
 
 
 @dataclass
@@ -346,7 +322,37 @@ def _list_select():
 
 
 _TARGETS = {reason: timedelta(hours=hours) for reason, hours in TARGET_HOURS.items()}
+_DEFAULT_TARGET = timedelta(hours=24)
 _ZERO = timedelta(0)
+_N_FLAG = len(ROW_FLAG_COLUMNS)
+_REASON_LABELS = {reason.value: reason.value.replace("_", " ") for reason in FlagReason}
+
+
+def _row(r: sa.Row, now: datetime) -> Row:
+    """A ``Row`` from one result row of ``_list_select``."""
+    flag = QueueFlag._make(r[:_N_FLAG])
+    title, client_name, category, post_status, client_status, email, key, escalated = r[_N_FLAG:]
+    waiting = max(now - flag.created_at, _ZERO)
+    target = _TARGETS.get(flag.reason, _DEFAULT_TARGET)
+    overdue = waiting - target if waiting > target else None
+    priority = flag.priority + AGE_WEIGHT * waiting.total_seconds() / 3600
+    is_post = flag.subject_type == "post"
+    note = flag.system_note
+    return Row(
+        flag=flag, title=title, client_name=client_name, category=category,
+        post_status=post_status, client_status=client_status, claimed_by_email=email,
+        key=key, effective_priority=priority, waiting=waiting, overdue=overdue,
+        escalated=bool(escalated),
+        subject_text=title if is_post else f"Client: {client_name}",
+        reason_label=_REASON_LABELS.get(flag.reason) or flag.reason.replace("_", " "),
+        policy_text=", ".join(flag.policy_types).replace("_", " ") if flag.policy_types else "",
+        category_text=category_label(category) if category else "—",
+        score_text=f"{flag.score:.2f}", priority_text=f"{priority:.0f}",
+        waiting_text=format_waiting(waiting), overdue_text=format_waiting(overdue),
+        post_badge=post_status if post_status and post_status != "live" else "",
+        client_badge=client_status if client_status != "active" else "",
+        suspend_recommended=bool(note) and "suspend recommended" in note,
+        item=f"{flag.id}:{flag.version}", bulk_ok=is_post)
 
 
 def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,
@@ -367,21 +373,7 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
         stmt = stmt.where(Flag.id.in_(_search_ids(f, moderator_id=moderator_id, now=now,
                                                   after=after, limit=limit + 1)))
     results = session.execute(_newest_first(stmt, limit + 1), {"queue_now": now}).all()
-    rows = []
-    n = len(ROW_FLAG_COLUMNS)
-    default_target = timedelta(hours=24)
-    for r in results[:limit]:
-        flag = QueueFlag._make(r[:n])
-        title, client_name, category, post_status, client_status, email, key, escalated = r[n:]
-        waiting = max(now - flag.created_at, _ZERO)
-        target = _TARGETS.get(flag.reason, default_target)
-        hours = waiting.total_seconds() / 3600
-        rows.append(Row(
-            flag=flag, title=title, client_name=client_name, category=category,
-            post_status=post_status, client_status=client_status, claimed_by_email=email,
-            key=key, effective_priority=flag.priority + AGE_WEIGHT * hours,
-            waiting=waiting, overdue=waiting - target if waiting > target else None,
-            escalated=bool(escalated)))
+    rows = [_row(r, now) for r in results[:limit]]
     next_cursor = None
     if len(results) > limit and rows:
         next_cursor = f"{rows[-1].key!r}_{rows[-1].flag.id}"

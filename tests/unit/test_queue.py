@@ -335,3 +335,48 @@ def test_url_builder_falls_back_when_a_marker_is_not_verbatim(app, monkeypatch):
         f"{k}={int(x):,}" for k, x in sorted(v.items())))
     build = ui.url_builder("cases.show", "post_id", "flag")
     assert build(post_id=1234, flag=5) == "/cases.show/flag=5/post_id=1,234"
+
+
+def _row_html(html: str, flag_id: int) -> str:
+    import re
+    rows = re.findall(r"<tr data-row.*?</tr>", html, re.S)
+    mine = [r for r in rows if f'aria-label="Select case {flag_id}"' in r]
+    assert len(mine) == 1, rows
+    return " ".join(mine[0].split())
+
+
+def test_rows_show_their_labels_and_badges(client, db, staff):
+    """Every label and badge of a row (Row's display strings, computed in page())."""
+    now = utcnow()
+    suspended = make_client(db, name="Shady & Sons", status="suspended")
+    policy = make_flag(db, make_post(db, suspended, title="Pay me off-site", category="not_a_job",
+                                     status="removed"),
+                       reason="policy", policy_types=["off_platform", "fake_reviews"], score=0.876,
+                       priority=40, created_at=now - timedelta(hours=14),
+                       claimed_by=staff["moderator2"].moderator_id,
+                       claimed_until=now + timedelta(minutes=5))
+    negative = make_flag(db, client=make_client(db, name="Grumpy Ltd"), reason="negative_client",
+                         priority=1000, system_note="suspend recommended: no improvement",
+                         created_at=now - timedelta(minutes=30))
+    db.commit()
+    as_user(client, "moderator@example.com")
+    html = client.get("/queue/").text
+    row = _row_html(html, policy.id)
+    assert 'class="is-overdue"' in row and f'value="{policy.id}:1"' in row
+    assert "disabled" not in row.split("</td>")[0]
+    assert ('<span class="badge reason-policy">policy</span><br><small>off platform, '
+            "fake reviews</small>") in row
+    assert ">Pay me off-site</a>" in row
+    assert '<span class="badge status-removed">removed</span>' in row
+    assert 'Shady &amp; Sons <span class="badge status-suspended">suspended</span>' in row
+    # 40 + 0.5 per hour waiting; policy's target is 12 h
+    assert "<td>Not a job (self-advertisement)</td> <td>0.88</td> <td>47</td>" in row
+    assert "<td>14 h <span" in row and "overdue 2 h" in row
+    assert '<span class="claimed">moderator2@example.com</span>' in row
+    row = _row_html(html, negative.id)
+    assert "is-overdue" not in row and "overdue" not in row and "30 min" in row
+    assert "disabled" in row and "Bulk actions apply to posts only" in row
+    assert f'href="/clients/{negative.client_id}?flag={negative.id}"' in row
+    assert ">Client: Grumpy Ltd</a>" in row and "suspend recommended</span>" in row
+    assert '<span class="badge reason-negative_client">negative client</span>' in row
+    assert "<td>—</td>" in row and '<span class="muted">—</span>' in row
