@@ -236,34 +236,84 @@ def _cursor(cursor: str | None) -> tuple[float, int] | None:
         return None
 
 
-def _filter(stmt, f: Filters, *, moderator_id: int | None, now: datetime,  # noqa: ANN001
-            after: tuple[float, int] | None):
-    """``stmt`` (which selects from flag, with job_post joined if ``f.category``) narrowed
-    to open flags passing every filter but the search, after the keyset cursor."""
-    stmt = stmt.where(IS_OPEN)
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters a page uses (not their values): the statement for a shape is built
+    once (``_statement``) and the values are bound per request (``_params``); building
+    the statement and SQLAlchemy's cache key for it cost more than reading the rows."""
+    reason: bool
+    policy: bool
+    category: bool
+    min_score: bool
+    max_score: bool
+    claim: str
+    search: bool
+    after: bool
+
+    @classmethod
+    def of(cls, f: Filters, after: tuple[float, int] | None) -> _Shape:
+        return cls(reason=bool(f.reason), policy=bool(f.policy), category=bool(f.category),
+                   min_score=f.min_score is not None, max_score=f.max_score is not None,
+                   claim=f.claim, search=bool(f.q), after=after is not None)
+
+
+_NOW = sa.bindparam("queue_now", type_=Flag.__table__.c.claimed_until.type)
+
+
+def _params(f: Filters, *, moderator_id: int | None, now: datetime,
+            after: tuple[float, int] | None) -> dict[str, Any]:
+    """The values of the bound parameters of ``_filter`` (and ``_search_ids``)."""
+    params: dict[str, Any] = {"queue_now": now}
     if f.reason:
-        stmt = stmt.where(Flag.reason == f.reason)
+        params["f_reason"] = f.reason
     if f.policy:
-        stmt = stmt.where(sa.cast(Flag.policy_types, sa.String).like(f'%"{f.policy}"%'))
+        params["f_policy"] = f'%"{f.policy}"%'
     if f.category:
-        stmt = stmt.where(JobPost.category == f.category)
+        params["f_category"] = f.category
     if f.min_score is not None:
-        stmt = stmt.where(Flag.score >= f.min_score)
+        params["f_min_score"] = f.min_score
     if f.max_score is not None:
-        stmt = stmt.where(Flag.score <= f.max_score)
-    live_claim = sa.and_(Flag.claimed_by.is_not(None), Flag.claimed_until > now)
-    if f.claim == "claimed":
-        stmt = stmt.where(live_claim)
-    elif f.claim == "unclaimed":
-        stmt = stmt.where(sa.not_(live_claim))
-    elif f.claim == "mine":
-        stmt = stmt.where(live_claim, Flag.claimed_by == moderator_id)
-    elif f.claim == "escalated":
-        stmt = stmt.where(moderation.live_escalation())
+        params["f_max_score"] = f.max_score
+    if f.claim == "mine":
+        params["f_moderator"] = moderator_id
+    if f.q:
+        params["f_like"] = _like(f.q)
     if after is not None:
+        params["after_key"], params["after_id"] = after
+    return params
+
+
+def _filter(stmt, shape: _Shape):  # noqa: ANN001, ANN202
+    """``stmt`` (which selects from flag, with job_post joined if filtering by category)
+    narrowed to open flags passing every filter of ``shape`` but the search, after the
+    keyset cursor; the values are the bound parameters named in ``_params``."""
+    stmt = stmt.where(IS_OPEN)
+    if shape.reason:
+        stmt = stmt.where(Flag.reason == sa.bindparam("f_reason", type_=sa.String))
+    if shape.policy:
+        stmt = stmt.where(sa.cast(Flag.policy_types, sa.String).like(
+            sa.bindparam("f_policy", type_=sa.String)))
+    if shape.category:
+        stmt = stmt.where(JobPost.category == sa.bindparam("f_category", type_=sa.String))
+    if shape.min_score:
+        stmt = stmt.where(Flag.score >= sa.bindparam("f_min_score", type_=sa.Float))
+    if shape.max_score:
+        stmt = stmt.where(Flag.score <= sa.bindparam("f_max_score", type_=sa.Float))
+    live_claim = sa.and_(Flag.claimed_by.is_not(None), Flag.claimed_until > _NOW)
+    if shape.claim == "claimed":
+        stmt = stmt.where(live_claim)
+    elif shape.claim == "unclaimed":
+        stmt = stmt.where(sa.not_(live_claim))
+    elif shape.claim == "mine":
+        stmt = stmt.where(live_claim,
+                          Flag.claimed_by == sa.bindparam("f_moderator", type_=sa.Integer))
+    elif shape.claim == "escalated":
+        stmt = stmt.where(moderation.live_escalation())
+    if shape.after:
         # a row comparison, which the index can seek to; the equivalent OR of two
         # comparisons made PostgreSQL walk from the top of the queue to the cursor
-        stmt = stmt.where(sa.tuple_(Flag.queue_key, Flag.id) < sa.tuple_(*after))
+        stmt = stmt.where(sa.tuple_(Flag.queue_key, Flag.id) < sa.tuple_(
+            sa.bindparam("after_key", type_=sa.Float), sa.bindparam("after_id", type_=sa.Integer)))
     return stmt
 
 
@@ -284,8 +334,7 @@ def client_matches(pattern: str):
     return func.lower(Client.name).like(pattern, escape="\\")
 
 
-def _search_ids(f: Filters, *, moderator_id: int | None, now: datetime,
-                after: tuple[float, int] | None, limit: int):
+def _search_ids(shape: _Shape, limit: int):
     """The ids of the first ``limit`` flags (queue order) matching the search: those whose
     post's title or description matches, united with those whose client's name matches.
 
@@ -294,16 +343,24 @@ def _search_ids(f: Filters, *, moderator_id: int | None, now: datetime,
     walk the queue in order and stop after ``limit`` when it is common; PostgreSQL
     chooses per term from the statistics on the indexed expressions. A flag's client is
     ``flag.client_id`` (for a post flag, the post's client)."""
-    pattern = _like(f.q)
+    pattern = sa.bindparam("f_like", type_=sa.String)
     posts = select(Flag.id).join(JobPost, JobPost.id == Flag.post_id).where(
         post_matches(pattern))
     clients = select(Flag.id).join(Client, Client.id == Flag.client_id).where(
         client_matches(pattern))
-    if f.category:
+    if shape.category:
         clients = clients.join(JobPost, JobPost.id == Flag.post_id)
-    parts = [_newest_first(_filter(s, f, moderator_id=moderator_id, now=now, after=after),
-                           limit).subquery() for s in (posts, clients)]
+    parts = [_newest_first(_filter(s, shape), limit).subquery() for s in (posts, clients)]
     return sa.union(*(select(part.c.id) for part in parts))
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(shape: _Shape, limit: int):  # noqa: ANN202
+    """The list query for ``shape``: at most ``limit`` rows, most urgent first."""
+    stmt = _filter(_list_select(), shape)
+    if shape.search:
+        stmt = stmt.where(Flag.id.in_(_search_ids(shape, limit)))
+    return _newest_first(stmt, limit)
 
 
 @functools.cache
@@ -314,7 +371,6 @@ def _list_select():
     # JSON was the largest single cost of reading the page's rows (see _policy_types)
     flag_cols = [sa.cast(Flag.policy_types, sa.Text) if name == "policy_types"
                  else getattr(Flag, name) for name in ROW_FLAG_COLUMNS]
-    now = sa.bindparam("queue_now", type_=Flag.__table__.c.claimed_until.type)
     return (select(*flag_cols, JobPost.title, Client.name.label("client_name"),
                    JobPost.category, JobPost.status.label("post_status"),
                    Client.status.label("client_status"), Moderator.email,
@@ -322,7 +378,7 @@ def _list_select():
             .join(Client, Client.id == Flag.client_id)
             .outerjoin(JobPost, JobPost.id == Flag.post_id)
             .outerjoin(Moderator, sa.and_(Moderator.id == Flag.claimed_by,
-                                          Flag.claimed_until > now)))
+                                          Flag.claimed_until > _NOW)))
 
 
 _TARGETS = {reason: timedelta(hours=hours) for reason, hours in TARGET_HOURS.items()}
@@ -377,15 +433,12 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
     now = now or utcnow()
     f = filters
     after = _cursor(cursor)
-    stmt = _filter(_list_select(), f, moderator_id=moderator_id, now=now, after=after)
-    if f.q:
-        if session.get_bind().dialect.name == "postgresql":
-            # plan each search for its own term: a plan cached for one term (psycopg
-            # prepares a statement run 5 times) is wrong for a much rarer or commoner one
-            session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        stmt = stmt.where(Flag.id.in_(_search_ids(f, moderator_id=moderator_id, now=now,
-                                                  after=after, limit=limit + 1)))
-    results = session.execute(_newest_first(stmt, limit + 1), {"queue_now": now}).all()
+    if f.q and session.get_bind().dialect.name == "postgresql":
+        # plan each search for its own term: a plan cached for one term (psycopg
+        # prepares a statement run 5 times) is wrong for a much rarer or commoner one
+        session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    results = session.execute(_statement(_Shape.of(f, after), limit + 1),
+                              _params(f, moderator_id=moderator_id, now=now, after=after)).all()
     rows = [_row(r, now) for r in results[:limit]]
     next_cursor = None
     if len(results) > limit and rows:

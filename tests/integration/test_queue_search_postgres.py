@@ -140,7 +140,7 @@ def test_keyset_pages_on_postgresql_visit_each_flag_once_with_and_without_search
         assert walk(q="acme") == [f.id for f in made]
 
 
-def _generic_plan(session, stmt) -> str:
+def _generic_plan(session, stmt, params: dict | None = None) -> str:
     """The plan PostgreSQL uses for ``stmt`` once it is a prepared statement on its generic
     plan (psycopg prepares a statement run 5 times; PostgreSQL then stops planning per
     execution if the generic plan is as cheap): PREPARE it with $n parameters and EXPLAIN
@@ -150,6 +150,7 @@ def _generic_plan(session, stmt) -> str:
     from psycopg import sql
 
     compiled = stmt.compile(dialect=session.get_bind().dialect)
+    values = compiled.construct_params(params or {})
     names: list[str] = []
 
     def number(match: re.Match) -> str:
@@ -162,7 +163,7 @@ def _generic_plan(session, stmt) -> str:
         cur.execute("DEALLOCATE ALL")
         cur.execute(f"PREPARE queue_stmt AS {text}")
         cur.execute("SET plan_cache_mode = force_generic_plan")
-        args = sql.SQL(", ").join(sql.Literal(compiled.params[n]) for n in names)
+        args = sql.SQL(", ").join(sql.Literal(values[n]) for n in names)
         cur.execute(sql.SQL("EXPLAIN EXECUTE queue_stmt{}").format(
             sql.SQL("({})").format(args) if names else sql.SQL("")))
         plan = "\n".join(r[0] for r in cur.fetchall())
@@ -183,10 +184,9 @@ def test_queue_statements_use_the_partial_indexes_on_their_generic_plans(pg_app)
         now = utcnow()
         for filters, index in ((q.Filters(reason="scam"), "ix_flag_open_reason_queue"),
                                (q.Filters(), "ix_flag_open_queue")):
-            stmt = q._newest_first(q._filter(q._list_select(), filters, moderator_id=None,
-                                             now=now, after=None), 51)
-            stmt = stmt.params(queue_now=now)
-            plan = _generic_plan(s, stmt)
+            stmt = q._statement(q._Shape.of(filters, None), 51)
+            plan = _generic_plan(s, stmt, q._params(filters, moderator_id=None, now=now,
+                                                    after=None))
             assert index in plan and "Sort" not in plan, plan
         counts = select(Flag.reason, sa.func.count()).where(q.IS_OPEN).group_by(Flag.reason)
         assert "ix_flag_open_reason_queue" in _generic_plan(s, counts)
