@@ -380,3 +380,20 @@ def test_rows_show_their_labels_and_badges(client, db, staff):
     assert ">Client: Grumpy Ltd</a>" in row and "suspend recommended</span>" in row
     assert '<span class="badge reason-negative_client">negative client</span>' in row
     assert "<td>—</td>" in row and '<span class="muted">—</span>' in row
+
+
+def test_fixed_url_matches_url_for_under_any_script_root(app):
+    """fixed_url is url_for built once per script root (the app mounted under a prefix
+    links its own prefix, never another mount's cached URL)."""
+    from flask import url_for
+
+    from app.ui import fixed_url
+
+    for root in ("", "/console", ""):
+        with app.test_request_context("/queue/", base_url=f"http://localhost{root}"):
+            for endpoint, filename in (("queue.index", None), ("auth.logout", None),
+                                       ("static", "css/app.css")):
+                wanted = (url_for(endpoint, filename=filename) if filename
+                          else url_for(endpoint))
+                assert fixed_url(endpoint, filename) == wanted
+                assert wanted.startswith(f"{root}/")
