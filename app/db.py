@@ -1,4 +1,14 @@
-"""Engine per app, session per request (closed at teardown), session per job or command."""
+"""Engine per app, session per request (closed at teardown), session per job or command.
+
+A request's session ends in one of two ways. If the request wrote nothing (every statement
+its transaction ran was a SELECT and no ORM change is pending) and did not fail, the
+transaction is *committed*, which for a read-only transaction changes nothing; otherwise it
+is rolled back, as before. The difference matters on PostgreSQL: psycopg prepares a
+statement once it has run 5 times on a connection and PostgreSQL then reuses its plan,
+but psycopg forgets every prepared statement on ROLLBACK (and sends DEALLOCATE ALL). With
+every read-only request ending in a rollback, nothing was ever prepared, and every query
+of every page was parsed and planned afresh (the queue's list query: ~0.5 ms of planning
+to ~0.3 ms of running)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,6 +18,8 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+
+from .services.transactions import track_writes, wrote
 
 _ENGINE_KEY = "trustdesk_engine"
 
@@ -27,8 +39,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.execute("PRAGMA busy_timeout = 30000")
             cur.close()
 
-        return engine
-    return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    else:
+        engine = sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10,
+                                  max_overflow=10)
+    track_writes(engine)
+    return engine
 
 
 def init_app(app: Flask) -> None:
@@ -52,10 +67,20 @@ def get_session() -> Session:
     return g.db_session
 
 
-def _close_session(_exc: BaseException | None) -> None:
+def _close_session(exc: BaseException | None) -> None:
     session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        session.close()  # rolls back anything a failed request left uncommitted
+    if session is None:
+        return
+    if exc is None and _read_only(session):
+        session.commit()  # nothing to commit; keeps psycopg's prepared statements
+    session.close()  # rolls back anything a failed request left uncommitted
+
+
+def _read_only(session: Session) -> bool:
+    """The session's transaction ran only SELECTs and has no ORM change pending."""
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return False
+    return not wrote(session.connection())
 
 
 @contextmanager

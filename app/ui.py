@@ -2,6 +2,7 @@
 the fragment htmx targets)."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -60,6 +61,18 @@ def notify(message: str, category: str = "success") -> None:
     """A flash message (shown by the next full page, or by the fragment that renders
     ``_flashes.html``)."""
     flash(message, category)
+
+
+def fixed_url(endpoint: str, filename: str | None = None) -> str:
+    """``url_for(endpoint)`` (or a static file's URL) for an endpoint without variable
+    parts, built once per script root: the URL map does not change after start-up. Every
+    console page links its stylesheets, scripts and menu; url_for is ~5 us a call."""
+    return _fixed_url(request.script_root, endpoint, filename)
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_url(_script_root: str, endpoint: str, filename: str | None) -> str:
+    return url_for(endpoint, filename=filename) if filename else url_for(endpoint)
 
 
 def url_builder(endpoint: str, *names: str) -> Callable[..., str]:

@@ -268,7 +268,7 @@ def explain(url: str, searches: dict[str, str]) -> None:
 
             def capture(stmt, *a, **k):
                 if isinstance(stmt, sa.sql.Select):
-                    captured.append(stmt)
+                    captured.append((stmt, a[0] if a else k.get("params")))
                 return real_execute(stmt, *a, **k)
             session.execute = capture
             try:
@@ -276,10 +276,11 @@ def explain(url: str, searches: dict[str, str]) -> None:
                            with_counts=False)
             finally:
                 session.execute = real_execute
-            compiled = captured[0].compile(dialect=session.get_bind().dialect)
+            stmt, params = captured[0]
+            compiled = stmt.compile(dialect=session.get_bind().dialect)
             plan = session.connection().exec_driver_sql(
                 "EXPLAIN (ANALYZE, BUFFERS OFF, TIMING OFF) " + str(compiled),
-                compiled.params).all()
+                compiled.construct_params(params or {})).all()
             print(f"{label} plan:")
             for (line,) in plan:
                 print("   ", line)

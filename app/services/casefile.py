@@ -72,27 +72,42 @@ def _moderators(session: Session, ids: set[int | None]) -> dict[int, str]:
                              .where(Moderator.id.in_(ids))).all())
 
 
+def _on(condition) -> sa.ColumnElement:  # noqa: ANN001
+    """How many rows of the group meet ``condition`` (0 for none, not NULL)."""
+    return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _client_counts(client_id: int):  # noqa: ANN202
+    """The client's posts, feedback and flags counted in one statement: three one-row
+    aggregates side by side (one round trip instead of three)."""
+    posts = select(func.count().label("posts_total"),
+                   _on(JobPost.status == "live").label("posts_live"),
+                   _on(JobPost.status == "removed").label("posts_removed")
+                   ).where(JobPost.client_id == client_id).subquery()
+    feedback = select(func.count().label("feedback_count"),
+                      func.avg(Feedback.rating).label("feedback_avg"),
+                      _on(Feedback.negative >= 0.5).label("feedback_negative")
+                      ).where(Feedback.client_id == client_id).subquery()
+    flags = select(func.count().label("flags_total"),
+                   _on(Flag.status == FlagStatus.open).label("flags_open")
+                   ).where(Flag.client_id == client_id).subquery()
+    return select(posts, feedback, flags).select_from(
+        posts.join(feedback, sa.true()).join(flags, sa.true()))
+
+
 def client_summary(session: Session, client: Client, *, now: datetime) -> ClientSummary:
-    post_counts = dict(session.exec(select(JobPost.status, func.count())
-                                    .where(JobPost.client_id == client.id)
-                                    .group_by(JobPost.status)).all())
-    fb = session.exec(select(func.count(), func.avg(Feedback.rating),
-                             func.sum(sa.case((Feedback.negative >= 0.5, 1), else_=0)))
-                      .where(Feedback.client_id == client.id)).one()
-    flag_counts = session.exec(select(func.count(), func.sum(
-        sa.case((Flag.status == FlagStatus.open, 1), else_=0)))
-        .where(Flag.client_id == client.id)).one()
+    counts = session.execute(_client_counts(client.id)).one()
     decisions = list(session.exec(select(Decision).where(Decision.client_id == client.id)
                                   .order_by(Decision.created_at.desc(), Decision.id.desc())
                                   .limit(10)))
     joined = client.joined_at
     return ClientSummary(
         client=client, account_age_days=(now - joined).days if joined else None,
-        posts_total=sum(post_counts.values()), posts_live=post_counts.get("live", 0),
-        posts_removed=post_counts.get("removed", 0), feedback_count=fb[0] or 0,
-        feedback_avg=float(fb[1]) if fb[1] is not None else None,
-        feedback_negative=int(fb[2] or 0), flags_total=flag_counts[0] or 0,
-        flags_open=int(flag_counts[1] or 0), decisions=decisions)
+        posts_total=counts.posts_total, posts_live=int(counts.posts_live),
+        posts_removed=int(counts.posts_removed), feedback_count=counts.feedback_count,
+        feedback_avg=float(counts.feedback_avg) if counts.feedback_avg is not None else None,
+        feedback_negative=int(counts.feedback_negative), flags_total=counts.flags_total,
+        flags_open=int(counts.flags_open), decisions=decisions)
 
 
 def last_undoable(session: Session, *, actor: Actor, is_admin: bool, now: datetime,

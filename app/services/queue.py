@@ -11,6 +11,7 @@ every row), so the sort key is stable and keyset pagination over ``(key, id)`` i
 from __future__ import annotations
 
 import functools
+import json
 import time
 import weakref
 from collections import namedtuple
@@ -27,6 +28,7 @@ from models.moderation import QUEUE_AGE_WEIGHT
 from models.taxonomy import CATEGORY_LABELS, category_label
 
 from . import moderation
+from .transactions import wrote
 
 #: priority points per hour of waiting
 AGE_WEIGHT = QUEUE_AGE_WEIGHT
@@ -91,6 +93,9 @@ QueueFlag = namedtuple("QueueFlag", ROW_FLAG_COLUMNS)
 
 @dataclass(slots=True)
 class Row:
+    """One row of the queue: what the list shows about a flag, and the display strings
+    the template prints, all computed once in ``page`` (50 rows a page: the template
+    reads plain attributes and makes no filter or function calls per row)."""
     flag: QueueFlag
     title: str | None
     client_name: str
@@ -102,51 +107,24 @@ class Row:
     effective_priority: float
     waiting: timedelta
     overdue: timedelta | None
-    escalated: bool = False
+    escalated: bool
+    # display strings
+    subject_text: str        # the post's title, or "Client: <name>" for a client flag
+    reason_label: str
+    policy_text: str         # "" without policy types
+    category_text: str
+    score_text: str
+    priority_text: str
+    waiting_text: str
+    overdue_text: str        # "" unless overdue
+    post_badge: str          # the post's status unless it is live, else ""
+    client_badge: str        # the client's status unless active, else ""
+    suspend_recommended: bool
+    #: the bulk form's value for this row ("<flag id>:<version>"); bulk acts on posts only
+    item: str
+    bulk_ok: bool
     #: set by the view (it knows the URL map); see app.ui.url_builder
     case_url: str = ""
-
-    # display strings, so the template (50 rows) needs no filter or function calls
-    @property
-    def waiting_text(self) -> str:
-        return format_waiting(self.waiting)
-
-    @property
-    def overdue_text(self) -> str:
-        return format_waiting(self.overdue)
-
-    @property
-    def reason_label(self) -> str:
-        return self.flag.reason.replace("_", " ")
-
-    @property
-    def policy_text(self) -> str:
-        return ", ".join(self.flag.policy_types or ()).replace("_", " ")
-
-    @property
-    def category_text(self) -> str:
-        return category_label(self.category) if self.category else "—"
-
-    @property
-    def score_text(self) -> str:
-        return f"{self.flag.score:.2f}"
-
-    @property
-    def priority_text(self) -> str:
-        return f"{self.effective_priority:.0f}"
-
-    @property
-    def claimed(self) -> bool:
-        return self.claimed_by_email is not None
-
-    @property
-    def case_url_args(self) -> dict[str, Any]:
-        return {"flag": self.flag.id}
-
-    @property
-    def suspend_recommended(self) -> bool:
-        note = self.flag.system_note
-        return bool(note) and "suspend recommended" in note
 
 
 @dataclass
@@ -161,6 +139,21 @@ class Page:
         return sum(self.counts.values())
 
 
+#: ``flag.status = 'open'`` written into the SQL, not sent as a parameter: the partial
+#: indexes (``ix_flag_open_queue``, ``ix_flag_open_reason_queue``) are defined by exactly
+#: this predicate, and PostgreSQL can match a *generic* plan of a prepared statement (psycopg
+#: prepares a statement run 5 times) to a partial index only if the predicate is literal.
+#: With a parameter every execution was planned afresh (a custom plan: ~0.5 ms of planning
+#: for the queue's 4-table list query, longer than running it).
+IS_OPEN = Flag.status == sa.literal_column(f"'{FlagStatus.open.value}'")
+
+
+def _limit(n: int):  # noqa: ANN202
+    """``LIMIT n`` as a literal: a generic plan for ``LIMIT $1`` assumes a tenth of the
+    table and loses to a custom plan every time (see ``IS_OPEN``)."""
+    return sa.literal_column(str(int(n)))
+
+
 def sort_key(_session: Session | None = None):
     """The stored ``flag.queue_key`` (see models.moderation.queue_key): ordering by it
     equals ordering by ``priority + AGE_WEIGHT * hours waiting``, and it is indexed."""
@@ -169,7 +162,7 @@ def sort_key(_session: Session | None = None):
 
 def counts(session: Session) -> dict[str, int]:
     """Open flags per reason, exactly (one GROUP BY over the open flags' partial index)."""
-    rows = session.exec(select(Flag.reason, func.count()).where(Flag.status == FlagStatus.open)
+    rows = session.exec(select(Flag.reason, func.count()).where(IS_OPEN)
                         .group_by(Flag.reason)).all()
     out = {reason.value: 0 for reason in FlagReason}
     out.update({reason: n for reason, n in rows})
@@ -179,10 +172,10 @@ def counts(session: Session) -> dict[str, int]:
 class _CountsCache:
     """``counts`` per engine, reused for at most ``max_age`` seconds.
 
-    Every commit on the engine *in this process* (a decision, a bulk action, an inline
-    job) drops it at once, so whoever just acted sees exact counts. A change committed by
-    another process (another gunicorn worker, an RQ worker) shows up within ``max_age``.
-    The rows of the queue are never cached."""
+    Every commit that wrote, on the engine *in this process* (a decision, a bulk action,
+    an inline job), drops it at once, so whoever just acted sees exact counts. A change
+    committed by another process (another gunicorn worker, an RQ worker) shows up within
+    ``max_age``. The rows of the queue are never cached."""
 
     @dataclass
     class _State:
@@ -197,9 +190,10 @@ class _CountsCache:
         if state is None:
             state = self._states[engine] = self._State()
 
-            def _on_commit(_conn, state=state) -> None:  # noqa: ANN001
-                state.generation += 1
-                state.entry = None
+            def _on_commit(conn, state=state) -> None:  # noqa: ANN001
+                if wrote(conn):  # a read-only request's commit changes no count
+                    state.generation += 1
+                    state.entry = None
 
             sa.event.listen(engine, "commit", _on_commit)
         return state
@@ -242,40 +236,90 @@ def _cursor(cursor: str | None) -> tuple[float, int] | None:
         return None
 
 
-def _filter(stmt, f: Filters, *, moderator_id: int | None, now: datetime,  # noqa: ANN001
-            after: tuple[float, int] | None):
-    """``stmt`` (which selects from flag, with job_post joined if ``f.category``) narrowed
-    to open flags passing every filter but the search, after the keyset cursor."""
-    stmt = stmt.where(Flag.status == FlagStatus.open)
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters a page uses (not their values): the statement for a shape is built
+    once (``_statement``) and the values are bound per request (``_params``); building
+    the statement and SQLAlchemy's cache key for it cost more than reading the rows."""
+    reason: bool
+    policy: bool
+    category: bool
+    min_score: bool
+    max_score: bool
+    claim: str
+    search: bool
+    after: bool
+
+    @classmethod
+    def of(cls, f: Filters, after: tuple[float, int] | None) -> _Shape:
+        return cls(reason=bool(f.reason), policy=bool(f.policy), category=bool(f.category),
+                   min_score=f.min_score is not None, max_score=f.max_score is not None,
+                   claim=f.claim, search=bool(f.q), after=after is not None)
+
+
+_NOW = sa.bindparam("queue_now", type_=Flag.__table__.c.claimed_until.type)
+
+
+def _params(f: Filters, *, moderator_id: int | None, now: datetime,
+            after: tuple[float, int] | None) -> dict[str, Any]:
+    """The values of the bound parameters of ``_filter`` (and ``_search_ids``)."""
+    params: dict[str, Any] = {"queue_now": now}
     if f.reason:
-        stmt = stmt.where(Flag.reason == f.reason)
+        params["f_reason"] = f.reason
     if f.policy:
-        stmt = stmt.where(sa.cast(Flag.policy_types, sa.String).like(f'%"{f.policy}"%'))
+        params["f_policy"] = f'%"{f.policy}"%'
     if f.category:
-        stmt = stmt.where(JobPost.category == f.category)
+        params["f_category"] = f.category
     if f.min_score is not None:
-        stmt = stmt.where(Flag.score >= f.min_score)
+        params["f_min_score"] = f.min_score
     if f.max_score is not None:
-        stmt = stmt.where(Flag.score <= f.max_score)
-    live_claim = sa.and_(Flag.claimed_by.is_not(None), Flag.claimed_until > now)
-    if f.claim == "claimed":
-        stmt = stmt.where(live_claim)
-    elif f.claim == "unclaimed":
-        stmt = stmt.where(sa.not_(live_claim))
-    elif f.claim == "mine":
-        stmt = stmt.where(live_claim, Flag.claimed_by == moderator_id)
-    elif f.claim == "escalated":
-        stmt = stmt.where(moderation.live_escalation())
+        params["f_max_score"] = f.max_score
+    if f.claim == "mine":
+        params["f_moderator"] = moderator_id
+    if f.q:
+        params["f_like"] = _like(f.q)
     if after is not None:
+        params["after_key"], params["after_id"] = after
+    return params
+
+
+def _filter(stmt, shape: _Shape):  # noqa: ANN001, ANN202
+    """``stmt`` (which selects from flag, with job_post joined if filtering by category)
+    narrowed to open flags passing every filter of ``shape`` but the search, after the
+    keyset cursor; the values are the bound parameters named in ``_params``."""
+    stmt = stmt.where(IS_OPEN)
+    if shape.reason:
+        stmt = stmt.where(Flag.reason == sa.bindparam("f_reason", type_=sa.String))
+    if shape.policy:
+        stmt = stmt.where(sa.cast(Flag.policy_types, sa.String).like(
+            sa.bindparam("f_policy", type_=sa.String)))
+    if shape.category:
+        stmt = stmt.where(JobPost.category == sa.bindparam("f_category", type_=sa.String))
+    if shape.min_score:
+        stmt = stmt.where(Flag.score >= sa.bindparam("f_min_score", type_=sa.Float))
+    if shape.max_score:
+        stmt = stmt.where(Flag.score <= sa.bindparam("f_max_score", type_=sa.Float))
+    live_claim = sa.and_(Flag.claimed_by.is_not(None), Flag.claimed_until > _NOW)
+    if shape.claim == "claimed":
+        stmt = stmt.where(live_claim)
+    elif shape.claim == "unclaimed":
+        stmt = stmt.where(sa.not_(live_claim))
+    elif shape.claim == "mine":
+        stmt = stmt.where(live_claim,
+                          Flag.claimed_by == sa.bindparam("f_moderator", type_=sa.Integer))
+    elif shape.claim == "escalated":
+        stmt = stmt.where(moderation.live_escalation())
+    if shape.after:
         # a row comparison, which the index can seek to; the equivalent OR of two
         # comparisons made PostgreSQL walk from the top of the queue to the cursor
-        stmt = stmt.where(sa.tuple_(Flag.queue_key, Flag.id) < sa.tuple_(*after))
+        stmt = stmt.where(sa.tuple_(Flag.queue_key, Flag.id) < sa.tuple_(
+            sa.bindparam("after_key", type_=sa.Float), sa.bindparam("after_id", type_=sa.Integer)))
     return stmt
 
 
 def _newest_first(stmt, limit: int):  # noqa: ANN001
     # (key, id) both descending: one backward walk of the partial index, no sort
-    return stmt.order_by(Flag.queue_key.desc(), Flag.id.desc()).limit(limit)
+    return stmt.order_by(Flag.queue_key.desc(), Flag.id.desc()).limit(_limit(limit))
 
 
 def post_matches(pattern: str):
@@ -290,8 +334,7 @@ def client_matches(pattern: str):
     return func.lower(Client.name).like(pattern, escape="\\")
 
 
-def _search_ids(f: Filters, *, moderator_id: int | None, now: datetime,
-                after: tuple[float, int] | None, limit: int):
+def _search_ids(shape: _Shape, limit: int):
     """The ids of the first ``limit`` flags (queue order) matching the search: those whose
     post's title or description matches, united with those whose client's name matches.
 
@@ -300,24 +343,34 @@ def _search_ids(f: Filters, *, moderator_id: int | None, now: datetime,
     walk the queue in order and stop after ``limit`` when it is common; PostgreSQL
     chooses per term from the statistics on the indexed expressions. A flag's client is
     ``flag.client_id`` (for a post flag, the post's client)."""
-    pattern = _like(f.q)
+    pattern = sa.bindparam("f_like", type_=sa.String)
     posts = select(Flag.id).join(JobPost, JobPost.id == Flag.post_id).where(
         post_matches(pattern))
     clients = select(Flag.id).join(Client, Client.id == Flag.client_id).where(
         client_matches(pattern))
-    if f.category:
+    if shape.category:
         clients = clients.join(JobPost, JobPost.id == Flag.post_id)
-    parts = [_newest_first(_filter(s, f, moderator_id=moderator_id, now=now, after=after),
-                           limit).subquery() for s in (posts, clients)]
+    parts = [_newest_first(_filter(s, shape), limit).subquery() for s in (posts, clients)]
     return sa.union(*(select(part.c.id) for part in parts))
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(shape: _Shape, limit: int):  # noqa: ANN202
+    """The list query for ``shape``: at most ``limit`` rows, most urgent first."""
+    stmt = _filter(_list_select(), shape)
+    if shape.search:
+        stmt = stmt.where(Flag.id.in_(_search_ids(shape, limit)))
+    return _newest_first(stmt, limit)
 
 
 @functools.cache
 def _list_select():
     """The list's columns and joins, built once (statements are immutable; each request
     adds its filters to a copy). The live-claim join compares with the bound ``now``."""
-    flag_cols = [getattr(Flag, name) for name in ROW_FLAG_COLUMNS]
-    now = sa.bindparam("queue_now", type_=Flag.__table__.c.claimed_until.type)
+    # policy_types as its JSON text: most rows have none ("[]"), and parsing every row's
+    # JSON was the largest single cost of reading the page's rows (see _policy_types)
+    flag_cols = [sa.cast(Flag.policy_types, sa.Text) if name == "policy_types"
+                 else getattr(Flag, name) for name in ROW_FLAG_COLUMNS]
     return (select(*flag_cols, JobPost.title, Client.name.label("client_name"),
                    JobPost.category, JobPost.status.label("post_status"),
                    Client.status.label("client_status"), Moderator.email,
@@ -325,11 +378,50 @@ def _list_select():
             .join(Client, Client.id == Flag.client_id)
             .outerjoin(JobPost, JobPost.id == Flag.post_id)
             .outerjoin(Moderator, sa.and_(Moderator.id == Flag.claimed_by,
-                                          Flag.claimed_until > now)))
+                                          Flag.claimed_until > _NOW)))
 
 
 _TARGETS = {reason: timedelta(hours=hours) for reason, hours in TARGET_HOURS.items()}
+_DEFAULT_TARGET = timedelta(hours=24)
 _ZERO = timedelta(0)
+_N_FLAG = len(ROW_FLAG_COLUMNS)
+_REASON_LABELS = {reason.value: reason.value.replace("_", " ") for reason in FlagReason}
+
+
+_NO_POLICY_TYPES = frozenset({None, "", "[]", "null"})
+_POLICY_AT = ROW_FLAG_COLUMNS.index("policy_types")
+
+
+def _policy_types(raw: str | None) -> list[str]:
+    """``flag.policy_types`` from its JSON text (parsed only when there is something)."""
+    return [] if raw in _NO_POLICY_TYPES else json.loads(raw)
+
+
+def _row(r: sa.Row, now: datetime) -> Row:
+    """A ``Row`` from one result row of ``_list_select``."""
+    flag = QueueFlag(*r[:_POLICY_AT], _policy_types(r[_POLICY_AT]), *r[_POLICY_AT + 1:_N_FLAG])
+    title, client_name, category, post_status, client_status, email, key, escalated = r[_N_FLAG:]
+    waiting = max(now - flag.created_at, _ZERO)
+    target = _TARGETS.get(flag.reason, _DEFAULT_TARGET)
+    overdue = waiting - target if waiting > target else None
+    priority = flag.priority + AGE_WEIGHT * waiting.total_seconds() / 3600
+    is_post = flag.subject_type == "post"
+    note = flag.system_note
+    return Row(
+        flag=flag, title=title, client_name=client_name, category=category,
+        post_status=post_status, client_status=client_status, claimed_by_email=email,
+        key=key, effective_priority=priority, waiting=waiting, overdue=overdue,
+        escalated=bool(escalated),
+        subject_text=title if is_post else f"Client: {client_name}",
+        reason_label=_REASON_LABELS.get(flag.reason) or flag.reason.replace("_", " "),
+        policy_text=", ".join(flag.policy_types).replace("_", " ") if flag.policy_types else "",
+        category_text=category_label(category) if category else "—",
+        score_text=f"{flag.score:.2f}", priority_text=f"{priority:.0f}",
+        waiting_text=format_waiting(waiting), overdue_text=format_waiting(overdue),
+        post_badge=post_status if post_status and post_status != "live" else "",
+        client_badge=client_status if client_status != "active" else "",
+        suspend_recommended=bool(note) and "suspend recommended" in note,
+        item=f"{flag.id}:{flag.version}", bulk_ok=is_post)
 
 
 def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,
@@ -341,30 +433,13 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
     now = now or utcnow()
     f = filters
     after = _cursor(cursor)
-    stmt = _filter(_list_select(), f, moderator_id=moderator_id, now=now, after=after)
-    if f.q:
-        if session.get_bind().dialect.name == "postgresql":
-            # plan each search for its own term: a plan cached for one term (psycopg
-            # prepares a statement run 5 times) is wrong for a much rarer or commoner one
-            session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        stmt = stmt.where(Flag.id.in_(_search_ids(f, moderator_id=moderator_id, now=now,
-                                                  after=after, limit=limit + 1)))
-    results = session.execute(_newest_first(stmt, limit + 1), {"queue_now": now}).all()
-    rows = []
-    n = len(ROW_FLAG_COLUMNS)
-    default_target = timedelta(hours=24)
-    for r in results[:limit]:
-        flag = QueueFlag._make(r[:n])
-        title, client_name, category, post_status, client_status, email, key, escalated = r[n:]
-        waiting = max(now - flag.created_at, _ZERO)
-        target = _TARGETS.get(flag.reason, default_target)
-        hours = waiting.total_seconds() / 3600
-        rows.append(Row(
-            flag=flag, title=title, client_name=client_name, category=category,
-            post_status=post_status, client_status=client_status, claimed_by_email=email,
-            key=key, effective_priority=flag.priority + AGE_WEIGHT * hours,
-            waiting=waiting, overdue=waiting - target if waiting > target else None,
-            escalated=bool(escalated)))
+    if f.q and session.get_bind().dialect.name == "postgresql":
+        # plan each search for its own term: a plan cached for one term (psycopg
+        # prepares a statement run 5 times) is wrong for a much rarer or commoner one
+        session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    results = session.execute(_statement(_Shape.of(f, after), limit + 1),
+                              _params(f, moderator_id=moderator_id, now=now, after=after)).all()
+    rows = [_row(r, now) for r in results[:limit]]
     next_cursor = None
     if len(results) > limit and rows:
         next_cursor = f"{rows[-1].key!r}_{rows[-1].flag.id}"
@@ -378,7 +453,7 @@ def next_case(session: Session, *, moderator_id: int | None, after_flag_id: int 
     now = now or utcnow()
     key = sort_key(session)
     stmt = (select(Flag).where(
-        Flag.status == FlagStatus.open,
+        IS_OPEN,
         sa.or_(Flag.claimed_by.is_(None), Flag.claimed_until <= now,
                Flag.claimed_by == moderator_id)))
     if after_flag_id is not None:

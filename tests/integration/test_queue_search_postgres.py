@@ -29,6 +29,25 @@ def _upgrade(url: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.fixture
+def pg_app(pg_url):
+    """The app on a migrated PostgreSQL database (its engine disposed afterwards)."""
+    from app.db import get_engine
+
+    _upgrade(pg_url)
+    app = make_app(pg_url)
+    yield app
+    with app.app_context():
+        get_engine().dispose()
+
+
+def _client(session, name: str) -> Client:
+    client = Client(external_id=f"c-{name}", name=name)
+    session.add(client)
+    session.flush()
+    return client
+
+
 def _flag(session, client: Client, post: JobPost | None = None, reason: str = "scam") -> Flag:
     flag = Flag(subject_type="post" if post else "client",
                 subject_id=post.id if post else client.id, client_id=client.id,
@@ -38,10 +57,8 @@ def _flag(session, client: Client, post: JobPost | None = None, reason: str = "s
     return flag
 
 
-def test_search_on_postgresql_matches_like_sqlite_and_can_use_trigram_indexes(pg_url):
-    _upgrade(pg_url)
-    app = make_app(pg_url)
-    with app.app_context(), session_scope() as s:
+def test_search_on_postgresql_matches_like_sqlite_and_can_use_trigram_indexes(pg_app):
+    with pg_app.app_context(), session_scope() as s:
         names = {r[0] for r in s.execute(sa.text(
             "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%_trgm'"))}
         assert names == TRIGRAM_INDEXES
@@ -85,21 +102,14 @@ def test_search_on_postgresql_matches_like_sqlite_and_can_use_trigram_indexes(pg
             plan = "\n".join(r[0] for r in s.connection().exec_driver_sql(
                 "EXPLAIN " + str(compiled), compiled.params))
             assert all(name in plan for name in wanted), plan
-    from app.db import get_engine
-    with app.app_context():
-        get_engine().dispose()
 
 
-def test_keyset_pages_on_postgresql_visit_each_flag_once_with_and_without_search(pg_url):
+def test_keyset_pages_on_postgresql_visit_each_flag_once_with_and_without_search(pg_app):
     """The cursor is a row comparison, (queue_key, id) < (k, id); ties on the key too."""
     from datetime import timedelta
 
-    _upgrade(pg_url)
-    app = make_app(pg_url)
-    with app.app_context(), session_scope() as s:
-        acme = Client(external_id="c1", name="Acme")
-        s.add(acme)
-        s.flush()
+    with pg_app.app_context(), session_scope() as s:
+        acme = _client(s, "Acme")
         now = utcnow()
         made = []
         for i in range(23):
@@ -128,6 +138,88 @@ def test_keyset_pages_on_postgresql_visit_each_flag_once_with_and_without_search
         assert walk(q="TELEGRAM") == [f.id for f in made if f.post_id and
                                       s.get(JobPost, f.post_id).description == "telegram"]
         assert walk(q="acme") == [f.id for f in made]
+
+
+def _generic_plan(session, stmt, params: dict | None = None) -> str:
+    """The plan PostgreSQL uses for ``stmt`` once it is a prepared statement on its generic
+    plan (psycopg prepares a statement run 5 times; PostgreSQL then stops planning per
+    execution if the generic plan is as cheap): PREPARE it with $n parameters and EXPLAIN
+    EXECUTE it under ``plan_cache_mode = force_generic_plan``."""
+    import re
+
+    from psycopg import sql
+
+    compiled = stmt.compile(dialect=session.get_bind().dialect)
+    values = compiled.construct_params(params or {})
+    names: list[str] = []
+
+    def number(match: re.Match) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+    text = re.sub(r"%\((\w+)\)s", number, str(compiled))
+    raw = session.connection().connection.dbapi_connection
+    with raw.cursor() as cur:
+        cur.execute("DEALLOCATE ALL")
+        cur.execute(f"PREPARE queue_stmt AS {text}")
+        cur.execute("SET plan_cache_mode = force_generic_plan")
+        args = sql.SQL(", ").join(sql.Literal(values[n]) for n in names)
+        cur.execute(sql.SQL("EXPLAIN EXECUTE queue_stmt{}").format(
+            sql.SQL("({})").format(args) if names else sql.SQL("")))
+        plan = "\n".join(r[0] for r in cur.fetchall())
+        cur.execute("RESET plan_cache_mode")
+        cur.execute("DEALLOCATE queue_stmt")
+    return plan
+
+
+def test_queue_statements_use_the_partial_indexes_on_their_generic_plans(pg_app):
+    """``flag.status = 'open'`` is literal in the SQL (q.IS_OPEN) and so is the LIMIT:
+    with either as a bound parameter, a generic plan cannot use the partial indexes and
+    PostgreSQL planned every execution of the list query afresh (a custom plan)."""
+    with pg_app.app_context(), session_scope() as s:
+        acme = _client(s, "Acme")
+        _flag(s, acme, reason="negative_client")
+        s.commit()
+        s.execute(sa.text("SET enable_seqscan = off"))
+        now = utcnow()
+        for filters, index in ((q.Filters(reason="scam"), "ix_flag_open_reason_queue"),
+                               (q.Filters(), "ix_flag_open_queue")):
+            stmt = q._statement(q._Shape.of(filters, None), 51)
+            plan = _generic_plan(s, stmt, q._params(filters, moderator_id=None, now=now,
+                                                    after=None))
+            assert index in plan and "Sort" not in plan, plan
+        counts = select(Flag.reason, sa.func.count()).where(q.IS_OPEN).group_by(Flag.reason)
+        assert "ix_flag_open_reason_queue" in _generic_plan(s, counts)
+        # and the queue's own statement does get generic plans once psycopg prepares it
+        for _ in range(12):
+            q.page(s, filters=q.Filters(reason="scam"), moderator_id=None, limit=50,
+                   with_counts=False)
+        generic = s.execute(sa.text(
+            "SELECT generic_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'SELECT flag.id, flag.subject_type%'")).scalars().all()
+        assert generic and max(generic) > 0
+
+
+def test_the_queue_query_stays_prepared_across_read_only_requests(pg_app):
+    """A read-only request ends with a commit, not a rollback (app.db): psycopg forgets
+    its prepared statements on rollback, and the queue's list query was then parsed and
+    planned on every request. Here its plan is reused across requests."""
+    from app.services import users
+    from app.services.audit import CLI
+    from tests.helpers import PASSWORD, login
+
+    with pg_app.app_context(), session_scope() as s:
+        users.create_moderator(s, email="m@example.com", password=PASSWORD, role="moderator",
+                               actor=CLI)
+        _flag(s, _client(s, "Acme"), reason="negative_client")
+        s.commit()
+    client = pg_app.test_client()
+    assert login(client, "m@example.com").status_code == 303
+    for _ in range(12):
+        assert client.get("/queue/?reason=negative_client").status_code == 200
     from app.db import get_engine
-    with app.app_context():
-        get_engine().dispose()
+    with pg_app.app_context(), get_engine().connect() as conn:  # the pool's one connection
+        plans = conn.execute(sa.text(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'SELECT flag.id, flag.subject_type%'")).scalars().all()
+    assert plans and max(plans) >= 5

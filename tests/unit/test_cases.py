@@ -306,3 +306,35 @@ def test_index_finds_ring_members_outside_the_recent_window(client, db, staff):
     similar.index_posts(db, [(old_dup.id, old_dup.title, old_dup.description)])
     db.commit()
     assert old_dup.id not in {m.post.id for m in similar.find_similar(db, post, window=3).matches}
+
+
+def test_client_summary_counts_posts_feedback_and_flags(db):
+    """The client panel's counts (one statement: casefile._client_counts), including a
+    client with nothing yet and rows of other clients that must not count."""
+    from app.services import casefile
+    from models import utcnow
+    from tests.unit.console_fixtures import make_feedback
+
+    now = utcnow()
+    empty = make_client(db)
+    c, other = make_client(db), make_client(db)
+    live = make_post(db, c)
+    make_post(db, c, status="removed")
+    make_post(db, c, status="removed")
+    make_post(db, other)
+    make_feedback(db, c, rating=1, negative=0.9)
+    make_feedback(db, c, rating=4, negative=0.1)
+    make_feedback(db, c, rating=2)  # not scored yet: not negative
+    make_feedback(db, other, rating=1, negative=0.95)
+    make_flag(db, live)
+    make_flag(db, client=c, reason="negative_client", status="dismissed")
+    make_flag(db, make_post(db, other))
+    db.commit()
+    s = casefile.client_summary(db, c, now=now)
+    assert (s.posts_total, s.posts_live, s.posts_removed) == (3, 1, 2)
+    assert (s.feedback_count, s.feedback_negative) == (3, 1)
+    assert abs(s.feedback_avg - 7 / 3) < 1e-9
+    assert (s.flags_total, s.flags_open) == (2, 1)
+    e = casefile.client_summary(db, empty, now=now)
+    assert (e.posts_total, e.posts_live, e.posts_removed, e.feedback_count, e.feedback_avg,
+            e.feedback_negative, e.flags_total, e.flags_open) == (0, 0, 0, 0, None, 0, 0, 0)

@@ -222,7 +222,8 @@ def test_counts_on_the_page_are_right_after_a_decision(client, db, staff):
 
 def test_counts_cache_is_bounded_by_its_max_age(app, db, monkeypatch):
     """A commit from elsewhere (another worker process; here: another engine) shows once
-    the cached counts are older than the max age; a commit on the same engine at once."""
+    the cached counts are older than the max age; a commit that wrote on the same engine
+    at once (a read-only one, as every read-only request now ends, keeps them)."""
     import time as time_module
 
     from app.db import get_engine, session_scope
@@ -240,8 +241,11 @@ def test_counts_cache_is_bounded_by_its_max_age(app, db, monkeypatch):
         assert q.counts_cache.get(web, 2)["scam"] == 2     # ...for at most max_age
         make_flag(db, make_post(db, make_client(db)))
         db.commit()
-        with get_engine().begin() as conn:  # any commit on the web app's engine
+        with get_engine().begin() as conn:  # a read-only commit (every read-only request)
             conn.exec_driver_sql("SELECT 1")
+        assert q.counts_cache.get(web, 2)["scam"] == 2
+        with get_engine().begin() as conn:  # any commit that wrote, on the web app's engine
+            conn.exec_driver_sql("UPDATE flag SET version = version WHERE id < 0")
         assert q.counts_cache.get(web, 2)["scam"] == 3
 
 
@@ -331,3 +335,65 @@ def test_url_builder_falls_back_when_a_marker_is_not_verbatim(app, monkeypatch):
         f"{k}={int(x):,}" for k, x in sorted(v.items())))
     build = ui.url_builder("cases.show", "post_id", "flag")
     assert build(post_id=1234, flag=5) == "/cases.show/flag=5/post_id=1,234"
+
+
+def _row_html(html: str, flag_id: int) -> str:
+    import re
+    rows = re.findall(r"<tr data-row.*?</tr>", html, re.S)
+    mine = [r for r in rows if f'aria-label="Select case {flag_id}"' in r]
+    assert len(mine) == 1, rows
+    return " ".join(mine[0].split())
+
+
+def test_rows_show_their_labels_and_badges(client, db, staff):
+    """Every label and badge of a row (Row's display strings, computed in page())."""
+    now = utcnow()
+    suspended = make_client(db, name="Shady & Sons", status="suspended")
+    policy = make_flag(db, make_post(db, suspended, title="Pay me off-site", category="not_a_job",
+                                     status="removed"),
+                       reason="policy", policy_types=["off_platform", "fake_reviews"], score=0.876,
+                       priority=40, created_at=now - timedelta(hours=14),
+                       claimed_by=staff["moderator2"].moderator_id,
+                       claimed_until=now + timedelta(minutes=5))
+    negative = make_flag(db, client=make_client(db, name="Grumpy Ltd"), reason="negative_client",
+                         priority=1000, system_note="suspend recommended: no improvement",
+                         created_at=now - timedelta(minutes=30))
+    db.commit()
+    as_user(client, "moderator@example.com")
+    html = client.get("/queue/").text
+    row = _row_html(html, policy.id)
+    assert 'class="is-overdue"' in row and f'value="{policy.id}:1"' in row
+    assert "disabled" not in row.split("</td>")[0]
+    assert ('<span class="badge reason-policy">policy</span><br><small>off platform, '
+            "fake reviews</small>") in row
+    assert ">Pay me off-site</a>" in row
+    assert '<span class="badge status-removed">removed</span>' in row
+    assert 'Shady &amp; Sons <span class="badge status-suspended">suspended</span>' in row
+    # 40 + 0.5 per hour waiting; policy's target is 12 h
+    assert "<td>Not a job (self-advertisement)</td> <td>0.88</td> <td>47</td>" in row
+    assert "<td>14 h <span" in row and "overdue 2 h" in row
+    assert '<span class="claimed">moderator2@example.com</span>' in row
+    row = _row_html(html, negative.id)
+    assert "is-overdue" not in row and "overdue" not in row and "30 min" in row
+    assert "disabled" in row and "Bulk actions apply to posts only" in row
+    assert f'href="/clients/{negative.client_id}?flag={negative.id}"' in row
+    assert ">Client: Grumpy Ltd</a>" in row and "suspend recommended</span>" in row
+    assert '<span class="badge reason-negative_client">negative client</span>' in row
+    assert "<td>—</td>" in row and '<span class="muted">—</span>' in row
+
+
+def test_fixed_url_matches_url_for_under_any_script_root(app):
+    """fixed_url is url_for built once per script root (the app mounted under a prefix
+    links its own prefix, never another mount's cached URL)."""
+    from flask import url_for
+
+    from app.ui import fixed_url
+
+    for root in ("", "/console", ""):
+        with app.test_request_context("/queue/", base_url=f"http://localhost{root}"):
+            for endpoint, filename in (("queue.index", None), ("auth.logout", None),
+                                       ("static", "css/app.css")):
+                wanted = (url_for(endpoint, filename=filename) if filename
+                          else url_for(endpoint))
+                assert fixed_url(endpoint, filename) == wanted
+                assert wanted.startswith(f"{root}/")

@@ -1,0 +1,29 @@
+"""Which transactions wrote. ``track_writes(engine)`` notes on each connection whether its
+current transaction ran any statement other than a SELECT; ``wrote(conn)`` reads the note.
+
+Conservative: anything but a SELECT (INSERT, UPDATE, DELETE, WITH, SET, DDL, ...) counts as
+a write. Two users: the request teardown (app.db) commits a transaction that wrote nothing
+instead of rolling it back (psycopg forgets its prepared statements on ROLLBACK), and the
+queue's counts cache (services.queue) is dropped by a commit that wrote, not by those."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+#: ``Connection.info`` key (the info dict lives as long as the DBAPI connection)
+_WROTE = "trustdesk_wrote"
+
+
+def track_writes(engine: sa.Engine) -> None:
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.info[_WROTE] = False
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _execute(conn, _cursor, statement: str, _params, _context, _many) -> None:  # noqa: ANN001
+        if statement.lstrip()[:6].upper() != "SELECT":
+            conn.info[_WROTE] = True
+
+
+def wrote(conn: sa.Connection) -> bool:
+    """Whether ``conn``'s current (or just committed) transaction may have written."""
+    return conn.info.get(_WROTE, True)
