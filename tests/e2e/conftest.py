@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import processes
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -61,20 +63,13 @@ class LiveServer:
         """A real `flask worker` (RQ + scheduler) on this server's database and queues."""
         name = f"{self.env['RQ_QUEUE_PREFIX']}-w{len(self.workers)}"
         log = (self.log.parent / f"{name}.log").open("w")
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "worker", "--name", name],
-                                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        proc = processes.spawn([sys.executable, "-m", "flask", "worker", "--name", name],
+                               cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.workers.append(proc)
         return proc
 
     def stop(self) -> None:
-        for proc in [self.process, *self.workers]:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in [self.process, *self.workers]:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        processes.stop([self.process, *self.workers])
         if self.env.get("REDIS_URL"):
             delete_redis_namespace(self.env["REDIS_URL"], self.env["RQ_QUEUE_PREFIX"])
 
@@ -102,7 +97,7 @@ def start_server(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Liv
     subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env,
                    check=True, capture_output=True, timeout=120)
     log = tmp_path / "gunicorn.log"
-    process = subprocess.Popen(
+    process = processes.spawn(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
          "--access-logfile", "-", "app:create_app()"],
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import redis
 
+from tests.support import processes
 from tests.support.services import delete_redis_namespace
 from tests.support.waiting import wait_for  # noqa: F401  (re-exported for the tests)
 
@@ -68,8 +68,8 @@ class WorkerEnv:
     def start_worker(self, name: str | None = None) -> subprocess.Popen:
         name = name or f"{self.prefix}-w{len(self.workers)}"
         log = (self.tmp_path / f"{name}.log").open("w")
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "worker", "--name", name],
-                                cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        proc = processes.spawn([sys.executable, "-m", "flask", "worker", "--name", name],
+                               cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
         self.workers.append(proc)
         return proc
 
@@ -83,15 +83,7 @@ class WorkerEnv:
         return (self.tmp_path / f"{self.prefix}-w{index}.log").read_text()
 
     def stop_workers(self) -> None:
-        for proc in self.workers:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.workers:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        processes.stop(self.workers)
         self.workers.clear()
 
     def cleanup_redis(self) -> None:
