@@ -204,12 +204,19 @@ def index_posts(session: Session, posts: Iterable[tuple[int, str, str]]) -> int:
     rows = [(k, post_id) for post_id, keys in zip(ids, keys_of(sigs), strict=True) for k in keys]
     table = PostSimilarityKey.__table__
     session.execute(table.delete().where(table.c.post_id.in_(ids)))
-    if rows:
-        # ~10 rows per post: straight to the driver's executemany (two integer columns, no
-        # type processing to do), which is several times faster than Core's per-row dicts
-        mark = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
-        session.connection().exec_driver_sql(
-            f"INSERT INTO post_similarity_key (key, post_id) VALUES ({mark}, {mark})", rows)
+    if not rows:
+        return 0
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        # ~10 rows per post, ~5,000 per chunk: one statement over two arrays (executemany
+        # costs a protocol round of its own per row, ~20 us each)
+        keys, post_ids = zip(*rows)
+        conn.exec_driver_sql("INSERT INTO post_similarity_key (key, post_id) "
+                             "SELECT * FROM unnest(%s::bigint[], %s::bigint[])", (list(keys), list(post_ids)))
+    else:
+        # straight to the driver's executemany (two integer columns, no type processing to
+        # do), which is several times faster than Core's per-row dicts
+        conn.exec_driver_sql("INSERT INTO post_similarity_key (key, post_id) VALUES (?, ?)", rows)
     return len(rows)
 
 

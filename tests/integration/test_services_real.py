@@ -80,3 +80,36 @@ def test_concurrent_inserts_of_the_same_open_flag_leave_exactly_one(pg_url):
     with Session(engine) as s:
         assert len(s.exec(select(Flag)).all()) == 1
     engine.dispose()
+
+
+def test_similar_posts_index_on_postgresql(pg_url):
+    """index_posts writes one statement of arrays on PostgreSQL: the rows must be exactly the
+    keys of each post, rewritten (not duplicated) when a post is indexed again, and the index
+    must find a near duplicate from another account outside the recent-posts window."""
+    from app.services import similar
+    from tests.support import factories
+
+    engine = make_engine(pg_url)
+    SQLModel.metadata.create_all(engine)
+    text = ("We are hiring remote data entry clerks, no experience needed, weekly pay, training "
+            "provided, start today, flexible hours. Message me on telegram @ringleader_hr")
+    with Session(engine) as s:
+        a, b = factories.client(s, "c-a"), factories.client(s, "c-b")
+        first = factories.post(s, a, "p1", "Data entry", text)
+        dup = factories.post(s, b, "p2", "Data entry job", text.replace("start today", "start now"))
+        others = [factories.post(s, b, f"o{i}", f"Logo {i}", f"A logo for shop number {i}, budget ${i}0.")
+                  for i in range(5)]
+        posts = [first, dup, *others]
+        rows = [(p.id, p.title, p.description) for p in posts]
+        assert similar.index_posts(s, rows) == sum(len(k) for k in similar.keys_of(
+            [similar.compute_signature(p.title, p.description) for p in posts]))
+        s.commit()
+        similar.index_posts(s, rows[:2])  # again: rewritten, not duplicated
+        s.commit()
+        stored = s.execute(sa.text("SELECT post_id, key FROM post_similarity_key")).all()
+        expected = {(p.id, k) for p in posts
+                    for k in similar.index_keys(similar.compute_signature(p.title, p.description))}
+        assert len(stored) == len(expected) and set(stored) == expected
+        cluster = similar.find_similar(s, first, window=0)  # index only, no recent-posts window
+        assert [m.post.id for m in cluster.matches] == [dup.id]
+    engine.dispose()
