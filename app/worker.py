@@ -7,14 +7,49 @@
 
 It is a SimpleWorker: jobs run in the worker process itself (no fork per job), so the
 trained models are loaded once per worker process and every job reuses them.
+
+RQ runs its scheduler in a process forked from the worker. If the worker dies without
+stopping it (SIGKILL, the OOM killer), that process used to live on, orphaned, holding the
+scheduler lock. On Linux the worker's forked children now ask the kernel for a SIGTERM when
+the worker dies (``prctl(PR_SET_PDEATHSIG)``), which RQ's scheduler handles by releasing its
+locks and exiting; a restarted worker then takes the scheduler over.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
+import signal
+import sys
 
 from rq.worker import SimpleWorker
 
 log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+_fork_parent: dict[str, int] = {}
+
+
+def _remember_parent() -> None:
+    _fork_parent["pid"] = os.getpid()
+
+
+def _die_with_parent() -> None:
+    """In a child just forked from the worker: SIGTERM when the worker dies (Linux only)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols, libc's prctl among them
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+            return
+    except (OSError, AttributeError):  # pragma: no cover - no prctl here
+        return
+    if os.getppid() != _fork_parent.get("pid"):  # the worker died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _install_fork_hooks() -> None:
+    if sys.platform.startswith("linux") and not _fork_parent.get("installed"):
+        _fork_parent["installed"] = 1
+        os.register_at_fork(before=_remember_parent, after_in_child=_die_with_parent)
 
 
 class AppWorker(SimpleWorker):
@@ -25,6 +60,7 @@ class AppWorker(SimpleWorker):
 
             app = create_app()
         self.app = app
+        _install_fork_hooks()
         with self.app.app_context():
             from .services.scoring import get_scorer
 

@@ -25,6 +25,7 @@ from tests.helpers import make_app
 from tests.integration.conftest import REDIS_URL
 from tests.integration.worker_support import ROOT, PrivateRedis, WorkerEnv, wait_for
 from tests.support import factories as f
+from tests.support import processes
 from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.integration
@@ -151,6 +152,8 @@ def test_worker_killed_mid_batch_then_restarted_scores_everything_once(env, app)
     wait_for(lambda: scored(app) > 0, timeout=120, interval=0.05, what="first chunk committed", env=env)
     worker.send_signal(signal.SIGKILL)
     worker.wait()
+    # its forked RQ scheduler must not live on, orphaned, holding the scheduler lock
+    wait_for(lambda: not processes.group_alive(worker), timeout=20, what="the killed worker's scheduler exited")
     partial = scored(app)
     assert 0 < partial < 4000, "the kill did not land mid-batch"
 

@@ -33,3 +33,12 @@ def stop(procs: list[subprocess.Popen], timeout: float = 15) -> None:
             proc.wait()
     for proc in procs:
         _signal_group(proc, signal.SIGKILL)
+
+
+def group_alive(proc: subprocess.Popen) -> bool:
+    """Whether any process of ``proc``'s group (``proc`` and what it forked) still runs."""
+    try:
+        os.killpg(proc.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
