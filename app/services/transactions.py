@@ -1,8 +1,9 @@
 """Which transactions wrote. ``track_writes(engine)`` notes on each connection whether its
 current transaction ran any statement other than a SELECT; ``wrote(conn)`` reads the note.
 
-Conservative: anything but a SELECT (INSERT, UPDATE, DELETE, WITH, SET, DDL, ...) counts as
-a write. Two users: the request teardown (app.db) commits a transaction that wrote nothing
+Conservative: anything but a SELECT, a ``SET LOCAL`` (a setting that ends with the
+transaction, committed or not: the queue's search sets its plan mode so) or a ``SHOW``
+counts as a write (INSERT, UPDATE, DELETE, WITH, SET, DDL, ...). Two users: the request teardown (app.db) commits a transaction that wrote nothing
 instead of rolling it back (psycopg forgets its prepared statements on ROLLBACK), and the
 queue's counts cache (services.queue) is dropped by a commit that wrote, not by those."""
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 #: ``Connection.info`` key (the info dict lives as long as the DBAPI connection)
 _WROTE = "trustdesk_wrote"
+_READ_ONLY = ("SELECT", "SET LOCAL", "SHOW")
 
 
 def track_writes(engine: sa.Engine) -> None:
@@ -20,7 +22,7 @@ def track_writes(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "before_cursor_execute")
     def _execute(conn, _cursor, statement: str, _params, _context, _many) -> None:  # noqa: ANN001
-        if statement.lstrip()[:6].upper() != "SELECT":
+        if not statement.lstrip()[:9].upper().startswith(_READ_ONLY):
             conn.info[_WROTE] = True
 
 

@@ -223,3 +223,29 @@ def test_the_queue_query_stays_prepared_across_read_only_requests(pg_app):
             "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
             "WHERE statement LIKE 'SELECT flag.id, flag.subject_type%'")).scalars().all()
     assert plans and max(plans) >= 5
+
+
+def test_search_requests_keep_their_prepared_statements_too(pg_app):
+    """The search sends ``SET LOCAL plan_cache_mode`` first; that is not a write, so its
+    read-only requests also end with a commit and keep the search query prepared (planned
+    per execution for its own term: custom plans)."""
+    from app.db import get_engine
+    from app.services import users
+    from app.services.audit import CLI
+    from tests.helpers import PASSWORD, login
+
+    with pg_app.app_context(), session_scope() as s:
+        users.create_moderator(s, email="m@example.com", password=PASSWORD, role="moderator",
+                               actor=CLI)
+        _flag(s, _client(s, "Acme Telegram Ltd"), reason="negative_client")
+        s.commit()
+    client = pg_app.test_client()
+    assert login(client, "m@example.com").status_code == 303
+    for _ in range(12):
+        r = client.get("/queue/?q=telegram")
+        assert r.status_code == 200 and "Acme Telegram Ltd" in r.text
+    with pg_app.app_context(), get_engine().connect() as conn:
+        plans = conn.execute(sa.text(
+            "SELECT custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'SELECT flag.id, flag.subject_type%' AND statement LIKE '%LIKE%'")).scalars().all()
+    assert plans and max(plans) >= 5
