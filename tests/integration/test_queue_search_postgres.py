@@ -200,10 +200,8 @@ def test_queue_statements_use_the_partial_indexes_on_their_generic_plans(pg_app)
         assert generic and max(generic) > 0
 
 
-def test_the_queue_query_stays_prepared_across_read_only_requests(pg_app):
-    """A read-only request ends with a commit, not a rollback (app.db): psycopg forgets
-    its prepared statements on rollback, and the queue's list query was then parsed and
-    planned on every request. Here its plan is reused across requests."""
+def _logged_in_with_a_flag(pg_app, client_name: str):
+    """A moderator's test client, logged in, and one open negative_client flag on ``client_name``."""
     from app.services import users
     from app.services.audit import CLI
     from tests.helpers import PASSWORD, login
@@ -211,10 +209,18 @@ def test_the_queue_query_stays_prepared_across_read_only_requests(pg_app):
     with pg_app.app_context(), session_scope() as s:
         users.create_moderator(s, email="m@example.com", password=PASSWORD, role="moderator",
                                actor=CLI)
-        _flag(s, _client(s, "Acme"), reason="negative_client")
+        _flag(s, _client(s, client_name), reason="negative_client")
         s.commit()
     client = pg_app.test_client()
     assert login(client, "m@example.com").status_code == 303
+    return client
+
+
+def test_the_queue_query_stays_prepared_across_read_only_requests(pg_app):
+    """A read-only request ends with a commit, not a rollback (app.db): psycopg forgets
+    its prepared statements on rollback, and the queue's list query was then parsed and
+    planned on every request. Here its plan is reused across requests."""
+    client = _logged_in_with_a_flag(pg_app, "Acme")
     for _ in range(12):
         assert client.get("/queue/?reason=negative_client").status_code == 200
     from app.db import get_engine
@@ -230,17 +236,8 @@ def test_search_requests_keep_their_prepared_statements_too(pg_app):
     read-only requests also end with a commit and keep the search query prepared (planned
     per execution for its own term: custom plans)."""
     from app.db import get_engine
-    from app.services import users
-    from app.services.audit import CLI
-    from tests.helpers import PASSWORD, login
 
-    with pg_app.app_context(), session_scope() as s:
-        users.create_moderator(s, email="m@example.com", password=PASSWORD, role="moderator",
-                               actor=CLI)
-        _flag(s, _client(s, "Acme Telegram Ltd"), reason="negative_client")
-        s.commit()
-    client = pg_app.test_client()
-    assert login(client, "m@example.com").status_code == 303
+    client = _logged_in_with_a_flag(pg_app, "Acme Telegram Ltd")
     for _ in range(12):
         r = client.get("/queue/?q=telegram")
         assert r.status_code == 200 and "Acme Telegram Ltd" in r.text
