@@ -27,11 +27,13 @@ from rq.worker import SimpleWorker
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
-_fork_parent: dict[str, int] = {}
+_hooks_installed = False
+_parent_pid = 0  # the forking process, noted just before each fork
 
 
 def _remember_parent() -> None:
-    _fork_parent["pid"] = os.getpid()
+    global _parent_pid
+    _parent_pid = os.getpid()
 
 
 def _die_with_parent() -> None:
@@ -42,13 +44,15 @@ def _die_with_parent() -> None:
             return
     except (OSError, AttributeError):  # pragma: no cover - no prctl here
         return
-    if os.getppid() != _fork_parent.get("pid"):  # the worker died before prctl took effect
+    if os.getppid() != _parent_pid:  # the worker died before prctl took effect
         os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _install_fork_hooks() -> None:
-    if sys.platform.startswith("linux") and not _fork_parent.get("installed"):
-        _fork_parent["installed"] = 1
+    """Once per process (a test may build several workers in one)."""
+    global _hooks_installed
+    if sys.platform.startswith("linux") and not _hooks_installed:
+        _hooks_installed = True
         os.register_at_fork(before=_remember_parent, after_in_child=_die_with_parent)
 
 

@@ -92,28 +92,11 @@ def hstack(blocks) -> sp.csr_matrix:
     return sp.hstack(blocks, format="csr", dtype=np.float32)
 
 
-def top_terms(x_row, coef: np.ndarray, vocab_inv: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
-    """Top-k (term, coef*tfidf) with positive contribution, from one sparse row of word features
-    (a 1-row sparse matrix, or an ``(indices, data)`` pair of that row)."""
-    if isinstance(x_row, tuple):
-        idx, vals = x_row
-    else:
-        row = x_row.tocsr()
-        idx, vals = row.indices, row.data
-    mask = idx < len(vocab_inv)
-    idx, vals = idx[mask], vals[mask]
-    if len(idx) == 0:
-        return []
-    contrib = vals * coef[idx]
-    order = np.argsort(-contrib, kind="stable")[:k]
-    return [(str(vocab_inv[idx[j]]), float(contrib[j])) for j in order if contrib[j] > 0]
-
-
-def top_terms_batch(X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray, n_cols: int, k: int = 3) -> list[list[tuple[int, float]]]:
-    """``top_terms`` for many rows at once: for each (r, c) in zip(rows, cls), the top-k
-    (column, X[r, j] * W[c, j]) with positive contribution over the columns j < n_cols of
-    CSR matrix X, highest first, ties in stored order (what ``top_terms`` returns, as columns).
-    ``rows`` may repeat (one row scored against several coefficient rows)."""
+def top_terms(X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray, n_cols: int, k: int = 3) -> list[list[tuple[int, float]]]:
+    """Top contributing terms of many rows at once: for each (r, c) in zip(rows, cls), the
+    top-k (column, X[r, j] * W[c, j]) with positive contribution over the columns j < n_cols
+    of CSR matrix X, highest first, ties in stored order. ``rows`` may repeat (one row scored
+    against several coefficient rows). One sorted pass over the selected CSR entries."""
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) == 0:
         return []

@@ -139,7 +139,7 @@ def rule_name(ptype: str, k: int) -> str:
 
 
 RULE_NAMES: dict[str, list[str]] = {t: [rule_name(t, k) for k in range(len(r))] for t, r in RULES.items()}
-_BY_NAME = {rule_name(t, k): (t, pat, why) for t, rules in RULES.items() for k, (pat, why) in enumerate(rules)}
+_BY_NAME = {name: (t, pat, why) for t, rules in RULES.items() for name, (pat, why) in zip(RULE_NAMES[t], rules)}
 _ALL_RULE_NAMES = tuple(_BY_NAME)
 
 

@@ -20,7 +20,7 @@ from . import miscategorised as cat_mod
 from . import policy as pol_mod
 from . import scam as scam_mod
 from .features import Hit, find_scam_cues
-from .modelling import FastTfidf, clean_text, hstack, locate_term, top_terms_batch, unpack_vectorizer
+from .modelling import FastTfidf, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
 from .policy_rules import POLICY_TYPES, find_policy_hits
 from .rulescan import screen as rule_screen
 from .registry import ARTIFACTS_DIR, DETECTORS, load_bundle, read_active
@@ -63,8 +63,8 @@ class Scorer:
         # word-term weights per model, for evidence (the policy rows read the design matrix [X, rules])
         self._scam_coef = bundles["scam"]["lr"].coef_
         self._cat_coef = bundles["miscategorised"]["lr"].coef_
-        rule_screen("")  # build the rule prefilter now, with the models (once per process), not in the first batch
         self._policy_coef = np.vstack([bundles["policy"]["lr"][t].coef_[0][: self._n_word] for t in POLICY_TYPES])
+        rule_screen("")  # build the rule prefilter now, with the models (once per process), not in the first batch
 
     # ------------------------------------------------------------------ posts
     def vectorise(self, posts: Sequence[PostInput]):
@@ -165,9 +165,9 @@ class Scorer:
         return out
 
     def _top_terms(self, X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray) -> list[list[tuple[str, float]]]:
-        """``top_terms(X[r], W[c])`` for every (r, c) in zip(rows, cls), in one batched lookup."""
+        """``modelling.top_terms`` with the columns turned into vocabulary terms."""
         return [[(str(self._vocab_inv[j]), w) for j, w in row]
-                for row in top_terms_batch(X, rows, W, cls, self._n_word, k=N_TERMS)]
+                for row in top_terms(X, rows, W, cls, self._n_word, k=N_TERMS)]
 
     @staticmethod
     def _span_evidence(title: str, hits: list[Hit], detector: str, label: str) -> list[Evidence]:

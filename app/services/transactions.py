@@ -3,9 +3,11 @@ current transaction ran any statement other than a SELECT; ``wrote(conn)`` reads
 
 Conservative: anything but a SELECT, a ``SET LOCAL`` (a setting that ends with the
 transaction, committed or not: the queue's search sets its plan mode so) or a ``SHOW``
-counts as a write (INSERT, UPDATE, DELETE, WITH, SET, DDL, ...). Two users: the request teardown (app.db) commits a transaction that wrote nothing
-instead of rolling it back (psycopg forgets its prepared statements on ROLLBACK), and the
-queue's counts cache (services.queue) is dropped by a commit that wrote, not by those."""
+counts as a write (INSERT, UPDATE, DELETE, WITH, SET, DDL, ...).
+
+Two users: the request teardown (app.db) commits a transaction that wrote nothing instead of
+rolling it back (psycopg forgets its prepared statements on ROLLBACK), and the queue's counts
+cache (services.queue) is dropped by a commit that wrote, not by those."""
 from __future__ import annotations
 
 import sqlalchemy as sa
