@@ -108,6 +108,21 @@ def test_dismiss_over_htmx_returns_the_fresh_case(client, db, staff):
     assert r.text.lstrip().startswith('<article id="case"')
 
 
+def test_undo_of_someone_elses_decision_names_them_and_only_admins_get_it(app, db, staff):
+    from app.services import moderation
+    _c, post, flag = scam_case(db)
+    db.commit()
+    moderation.dismiss(db, flag_id=flag.id, version=1, actor=staff["moderator2"])
+    pages = {}
+    for email in ("moderator@example.com", "admin@example.com", "moderator2@example.com"):
+        c = app.test_client()
+        as_user(c, email)
+        pages[email] = c.get(f"/posts/{post.id}").text
+    assert "undo-form" not in pages["moderator@example.com"]  # not theirs, not an admin
+    assert "Undo moderator2@example.com's dismiss" in pages["admin@example.com"]
+    assert "Undo dismiss" in pages["moderator2@example.com"]  # their own: no name
+
+
 def test_stale_form_gets_409_with_the_fresh_case(client, db, staff):
     from app.services import moderation
     _c, post, flag = scam_case(db)
