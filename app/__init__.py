@@ -77,8 +77,10 @@ def _init_login(app: Flask, login_manager) -> None:  # noqa: ANN001
 def _init_templates(app: Flask) -> None:
     from models.taxonomy import category_label
 
+    from .fragments import pure_macro
     from .ui import fixed_url
 
     app.jinja_env.globals["fixed_url"] = fixed_url
+    app.jinja_env.globals["pure_macro"] = pure_macro
     app.jinja_env.filters["category_label"] = category_label
     app.jinja_env.filters["dt"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"

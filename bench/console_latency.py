@@ -296,6 +296,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4,
                         help="the pages take turns this many times (requests split evenly)")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--database", help="measure an existing database that --keep left "
+                        "(skips filling; it is not dropped)")
     parser.add_argument("--with-indexes", action="store_true",
                         help="add PROPOSED_INDEXES (not yet in a migration) before measuring")
     args = parser.parse_args()
@@ -304,13 +306,15 @@ def main() -> None:
 
     os.environ["TRUSTDESK_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="trustdesk-bench-")
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"trustdesk_bench_{uuid.uuid4().hex[:6]}"
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    name = args.database or f"trustdesk_bench_{uuid.uuid4().hex[:6]}"
+    if not args.database:
+        with admin.connect() as c:
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = admin.url.set(database=name).render_as_string(hide_password=False)
     server = None
     try:
-        prepare(url, args.posts, args.flags, with_indexes=args.with_indexes)
+        if not args.database:
+            prepare(url, args.posts, args.flags, with_indexes=args.with_indexes)
         print("indexes:", "schema + PROPOSED_INDEXES" if args.with_indexes else "schema only")
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": url, "TRUSTDESK_ENV": "development",
@@ -370,7 +374,7 @@ def main() -> None:
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
-        if not args.keep:
+        if not (args.keep or args.database):
             with admin.connect() as c:
                 c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         else:

@@ -13,7 +13,9 @@ from ..services import queue as queue_service
 from ..services.moderation import REMOVE_REASONS, StaleCase
 from ..ui import actor, can_act, notify, render, target, url_builder
 from . import bp
+from .rows import render_rows, row_view
 
+POLICY_TYPES = tuple(p.value for p in PolicyType)
 FRAGMENTS = {
     "queue-results": "queue/_results.html",
     "queue-more": "queue/_rows.html",
@@ -27,20 +29,27 @@ def _page(*, cursor: str | None = None, filters=None):  # noqa: ANN001
                               limit=current_app.config["QUEUE_PAGE_SIZE"], cursor=cursor,
                               with_counts=target() != "queue-more",
                               counts_max_age=current_app.config["QUEUE_COUNTS_MAX_AGE"])
+    return page
+
+
+def _rows_html(page):  # noqa: ANN001, ANN202
     post_url = url_builder("cases.show", "post_id", "flag")
     client_url = url_builder("clients.show", "client_id", "flag")
-    for row in page.rows:
-        f = row.flag
-        row.case_url = (post_url(post_id=f.post_id, flag=f.id) if f.subject_type == "post"
-                        else client_url(client_id=f.client_id, flag=f.id))
-    return page
+    acting = can_act()
+    return render_rows([
+        row_view(row, can_act=acting,
+                 case_url=(post_url(post_id=row.flag.post_id, flag=row.flag.id)
+                           if row.flag.subject_type == "post"
+                           else client_url(client_id=row.flag.client_id, flag=row.flag.id)))
+        for row in page.rows])
 
 
 def _context(page, **extra):  # noqa: ANN001
     return dict(page=page, filters=page.filters, reasons=list(page.counts) or None,
-                policy_types=list(PolicyType), categories=CATEGORY_LABELS,
+                policy_types=POLICY_TYPES, categories=CATEGORY_LABELS,
                 claim_filters=queue_service.CLAIM_FILTERS, remove_reasons=REMOVE_REASONS,
-                can_act=can_act(), **extra)
+                can_act=can_act(), rows_html=_rows_html(page),
+                counts=tuple(page.counts.items()), **extra)
 
 
 @bp.route("/")

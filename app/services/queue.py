@@ -94,8 +94,8 @@ QueueFlag = namedtuple("QueueFlag", ROW_FLAG_COLUMNS)
 @dataclass(slots=True)
 class Row:
     """One row of the queue: what the list shows about a flag, and the display strings
-    the template prints, all computed once in ``page`` (50 rows a page: the template
-    reads plain attributes and makes no filter or function calls per row)."""
+    the console prints, all computed once in ``page`` (the console renders a row from
+    these strings alone: app/queue/rows.py)."""
     flag: QueueFlag
     title: str | None
     client_name: str
@@ -123,8 +123,6 @@ class Row:
     #: the bulk form's value for this row ("<flag id>:<version>"); bulk acts on posts only
     item: str
     bulk_ok: bool
-    #: set by the view (it knows the URL map); see app.ui.url_builder
-    case_url: str = ""
 
 
 @dataclass
@@ -437,8 +435,11 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
         # plan each search for its own term: a plan cached for one term (psycopg
         # prepares a statement run 5 times) is wrong for a much rarer or commoner one
         session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    results = session.execute(_statement(_Shape.of(f, after), limit + 1),
-                              _params(f, moderator_id=moderator_id, now=now, after=after)).all()
+    # on the session's connection, not through the ORM: the rows are plain tuples either
+    # way, and the ORM's result handling was a quarter of running the query in the app
+    results = session.connection().execute(
+        _statement(_Shape.of(f, after), limit + 1),
+        _params(f, moderator_id=moderator_id, now=now, after=after)).all()
     rows = [_row(r, now) for r in results[:limit]]
     next_cursor = None
     if len(results) > limit and rows:
