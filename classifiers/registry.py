@@ -12,7 +12,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import skops.io as sio
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 DETECTORS: tuple[str, ...] = ("post_text", "scam", "miscategorised", "policy", "feedback")
@@ -37,10 +36,18 @@ class UntrustedModelError(RuntimeError):
     pass
 
 
+def _sio():  # noqa: ANN202
+    """``skops.io``, imported on first use: importing it takes ~1 s (it lists every
+    scikit-learn type), which processes that never load a model should not pay."""
+    import skops.io as sio
+
+    return sio
+
+
 def save_bundle(obj: dict, root: Path, detector: str, version: str, metrics: dict) -> Path:
     d = root / detector / version
     d.mkdir(parents=True, exist_ok=True)
-    sio.dump(obj, d / "model.skops")
+    _sio().dump(obj, d / "model.skops")
     (d / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return d
 
@@ -48,6 +55,7 @@ def save_bundle(obj: dict, root: Path, detector: str, version: str, metrics: dic
 def load_bundle(root: Path, detector: str, version: str) -> tuple[dict, dict]:
     d = root / detector / version
     path = d / "model.skops"
+    sio = _sio()
     untrusted = sio.get_untrusted_types(file=path)
     unexpected = sorted(set(untrusted) - EXPECTED_TYPES)
     if unexpected:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlmodel import Session, select
 
-from classifiers import FeedbackInput, FeedbackPoint, PostInput, client_negativity, load_scorer
+from classifiers import FeedbackInput, FeedbackPoint, PostInput, client_negativity
 from models import (Client, ClientStatus, Feedback, Flag, FlagReason, FlagStatus, JobPost,
                     Outreach, OutreachOutcome, PostStatus, SubjectType, utcnow)
 
@@ -30,7 +30,11 @@ CHUNK = 500
 
 
 def get_scorer():
-    """The active trained models, loaded once per process (see classifiers.load_scorer)."""
+    """The active trained models, loaded once per process (see classifiers.load_scorer;
+    imported here, on first use: the scorer's libraries take seconds to import, which a
+    console process that never scores should not pay at start-up)."""
+    from classifiers.scorer import load_scorer
+
     model_dir = current_app.config.get("MODEL_DIR") if has_app_context() else None
     return load_scorer(model_dir)
 
