@@ -62,6 +62,19 @@ def test_score_posts_output_matches_the_recorded_reference(scorer):
     assert not bad, f"score_posts output changed in posts {[(k * BLOCK, k * BLOCK + BLOCK - 1) for k in bad[:5]]} (of _posts())"
 
 
+def test_new_evidence_builds_the_same_frozen_evidence():
+    import dataclasses
+
+    from classifiers.types import Evidence, new_evidence
+
+    args = ("policy", "free sample", 3, 14, "asks for free work", "description", "policy", "rule")
+    for extra in ((), (0.25,)):
+        e, ref = new_evidence(*args, *extra), Evidence(*args, *extra)
+        assert type(e) is Evidence and e == ref and hash(e) == hash(ref) and repr(e) == repr(ref)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            e.text = "x"
+
+
 if __name__ == "__main__":  # regenerate: python -m tests.unit.classifiers.test_scorer_golden --write
     sys.path.insert(0, str(ROOT))
     from classifiers import load_scorer
