@@ -23,7 +23,7 @@ from . import scam as scam_mod
 from .features import Hit, find_scam_cues
 from .modelling import FastTfidf, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
 from .policy_rules import POLICY_TYPES, find_policy_hits
-from .rulescan import screen as rule_screen
+from .rulescan import screens as rule_screens
 from .registry import ARTIFACTS_DIR, DETECTORS, load_bundle, read_active
 from .types import Evidence, FeedbackInput, PostInput, PostScore, new_evidence
 
@@ -66,7 +66,7 @@ class Scorer:
         self._scam_coef = bundles["scam"]["lr"].coef_
         self._cat_coef = bundles["miscategorised"]["lr"].coef_
         self._policy_coef = np.vstack([bundles["policy"]["lr"][t].coef_[0][: self._n_word] for t in POLICY_TYPES])
-        rule_screen("")  # build the rule prefilter now, with the models (once per process), not in the first batch
+        rule_screens([""])  # build the rule prefilter now, with the models (once per process), not in the first batch
 
     # ------------------------------------------------------------------ posts
     def vectorise(self, posts: Sequence[PostInput]):
@@ -83,9 +83,8 @@ class Scorer:
         no_hits: list[Hit] = []  # shared, never mutated
         F = np.zeros((len(posts), len(scam_mod.CUE_NAMES)), dtype=np.float32)
         ccol = {c: j for j, c in enumerate(scam_mod.CUE_NAMES)}
-        for i, p in enumerate(posts):
-            text = f"{p.title or ''}\n\n{p.description or ''}"
-            scr = rule_screen(text)
+        texts = [f"{p.title or ''}\n\n{p.description or ''}" for p in posts]
+        for i, (text, scr) in enumerate(zip(texts, rule_screens(texts))):
             if not scr:  # no rule can match (most posts)
                 hits.append(no_hits)
                 cues.append(no_hits)
