@@ -9,6 +9,7 @@ Every rule (contact detectors, scam cues, policy rules) has a name. ``screen(tex
   matches (look-arounds are dropped, the rest is matched exactly). One pass over the text
   names the candidate rules, typically none; only those then run as Python regexes, which
   produce the spans. About 4 us per post instead of ~60 us of gated regexes.
+  ``screens(texts)`` scans a whole batch at once (see ``_Hyperscan.batch_candidates``).
 * **Keyword gates** (everywhere; the fallback when hyperscan cannot be imported): per rule, a
   cheap check for literals every match must contain (``features.CONTACT_GATES``,
   ``features.SCAM_CUE_GATES``, ``policy_rules.RULE_GATES``).
