@@ -96,7 +96,8 @@ def top_terms(X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray, n_cols: int, 
     """Top contributing terms of many rows at once: for each (r, c) in zip(rows, cls), the
     top-k (column, X[r, j] * W[c, j]) with positive contribution over the columns j < n_cols
     of CSR matrix X, highest first, ties in stored order. ``rows`` may repeat (one row scored
-    against several coefficient rows). One sorted pass over the selected CSR entries."""
+    against several coefficient rows). One sorted pass over the selected CSR entries; only
+    the k kept per request reach Python."""
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) == 0:
         return []
@@ -108,17 +109,17 @@ def top_terms(X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray, n_cols: int, 
     keep = idx < n_cols
     seg, idx = seg[keep], idx[keep]
     contrib = vals[keep].astype(np.float64) * W[np.asarray(cls)[seg], idx]
+    # only positive contributions are ever kept, and in descending order they all come before the
+    # others: dropping the rest first leaves the same top k, in the same (stable) order
+    pos = contrib > 0
+    seg, idx, contrib = seg[pos], idx[pos], contrib[pos]
     order = np.lexsort((-contrib, seg))  # by request, then contribution descending; stable
     counts = np.bincount(seg, minlength=len(rows))
-    first = (np.cumsum(counts) - counts).tolist()
-    order_l, idx_l, c_l = order.tolist(), idx.tolist(), contrib.tolist()
-    out = []
-    for f, n in zip(first, counts.tolist()):
-        top = []
-        for o in order_l[f:f + min(n, k)]:
-            if c_l[o] > 0:
-                top.append((idx_l[o], c_l[o]))
-        out.append(top)
+    rank = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)  # place within its request
+    order = order[rank < k]
+    out: list[list[tuple[int, float]]] = [[] for _ in range(len(rows))]
+    for s, j, c in zip(seg[order].tolist(), idx[order].tolist(), contrib[order].tolist()):
+        out[s].append((j, c))
     return out
 
 

@@ -160,10 +160,14 @@ def find_policy_hits(text: str, contacts: list[Hit] | None = None, gates: bool =
         ptype, pat, why = _BY_NAME[name]
         for m in finditer(pat, text, low):
             hits.append(Hit(ptype, m.start(), m.end(), text[m.start():m.end()], why))
-    if not hits:
+    if len(hits) < 2:
         return hits
     # dedupe within a type only (one span may violate two policies)
+    kinds = {h.kind for h in hits}
+    if len(kinds) == 1:  # dedupe_hits sorts by start already: the final sort would change nothing
+        return dedupe_hits(hits)
     out: list[Hit] = []
     for ptype in POLICY_TYPES:
-        out += dedupe_hits([h for h in hits if h.kind == ptype])
+        if ptype in kinds:
+            out += dedupe_hits([h for h in hits if h.kind == ptype])
     return sorted(out, key=lambda h: (h.start, h.kind))

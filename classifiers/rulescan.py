@@ -9,6 +9,7 @@ Every rule (contact detectors, scam cues, policy rules) has a name. ``screen(tex
   matches (look-arounds are dropped, the rest is matched exactly). One pass over the text
   names the candidate rules, typically none; only those then run as Python regexes, which
   produce the spans. About 4 us per post instead of ~60 us of gated regexes.
+  ``screens(texts)`` scans a whole batch at once (see ``_Hyperscan.batch_candidates``).
 * **Keyword gates** (everywhere; the fallback when hyperscan cannot be imported): per rule, a
   cheap check for literals every match must contain (``features.CONTACT_GATES``,
   ``features.SCAM_CUE_GATES``, ``policy_rules.RULE_GATES``).
@@ -27,11 +28,12 @@ with every regex run.
 """
 from __future__ import annotations
 
+import bisect
 import codecs
 import functools
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .features import _FOLD, CONTACT_GATES, CONTACT_PATTERNS, SCAM_CUE_GATES, SCAM_CUES, fold_lower, gate_view
 from .policy_rules import RULE_GATES, RULE_NAMES, RULES
@@ -159,29 +161,84 @@ def project_pattern(pattern: str) -> str:
 
 # ------------------------------------------------------------------ hyperscan database
 class _Hyperscan:
+    """Two databases of the same prefilters: ``db`` reports each rule once (one text per scan),
+    ``db_all`` every match end (a whole batch per scan, see ``batch_candidates``)."""
+
     def __init__(self):
         flags = []
         for pat, _ in TABLE.values():
             if pat.flags & ~(re.IGNORECASE | re.UNICODE):
                 raise ValueError(f"rule flags not supported by the prefilter: {pat.pattern[:40]!r}")
-            flags.append(_hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_SINGLEMATCH
-                         | (_hs.HS_FLAG_CASELESS if pat.flags & re.IGNORECASE else 0))
-        self.db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
-        self.db.compile(expressions=[project_pattern(p.pattern).encode("ascii") for p, _ in TABLE.values()],
-                        ids=list(range(len(TABLE))), elements=len(TABLE), flags=flags)
+            if _anchors(re._parser.parse(pat.pattern, pat.flags)) - _BOUNDARIES:
+                raise ValueError(f"anchors are not supported by the batch screen: {pat.pattern[:40]!r}")
+            flags.append(_hs.HS_FLAG_PREFILTER | (_hs.HS_FLAG_CASELESS if pat.flags & re.IGNORECASE else 0))
+        exprs = [project_pattern(p.pattern).encode("ascii") for p, _ in TABLE.values()]
+        self.db, self.db_all = _hs.Database(mode=_hs.HS_MODE_BLOCK), _hs.Database(mode=_hs.HS_MODE_BLOCK)
+        self.db.compile(expressions=exprs, ids=list(range(len(TABLE))), elements=len(TABLE),
+                        flags=[f | _hs.HS_FLAG_SINGLEMATCH for f in flags])
+        self.db_all.compile(expressions=exprs, ids=list(range(len(TABLE))), elements=len(TABLE), flags=flags)
         self._local = threading.local()
 
-    def candidates(self, text: str) -> set[str]:
-        scratch = getattr(self._local, "scratch", None)
+    def _scratch(self, which: str):
+        scratch = getattr(self._local, which, None)
         if scratch is None:
-            scratch = self._local.scratch = _hs.Scratch(self.db)
+            scratch = _hs.Scratch(getattr(self, which))
+            setattr(self._local, which, scratch)
+        return scratch
+
+    def candidates(self, text: str) -> set[str]:
         found: set[int] = set()
-        self.db.scan(project(text), match_event_handler=_on_match, context=found, scratch=scratch)
+        self.db.scan(project(text), match_event_handler=_on_match, context=found, scratch=self._scratch("db"))
         return {NAMES[i] for i in found}
+
+    def batch_candidates(self, texts: Sequence[str]) -> list[set[str]]:
+        """``[candidates(t) for t in texts]`` in one scan of the texts joined by "\\n" (the
+        per-scan call costs more than scanning a short post). Every match of a rule in one
+        text is still a match in the joined buffer, with its end inside that text: no rule has
+        an anchor (checked above) and the only context a rule reads around a match, ``\b`` (and
+        the look-arounds the prefilter drops anyway), sees the non-word "\\n" as it sees a text's
+        start or end. A prefilter match across the join can only add a candidate."""
+        starts, pos = [], 0
+        for t in texts:
+            starts.append(pos)
+            pos += len(t) + 1
+        ends: list[tuple[int, int]] = []
+        self.db_all.scan(b"\n".join([project(t) for t in texts]), match_event_handler=_on_any_match, context=ends,
+                         scratch=self._scratch("db_all"))
+        found: list[set[str]] = [_NONE] * len(texts)
+        for end, i in ends:
+            k = bisect.bisect_right(starts, end - 1) - 1  # the text the match ends in
+            if found[k] is _NONE:
+                found[k] = set()
+            found[k].add(NAMES[i])
+        return found
+
+
+_NONE: set[str] = frozenset()  # type: ignore[assignment]  # shared, never mutated
+_BOUNDARIES = {re._constants.AT_BOUNDARY, re._constants.AT_NON_BOUNDARY}
+
+
+def _anchors(tree) -> set:
+    """The AT codes (``^``, ``$``, ``\\b``, ...) anywhere in a parsed pattern."""
+    out = set()
+    for op, av in tree:
+        if op is re._constants.AT:
+            out.add(av)
+        elif op is re._constants.BRANCH:
+            for branch in av[1]:
+                out |= _anchors(branch)
+        elif isinstance(av, tuple):  # groups, repeats, look-arounds: the sub-pattern is the last item
+            if isinstance(av[-1], re._parser.SubPattern):
+                out |= _anchors(av[-1])
+    return out
 
 
 def _on_match(i: int, start: int, end: int, flags: int, found: set[int]) -> None:
     found.add(i)
+
+
+def _on_any_match(i: int, start: int, end: int, flags: int, ends: list[tuple[int, int]]) -> None:
+    ends.append((end, i))
 
 
 _engine: _Hyperscan | None = None
@@ -211,3 +268,10 @@ def scan_screen(text: str) -> ScanScreen:
 def screen(text: str) -> Screen:
     """The fastest screen available here."""
     return scan_screen(text) if _hs is not None else GateScreen(text)
+
+
+def screens(texts: Sequence[str]) -> list[Screen]:
+    """``[screen(t) for t in texts]``, with one hyperscan scan for the whole batch."""
+    if _hs is None:
+        return [GateScreen(t) for t in texts]
+    return [ScanScreen(t, names) for t, names in zip(texts, _hyperscan().batch_candidates(texts))]

@@ -8,6 +8,7 @@ Offsets: the models read ``title + "\\n\\n" + description``; every Evidence carr
 from __future__ import annotations
 
 import functools
+from operator import attrgetter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,11 +23,12 @@ from . import scam as scam_mod
 from .features import Hit, find_scam_cues
 from .modelling import FastTfidf, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
 from .policy_rules import POLICY_TYPES, find_policy_hits
-from .rulescan import screen as rule_screen
+from .rulescan import screens as rule_screens
 from .registry import ARTIFACTS_DIR, DETECTORS, load_bundle, read_active
-from .types import Evidence, FeedbackInput, PostInput, PostScore
+from .types import Evidence, FeedbackInput, PostInput, PostScore, new_evidence
 
 N_TERMS = 3
+_START_END = attrgetter("start", "end")
 _POLICY_LABELS = {
     "off_platform": "moving contact or payment off the platform",
     "unpaid_work": "unpaid work",
@@ -46,9 +48,9 @@ class Scorer:
         self._n_word = len(self._word.vocabulary_)
         # batch n-gram lookups with numpy; identical output to the sklearn vectorisers (unit-tested)
         self._fast = [FastTfidf(v) if FastTfidf.supported(v) else v for v in (self._word, self._char)]
-        inv = np.empty(self._n_word, dtype=object)
+        inv = [""] * self._n_word  # column -> word term
         for term, j in self._word.vocabulary_.items():
-            inv[j] = term
+            inv[j] = str(term)
         self._vocab_inv = inv
         self.thresholds: dict = {
             "scam": float(metrics["scam"]["threshold"]),
@@ -64,7 +66,7 @@ class Scorer:
         self._scam_coef = bundles["scam"]["lr"].coef_
         self._cat_coef = bundles["miscategorised"]["lr"].coef_
         self._policy_coef = np.vstack([bundles["policy"]["lr"][t].coef_[0][: self._n_word] for t in POLICY_TYPES])
-        rule_screen("")  # build the rule prefilter now, with the models (once per process), not in the first batch
+        rule_screens([""])  # build the rule prefilter now, with the models (once per process), not in the first batch
 
     # ------------------------------------------------------------------ posts
     def vectorise(self, posts: Sequence[PostInput]):
@@ -81,9 +83,8 @@ class Scorer:
         no_hits: list[Hit] = []  # shared, never mutated
         F = np.zeros((len(posts), len(scam_mod.CUE_NAMES)), dtype=np.float32)
         ccol = {c: j for j, c in enumerate(scam_mod.CUE_NAMES)}
-        for i, p in enumerate(posts):
-            text = f"{p.title or ''}\n\n{p.description or ''}"
-            scr = rule_screen(text)
+        texts = [f"{p.title or ''}\n\n{p.description or ''}" for p in posts]
+        for i, (text, scr) in enumerate(zip(texts, rule_screens(texts))):
             if not scr:  # no rule can match (most posts)
                 hits.append(no_hits)
                 cues.append(no_hits)
@@ -125,7 +126,8 @@ class Scorer:
 
         pred_l = [CATEGORY_LABELS[j] for j in pred_idx.tolist()]
         scam_l, mis_l, mis_on_l, pol_l = p_scam.tolist(), mis_score.tolist(), mis_on.tolist(), P_pol.tolist()
-        rule_l, typed_l = rule_on.tolist(), typed.tolist()
+        rule_l, typed_l, typed_any = rule_on.tolist(), typed.tolist(), typed.any(axis=1).tolist()
+        versions = self.versions
         out: list[PostScore] = []
         for i, p in enumerate(posts):
             title, desc = p.title or "", p.description or ""
@@ -145,7 +147,7 @@ class Scorer:
                 why = ("reads like a freelancer advertising themselves, not a job" if pred == NOT_A_JOB
                        else f"wording typical of {category_label(pred)}")
                 ev += self._term_evidence(mis_terms[i], title, desc, "miscategorised", "miscategorised", why)
-            types = [t for t, on in zip(POLICY_TYPES, typed_l[i]) if on]
+            types = [t for t, on in zip(POLICY_TYPES, typed_l[i]) if on] if typed_any[i] else []
             if types:
                 flags.append("policy")
                 for j, (t, on, by_rule) in enumerate(zip(POLICY_TYPES, typed_l[i], rule_l[i])):
@@ -155,27 +157,25 @@ class Scorer:
                         ev += self._span_evidence(title, [h for h in pol if h.kind == t], "policy", t)
                     else:
                         ev += self._term_evidence(pol_terms[i, j], title, desc, "policy", t, f"wording typical of {_POLICY_LABELS[t]}")
-            out.append(PostScore(
-                id=p.id,
-                scores={"scam": scam_l[i], "miscategorised": mis_l[i], "policy": max(pol_l[i])},
-                flags=flags, policy_types=types, suggested_category=suggested, predicted_category=pred, evidence=ev,
-                model_versions=dict(self.versions),
-                policy_scores=dict(zip(POLICY_TYPES, pol_l[i])),
-            ))
+            pol_i = pol_l[i]
+            out.append(PostScore(p.id, {"scam": scam_l[i], "miscategorised": mis_l[i], "policy": max(pol_i)}, flags, types,
+                                 suggested, pred, ev, dict(versions), dict(zip(POLICY_TYPES, pol_i))))
         return out
 
     def _top_terms(self, X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray) -> list[list[tuple[str, float]]]:
         """``modelling.top_terms`` with the columns turned into vocabulary terms."""
-        return [[(str(self._vocab_inv[j]), w) for j, w in row]
+        inv = self._vocab_inv
+        return [[(inv[j], w) for j, w in row]
                 for row in top_terms(X, rows, W, cls, self._n_word, k=N_TERMS)]
 
     @staticmethod
     def _span_evidence(title: str, hits: list[Hit], detector: str, label: str) -> list[Evidence]:
         """Map spans over ``title + "\\n\\n" + description`` back to their field."""
-        off = len(title) + 2
+        n = len(title)
+        off = n + 2
         out, seen = [], set()
-        for h in sorted(hits, key=lambda h: (h.start, h.end)):
-            if h.end <= len(title):
+        for h in sorted(hits, key=_START_END) if len(hits) > 1 else hits:
+            if h.end <= n:
                 field, s, e = "title", h.start, h.end
             elif h.start >= off:
                 field, s, e = "description", h.start - off, h.end - off
@@ -184,7 +184,7 @@ class Scorer:
             if (field, s, e) in seen:
                 continue
             seen.add((field, s, e))
-            out.append(Evidence(label=label, text=h.text, start=s, end=e, why=h.why, field=field, detector=detector, kind="rule"))
+            out.append(new_evidence(label, h.text, s, e, h.why, field, detector, "rule"))
         return out
 
     @staticmethod
@@ -197,8 +197,7 @@ class Scorer:
                 continue
             field, s, e = loc
             src = title if field == "title" else desc
-            out.append(Evidence(label=label, text=src[s:e], start=s, end=e, why=f"{why}: '{term}'", field=field,
-                                detector=detector, kind="term", weight=c))
+            out.append(new_evidence(label, src[s:e], s, e, f"{why}: '{term}'", field, detector, "term", c))
         return out
 
     # ------------------------------------------------------------------ feedback

@@ -1,7 +1,7 @@
 """Inputs and outputs of the scorer (plain dataclasses; no I/O)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,36 @@ class Evidence:
             d["weight"] = round(self.weight, 4)
         return d
 
+
+def _evidence_maker():
+    """``new_evidence(label, text, start, end, why, field, detector, kind, weight=None)``: the same
+    Evidence as ``Evidence(...)``, built about twice as fast. A frozen dataclass's ``__init__`` sets
+    each field through ``object.__setattr__`` (looked up on every call); this sets the slots
+    through their descriptors, bound once. The scorer builds thousands per batch."""
+    names = [f.name for f in fields(Evidence)]
+    assert names == ["label", "text", "start", "end", "why", "field", "detector", "kind", "weight"], names
+    s_label, s_text, s_start, s_end, s_why, s_field, s_detector, s_kind, s_weight = (
+        getattr(Evidence, n).__set__ for n in names)
+    new = object.__new__
+
+    def new_evidence(label: str, text: str, start: int, end: int, why: str, field: str, detector: str, kind: str,
+                     weight: float | None = None) -> Evidence:
+        e = new(Evidence)
+        s_label(e, label)
+        s_text(e, text)
+        s_start(e, start)
+        s_end(e, end)
+        s_why(e, why)
+        s_field(e, field)
+        s_detector(e, detector)
+        s_kind(e, kind)
+        s_weight(e, weight)
+        return e
+
+    return new_evidence
+
+
+new_evidence = _evidence_maker()
 
 @dataclass(slots=True)
 class PostScore:

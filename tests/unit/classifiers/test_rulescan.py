@@ -34,6 +34,26 @@ def test_hyperscan_and_gates_find_exactly_what_every_regex_finds_on_the_corpora(
     assert fired > 500  # the corpora exercise the rules, not only their absence
 
 
+
+@needs_hyperscan
+def test_batch_screens_find_exactly_what_every_regex_finds_on_the_corpora():
+    texts = _corpus_texts()
+    for k in range(0, len(texts), 61):
+        batch = texts[k:k + 61]
+        for text, scr in zip(batch, rulescan.screens(batch)):
+            assert rulescan.scan_screen(text).names <= scr.names, text  # the join loses no candidate
+            assert _all_hits(text, scr) == _reference(text), text
+
+
+@needs_hyperscan
+def test_batch_screen_rejects_anchored_rules():
+    import re
+
+    assert rulescan._anchors(re._parser.parse(r"\bpay\B")) <= rulescan._BOUNDARIES
+    for pat in (r"^pay", r"pay$", r"(?:x|\Apay)", r"(?<=a)(?:pay\Z)+"):
+        assert rulescan._anchors(re._parser.parse(pat)) - rulescan._BOUNDARIES, pat
+
+
 # fragments that make rules fire, near-miss, or stress the projection (case-equivalent letters,
 # Unicode spaces and digits, the ASCII separators Python's \s matches, currency signs)
 _FRAGMENTS = [
@@ -59,6 +79,9 @@ def test_screens_never_lose_a_match_on_generated_texts(parts):
     ref = _reference(text)
     assert _all_hits(text, rulescan.scan_screen(text)) == ref
     assert _all_hits(text, rulescan.GateScreen(text)) == ref
+    # the same text inside a batch, between texts that end and start with rule fragments
+    batch = [" ".join(parts[:2]), text, "".join(parts[-2:]), text]
+    assert all(_all_hits(text, scr) == ref for scr in rulescan.screens(batch)[1::2])
 
 
 @given(st.text(max_size=200))
@@ -127,7 +150,7 @@ def test_scorer_gives_the_same_results_with_either_screen(scorer, monkeypatch):
     rows = [json.loads(x) for x in (DATA_DIR / "seed" / "marketplace_posts.jsonl").read_text().splitlines()][1::4]
     posts = [PostInput(id=r["id"], title=r["title"], description=r["description"], category=r["category"]) for r in rows]
     with_hyperscan = [r.to_json() for r in scorer.score_posts(posts)]
-    monkeypatch.setattr(scorer_mod, "rule_screen", rulescan.GateScreen)
+    monkeypatch.setattr(scorer_mod, "rule_screens", lambda texts: [rulescan.GateScreen(t) for t in texts])
     with_gates = [r.to_json() for r in scorer.score_posts(posts)]
     assert with_hyperscan == with_gates
     assert sum(bool(r["flags"]) for r in with_gates) > 100
