@@ -91,7 +91,9 @@ def api_route(bp: Blueprint, rule: str, method: str, *, summary: str,
     Views are token-authenticated unless ``is_public``."""
     def decorator(view: Callable) -> Callable:
         marked = public(view) if is_public else token_auth(view)
-        bp.add_url_rule(rule, view_func=marked, methods=[method])
+        # merge_slashes=False: "/api/v1/clients//x" is no route (a JSON 404), not an HTML
+        # redirect to "/api/v1/clients/x" (werkzeug's default, found by the API fuzz test)
+        bp.add_url_rule(rule, view_func=marked, methods=[method], merge_slashes=False)
         OPERATIONS.append(Operation(bp.url_prefix + rule, method, f"{bp.name}.{view.__name__}",
                                     summary, body, query, responses, is_public,
                                     (view.__doc__ or "").strip()))

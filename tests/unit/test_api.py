@@ -494,6 +494,17 @@ def test_unknown_api_path_and_wrong_method_are_json(api, client):
     assert r.status_code in (302, 404) and not r.is_json
 
 
+@pytest.mark.parametrize("path", ["/api/v1/clients//c1", "/api/v1//clients/c1", "/api/v1//flags"])
+def test_doubled_slashes_are_a_json_error_not_a_redirect_to_another_id(api, path):
+    """werkzeug redirects "a//b" to "a/b" by default, with an HTML body (found by the fuzz
+    test): the client "/c1" would have been sent on to the client "c1". An API client gets
+    a JSON error for such a path, and nothing is written."""
+    r = api.put(path, json={"name": "Acme"})
+    assert r.status_code in (404, 405) and r.is_json and "error" in r.json
+    assert "Location" not in r.headers
+    assert api.get("/api/v1/clients/c1").status_code == 404
+
+
 def test_unexpected_error_is_500_json(api, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("database on fire")
