@@ -4,6 +4,7 @@ queries (templates never query). Read-only. They leave the transaction to the ca
 rows, and every attribute the template reads would reload its row (an N+1)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -68,8 +69,8 @@ def _moderators(session: Session, ids: set[int | None]) -> dict[int, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return dict(session.exec(select(Moderator.id, Moderator.email)
-                             .where(Moderator.id.in_(ids))).all())
+    return dict(session.exec(_statements().moderator_emails,
+                             params={"case_moderators": sorted(ids)}).all())
 
 
 def _on(condition) -> sa.ColumnElement:  # noqa: ANN001
@@ -77,9 +78,63 @@ def _on(condition) -> sa.ColumnElement:  # noqa: ANN001
     return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def _client_counts(client_id: int):  # noqa: ANN202
+@dataclass(frozen=True)
+class _Statements:
+    """The case pages' statements, built once: building a statement (and SQLAlchemy's
+    cache key for it) cost more than running it. Values are bound per call."""
+    post_flags: Any
+    post_decisions: Any
+    client_decisions: Any
+    last_post_decision: Any
+    last_client_decision: Any
+    staff: Any
+    moderator_emails: Any
+    client_feedback: Any
+    client_flags: Any
+    client_all_decisions: Any
+    client_outreach: Any
+    client_posts: Any
+
+
+@functools.cache
+def _statements() -> _Statements:
+    post = sa.bindparam("case_post", type_=sa.Integer)
+    client = sa.bindparam("case_client", type_=sa.Integer)
+    not_undone = Decision.undone_at.is_(None)
+    return _Statements(
+        post_flags=select(Flag).where(Flag.post_id == post)
+        .order_by(Flag.priority.desc(), Flag.id.desc()),
+        post_decisions=select(Decision).where(Decision.post_id == post)
+        .order_by(Decision.id.desc()).limit(RECENT_DECISIONS),
+        client_decisions=select(Decision).where(Decision.client_id == client)
+        .order_by(Decision.created_at.desc(), Decision.id.desc()).limit(10),
+        last_post_decision=select(Decision).where(Decision.post_id == post, not_undone)
+        .order_by(Decision.id.desc()).limit(1),
+        last_client_decision=select(Decision).where(Decision.client_id == client,
+                                                    Decision.post_id.is_(None), not_undone)
+        .order_by(Decision.id.desc()).limit(1),
+        staff=select(Moderator).where(Moderator.active.is_(True), Moderator.role != "analyst")
+        .order_by(Moderator.email),
+        moderator_emails=select(Moderator.id, Moderator.email).where(
+            Moderator.id.in_(sa.bindparam("case_moderators", expanding=True))),
+        client_feedback=select(Feedback).where(Feedback.client_id == client)
+        .order_by(Feedback.created_at.desc()).limit(FEEDBACK_LIMIT),
+        client_flags=select(Flag).where(Flag.client_id == client)
+        .order_by(Flag.status != FlagStatus.open, Flag.priority.desc(), Flag.id.desc()).limit(200),
+        client_all_decisions=select(Decision).where(Decision.client_id == client)
+        .order_by(Decision.id.desc()).limit(RECENT_DECISIONS),
+        client_outreach=select(Outreach).where(Outreach.client_id == client)
+        .order_by(Outreach.id.desc()),
+        client_posts=select(JobPost).where(JobPost.client_id == client)
+        .order_by(JobPost.posted_at.desc()).limit(200))
+
+
+@functools.cache
+def _client_counts():  # noqa: ANN202
     """The client's posts, feedback and flags counted in one statement: three one-row
-    aggregates side by side (one round trip instead of three)."""
+    aggregates side by side (one round trip instead of three). Built once, the client id
+    bound per call (``counts_client``): building it was a sixth of the case page's time."""
+    client_id = sa.bindparam("counts_client", type_=sa.Integer)
     posts = select(func.count().label("posts_total"),
                    _on(JobPost.status == "live").label("posts_live"),
                    _on(JobPost.status == "removed").label("posts_removed")
@@ -96,10 +151,8 @@ def _client_counts(client_id: int):  # noqa: ANN202
 
 
 def client_summary(session: Session, client: Client, *, now: datetime) -> ClientSummary:
-    counts = session.execute(_client_counts(client.id)).one()
-    decisions = list(session.exec(select(Decision).where(Decision.client_id == client.id)
-                                  .order_by(Decision.created_at.desc(), Decision.id.desc())
-                                  .limit(10)))
+    counts = session.execute(_client_counts(), {"counts_client": client.id}).one()
+    decisions = list(session.exec(_statements().client_decisions, params={"case_client": client.id}))
     joined = client.joined_at
     return ClientSummary(
         client=client, account_age_days=(now - joined).days if joined else None,
@@ -113,11 +166,11 @@ def client_summary(session: Session, client: Client, *, now: datetime) -> Client
 def last_undoable(session: Session, *, actor: Actor, is_admin: bool, now: datetime,
                   post_id: int | None = None, client_id: int | None = None) -> Decision | None:
     """The newest decision on this subject, if the actor may still undo it."""
-    stmt = select(Decision)
-    stmt = stmt.where(Decision.post_id == post_id) if post_id is not None else \
-        stmt.where(Decision.client_id == client_id, Decision.post_id.is_(None))
-    latest = session.exec(stmt.where(Decision.undone_at.is_(None))
-                          .order_by(Decision.id.desc()).limit(1)).first()
+    if post_id is not None:
+        stmt, params = _statements().last_post_decision, {"case_post": post_id}
+    else:
+        stmt, params = _statements().last_client_decision, {"case_client": client_id}
+    latest = session.exec(stmt, params=params).first()
     return latest if moderation.can_undo(latest, actor, is_admin=is_admin, now=now) else None
 
 
@@ -128,8 +181,8 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
     if post is None:
         raise NotFound(f"no post #{post_id}")
     client = session.get(Client, post.client_id)
-    flags = list(session.exec(select(Flag).where(Flag.post_id == post.id)
-                              .order_by(Flag.priority.desc(), Flag.id.desc())))
+    q = _statements()
+    flags = list(session.exec(q.post_flags, params={"case_post": post.id}))
     open_flags = [f for f in flags if f.status == FlagStatus.open]
     closed = [f for f in flags if f.status != FlagStatus.open]
     flag = next((f for f in flags if f.id == flag_id), None) if flag_id else None
@@ -140,17 +193,13 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
     for f in ([flag] if flag else []) + [o for o in open_flags if o is not flag]:
         evidence_src.extend(f.evidence or [])
     items = evidence_items(evidence_src, texts)
-    decisions = list(session.exec(select(Decision).where(Decision.post_id == post.id)
-                                  .order_by(Decision.id.desc()).limit(RECENT_DECISIONS)))
+    decisions = list(session.exec(q.post_decisions, params={"case_post": post.id}))
     summary = client_summary(session, client, now=now)
-    claim = moderation.claim_state(session, subject_type=SubjectType.post, subject_id=post.id,
-                                   actor=actor, now=now)
+    claim = moderation.claim_state_of(open_flags, actor=actor, now=now)
     mods = _moderators(session, {d.moderator_id for d in decisions + summary.decisions}
                        | {claim.claimed_by})
     scores = post.scores or {}
-    staff = list(session.exec(select(Moderator).where(Moderator.active.is_(True),
-                                                      Moderator.role != "analyst")
-                              .order_by(Moderator.email))) if is_admin else []
+    staff = list(session.exec(q.staff)) if is_admin else []
     case = PostCase(
         post=post, client=summary, flag=flag, open_flags=open_flags, closed_flags=closed,
         evidence=items, title_html=highlight(post.title, items, "title"),
@@ -210,19 +259,14 @@ def client_case(session: Session, *, client_id: int, actor: Actor, is_admin: boo
     client = session.get(Client, client_id)
     if client is None:
         raise NotFound(f"no client #{client_id}")
-    feedback = list(session.exec(select(Feedback).where(Feedback.client_id == client.id)
-                                 .order_by(Feedback.created_at.desc()).limit(FEEDBACK_LIMIT)))
-    flags = list(session.exec(select(Flag).where(Flag.client_id == client.id)
-                              .order_by(Flag.status != FlagStatus.open, Flag.priority.desc(),
-                                        Flag.id.desc()).limit(200)))
+    q, params = _statements(), {"case_client": client.id}
+    feedback = list(session.exec(q.client_feedback, params=params))
+    flags = list(session.exec(q.client_flags, params=params))
     open_flag = next((f for f in flags if f.subject_type == SubjectType.client
                       and f.status == FlagStatus.open), None)
-    decisions = list(session.exec(select(Decision).where(Decision.client_id == client.id)
-                                  .order_by(Decision.id.desc()).limit(RECENT_DECISIONS)))
-    outreach = list(session.exec(select(Outreach).where(Outreach.client_id == client.id)
-                                 .order_by(Outreach.id.desc())))
-    posts = list(session.exec(select(JobPost).where(JobPost.client_id == client.id)
-                              .order_by(JobPost.posted_at.desc()).limit(200)))
+    decisions = list(session.exec(q.client_all_decisions, params=params))
+    outreach = list(session.exec(q.client_outreach, params=params))
+    posts = list(session.exec(q.client_posts, params=params))
     claim = moderation.claim_state(session, subject_type=SubjectType.client,
                                    subject_id=client.id, actor=actor, now=now)
     summary = client_summary(session, client, now=now)

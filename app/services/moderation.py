@@ -29,6 +29,8 @@ the original in per-subject order, so the marketplace always converges on our st
 """
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -773,17 +775,21 @@ def release(session: Session, *, subject_type: str, subject_id: int, actor: Acto
 
 def claim_state(session: Session, *, subject_type: str, subject_id: int, actor: Actor,
                 now: datetime | None = None) -> ClaimState:
-    now = now or utcnow()
     flags = session.exec(select(Flag).where(_subject_filter(subject_type, subject_id),
                                             Flag.status == FlagStatus.open)).all()
-    live = [f for f in flags if f.claimed_by is not None and f.claimed_until
+    return claim_state_of(flags, actor=actor, now=now or utcnow())
+
+
+def claim_state_of(open_flags: Sequence[Flag], *, actor: Actor, now: datetime) -> ClaimState:
+    """The claim on a subject, from its open flags (for a caller that has them loaded)."""
+    live = [f for f in open_flags if f.claimed_by is not None and f.claimed_until
             and f.claimed_until > now]
     holder = next((f for f in live if f.claimed_by != actor.moderator_id), None) or \
         (live[0] if live else None)
     return ClaimState(claimed_by=holder.claimed_by if holder else None,
                       claimed_until=holder.claimed_until if holder else None,
                       mine=bool(holder and holder.claimed_by == actor.moderator_id),
-                      flag_ids=[f.id for f in flags])
+                      flag_ids=[f.id for f in open_flags])
 
 
 def reassign(session: Session, *, subject_type: str, subject_id: int, to_moderator_id: int,
@@ -933,7 +939,14 @@ def escalated_flag_ids(session: Session, flag_ids: list[int]) -> set[int]:
     """Which of these flags carry a live escalation (``live_escalation``)."""
     if not flag_ids:
         return set()
-    return set(session.exec(select(Flag.id).where(Flag.id.in_(flag_ids), live_escalation())).all())
+    return set(session.exec(_escalated_statement(), params={"escalated_ids": list(flag_ids)}).all())
+
+
+@functools.cache
+def _escalated_statement():  # noqa: ANN202
+    """Built once (statement building cost more than running it), the ids bound per call."""
+    return select(Flag.id).where(Flag.id.in_(sa.bindparam("escalated_ids", expanding=True)),
+                                 live_escalation())
 
 
 def is_reason(value: str) -> bool:

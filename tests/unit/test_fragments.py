@@ -8,8 +8,7 @@ from datetime import timedelta
 from app.fragments import _render, pure_macro
 from app.queue.rows import RowView
 from models import utcnow
-from tests.unit.console_fixtures import (as_user, db, make_client, make_flag,  # noqa: F401
-                                         make_post, scam_case, staff, token)
+from tests.unit.console_fixtures import as_user, db, scam_case, staff  # noqa: F401 (fixtures)
 
 
 def _view(**changes) -> RowView:
