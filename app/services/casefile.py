@@ -78,7 +78,7 @@ def _on(condition) -> sa.ColumnElement:  # noqa: ANN001
     return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Statements:
     """The case pages' statements, built once: building a statement (and SQLAlchemy's
     cache key for it) cost more than running it. Values are bound per call."""
@@ -152,7 +152,8 @@ def _client_counts():  # noqa: ANN202
 
 def client_summary(session: Session, client: Client, *, now: datetime) -> ClientSummary:
     counts = session.execute(_client_counts(), {"counts_client": client.id}).one()
-    decisions = list(session.exec(_statements().client_decisions, params={"case_client": client.id}))
+    decisions = list(session.exec(_statements().client_decisions,
+                                  params={"case_client": client.id}))
     joined = client.joined_at
     return ClientSummary(
         client=client, account_age_days=(now - joined).days if joined else None,
