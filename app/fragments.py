@@ -33,7 +33,8 @@ def pure_macro(template_name: str, name: str, *args: Hashable) -> Markup:
     return _render(current_app.jinja_env.get_template(template_name), name, args)
 
 
-def pure_macro_each(template_name: str, name: str, each: Iterable[Hashable]) -> Markup:
-    """The pure macro called once per item of ``each`` (one argument each), joined."""
+def pure_macro_each(template_name: str, name: str,
+                    each: Iterable[tuple[Hashable, ...]]) -> Markup:
+    """The pure macro called once per argument tuple of ``each``, joined."""
     template = current_app.jinja_env.get_template(template_name)
-    return Markup("".join([_render(template, name, (arg,)) for arg in each]))
+    return Markup("".join([_render(template, name, args) for args in each]))

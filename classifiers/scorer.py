@@ -8,8 +8,8 @@ Offsets: the models read ``title + "\\n\\n" + description``; every Evidence carr
 from __future__ import annotations
 
 import functools
-from operator import attrgetter
 from collections.abc import Sequence
+from operator import attrgetter
 from pathlib import Path
 
 import numpy as np

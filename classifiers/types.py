@@ -58,7 +58,8 @@ def _evidence_maker():
     each field through ``object.__setattr__`` (looked up on every call); this sets the slots
     through their descriptors, bound once. The scorer builds thousands per batch."""
     names = [f.name for f in fields(Evidence)]
-    assert names == ["label", "text", "start", "end", "why", "field", "detector", "kind", "weight"], names
+    if names != ["label", "text", "start", "end", "why", "field", "detector", "kind", "weight"]:
+        raise TypeError(f"new_evidence is out of step with Evidence's fields: {names}")
     s_label, s_text, s_start, s_end, s_why, s_field, s_detector, s_kind, s_weight = (
         getattr(Evidence, n).__set__ for n in names)
     new = object.__new__

@@ -13,7 +13,7 @@ from ..services import queue as queue_service
 from ..services.moderation import REMOVE_REASONS, StaleCase
 from ..ui import actor, can_act, notify, render, target, url_builder
 from . import bp
-from .rows import render_rows, row_view
+from .rows import render_rows
 
 POLICY_TYPES = tuple(p.value for p in PolicyType)
 FRAGMENTS = {
@@ -35,13 +35,11 @@ def _page(*, cursor: str | None = None, filters=None):  # noqa: ANN001
 def _rows_html(page):  # noqa: ANN001, ANN202
     post_url = url_builder("cases.show", "post_id", "flag")
     client_url = url_builder("clients.show", "client_id", "flag")
-    acting = can_act()
-    return render_rows([
-        row_view(row, can_act=acting,
-                 case_url=(post_url(post_id=row.flag.post_id, flag=row.flag.id)
-                           if row.flag.subject_type == "post"
-                           else client_url(client_id=row.flag.client_id, flag=row.flag.id)))
-        for row in page.rows])
+    return render_rows(
+        ((row.display, post_url(post_id=row.flag.post_id, flag=row.flag.id)
+          if row.flag.subject_type == "post"
+          else client_url(client_id=row.flag.client_id, flag=row.flag.id))
+         for row in page.rows), can_act=can_act())
 
 
 def _context(page, **extra):  # noqa: ANN001

@@ -17,7 +17,7 @@ import weakref
 from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import func
@@ -91,11 +91,34 @@ ROW_FLAG_COLUMNS = ("id", "subject_type", "post_id", "client_id", "reason", "sco
 QueueFlag = namedtuple("QueueFlag", ROW_FLAG_COLUMNS)
 
 
+class RowDisplay(NamedTuple):
+    """Everything one queue row shows, as display values computed once in ``page``. The
+    console renders a row from these alone (plus its URL and the viewer's role), and keeps
+    the HTML per distinct value (app/queue/rows.py), so nothing else may be shown."""
+    flag_id: int
+    reason: str
+    reason_label: str
+    policy_text: str         # "" without policy types
+    subject_text: str | None  # the post's title, or "Client: <name>" for a client flag
+    client_name: str
+    claimed_by_email: str | None
+    escalated: bool
+    suspend_recommended: bool
+    category_text: str
+    score_text: str
+    priority_text: str
+    waiting_text: str
+    overdue_text: str        # "" unless overdue
+    post_badge: str          # the post's status unless it is live, else ""
+    client_badge: str        # the client's status unless active, else ""
+    #: the bulk form's value for this row ("<flag id>:<version>"); bulk acts on posts only
+    item: str
+    bulk_ok: bool
+
+
 @dataclass(slots=True)
 class Row:
-    """One row of the queue: what the list shows about a flag, and the display strings
-    the console prints, all computed once in ``page`` (the console renders a row from
-    these strings alone: app/queue/rows.py)."""
+    """One row of the queue: what the list knows about a flag, and what it shows."""
     flag: QueueFlag
     title: str | None
     client_name: str
@@ -108,21 +131,7 @@ class Row:
     waiting: timedelta
     overdue: timedelta | None
     escalated: bool
-    # display strings
-    subject_text: str        # the post's title, or "Client: <name>" for a client flag
-    reason_label: str
-    policy_text: str         # "" without policy types
-    category_text: str
-    score_text: str
-    priority_text: str
-    waiting_text: str
-    overdue_text: str        # "" unless overdue
-    post_badge: str          # the post's status unless it is live, else ""
-    client_badge: str        # the client's status unless active, else ""
-    suspend_recommended: bool
-    #: the bulk form's value for this row ("<flag id>:<version>"); bulk acts on posts only
-    item: str
-    bulk_ok: bool
+    display: RowDisplay
 
 
 @dataclass
@@ -405,21 +414,25 @@ def _row(r: sa.Row, now: datetime) -> Row:
     priority = flag.priority + AGE_WEIGHT * waiting.total_seconds() / 3600
     is_post = flag.subject_type == "post"
     note = flag.system_note
-    return Row(
-        flag=flag, title=title, client_name=client_name, category=category,
-        post_status=post_status, client_status=client_status, claimed_by_email=email,
-        key=key, effective_priority=priority, waiting=waiting, overdue=overdue,
-        escalated=bool(escalated),
-        subject_text=title if is_post else f"Client: {client_name}",
+    escalated = bool(escalated)
+    display = RowDisplay(
+        flag_id=flag.id, reason=flag.reason,
         reason_label=_REASON_LABELS.get(flag.reason) or flag.reason.replace("_", " "),
         policy_text=", ".join(flag.policy_types).replace("_", " ") if flag.policy_types else "",
+        subject_text=title if is_post else f"Client: {client_name}",
+        client_name=client_name, claimed_by_email=email, escalated=escalated,
+        suspend_recommended=bool(note) and "suspend recommended" in note,
         category_text=category_label(category) if category else "—",
         score_text=f"{flag.score:.2f}", priority_text=f"{priority:.0f}",
         waiting_text=format_waiting(waiting), overdue_text=format_waiting(overdue),
         post_badge=post_status if post_status and post_status != "live" else "",
         client_badge=client_status if client_status != "active" else "",
-        suspend_recommended=bool(note) and "suspend recommended" in note,
         item=f"{flag.id}:{flag.version}", bulk_ok=is_post)
+    return Row(
+        flag=flag, title=title, client_name=client_name, category=category,
+        post_status=post_status, client_status=client_status, claimed_by_email=email,
+        key=key, effective_priority=priority, waiting=waiting, overdue=overdue,
+        escalated=escalated, display=display)
 
 
 def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,

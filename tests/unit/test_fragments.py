@@ -6,37 +6,43 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.fragments import _render, pure_macro
-from app.queue.rows import RowView
+from app.services.queue import RowDisplay
 from models import utcnow
 from tests.unit.console_fixtures import as_user, db, scam_case, staff  # noqa: F401 (fixtures)
 
 
-def _view(**changes) -> RowView:
-    base = dict(can_act=True, case_url="/posts/1?flag=2", item="2:1", flag_id=2, bulk_ok=True,
+def _view(**changes) -> RowDisplay:
+    base = dict(item="2:1", flag_id=2, bulk_ok=True,
                 reason="scam", reason_label="scam", policy_text="", subject_text="A title",
                 suspend_recommended=False, escalated=False, post_badge="", client_name="Acme",
                 client_badge="", category_text="Writing", score_text="0.91",
                 priority_text="80", waiting_text="5 min", overdue_text="",
                 claimed_by_email=None)
-    return RowView(**{**base, **changes})
+    return RowDisplay(**{**base, **changes})
+
+
+def _row(view: RowDisplay, case_url: str = "/posts/1?flag=2", can_act: bool = True):
+    return pure_macro("queue/_row.html", "queue_row", view, case_url, can_act)
 
 
 def test_a_pure_macro_is_rendered_once_per_distinct_arguments(app):
     with app.test_request_context("/"):
         _render.cache_clear()
-        first = pure_macro("queue/_row.html", "queue_row", _view())
-        again = pure_macro("queue/_row.html", "queue_row", _view())
+        first = _row(_view())
+        again = _row(_view())
         assert again is first and _render.cache_info().hits == 1
-        moved_on = pure_macro("queue/_row.html", "queue_row", _view(waiting_text="6 min"))
+        moved_on = _row(_view(waiting_text="6 min"))
         assert moved_on is not first and "6 min" in moved_on and "5 min" not in moved_on
+        read_only = _row(_view(), can_act=False)
+        assert 'name="item"' in first and 'name="item"' not in read_only
 
 
 def test_every_value_of_a_row_is_escaped(app):
     hostile = "<img src=x onerror=alert(1)>"
     with app.test_request_context("/"):
-        html = str(pure_macro("queue/_row.html", "queue_row", _view(
-            subject_text=hostile, client_name=hostile, policy_text=hostile,
-            claimed_by_email=hostile, case_url='javascript:alert(1)" onclick="x')))
+        html = str(_row(_view(subject_text=hostile, client_name=hostile, policy_text=hostile,
+                              claimed_by_email=hostile),
+                        case_url='javascript:alert(1)" onclick="x'))
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert 'onclick="x"' not in html and "&#34; onclick=&#34;x" in html
 
