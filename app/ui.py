@@ -76,16 +76,21 @@ def _fixed_url(_script_root: str, endpoint: str, filename: str | None) -> str:
 
 
 def url_builder(endpoint: str, *names: str) -> Callable[..., str]:
-    """``url_for(endpoint, **values)`` for many rows of one page: one ``url_for`` with a
-    numeric marker per name in ``names`` (integer values only), then string formatting
-    per row. Falls back to ``url_for`` if a marker does not come out verbatim."""
-    markers = {name: 7_000_000_001 + i * 1_000_003 for i, name in enumerate(names)}
-    template = url_for(endpoint, **markers).replace("{", "{{").replace("}", "}}")
-    for name, marker in markers.items():
+    """``url_for(endpoint, **values)`` for many rows of one page, as ``build(*values)``
+    with the values of ``names`` in that order (integers only): one ``url_for`` with a
+    numeric marker per name, then string formatting per row. Falls back to ``url_for``
+    if a marker does not come out verbatim."""
+    markers = [7_000_000_001 + i * 1_000_003 for i in range(len(names))]
+    template = url_for(endpoint, **dict(zip(names, markers))).replace("{", "{{").replace(
+        "}", "}}")
+    for i, marker in enumerate(markers):
         if template.count(str(marker)) != 1:
-            return lambda **values: url_for(endpoint, **values)
-        template = template.replace(str(marker), "{%s}" % name)
+            return lambda *values: url_for(endpoint, **dict(zip(names, values, strict=True)))
+        template = template.replace(str(marker), "{%d}" % i)
+    fill = template.format
 
-    def build(**values: int) -> str:
-        return template.format(**{k: int(v) for k, v in values.items()})
+    def build(*values: int) -> str:
+        if len(values) != len(names):
+            raise TypeError(f"{endpoint} takes {names}, got {len(values)} values")
+        return fill(*map(int, values))
     return build

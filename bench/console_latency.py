@@ -253,6 +253,7 @@ def explain(url: str, searches: dict[str, str]) -> None:
     the app builds them (bound parameters, as psycopg sends them)."""
     from app.db import session_scope
     from app.services import queue
+    from models.base import utcnow
     from tests.helpers import make_app
     import sqlalchemy as sa
 
@@ -263,24 +264,13 @@ def explain(url: str, searches: dict[str, str]) -> None:
     with app.app_context(), session_scope() as session:
         session.execute(sa.text("SET enable_seqscan = on"))
         for label, filters in cases.items():
-            captured = []
-            real_execute = session.execute
-
-            def capture(stmt, *a, **k):
-                if isinstance(stmt, sa.sql.Select):
-                    captured.append((stmt, a[0] if a else k.get("params")))
-                return real_execute(stmt, *a, **k)
-            session.execute = capture
-            try:
-                queue.page(session, filters=filters, moderator_id=1, limit=50,
-                           with_counts=False)
-            finally:
-                session.execute = real_execute
-            stmt, params = captured[0]
+            # the statement and bound values queue.page() runs for these filters
+            stmt = queue._statement(queue._Shape.of(filters, None), 51)
+            params = queue._params(filters, moderator_id=1, now=utcnow(), after=None)
             compiled = stmt.compile(dialect=session.get_bind().dialect)
             plan = session.connection().exec_driver_sql(
                 "EXPLAIN (ANALYZE, BUFFERS OFF, TIMING OFF) " + str(compiled),
-                compiled.construct_params(params or {})).all()
+                compiled.construct_params(params)).all()
             print(f"{label} plan:")
             for (line,) in plan:
                 print("   ", line)

@@ -36,9 +36,8 @@ def _rows_html(page):  # noqa: ANN001, ANN202
     post_url = url_builder("cases.show", "post_id", "flag")
     client_url = url_builder("clients.show", "client_id", "flag")
     return render_rows(
-        ((row.display, post_url(post_id=row.flag.post_id, flag=row.flag.id)
-          if row.flag.subject_type == "post"
-          else client_url(client_id=row.flag.client_id, flag=row.flag.id))
+        ((row.display, post_url(row.flag.post_id, row.flag.id)
+          if row.flag.subject_type == "post" else client_url(row.flag.client_id, row.flag.id))
          for row in page.rows), can_act=can_act())
 
 

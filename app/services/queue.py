@@ -10,6 +10,7 @@ every row), so the sort key is stable and keyset pagination over ``(key, id)`` i
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import time
@@ -399,40 +400,63 @@ _NO_POLICY_TYPES = frozenset({None, "", "[]", "null"})
 _POLICY_AT = ROW_FLAG_COLUMNS.index("policy_types")
 
 
-def _policy_types(raw: str | None) -> list[str]:
+def _policy_types(raw: str | None) -> tuple[str, ...]:
     """``flag.policy_types`` from its JSON text (parsed only when there is something)."""
-    return [] if raw in _NO_POLICY_TYPES else json.loads(raw)
+    return () if raw in _NO_POLICY_TYPES else tuple(json.loads(raw))
+
+
+@functools.lru_cache(maxsize=8192)
+def _timeless(r: sa.Row) -> tuple[QueueFlag, tuple, tuple, tuple]:
+    """What a result row of ``_list_select`` shows that does not depend on when the queue
+    is read: the flag, the row's other values, and the display values before and after
+    the three that do (priority, waiting, overdue), in ``RowDisplay``'s order.
+
+    Kept per distinct result row: everyone reloading the queue gets the same urgent rows
+    back, value for value, and building these was most of building a row. The result row
+    *is* the key (every column the list selects, the claim and escalation included), so a
+    changed flag, post, client or claim is a different entry; everything returned is
+    immutable (tuples), so a cached entry cannot be altered through a ``Row``."""
+    flag = QueueFlag(*r[:_POLICY_AT], _policy_types(r[_POLICY_AT]), *r[_POLICY_AT + 1:_N_FLAG])
+    title, client_name, category, post_status, client_status, email, key, escalated = r[_N_FLAG:]
+    is_post = flag.subject_type == "post"
+    note = flag.system_note
+    escalated = bool(escalated)
+    head = (flag.id, flag.reason,
+            _REASON_LABELS.get(flag.reason) or flag.reason.replace("_", " "),
+            ", ".join(flag.policy_types).replace("_", " ") if flag.policy_types else "",
+            title if is_post else f"Client: {client_name}",
+            client_name, email, escalated, bool(note) and "suspend recommended" in note,
+            category_label(category) if category else "—", f"{flag.score:.2f}")
+    tail = (post_status if post_status and post_status != "live" else "",
+            client_status if client_status != "active" else "",
+            f"{flag.id}:{flag.version}", is_post)
+    return flag, (title, client_name, category, post_status, client_status, email, key), \
+        head, tail
+
+
+#: ``_timeless`` and ``_row`` build ``RowDisplay`` and ``Row`` positionally (a third of the
+#: cost of building them by keyword); this is the field order they rely on
+_POSITIONAL = (RowDisplay._fields[11:14] == ("priority_text", "waiting_text", "overdue_text")
+               and RowDisplay._fields[7] == "escalated" and len(RowDisplay._fields) == 18
+               and [f.name for f in dataclasses.fields(Row)] == [
+                   "flag", "title", "client_name", "category", "post_status", "client_status",
+                   "claimed_by_email", "key", "effective_priority", "waiting", "overdue",
+                   "escalated", "display"])
+if not _POSITIONAL:
+    raise RuntimeError("RowDisplay or Row changed: update _timeless and _row")
 
 
 def _row(r: sa.Row, now: datetime) -> Row:
-    """A ``Row`` from one result row of ``_list_select``."""
-    flag = QueueFlag(*r[:_POLICY_AT], _policy_types(r[_POLICY_AT]), *r[_POLICY_AT + 1:_N_FLAG])
-    title, client_name, category, post_status, client_status, email, key, escalated = r[_N_FLAG:]
+    """A ``Row`` from one result row of ``_list_select``, read at ``now``."""
+    flag, values, head, tail = _timeless(r)
     waiting = max(now - flag.created_at, _ZERO)
     target = _TARGETS.get(flag.reason, _DEFAULT_TARGET)
     overdue = waiting - target if waiting > target else None
     priority = flag.priority + AGE_WEIGHT * waiting.total_seconds() / 3600
-    is_post = flag.subject_type == "post"
-    note = flag.system_note
-    escalated = bool(escalated)
-    display = RowDisplay(
-        flag_id=flag.id, reason=flag.reason,
-        reason_label=_REASON_LABELS.get(flag.reason) or flag.reason.replace("_", " "),
-        policy_text=", ".join(flag.policy_types).replace("_", " ") if flag.policy_types else "",
-        subject_text=title if is_post else f"Client: {client_name}",
-        client_name=client_name, claimed_by_email=email, escalated=escalated,
-        suspend_recommended=bool(note) and "suspend recommended" in note,
-        category_text=category_label(category) if category else "—",
-        score_text=f"{flag.score:.2f}", priority_text=f"{priority:.0f}",
-        waiting_text=format_waiting(waiting), overdue_text=format_waiting(overdue),
-        post_badge=post_status if post_status and post_status != "live" else "",
-        client_badge=client_status if client_status != "active" else "",
-        item=f"{flag.id}:{flag.version}", bulk_ok=is_post)
-    return Row(
-        flag=flag, title=title, client_name=client_name, category=category,
-        post_status=post_status, client_status=client_status, claimed_by_email=email,
-        key=key, effective_priority=priority, waiting=waiting, overdue=overdue,
-        escalated=escalated, display=display)
+    # positional: RowDisplay(*head, priority_text, waiting_text, overdue_text, *tail)
+    display = RowDisplay(*head, f"{priority:.0f}", format_waiting(waiting),
+                         format_waiting(overdue), *tail)
+    return Row(flag, *values, priority, waiting, overdue, head[7], display)
 
 
 def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from app.services import queue as q
 from models import Flag, utcnow
 from tests.unit.console_fixtures import (as_user, db, make_client, make_flag,  # noqa: F401
@@ -323,7 +325,9 @@ def test_url_builder_matches_url_for_and_falls_back(app):
     with app.test_request_context("/queue/"):
         build = url_builder("cases.show", "post_id", "flag")
         for post_id, flag in ((1, 2), (7000000001, 0), (123456, 7)):
-            assert build(post_id=post_id, flag=flag) == url_for("cases.show", post_id=post_id, flag=flag)
+            assert build(post_id, flag) == url_for("cases.show", post_id=post_id, flag=flag)
+        with pytest.raises(TypeError):
+            build(1)
 
 
 
@@ -334,7 +338,7 @@ def test_url_builder_falls_back_when_a_marker_is_not_verbatim(app, monkeypatch):
     monkeypatch.setattr(ui, "url_for", lambda endpoint, **v: f"/{endpoint}/" + "/".join(
         f"{k}={int(x):,}" for k, x in sorted(v.items())))
     build = ui.url_builder("cases.show", "post_id", "flag")
-    assert build(post_id=1234, flag=5) == "/cases.show/flag=5/post_id=1,234"
+    assert build(1234, 5) == "/cases.show/flag=5/post_id=1,234"
 
 
 def _row_html(html: str, flag_id: int) -> str:
