@@ -152,7 +152,14 @@ def prepare(url: str, n_posts: int, n_flags: int, *, with_indexes: bool = False)
         conn.execute("ALTER TABLE flag ADD CONSTRAINT ck_flag_subject CHECK ("
                      "(subject_type = 'post' AND post_id IS NOT NULL AND subject_id = post_id) OR "
                      "(subject_type = 'client' AND post_id IS NULL AND subject_id = client_id))")
-        for table in ("client", "job_post", "feedback", "flag"):
+        # decision history: every closed flag was dismissed, every third open one has a note
+        conn.execute("INSERT INTO decision (flag_id, subject_type, subject_id, client_id, "
+                     "post_id, moderator_id, action, reason, created_at) "
+                     "SELECT id, subject_type, subject_id, client_id, post_id, NULL, "
+                     "CASE WHEN status = 'open' THEN 'note' ELSE 'dismiss' END, 'bench', "
+                     "created_at + interval '1 hour' FROM flag "
+                     "WHERE status <> 'open' OR id % 3 = 0 ORDER BY id")
+        for table in ("client", "job_post", "feedback", "flag", "decision"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                          f"(SELECT max(id) FROM {table}))")
         if with_indexes:
@@ -162,7 +169,8 @@ def prepare(url: str, n_posts: int, n_flags: int, *, with_indexes: bool = False)
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
     print(f"filled {n_posts} posts, {info['clients']} clients, {n_flags} open + {n_flags} "
-          f"closed flags in {info['seconds']} s")
+          f"closed flags in {info['seconds']} s; decisions on every closed flag and on a "
+          f"third of the open ones")
     from app.db import session_scope
     from app.services import users
     from app.services.audit import CLI

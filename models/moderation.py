@@ -93,6 +93,8 @@ class Decision(SQLModel, table=True):
         enum_check("subject_type", SubjectType),
         sa.Index("ix_decision_subject", "subject_type", "subject_id"),
         sa.Index("ix_decision_client", "client_id"),
+        # a post's case page: its newest decisions (WHERE post_id = ? ORDER BY id DESC)
+        sa.Index("ix_decision_post", "post_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -14,8 +14,8 @@ from markupsafe import Markup
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models import (Client, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator, Outreach,
-                    SubjectType, utcnow)
+from models import (Client, Decision, DecisionAction, Feedback, Flag, FlagStatus, JobPost,
+                    Moderator, Outreach, SubjectType, utcnow)
 
 from . import NotFound, moderation
 from .audit import Actor
@@ -82,6 +82,7 @@ def _on(condition) -> sa.ColumnElement:  # noqa: ANN001
 class _Statements:
     """The case pages' statements, built once: building a statement (and SQLAlchemy's
     cache key for it) cost more than running it. Values are bound per call."""
+    post_with_client: Any
     post_flags: Any
     post_decisions: Any
     client_decisions: Any
@@ -102,6 +103,8 @@ def _statements() -> _Statements:
     client = sa.bindparam("case_client", type_=sa.Integer)
     not_undone = Decision.undone_at.is_(None)
     return _Statements(
+        post_with_client=select(JobPost, Client).join(Client, Client.id == JobPost.client_id)
+        .where(JobPost.id == post),
         post_flags=select(Flag).where(Flag.post_id == post)
         .order_by(Flag.priority.desc(), Flag.id.desc()),
         post_decisions=select(Decision).where(Decision.post_id == post)
@@ -178,11 +181,11 @@ def last_undoable(session: Session, *, actor: Actor, is_admin: bool, now: dateti
 def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Actor,
               is_admin: bool, now: datetime | None = None) -> PostCase:
     now = now or utcnow()
-    post = session.get(JobPost, post_id)
-    if post is None:
-        raise NotFound(f"no post #{post_id}")
-    client = session.get(Client, post.client_id)
     q = _statements()
+    found = session.exec(q.post_with_client, params={"case_post": post_id}).first()
+    if found is None:
+        raise NotFound(f"no post #{post_id}")
+    post, client = found
     flags = list(session.exec(q.post_flags, params={"case_post": post.id}))
     open_flags = [f for f in flags if f.status == FlagStatus.open]
     closed = [f for f in flags if f.status != FlagStatus.open]
@@ -210,10 +213,38 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
                 and isinstance(v, (int, float))],
         decisions=decisions, moderators=mods, claim=claim,
         allowed=moderation.allowed_actions(flag=flag, post=post, client=client),
-        undoable=last_undoable(session, actor=actor, is_admin=is_admin, now=now, post_id=post.id),
-        escalated=bool(flag and flag.id in moderation.escalated_flag_ids(session, [flag.id])),
+        undoable=_undoable_of(session, decisions, actor=actor, is_admin=is_admin, now=now,
+                              post_id=post.id),
+        escalated=bool(flag and _escalated_of(session, decisions, flag.id)),
         staff=staff)
     return case
+
+
+def _complete(decisions: list[Decision]) -> bool:
+    """``decisions`` (a post's newest ``RECENT_DECISIONS``) hold all of the post's."""
+    return len(decisions) < RECENT_DECISIONS
+
+
+def _undoable_of(session: Session, decisions: list[Decision], *, actor: Actor, is_admin: bool,
+                 now: datetime, post_id: int) -> Decision | None:
+    """``last_undoable`` for the post, from its decisions already loaded (newest first)
+    when they answer it: the newest not undone among them is the post's newest not undone,
+    unless there is none and older decisions were left out."""
+    standing = next((d for d in decisions if d.undone_at is None), None)
+    if standing is None and not _complete(decisions):
+        return last_undoable(session, actor=actor, is_admin=is_admin, now=now, post_id=post_id)
+    return standing if moderation.can_undo(standing, actor, is_admin=is_admin, now=now) else None
+
+
+def _escalated_of(session: Session, decisions: list[Decision], flag_id: int) -> bool:
+    """The flag (on this post) carries a live escalation (``moderation.live_escalation``),
+    from the post's decisions already loaded when they answer it."""
+    if any(d.flag_id == flag_id and d.action == DecisionAction.escalate and d.undone_at is None
+           for d in decisions):
+        return True
+    if _complete(decisions):
+        return False
+    return flag_id in moderation.escalated_flag_ids(session, [flag_id])
 
 
 @dataclass

@@ -353,3 +353,80 @@ def test_client_summary_counts_posts_feedback_and_flags(db):
     e = casefile.client_summary(db, empty, now=now)
     assert (e.posts_total, e.posts_live, e.posts_removed, e.feedback_count, e.feedback_avg,
             e.feedback_negative, e.flags_total, e.flags_open) == (0, 0, 0, 0, None, 0, 0, 0)
+
+
+# --- what the case page derives from the decisions it loaded -----------------------------------
+
+@pytest.mark.parametrize("recent", [1, 2, 3, 50])
+def test_undo_and_escalation_from_loaded_decisions_match_the_queries(db, staff, monkeypatch,
+                                                                     recent):
+    """The post case answers "what may be undone?" and "is it escalated?" from the post's
+    newest decisions, which it loads anyway, whenever they settle it, and asks the database
+    otherwise (older decisions left out of the page): always the queries' answers."""
+    from app.services import casefile, moderation
+    from models import utcnow
+
+    monkeypatch.setattr(casefile, "RECENT_DECISIONS", recent)
+    casefile._statements.cache_clear()  # the limit is built into the statement
+    try:
+        _c, post, flag = scam_case(db)
+        actor = staff["moderator"]
+        history = [("escalate", False), ("note", True), ("note", True), ("dismiss", False),
+                   ("escalate", True), ("note", True), ("recategorise", True)]
+        seen = set()
+        for action, undone in history:
+            now = utcnow()
+            db.add(Decision(flag_id=flag.id, subject_type="post", subject_id=post.id,
+                            client_id=post.client_id, post_id=post.id,
+                            moderator_id=actor.moderator_id, action=action, created_at=now,
+                            undone_at=now if undone else None))
+            db.flush()
+            for who, is_admin in ((actor, False), (staff["moderator2"], False),
+                                  (staff["admin"], True)):
+                case = casefile.post_case(db, post_id=post.id, flag_id=flag.id, actor=who,
+                                          is_admin=is_admin, now=now)
+                expected = casefile.last_undoable(db, actor=who, is_admin=is_admin, now=now,
+                                                  post_id=post.id)
+                assert case.undoable == expected
+                assert case.escalated == (flag.id in moderation.escalated_flag_ids(db, [flag.id]))
+                seen.add((case.undoable is not None, case.escalated))
+        assert seen == {(True, True), (False, True)}  # both answers came up, for each path
+    finally:
+        casefile._statements.cache_clear()
+
+
+def test_post_case_page_runs_a_fixed_number_of_queries(app, client, db, staff):
+    """No query per decision, flag or evidence item: the count does not grow with them."""
+    import sqlalchemy as sa
+
+    from app.db import get_engine
+
+    _c, post, flag = scam_case(db)
+    db.commit()
+    as_user(client, "admin@example.com")
+    statements = []
+
+    def count(_conn, _cursor, statement, *_a):
+        statements.append(statement)
+    with app.app_context():
+        engine = get_engine()
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        def run() -> int:
+            statements.clear()
+            assert client.get(f"/posts/{post.id}?flag={flag.id}").status_code == 200
+            return len(statements)
+        from app.services import moderation
+
+        def notes(n: int) -> None:
+            for i in range(n):
+                moderation.add_note(db, flag_id=flag.id, text=f"note {i}", actor=staff["moderator"])
+            db.commit()
+        notes(1)
+        few = run()
+        notes(6)
+        # the login's user, post + client, flags, decisions, client counts, client
+        # decisions, moderators' names, staff (admins): 8, however many decisions
+        assert run() == few <= 8, few
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)

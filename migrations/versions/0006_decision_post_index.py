@@ -1,0 +1,33 @@
+"""decision: index on (post_id, id) for a post's case page
+
+The post case page reads a post's newest decisions (``WHERE post_id = ? ORDER BY id DESC
+LIMIT 50``) and, when it needs to, its newest standing one. Without this index both were
+a scan of every decision ever taken.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-26 15:30:00.000000
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision: str = '0006'
+down_revision: Union[str, Sequence[str], None] = '0005'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    with op.batch_alter_table('decision', schema=None) as batch_op:
+        batch_op.create_index('ix_decision_post', ['post_id', 'id'], unique=False)
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table('decision', schema=None) as batch_op:
+        batch_op.drop_index('ix_decision_post')
