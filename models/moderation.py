@@ -12,6 +12,7 @@ from .base import enum_check, json_field, utcnow
 from .enums import DecisionAction, FlagReason, FlagStatus, OutreachOutcome, SubjectType
 
 OPEN = sa.text("status = 'open'")
+LIVE_ESCALATION = sa.text("action = 'escalate' AND undone_at IS NULL")
 #: queue order: every hour a flag waits is worth this many priority points
 QUEUE_AGE_WEIGHT = 0.5
 
@@ -95,6 +96,10 @@ class Decision(SQLModel, table=True):
         sa.Index("ix_decision_client", "client_id"),
         # a post's case page: its newest decisions (WHERE post_id = ? ORDER BY id DESC)
         sa.Index("ix_decision_post", "post_id", "id"),
+        # live escalations (the queue asks for every row): few, so a small index; without
+        # it PostgreSQL answered the queue's EXISTS by scanning every decision ever taken
+        sa.Index("ix_decision_live_escalation", "flag_id", sqlite_where=LIVE_ESCALATION,
+                 postgresql_where=LIVE_ESCALATION),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -931,8 +931,14 @@ def _clean(text: str | None, *, required: bool) -> str:
 def live_escalation():
     """SQL condition, correlated on ``Flag.id``: the flag carries a live escalation (a
     not-undone escalate decision; escalations clear when the flag closes)."""
-    return select(Decision.id).where(Decision.flag_id == Flag.id, Decision.action == A.escalate,
+    # the action as a literal, not a bound parameter: only then can PostgreSQL's generic
+    # plan (a prepared statement's) use the partial index ix_decision_live_escalation,
+    # whose predicate is this condition; with "action = $1" it scanned every decision
+    return select(Decision.id).where(Decision.flag_id == Flag.id, _IS_ESCALATE,
                                      Decision.undone_at.is_(None)).exists()
+
+
+_IS_ESCALATE = Decision.action == sa.literal_column(f"'{A.escalate.value}'")
 
 
 def escalated_flag_ids(session: Session, flag_ids: list[int]) -> set[int]:

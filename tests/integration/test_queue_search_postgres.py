@@ -175,7 +175,9 @@ def _generic_plan(session, stmt, params: dict | None = None) -> str:
 def test_queue_statements_use_the_partial_indexes_on_their_generic_plans(pg_app):
     """``flag.status = 'open'`` is literal in the SQL (q.IS_OPEN) and so is the LIMIT:
     with either as a bound parameter, a generic plan cannot use the partial indexes and
-    PostgreSQL planned every execution of the list query afresh (a custom plan)."""
+    PostgreSQL planned every execution of the list query afresh (a custom plan). The same
+    for the escalation check's ``action = 'escalate'``: bound, the generic plan scanned
+    every decision ever taken, per request."""
     with pg_app.app_context(), session_scope() as s:
         acme = _client(s, "Acme")
         _flag(s, acme, reason="negative_client")
@@ -188,6 +190,9 @@ def test_queue_statements_use_the_partial_indexes_on_their_generic_plans(pg_app)
             plan = _generic_plan(s, stmt, q._params(filters, moderator_id=None, now=now,
                                                     after=None))
             assert index in plan and "Sort" not in plan, plan
+            # the escalation badge: the live escalations' partial index (migration 0006),
+            # which needs the action literal in the SQL too (moderation.live_escalation)
+            assert "ix_decision_live_escalation" in plan, plan
         counts = select(Flag.reason, sa.func.count()).where(q.IS_OPEN).group_by(Flag.reason)
         assert "ix_flag_open_reason_queue" in _generic_plan(s, counts)
         # and the queue's own statement does get generic plans once psycopg prepares it
