@@ -21,6 +21,7 @@ from . import miscategorised as cat_mod
 from . import policy as pol_mod
 from . import scam as scam_mod
 from .features import Hit, find_scam_cues
+from .gcpause import gc_paused
 from .modelling import FastTfidf, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
 from .policy_rules import POLICY_TYPES, find_policy_hits
 from .rulescan import screens as rule_screens
@@ -76,6 +77,10 @@ class Scorer:
     def score_posts(self, posts: Sequence[PostInput]) -> list[PostScore]:
         if not posts:
             return []
+        with gc_paused():  # a batch's objects would otherwise trigger full collections (see gcpause)
+            return self._score_batch(posts)
+
+    def _score_batch(self, posts: Sequence[PostInput]) -> list[PostScore]:
         X = self.vectorise(posts)
         R = np.zeros((len(posts), len(POLICY_TYPES)), dtype=np.float32)
         col = {t: j for j, t in enumerate(POLICY_TYPES)}
