@@ -22,7 +22,7 @@ from . import policy as pol_mod
 from . import scam as scam_mod
 from .features import Hit, find_scam_cues
 from .gcpause import gc_paused
-from .modelling import FastTfidf, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
+from .modelling import FastTfidf, StackedLinear, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
 from .policy_rules import POLICY_TYPES, find_policy_hits
 from .rulescan import screens as rule_screens
 from .registry import ARTIFACTS_DIR, DETECTORS, load_bundle, read_active
@@ -66,6 +66,9 @@ class Scorer:
         # word-term weights per model, for evidence (the policy rows read the design matrix [X, rules])
         self._scam_coef = bundles["scam"]["lr"].coef_
         self._cat_coef = bundles["miscategorised"]["lr"].coef_
+        # every model's decision values in one sparse product per coefficient dtype (same floats as sklearn)
+        self._linear = StackedLinear([bundles["scam"]["lr"], bundles["miscategorised"]["lr"],
+                                      *(bundles["policy"]["lr"][t] for t in POLICY_TYPES)], self._n_word + len(self._char.vocabulary_))
         self._policy_coef = np.vstack([bundles["policy"]["lr"][t].coef_[0][: self._n_word] for t in POLICY_TYPES])
         rule_screens([""])  # build the rule prefilter now, with the models (once per process), not in the first batch
 
@@ -103,12 +106,13 @@ class Scorer:
                 F[i, ccol[h.kind]] = 1.0
             cues.append(cue)
 
-        p_scam = scam_mod.predict_shipped(self._b["scam"], X, F)
-        proba = cat_mod.predict_proba(self._b["miscategorised"], X)
+        d_scam, d_cat, *d_pol = self._linear.decisions(X, self._extras(R))
+        p_scam = scam_mod.shipped_score(self._b["scam"], d_scam, F)
+        proba = cat_mod.proba_from_decision(self._b["miscategorised"], d_cat)
         posted = [p.category if p.category in CATEGORY_LABELS else None for p in posts]
         p_mis = cat_mod.miscategorised_score(proba, posted)
         p_naj = cat_mod.not_a_job_score(proba)
-        P_model, _ = pol_mod.predict_model(self._b["policy"], X, R)
+        P_model = pol_mod.calibrate(self._b["policy"], d_pol)
         P_pol = pol_mod.combine(P_model, R, self._rule_precision)
 
         # decisions for the whole batch (numpy), then one Python pass that builds the results
@@ -166,6 +170,13 @@ class Scorer:
             out.append(PostScore(p.id, {"scam": scam_l[i], "miscategorised": mis_l[i], "policy": max(pol_i)}, flags, types,
                                  suggested, pred, ev, dict(versions), dict(zip(POLICY_TYPES, pol_i))))
         return out
+
+    @staticmethod
+    def _extras(R: np.ndarray) -> list[np.ndarray | None]:
+        """The dense columns each model of ``self._linear`` reads after the text: the policy
+        models' rule indicators (``policy.design``), nothing for scam and category."""
+        rules = pol_mod.rule_columns(R)
+        return [None, None, *([rules] * len(POLICY_TYPES))]
 
     def _top_terms(self, X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray) -> list[list[tuple[str, float]]]:
         """``modelling.top_terms`` with the columns turned into vocabulary terms."""
