@@ -92,12 +92,14 @@ def hstack(blocks) -> sp.csr_matrix:
     return sp.hstack(blocks, format="csr", dtype=np.float32)
 
 
-def top_terms(X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray, n_cols: int, k: int = 3) -> list[list[tuple[int, float]]]:
+def top_terms(X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray, n_cols: int, k: int = 3,
+              names: list[str] | None = None) -> list[list[tuple[int | str, float]]]:
     """Top contributing terms of many rows at once: for each (r, c) in zip(rows, cls), the
     top-k (column, X[r, j] * W[c, j]) with positive contribution over the columns j < n_cols
-    of CSR matrix X, highest first, ties in stored order. ``rows`` may repeat (one row scored
-    against several coefficient rows). One sorted pass over the selected CSR entries; only
-    the k kept per request reach Python."""
+    of CSR matrix X, highest first, ties in stored order; ``names[j]`` instead of the column
+    ``j`` when ``names`` is given. ``rows`` may repeat (one row scored against several
+    coefficient rows). One sorted pass over the selected CSR entries; only the k kept per
+    request reach Python."""
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) == 0:
         return []
@@ -106,21 +108,34 @@ def top_terms(X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray, n_cols: int, 
     seg = np.repeat(np.arange(len(rows)), lens)  # which request each stored entry belongs to
     pos = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(start, lens)
     idx, vals = X.indices[pos], X.data[pos]
-    keep = idx < n_cols
-    seg, idx = seg[keep], idx[keep]
-    contrib = vals[keep].astype(np.float64) * W[np.asarray(cls)[seg], idx]
+    if X.shape[1] > n_cols:  # X holds other columns too
+        keep = idx < n_cols
+        seg, idx, vals = seg[keep], idx[keep], vals[keep]
+    contrib = vals.astype(np.float64) * W[np.asarray(cls)[seg], idx]
     # only positive contributions are ever kept, and in descending order they all come before the
     # others: dropping the rest first leaves the same top k, in the same (stable) order
     pos = contrib > 0
     seg, idx, contrib = seg[pos], idx[pos], contrib[pos]
-    order = np.lexsort((-contrib, seg))  # by request, then contribution descending; stable
+    order = by_request_then_descending(seg, contrib, len(rows))
     counts = np.bincount(seg, minlength=len(rows))
     rank = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)  # place within its request
     order = order[rank < k]
-    out: list[list[tuple[int, float]]] = [[] for _ in range(len(rows))]
-    for s, j, c in zip(seg[order].tolist(), idx[order].tolist(), contrib[order].tolist()):
+    cols = idx[order].tolist()
+    out: list[list[tuple[int | str, float]]] = [[] for _ in range(len(rows))]
+    for s, j, c in zip(seg[order].tolist(), cols if names is None else [names[j] for j in cols], contrib[order].tolist()):
         out[s].append((j, c))
     return out
+
+
+def by_request_then_descending(seg: np.ndarray, contrib: np.ndarray, n_requests: int) -> np.ndarray:
+    """``np.lexsort((-contrib, seg))``: by request, then contribution descending, ties in stored
+    order. Done as two stable sorts (by contribution, then by request) because the request ids
+    sort as int16 with numpy's radix sort: ~3x faster than lexsort on a batch's entries."""
+    order = np.argsort(-contrib, kind="stable")
+    key = seg[order]
+    if n_requests <= np.iinfo(np.int16).max:
+        key = key.astype(np.int16)
+    return order[np.argsort(key, kind="stable")]
 
 
 class StackedLinear:

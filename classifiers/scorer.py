@@ -184,10 +184,8 @@ class Scorer:
         return [None, None, *([rules] * len(POLICY_TYPES))]
 
     def _top_terms(self, X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray) -> list[list[tuple[str, float]]]:
-        """``modelling.top_terms`` with the columns turned into vocabulary terms."""
-        inv = self._vocab_inv
-        return [[(inv[j], w) for j, w in row]
-                for row in top_terms(X, rows, W, cls, self._n_word, k=N_TERMS)]
+        """``modelling.top_terms`` as (vocabulary term, weight) pairs."""
+        return top_terms(X, rows, W, cls, self._n_word, k=N_TERMS, names=self._vocab_inv)
 
     @staticmethod
     def _span_evidence(title: str, hits: list[Hit], detector: str, label: str) -> list[Evidence]:
