@@ -217,7 +217,8 @@ class _Hyperscan:
             starts.append(pos)
             pos += len(t) + 1
         ends: list[tuple[int, int]] = []
-        self.db_all.scan(b"\n".join([project(t) for t in texts]), match_event_handler=_on_any_match, context=ends,
+        # project() maps character by character: projecting the joined texts = joining the projections
+        self.db_all.scan(project("\n".join(texts)), match_event_handler=_on_any_match, context=ends,
                          scratch=self._scratch("db_all"))
         found: list[dict[str, int]] = [_NO_ENDS] * len(texts)
         for end, i in ends:

@@ -39,6 +39,11 @@ _POLICY_LABELS = {
 }
 
 
+def _model_texts(posts: Sequence[PostInput]) -> list[str]:
+    """What the models and the rules read: ``title + "\\n\\n" + description`` (see the module docstring)."""
+    return [f"{p.title or ''}\n\n{p.description or ''}" for p in posts]
+
+
 class Scorer:
     def __init__(self, bundles: dict[str, dict], metrics: dict[str, dict], model_dir: Path | None = None):
         self.model_dir = model_dir
@@ -74,12 +79,13 @@ class Scorer:
 
     # ------------------------------------------------------------------ posts
     def vectorise(self, posts: Sequence[PostInput]):
-        return hstack(self._vectorise_blocks(posts))
+        return hstack(self._vectorise_blocks(_model_texts(posts)))
 
-    def _vectorise_blocks(self, posts: Sequence[PostInput]) -> list:
-        """The word and the char tf-idf rows (float32 CSR); ``vectorise`` is the two side by side."""
-        texts = [clean_text(f"{p.title or ''}\n\n{p.description or ''}") for p in posts]
-        return [v.transform(texts) for v in self._fast]
+    def _vectorise_blocks(self, texts: list[str]) -> list:
+        """The word and the char tf-idf rows (float32 CSR) of ``_model_texts``; ``vectorise`` is
+        the two side by side."""
+        cleaned = [clean_text(t) for t in texts]
+        return [v.transform(cleaned) for v in self._fast]
 
     def score_posts(self, posts: Sequence[PostInput]) -> list[PostScore]:
         if not posts:
@@ -88,7 +94,8 @@ class Scorer:
             return self._score_batch(posts)
 
     def _score_batch(self, posts: Sequence[PostInput]) -> list[PostScore]:
-        blocks = self._vectorise_blocks(posts)
+        texts = _model_texts(posts)
+        blocks = self._vectorise_blocks(texts)
         X, X_word = hstack(blocks), blocks[0]  # top terms read the word block only: ~1/7 of the entries
         R = np.zeros((len(posts), len(POLICY_TYPES)), dtype=np.float32)
         col = {t: j for j, t in enumerate(POLICY_TYPES)}
@@ -96,7 +103,6 @@ class Scorer:
         no_hits: list[Hit] = []  # shared, never mutated
         F = np.zeros((len(posts), len(scam_mod.CUE_NAMES)), dtype=np.float32)
         ccol = {c: j for j, c in enumerate(scam_mod.CUE_NAMES)}
-        texts = [f"{p.title or ''}\n\n{p.description or ''}" for p in posts]
         for i, (text, scr) in enumerate(zip(texts, rule_screens(texts))):
             if not scr:  # no rule can match (most posts)
                 hits.append(no_hits)

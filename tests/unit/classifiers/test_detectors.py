@@ -252,9 +252,10 @@ def test_top_terms_on_the_word_block_and_with_names_are_the_same(scorer):
 
     from classifiers.data import load_seed_posts
     from classifiers.modelling import top_terms
+    from classifiers.scorer import _model_texts
 
     posts = [PostInput(id=r.id, title=r.title, description=r.description) for r in load_seed_posts()[:300]]
-    word, char = scorer._vectorise_blocks(posts)
+    word, char = scorer._vectorise_blocks(_model_texts(posts))
     X = scorer.vectorise(posts)
     rng = np.random.default_rng(8)
     rr, cc = rng.integers(0, X.shape[0], 400), rng.integers(0, len(scorer._policy_coef), 400)
