@@ -149,7 +149,7 @@ def gate_view(text: str) -> tuple[str, set[str]]:
 _CASE_SENSITIVE: dict[re.Pattern[str], re.Pattern[str]] = {}
 
 
-def finditer(pat: re.Pattern[str], text: str, low: str | None):
+def finditer(pat: re.Pattern[str], text: str, low: str | None, stop: int | None = None):
     """Matches of ``pat`` in ``text``; read spans with ``m.start()/m.end()`` and take the text
     from ``text`` itself (never ``m.group()``).
 
@@ -158,13 +158,29 @@ def finditer(pat: re.Pattern[str], text: str, low: str | None):
     (sre's case-insensitive matching is slow). Valid because every IGNORECASE pattern here is
     written in lower case and ``low`` folds the only non-ASCII letters IGNORECASE equates with
     ASCII ones; the gated-vs-ungated equality tests run the IGNORECASE originals as reference.
+
+    ``stop`` (``Screen.stop``): no match of ``pat`` ends after this offset, so the iteration ends
+    with the match that reaches it instead of searching the rest of the text (matches are
+    non-empty and do not overlap: a later one would end after ``stop``).
     """
+    it = _finditer(pat, text, low)
+    return it if stop is None else _until(it, stop)
+
+
+def _finditer(pat: re.Pattern[str], text: str, low: str | None):
     if low is None or len(low) != len(text):
         return pat.finditer(text)
     fast = _CASE_SENSITIVE.get(pat)
     if fast is None:  # the pattern itself when it is not IGNORECASE
         fast = _CASE_SENSITIVE[pat] = re.compile(pat.pattern, pat.flags & ~re.IGNORECASE) if pat.flags & re.IGNORECASE else pat
     return fast.finditer(low) if fast is not pat else pat.finditer(text)
+
+
+def _until(matches, stop: int):
+    for m in matches:
+        yield m
+        if m.end() >= stop:
+            return
 
 
 def _any(low: str, kws: tuple[str, ...]) -> bool:
@@ -242,12 +258,12 @@ def find_contacts(text: str, screen=None, gates: bool = True) -> list[Hit]:
     for name in scr.pick(_CONTACT_NAMES):
         pat = CONTACT_PATTERNS[name]
         if name == "MASKED_RE":
-            for m in finditer(pat, text, low):
+            for m in finditer(pat, text, low, scr.stop(name)):
                 kind = text[m.start() + 1:m.start() + 6].lower()  # "#EMAIL_..." / "#PHONE_..."
                 hits.append(Hit(kind, m.start(), m.end(), text[m.start():m.end()], f"shares an {kind} contact (anonymised)"))
             continue
         kind, why = _CONTACT_WHY[name]
-        for m in finditer(pat, text, low):
+        for m in finditer(pat, text, low, scr.stop(name)):
             s = text[m.start():m.end()]
             if name == "PHONE_CAND_RE" and not _valid_phone(s):
                 continue
@@ -402,7 +418,7 @@ def find_scam_cues(text: str, screen=None, gates: bool = True) -> list[Hit]:
     low = scr.low
     for name in scr.pick(_CUE_NAMES):
         pat, why = SCAM_CUES[name]
-        for m in finditer(pat, text, low):
+        for m in finditer(pat, text, low, scr.stop(name)):
             hits.append(Hit(name, m.start(), m.end(), text[m.start():m.end()], why))
     return dedupe_hits(hits) if len(hits) > 1 else hits
 

@@ -68,7 +68,12 @@ def fit(X_text, labels: list[str], groups) -> dict:
 
 
 def predict_proba(bundle: dict, X_text) -> np.ndarray:
-    return _softmax(bundle["lr"].decision_function(X_text) / bundle["temperature"])
+    return proba_from_decision(bundle, bundle["lr"].decision_function(X_text))
+
+
+def proba_from_decision(bundle: dict, decision: np.ndarray) -> np.ndarray:
+    """Class probabilities from the model's decision values (temperature-scaled softmax)."""
+    return _softmax(decision / bundle["temperature"])
 
 
 POSTED_PRIOR = 0.80

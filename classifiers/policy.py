@@ -40,7 +40,12 @@ def _model() -> LogisticRegression:
 
 
 def design(X_text, R: np.ndarray):
-    return hstack([X_text, R * RULE_SCALE])
+    return hstack([X_text, rule_columns(R)])
+
+
+def rule_columns(R: np.ndarray) -> np.ndarray:
+    """The rule indicators as the models read them, after the text columns."""
+    return R * RULE_SCALE
 
 
 def smoothed_platt_fit(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -72,8 +77,12 @@ def fit(X_text, R, Y: np.ndarray, groups) -> dict:
 
 def predict_model(bundle: dict, X_text, R) -> tuple[np.ndarray, object]:
     X = design(X_text, R)
-    P = np.column_stack([platt_apply(bundle["lr"][t].decision_function(X), bundle["platt"][t]) for t in POLICY_TYPES])
-    return P, X
+    return calibrate(bundle, [bundle["lr"][t].decision_function(X) for t in POLICY_TYPES]), X
+
+
+def calibrate(bundle: dict, decisions: list[np.ndarray]) -> np.ndarray:
+    """(n, len(POLICY_TYPES)) model-only probabilities from each type's decision values."""
+    return np.column_stack([platt_apply(d, bundle["platt"][t]) for d, t in zip(decisions, POLICY_TYPES)])
 
 
 def combine(P_model: np.ndarray, R: np.ndarray, rule_precision: dict[str, float]) -> np.ndarray:

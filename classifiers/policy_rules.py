@@ -158,7 +158,7 @@ def find_policy_hits(text: str, contacts: list[Hit] | None = None, gates: bool =
     low = scr.low
     for name in scr.pick(_ALL_RULE_NAMES):
         ptype, pat, why = _BY_NAME[name]
-        for m in finditer(pat, text, low):
+        for m in finditer(pat, text, low, scr.stop(name)):
             hits.append(Hit(ptype, m.start(), m.end(), text[m.start():m.end()], why))
     if len(hits) < 2:
         return hits

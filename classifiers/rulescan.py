@@ -75,6 +75,10 @@ class Screen:
     def pick(self, names: tuple[str, ...]) -> list[str] | tuple[str, ...]:
         return names
 
+    def stop(self, name: str) -> int | None:
+        """An offset no match of rule ``name`` ends after (None: unknown); see ``features.finditer``."""
+        return None
+
     def __bool__(self) -> bool:
         return True
 
@@ -95,16 +99,20 @@ class GateScreen(Screen):
 
 
 class ScanScreen(Screen):
-    """``names``: the rules hyperscan's prefilter matched."""
+    """``names``: the rules hyperscan's prefilter matched; ``ends`` (batch scans): the offset of
+    the last prefilter match of each, which no real match can end after."""
 
-    __slots__ = ("_text", "_low", "names")
+    __slots__ = ("_text", "_low", "names", "_ends")
 
-    def __init__(self, text: str, names: set[str]):
-        self._text, self._low, self.names = text, None, names
+    def __init__(self, text: str, names: set[str], ends: dict[str, int] | None = None):
+        self._text, self._low, self.names, self._ends = text, None, names, ends
 
     def pick(self, names: tuple[str, ...]) -> list[str]:
         found = self.names
         return [n for n in names if n in found]
+
+    def stop(self, name: str) -> int | None:
+        return self._ends[name] if self._ends is not None else None
 
     def __bool__(self) -> bool:
         return bool(self.names)
@@ -169,8 +177,11 @@ class _Hyperscan:
         for pat, _ in TABLE.values():
             if pat.flags & ~(re.IGNORECASE | re.UNICODE):
                 raise ValueError(f"rule flags not supported by the prefilter: {pat.pattern[:40]!r}")
-            if _anchors(re._parser.parse(pat.pattern, pat.flags)) - _BOUNDARIES:
+            tree = re._parser.parse(pat.pattern, pat.flags)
+            if _anchors(tree) - _BOUNDARIES:
                 raise ValueError(f"anchors are not supported by the batch screen: {pat.pattern[:40]!r}")
+            if tree.getwidth()[0] == 0:  # the stop offsets (Screen.stop) assume non-empty matches
+                raise ValueError(f"rules that can match the empty string are not supported: {pat.pattern[:40]!r}")
             flags.append(_hs.HS_FLAG_PREFILTER | (_hs.HS_FLAG_CASELESS if pat.flags & re.IGNORECASE else 0))
         exprs = [project_pattern(p.pattern).encode("ascii") for p, _ in TABLE.values()]
         self.db, self.db_all = _hs.Database(mode=_hs.HS_MODE_BLOCK), _hs.Database(mode=_hs.HS_MODE_BLOCK)
@@ -191,30 +202,37 @@ class _Hyperscan:
         self.db.scan(project(text), match_event_handler=_on_match, context=found, scratch=self._scratch("db"))
         return {NAMES[i] for i in found}
 
-    def batch_candidates(self, texts: Sequence[str]) -> list[set[str]]:
-        """``[candidates(t) for t in texts]`` in one scan of the texts joined by "\\n" (the
-        per-scan call costs more than scanning a short post). Every match of a rule in one
-        text is still a match in the joined buffer, with its end inside that text: no rule has
-        an anchor (checked above) and the only context a rule reads around a match, ``\b`` (and
-        the look-arounds the prefilter drops anyway), sees the non-word "\\n" as it sees a text's
-        start or end. A prefilter match across the join can only add a candidate."""
+    def batch_candidates(self, texts: Sequence[str]) -> list[dict[str, int]]:
+        """For each text, its candidate rules, each with the end (in that text) of its last
+        prefilter match: ``candidates(t)`` in one scan of the texts joined by "\\n" (the per-scan
+        call costs more than scanning a short post). Every match of a rule in one text is still a
+        match in the joined buffer, with its end inside that text: no rule has an anchor (checked
+        above) and the only context a rule reads around a match, ``\b`` (and the look-arounds the
+        prefilter drops anyway), sees the non-word "\\n" as it sees a text's start or end. A
+        prefilter match across the join can only add a candidate (or a later end). Without
+        SINGLEMATCH hyperscan reports every end offset of a prefilter match, and a real match is a
+        prefilter match: so no real match ends after the last end reported."""
         starts, pos = [], 0
         for t in texts:
             starts.append(pos)
             pos += len(t) + 1
         ends: list[tuple[int, int]] = []
-        self.db_all.scan(b"\n".join([project(t) for t in texts]), match_event_handler=_on_any_match, context=ends,
+        # project() maps character by character: projecting the joined texts = joining the projections
+        self.db_all.scan(project("\n".join(texts)), match_event_handler=_on_any_match, context=ends,
                          scratch=self._scratch("db_all"))
-        found: list[set[str]] = [_NONE] * len(texts)
+        found: list[dict[str, int]] = [_NO_ENDS] * len(texts)
         for end, i in ends:
             k = bisect.bisect_right(starts, end - 1) - 1  # the text the match ends in
-            if found[k] is _NONE:
-                found[k] = set()
-            found[k].add(NAMES[i])
+            if found[k] is _NO_ENDS:
+                found[k] = {}
+            name, end = NAMES[i], end - starts[k]
+            if found[k].get(name, -1) < end:
+                found[k][name] = end
         return found
 
 
 _NONE: set[str] = frozenset()  # type: ignore[assignment]  # shared, never mutated
+_NO_ENDS: dict[str, int] = {}  # shared, never mutated
 _BOUNDARIES = {re._constants.AT_BOUNDARY, re._constants.AT_NON_BOUNDARY}
 
 
@@ -274,4 +292,5 @@ def screens(texts: Sequence[str]) -> list[Screen]:
     """``[screen(t) for t in texts]``, with one hyperscan scan for the whole batch."""
     if _hs is None:
         return [GateScreen(t) for t in texts]
-    return [ScanScreen(t, names) for t, names in zip(texts, _hyperscan().batch_candidates(texts))]
+    return [ScanScreen(t, set(ends), ends) if ends else ScanScreen(t, _NONE) for t, ends in
+            zip(texts, _hyperscan().batch_candidates(texts))]

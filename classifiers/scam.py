@@ -100,7 +100,12 @@ def fit(X_text, y, groups, calib_weights) -> dict:
 
 def predict(bundle: dict, X_text) -> np.ndarray:
     """Calibrated probability of fraud per row."""
-    return platt_apply(bundle["lr"].decision_function(X_text), bundle["platt"])
+    return calibrate(bundle, bundle["lr"].decision_function(X_text))
+
+
+def calibrate(bundle: dict, decision: np.ndarray) -> np.ndarray:
+    """The calibrated probability from the model's decision values."""
+    return platt_apply(decision, bundle["platt"])
 
 
 def cue_matrix(texts: list[str]) -> np.ndarray:
@@ -136,4 +141,9 @@ def apply_cues(p_model: np.ndarray, F: np.ndarray, floors: dict[str, float]) -> 
 
 def predict_shipped(bundle: dict, X_text, F: np.ndarray) -> np.ndarray:
     """The shipped scam score: calibrated model probability raised by fired cues."""
-    return apply_cues(predict(bundle, X_text), F, bundle.get("cue_floor", {}))
+    return shipped_score(bundle, bundle["lr"].decision_function(X_text), F)
+
+
+def shipped_score(bundle: dict, decision: np.ndarray, F: np.ndarray) -> np.ndarray:
+    """``predict_shipped`` from the model's decision values."""
+    return apply_cues(calibrate(bundle, decision), F, bundle.get("cue_floor", {}))

@@ -21,7 +21,8 @@ from . import miscategorised as cat_mod
 from . import policy as pol_mod
 from . import scam as scam_mod
 from .features import Hit, find_scam_cues
-from .modelling import FastTfidf, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
+from .gcpause import gc_paused
+from .modelling import FastTfidf, StackedLinear, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
 from .policy_rules import POLICY_TYPES, find_policy_hits
 from .rulescan import screens as rule_screens
 from .registry import ARTIFACTS_DIR, DETECTORS, load_bundle, read_active
@@ -36,6 +37,11 @@ _POLICY_LABELS = {
     "fake_reviews": "fake reviews",
     "account_rental": "account rental or impersonation",
 }
+
+
+def _model_texts(posts: Sequence[PostInput]) -> list[str]:
+    """What the models and the rules read: ``title + "\\n\\n" + description`` (see the module docstring)."""
+    return [f"{p.title or ''}\n\n{p.description or ''}" for p in posts]
 
 
 class Scorer:
@@ -65,25 +71,38 @@ class Scorer:
         # word-term weights per model, for evidence (the policy rows read the design matrix [X, rules])
         self._scam_coef = bundles["scam"]["lr"].coef_
         self._cat_coef = bundles["miscategorised"]["lr"].coef_
+        # every model's decision values in one sparse product per coefficient dtype (same floats as sklearn)
+        self._linear = StackedLinear([bundles["scam"]["lr"], bundles["miscategorised"]["lr"],
+                                      *(bundles["policy"]["lr"][t] for t in POLICY_TYPES)], self._n_word + len(self._char.vocabulary_))
         self._policy_coef = np.vstack([bundles["policy"]["lr"][t].coef_[0][: self._n_word] for t in POLICY_TYPES])
         rule_screens([""])  # build the rule prefilter now, with the models (once per process), not in the first batch
 
     # ------------------------------------------------------------------ posts
     def vectorise(self, posts: Sequence[PostInput]):
-        texts = [clean_text(f"{p.title or ''}\n\n{p.description or ''}") for p in posts]
-        return hstack([v.transform(texts) for v in self._fast])
+        return hstack(self._vectorise_blocks(_model_texts(posts)))
+
+    def _vectorise_blocks(self, texts: list[str]) -> list:
+        """The word and the char tf-idf rows (float32 CSR) of ``_model_texts``; ``vectorise`` is
+        the two side by side."""
+        cleaned = [clean_text(t) for t in texts]
+        return [v.transform(cleaned) for v in self._fast]
 
     def score_posts(self, posts: Sequence[PostInput]) -> list[PostScore]:
         if not posts:
             return []
-        X = self.vectorise(posts)
+        with gc_paused():  # a batch's objects would otherwise trigger full collections (see gcpause)
+            return self._score_batch(posts)
+
+    def _score_batch(self, posts: Sequence[PostInput]) -> list[PostScore]:
+        texts = _model_texts(posts)
+        blocks = self._vectorise_blocks(texts)
+        X, X_word = hstack(blocks), blocks[0]  # top terms read the word block only: ~1/7 of the entries
         R = np.zeros((len(posts), len(POLICY_TYPES)), dtype=np.float32)
         col = {t: j for j, t in enumerate(POLICY_TYPES)}
         hits, cues = [], []
         no_hits: list[Hit] = []  # shared, never mutated
         F = np.zeros((len(posts), len(scam_mod.CUE_NAMES)), dtype=np.float32)
         ccol = {c: j for j, c in enumerate(scam_mod.CUE_NAMES)}
-        texts = [f"{p.title or ''}\n\n{p.description or ''}" for p in posts]
         for i, (text, scr) in enumerate(zip(texts, rule_screens(texts))):
             if not scr:  # no rule can match (most posts)
                 hits.append(no_hits)
@@ -98,12 +117,13 @@ class Scorer:
                 F[i, ccol[h.kind]] = 1.0
             cues.append(cue)
 
-        p_scam = scam_mod.predict_shipped(self._b["scam"], X, F)
-        proba = cat_mod.predict_proba(self._b["miscategorised"], X)
+        d_scam, d_cat, *d_pol = self._linear.decisions(X, self._extras(R))
+        p_scam = scam_mod.shipped_score(self._b["scam"], d_scam, F)
+        proba = cat_mod.proba_from_decision(self._b["miscategorised"], d_cat)
         posted = [p.category if p.category in CATEGORY_LABELS else None for p in posts]
         p_mis = cat_mod.miscategorised_score(proba, posted)
         p_naj = cat_mod.not_a_job_score(proba)
-        P_model, _ = pol_mod.predict_model(self._b["policy"], X, R)
+        P_model = pol_mod.calibrate(self._b["policy"], d_pol)
         P_pol = pol_mod.combine(P_model, R, self._rule_precision)
 
         # decisions for the whole batch (numpy), then one Python pass that builds the results
@@ -118,11 +138,11 @@ class Scorer:
         typed = rule_on | (P_model >= np.array([th["policy"][t] for t in POLICY_TYPES]))
         # top contributing word terms of every (row, model) that needs them: one batched lookup per detector
         scam_rows = np.flatnonzero(p_scam >= th["scam"])
-        scam_terms = dict(zip(scam_rows.tolist(), self._top_terms(X, scam_rows, self._scam_coef, np.zeros_like(scam_rows))))
+        scam_terms = dict(zip(scam_rows.tolist(), self._top_terms(X_word, scam_rows, self._scam_coef, np.zeros_like(scam_rows))))
         mis_rows = np.flatnonzero(mis_on)
-        mis_terms = dict(zip(mis_rows.tolist(), self._top_terms(X, mis_rows, self._cat_coef, pred_idx[mis_rows])))
+        mis_terms = dict(zip(mis_rows.tolist(), self._top_terms(X_word, mis_rows, self._cat_coef, pred_idx[mis_rows])))
         pol_rows, pol_cols = np.nonzero(typed & ~rule_on)
-        pol_terms = dict(zip(zip(pol_rows.tolist(), pol_cols.tolist()), self._top_terms(X, pol_rows, self._policy_coef, pol_cols)))
+        pol_terms = dict(zip(zip(pol_rows.tolist(), pol_cols.tolist()), self._top_terms(X_word, pol_rows, self._policy_coef, pol_cols)))
 
         pred_l = [CATEGORY_LABELS[j] for j in pred_idx.tolist()]
         scam_l, mis_l, mis_on_l, pol_l = p_scam.tolist(), mis_score.tolist(), mis_on.tolist(), P_pol.tolist()
@@ -162,11 +182,16 @@ class Scorer:
                                  suggested, pred, ev, dict(versions), dict(zip(POLICY_TYPES, pol_i))))
         return out
 
+    @staticmethod
+    def _extras(R: np.ndarray) -> list[np.ndarray | None]:
+        """The dense columns each model of ``self._linear`` reads after the text: the policy
+        models' rule indicators (``policy.design``), nothing for scam and category."""
+        rules = pol_mod.rule_columns(R)
+        return [None, None, *([rules] * len(POLICY_TYPES))]
+
     def _top_terms(self, X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray) -> list[list[tuple[str, float]]]:
-        """``modelling.top_terms`` with the columns turned into vocabulary terms."""
-        inv = self._vocab_inv
-        return [[(inv[j], w) for j, w in row]
-                for row in top_terms(X, rows, W, cls, self._n_word, k=N_TERMS)]
+        """``modelling.top_terms`` as (vocabulary term, weight) pairs."""
+        return top_terms(X, rows, W, cls, self._n_word, k=N_TERMS, names=self._vocab_inv)
 
     @staticmethod
     def _span_evidence(title: str, hits: list[Hit], detector: str, label: str) -> list[Evidence]:

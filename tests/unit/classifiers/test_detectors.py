@@ -243,3 +243,35 @@ def test_batched_top_terms_equal_the_row_by_row_reference(scorer):
         assert [j for j, _ in terms] == [j for j, _ in ref]
         assert np.allclose([w for _, w in terms], [w for _, w in ref])
     assert sum(len(t) for t in got) > 600
+
+
+def test_top_terms_on_the_word_block_and_with_names_are_the_same(scorer):
+    """The scorer reads the word block alone and asks for vocabulary terms: exactly the same terms
+    and weights as the columns < n_word of the whole row."""
+    import numpy as np
+
+    from classifiers.data import load_seed_posts
+    from classifiers.modelling import top_terms
+    from classifiers.scorer import _model_texts
+
+    posts = [PostInput(id=r.id, title=r.title, description=r.description) for r in load_seed_posts()[:300]]
+    word, char = scorer._vectorise_blocks(_model_texts(posts))
+    X = scorer.vectorise(posts)
+    rng = np.random.default_rng(8)
+    rr, cc = rng.integers(0, X.shape[0], 400), rng.integers(0, len(scorer._policy_coef), 400)
+    ref = top_terms(X, rr, scorer._policy_coef, cc, scorer._n_word)
+    assert top_terms(word, rr, scorer._policy_coef, cc, scorer._n_word) == ref
+    named = top_terms(word, rr, scorer._policy_coef, cc, scorer._n_word, names=scorer._vocab_inv)
+    assert named == [[(scorer._vocab_inv[j], w) for j, w in row] for row in ref]
+
+
+def test_the_request_order_equals_lexsort():
+    import numpy as np
+
+    from classifiers.modelling import by_request_then_descending
+
+    rng = np.random.default_rng(4)
+    for n_req in (1, 7, 300, 40000):  # the last one does not fit int16
+        seg = np.sort(rng.integers(0, n_req, 5000))
+        contrib = rng.choice(rng.random(400), 5000)  # many ties
+        assert np.array_equal(by_request_then_descending(seg, contrib, n_req), np.lexsort((-contrib, seg)))

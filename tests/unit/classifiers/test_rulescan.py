@@ -46,6 +46,23 @@ def test_batch_screens_find_exactly_what_every_regex_finds_on_the_corpora():
 
 
 @needs_hyperscan
+def test_batch_screens_stop_offsets_bound_every_real_match():
+    """``Screen.stop``: no real match of a candidate rule ends after its last prefilter end (the
+    rule finders stop searching there)."""
+    texts = _corpus_texts()
+    bounded = 0
+    for k in range(0, len(texts), 61):
+        batch = texts[k:k + 61]
+        for text, scr in zip(batch, rulescan.screens(batch)):
+            for name in scr.names:
+                ends = [m.end() for m in rulescan.TABLE[name][0].finditer(text)]
+                assert all(e <= scr.stop(name) for e in ends), (name, text)
+                bounded += bool(ends)
+    assert bounded > 500
+    assert rulescan.scan_screen("send your whatsapp number").stop("off_platform:0") is None  # single scans: unknown
+
+
+@needs_hyperscan
 def test_batch_screen_rejects_anchored_rules():
     import re
 
