@@ -406,8 +406,8 @@ def _policy_types(raw: str | None) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=8192)
-def _timeless(r: sa.Row) -> tuple[QueueFlag, tuple, tuple, tuple]:
-    """What a result row of ``_list_select`` shows that does not depend on when the queue
+def _timeless(r: tuple) -> tuple[QueueFlag, tuple, tuple, tuple]:
+    """What a result row of ``_list_select`` (as a tuple) shows that does not depend on when the queue
     is read: the flag, the row's other values, and the display values before and after
     the three that do (priority, waiting, overdue), in ``RowDisplay``'s order.
 
@@ -448,7 +448,9 @@ if not _POSITIONAL:
 
 def _row(r: sa.Row, now: datetime) -> Row:
     """A ``Row`` from one result row of ``_list_select``, read at ``now``."""
-    flag, values, head, tail = _timeless(r)
+    # a plain tuple as the key: the cache compares keys, and a tuple compares in C
+    # (SQLAlchemy's Row.__eq__ is Python, ~1.5 us a row)
+    flag, values, head, tail = _timeless(tuple(r))
     waiting = max(now - flag.created_at, _ZERO)
     target = _TARGETS.get(flag.reason, _DEFAULT_TARGET)
     overdue = waiting - target if waiting > target else None
@@ -500,9 +502,14 @@ def next_case(session: Session, *, moderator_id: int | None, after_flag_id: int 
 
 
 def format_waiting(delta: timedelta | None) -> str:
+    """The waiting time as the queue shows it: 12 min, 5 h, 3 d ("" for None)."""
     if delta is None:
         return ""
-    minutes = int(delta.total_seconds() // 60)
+    return _waiting_text(int(delta.total_seconds() // 60))
+
+
+@functools.lru_cache(maxsize=4096)
+def _waiting_text(minutes: int) -> str:
     if minutes < 60:
         return f"{minutes} min"
     hours = minutes // 60
