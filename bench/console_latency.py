@@ -4,7 +4,7 @@ served by the same gunicorn (same app, login and middleware) in the same run; th
 plans of the queue and search queries. Prints figures; asserts nothing.
 
     .venv/bin/python bench/console_latency.py [--posts 200000] [--flags 20000]
-        [--requests 400] [--concurrency 8] [--workers 4] [--rounds 4] [--keep]
+        [--requests 400] [--concurrency 8] [--workers CPUS] [--rounds 4] [--keep]
 
 Creates its own database on TEST_POSTGRES_URL's server (default
 postgresql+psycopg://postgres@127.0.0.1:5432/test), fills it with COPY, and drops it at
@@ -290,7 +290,9 @@ def main() -> None:
     parser.add_argument("--flags", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4)
+    # sync workers: one per core measured best for every page on the 2-core machine
+    # (docs/benchmarks.md); more workers only add context switches between them
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--rounds", type=int, default=4,
                         help="the pages take turns this many times (requests split evenly)")
     parser.add_argument("--keep", action="store_true")
