@@ -23,6 +23,8 @@ from .highlight import EvidenceItem, evidence_items, highlight
 
 DETECTORS = ("scam", "miscategorised", "policy")
 RECENT_DECISIONS = 50
+#: a client's newest decisions in the client panel
+CLIENT_DECISIONS = 10
 FEEDBACK_LIMIT = 500
 
 
@@ -82,10 +84,10 @@ def _on(condition) -> sa.ColumnElement:  # noqa: ANN001
 class _Statements:
     """The case pages' statements, built once: building a statement (and SQLAlchemy's
     cache key for it) cost more than running it. Values are bound per call."""
-    post_with_client: Any
-    post_flags: Any
+    post_client_flags: Any
     post_decisions: Any
     client_decisions: Any
+    post_and_client_decisions: Any
     last_post_decision: Any
     last_client_decision: Any
     staff: Any
@@ -102,15 +104,23 @@ def _statements() -> _Statements:
     post = sa.bindparam("case_post", type_=sa.Integer)
     client = sa.bindparam("case_client", type_=sa.Integer)
     not_undone = Decision.undone_at.is_(None)
+    post_decisions = select(Decision).where(Decision.post_id == post) \
+        .order_by(Decision.id.desc()).limit(RECENT_DECISIONS)
+    client_decisions = select(Decision).where(Decision.client_id == client) \
+        .order_by(Decision.created_at.desc(), Decision.id.desc()).limit(CLIENT_DECISIONS)
+    # both in one round trip (a decision may be in both: a post's are its client's too)
+    either = sa.union(*(select(part.c.id) for part in (
+        post_decisions.with_only_columns(Decision.id).subquery(),
+        client_decisions.with_only_columns(Decision.id).subquery())))
     return _Statements(
-        post_with_client=select(JobPost, Client).join(Client, Client.id == JobPost.client_id)
-        .where(JobPost.id == post),
-        post_flags=select(Flag).where(Flag.post_id == post)
+        # the post, its client and its flags (most urgent first) in one round trip
+        post_client_flags=select(JobPost, Client, Flag)
+        .join(Client, Client.id == JobPost.client_id)
+        .outerjoin(Flag, Flag.post_id == JobPost.id).where(JobPost.id == post)
         .order_by(Flag.priority.desc(), Flag.id.desc()),
-        post_decisions=select(Decision).where(Decision.post_id == post)
-        .order_by(Decision.id.desc()).limit(RECENT_DECISIONS),
-        client_decisions=select(Decision).where(Decision.client_id == client)
-        .order_by(Decision.created_at.desc(), Decision.id.desc()).limit(10),
+        post_decisions=post_decisions,
+        client_decisions=client_decisions,
+        post_and_client_decisions=select(Decision).where(Decision.id.in_(either)),
         last_post_decision=select(Decision).where(Decision.post_id == post, not_undone)
         .order_by(Decision.id.desc()).limit(1),
         last_client_decision=select(Decision).where(Decision.client_id == client,
@@ -153,10 +163,14 @@ def _client_counts():  # noqa: ANN202
         posts.join(feedback, sa.true()).join(flags, sa.true()))
 
 
-def client_summary(session: Session, client: Client, *, now: datetime) -> ClientSummary:
+def client_summary(session: Session, client: Client, *, now: datetime,
+                   decisions: list[Decision] | None = None) -> ClientSummary:
+    """``decisions``: the client's newest ``CLIENT_DECISIONS``, newest first, if the caller
+    has them (else they are read here)."""
     counts = session.execute(_client_counts(), {"counts_client": client.id}).one()
-    decisions = list(session.exec(_statements().client_decisions,
-                                  params={"case_client": client.id}))
+    if decisions is None:
+        decisions = list(session.exec(_statements().client_decisions,
+                                      params={"case_client": client.id}))
     joined = client.joined_at
     return ClientSummary(
         client=client, account_age_days=(now - joined).days if joined else None,
@@ -182,11 +196,11 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
               is_admin: bool, now: datetime | None = None) -> PostCase:
     now = now or utcnow()
     q = _statements()
-    found = session.exec(q.post_with_client, params={"case_post": post_id}).first()
-    if found is None:
+    rows = session.exec(q.post_client_flags, params={"case_post": post_id}).all()
+    if not rows:
         raise NotFound(f"no post #{post_id}")
-    post, client = found
-    flags = list(session.exec(q.post_flags, params={"case_post": post.id}))
+    post, client, _ = rows[0]
+    flags = [f for _, _, f in rows if f is not None]
     open_flags = [f for f in flags if f.status == FlagStatus.open]
     closed = [f for f in flags if f.status != FlagStatus.open]
     flag = next((f for f in flags if f.id == flag_id), None) if flag_id else None
@@ -197,8 +211,8 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
     for f in ([flag] if flag else []) + [o for o in open_flags if o is not flag]:
         evidence_src.extend(f.evidence or [])
     items = evidence_items(evidence_src, texts)
-    decisions = list(session.exec(q.post_decisions, params={"case_post": post.id}))
-    summary = client_summary(session, client, now=now)
+    decisions, client_decisions = _decisions(session, post_id=post.id, client_id=client.id)
+    summary = client_summary(session, client, now=now, decisions=client_decisions)
     claim = moderation.claim_state_of(open_flags, actor=actor, now=now)
     mods = _moderators(session, {d.moderator_id for d in decisions + summary.decisions}
                        | {claim.claimed_by})
@@ -218,6 +232,19 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
         escalated=bool(flag and _escalated_of(session, decisions, flag.id)),
         staff=staff)
     return case
+
+
+def _decisions(session: Session, *, post_id: int, client_id: int
+               ) -> tuple[list[Decision], list[Decision]]:
+    """The post's newest ``RECENT_DECISIONS`` decisions (newest first) and its client's
+    newest ``CLIENT_DECISIONS`` (by time, newest first), read in one statement."""
+    both = session.exec(_statements().post_and_client_decisions,
+                        params={"case_post": post_id, "case_client": client_id}).all()
+    on_post = sorted((d for d in both if d.post_id == post_id), key=lambda d: d.id,
+                     reverse=True)[:RECENT_DECISIONS]
+    on_client = sorted((d for d in both if d.client_id == client_id),
+                       key=lambda d: (d.created_at, d.id), reverse=True)[:CLIENT_DECISIONS]
+    return on_post, on_client
 
 
 def _complete(decisions: list[Decision]) -> bool:
