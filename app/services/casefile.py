@@ -60,7 +60,8 @@ class PostCase:
     allowed: set[str]
     undoable: Decision | None
     escalated: bool
-    staff: list[Moderator] = field(default_factory=list)
+    #: who an admin may reassign the case to: (id, email) rows
+    staff: list[Any] = field(default_factory=list)
 
     @property
     def version(self) -> int | None:
@@ -126,7 +127,8 @@ def _statements() -> _Statements:
         last_client_decision=select(Decision).where(Decision.client_id == client,
                                                     Decision.post_id.is_(None), not_undone)
         .order_by(Decision.id.desc()).limit(1),
-        staff=select(Moderator).where(Moderator.active.is_(True), Moderator.role != "analyst")
+        staff=select(Moderator.id, Moderator.email)
+        .where(Moderator.active.is_(True), Moderator.role != "analyst")
         .order_by(Moderator.email),
         moderator_emails=select(Moderator.id, Moderator.email).where(
             Moderator.id.in_(sa.bindparam("case_moderators", expanding=True))),
