@@ -1,14 +1,15 @@
 """Scorer.score_posts output is pinned: speed work on the scorer must not change a single score,
-flag or evidence span. The reference digests in data/scorer_golden.json were written by the
-scorer as it was before the throughput work (main d7284dc) with the shipped models; they cover
-every seed post, the demo marketplace (seed 11), the first EMSCAD rows and the rule-test texts.
+flag or evidence span. The reference digests in data/scorer_golden.json come from the shipped
+models; the scorer as it was before the throughput work (main d7284dc) and every version since
+give the same digests. They cover every seed post, the demo marketplace (seed 11), the first
+EMSCAD rows and the rule-test texts.
 
 Each post's result is digested from its fields (evidence in order), 16 posts per digest, with
 every float to 7 significant digits: NumPy and OpenBLAS pick their SIMD kernels by CPU (AVX-512
-or not), and the last bits of a probability differ between them (seen: 352 of 4,899 posts on
-an AVX-512 machine against the reference machine, all equal to 12 digits). Any real change to
-the scorer moves a score far more than that; a change of flags, categories or evidence shows
-exactly. After retraining the shipped models the outputs legitimately change:
+or not), and the last bits of a probability differ between them (seen on an AVX-512
+machine, NumPy's AVX-512 kernels on against off: 352 of 4,899 posts, all equal to 12 digits).
+Any real change to the scorer moves a score far more than that; a change of flags, categories
+or evidence shows exactly. After retraining the shipped models the outputs legitimately change:
 regenerate with ``.venv/bin/python -m tests.unit.classifiers.test_scorer_golden --write``
 (the test skips while the active model versions differ from the recorded ones).
 """
