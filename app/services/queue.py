@@ -407,9 +407,10 @@ def _policy_types(raw: str | None) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=8192)
 def _timeless(r: tuple) -> tuple[QueueFlag, tuple, tuple, tuple]:
-    """What a result row of ``_list_select`` (as a tuple) shows that does not depend on when the queue
-    is read: the flag, the row's other values, and the display values before and after
-    the three that do (priority, waiting, overdue), in ``RowDisplay``'s order.
+    """What a result row of ``_list_select`` (as a tuple) shows that does not depend on
+    when the queue is read: the flag, the row's other values, and the display values
+    before and after the three that do (priority, waiting, overdue), in ``RowDisplay``'s
+    order.
 
     Kept per distinct result row: everyone reloading the queue gets the same urgent rows
     back, value for value, and building these was most of building a row. The result row
@@ -480,7 +481,8 @@ def _fetch(session: Session, stmt: sa.Select, params: dict[str, Any]) -> list[tu
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(stmt: sa.Select, dialect: sa.engine.Dialect) -> tuple[str, sa.sql.compiler.Compiled]:
+def _compiled(stmt: sa.Select,
+              dialect: sa.engine.Dialect) -> tuple[str, sa.sql.compiler.Compiled]:
     """``stmt`` compiled for ``dialect``, and its SQL (statements from ``_statement`` are
     built once, so this is once per filter shape)."""
     compiled = stmt.compile(dialect=dialect)
