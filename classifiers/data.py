@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.taxonomy import CATEGORIES, NOT_A_JOB
+from models.taxonomy import CATEGORIES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"

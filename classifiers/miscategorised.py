@@ -28,8 +28,6 @@ from sklearn.linear_model import LogisticRegression
 
 from models.taxonomy import CATEGORY_LABELS, NOT_A_JOB
 
-from .modelling import oof_decision
-
 NAME = "miscategorised"
 C = 8.0
 

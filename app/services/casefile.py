@@ -14,8 +14,8 @@ from markupsafe import Markup
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models import (Client, Decision, DecisionAction, Feedback, Flag, FlagStatus, JobPost,
-                    Moderator, Outreach, SubjectType, utcnow)
+from models import (Client, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator, Outreach,
+                    SubjectType, utcnow)
 
 from . import NotFound, moderation
 from .audit import Actor
@@ -86,7 +86,6 @@ class _Statements:
     """The case pages' statements, built once: building a statement (and SQLAlchemy's
     cache key for it) cost more than running it. Values are bound per call."""
     post_client_flags: Any
-    post_decisions: Any
     client_decisions: Any
     post_and_client_decisions: Any
     last_post_decision: Any
@@ -119,7 +118,6 @@ def _statements() -> _Statements:
         .join(Client, Client.id == JobPost.client_id)
         .outerjoin(Flag, Flag.post_id == JobPost.id).where(JobPost.id == post)
         .order_by(Flag.priority.desc(), Flag.id.desc()),
-        post_decisions=post_decisions,
         client_decisions=client_decisions,
         post_and_client_decisions=select(Decision).where(Decision.id.in_(either)),
         last_post_decision=select(Decision).where(Decision.post_id == post, not_undone)
@@ -268,8 +266,7 @@ def _undoable_of(session: Session, decisions: list[Decision], *, actor: Actor, i
 def _escalated_of(session: Session, decisions: list[Decision], flag_id: int) -> bool:
     """The flag (on this post) carries a live escalation (``moderation.live_escalation``),
     from the post's decisions already loaded when they answer it."""
-    if any(d.flag_id == flag_id and d.action == DecisionAction.escalate and d.undone_at is None
-           for d in decisions):
+    if any(d.flag_id == flag_id and moderation.is_live_escalation(d) for d in decisions):
         return True
     if _complete(decisions):
         return False

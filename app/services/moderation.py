@@ -928,9 +928,15 @@ def _clean(text: str | None, *, required: bool) -> str:
     return text
 
 
+def is_live_escalation(decision: Decision) -> bool:
+    """``decision`` keeps its flag escalated: ``live_escalation`` for a loaded decision."""
+    return decision.action == A.escalate and decision.undone_at is None
+
+
 def live_escalation():
     """SQL condition, correlated on ``Flag.id``: the flag carries a live escalation (a
-    not-undone escalate decision; escalations clear when the flag closes)."""
+    not-undone escalate decision; escalations clear when the flag closes). The same test
+    in Python, for decisions already loaded: ``is_live_escalation``."""
     # the action as a literal, not a bound parameter: only then can PostgreSQL's generic
     # plan (a prepared statement's) use the partial index ix_decision_live_escalation,
     # whose predicate is this condition; with "action = $1" it scanned every decision
