@@ -40,8 +40,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.close()
 
     else:
+        # sessions in UTC: reads that skip SQLAlchemy's types (services.reads) get
+        # timestamptz values in the session's time zone, and pages print them as UTC
         engine = sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10,
-                                  max_overflow=10)
+                                  max_overflow=10,
+                                  connect_args={"options": "-c TimeZone=UTC"})
     track_writes(engine)
     return engine
 

@@ -5,6 +5,7 @@ rows, and every attribute the template reads would reload its row (an N+1)."""
 from __future__ import annotations
 
 import functools
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from sqlmodel import Session, select
 from models import (Client, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator, Outreach,
                     SubjectType, utcnow)
 
-from . import NotFound, moderation
+from . import NotFound, moderation, reads
 from .audit import Actor
 from .highlight import EvidenceItem, evidence_items, highlight
 
@@ -43,24 +44,31 @@ class ClientSummary:
     decisions: list[Decision]
 
 
+#: what ``post_case`` reads: records (``reads.record``) with the columns of these tables
+PostRecord, FlagRecord, DecisionRecord = Any, Any, Any
+
+
 @dataclass
 class PostCase:
-    post: JobPost
+    """The post case page. Its post, client, flags and decisions are records of their
+    tables (read-only named tuples with the model's attribute names), not ORM entities:
+    ``undoable`` is one too, or a ``Decision`` when older decisions had to be asked."""
+    post: PostRecord
     client: ClientSummary
-    flag: Flag | None              # the case being decided
-    open_flags: list[Flag]
-    closed_flags: list[Flag]
+    flag: FlagRecord | None              # the case being decided
+    open_flags: list[FlagRecord]
+    closed_flags: list[FlagRecord]
     evidence: list[EvidenceItem]
     title_html: Markup
     description_html: Markup
     scores: list[tuple[str, float | None]]
-    decisions: list[Decision]
+    decisions: list[DecisionRecord]
     moderators: dict[int, str]
     claim: moderation.ClaimState
     allowed: set[str]
-    undoable: Decision | None
+    undoable: DecisionRecord | Decision | None
     escalated: bool
-    #: who an admin may reassign the case to: (id, email) rows
+    #: who an admin may reassign the case to: ``StaffMember`` (id, email) rows
     staff: list[Any] = field(default_factory=list)
 
     @property
@@ -85,12 +93,9 @@ def _on(condition) -> sa.ColumnElement:  # noqa: ANN001
 class _Statements:
     """The case pages' statements, built once: building a statement (and SQLAlchemy's
     cache key for it) cost more than running it. Values are bound per call."""
-    post_client_flags: Any
     client_decisions: Any
-    post_and_client_decisions: Any
     last_post_decision: Any
     last_client_decision: Any
-    staff: Any
     moderator_emails: Any
     client_feedback: Any
     client_flags: Any
@@ -104,30 +109,15 @@ def _statements() -> _Statements:
     post = sa.bindparam("case_post", type_=sa.Integer)
     client = sa.bindparam("case_client", type_=sa.Integer)
     not_undone = Decision.undone_at.is_(None)
-    post_decisions = select(Decision).where(Decision.post_id == post) \
-        .order_by(Decision.id.desc()).limit(RECENT_DECISIONS)
     client_decisions = select(Decision).where(Decision.client_id == client) \
         .order_by(Decision.created_at.desc(), Decision.id.desc()).limit(CLIENT_DECISIONS)
-    # both in one round trip (a decision may be in both: a post's are its client's too)
-    either = sa.union(*(select(part.c.id) for part in (
-        post_decisions.with_only_columns(Decision.id).subquery(),
-        client_decisions.with_only_columns(Decision.id).subquery())))
     return _Statements(
-        # the post, its client and its flags (most urgent first) in one round trip
-        post_client_flags=select(JobPost, Client, Flag)
-        .join(Client, Client.id == JobPost.client_id)
-        .outerjoin(Flag, Flag.post_id == JobPost.id).where(JobPost.id == post)
-        .order_by(Flag.priority.desc(), Flag.id.desc()),
         client_decisions=client_decisions,
-        post_and_client_decisions=select(Decision).where(Decision.id.in_(either)),
         last_post_decision=select(Decision).where(Decision.post_id == post, not_undone)
         .order_by(Decision.id.desc()).limit(1),
         last_client_decision=select(Decision).where(Decision.client_id == client,
                                                     Decision.post_id.is_(None), not_undone)
         .order_by(Decision.id.desc()).limit(1),
-        staff=select(Moderator.id, Moderator.email)
-        .where(Moderator.active.is_(True), Moderator.role != "analyst")
-        .order_by(Moderator.email),
         moderator_emails=select(Moderator.id, Moderator.email).where(
             Moderator.id.in_(sa.bindparam("case_moderators", expanding=True))),
         client_feedback=select(Feedback).where(Feedback.client_id == client)
@@ -142,12 +132,72 @@ def _statements() -> _Statements:
         .order_by(JobPost.posted_at.desc()).limit(200))
 
 
+@dataclass(frozen=True, eq=False)
+class _PostCaseStatements:
+    """The post case page's reads (``reads``: records, not ORM entities; one round trip
+    on PostgreSQL). Built once; the post id bound per call (``case_post``)."""
+    main: Any
+    decisions: Any
+    staff: Any
+
+
+@functools.cache
+def _post_case_statements() -> _PostCaseStatements:
+    post_t, client_t, flag_t = JobPost.__table__, Client.__table__, Flag.__table__
+    decision_t, moderator_t = Decision.__table__, Moderator.__table__
+    post = sa.bindparam("case_post", type_=sa.Integer)
+    # the post's client, as an uncorrelated subquery: the database finds it once (an
+    # InitPlan) for the counts and the client's decisions, in the same round trip
+    owner = post_t.alias("owner")
+    client = select(owner.c.client_id).where(owner.c.id == post).scalar_subquery()
+    counts = _client_counts_for(client).subquery("counts")
+    claimer, author = moderator_t.alias("claimer"), moderator_t.alias("author")
+    post_decisions = select(decision_t.c.id).where(decision_t.c.post_id == post) \
+        .order_by(decision_t.c.id.desc()).limit(RECENT_DECISIONS).subquery()
+    client_decisions = select(decision_t.c.id).where(decision_t.c.client_id == client) \
+        .order_by(decision_t.c.created_at.desc(), decision_t.c.id.desc()) \
+        .limit(CLIENT_DECISIONS).subquery()
+    # a decision may be in both: a post's are its client's too
+    either = sa.union(select(post_decisions.c.id), select(client_decisions.c.id))
+    return _PostCaseStatements(
+        # the post, its client, its flags (most urgent first) with the e-mail of whoever
+        # claimed each, and the client's counts (``_client_counts_for``)
+        main=select(*reads.columns(post_t), *reads.columns(client_t),
+                    *reads.columns(flag_t), claimer.c.email, *counts.c)
+        .select_from(post_t.join(client_t, client_t.c.id == post_t.c.client_id)
+                     .join(counts, sa.true())
+                     .outerjoin(flag_t, flag_t.c.post_id == post_t.c.id)
+                     .outerjoin(claimer, claimer.c.id == flag_t.c.claimed_by))
+        .where(post_t.c.id == post)
+        .order_by(flag_t.c.priority.desc(), flag_t.c.id.desc()),
+        # the post's newest RECENT_DECISIONS and the client's newest CLIENT_DECISIONS,
+        # each with the e-mail of the moderator who took it (none for the system's)
+        decisions=select(*reads.columns(decision_t), author.c.email)
+        .select_from(decision_t.outerjoin(author, author.c.id == decision_t.c.moderator_id))
+        .where(decision_t.c.id.in_(either)),
+        # whom an admin may reassign the case to
+        staff=select(moderator_t.c.id, moderator_t.c.email)
+        .where(moderator_t.c.active.is_(True), moderator_t.c.role != "analyst")
+        .order_by(moderator_t.c.email))
+
+
+#: a row of ``_PostCaseStatements.staff``
+StaffMember = namedtuple("StaffMember", "id email")
+
+
 @functools.cache
 def _client_counts():  # noqa: ANN202
-    """The client's posts, feedback and flags counted in one statement: three one-row
-    aggregates side by side (one round trip instead of three). Built once, the client id
-    bound per call (``counts_client``): building it was a sixth of the case page's time."""
-    client_id = sa.bindparam("counts_client", type_=sa.Integer)
+    """The client's posts, feedback and flags counted in one statement. Built once, the
+    client id bound per call (``counts_client``): building it was a sixth of the case
+    page's time."""
+    return _client_counts_for(sa.bindparam("counts_client", type_=sa.Integer))
+
+
+def _client_counts_for(client_id: sa.ColumnElement):  # noqa: ANN202
+    """Three one-row aggregates side by side (one round trip instead of three) for the
+    client ``client_id`` (a bound value or a scalar subquery). Its columns, in order:
+    posts_total, posts_live, posts_removed, feedback_count, feedback_avg,
+    feedback_negative, flags_total, flags_open (``client_summary`` unpacks them)."""
     posts = select(func.count().label("posts_total"),
                    _on(JobPost.status == "live").label("posts_live"),
                    _on(JobPost.status == "removed").label("posts_removed")
@@ -164,21 +214,26 @@ def _client_counts():  # noqa: ANN202
 
 
 def client_summary(session: Session, client: Client, *, now: datetime,
-                   decisions: list[Decision] | None = None) -> ClientSummary:
-    """``decisions``: the client's newest ``CLIENT_DECISIONS``, newest first, if the caller
-    has them (else they are read here)."""
-    counts = session.execute(_client_counts(), {"counts_client": client.id}).one()
+                   decisions: list[Decision] | None = None,
+                   counts: Any = None) -> ClientSummary:
+    """``decisions``: the client's newest ``CLIENT_DECISIONS``, newest first, and
+    ``counts``: the columns of ``_client_counts_for``, if the caller has them (else they
+    are read here)."""
+    if counts is None:
+        counts = session.execute(_client_counts(), {"counts_client": client.id}).one()
     if decisions is None:
         decisions = list(session.exec(_statements().client_decisions,
                                       params={"case_client": client.id}))
     joined = client.joined_at
+    (posts_total, posts_live, posts_removed, feedback_count, feedback_avg, feedback_negative,
+     flags_total, flags_open) = counts
     return ClientSummary(
         client=client, account_age_days=(now - joined).days if joined else None,
-        posts_total=counts.posts_total, posts_live=int(counts.posts_live),
-        posts_removed=int(counts.posts_removed), feedback_count=counts.feedback_count,
-        feedback_avg=float(counts.feedback_avg) if counts.feedback_avg is not None else None,
-        feedback_negative=int(counts.feedback_negative), flags_total=counts.flags_total,
-        flags_open=int(counts.flags_open), decisions=decisions)
+        posts_total=posts_total, posts_live=int(posts_live), posts_removed=int(posts_removed),
+        feedback_count=feedback_count,
+        feedback_avg=float(feedback_avg) if feedback_avg is not None else None,
+        feedback_negative=int(feedback_negative), flags_total=flags_total,
+        flags_open=int(flags_open), decisions=decisions)
 
 
 def last_undoable(session: Session, *, actor: Actor, is_admin: bool, now: datetime,
@@ -194,13 +249,27 @@ def last_undoable(session: Session, *, actor: Actor, is_admin: bool, now: dateti
 
 def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Actor,
               is_admin: bool, now: datetime | None = None) -> PostCase:
+    """Everything the post case page shows. The post, client, flags and decisions are
+    read-only records (``reads.record``), not ORM entities: the page only reads them."""
     now = now or utcnow()
-    q = _statements()
-    rows = session.exec(q.post_client_flags, params={"case_post": post_id}).all()
+    q = _post_case_statements()
+    params = {"case_post": post_id}
+    results = reads.fetch_each(session, [(q.main, params), (q.decisions, params)]
+                               + ([(q.staff, {})] if is_admin else []))
+    rows, decision_rows = results[0], results[1]
     if not rows:
         raise NotFound(f"no post #{post_id}")
-    post, client, _ = rows[0]
-    flags = [f for _, _, f in rows if f is not None]
+    post_t, client_t, flag_t = JobPost.__table__, Client.__table__, Flag.__table__
+    post, at = reads.take(rows[0], 0, post_t)
+    client, flags_at = reads.take(rows[0], at, client_t)
+    flags, emails = [], {}
+    for row in rows:
+        f, at = reads.take(row, flags_at, flag_t)
+        if f is not None:
+            flags.append(f)
+            if row[at] is not None:
+                emails[f.claimed_by] = row[at]
+    counts = rows[0][at + 1:]
     open_flags = [f for f in flags if f.status == FlagStatus.open]
     closed = [f for f in flags if f.status != FlagStatus.open]
     flag = next((f for f in flags if f.id == flag_id), None) if flag_id else None
@@ -211,13 +280,12 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
     for f in ([flag] if flag else []) + [o for o in open_flags if o is not flag]:
         evidence_src.extend(f.evidence or [])
     items = evidence_items(evidence_src, texts)
-    decisions, client_decisions = _decisions(session, post_id=post.id, client_id=client.id)
-    summary = client_summary(session, client, now=now, decisions=client_decisions)
+    decisions, client_decisions = _decisions(decision_rows, post_id=post.id,
+                                             client_id=client.id, emails=emails)
+    summary = client_summary(session, client, now=now, decisions=client_decisions,
+                             counts=counts)
     claim = moderation.claim_state_of(open_flags, actor=actor, now=now)
-    mods = _moderators(session, {d.moderator_id for d in decisions + summary.decisions}
-                       | {claim.claimed_by})
     scores = post.scores or {}
-    staff = list(session.exec(q.staff)) if is_admin else []
     case = PostCase(
         post=post, client=summary, flag=flag, open_flags=open_flags, closed_flags=closed,
         evidence=items, title_html=highlight(post.title, items, "title"),
@@ -225,21 +293,28 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
         scores=[(d, scores.get(d)) for d in DETECTORS] +
                [(k, v) for k, v in scores.items() if k not in DETECTORS
                 and isinstance(v, (int, float))],
-        decisions=decisions, moderators=mods, claim=claim,
+        decisions=decisions, moderators=emails, claim=claim,
         allowed=moderation.allowed_actions(flag=flag, post=post, client=client),
         undoable=_undoable_of(session, decisions, actor=actor, is_admin=is_admin, now=now,
                               post_id=post.id),
         escalated=bool(flag and _escalated_of(session, decisions, flag.id)),
-        staff=staff)
+        staff=[StaffMember(*row) for row in results[2]] if is_admin else [])
     return case
 
 
-def _decisions(session: Session, *, post_id: int, client_id: int
-               ) -> tuple[list[Decision], list[Decision]]:
-    """The post's newest ``RECENT_DECISIONS`` decisions (newest first) and its client's
-    newest ``CLIENT_DECISIONS`` (by time, newest first), read in one statement."""
-    both = session.exec(_statements().post_and_client_decisions,
-                        params={"case_post": post_id, "case_client": client_id}).all()
+def _decisions(rows: list[tuple], *, post_id: int, client_id: int, emails: dict[int, str]
+               ) -> tuple[list[Any], list[Any]]:
+    """From the rows of ``_PostCaseStatements.decisions``: the post's newest
+    ``RECENT_DECISIONS`` decisions (newest first) and its client's newest
+    ``CLIENT_DECISIONS`` (by time, newest first), as records; their moderators' e-mails
+    are added to ``emails``."""
+    table = Decision.__table__
+    both = []
+    for row in rows:
+        d, at = reads.take(row, 0, table)
+        both.append(d)
+        if row[at] is not None:
+            emails[d.moderator_id] = row[at]
     on_post = sorted((d for d in both if d.post_id == post_id), key=lambda d: d.id,
                      reverse=True)[:RECENT_DECISIONS]
     on_client = sorted((d for d in both if d.client_id == client_id),

@@ -28,7 +28,7 @@ from models import Client, Flag, FlagReason, FlagStatus, JobPost, Moderator, Pol
 from models.moderation import QUEUE_AGE_WEIGHT
 from models.taxonomy import CATEGORY_LABELS, category_label
 
-from . import moderation
+from . import moderation, reads
 from .transactions import wrote
 
 #: priority points per hour of waiting
@@ -461,34 +461,6 @@ def _row(r: tuple, now: datetime) -> Row:
     return Row(flag, *values, priority, waiting, overdue, head[7], display)
 
 
-def _fetch(session: Session, stmt: sa.Select, params: dict[str, Any]) -> list[tuple]:
-    """The rows of the list query ``stmt``, as tuples in ``_list_select``'s column order.
-
-    On the session's connection (its transaction), not through the ORM. On PostgreSQL the
-    statement, compiled once per filter shape, runs on psycopg's own cursor: SQLAlchemy's
-    result handling (a result object, a ``Row`` and a type processor per row, the cache
-    key of the statement) was almost half of what running this query cost the app
-    (~90 of ~200 us a page). psycopg already returns what the rows need: aware datetimes
-    for timestamptz, floats, booleans, text. Elsewhere (SQLite stores datetimes as text)
-    SQLAlchemy's types do the conversions."""
-    conn = session.connection()
-    if conn.dialect.name != "postgresql":
-        return [tuple(r) for r in conn.execute(stmt, params)]
-    sql, compiled = _compiled(stmt, conn.dialect)
-    with conn.connection.driver_connection.cursor() as cursor:
-        cursor.execute(sql, compiled.construct_params(params))
-        return cursor.fetchall()
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled(stmt: sa.Select,
-              dialect: sa.engine.Dialect) -> tuple[str, sa.sql.compiler.Compiled]:
-    """``stmt`` compiled for ``dialect``, and its SQL (statements from ``_statement`` are
-    built once, so this is once per filter shape)."""
-    compiled = stmt.compile(dialect=dialect)
-    return compiled.string, compiled
-
-
 def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,
          cursor: str | None = None, now: datetime | None = None,
          with_counts: bool = True, counts_max_age: float = 0) -> Page:
@@ -502,7 +474,7 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
         # plan each search for its own term: a plan cached for one term (psycopg
         # prepares a statement run 5 times) is wrong for a much rarer or commoner one
         session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    results = _fetch(session, _statement(_Shape.of(f, after), limit + 1),
+    results = reads.fetch(session, _statement(_Shape.of(f, after), limit + 1),
                      _params(f, moderator_id=moderator_id, now=now, after=after))
     rows = [_row(r, now) for r in results[:limit]]
     next_cursor = None

@@ -387,7 +387,8 @@ def test_undo_and_escalation_from_loaded_decisions_match_the_queries(db, staff, 
                                           is_admin=is_admin, now=now)
                 expected = casefile.last_undoable(db, actor=who, is_admin=is_admin, now=now,
                                                   post_id=post.id)
-                assert case.undoable == expected
+                # a record of the decision (or, from the fallback query, the entity)
+                assert getattr(case.undoable, "id", None) == getattr(expected, "id", None)
                 assert case.escalated == (flag.id in moderation.escalated_flag_ids(db, [flag.id]))
                 seen.add((case.undoable is not None, case.escalated))
         assert seen == {(True, True), (False, True)}  # both answers came up, for each path
@@ -425,8 +426,9 @@ def test_post_case_page_runs_a_fixed_number_of_queries(app, client, db, staff):
         notes(1)
         few = run()
         notes(6)
-        # the login's user, post + client + flags, the post's and the client's decisions,
-        # the client's counts, moderators' names, staff (admins): 6, however many decisions
-        assert run() == few <= 6, few
+        # the login's user; post + client + flags + the client's counts + claimers' names;
+        # the post's and the client's decisions with their moderators' names; staff
+        # (admins): 4, however many decisions (on PostgreSQL the last 3 in one round trip)
+        assert run() == few == 4, few
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
