@@ -78,9 +78,13 @@ def _init_templates(app: Flask) -> None:
     from models.taxonomy import category_label
 
     from .fragments import pure_macro
+    from .markup import GLOBALS as MARKUP
+    from .security import csrf_token
     from .ui import fixed_url
 
+    app.jinja_env.globals["csrf_token"] = csrf_token  # after CSRFProtect's (init_app)
     app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals["pure_macro"] = pure_macro
+    app.jinja_env.globals.update(MARKUP)
     app.jinja_env.filters["category_label"] = category_label
     app.jinja_env.filters["dt"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"

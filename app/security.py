@@ -10,7 +10,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, g, request
+from flask_wtf.csrf import generate_csrf
 from flask_login import current_user
 
 from models import Role
@@ -103,3 +104,18 @@ def _security_headers(response):
 def init_app(app: Flask) -> None:
     app.before_request(_enforce_access)
     app.after_request(_security_headers)
+
+
+def csrf_token() -> str:
+    """The request's CSRF token, for templates (``csrf_token()``, in place of Flask-WTF's
+    ``generate_csrf``). The same value: Flask-WTF keeps one signed token per request in
+    ``g`` and returns it on every call, but looks its four settings up through the app
+    proxy each time; a case page has eight forms. Here it asks once per request."""
+    token = g.get(_TEMPLATE_TOKEN)
+    if token is None:
+        token = generate_csrf()
+        setattr(g, _TEMPLATE_TOKEN, token)
+    return token
+
+
+_TEMPLATE_TOKEN = "_trustdesk_csrf_token"

@@ -15,6 +15,9 @@ from ..ui import actor, can_act, form_int, is_admin, notify, render, target
 from . import bp
 
 FRAGMENTS = {"case": "cases/_case.html"}
+#: the option lists of the case forms, as the pure macros of cases/_options.html take them
+CATEGORY_CHOICES = tuple(CATEGORY_LABELS)
+REMOVE_REASON_CHOICES = tuple(REMOVE_REASONS.items())
 
 
 def _case(post_id: int, flag_id: int | None):
@@ -33,8 +36,8 @@ def _render_case(post_id: int, flag_id: int | None, *, status: int = 200,
         next_flag = queue_service.next_case(get_session(), moderator_id=actor().moderator_id)
     return render("cases/page.html", FRAGMENTS, status=status, case=case, message=message,
                   level=level, decision=decision, next_flag=next_flag,
-                  remove_reasons=REMOVE_REASONS, can_act=can_act(), is_admin=is_admin(),
-                  categories=CATEGORY_LABELS)
+                  remove_reason_choices=REMOVE_REASON_CHOICES, can_act=can_act(),
+                  is_admin=is_admin(), category_choices=CATEGORY_CHOICES)
 
 
 @bp.get("/<int:post_id>")

@@ -432,3 +432,31 @@ def test_post_case_page_runs_a_fixed_number_of_queries(app, client, db, staff):
         assert run() == few == 4, few
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def test_case_forms_option_lists(client, db, staff):
+    """The recategorise list preselects the suggested category and names the suggested and
+    the current one; the removal reason defaults from the case (cached per distinct
+    arguments: cases/_options.html), one list per case, right for each."""
+    _c, post, flag = scam_case(db)
+    mis = make_post(db, make_client(db), category="writing")
+    mis_flag = make_flag(db, mis, reason="miscategorised", suggested_category="translation")
+    pol = make_post(db, make_client(db))
+    make_flag(db, pol, reason="policy", policy_types=["unpaid_work", "off_platform"])
+    db.commit()
+    as_user(client, "moderator@example.com")
+
+    def selected(html: str, select_id: str) -> list[str]:
+        block = re.search(rf'<select id="{select_id}".*?</select>', html, re.S).group(0)
+        return re.findall(r'<option value="([^"]*)" selected>', block)
+    html = client.get(f"/posts/{mis.id}?flag={mis_flag.id}").get_data(as_text=True)
+    assert selected(html, "recat-category") == ["translation"]
+    assert re.search(r'<option value="translation" selected>[^<]*\(suggested\)</option>', html)
+    assert re.search(r'<option value="writing" >[^<]*\(current\)</option>', html)
+    assert selected(html, "remove-reason") == []
+    scam = client.get(f"/posts/{post.id}?flag={flag.id}").get_data(as_text=True)
+    assert selected(scam, "recat-category") == ["admin_support"]  # no suggestion: current
+    assert "(suggested)" not in scam
+    assert selected(scam, "remove-reason") == ["scam"]
+    assert selected(client.get(f"/posts/{pol.id}").get_data(as_text=True),
+                    "remove-reason") == ["unpaid_work"]

@@ -80,3 +80,24 @@ def test_pages_load_only_vendored_assets(logged_in, path):
     assert "/static/vendor/htmx/htmx.min.js" in html
     assert "http://" not in html and "https://" not in html
     assert "<script>" not in html and " on" + "click=" not in html
+
+
+def test_template_csrf_token_is_flask_wtfs_token_for_the_request(app, logged_in):
+    """Templates call ``security.csrf_token`` (asked once per request) in place of Flask-WTF's
+    ``generate_csrf``: the same token, every form of a page carries it, and it is accepted."""
+    import re
+
+    from flask_wtf.csrf import generate_csrf
+
+    from app.security import csrf_token as template_token
+
+    assert app.jinja_env.globals["csrf_token"] is template_token
+    with app.test_request_context("/"):
+        first = template_token()
+        assert first == template_token() == generate_csrf()
+    c = logged_in("admin")
+    html = c.get("/queue/").get_data(as_text=True)
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+    tokens |= set(re.findall(r'"X-CSRFToken": "([^"]+)"', html))
+    assert len(tokens) == 1
+    assert c.post("/logout", data={"csrf_token": tokens.pop()}).status_code == 303
