@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import abort, flash, make_response, render_template, request, url_for
 from flask_login import current_user
@@ -58,8 +58,7 @@ def form_int(name: str, *, required: bool = True) -> int | None:
 
 
 def notify(message: str, category: str = "success") -> None:
-    """A flash message (shown by the next full page, or by the fragment that renders
-    ``_flashes.html``)."""
+    """A flash message (shown by the next full page: base.html)."""
     flash(message, category)
 
 
@@ -73,6 +72,34 @@ def fixed_url(endpoint: str, filename: str | None = None) -> str:
 @functools.lru_cache(maxsize=256)
 def _fixed_url(_script_root: str, endpoint: str, filename: str | None) -> str:
     return url_for(endpoint, filename=filename) if filename else url_for(endpoint)
+
+
+class ChromeUrls(NamedTuple):
+    """The URLs every console page's chrome links (templates/_chrome.html)."""
+    favicon: str
+    pico: str
+    css: str
+    htmx: str
+    console_js: str
+    home: str
+    queue: str
+    audit: str
+    system: str
+    logout: str
+
+
+def chrome_urls() -> ChromeUrls:
+    """The chrome's URLs for this request's script root, built once per root."""
+    return _chrome_urls(request.script_root)
+
+
+@functools.lru_cache(maxsize=16)
+def _chrome_urls(_script_root: str) -> ChromeUrls:
+    static = ("favicon.svg", "vendor/pico/pico.min.css", "css/app.css",
+              "vendor/htmx/htmx.min.js", "js/console.js")
+    return ChromeUrls(*(url_for("static", filename=f) for f in static),
+                      *(url_for(e) for e in ("auth.home", "queue.index", "audit.index",
+                                             "system.index", "auth.logout")))
 
 
 def url_builder(endpoint: str, *names: str) -> Callable[..., str]:

@@ -1,6 +1,7 @@
 """Logging in and out, wrong passwords, deactivated accounts, throttling."""
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from app.db import session_scope
@@ -107,3 +108,50 @@ class TestThrottling:
         # another account from that address is unaffected
         make_user("analyst", "ana@example.com")
         assert login(c, "ana@example.com").status_code == 303
+
+
+@pytest.mark.parametrize("role, links", [("admin", ["Queue", "Audit log", "System"]),
+                                         ("analyst", ["Queue", "Audit log"]),
+                                         ("moderator", ["Queue"])])
+def test_top_bar_per_role_and_section(app, make_user, role, links):
+    """The top bar (templates/_chrome.html, kept per user and section): each role's links,
+    the current section marked, the user's own e-mail, and a logout form whose CSRF token
+    (outside the kept HTML) belongs to it."""
+    import re
+
+    make_user(role, f"{role}@example.com")
+    client = app.test_client()
+    assert login(client, f"{role}@example.com").status_code == 303
+    for path, current in (("/queue/", "Queue"), ("/audit/", "Audit log"),
+                          ("/system/", "System")):
+        response = client.get(path)
+        if current not in links:
+            assert response.status_code == 403
+            continue
+        html = response.get_data(as_text=True)
+        nav = re.search(r"<nav>.*?</nav>", html, re.S).group(0)
+        assert re.findall(r'<li><a href="[^"]+"[^>]*>([^<]+)</a></li>', nav) == links
+        assert re.findall(r'aria-current="page">([^<]+)<', nav) == [current]
+        assert f'{role}@example.com <small class="role role-{role}">{role}</small>' in nav
+        assert '<form id="logout-form" method="post" action="/logout"' in nav
+        token = re.search(r'<input type="hidden" name="csrf_token" value="([^"]+)" '
+                          r'form="logout-form">', html).group(1)
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert client.get("/queue/").status_code == 302
+
+
+def test_flash_messages_show_on_the_next_page(app, make_user):
+    """base.html shows (and escapes) the flashed messages once."""
+    from app.ui import notify
+
+    @app.get("/_flash_probe")
+    def _flash_probe():
+        notify("Released <b>now</b>.", "info")
+        return "", 204
+    make_user("moderator", "mod@example.com")
+    client = app.test_client()
+    login(client, "mod@example.com")
+    client.get("/_flash_probe")
+    html = client.get("/queue/").get_data(as_text=True)
+    assert '<p class="flash flash-info">Released &lt;b&gt;now&lt;/b&gt;.</p>' in html
+    assert "flash-info" not in client.get("/queue/").get_data(as_text=True)

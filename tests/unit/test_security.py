@@ -82,7 +82,7 @@ def test_pages_load_only_vendored_assets(logged_in, path):
     assert "<script>" not in html and " on" + "click=" not in html
 
 
-def test_template_csrf_token_is_flask_wtfs_token_for_the_request(app, logged_in):
+def test_template_csrf_token_is_flask_wtfs_token_for_the_request(app, logged_in, monkeypatch):
     """Templates call ``security.csrf_token`` (asked once per request) in place of Flask-WTF's
     ``generate_csrf``: the same token, every form of a page carries it, and it is accepted."""
     import re
@@ -96,6 +96,12 @@ def test_template_csrf_token_is_flask_wtfs_token_for_the_request(app, logged_in)
         first = template_token()
         assert first == template_token() == generate_csrf()
     c = logged_in("admin")
+    # pages render with it, not with Flask-WTF's own (its context processor is overridden)
+    import flask_wtf.csrf
+
+    def refuse():
+        raise AssertionError("a template called Flask-WTF's generate_csrf")
+    monkeypatch.setattr(flask_wtf.csrf, "generate_csrf", refuse)
     html = c.get("/queue/").get_data(as_text=True)
     tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
     tokens |= set(re.findall(r'"X-CSRFToken": "([^"]+)"', html))
