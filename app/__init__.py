@@ -80,7 +80,7 @@ def _init_templates(app: Flask) -> None:
     from .fragments import pure_macro
     from .markup import GLOBALS as MARKUP
     from .security import csrf_token
-    from .ui import chrome_urls, fixed_url
+    from .ui import chrome_urls, fixed_url, id_url
 
     # in place of Flask-WTF's generate_csrf (CSRFProtect.init_app put it in the globals
     # and in a context processor; a later processor's names win)
@@ -89,6 +89,7 @@ def _init_templates(app: Flask) -> None:
     app.context_processor(lambda: template_csrf)
     app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals["chrome_urls"] = chrome_urls
+    app.jinja_env.globals["id_url"] = id_url
     app.jinja_env.globals["pure_macro"] = pure_macro
     app.jinja_env.globals.update(MARKUP)
     app.jinja_env.filters["category_label"] = category_label

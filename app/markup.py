@@ -1,21 +1,24 @@
 """The small pieces of markup every console page repeats (badges, scores, yes/no), in
 Python rather than as Jinja macros: a macro call builds a new context and a frame (~10 us
-each, a dozen a case page); these are a string format. Every value is escaped
-(``Markup.format``): reasons and statuses come from the database."""
+each, a dozen a case page); these are one f-string each. Every value is escaped
+(``escape``): reasons and statuses come from the database."""
 from __future__ import annotations
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-_BADGE = Markup('<span class="badge {0}-{1}">{2}</span>')
-_CHECK = Markup('<span class="check check-{0}">{1}</span>')
+
+def _badge(kind: str, value: str) -> Markup:
+    value = str(value)
+    return Markup(f'<span class="badge {kind}-{escape(value)}">'
+                  f'{escape(value.replace("_", " "))}</span>')
 
 
 def reason_badge(reason: str) -> Markup:
-    return _BADGE.format("reason", reason, str(reason).replace("_", " "))
+    return _badge("reason", reason)
 
 
 def status_badge(status: str) -> Markup:
-    return _BADGE.format("status", status, str(status).replace("_", " "))
+    return _badge("status", status)
 
 
 def score(value: float | None) -> str:
@@ -24,7 +27,8 @@ def score(value: float | None) -> str:
 
 
 def yesno(value: object, yes: str, no: str) -> Markup:
-    return _CHECK.format("yes", yes) if value else _CHECK.format("no", no)
+    return Markup(f'<span class="check check-yes">{escape(yes)}</span>' if value else
+                  f'<span class="check check-no">{escape(no)}</span>')
 
 
 GLOBALS = {"reason_badge": reason_badge, "status_badge": status_badge, "score": score,

@@ -102,6 +102,17 @@ def _chrome_urls(_script_root: str) -> ChromeUrls:
                                              "system.index", "auth.logout")))
 
 
+def id_url(endpoint: str, name: str, value: int) -> str:
+    """``url_for(endpoint, **{name: value})`` for an integer ``value`` (a case page's
+    action URLs), from a ``url_builder`` made once per script root and endpoint."""
+    return _id_url(request.script_root, endpoint, name)(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _id_url(_script_root: str, endpoint: str, name: str) -> Callable[..., str]:
+    return url_builder(endpoint, name)
+
+
 def url_builder(endpoint: str, *names: str) -> Callable[..., str]:
     """``url_for(endpoint, **values)`` for many rows of one page, as ``build(*values)``
     with the values of ``names`` in that order (integers only): one ``url_for`` with a

@@ -475,7 +475,7 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
         # prepares a statement run 5 times) is wrong for a much rarer or commoner one
         session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
     results = reads.fetch(session, _statement(_Shape.of(f, after), limit + 1),
-                     _params(f, moderator_id=moderator_id, now=now, after=after))
+                          _params(f, moderator_id=moderator_id, now=now, after=after))
     rows = [_row(r, now) for r in results[:limit]]
     next_cursor = None
     if len(results) > limit and rows:

@@ -401,3 +401,18 @@ def test_fixed_url_matches_url_for_under_any_script_root(app):
                           else url_for(endpoint))
                 assert fixed_url(endpoint, filename) == wanted
                 assert wanted.startswith(f"{root}/")
+
+
+def test_id_url_is_url_for_built_once_per_root_and_endpoint(app):
+    """id_url (the case pages' action URLs) gives what url_for gives, per script root."""
+    from flask import url_for
+
+    from app.ui import id_url
+
+    for root in ("", "/console", ""):
+        with app.test_request_context("/queue/", base_url=f"http://localhost{root}"):
+            for endpoint, name in (("cases.dismiss", "post_id"), ("cases.show", "post_id"),
+                                   ("clients.show", "client_id")):
+                for value in (1, 42, 10**9):
+                    assert id_url(endpoint, name, value) == url_for(endpoint, **{name: value})
+                    assert id_url(endpoint, name, value).startswith(f"{root}/")
