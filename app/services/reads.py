@@ -39,11 +39,13 @@ def fetch_each(session: Session, queries: Sequence[Query]) -> list[list[tuple]]:
         return [[tuple(r) for r in conn.execute(stmt, params)] for stmt, params in queries]
     driver = conn.connection.driver_connection
     prepared = [(compiled(stmt, conn.dialect), params) for stmt, params in queries]
-    if len(prepared) == 1:
-        (sql, c), params = prepared[0]
-        with driver.cursor() as cursor:
-            cursor.execute(sql, c.construct_params(params))
-            return [cursor.fetchall()]
+    if len(prepared) == 1 or not _pipelines():
+        out = []
+        for (sql, c), params in prepared:
+            with driver.cursor() as cursor:
+                cursor.execute(sql, c.construct_params(params))
+                out.append(cursor.fetchall())
+        return out
     cursors = []
     try:
         with driver.pipeline():
@@ -55,6 +57,15 @@ def fetch_each(session: Session, queries: Sequence[Query]) -> list[list[tuple]]:
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+@functools.cache
+def _pipelines() -> bool:
+    """psycopg's pipeline mode is there (libpq 14 or newer: psycopg[binary] bundles one;
+    a pure-Python psycopg on an older system libpq runs the statements one by one)."""
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()
 
 
 @functools.lru_cache(maxsize=256)

@@ -123,3 +123,16 @@ def test_post_case_page_on_postgresql(ny_app):
     assert created.strftime("%Y-%m-%d %H:%M UTC") in html
     assert re.search(r'<option value="\d+">mod@example.com</option>', html)
     assert client.get(f"/posts/{post_id + 1000}").status_code == 404
+
+
+def test_reads_without_pipeline_mode_give_the_same_rows(ny_app, monkeypatch):
+    """Where libpq has no pipeline mode the statements run one by one: the same rows."""
+    with ny_app.app_context(), session_scope() as s:
+        mod, _admin, _client, post, _flag, _second = _case(s)
+        s.commit()
+        piped = casefile.post_case(s, post_id=post.id, flag_id=None, actor=Actor.of(mod),
+                                   is_admin=True)
+        monkeypatch.setattr(reads, "_pipelines", lambda: False)
+        one_by_one = casefile.post_case(s, post_id=post.id, flag_id=None,
+                                        actor=Actor.of(mod), is_admin=True)
+        assert piped == one_by_one and piped.decisions and piped.staff
