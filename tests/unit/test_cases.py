@@ -367,7 +367,9 @@ def test_undo_and_escalation_from_loaded_decisions_match_the_queries(db, staff, 
     from models import utcnow
 
     monkeypatch.setattr(casefile, "RECENT_DECISIONS", recent)
-    casefile._statements.cache_clear()  # the limit is built into the statement
+    # the limit is built into the statements
+    casefile._statements.cache_clear()
+    casefile._post_case_statements.cache_clear()
     try:
         _c, post, flag = scam_case(db)
         actor = staff["moderator"]
@@ -394,6 +396,7 @@ def test_undo_and_escalation_from_loaded_decisions_match_the_queries(db, staff, 
         assert seen == {(True, True), (False, True)}  # both answers came up, for each path
     finally:
         casefile._statements.cache_clear()
+        casefile._post_case_statements.cache_clear()
 
 
 def test_post_case_page_runs_a_fixed_number_of_queries(app, client, db, staff):
