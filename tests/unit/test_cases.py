@@ -463,3 +463,12 @@ def test_case_forms_option_lists(client, db, staff):
     assert selected(scam, "remove-reason") == ["scam"]
     assert selected(client.get(f"/posts/{pol.id}").get_data(as_text=True),
                     "remove-reason") == ["unpaid_work"]
+    # a post in no category (a wrong-section post), nothing suggested: nothing preselected,
+    # the browser must not show the first category as if chosen; "Choose…" until one is
+    uncategorised = make_post(db, make_client(db), category="")
+    make_flag(db, uncategorised, reason="scam")
+    db.commit()
+    html = client.get(f"/posts/{uncategorised.id}").get_data(as_text=True)
+    assert selected(html, "recat-category") == [""]
+    assert re.search(r'<select id="recat-category" name="category" required', html)
+    assert "Choose…</option>" not in scam.split('id="recat-category"')[1].split("</select>")[0]
