@@ -94,12 +94,13 @@ def chrome_urls() -> ChromeUrls:
 
 
 @functools.lru_cache(maxsize=16)
-def _chrome_urls(_script_root: str) -> ChromeUrls:
+def _chrome_urls(script_root: str) -> ChromeUrls:
     static = ("favicon.svg", "vendor/pico/pico.min.css", "css/app.css",
               "vendor/htmx/htmx.min.js", "js/console.js")
-    return ChromeUrls(*(url_for("static", filename=f) for f in static),
-                      *(url_for(e) for e in ("auth.home", "queue.index", "audit.index",
-                                             "system.index", "auth.logout")))
+    return ChromeUrls(*(_fixed_url(script_root, "static", f) for f in static),
+                      *(_fixed_url(script_root, e, None) for e in (
+                          "auth.home", "queue.index", "audit.index", "system.index",
+                          "auth.logout")))
 
 
 def id_url(endpoint: str, name: str, value: int) -> str:

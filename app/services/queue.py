@@ -98,7 +98,6 @@ class RowDisplay(NamedTuple):
     the HTML per distinct value (app/queue/rows.py), so nothing else may be shown."""
     flag_id: int
     reason: str
-    reason_label: str
     policy_text: str         # "" without policy types
     subject_text: str | None  # the post's title, or "Client: <name>" for a client flag
     client_name: str
@@ -393,7 +392,6 @@ _TARGETS = {reason: timedelta(hours=hours) for reason, hours in TARGET_HOURS.ite
 _DEFAULT_TARGET = timedelta(hours=24)
 _ZERO = timedelta(0)
 _N_FLAG = len(ROW_FLAG_COLUMNS)
-_REASON_LABELS = {reason.value: reason.value.replace("_", " ") for reason in FlagReason}
 
 
 _NO_POLICY_TYPES = frozenset({None, "", "[]", "null"})
@@ -423,7 +421,6 @@ def _timeless(r: tuple) -> tuple[QueueFlag, tuple, tuple, tuple]:
     note = flag.system_note
     escalated = bool(escalated)
     head = (flag.id, flag.reason,
-            _REASON_LABELS.get(flag.reason) or flag.reason.replace("_", " "),
             ", ".join(flag.policy_types).replace("_", " ") if flag.policy_types else "",
             title if is_post else f"Client: {client_name}",
             client_name, email, escalated, bool(note) and "suspend recommended" in note,
@@ -437,8 +434,8 @@ def _timeless(r: tuple) -> tuple[QueueFlag, tuple, tuple, tuple]:
 
 #: ``_timeless`` and ``_row`` build ``RowDisplay`` and ``Row`` positionally (a third of the
 #: cost of building them by keyword); this is the field order they rely on
-_POSITIONAL = (RowDisplay._fields[11:14] == ("priority_text", "waiting_text", "overdue_text")
-               and RowDisplay._fields[7] == "escalated" and len(RowDisplay._fields) == 18
+_POSITIONAL = (RowDisplay._fields[10:13] == ("priority_text", "waiting_text", "overdue_text")
+               and RowDisplay._fields[6] == "escalated" and len(RowDisplay._fields) == 17
                and [f.name for f in dataclasses.fields(Row)] == [
                    "flag", "title", "client_name", "category", "post_status", "client_status",
                    "claimed_by_email", "key", "effective_priority", "waiting", "overdue",
@@ -458,7 +455,7 @@ def _row(r: tuple, now: datetime) -> Row:
     # positional: RowDisplay(*head, priority_text, waiting_text, overdue_text, *tail)
     display = RowDisplay(*head, f"{priority:.0f}", format_waiting(waiting),
                          format_waiting(overdue), *tail)
-    return Row(flag, *values, priority, waiting, overdue, head[7], display)
+    return Row(flag, *values, priority, waiting, overdue, head[6], display)
 
 
 def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,

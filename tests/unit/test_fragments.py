@@ -13,7 +13,7 @@ from tests.unit.console_fixtures import as_user, db, scam_case, staff  # noqa: F
 
 def _view(**changes) -> RowDisplay:
     base = dict(item="2:1", flag_id=2, bulk_ok=True,
-                reason="scam", reason_label="scam", policy_text="", subject_text="A title",
+                reason="scam", policy_text="", subject_text="A title",
                 suspend_recommended=False, escalated=False, post_badge="", client_name="Acme",
                 client_badge="", category_text="Writing", score_text="0.91",
                 priority_text="80", waiting_text="5 min", overdue_text="",
