@@ -2,6 +2,7 @@
 from tests.support.services import (  # noqa: F401  (fixtures)
     POSTGRES_ADMIN_URL,
     REDIS_URL,
+    migrated_app,
     pg_admin,
     pg_url,
     redis_client,

@@ -15,7 +15,6 @@ from app.services import casefile, moderation, reads
 from app.services.audit import Actor
 from models import Client, Decision, Flag, JobPost, utcnow
 from tests.helpers import PASSWORD, login
-from tests.integration.test_queue_search_postgres import pg_app  # noqa: F401  (fixture)
 from tests.unit.console_fixtures import make_client, make_flag, make_post, scam_case
 
 pytestmark = pytest.mark.integration
@@ -59,7 +58,7 @@ def _case(s):
 
 
 @pytest.fixture
-def ny_app(pg_app, pg_url):  # noqa: F811
+def ny_app(migrated_app, pg_url):
     """The app on a database whose own time zone is not UTC (the app's connections set
     their own: psycopg returns timestamptz values in the session's time zone)."""
     admin_engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
@@ -67,7 +66,7 @@ def ny_app(pg_app, pg_url):  # noqa: F811
         c.execute(sa.text(f'ALTER DATABASE "{admin_engine.url.database}" '
                           "SET timezone TO 'America/New_York'"))
     admin_engine.dispose()
-    return pg_app
+    return migrated_app
 
 
 def test_post_case_records_equal_the_orm_entities_in_utc(ny_app):

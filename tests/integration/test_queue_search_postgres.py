@@ -2,10 +2,6 @@
 trigram indexes of migration 0004 can serve."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,31 +10,10 @@ from sqlmodel import select
 from app.db import session_scope
 from app.services import queue as q
 from models import Client, Flag, JobPost, utcnow
-from tests.helpers import make_app
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 TRIGRAM_INDEXES = {"ix_job_post_title_trgm", "ix_job_post_description_trgm",
                    "ix_client_name_trgm"}
-
-
-def _upgrade(url: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT,
-                            env={**os.environ, "DATABASE_URL": url}, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.fixture
-def pg_app(pg_url):
-    """The app on a migrated PostgreSQL database (its engine disposed afterwards)."""
-    from app.db import get_engine
-
-    _upgrade(pg_url)
-    app = make_app(pg_url)
-    yield app
-    with app.app_context():
-        get_engine().dispose()
 
 
 def _client(session, name: str) -> Client:
@@ -57,8 +32,8 @@ def _flag(session, client: Client, post: JobPost | None = None, reason: str = "s
     return flag
 
 
-def test_search_on_postgresql_matches_like_sqlite_and_can_use_trigram_indexes(pg_app):
-    with pg_app.app_context(), session_scope() as s:
+def test_search_on_postgresql_matches_like_sqlite_and_can_use_trigram_indexes(migrated_app):
+    with migrated_app.app_context(), session_scope() as s:
         names = {r[0] for r in s.execute(sa.text(
             "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%_trgm'"))}
         assert names == TRIGRAM_INDEXES
@@ -104,11 +79,11 @@ def test_search_on_postgresql_matches_like_sqlite_and_can_use_trigram_indexes(pg
             assert all(name in plan for name in wanted), plan
 
 
-def test_keyset_pages_on_postgresql_visit_each_flag_once_with_and_without_search(pg_app):
+def test_keyset_pages_on_postgresql_visit_each_flag_once_with_and_without_search(migrated_app):
     """The cursor is a row comparison, (queue_key, id) < (k, id); ties on the key too."""
     from datetime import timedelta
 
-    with pg_app.app_context(), session_scope() as s:
+    with migrated_app.app_context(), session_scope() as s:
         acme = _client(s, "Acme")
         now = utcnow()
         made = []
@@ -172,13 +147,13 @@ def _generic_plan(session, stmt, params: dict | None = None) -> str:
     return plan
 
 
-def test_queue_statements_use_the_partial_indexes_on_their_generic_plans(pg_app):
+def test_queue_statements_use_the_partial_indexes_on_their_generic_plans(migrated_app):
     """``flag.status = 'open'`` is literal in the SQL (q.IS_OPEN) and so is the LIMIT:
     with either as a bound parameter, a generic plan cannot use the partial indexes and
     PostgreSQL planned every execution of the list query afresh (a custom plan). The same
     for the escalation check's ``action = 'escalate'``: bound, the generic plan scanned
     every decision ever taken, per request."""
-    with pg_app.app_context(), session_scope() as s:
+    with migrated_app.app_context(), session_scope() as s:
         acme = _client(s, "Acme")
         _flag(s, acme, reason="negative_client")
         s.commit()
@@ -205,48 +180,48 @@ def test_queue_statements_use_the_partial_indexes_on_their_generic_plans(pg_app)
         assert generic and max(generic) > 0
 
 
-def _logged_in_with_a_flag(pg_app, client_name: str):
+def _logged_in_with_a_flag(migrated_app, client_name: str):
     """A moderator's test client, logged in, and one open negative_client flag on ``client_name``."""
     from app.services import users
     from app.services.audit import CLI
     from tests.helpers import PASSWORD, login
 
-    with pg_app.app_context(), session_scope() as s:
+    with migrated_app.app_context(), session_scope() as s:
         users.create_moderator(s, email="m@example.com", password=PASSWORD, role="moderator",
                                actor=CLI)
         _flag(s, _client(s, client_name), reason="negative_client")
         s.commit()
-    client = pg_app.test_client()
+    client = migrated_app.test_client()
     assert login(client, "m@example.com").status_code == 303
     return client
 
 
-def test_the_queue_query_stays_prepared_across_read_only_requests(pg_app):
+def test_the_queue_query_stays_prepared_across_read_only_requests(migrated_app):
     """A read-only request ends with a commit, not a rollback (app.db): psycopg forgets
     its prepared statements on rollback, and the queue's list query was then parsed and
     planned on every request. Here its plan is reused across requests."""
-    client = _logged_in_with_a_flag(pg_app, "Acme")
+    client = _logged_in_with_a_flag(migrated_app, "Acme")
     for _ in range(12):
         assert client.get("/queue/?reason=negative_client").status_code == 200
     from app.db import get_engine
-    with pg_app.app_context(), get_engine().connect() as conn:  # the pool's one connection
+    with migrated_app.app_context(), get_engine().connect() as conn:  # the pool's one connection
         plans = conn.execute(sa.text(
             "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
             "WHERE statement LIKE 'SELECT flag.id, flag.subject_type%'")).scalars().all()
     assert plans and max(plans) >= 5
 
 
-def test_search_requests_keep_their_prepared_statements_too(pg_app):
+def test_search_requests_keep_their_prepared_statements_too(migrated_app):
     """The search sends ``SET LOCAL plan_cache_mode`` first; that is not a write, so its
     read-only requests also end with a commit and keep the search query prepared (planned
     per execution for its own term: custom plans)."""
     from app.db import get_engine
 
-    client = _logged_in_with_a_flag(pg_app, "Acme Telegram Ltd")
+    client = _logged_in_with_a_flag(migrated_app, "Acme Telegram Ltd")
     for _ in range(12):
         r = client.get("/queue/?q=telegram")
         assert r.status_code == 200 and "Acme Telegram Ltd" in r.text
-    with pg_app.app_context(), get_engine().connect() as conn:
+    with migrated_app.app_context(), get_engine().connect() as conn:
         plans = conn.execute(sa.text(
             "SELECT custom_plans FROM pg_prepared_statements "
             "WHERE statement LIKE 'SELECT flag.id, flag.subject_type%' AND statement LIKE '%LIKE%'")).scalars().all()

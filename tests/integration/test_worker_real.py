@@ -23,17 +23,13 @@ from app.services.content import post_content_hash
 from models import Client, Flag, JobPost, OutboxEvent, Outreach, utcnow
 from tests.helpers import make_app
 from tests.integration.conftest import REDIS_URL
+from tests.support.services import migrate
 from tests.integration.worker_support import ROOT, PrivateRedis, WorkerEnv, wait_for
 from tests.support import factories as f
 from tests.support import processes
 from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.integration
-
-
-def migrate(url: str) -> None:
-    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, check=True,
-                   capture_output=True, env={**__import__("os").environ, "DATABASE_URL": url})
 
 
 @pytest.fixture

@@ -94,3 +94,29 @@ def delete_redis_namespace(url: str, prefix: str) -> None:
         conn.close()
     except redis.RedisError:
         pass
+
+
+def migrate(url: str) -> None:
+    """``alembic upgrade head`` on the database at ``url`` (a subprocess, as in production)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"],
+                            cwd=Path(__file__).resolve().parents[2],
+                            env={**os.environ, "DATABASE_URL": url}, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture
+def migrated_app(pg_url):
+    """The app on a fresh PostgreSQL database migrated to head (its engine disposed after)."""
+    from app.db import get_engine
+    from tests.helpers import make_app
+
+    migrate(pg_url)
+    app = make_app(pg_url)
+    yield app
+    with app.app_context():
+        get_engine().dispose()
