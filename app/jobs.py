@@ -210,10 +210,13 @@ def _digest(parts: Iterable[object]) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:20]
 
 
-def score_posts_spec(posts: list[tuple[int, str]]) -> JobSpec:
+def score_posts_spec(posts: list[tuple[int, str]], marker: str | None = None) -> JobSpec:
     """One job per post, or one batch job (vectorised once) for many. The id names the
-    content, so an edit is a new job and the same content queued twice is one."""
-    if len(posts) == 1:
+    content, so an edit is a new job and the same content queued twice is one; ``marker``
+    names another reason to rescore the same content (e.g. the client's facts changed)."""
+    if marker is not None:
+        job_id = f"score-posts-{_digest([*sorted(posts), marker])}"
+    elif len(posts) == 1:
         post_id, content_hash = posts[0]
         job_id = f"score-post-{post_id}-{content_hash[:16]}"
     else:
@@ -242,10 +245,11 @@ def ceil_second(at: datetime) -> datetime:
     return at if at.microsecond == 0 else (at + timedelta(seconds=1)).replace(microsecond=0)
 
 
-def score_posts(session: Session, posts: list[tuple[int, str]]) -> None:
+def score_posts(session: Session, posts: list[tuple[int, str]], *,
+                marker: str | None = None) -> None:
     """Score these ``(post_id, content_hash)`` pairs after the commit."""
     if posts:
-        defer(session, score_posts_spec(posts))
+        defer(session, score_posts_spec(posts, marker))
 
 
 def score_client(session: Session, client_id: int, marker: object) -> None:

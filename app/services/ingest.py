@@ -9,7 +9,12 @@ the same three set-based writers, so a single item and 500 imported rows behave 
 - a post whose content hash (``post_content_hash``) changed, and every new post, is
   marked unscored (``scored_at``/``model_version`` cleared) and handed to
   ``jobs.score_posts`` *once per call*, before the commit (dispatch happens after it);
-- new or changed feedback rescored its client through ``jobs.score_client``.
+- new or changed feedback rescored its client through ``jobs.score_client``;
+- a client whose scored facts changed (``CLIENT_SCORED``: payment verification and
+  account age, which the scorer takes with every post) has its posts that are not removed
+  marked unscored and rescored, in one batch job per call. (The shipped models leave these
+  facts out - see docs/classifiers.md - but a model that reads them must never be left
+  with the old ones.)
 
 Ingest never changes a post's or client's moderation ``status``: a new post is ``live``,
 an existing post keeps its status (so a ``removed`` post stays removed when edited), and a
@@ -33,6 +38,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import insert, select, update
@@ -54,6 +60,8 @@ T = TypeVar("T")
 
 CLIENT_FIELDS = ("name", "country", "joined_at", "payment_verified", "phone_verified",
                  "identity_verified")
+#: client fields the scorer takes with each post: a change means rescoring the client's posts
+CLIENT_SCORED = ("payment_verified", "joined_at")
 POST_FIELDS = ("title", "description", "category", "skills", "budget", "posted_at")
 FEEDBACK_FIELDS = ("rating", "comment", "created_at", "freelancer_ref", "contract_ref")
 #: feedback fields the negativity model reads: a change means rescoring the client
@@ -246,6 +254,7 @@ def _write_clients(session: Session, records: Sequence[Record]) -> Outcome:
     existing = _existing(session, Client, CLIENT_FIELDS, [i["external_id"] for _, i in todo])
     inserts: list[tuple[Key, dict[str, Any]]] = []
     updates: list[dict[str, Any]] = []
+    rescored: list[int] = []
     for key, item in todo:
         values = {f: item.get(f) for f in CLIENT_FIELDS}
         for flag in ("payment_verified", "phone_verified", "identity_verified"):
@@ -258,10 +267,13 @@ def _write_clients(session: Session, records: Sequence[Record]) -> Outcome:
         elif any(getattr(old, f) != v for f, v in values.items()):
             updates.append({"id": old.id, **values, "updated_at": now})
             out.written[key] = Written(old.id, "updated")
+            if any(getattr(old, f) != values[f] for f in CLIENT_SCORED):
+                rescored.append(old.id)
         else:
             out.written[key] = Written(old.id, "unchanged")
     new_ids = _insert(session, Client, [v for _, v in inserts])
     _update(session, Client, updates)
+    _rescore_posts_of(session, rescored, now)
     for key, values in inserts:
         out.written[key] = Written(new_ids[values["external_id"]], "created")
     return out
@@ -312,6 +324,23 @@ def _write_posts(session: Session, records: Sequence[Record]) -> Outcome:
         rescore.append((post_id, values["content_hash"]))
     jobs.score_posts(session, rescore)  # one job for the whole set (vectorised once)
     return out
+
+
+def _rescore_posts_of(session: Session, client_ids: list[int], now: datetime) -> None:
+    """Mark these clients' posts unscored (a removed post is never flagged: left alone) and
+    score them after the commit. ``updated_at`` moves too, so a scoring job that read such
+    a post before this change does not write its now stale score (see scoring)."""
+    if not client_ids:
+        return
+    table = JobPost.__table__
+    posts = session.execute(
+        table.update()
+        .where(table.c.client_id.in_(client_ids), table.c.status != PostStatus.removed.value)
+        .values(scored_at=None, model_version=None, updated_at=now)
+        .returning(table.c.id, table.c.content_hash)).all()
+    # the same content as an earlier job's: a marker of this change keeps the job id new
+    jobs.score_posts(session, sorted((row.id, row.content_hash) for row in posts),
+                     marker=f"clients-{_digest(sorted(client_ids))}-{now.isoformat()}")
 
 
 def _write_feedback(session: Session, records: Sequence[Record]) -> Outcome:

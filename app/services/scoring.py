@@ -89,7 +89,7 @@ def score_posts(session: Session, post_ids: Sequence[int], *, coalesce: int = 0)
 
 _POST_COLUMNS = (JobPost.id, JobPost.client_id, JobPost.title, JobPost.description, JobPost.category,
                  JobPost.skills, JobPost.budget, JobPost.content_hash, JobPost.status,
-                 JobPost.posted_at, JobPost.scored_at, JobPost.model_version)
+                 JobPost.posted_at, JobPost.scored_at, JobPost.model_version, JobPost.updated_at)
 
 
 def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: dict) -> None:
@@ -110,26 +110,29 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
                   client_account_age_days=_account_age_days(post.joined_at, now))
         for post in todo
     ])
-    # One executemany for the scores, guarded by the content hash: a post edited while
-    # we scored it keeps its new content unscored (its own job has a new id and runs).
+    # One executemany for the scores, guarded by the row we read: a post edited while we
+    # scored it (content hash), or whose client's scored facts changed (updated_at, see
+    # ingest), keeps its new state unscored: its own job has a new id and runs.
     post_table = JobPost.__table__
     session.execute(
         post_table.update()
         .where(post_table.c.id == sa.bindparam("b_id"),
-               post_table.c.content_hash == sa.bindparam("b_hash"))
+               post_table.c.content_hash == sa.bindparam("b_hash"),
+               post_table.c.updated_at == sa.bindparam("b_updated"))
         .values(scores=sa.bindparam("b_scores"), scored_at=now, model_version=version),
-        [{"b_id": post.id, "b_hash": post.content_hash,
+        [{"b_id": post.id, "b_hash": post.content_hash, "b_updated": post.updated_at,
           "b_scores": {**result.scores, "policy_types": result.policy_types,
                        "predicted_category": result.predicted_category}}
          for post, result in zip(todo, results, strict=True)])
-    current = dict(session.execute(sa.select(post_table.c.id, post_table.c.content_hash)
-                                   .where(post_table.c.id.in_([p.id for p in todo]))).all())
+    current = {row.id: (row.content_hash, row.updated_at) for row in session.execute(
+        sa.select(post_table.c.id, post_table.c.content_hash, post_table.c.updated_at)
+        .where(post_table.c.id.in_([p.id for p in todo])))}
     open_flags = {(flag.subject_id, flag.reason): flag for flag in session.exec(
         select(Flag).where(Flag.subject_type == SubjectType.post, Flag.subject_id.in_(ids),
                            Flag.status == FlagStatus.open))}
     detections, indexed = [], []
     for post, result in zip(todo, results, strict=True):
-        if current.get(post.id) != post.content_hash:
+        if current.get(post.id) != (post.content_hash, post.updated_at):
             stats["skipped"] += 1
             continue
         stats["scored"] += 1

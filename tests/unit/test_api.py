@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import select
 
 from app.db import session_scope
+from app import jobs
 from app.jobs import JobSpec
 from app.services import tokens
 from app.services.audit import CLI
@@ -158,6 +159,61 @@ class TestPosts:
         put_client(api)
         r = put_post(api, category=None, budget=None, skills=[])
         assert r.status_code == 201 and r.json["category"] is None and r.json["budget"] is None
+
+
+class TestClientFactsRescoreTheirPosts:
+    """Payment verification and account age feed the scam detector: a change rescores the
+    client's posts (not removed ones, not other clients'); other fields do not."""
+
+    @pytest.fixture
+    def scored(self, api, app, dispatched):
+        put_client(api)
+        put_client(api, "c2")
+        for ext, owner in (("p1", "c1"), ("p2", "c1"), ("p3", "c1"), ("p4", "c2")):
+            put_post(api, ext, client_id=owner, title=f"Logo {ext}")
+        with app.app_context(), session_scope() as s:  # pretend the scorer ran
+            for post in s.exec(select(JobPost)):
+                post.scores, post.model_version = {"scam": 0.1}, "v1"
+                post.scored_at = post.created_at
+                post.status = "removed" if post.external_id == "p3" else post.status
+            s.commit()
+        dispatched.clear()
+        return {p.external_id: p for p in rows(app, JobPost)}
+
+    def test_verification_change_rescores_the_clients_posts(self, api, app, dispatched, scored):
+        r = put_client(api, payment_verified=False)
+        assert r.status_code == 200 and r.json["result"] == "updated"
+        after = {p.external_id: p for p in rows(app, JobPost)}
+        assert [e for e, p in sorted(after.items()) if p.scored_at is None] == ["p1", "p2"]
+        assert all(after[e].model_version is None and after[e].updated_at > scored[e].updated_at
+                   for e in ("p1", "p2"))
+        assert all(after[e].model_version == "v1" and after[e].updated_at == scored[e].updated_at
+                   for e in ("p3", "p4"))  # removed; another client's
+        [spec] = dispatched
+        assert spec.func == "app.tasks.score_posts"
+        assert spec.args == (sorted([scored["p1"].id, scored["p2"].id]),)
+        # the same content as the first scoring jobs, but a new job id: it is not a duplicate
+        first = jobs.score_posts_spec(sorted((scored[e].id, scored[e].content_hash)
+                                             for e in ("p1", "p2")))
+        assert spec.job_id.startswith("score-posts-") and spec.job_id != first.job_id
+
+    def test_account_age_change_rescores(self, api, app, dispatched, scored):
+        put_client(api, joined_at="2026-11-30T09:00:00Z")
+        [spec] = dispatched
+        assert len(spec.args[0]) == 2
+
+    def test_other_client_fields_do_not_rescore(self, api, app, dispatched, scored):
+        r = put_client(api, name="Acme Bakery Ltd", phone_verified=True, country="Malta")
+        assert r.json["result"] == "updated" and dispatched == []
+        assert all(p.scored_at is not None for p in rows(app, JobPost))
+
+    def test_a_batch_rescores_once_for_all_changed_clients(self, api, app, dispatched, scored):
+        r = api.post("/api/v1/batch", json={"clients": [
+            {**CLIENT, "external_id": "c1", "payment_verified": False},
+            {**CLIENT, "external_id": "c2", "payment_verified": False}]})
+        assert r.status_code == 200, r.json
+        [spec] = [s for s in dispatched if s.func == "app.tasks.score_posts"]
+        assert spec.args == (sorted(scored[e].id for e in ("p1", "p2", "p4")),)
 
 
 class TestFeedback:
