@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from models import Flag, FlagReason, FlagStatus, utcnow
 from models.moderation import queue_key
 
+from . import bulk
 from .audit import SYSTEM, record
 
 #: how bad each reason is when the detector is certain (scam hurts freelancers most)
@@ -52,15 +53,25 @@ class Detection:
     priority: float = 0.0
 
 
-_UPSERTS: dict[str, sa.Insert] = {}
+_UPSERTS: dict[tuple[str, bool], sa.Insert] = {}
+#: the columns of a new flag row (``_row``), in the order a set-based upsert sends them
+ROW_COLUMNS = ("subject_type", "subject_id", "client_id", "post_id", "reason", "score",
+               "model_version", "evidence", "policy_types", "suggested_category", "status",
+               "priority", "system_note", "claimed_by", "claimed_until", "version",
+               "created_at", "updated_at", "closed_at", "queue_key")
+OPEN_KEY = ("subject_type", "subject_id", "reason")
 
 
-def _upsert_statement(dialect: str) -> sa.Insert:
+def _upsert_statement(dialect: str, *, from_rows: bool = False) -> sa.Insert:
     """INSERT ... ON CONFLICT (the open-flag partial index) DO UPDATE, built once per
     dialect. A conflicting row refreshes the detector's output and bumps the version; a
-    flag escalated to "suspend recommended" keeps its priority."""
-    if dialect not in _UPSERTS:
+    flag escalated to "suspend recommended" keeps its priority. ``from_rows``: the rows come
+    from one JSON parameter (``bulk.recordset``; PostgreSQL), not from VALUES."""
+    if (dialect, from_rows) not in _UPSERTS:
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Flag.__table__)
+        if from_rows:
+            rows = bulk.recordset(Flag.__table__, ROW_COLUMNS)
+            insert = insert.from_select(ROW_COLUMNS, sa.select(*[rows.c[n] for n in ROW_COLUMNS]))
         excluded = insert.excluded
         table = Flag.__table__.c
         refreshed = {name: getattr(excluded, name) for name in (
@@ -72,12 +83,12 @@ def _upsert_statement(dialect: str) -> sa.Insert:
         # the sort key moves with the priority (created_at, hence the age term, stays)
         refreshed["queue_key"] = table.queue_key + (refreshed["priority"] - table.priority)
         refreshed["version"] = table.version + 1
-        _UPSERTS[dialect] = insert.on_conflict_do_update(
-            index_elements=["subject_type", "subject_id", "reason"],
+        _UPSERTS[(dialect, from_rows)] = insert.on_conflict_do_update(
+            index_elements=list(OPEN_KEY),
             index_where=sa.text("status = 'open'"),
             set_=refreshed,
         )
-    return _UPSERTS[dialect]
+    return _UPSERTS[(dialect, from_rows)]
 
 
 def _row(subject: dict[str, Any], detection: Detection, now: datetime) -> dict[str, Any]:
@@ -91,13 +102,19 @@ def _row(subject: dict[str, Any], detection: Detection, now: datetime) -> dict[s
 
 
 def upsert_open_flags(session: Session, detections: list[tuple[dict[str, Any], Detection]]) -> None:
-    """Many upserts in one executemany; ``detections`` pairs a subject dict
-    (subject_type, subject_id, client_id, post_id) with a Detection."""
+    """Many upserts in one statement (PostgreSQL: one set, see ``bulk``; SQLite: one
+    executemany); ``detections`` pairs a subject dict (subject_type, subject_id,
+    client_id, post_id) with a Detection."""
     if not detections:
         return
     now = utcnow()
-    stmt = _upsert_statement(session.get_bind().dialect.name)
-    session.execute(stmt, [_row(subject, detection, now) for subject, detection in detections])
+    rows = [_row(subject, detection, now) for subject, detection in detections]
+    dialect = session.get_bind().dialect.name
+    if bulk.set_based(session):
+        session.execute(_upsert_statement(dialect, from_rows=True),
+                        bulk.payload(bulk.last_per_key(rows, OPEN_KEY), ROW_COLUMNS))
+    else:
+        session.execute(_upsert_statement(dialect), rows)
 
 
 def upsert_open_flag(session: Session, *, subject_type: str, subject_id: int, client_id: int,

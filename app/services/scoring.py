@@ -7,6 +7,7 @@ the second time. Each call commits once.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
@@ -19,8 +20,8 @@ from classifiers import FeedbackInput, FeedbackPoint, PostInput, client_negativi
 from models import (Client, ClientStatus, Feedback, Flag, FlagReason, FlagStatus, JobPost,
                     Outreach, OutreachOutcome, PostStatus, SubjectType, utcnow)
 
+from . import bulk, similar
 from . import flags as flag_service
-from . import similar
 from .flags import Detection
 
 POST_REASONS = (FlagReason.scam, FlagReason.miscategorised, FlagReason.policy)
@@ -94,7 +95,7 @@ _POST_COLUMNS = (JobPost.id, JobPost.client_id, JobPost.title, JobPost.descripti
 
 def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: dict) -> None:
     # plain column rows, read fresh from the database (no ORM objects to build or refresh):
-    # scoring only reads them; what it writes goes through executemany statements below
+    # scoring only reads them; what it writes goes through set-based statements below
     rows = session.execute(select(*_POST_COLUMNS, Client.payment_verified, Client.joined_at)
                            .join(Client, Client.id == JobPost.client_id)
                            .where(JobPost.id.in_(ids))).all()
@@ -110,29 +111,13 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
                   client_account_age_days=_account_age_days(post.joined_at, now))
         for post in todo
     ])
-    # One executemany for the scores, guarded by the row we read: a post edited while we
-    # scored it (content hash), or whose client's scored facts changed (updated_at, see
-    # ingest), keeps its new state unscored: its own job has a new id and runs.
-    post_table = JobPost.__table__
-    session.execute(
-        post_table.update()
-        .where(post_table.c.id == sa.bindparam("b_id"),
-               post_table.c.content_hash == sa.bindparam("b_hash"),
-               post_table.c.updated_at == sa.bindparam("b_updated"))
-        .values(scores=sa.bindparam("b_scores"), scored_at=now, model_version=version),
-        [{"b_id": post.id, "b_hash": post.content_hash, "b_updated": post.updated_at,
-          "b_scores": {**result.scores, "policy_types": result.policy_types,
-                       "predicted_category": result.predicted_category}}
-         for post, result in zip(todo, results, strict=True)])
-    current = {row.id: (row.content_hash, row.updated_at) for row in session.execute(
-        sa.select(post_table.c.id, post_table.c.content_hash, post_table.c.updated_at)
-        .where(post_table.c.id.in_([p.id for p in todo])))}
+    written = _store_scores(session, todo, results, now, version)
     open_flags = {(flag.subject_id, flag.reason): flag for flag in session.exec(
         select(Flag).where(Flag.subject_type == SubjectType.post, Flag.subject_id.in_(ids),
                            Flag.status == FlagStatus.open))}
     detections, indexed = [], []
     for post, result in zip(todo, results, strict=True):
-        if current.get(post.id) != (post.content_hash, post.updated_at):
+        if post.id not in written:
             stats["skipped"] += 1
             continue
         stats["scored"] += 1
@@ -140,6 +125,54 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
         indexed.append((post.id, post.title, post.description))
     flag_service.upsert_open_flags(session, detections)
     similar.index_posts(session, indexed)  # the similar-posts index follows the scored content
+
+
+#: what a score write sends per post: the row it read (the guard) and the scores
+SCORE_COLUMNS = ("id", "content_hash", "updated_at", "scores")
+
+
+@functools.cache
+def _score_update(set_based: bool) -> sa.Update:
+    """The score write, guarded by the row the job read: a post edited while we scored it
+    (content hash), or whose client's scored facts changed (updated_at, see ingest), keeps
+    its new state unscored, for its own job (which has a new id). ``set_based``: all rows
+    in one statement from ``bulk.recordset`` (PostgreSQL), returning the ids it wrote."""
+    table = JobPost.__table__
+    if set_based:
+        rows = bulk.recordset(table, SCORE_COLUMNS)
+        return (table.update()
+                .where(table.c.id == rows.c.id, table.c.content_hash == rows.c.content_hash,
+                       table.c.updated_at == rows.c.updated_at)
+                .values(scores=rows.c.scores, scored_at=sa.bindparam("now"),
+                        model_version=sa.bindparam("version"))
+                .returning(table.c.id))
+    return (table.update()
+            .where(table.c.id == sa.bindparam("b_id"),
+                   table.c.content_hash == sa.bindparam("b_hash"),
+                   table.c.updated_at == sa.bindparam("b_updated"))
+            .values(scores=sa.bindparam("b_scores"), scored_at=sa.bindparam("now"),
+                    model_version=sa.bindparam("version")))
+
+
+def _store_scores(session: Session, todo: list, results: list, now: datetime,
+                  version: str) -> set[int]:
+    """Write each post's scores (see ``_score_update``); returns the ids written."""
+    rows = [{"id": post.id, "content_hash": post.content_hash, "updated_at": post.updated_at,
+             "scores": {**result.scores, "policy_types": result.policy_types,
+                        "predicted_category": result.predicted_category}}
+            for post, result in zip(todo, results, strict=True)]
+    if bulk.set_based(session):
+        return set(session.execute(_score_update(True), {
+            **bulk.payload(rows, SCORE_COLUMNS), "now": now, "version": version}).scalars())
+    session.execute(_score_update(False), [
+        {"b_id": r["id"], "b_hash": r["content_hash"], "b_updated": r["updated_at"],
+         "b_scores": r["scores"], "now": now, "version": version} for r in rows])
+    table = JobPost.__table__
+    read = {r["id"]: (r["content_hash"], r["updated_at"]) for r in rows}
+    return {row.id for row in session.execute(
+        sa.select(table.c.id, table.c.content_hash, table.c.updated_at)
+        .where(table.c.id.in_(list(read))))
+        if read[row.id] == (row.content_hash, row.updated_at)}
 
 
 def _post_detections(session: Session, post: sa.Row, result, now: datetime,

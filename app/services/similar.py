@@ -202,11 +202,16 @@ def index_posts(session: Session, posts: Iterable[tuple[int, str, str]]) -> int:
     if not ids:
         return 0
     rows = [(k, post_id) for post_id, keys in zip(ids, keys_of(sigs), strict=True) for k in keys]
-    table = PostSimilarityKey.__table__
-    session.execute(table.delete().where(table.c.post_id.in_(ids)))
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        # one array parameter, not a list of 500 bound values to parse and plan
+        conn.exec_driver_sql("DELETE FROM post_similarity_key WHERE post_id = ANY(%s::bigint[])",
+                             (ids,))
+    else:
+        table = PostSimilarityKey.__table__
+        session.execute(table.delete().where(table.c.post_id.in_(ids)))
     if not rows:
         return 0
-    conn = session.connection()
     if conn.dialect.name == "postgresql":
         # ~10 rows per post, ~5,000 per chunk: one statement over two arrays (executemany
         # costs a protocol round of its own per row, ~20 us each)

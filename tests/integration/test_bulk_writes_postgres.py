@@ -1,0 +1,124 @@
+"""The scoring path's set-based writes on PostgreSQL (services.bulk: the rows as one JSON
+parameter, one statement): the same rows as the executemany they replace, the same
+guards, the same conflict handling."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from app.db import session_scope
+from app.services import bulk, ingest, scoring
+from app.services import flags as flag_service
+from app.services.flags import Detection
+from models import Flag, JobPost, utcnow
+from tests.support import factories as f
+
+pytestmark = pytest.mark.integration
+
+
+def _flags(s) -> list[dict]:
+    return [{k: v for k, v in row._mapping.items() if k != "id"} for row in
+            s.execute(sa.select(Flag.__table__).order_by(Flag.subject_id, Flag.reason))]
+
+
+def _detections(posts, score: float) -> list:
+    out = []
+    for i, post in enumerate(posts):
+        subject = {"subject_type": "post", "subject_id": post.id, "client_id": post.client_id,
+                   "post_id": post.id}
+        out.append((subject, Detection(
+            reason="scam", score=score, model_version="scam-1", priority=80.0 * score,
+            evidence=[{"text": f'"quoted" <b>{i}</b> ünïcode', "start": 0, "end": 3,
+                       "nested": {"weights": [0.1, 1e-12, 3.0]}}])))
+        if i % 2:
+            out.append((subject, Detection(reason="policy", score=0.7, model_version="policy-1",
+                                           policy_types=["off_platform", "fees"],
+                                           suggested_category=None, priority=52.5)))
+    return out
+
+
+def test_flag_upsert_in_one_statement_writes_what_the_executemany_wrote(migrated_app, monkeypatch):
+    with migrated_app.app_context(), session_scope() as s:
+        client = f.client(s)
+        posts = [f.post(s, client, f"p{i}", "Data entry", f"Post {i}") for i in range(6)]
+        assert bulk.set_based(s)
+        flag_service.upsert_open_flags(s, _detections(posts, 0.9))
+        one_statement = _flags(s)
+        s.rollback()
+        monkeypatch.setattr(bulk, "set_based", lambda _s: False)
+        flag_service.upsert_open_flags(s, _detections(posts, 0.9))
+        executemany = _flags(s)
+        s.rollback()
+    assert len(one_statement) == 9
+    created = {(r["created_at"], r["updated_at"]) for r in one_statement + executemany}
+    strip = lambda rows: [{k: v for k, v in r.items()  # noqa: E731
+                           if k not in ("created_at", "updated_at", "queue_key")} for r in rows]
+    assert strip(one_statement) == strip(executemany)
+    assert len(created) == 2  # one "now" per call
+
+
+def test_flag_upsert_in_one_statement_refreshes_open_flags(migrated_app):
+    with migrated_app.app_context(), session_scope() as s:
+        client = f.client(s)
+        posts = [f.post(s, client, f"p{i}", "Data entry", f"Post {i}") for i in range(3)]
+        flag_service.upsert_open_flags(s, _detections(posts, 0.9))
+        s.commit()
+        top = s.exec(select(Flag).where(Flag.post_id == posts[0].id)).one()
+        top.priority, top.queue_key = 1000.0, top.queue_key + 1000.0 - top.priority
+        s.commit()
+        ids = {(r.subject_id, r.reason): r.id for r in s.exec(select(Flag))}
+        again = _detections(posts, 0.6)
+        again.append(again[0])  # the same subject twice in one set: one update, not an error
+        flag_service.upsert_open_flags(s, again)
+        s.commit()
+        s.expire_all()
+        rows = s.exec(select(Flag)).all()
+        assert {(r.subject_id, r.reason): r.id for r in rows} == ids
+        scam = {r.post_id: r for r in rows if r.reason == "scam"}
+        assert all(r.score == 0.6 and r.version == 2 for r in scam.values())
+        assert scam[posts[0].id].priority == 1000.0  # suspend recommended stays on top
+        assert scam[posts[1].id].priority == pytest.approx(48.0)
+
+
+def test_scores_are_written_in_one_statement_and_stale_rows_are_left(migrated_app, monkeypatch):
+    """Three posts scored in one job: one edited and one whose client lost its verification
+    while the job scored them are left for their own jobs; the third is written."""
+    with migrated_app.app_context(), session_scope() as s:
+        steady, moving = f.client(s, "c1", payment_verified=True), f.client(s, "c2",
+                                                                       payment_verified=True)
+        kept = f.post(s, steady, "p1", *f.SCAM)
+        edited = f.post(s, steady, "p2", *f.OFF_PLATFORM)
+        refacted = f.post(s, moving, "p3", *f.HONEST)
+        monkeypatch.setattr("app.jobs.dispatch", lambda spec: "recorded")
+        real = scoring.get_scorer()
+
+        class Interrupted:
+            versions = real.versions
+
+            def score_posts(self, inputs):
+                with session_scope() as other:
+                    other.get(JobPost, edited.id).content_hash = "0" * 64
+                    other.commit()
+                    ingest.upsert_client(other, external_id="c2", fields={
+                        "name": moving.name, "joined_at": moving.joined_at,
+                        "payment_verified": False})
+                return real.score_posts(inputs)
+
+        monkeypatch.setattr(scoring, "get_scorer", lambda: Interrupted())
+        stats = scoring.score_posts(s, [kept.id, edited.id, refacted.id])
+        assert stats["scored"] == 1 and stats["skipped"] == 2
+        s.expire_all()
+        written = s.get(JobPost, kept.id)
+        [expected] = real.score_posts([scoring.PostInput(
+            id=str(kept.id), title=kept.title, description=kept.description,
+            category=kept.category, client_payment_verified=True,
+            client_account_age_days=(utcnow() - steady.joined_at).days)])
+        assert written.scores == {**expected.scores, "policy_types": expected.policy_types,
+                                  "predicted_category": expected.predicted_category}
+        assert written.scored_at > utcnow() - timedelta(minutes=1) and written.model_version
+        assert s.get(JobPost, edited.id).scored_at is None
+        assert s.get(JobPost, refacted.id).scored_at is None
+        assert {fl.post_id for fl in s.exec(select(Flag))} == {kept.id}
