@@ -28,6 +28,8 @@ POST_REASONS = (FlagReason.scam, FlagReason.miscategorised, FlagReason.policy)
 #: the feedback history a client's score looks at (the detector windows it further)
 CLIENT_HISTORY_LIMIT = 200
 CHUNK = 500
+#: how far back from the newest post a job looks for other waiting posts (x its coalesce)
+COALESCE_WINDOW = 4
 
 
 def get_scorer():
@@ -78,14 +80,23 @@ def score_posts(session: Session, post_ids: Sequence[int], *, coalesce: int = 0)
     stats = {"scored": 0, "skipped": 0, "flagged": 0, "cleared": 0}
     ids = sorted(set(post_ids))
     if coalesce and len(ids) < CHUNK:
-        waiting = session.exec(select(JobPost.id).where(JobPost.scored_at.is_(None),
-                                                        JobPost.id.not_in(ids))
-                               .order_by(JobPost.id).limit(coalesce)).all()
-        ids = sorted({*ids, *waiting})
+        ids = sorted({*ids, *_waiting(session, exclude=ids, limit=coalesce)})
     for start in range(0, len(ids), CHUNK):
         _score_chunk(session, scorer, version, ids[start:start + CHUNK], stats)
         session.commit()  # per chunk: a job killed mid-batch keeps what it finished
     return stats
+
+
+def _waiting(session: Session, *, exclude: list[int], limit: int) -> list[int]:
+    """Up to ``limit`` unscored posts, oldest first, among the newest ``COALESCE_WINDOW``
+    x ``limit`` posts: where a burst of new posts waits, read backwards along the primary
+    key. (No index on scored_at - see models.marketplace.JOB_POST_FILLFACTOR - so not a
+    search of the whole table; an older post waits for its own job or the sweep.)"""
+    newest = (select(JobPost.id, JobPost.scored_at).order_by(JobPost.id.desc())
+              .limit(COALESCE_WINDOW * limit).subquery())
+    return list(session.exec(select(newest.c.id).where(newest.c.scored_at.is_(None),
+                                                       newest.c.id.not_in(exclude))
+                             .order_by(newest.c.id).limit(limit)).all())
 
 
 _POST_COLUMNS = (JobPost.id, JobPost.client_id, JobPost.title, JobPost.description, JobPost.category,

@@ -14,6 +14,7 @@ from app.services import bulk, ingest, scoring
 from app.services import flags as flag_service
 from app.services.flags import Detection
 from models import Flag, JobPost, utcnow
+from models.marketplace import JOB_POST_FILLFACTOR
 from tests.support import factories as f
 
 pytestmark = pytest.mark.integration
@@ -122,3 +123,33 @@ def test_scores_are_written_in_one_statement_and_stale_rows_are_left(migrated_ap
         assert s.get(JobPost, edited.id).scored_at is None
         assert s.get(JobPost, refacted.id).scored_at is None
         assert {fl.post_id for fl in s.exec(select(Flag))} == {kept.id}
+
+
+def test_scoring_updates_stay_on_their_page(migrated_app):
+    """No index covers what scoring writes and job_post pages keep room (fillfactor): a
+    post's score update is heap-only (HOT) where its page has room, with no new entry in
+    any of the table's indexes (its trigram indexes over the text cost the most)."""
+    from types import SimpleNamespace
+
+    with migrated_app.app_context(), session_scope() as s:
+        options = s.execute(sa.text(
+            "SELECT reloptions FROM pg_class WHERE relname = 'job_post'")).scalar_one()
+        assert options == [f"fillfactor={JOB_POST_FILLFACTOR}"]  # the migration's = the model's
+        indexed = set(s.execute(sa.text(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'job_post'::regclass")).scalars())
+        assert indexed and not indexed & {"scores", "scored_at", "model_version"}
+        client = f.client(s)
+        posts = [f.post(s, client, f"p{i}", *f.SCAM) for i in range(40)]
+        read = s.execute(sa.select(JobPost.id, JobPost.content_hash, JobPost.updated_at)
+                         .where(JobPost.id.in_([p.id for p in posts]))).all()
+        result = SimpleNamespace(scores={"scam": 0.9, "miscategorised": 0.1, "policy": 0.2},
+                                 policy_types=[], predicted_category="admin_support")
+        written = scoring._store_scores(s, read, [result] * len(read), utcnow(), "v-1")
+        assert written == {p.id for p in posts}
+        updated, hot = s.execute(sa.text(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+            "WHERE relname = 'job_post'")).one()
+        # most, not all: the free half of a page holds the new versions of most of its rows
+        # (the rest are written elsewhere, as all of them were before)
+        assert updated == 40 and hot >= 30, (updated, hot)

@@ -264,6 +264,22 @@ def test_a_job_coalesces_other_waiting_posts_into_its_batch(session):
     assert scoring.score_posts(session, [posts[4].id], coalesce=0)["scored"] == 1
 
 
+def test_coalescing_looks_among_the_newest_posts_only(session, monkeypatch):
+    """Waiting posts are found backwards from the newest post (no index on scored_at): one
+    older than the window waits for its own job, or the sweep."""
+    monkeypatch.setattr(scoring, "COALESCE_WINDOW", 2)
+    c = f.client(session)
+    old = f.post(session, c, "old", *f.HONEST)
+    scored = [f.post(session, c, f"s{i}", *f.HONEST) for i in range(3)]
+    scoring.score_posts(session, [p.id for p in scored])
+    new = [f.post(session, c, f"n{i}", *f.HONEST) for i in range(3)]
+    stats = scoring.score_posts(session, [new[0].id], coalesce=2)  # window: the newest 4
+    assert stats["scored"] == 3
+    session.expire_all()
+    assert session.get(JobPost, old.id).scored_at is None
+    assert all(session.get(JobPost, p.id).scored_at is not None for p in new)
+
+
 def test_scoring_writes_the_similar_posts_index(session):
     from app.services import similar
     from models import PostSimilarityKey
