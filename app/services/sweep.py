@@ -71,11 +71,13 @@ def status(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
     cutoff = now - timedelta(seconds=current_app.config["SWEEP_DELAY_SECONDS"])
     count = lambda stmt: session.exec(stmt).one()  # noqa: E731
+    # one scan of job_post for both (scored_at is deliberately not indexed: migration 0008)
+    unscored, overdue = session.exec(
+        select(func.count(), func.count().filter(JobPost.updated_at <= cutoff))
+        .select_from(JobPost).where(JobPost.scored_at.is_(None))).one()
     backlog = {
-        "posts_unscored": count(select(func.count()).select_from(JobPost)
-                                .where(JobPost.scored_at.is_(None))),
-        "posts_overdue": count(select(func.count()).select_from(JobPost)
-                               .where(JobPost.scored_at.is_(None), JobPost.updated_at <= cutoff)),
+        "posts_unscored": unscored,
+        "posts_overdue": overdue,
         "feedback_unscored": count(select(func.count()).select_from(Feedback)
                                    .where(Feedback.scored_at.is_(None))),
         "follow_ups_due": count(select(func.count()).select_from(Outreach)

@@ -20,6 +20,8 @@ def test_sweep_scores_overdue_posts_and_feedback(app, runner):
         fresh = f.post(s, c, "p-new", *f.SCAM)  # within the delay: its own job may still run
         f.history(s, c, "NNNNNN")
         old_id, fresh_id = old.id, fresh.id
+        before = sweep_service.status(s)["backlog"]
+        assert (before["posts_unscored"], before["posts_overdue"]) == (2, 1)
     r = runner.invoke(args=["sweep"])
     assert r.exit_code == 0, r.output
     assert '"posts": 1' in r.output and '"clients": 1' in r.output
