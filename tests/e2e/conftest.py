@@ -30,6 +30,7 @@ PASSWORD = "correct horse battery staple"
 from tests.support.services import (  # noqa: E402,F401  (fixtures)
     REDIS_URL,
     delete_redis_namespace,
+    migrate,
     pg_admin,
     pg_url,
     redis_client,
@@ -94,8 +95,7 @@ def start_server(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Liv
         **(extra_env or {}),
     }
     env.pop("REDIS_URL", None) if "REDIS_URL" not in (extra_env or {}) else None
-    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env,
-                   check=True, capture_output=True, timeout=120)
+    migrate(env["DATABASE_URL"])
     log = tmp_path / "gunicorn.log"
     process = processes.spawn(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
