@@ -86,6 +86,7 @@ def status(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
                                 .where(OutboxEvent.delivered_at.is_(None))),
     }
     return {"backlog": backlog, "last_run": last_run(),
+            "webhooks_enabled": bool(current_app.config.get("MARKETPLACE_WEBHOOK_URL")),
             "interval_seconds": current_app.config["SWEEP_INTERVAL_SECONDS"],
             "delay_seconds": current_app.config["SWEEP_DELAY_SECONDS"]}
 

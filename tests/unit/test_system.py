@@ -17,6 +17,21 @@ def test_inline_mode_says_so_and_shows_the_sweep(client, db, staff):
     assert "posts unscored" in html and "Sweep" in html
 
 
+def test_pending_marketplace_events_without_a_webhook_url_are_explained(client, db, staff, app):
+    from models import OutboxEvent
+
+    as_user(client, "admin@example.com")
+    assert "Webhook delivery is off" not in client.get("/system/").text  # nothing waits
+    for i in range(2):
+        db.add(OutboxEvent(event_type="post.removed", subject_type="post", subject_id=1,
+                           payload={}, idempotency_key=f"k{i}"))
+    db.commit()
+    html = client.get("/system/").text
+    assert "Webhook delivery is off" in html and "2 marketplace events wait" in html
+    app.config["MARKETPLACE_WEBHOOK_URL"] = "http://127.0.0.1:9/hook"
+    assert "Webhook delivery is off" not in client.get("/system/").text
+
+
 def test_requeue_without_redis_is_a_clear_no(client, db, staff):
     as_user(client, "admin@example.com")
     r = client.post("/system/jobs/score-post-1/requeue", data={"csrf_token": token(client)},
