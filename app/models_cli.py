@@ -5,9 +5,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from . import jobs
 from .db import session_scope
-from .services import model_registry
-from .services.audit import CLI
+from .services import model_registry, scoring
+from .services.audit import CLI, record
 
 models_cli = AppGroup("models", help="Train, evaluate and list the detectors' models.")
 
@@ -29,6 +30,11 @@ def train(seed: int | None) -> None:
     with session_scope() as session:
         model_registry.sync(session, actor=CLI, model_dir=_model_dir())
     click.echo(f"trained version {result['version']} in {result['seconds']:.0f} s; now active")
+    with session_scope() as session:
+        stale = len(scoring.stale_posts(session, scoring.active_post_version()))
+    if stale:
+        click.echo(f"{stale} posts carry scores of other models: `flask models rescore` "
+                   "scores them again")
 
 
 @models_cli.command("evaluate")
@@ -46,6 +52,36 @@ def sync() -> None:
     with session_scope() as session:
         rows = model_registry.sync(session, actor=CLI, model_dir=_model_dir())
     click.echo(f"{len(rows)} model versions recorded")
+
+
+@models_cli.command("rescore")
+@click.option("--batch", type=click.IntRange(1, 5000), default=500, show_default=True,
+              help="Posts per scoring job.")
+@click.option("--dry-run", is_flag=True, help="Only count the posts that would be rescored.")
+def rescore(batch: int, dry_run: bool) -> None:
+    """Score again every post the active models have not scored (e.g. after `flask models
+    train`): batch jobs for the worker, or run here when no Redis is configured. Removed
+    posts are left alone. Idempotent: a post already scored by the active models is
+    skipped, also by a job queued twice."""
+    version = scoring.active_post_version()
+    with session_scope() as session:
+        posts = scoring.stale_posts(session, version)
+        if not dry_run and posts:
+            record(session, actor=CLI, action="posts.rescore", subject_type="model_version",
+                   subject_id=version, after={"posts": len(posts), "batch": batch})
+            session.commit()
+    if dry_run or not posts:
+        click.echo(f"{len(posts)} posts to rescore with {version}")
+        return
+    outcomes: dict[str, int] = {}
+    with click.progressbar(length=len(posts), label=f"rescoring with {version}") as bar:
+        for start in range(0, len(posts), batch):
+            chunk = posts[start:start + batch]
+            outcome = jobs.dispatch(jobs.score_posts_spec(chunk, marker=f"rescore-{version}"))
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            bar.update(len(chunk))
+    click.echo(f"{len(posts)} posts in {sum(outcomes.values())} jobs: "
+               + ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())))
 
 
 @models_cli.command("list")

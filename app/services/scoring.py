@@ -87,6 +87,23 @@ def score_posts(session: Session, post_ids: Sequence[int], *, coalesce: int = 0)
     return stats
 
 
+def active_post_version() -> str:
+    """The version label scoring writes on posts with the active models."""
+    return combined_version(get_scorer().versions, POST_REASONS)
+
+
+def stale_posts(session: Session, version: str) -> list[tuple[int, str]]:
+    """``(id, content hash)`` of the posts not scored by ``version`` (another model
+    version's scores, or none yet), oldest first; removed posts are left alone (never
+    flagged). A scan of job_post: for ``flask models rescore``, after new models."""
+    return [tuple(row) for row in session.execute(
+        select(JobPost.id, JobPost.content_hash)
+        .where(JobPost.status != PostStatus.removed,
+               sa.or_(JobPost.scored_at.is_(None), JobPost.model_version.is_(None),
+                      JobPost.model_version != version))
+        .order_by(JobPost.id))]
+
+
 def _waiting(session: Session, *, exclude: list[int], limit: int) -> list[int]:
     """Up to ``limit`` unscored posts, oldest first, among the newest ``COALESCE_WINDOW``
     x ``limit`` posts: where a burst of new posts waits, read backwards along the primary

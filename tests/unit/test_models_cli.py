@@ -59,3 +59,59 @@ def test_train_command_trains_and_records(runner, app, monkeypatch):
     assert r.exit_code == 0, r.output
     assert calls["seed"] == 7 and "now active" in r.output
     assert "scam\t" in runner.invoke(args=["models", "list"]).output
+
+
+def test_rescore_scores_again_what_other_models_scored(runner, app):
+    """After new models: posts scored by another version (or never) are scored again, in
+    batch jobs (inline here: no Redis); removed posts are left alone; a second run has
+    nothing to do."""
+    from app.services import scoring
+    from models import JobPost
+    from tests.support import factories as f
+
+    with app.app_context(), session_scope() as s:
+        c = f.client(s)
+        posts = [f.post(s, c, f"p{i}", *f.SCAM) for i in range(5)]
+        removed = f.post(s, c, "gone", *f.SCAM, status="removed")
+        scoring.score_posts(s, [p.id for p in posts] + [removed.id])
+        version = scoring.active_post_version()
+        for p in [*posts[:3], removed]:  # as if scored by earlier models
+            s.get(JobPost, p.id).model_version = "scam-0+cat-0+pol-0"
+        s.commit()
+        never = f.post(s, c, "never", *f.HONEST)  # stored, never scored
+        ids = [p.id for p in posts] + [never.id]
+    r = runner.invoke(args=["models", "rescore", "--dry-run"])
+    assert r.exit_code == 0 and f"4 posts to rescore with {version}" in r.output, r.output
+    r = runner.invoke(args=["models", "rescore", "--batch", "2"])
+    assert r.exit_code == 0, r.output
+    assert "4 posts in 2 jobs: 2 inline" in r.output
+    with app.app_context(), session_scope() as s:
+        assert {s.get(JobPost, i).model_version for i in ids} == {version}
+        assert s.get(JobPost, removed.id).model_version == "scam-0+cat-0+pol-0"
+        [event] = s.exec(select(AuditEvent).where(AuditEvent.action == "posts.rescore")).all()
+        assert event.after == {"posts": 4, "batch": 2} and event.subject_id == version
+    r = runner.invoke(args=["models", "rescore"])
+    assert r.exit_code == 0 and f"0 posts to rescore with {version}" in r.output
+
+
+def test_rescore_queues_batch_jobs_with_their_own_ids(runner, app, monkeypatch):
+    from app import jobs
+    from tests.support import factories as f
+
+    sent = []
+    monkeypatch.setattr(jobs, "dispatch", lambda spec, revive=False: sent.append(spec) or "enqueued")
+    with app.app_context(), session_scope() as s:
+        c = f.client(s)
+        posts = [f.post(s, c, f"p{i}", *f.HONEST) for i in range(3)]
+        expected = [(p.id, p.content_hash) for p in posts]
+    r = runner.invoke(args=["models", "rescore", "--batch", "2"])
+    assert r.exit_code == 0 and "3 posts in 2 jobs: 2 enqueued" in r.output, r.output
+    assert [spec.args for spec in sent] == [([expected[0][0], expected[1][0]],), ([expected[2][0]],)]
+    assert all(spec.func == "app.tasks.score_posts" for spec in sent)
+    # not the ids of the posts' first scoring jobs (those may have run and left, or not)
+    assert sent[1].job_id != jobs.score_posts_spec([expected[2]]).job_id
+
+
+def test_rescore_rejects_a_bad_batch_size(runner, app):
+    r = runner.invoke(args=["models", "rescore", "--batch", "0"])
+    assert r.exit_code == 2 and "--batch" in r.output
