@@ -31,10 +31,11 @@ def train(seed: int | None) -> None:
         model_registry.sync(session, actor=CLI, model_dir=_model_dir())
     click.echo(f"trained version {result['version']} in {result['seconds']:.0f} s; now active")
     with session_scope() as session:
-        stale = len(scoring.stale_posts(session, scoring.active_post_version()))
-    if stale:
-        click.echo(f"{stale} posts carry scores of other models: `flask models rescore` "
-                   "scores them again")
+        posts = len(scoring.stale_posts(session, scoring.active_post_version()))
+        clients = len(scoring.stale_clients(session, scoring.client_version(scoring.get_scorer())))
+    if posts or clients:
+        click.echo(f"{posts} posts and {clients} clients carry scores of other models: "
+                   "`flask models rescore` scores them again")
 
 
 @models_cli.command("evaluate")
@@ -57,31 +58,39 @@ def sync() -> None:
 @models_cli.command("rescore")
 @click.option("--batch", type=click.IntRange(1, 5000), default=500, show_default=True,
               help="Posts per scoring job.")
-@click.option("--dry-run", is_flag=True, help="Only count the posts that would be rescored.")
+@click.option("--dry-run", is_flag=True, help="Only count what would be rescored.")
 def rescore(batch: int, dry_run: bool) -> None:
-    """Score again every post the active models have not scored (e.g. after `flask models
-    train`): batch jobs for the worker, or run here when no Redis is configured. Removed
-    posts are left alone. Idempotent: a post already scored by the active models is
+    """Score again every post and client the active models have not scored (e.g. after
+    `flask models train`): jobs for the worker, or run here when no Redis is configured.
+    Removed posts are left alone. Idempotent: what the active models already scored is
     skipped, also by a job queued twice."""
-    version = scoring.active_post_version()
+    post_version = scoring.active_post_version()
+    client_version = scoring.client_version(scoring.get_scorer())
     with session_scope() as session:
-        posts = scoring.stale_posts(session, version)
-        if not dry_run and posts:
-            record(session, actor=CLI, action="posts.rescore", subject_type="model_version",
-                   subject_id=version, after={"posts": len(posts), "batch": batch})
+        posts = scoring.stale_posts(session, post_version)
+        clients = scoring.stale_clients(session, client_version)
+        counts = {"posts": len(posts), "clients": len(clients)}
+        if not dry_run and (posts or clients):
+            record(session, actor=CLI, action="models.rescore", subject_type="model_version",
+                   subject_id="all", after={**counts, "batch": batch,
+                                            "posts_version": post_version,
+                                            "clients_version": client_version})
             session.commit()
-    if dry_run or not posts:
-        click.echo(f"{len(posts)} posts to rescore with {version}")
+    what = f"{len(posts)} posts and {len(clients)} clients"
+    if dry_run or not (posts or clients):
+        click.echo(f"{what} to rescore (posts: {post_version}; clients: {client_version})")
         return
+    specs = [jobs.score_posts_spec(posts[i:i + batch], marker=f"rescore-{post_version}")
+             for i in range(0, len(posts), batch)]
+    specs += [jobs.score_client_spec(client_id, f"rescore-{client_version}")
+              for client_id in clients]
     outcomes: dict[str, int] = {}
-    with click.progressbar(length=len(posts), label=f"rescoring with {version}") as bar:
-        for start in range(0, len(posts), batch):
-            chunk = posts[start:start + batch]
-            outcome = jobs.dispatch(jobs.score_posts_spec(chunk, marker=f"rescore-{version}"))
+    with click.progressbar(specs, label="rescoring") as bar:
+        for spec in bar:
+            outcome = jobs.dispatch(spec)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            bar.update(len(chunk))
-    click.echo(f"{len(posts)} posts in {sum(outcomes.values())} jobs: "
-               + ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())))
+    click.echo(f"{what} in {len(specs)} jobs: "
+               + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))
 
 
 @models_cli.command("list")

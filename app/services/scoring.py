@@ -17,6 +17,7 @@ from flask import current_app, has_app_context
 from sqlmodel import Session, select
 
 from classifiers import FeedbackInput, FeedbackPoint, PostInput, client_negativity
+from classifiers.client_negativity import VERSION as NEGATIVITY_VERSION
 from models import (Client, ClientStatus, Feedback, Flag, FlagReason, FlagStatus, JobPost,
                     Outreach, OutreachOutcome, PostStatus, SubjectType, utcnow)
 
@@ -237,17 +238,22 @@ def score_client(session: Session, client_id: int, *, now: datetime | None = Non
     if client is None:
         return {"client": client_id, "missing": True}
     scorer = get_scorer()
+    version = client_version(scorer)
     history = list(session.exec(
         select(Feedback).where(Feedback.client_id == client_id)
         .order_by(Feedback.created_at.desc()).limit(CLIENT_HISTORY_LIMIT)))
-    score_feedback_rows(session, scorer, [f for f in history if f.scored_at is None], now)
+    # feedback is scored once; a client last scored by other models has all of it scored
+    # again (``flask models rescore`` after new models)
+    stale = client.model_version is not None and client.model_version != version
+    score_feedback_rows(session, scorer, [f for f in history if stale or f.scored_at is None],
+                        now)
 
     verdict = client_negativity(
         [FeedbackPoint(created_at=f.created_at, negative=f.negative, rating=f.rating,
                        ref=f.external_id) for f in history], now)
     client.negativity_score = verdict.score
     client.scored_at = now
-    client.model_version = f"{verdict.version}+{scorer.versions['feedback']}"[:64]
+    client.model_version = version
     session.add(client)
 
     existing = flag_service.open_flag(session, SubjectType.client, client.id,
@@ -276,6 +282,22 @@ def score_client(session: Session, client_id: int, *, now: datetime | None = Non
     session.commit()
     return {"client": client_id, "score": verdict.score, "flagged": verdict.flagged,
             "outcome": outcome}
+
+
+def client_version(scorer) -> str:  # noqa: ANN001
+    """The version label a client's negativity score carries: the pattern rule and the
+    feedback model."""
+    return f"{NEGATIVITY_VERSION}+{scorer.versions['feedback']}"[:64]
+
+
+def stale_clients(session: Session, version: str) -> list[int]:
+    """Clients with feedback whose negativity was scored by other models (or never),
+    by id: for ``flask models rescore``."""
+    has_feedback = sa.exists().where(Feedback.client_id == Client.id)
+    return list(session.exec(
+        select(Client.id).where(has_feedback, sa.or_(Client.model_version.is_(None),
+                                                     Client.model_version != version))
+        .order_by(Client.id)).all())
 
 
 def score_feedback_rows(session: Session, scorer, rows: list[Feedback], now: datetime) -> None:

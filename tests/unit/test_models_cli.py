@@ -81,17 +81,17 @@ def test_rescore_scores_again_what_other_models_scored(runner, app):
         never = f.post(s, c, "never", *f.HONEST)  # stored, never scored
         ids = [p.id for p in posts] + [never.id]
     r = runner.invoke(args=["models", "rescore", "--dry-run"])
-    assert r.exit_code == 0 and f"4 posts to rescore with {version}" in r.output, r.output
+    assert r.exit_code == 0 and "4 posts and 0 clients to rescore" in r.output, r.output
     r = runner.invoke(args=["models", "rescore", "--batch", "2"])
     assert r.exit_code == 0, r.output
-    assert "4 posts in 2 jobs: 2 inline" in r.output
+    assert "4 posts and 0 clients in 2 jobs: 2 inline" in r.output
     with app.app_context(), session_scope() as s:
         assert {s.get(JobPost, i).model_version for i in ids} == {version}
         assert s.get(JobPost, removed.id).model_version == "scam-0+cat-0+pol-0"
-        [event] = s.exec(select(AuditEvent).where(AuditEvent.action == "posts.rescore")).all()
-        assert event.after == {"posts": 4, "batch": 2} and event.subject_id == version
+        [event] = s.exec(select(AuditEvent).where(AuditEvent.action == "models.rescore")).all()
+        assert event.after["posts"] == 4 and event.after["posts_version"] == version
     r = runner.invoke(args=["models", "rescore"])
-    assert r.exit_code == 0 and f"0 posts to rescore with {version}" in r.output
+    assert r.exit_code == 0 and "0 posts and 0 clients to rescore" in r.output
 
 
 def test_rescore_queues_batch_jobs_with_their_own_ids(runner, app, monkeypatch):
@@ -105,7 +105,7 @@ def test_rescore_queues_batch_jobs_with_their_own_ids(runner, app, monkeypatch):
         posts = [f.post(s, c, f"p{i}", *f.HONEST) for i in range(3)]
         expected = [(p.id, p.content_hash) for p in posts]
     r = runner.invoke(args=["models", "rescore", "--batch", "2"])
-    assert r.exit_code == 0 and "3 posts in 2 jobs: 2 enqueued" in r.output, r.output
+    assert r.exit_code == 0 and "3 posts and 0 clients in 2 jobs: 2 enqueued" in r.output, r.output
     assert [spec.args for spec in sent] == [([expected[0][0], expected[1][0]],), ([expected[2][0]],)]
     assert all(spec.func == "app.tasks.score_posts" for spec in sent)
     # not the ids of the posts' first scoring jobs (those may have run and left, or not)
@@ -115,3 +115,29 @@ def test_rescore_queues_batch_jobs_with_their_own_ids(runner, app, monkeypatch):
 def test_rescore_rejects_a_bad_batch_size(runner, app):
     r = runner.invoke(args=["models", "rescore", "--batch", "0"])
     assert r.exit_code == 2 and "--batch" in r.output
+
+
+def test_rescore_scores_clients_feedback_again_under_new_models(runner, app, monkeypatch):
+    """A client scored by another feedback model has ALL its feedback scored again (feedback
+    is otherwise scored once), then its pattern; clients without feedback are not jobs."""
+    from app.services import scoring
+    from models import Client, Feedback
+    from tests.support import factories as f
+
+    with app.app_context(), session_scope() as s:
+        c = f.client(s)
+        f.client(s, "no-feedback")
+        f.history(s, c, "PPPPPP")
+        scoring.score_client(s, c.id)
+        current = s.get(Client, c.id).model_version
+        assert current == scoring.client_version(scoring.get_scorer())
+        for fb in s.exec(select(Feedback)):  # as if an earlier model had read them
+            fb.negative = 0.123
+        s.get(Client, c.id).model_version = "client-negativity-beta-2+feedback-old"
+        s.commit()
+    r = runner.invoke(args=["models", "rescore"])
+    assert r.exit_code == 0 and "0 posts and 1 clients in 1 jobs: 1 inline" in r.output, r.output
+    with app.app_context(), session_scope() as s:
+        assert s.get(Client, c.id).model_version == current
+        assert all(fb.negative != 0.123 and fb.negative < 0.5 for fb in s.exec(select(Feedback)))
+    assert "0 posts and 0 clients to rescore" in runner.invoke(args=["models", "rescore"]).output
