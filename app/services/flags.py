@@ -51,6 +51,8 @@ class Detection:
     policy_types: list[str] = field(default_factory=list)
     suggested_category: str | None = None
     priority: float = 0.0
+    #: shown on a NEW flag (an open one keeps its own note)
+    note: str | None = None
 
 
 _UPSERTS: dict[tuple[str, bool], sa.Insert] = {}
@@ -96,7 +98,8 @@ def _row(subject: dict[str, Any], detection: Detection, now: datetime) -> dict[s
         **subject, reason=detection.reason, score=detection.score,
         model_version=detection.model_version, evidence=detection.evidence,
         policy_types=detection.policy_types, suggested_category=detection.suggested_category,
-        status=FlagStatus.open, priority=detection.priority, system_note=None, claimed_by=None,
+        status=FlagStatus.open, priority=detection.priority, system_note=detection.note,
+        claimed_by=None,
         claimed_until=None, version=1, created_at=now, updated_at=now, closed_at=None,
         queue_key=queue_key(detection.priority, now))
 

@@ -18,8 +18,10 @@ from sqlmodel import Session, select
 
 from classifiers import FeedbackInput, FeedbackPoint, PostInput, client_negativity
 from classifiers.client_negativity import VERSION as NEGATIVITY_VERSION
-from models import (Client, ClientStatus, Feedback, Flag, FlagReason, FlagStatus, JobPost,
-                    Outreach, OutreachOutcome, PostStatus, SubjectType, utcnow)
+from models import (Client, ClientStatus, Decision, DecisionAction, Feedback, Flag, FlagReason,
+                    FlagStatus, JobPost, Outreach, OutreachOutcome, PostStatus, SubjectType,
+                    utcnow)
+from models.taxonomy import category_label
 
 from . import bulk, similar
 from . import flags as flag_service
@@ -144,13 +146,17 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
     open_flags = {(flag.subject_id, flag.reason): flag for flag in session.exec(
         select(Flag).where(Flag.subject_type == SubjectType.post, Flag.subject_id.in_(ids),
                            Flag.status == FlagStatus.open))}
+    moved_back = _moved_back(session, [
+        post for post, result in zip(todo, results, strict=True)
+        if post.id in written and FlagReason.miscategorised in result.flags])
     detections, indexed = [], []
     for post, result in zip(todo, results, strict=True):
         if post.id not in written:
             stats["skipped"] += 1
             continue
         stats["scored"] += 1
-        detections += _post_detections(session, post, result, now, open_flags, stats)
+        detections += _post_detections(session, post, result, now, open_flags, stats,
+                                       note=moved_back.get(post.id))
         indexed.append((post.id, post.title, post.description))
     flag_service.upsert_open_flags(session, detections)
     similar.index_posts(session, indexed)  # the similar-posts index follows the scored content
@@ -204,9 +210,37 @@ def _store_scores(session: Session, todo: list, results: list, now: datetime,
         if read[row.id] == (row.content_hash, row.updated_at)}
 
 
+def _moved_back(session: Session, posts: list) -> dict[int, str]:
+    """For posts about to be flagged as miscategorised: a note where a moderator had moved
+    the post out of the category it is in again (the marketplace sent the old category
+    back - not synced yet, or the client moved it back), so the new flag says so."""
+    if not posts:
+        return {}
+    latest: dict[int, Decision] = {}
+    for decision in session.exec(
+            select(Decision).where(Decision.post_id.in_([p.id for p in posts]),
+                                   Decision.action == DecisionAction.recategorise,
+                                   Decision.undone_at.is_(None))
+            .order_by(Decision.id.desc())):
+        latest.setdefault(decision.post_id, decision)
+    notes = {}
+    for post in posts:
+        decision = latest.get(post.id)
+        details = (decision.details or {}) if decision else {}
+        if decision and post.category and details.get("from") == post.category \
+                and details.get("to") != post.category:
+            notes[post.id] = (
+                f"A moderator moved this post to {category_label(details.get('to'))} on "
+                f"{decision.created_at:%Y-%m-%d %H:%M} UTC (decision {decision.id}); the "
+                f"marketplace has it in {category_label(post.category)} again.")
+    return notes
+
+
 def _post_detections(session: Session, post: sa.Row, result, now: datetime,
-                     open_flags: dict, stats: dict) -> list[tuple[dict, Detection]]:
-    """The flags this post's result asks for; clears open flags it no longer supports."""
+                     open_flags: dict, stats: dict, *,
+                     note: str | None = None) -> list[tuple[dict, Detection]]:
+    """The flags this post's result asks for; clears open flags it no longer supports.
+    ``note``: for a new miscategorised flag (see ``_moved_back``)."""
     exposure = _exposure(post, now)
     subject = {"subject_type": SubjectType.post, "subject_id": post.id,
                "client_id": post.client_id, "post_id": post.id}
@@ -221,6 +255,7 @@ def _post_detections(session: Session, post: sa.Row, result, now: datetime,
                 policy_types=list(result.policy_types) if reason == FlagReason.policy else [],
                 suggested_category=(result.suggested_category
                                     if reason == FlagReason.miscategorised else None),
+                note=note if reason == FlagReason.miscategorised else None,
                 priority=flag_service.base_priority(reason, score, exposure=exposure))))
             stats["flagged"] += 1
         elif (post.id, reason) in open_flags:

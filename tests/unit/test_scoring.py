@@ -291,3 +291,38 @@ def test_scoring_writes_the_similar_posts_index(session):
     keys = session.exec(select(PostSimilarityKey).where(PostSimilarityKey.post_id == scam.id)).all()
     assert len(keys) >= similar.BANDS
     assert twin.id in {m.post.id for m in similar.find_similar(session, scam, window=0).matches}
+
+
+def test_a_post_the_marketplace_moves_back_gets_a_flag_that_says_so(session, make_user):
+    """A moderator recategorised the post; the marketplace then sends it in the old
+    category again (not synced yet, or the client moved it back): the new miscategorised
+    flag says what happened, so the moderator is not left wondering."""
+    from app.services import moderation
+    from app.services.audit import Actor
+
+    f.client(session)
+    fields = {"client_id": "c1", "title": "Logo design for bakery",
+              "description": "We need a logo designer to create a modern logo and brand "
+                             "identity for our bakery: logo, colour palette, business cards. "
+                             "Illustrator/vector files required.",
+              "category": "writing", "skills": ["Logo Design"], "budget": 50.0,
+              "posted_at": utcnow()}
+    ingest.upsert_post(session, external_id="p1", fields=fields)  # scored inline
+    [flag] = open_flags(session, reason="miscategorised")
+    assert flag.system_note is None and flag.suggested_category == "design_creative"
+    moderator = Actor.of(make_user("moderator"))
+    decision = moderation.recategorise(session, flag_id=flag.id, version=flag.version,
+                                       category="design_creative", actor=moderator)
+    assert open_flags(session, reason="miscategorised") == []
+
+    ingest.upsert_post(session, external_id="p1", fields=fields)  # back in Writing
+    [again] = open_flags(session, reason="miscategorised")
+    assert again.id != flag.id
+    assert again.system_note == (
+        f"A moderator moved this post to Design & Creative on "
+        f"{decision.created_at:%Y-%m-%d %H:%M} UTC (decision {decision.id}); the marketplace "
+        f"has it in Writing again.")
+
+    ingest.upsert_post(session, external_id="p1", fields={**fields, "category": "sales_marketing"})
+    [elsewhere] = open_flags(session, reason="miscategorised")  # another category: no note
+    assert elsewhere.id == again.id and elsewhere.system_note == again.system_note  # kept
