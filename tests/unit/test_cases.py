@@ -64,6 +64,18 @@ def test_case_page_shows_evidence_scores_and_client(client, db, staff):
     assert f'hx-post="/posts/{post.id}/claim"' in html  # claims on open (POST)
 
 
+def test_case_page_shows_the_flags_system_note_escaped(client, db, staff):
+    c, post, flag = scam_case(db)
+    flag.system_note = ("A moderator moved this post to Design & Creative on 2026-12-01 "
+                        "09:00 UTC (decision 7); the marketplace has it in <b>Writing</b> again.")
+    db.commit()
+    as_user(client, "moderator@example.com")
+    html = client.get(f"/posts/{post.id}").text
+    assert ('<p class="system-note">A moderator moved this post to Design &amp; Creative on '
+            "2026-12-01 09:00 UTC (decision 7); the marketplace has it in &lt;b&gt;Writing"
+            "&lt;/b&gt; again.</p>") in html
+
+
 def test_case_fragment_vs_full_page(client, db, staff):
     _c, post, _f = scam_case(db)
     db.commit()
