@@ -36,9 +36,11 @@ def target() -> str | None:
 
 
 def render(page_template: str, fragments: dict[str, str], *, status: int = 200,
-           headers: dict[str, str] | None = None, **context: Any):
-    """The full ``page``, or the fragment registered for the requested HX-Target."""
-    template = fragments.get(target() or "", page_template)
+           headers: dict[str, str] | None = None, fragment: str | None = None, **context: Any):
+    """The full ``page``, or the fragment registered for the requested HX-Target - or for
+    ``fragment``, when the answer goes elsewhere than the request's target (a panel's form
+    whose answer replaces the whole case, with an ``HX-Retarget`` header)."""
+    template = fragments.get(fragment or target() or "", page_template)
     response = make_response(render_template(template, **context), status)
     response.headers["Vary"] = VARY
     for k, v in (headers or {}).items():

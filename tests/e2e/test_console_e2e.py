@@ -261,6 +261,9 @@ def test_a_moderators_day(page, browser, server, db, smtp):
     page.get_by_role("button", name="Send message").click()
     page.get_by_text("Message sent. Follow-up on").wait_for()
     assert page.locator(".badge.status-contacted").first.is_visible()
+    # the case was replaced in place: one page, one top bar (not a page inside the page)
+    assert page.locator("header.topbar").count() == 1
+    assert page.locator("#client-case").count() == 1
     screenshot(page, "console-client-contacted")
     wait_for(lambda: smtp.messages, what="the worker to send the message over SMTP")
     (sender, rcpt, msg), = smtp.messages

@@ -64,6 +64,9 @@ def test_templates_require_every_field():
         outreach_templates.get("nope")
 
 
+CASE_FRAGMENT = '<article id="client-case"'
+
+
 def test_contact_preview_then_send(client, db, staff, negative):
     c, _post, flag = negative
     as_user(client, "moderator@example.com")
@@ -87,12 +90,15 @@ def test_contact_preview_then_send(client, db, staff, negative):
         "csrf_token": token(client), "template": "negative_feedback", "client_version": token_,
         "flag_id": flag.id, "flag_version": flag.version, **FIELDS})
     assert sent.status_code == 200 and sent.headers["HX-Retarget"] == "#client-case"
+    # the case fragment that replaces #client-case, not a whole page nested inside it
+    assert sent.text.lstrip().startswith(CASE_FRAGMENT) and "<html" not in sent.text
     assert "Message sent" in sent.text and "late payments" in sent.text
     assert "status-contacted" in sent.text and "Undo contact" not in sent.text
     again = client.post(f"/clients/{c.id}/contact", headers=panel, data={
         "csrf_token": token(client), "template": "negative_feedback", "client_version": token_,
         **FIELDS})
     assert again.status_code == 409 and "changed by someone else" in again.text
+    assert again.text.lstrip().startswith(CASE_FRAGMENT) and "<html" not in again.text
 
 
 def test_suspend_confirmation_lists_posts_then_suspends(client, db, staff, negative):
