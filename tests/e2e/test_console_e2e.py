@@ -264,6 +264,11 @@ def test_a_moderators_day(page, browser, server, db, smtp):
     # the case was replaced in place: one page, one top bar (not a page inside the page)
     assert page.locator("header.topbar").count() == 1
     assert page.locator("#client-case").count() == 1
+    # scrolled to the case's top, where the notice is (the Send button was further down)
+    assert page.evaluate("document.getElementById('client-case').getBoundingClientRect().top") > -1
+    assert page.get_by_text("Message sent. Follow-up on").is_visible()
+    assert page.evaluate("() => { const r = document.querySelector('#client-case .notice')"
+                         ".getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
     screenshot(page, "console-client-contacted")
     wait_for(lambda: smtp.messages, what="the worker to send the message over SMTP")
     (sender, rcpt, msg), = smtp.messages
