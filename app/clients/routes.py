@@ -16,8 +16,8 @@ from ..ui import actor, can_act, form_int, is_admin, notify, render, target
 from . import bp
 
 FRAGMENTS = {"client-case": "clients/_case.html"}
-#: a panel's answer replaces the whole case and scrolls to its top, where the notice is
-RETARGET = {"HX-Retarget": "#client-case", "HX-Reswap": "outerHTML show:top"}
+#: a panel's answer replaces the whole case; the page scrolls to the top, to its notice
+RETARGET = {"HX-Retarget": "#client-case", "HX-Reswap": "outerHTML show:window:top"}
 
 
 def _client_or_404(client_id: int) -> Client:
