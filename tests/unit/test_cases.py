@@ -287,6 +287,44 @@ def test_near_duplicates_and_shared_handles_across_accounts(client, db, staff):
     assert r.status_code == 200 and "Removed 2 similar posts" in r.text
 
 
+def test_cluster_removal_preselects_the_cases_reason_and_needs_one(client, db, staff):
+    """Taking similar posts down preselects what removing this post would: the reason of
+    its most urgent open scam or policy flag (a policy type), else nothing to choose from."""
+    from app.services import moderation
+
+    text = ("Send your CV by email to jobs.fast@example.com and we pay you outside the site, "
+            "no fees through the platform, weekly transfers for remote typing work")
+    post = make_post(db, make_client(db), title="Typing work", description=text)
+    make_post(db, make_client(db, name="Second account"), title="Typing job", description=text)
+    make_flag(db, post, reason="policy", policy_types=["off_platform"], priority=40.0)
+    make_flag(db, post, reason="miscategorised", priority=60.0)
+    db.commit()
+    assert moderation.cluster_removal_reason(db, post.id) == "off_platform"
+    as_user(client, "moderator@example.com")
+    panel = {"HX-Request": "true", "HX-Target": "similar"}
+    html = client.get(f"/posts/{post.id}/similar", headers=panel).text
+    assert '<option value="off_platform" selected>' in html
+    assert '<select id="cluster-reason" name="reason" required>' in html
+    missing = client.get(f"/posts/{post.id}/cluster", headers=panel)
+    assert missing.status_code == 422 and "Choose why the similar posts" in missing.text
+    assert "This removes" not in missing.text
+    bogus = client.get(f"/posts/{post.id}/cluster?reason=%3Cb%3Ebad", headers=panel)
+    assert bogus.status_code == 422 and "<b>bad" not in bogus.text
+
+
+def test_removal_reason_rule():
+    from types import SimpleNamespace as F
+
+    from app.services.moderation import removal_reason
+
+    assert removal_reason(F(reason="scam", policy_types=[])) == "scam"
+    assert removal_reason(F(reason="policy", policy_types=["fake_reviews", "off_platform"])) \
+        == "fake_reviews"
+    assert removal_reason(F(reason="policy", policy_types=[])) == ""
+    assert removal_reason(F(reason="miscategorised", policy_types=[])) == ""
+    assert removal_reason(None) == ""
+
+
 def test_index_keys_are_stable_and_band_near_duplicates_together():
     text = ("We are hiring remote data entry clerks, no experience needed, weekly pay, training "
             "provided, start today, flexible hours, apply now and earn from the comfort of home")
