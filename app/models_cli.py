@@ -32,7 +32,7 @@ def train(seed: int | None) -> None:
     click.echo(f"trained version {result['version']} in {result['seconds']:.0f} s; now active")
     with session_scope() as session:
         posts = len(scoring.stale_posts(session, scoring.active_post_version()))
-        clients = len(scoring.stale_clients(session, scoring.client_version(scoring.get_scorer())))
+        clients = len(scoring.stale_clients(session, scoring.active_client_version()))
     if posts or clients:
         click.echo(f"{posts} posts and {clients} clients carry scores of other models: "
                    "`flask models rescore` scores them again")
@@ -65,7 +65,7 @@ def rescore(batch: int, dry_run: bool) -> None:
     Removed posts are left alone. Idempotent: what the active models already scored is
     skipped, also by a job queued twice."""
     post_version = scoring.active_post_version()
-    client_version = scoring.client_version(scoring.get_scorer())
+    client_version = scoring.active_client_version()
     with session_scope() as session:
         posts = scoring.stale_posts(session, post_version)
         clients = scoring.stale_clients(session, client_version)

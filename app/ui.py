@@ -36,11 +36,15 @@ def target() -> str | None:
 
 
 def render(page_template: str, fragments: dict[str, str], *, status: int = 200,
-           headers: dict[str, str] | None = None, fragment: str | None = None, **context: Any):
-    """The full ``page``, or the fragment registered for the requested HX-Target - or for
-    ``fragment``, when the answer goes elsewhere than the request's target (a panel's form
-    whose answer replaces the whole case, with an ``HX-Retarget`` header)."""
-    template = fragments.get(fragment or target() or "", page_template)
+           headers: dict[str, str] | None = None, **context: Any):
+    """The full ``page``, or the fragment registered for the requested HX-Target. An answer
+    that ``headers`` retarget (``HX-Retarget: #id``, e.g. a panel's form whose answer
+    replaces the whole case) is the fragment of that id: htmx swaps it in there."""
+    key = target()
+    retarget = (headers or {}).get("HX-Retarget", "")
+    if key is not None and retarget.startswith("#"):
+        key = retarget[1:]
+    template = fragments.get(key or "", page_template)
     response = make_response(render_template(template, **context), status)
     response.headers["Vary"] = VARY
     for k, v in (headers or {}).items():

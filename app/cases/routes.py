@@ -170,12 +170,13 @@ def _post_or_404(post_id: int):
     return post
 
 
-def _render_similar(post, cluster, *, status: int = 200, **context):  # noqa: ANN001
+def _render_similar(post, cluster, *, status: int = 200, preview: dict | None = None,
+                    **context):  # noqa: ANN001
     return render("cases/similar.html", {"similar": "cases/_similar.html"}, status=status,
-                  post=post, cluster=cluster, remove_reasons=REMOVE_REASONS,
+                  post=post, cluster=cluster, preview=preview, remove_reasons=REMOVE_REASONS,
                   remove_reason_choices=REMOVE_REASON_CHOICES, can_act=can_act(),
                   cluster_reason=moderation.cluster_removal_reason(get_session(), post.id),
-                  **{"preview": None, **context})
+                  **context)
 
 
 @bp.get("/<int:post_id>/similar")

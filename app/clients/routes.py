@@ -28,15 +28,13 @@ def _client_or_404(client_id: int) -> Client:
 
 
 def _render_case(client_id: int, *, status: int = 200, message: str | None = None,
-                 level: str = "success", headers: dict | None = None,
-                 fragment: str | None = None):
+                 level: str = "success", headers: dict | None = None):
     try:
         case = casefile.client_case(get_session(), client_id=client_id, actor=actor(),
                                     is_admin=is_admin())
     except NotFound:
         abort(404)
-    return render("clients/page.html", FRAGMENTS, status=status, headers=headers,
-                  fragment=fragment, case=case,
+    return render("clients/page.html", FRAGMENTS, status=status, headers=headers, case=case,
                   message=message, level=level, can_act=can_act(), is_admin=is_admin(),
                   templates=templates.TEMPLATES)
 
@@ -61,7 +59,7 @@ def _act(client_id: int, do, done: str, *, panel_target: str | None = None):
 def _answer(client_id: int, message: str, level: str, status: int):
     if target() is not None:  # from the page or one of its panels: swap the whole case
         return _render_case(client_id, status=status, message=message, level=level,
-                            headers=RETARGET, fragment="client-case")
+                            headers=RETARGET)
     if status != 200:
         return _render_case(client_id, status=status, message=message, level=level)
     notify(message, level)

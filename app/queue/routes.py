@@ -98,5 +98,4 @@ def bulk():
     page = _page(filters=filters)
     return render("queue/index.html", {"queue-main": "queue/_main.html"}, status=status,
                   headers={"HX-Retarget": "#queue-main", "HX-Reswap": "outerHTML"},
-                  fragment="queue-main" if target() is not None else None,
                   **_context(page, message=message, level=level))

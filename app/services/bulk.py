@@ -42,10 +42,9 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot send {type(value).__name__} in a bulk write")
 
 
-def set_based(session_or_conn: Any) -> bool:
-    """Whether ``recordset`` statements run here (PostgreSQL)."""
-    bind = session_or_conn.get_bind() if hasattr(session_or_conn, "get_bind") else session_or_conn
-    return bind.dialect.name == "postgresql"
+def set_based(session: Any) -> bool:
+    """Whether ``recordset`` statements run on this session's database (PostgreSQL)."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 @functools.cache

@@ -63,6 +63,8 @@ REMOVE_REASONS: dict[str, str] = {
 }
 NOTE_MAX = 4000
 
+UNDOABLE = frozenset({A.dismiss, A.recategorise, A.remove, A.escalate, A.note, A.suspend})
+
 
 def removal_reason(flag: Any) -> str:
     """The removal reason a form preselects for a flag (a scam flag: scam; a policy flag:
@@ -84,7 +86,6 @@ def cluster_removal_reason(session: Session, post_id: int) -> str:
         Flag.reason.in_([FlagReason.scam, FlagReason.policy]))
         .order_by(Flag.priority.desc(), Flag.id)).first()
     return removal_reason(flag)
-UNDOABLE = frozenset({A.dismiss, A.recategorise, A.remove, A.escalate, A.note, A.suspend})
 
 
 class StaleCase(Conflict):

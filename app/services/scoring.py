@@ -95,6 +95,11 @@ def active_post_version() -> str:
     return combined_version(get_scorer().versions, POST_REASONS)
 
 
+def active_client_version() -> str:
+    """The version label scoring writes on clients with the active models."""
+    return client_version(get_scorer())
+
+
 def stale_posts(session: Session, version: str) -> list[tuple[int, str]]:
     """``(id, content hash)`` of the posts not scored by ``version`` (another model
     version's scores, or none yet), oldest first; removed posts are left alone (never
@@ -227,8 +232,8 @@ def _moved_back(session: Session, posts: list) -> dict[int, str]:
     for post in posts:
         decision = latest.get(post.id)
         details = (decision.details or {}) if decision else {}
-        if decision and post.category and details.get("from") == post.category \
-                and details.get("to") != post.category:
+        # (a recategorisation always moves to another category: to != from)
+        if decision and post.category and details.get("from") == post.category:
             notes[post.id] = (
                 f"A moderator moved this post to {category_label(details.get('to'))} on "
                 f"{decision.created_at:%Y-%m-%d %H:%M} UTC (decision {decision.id}); the "
