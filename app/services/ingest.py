@@ -48,7 +48,7 @@ from sqlmodel import Session
 from models import Client, ClientStatus, Feedback, JobPost, PostStatus, utcnow
 
 from .. import jobs
-from . import ServiceError
+from . import ServiceError, bulk
 from .audit import Actor, record
 from .content import post_content_hash
 
@@ -208,8 +208,8 @@ def _duplicates(records: Sequence[Record]) -> dict[Key, dict[str, str]]:
 def _client_ids(session: Session, external_ids: set[str]) -> dict[str, int]:
     if not external_ids:
         return {}
-    rows = session.execute(select(Client.external_id, Client.id)
-                           .where(Client.external_id.in_(external_ids)))
+    rows = session.execute(select(Client.external_id, Client.id).where(
+        bulk.among(Client.external_id, sorted(external_ids), bulk.set_based(session))))
     return {ext: cid for ext, cid in rows}
 
 
@@ -218,15 +218,22 @@ def _existing(session: Session, model: type, columns: Sequence[str],
     if not external_ids:
         return {}
     cols = [getattr(model, c) for c in ("id", "external_id", *columns)]
-    rows = session.execute(select(*cols).where(model.external_id.in_(external_ids)))
+    rows = session.execute(select(*cols).where(
+        bulk.among(model.external_id, external_ids, bulk.set_based(session))))
     return {row.external_id: row for row in rows}
 
 
 def _insert(session: Session, model: type, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert many rows with one statement; returns external_id -> new id."""
+    """Insert many rows (all with the same keys) with one statement; returns external_id ->
+    new id. On PostgreSQL the rows go as one JSON parameter (``bulk.insert_returning``)."""
     if not rows:
         return {}
-    result = session.execute(insert(model).returning(model.id, model.external_id), rows)
+    if bulk.set_based(session):
+        names = tuple(rows[0])
+        result = session.execute(bulk.insert_returning(model.__table__, names, ("id", "external_id")),
+                                 bulk.payload(rows, names))
+    else:
+        result = session.execute(insert(model).returning(model.id, model.external_id), rows)
     return {ext: new_id for new_id, ext in result}
 
 

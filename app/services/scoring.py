@@ -130,11 +130,12 @@ _POST_COLUMNS = (JobPost.id, JobPost.client_id, JobPost.title, JobPost.descripti
 
 
 def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: dict) -> None:
+    set_based = bulk.set_based(session)
     # plain column rows, read fresh from the database (no ORM objects to build or refresh):
     # scoring only reads them; what it writes goes through set-based statements below
     rows = session.execute(select(*_POST_COLUMNS, Client.payment_verified, Client.joined_at)
                            .join(Client, Client.id == JobPost.client_id)
-                           .where(JobPost.id.in_(ids))).all()
+                           .where(bulk.among(JobPost.id, ids, set_based))).all()
     todo = [row for row in rows if row.scored_at is None or row.model_version != version]
     stats["skipped"] += len(ids) - len(todo)
     if not todo:
@@ -149,7 +150,7 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
     ])
     written = _store_scores(session, todo, results, now, version)
     open_flags = {(flag.subject_id, flag.reason): flag for flag in session.exec(
-        select(Flag).where(Flag.subject_type == SubjectType.post, Flag.subject_id.in_(ids),
+        select(Flag).where(Flag.subject_type == SubjectType.post, bulk.among(Flag.subject_id, ids, set_based),
                            Flag.status == FlagStatus.open))}
     moved_back = _moved_back(session, [
         post for post, result in zip(todo, results, strict=True)

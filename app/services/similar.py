@@ -213,11 +213,14 @@ def index_posts(session: Session, posts: Iterable[tuple[int, str, str]]) -> int:
     if not rows:
         return 0
     if conn.dialect.name == "postgresql":
-        # ~10 rows per post, ~5,000 per chunk: one statement over two arrays (executemany
-        # costs a protocol round of its own per row, ~20 us each)
-        keys, post_ids = zip(*rows)
-        conn.exec_driver_sql("INSERT INTO post_similarity_key (key, post_id) "
-                             "SELECT * FROM unnest(%s::bigint[], %s::bigint[])", (list(keys), list(post_ids)))
+        # ~10 rows per post, ~5,000 per chunk: one binary COPY (no statement to parse or plan,
+        # no integers to print as text and parse back: ~27 us a post, against ~51 for one
+        # INSERT over two text arrays and ~20 us a row for an executemany)
+        with conn.connection.driver_connection.cursor().copy(
+                "COPY post_similarity_key (key, post_id) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int8", "int4"])  # key BIGINT, post_id INTEGER
+            for row in rows:
+                copy.write_row(row)
     else:
         # straight to the driver's executemany (two integer columns, no type processing to
         # do), which is several times faster than Core's per-row dicts

@@ -3,7 +3,7 @@ parameter, one statement): the same rows as the executemany they replace, the sa
 guards, the same conflict handling."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from app.db import session_scope
 from app.services import bulk, ingest, scoring
 from app.services import flags as flag_service
 from app.services.flags import Detection
-from models import Flag, JobPost, utcnow
+from models import Client, Feedback, Flag, JobPost, utcnow
 from models.marketplace import JOB_POST_FILLFACTOR
 from tests.support import factories as f
 
@@ -153,3 +153,79 @@ def test_scoring_updates_stay_on_their_page(migrated_app):
         # most, not all: the free half of a page holds the new versions of most of its rows
         # (the rest are written elsewhere, as all of them were before)
         assert updated == 40 and hot >= 30, (updated, hot)
+
+
+def _ingested(s) -> dict[str, list[dict]]:
+    """Every ingested row, keyed by external id order, without ids and write times."""
+    skip = {"id", "client_id", "created_at", "updated_at"}
+    out = {}
+    for table in (Client.__table__, JobPost.__table__, Feedback.__table__):
+        out[table.name] = [{k: v for k, v in row._mapping.items() if k not in skip}
+                           for row in s.execute(sa.select(table).order_by(table.c.external_id))]
+    return out
+
+
+def test_ingest_inserts_in_one_statement_write_what_the_executemany_wrote(migrated_app,
+                                                                          monkeypatch):
+    """New clients, posts and feedback go in as one JSON parameter on PostgreSQL: the same
+    rows as the ORM's multi-row insert, hostile text, nulls and other time zones included,
+    and each item gets its own new id back."""
+    monkeypatch.setattr("app.jobs.dispatch", lambda spec: "recorded")
+    cet = timezone(timedelta(hours=1))
+    clients = [(f"line {i}", {"external_id": f"c{i}", "name": f"Client \"{i}\" <b>é</b>",
+                              "country": None if i else "DE", "payment_verified": bool(i % 2),
+                              "joined_at": datetime(2024, 1, 2, 3, 4, 5, 6789, tzinfo=cet)})
+               for i in range(3)]
+    posts = [(f"line {i}", {"external_id": f"p{i}", "client_id": f"c{i % 3}",
+                            "title": f"<script>alert({i})</script> ünïcode \\ \"quoted\"",
+                            "description": "Line one\nline two\ttab \u2028 \x01",
+                            "category": None if i == 1 else "writing",
+                            "skills": None if i == 2 else ["a", "b\"c"],
+                            "budget": None if i == 3 else 1e-7 * i + 0.1,
+                            "posted_at": datetime(2026, 11, 1, 23, 30, tzinfo=cet)})
+             for i in range(5)]
+    feedback = [(f"line {i}", {"external_id": f"f{i}", "client_id": "c1", "rating": i + 1,
+                               "comment": "" if i else "Awful <i>client</i>",
+                               "created_at": datetime(2026, 10, 1, tzinfo=timezone.utc),
+                               "freelancer_ref": None, "contract_ref": f"k{i}"})
+                for i in range(2)]
+
+    def ingest_all(s) -> dict[str, dict]:
+        ids = {}
+        for kind, records in (("clients", clients), ("posts", posts), ("feedback", feedback)):
+            outcome = ingest.WRITERS[kind](s, records)
+            assert not outcome.rejected
+            ids[kind] = {key: w.id for key, w in outcome.written.items()}
+        return ids
+
+    with migrated_app.app_context(), session_scope() as s:
+        assert bulk.set_based(s)
+        ids = ingest_all(s)
+        one_statement = _ingested(s)
+        # the ids returned are the rows' own ids
+        for kind, model, records in (("posts", JobPost, posts), ("clients", Client, clients)):
+            for key, item in records:
+                assert s.get(model, ids[kind][key]).external_id == item["external_id"]
+        s.rollback()
+        monkeypatch.setattr(bulk, "set_based", lambda _s: False)
+        ingest_all(s)
+        executemany = _ingested(s)
+        s.rollback()
+    assert [len(rows) for rows in one_statement.values()] == [3, 5, 2]
+    assert one_statement == executemany
+    assert one_statement["job_post"][0]["posted_at"] == datetime(2026, 11, 1, 22, 30,
+                                                                 tzinfo=timezone.utc)
+
+
+def test_among_finds_the_same_rows_as_in(migrated_app):
+    """``bulk.among`` (``= ANY(array)`` on PostgreSQL) selects what ``IN`` selects, for text
+    and integer keys, and for an empty list."""
+    with migrated_app.app_context(), session_scope() as s:
+        owners = [f.client(s, ext) for ext in ("a", "b'; --", "ü")]
+        for values in (["a", "ü", "missing"], ["b'; --"], []):
+            got = set(s.execute(sa.select(Client.id).where(
+                bulk.among(Client.external_id, values, True))).scalars())
+            assert got == {c.id for c in owners if c.external_id in values}
+        got = s.execute(sa.select(Client.external_id).where(
+            bulk.among(Client.id, [owners[0].id, owners[2].id], True))).scalars()
+        assert set(got) == {"a", "ü"}

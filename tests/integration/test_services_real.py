@@ -83,7 +83,7 @@ def test_concurrent_inserts_of_the_same_open_flag_leave_exactly_one(pg_url):
 
 
 def test_similar_posts_index_on_postgresql(pg_url):
-    """index_posts writes one statement of arrays on PostgreSQL: the rows must be exactly the
+    """index_posts writes its rows with one binary COPY on PostgreSQL: they must be exactly the
     keys of each post, rewritten (not duplicated) when a post is indexed again, and the index
     must find a near duplicate from another account outside the recent-posts window."""
     from app.services import similar
