@@ -2,9 +2,10 @@
 
 Bulk import streams the file (constant memory), validates each row with the API's own
 models (``app/api/schemas.py``), and writes chunks of rows through
-``services.ingest.import_chunk`` (one commit, one scoring job per chunk). It is
-resumable: rows are upserted by external id, so a re-run skips what is unchanged and
-never duplicates. Rejected rows are reported on stderr with their line numbers; the
+``services.ingest.import_chunk`` (one commit, one scoring job per chunk; without Redis
+on PostgreSQL each job runs on a thread beside the next chunk's import, see
+``jobs.inline_in_background``). It is resumable: rows are upserted by external id, so a
+re-run skips what is unchanged and never duplicates. Rejected rows are reported on stderr with their line numbers; the
 good rows are still imported, and the exit code is 1 if anything was rejected.
 
 Formats, by extension: ``.jsonl``/``.ndjson`` (one JSON object per line) or ``.csv``
@@ -31,6 +32,7 @@ from flask.cli import AppGroup, with_appcontext
 from pydantic import ValidationError
 from tqdm import tqdm
 
+from . import jobs
 from .api.schemas import ITEM_MODELS, field_errors
 from .db import session_scope
 from .services import ingest
@@ -134,6 +136,8 @@ class Summary:
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    #: scoring jobs that failed on the import's own thread (logged; the sweep retries them)
+    jobs_failed: int = 0
 
     def line(self) -> str:
         return (f"imported {self.created}, updated {self.updated}, "
@@ -156,9 +160,11 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
         if report is not None:
             report(f"line {number}: {reason}")
 
-    with session_scope() as session, tqdm(total=total, unit=" rows", desc=f"import {kind}",
-                                          file=sys.stderr, disable=not progress,
-                                          dynamic_ncols=True) as bar:
+    # without Redis, each chunk's scoring job runs beside the import of the next chunk
+    # (PostgreSQL; see jobs.inline_in_background), and all of them before this returns
+    with jobs.inline_in_background() as runner, session_scope() as session, \
+            tqdm(total=total, unit=" rows", desc=f"import {kind}", file=sys.stderr,
+                 disable=not progress, dynamic_ncols=True) as bar:
         chunk: list[ingest.Record] = []
         ids: set[str] = set()
 
@@ -197,6 +203,7 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
         ingest.record_import(session, kind=kind, source=source, actor=CLI, counts={
             "created": summary.created, "updated": summary.updated,
             "unchanged": summary.unchanged, "rejected": len(summary.rejected)})
+    summary.jobs_failed = runner.failed if runner is not None else 0
     return summary
 
 
@@ -218,6 +225,9 @@ def _import_command(kind: ingest.Kind) -> click.Command:
             if stream is not sys.stdin.buffer:
                 stream.close()
         click.echo(summary.line())
+        if summary.jobs_failed:
+            click.echo(f"{summary.jobs_failed} scoring job(s) failed (see the log above); the "
+                       "rows are imported, and `flask sweep` scores them again", err=True)
         if summary.rejected:
             sys.exit(1)
 

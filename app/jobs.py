@@ -11,13 +11,19 @@ rolls back). Dispatch means:
   sweep (``flask sweep``, or its scheduled job) enqueues the work again later;
 - without ``REDIS_URL``: the same job function runs inline, right after the commit. A
   failure is logged, never raised into the request that committed; the sweep retries.
+  Inside ``inline_in_background()`` (the bulk import, on PostgreSQL) inline jobs run in
+  order on one thread beside the caller, which meanwhile writes its next chunk.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from queue import Queue
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,8 +82,9 @@ def _drop_on_rollback(session: Session, _previous) -> None:  # noqa: ANN001
 
 def dispatch(spec: JobSpec, *, revive: bool = False) -> str:
     """Enqueue (Redis) or run inline (no Redis). Returns what happened, for logs and tests:
-    ``enqueued``, ``duplicate``, ``revived``, ``redis-down``, ``inline``, ``inline-failed``
-    or ``inline-deferred`` (a scheduled job with no scheduler: the sweep runs it when due).
+    ``enqueued``, ``duplicate``, ``revived``, ``redis-down``, ``inline``, ``inline-failed``,
+    ``inline-deferred`` (a scheduled job with no scheduler: the sweep runs it when due) or
+    ``inline-background`` (handed to ``inline_in_background``'s thread).
 
     ``revive`` (the sweep): if the same job id already exists but is dead - failed,
     stopped or cancelled - requeue it instead of treating it as a duplicate."""
@@ -148,12 +155,78 @@ def _run_inline(spec: JobSpec) -> str:
 
         if spec.at > utcnow():
             return "inline-deferred"
+    background = _background.get()
+    if background is not None:
+        background.submit(spec)
+        return "inline-background"
+    return _run_now(spec)
+
+
+def _run_now(spec: JobSpec) -> str:
     try:
         resolve(spec.func)(*spec.args)
         return "inline"
     except Exception:  # noqa: BLE001 - committed data is safe; the sweep retries
         log.exception("inline job %s failed; the sweep will retry it", spec.job_id)
         return "inline-failed"
+
+
+# --- inline jobs beside the caller (bulk import) ---------------------------------------------
+
+class InlineRunner:
+    """One thread that runs inline jobs in the order they were dispatched, in its own app
+    context (and so its own database sessions). ``submit`` blocks while ``depth`` jobs
+    wait: the caller never gets more than that far ahead, and memory stays constant."""
+
+    def __init__(self, app, depth: int):
+        self.failed = 0
+        self._jobs: Queue[JobSpec | None] = Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._run, args=(app,), name="inline-jobs",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, app) -> None:  # noqa: ANN001
+        with app.app_context():
+            while (spec := self._jobs.get()) is not None:
+                if _run_now(spec) == "inline-failed":
+                    self.failed += 1
+
+    def submit(self, spec: JobSpec) -> None:
+        self._jobs.put(spec)
+
+    def close(self) -> None:
+        """Run what was submitted, then stop the thread."""
+        self._jobs.put(None)
+        self._thread.join()
+
+
+_background: ContextVar[InlineRunner | None] = ContextVar("trustdesk_inline_runner",
+                                                          default=None)
+
+
+@contextmanager
+def inline_in_background(depth: int = 2) -> Iterator[InlineRunner | None]:
+    """Within this block, jobs that would run inline after a commit (no ``REDIS_URL``) run on
+    one background thread instead, so the caller's next write and this write's job overlap:
+    the job's database round trips (and the caller's) run while the other thread holds the
+    interpreter. All of them have run when the block ends; failures are logged and counted
+    (``runner.failed``), and the sweep retries them as it does any inline failure.
+
+    Only where the database takes concurrent writers: on SQLite a job that read before the
+    caller's next commit could not write after it (WAL snapshots: "database is locked"), so
+    there jobs stay in line (yields None), as they do with Redis (workers run them)."""
+    from .db import get_engine
+
+    if redis_url() is not None or get_engine().dialect.name == "sqlite":
+        yield None
+        return
+    runner = InlineRunner(current_app._get_current_object(), depth)
+    token = _background.set(runner)
+    try:
+        yield runner
+    finally:
+        _background.reset(token)
+        runner.close()
 
 
 def resolve(dotted: str):

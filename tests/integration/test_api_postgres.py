@@ -115,3 +115,41 @@ def test_bulk_import_on_postgresql(pg_app, tmp_path, dispatched):
     assert "imported 0, updated 0, unchanged 1200, rejected 0" in r.stdout
     assert count(pg_app, JobPost) == 1200
     assert [len(s.args[0]) for s in dispatched if s.func == "app.tasks.score_posts"] == [500, 500, 200]
+
+
+def test_bulk_import_without_redis_scores_beside_the_import(pg_app, tmp_path, monkeypatch):
+    """No Redis on PostgreSQL: each chunk's scoring job runs on the import's background
+    thread while the next chunk is written; every post is scored when the command returns.
+    A job that fails leaves its rows imported and unscored (for the sweep), and says so."""
+    from app import jobs
+    from app.services import scoring
+
+    outcomes: list[str] = []
+    run_inline = jobs._run_inline
+    monkeypatch.setattr(jobs, "_run_inline",
+                        lambda spec: outcomes.append(run_inline(spec)) or outcomes[-1])
+    real_score = scoring.score_posts
+
+    def score_posts(session, post_ids, **kw):
+        if min(post_ids) > 100 and max(post_ids) <= 150:  # the third chunk of 50
+            raise RuntimeError("model exploded")
+        return real_score(session, post_ids, **kw)
+
+    monkeypatch.setattr(scoring, "score_posts", score_posts)
+    monkeypatch.setitem(pg_app.config, "SCORING_COALESCE", 0)  # no job scores another's posts
+    runner = pg_app.test_cli_runner()
+    clients = tmp_path / "clients.jsonl"
+    clients.write_text(json.dumps({"external_id": "c0", "name": "C0"}) + "\n")
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("".join(json.dumps({
+        "external_id": f"p{i}", "client_id": "c0", "title": f"Logo for shop {i}",
+        "description": "We need a simple logo for our bakery, budget $50.",
+        "posted_at": "2024-01-01T00:00:00Z"}) + "\n" for i in range(170)))
+    assert runner.invoke(args=["import", "clients", str(clients), "--no-progress"]).exit_code == 0
+    r = runner.invoke(args=["import", "posts", str(posts), "--no-progress", "--chunk-size", "50"])
+    assert r.exit_code == 0 and "imported 170, updated 0, unchanged 0, rejected 0" in r.stdout
+    assert "1 scoring job(s) failed" in r.stderr and "flask sweep" in r.stderr
+    assert outcomes == ["inline-background"] * 4
+    with pg_app.app_context(), session_scope() as s:
+        unscored = s.exec(select(JobPost.id).where(JobPost.scored_at.is_(None))).all()
+        assert count(pg_app, JobPost) == 170 and sorted(unscored) == list(range(101, 151))

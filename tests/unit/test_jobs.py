@@ -103,3 +103,48 @@ def test_scheduled_jobs_are_never_enqueued_before_they_are_due(app, monkeypatch)
         jobs.enqueue(jobs.follow_up_spec(8, exact))
     assert scheduled == [(datetime(2026, 11, 26, 12, 0, 1, tzinfo=timezone.utc), "app.tasks.follow_up"),
                          (exact, "app.tasks.follow_up")]
+
+
+def test_inline_jobs_stay_in_line_on_sqlite(app, ran):
+    """SQLite cannot take a job's write beside the caller's: no background thread there."""
+    with app.app_context():
+        with jobs.inline_in_background() as runner:
+            assert runner is None
+            assert jobs.dispatch(jobs.score_client_spec(1, "x")) == "inline"
+            assert ran == [("app.tasks.score_client", (1,))]
+
+
+def test_inline_runner_runs_jobs_in_order_beside_the_caller(app, monkeypatch, caplog):
+    """Jobs handed to the runner run one at a time, in order, in an app context of their own
+    thread; the caller blocks once ``depth`` jobs wait; a failure is logged and counted, and
+    the jobs after it still run; ``close`` returns once all have run."""
+    import threading
+    import time
+
+    from flask import current_app
+
+    ran, threads = [], set()
+    gate = threading.Event()
+
+    def job(n):
+        gate.wait(5)
+        threads.add(threading.current_thread().name)
+        assert current_app.name == app.name
+        if n == 2:
+            raise RuntimeError("model exploded")
+        ran.append(n)
+
+    monkeypatch.setattr(jobs, "resolve", lambda name: job)
+    runner = jobs.InlineRunner(app, depth=2)
+    specs = [jobs.score_client_spec(n, "x") for n in range(5)]
+    submitted = threading.Thread(target=lambda: [runner.submit(s) for s in specs])
+    submitted.start()
+    time.sleep(0.2)
+    assert submitted.is_alive()  # one job held by the gate, two waiting: the caller waits
+    assert ran == []
+    gate.set()
+    submitted.join(5)
+    runner.close()
+    assert ran == [0, 1, 3, 4] and runner.failed == 1
+    assert threads == {"inline-jobs"}
+    assert "model exploded" in caplog.text
