@@ -5,8 +5,9 @@ models (``app/api/schemas.py``), and writes chunks of rows through
 ``services.ingest.import_chunk`` (one commit, one scoring job per chunk; without Redis
 on PostgreSQL each job runs on a thread beside the next chunk's import, see
 ``jobs.inline_in_background``). It is resumable: rows are upserted by external id, so a
-re-run skips what is unchanged and never duplicates. Rejected rows are reported on stderr with their line numbers; the
-good rows are still imported, and the exit code is 1 if anything was rejected.
+re-run skips what is unchanged and never duplicates. Rejected rows are reported on stderr
+with their line numbers; the good rows are still imported, and the exit code is 1 if
+anything was rejected.
 
 Formats, by extension: ``.jsonl``/``.ndjson`` (one JSON object per line) or ``.csv``
 (header row; ``skills`` separated by ``;``; booleans ``true/false/1/0``; an empty cell
