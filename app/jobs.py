@@ -23,9 +23,9 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from queue import Queue
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from queue import Queue
 from typing import Any
 
 from flask import current_app, has_app_context

@@ -69,7 +69,8 @@ def payload(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str
 
 
 @functools.cache
-def insert_returning(table: sa.Table, names: tuple[str, ...], returning: tuple[str, ...]) -> sa.Insert:
+def insert_returning(table: sa.Table, names: tuple[str, ...],
+                     returning: tuple[str, ...]) -> sa.Insert:
     """``INSERT INTO table (names) SELECT ... FROM recordset(...) RETURNING returning``: the
     rows of one ``payload`` inserted by one statement (instead of an ``insertmanyvalues``
     executemany, whose multi-row VALUES text psycopg re-parses for every chunk: 500 rows of
@@ -79,13 +80,15 @@ def insert_returning(table: sa.Table, names: tuple[str, ...], returning: tuple[s
         .returning(*[table.c[n] for n in returning])
 
 
-def among(column: sa.ColumnElement, values: Sequence[Any], set_based: bool) -> sa.ColumnElement[bool]:
+def among(column: sa.ColumnElement, values: Sequence[Any],
+          set_based: bool) -> sa.ColumnElement[bool]:
     """``column IN (values)``; on PostgreSQL (``set_based``) ``column = ANY(:array)``, one
     parameter and one statement text whatever the number of values (an expanding ``IN`` of
     500 values is a new text of 500 placeholders that psycopg parses again on every call)."""
     if not set_based:
         return column.in_(values)
-    return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+    return column == sa.any_(array)
 
 
 def last_per_key(rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> list[Mapping[str, Any]]:

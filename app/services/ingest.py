@@ -230,8 +230,8 @@ def _insert(session: Session, model: type, rows: list[dict[str, Any]]) -> dict[s
         return {}
     if bulk.set_based(session):
         names = tuple(rows[0])
-        result = session.execute(bulk.insert_returning(model.__table__, names, ("id", "external_id")),
-                                 bulk.payload(rows, names))
+        statement = bulk.insert_returning(model.__table__, names, ("id", "external_id"))
+        result = session.execute(statement, bulk.payload(rows, names))
     else:
         result = session.execute(insert(model).returning(model.id, model.external_id), rows)
     return {ext: new_id for new_id, ext in result}

@@ -150,7 +150,8 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
     ])
     written = _store_scores(session, todo, results, now, version)
     open_flags = {(flag.subject_id, flag.reason): flag for flag in session.exec(
-        select(Flag).where(Flag.subject_type == SubjectType.post, bulk.among(Flag.subject_id, ids, set_based),
+        select(Flag).where(Flag.subject_type == SubjectType.post,
+                           bulk.among(Flag.subject_id, ids, set_based),
                            Flag.status == FlagStatus.open))}
     moved_back = _moved_back(session, [
         post for post, result in zip(todo, results, strict=True)
