@@ -188,8 +188,12 @@ class InlineRunner:
     def _run(self, app) -> None:  # noqa: ANN001
         with app.app_context():
             while (spec := self._jobs.get()) is not None:
-                if _run_now(spec) == "inline-failed":
-                    self.failed += 1
+                try:
+                    ok = _run_now(spec) != "inline-failed"
+                except BaseException:  # noqa: BLE001 - never leave submit() blocked
+                    log.exception("inline job %s stopped; the sweep will retry it", spec.job_id)
+                    ok = False
+                self.failed += not ok
 
     def submit(self, spec: JobSpec) -> None:
         self._jobs.put(spec)

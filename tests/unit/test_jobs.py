@@ -132,11 +132,13 @@ def test_inline_runner_runs_jobs_in_order_beside_the_caller(app, monkeypatch, ca
         assert current_app.name == app.name
         if n == 2:
             raise RuntimeError("model exploded")
+        if n == 3:
+            raise SystemExit(1)  # not even this stops the thread
         ran.append(n)
 
     monkeypatch.setattr(jobs, "resolve", lambda name: job)
     runner = jobs.InlineRunner(app, depth=2)
-    specs = [jobs.score_client_spec(n, "x") for n in range(5)]
+    specs = [jobs.score_client_spec(n, "x") for n in range(6)]
     submitted = threading.Thread(target=lambda: [runner.submit(s) for s in specs])
     submitted.start()
     time.sleep(0.2)
@@ -145,6 +147,6 @@ def test_inline_runner_runs_jobs_in_order_beside_the_caller(app, monkeypatch, ca
     gate.set()
     submitted.join(5)
     runner.close()
-    assert ran == [0, 1, 3, 4] and runner.failed == 1
+    assert ran == [0, 1, 4, 5] and runner.failed == 2
     assert threads == {"inline-jobs"}
     assert "model exploded" in caplog.text
