@@ -91,6 +91,19 @@ def among(column: sa.ColumnElement, values: Sequence[Any],
     return column == sa.any_(array)
 
 
+def among_ids(column: sa.ColumnElement, ids: Sequence[int],
+              set_based: bool) -> sa.ColumnElement[bool]:
+    """``among`` for integer ids that lie close together (a chunk of posts), bounded by their
+    range as well: ``column BETWEEN min AND max AND column = ANY(:array)``. The range keeps an
+    index scan narrow whatever the statistics say. Without it, while a bulk import grows a
+    table faster than autovacuum analyses it, PostgreSQL may read the ``= ANY`` as a filter
+    over every row of the index (every open post flag, for each chunk: ~5 ms a chunk at
+    13,000 open flags, growing with the table) instead of 500 index lookups."""
+    if not set_based or not ids:
+        return column.in_(ids)
+    return sa.and_(column.between(min(ids), max(ids)), among(column, ids, set_based))
+
+
 def last_per_key(rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> list[Mapping[str, Any]]:
     """The rows with one per ``key`` (the last, as an executemany would leave it): one
     ``INSERT ... ON CONFLICT DO UPDATE`` may not touch the same row twice."""

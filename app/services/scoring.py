@@ -151,7 +151,7 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
     written = _store_scores(session, todo, results, now, version)
     open_flags = {(flag.subject_id, flag.reason): flag for flag in session.exec(
         select(Flag).where(Flag.subject_type == SubjectType.post,
-                           bulk.among(Flag.subject_id, ids, set_based),
+                           bulk.among_ids(Flag.subject_id, ids, set_based),
                            Flag.status == FlagStatus.open))}
     moved_back = _moved_back(session, [
         post for post, result in zip(todo, results, strict=True)
@@ -225,7 +225,8 @@ def _moved_back(session: Session, posts: list) -> dict[int, str]:
         return {}
     latest: dict[int, Decision] = {}
     for decision in session.exec(
-            select(Decision).where(Decision.post_id.in_([p.id for p in posts]),
+            select(Decision).where(bulk.among_ids(Decision.post_id, [p.id for p in posts],
+                                                  bulk.set_based(session)),
                                    Decision.action == DecisionAction.recategorise,
                                    Decision.undone_at.is_(None))
             .order_by(Decision.id.desc())):

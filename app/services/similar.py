@@ -204,9 +204,10 @@ def index_posts(session: Session, posts: Iterable[tuple[int, str, str]]) -> int:
     rows = [(k, post_id) for post_id, keys in zip(ids, keys_of(sigs), strict=True) for k in keys]
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        # one array parameter, not a list of 500 bound values to parse and plan
-        conn.exec_driver_sql("DELETE FROM post_similarity_key WHERE post_id = ANY(%s::bigint[])",
-                             (ids,))
+        # one array parameter (not 500 bound values to parse and plan), bounded by the ids'
+        # range so that the index scan stays narrow (see bulk.among_ids)
+        conn.exec_driver_sql("DELETE FROM post_similarity_key WHERE post_id BETWEEN %s AND %s "
+                             "AND post_id = ANY(%s::bigint[])", (min(ids), max(ids), ids))
     else:
         table = PostSimilarityKey.__table__
         session.execute(table.delete().where(table.c.post_id.in_(ids)))

@@ -218,14 +218,59 @@ def test_ingest_inserts_in_one_statement_write_what_the_executemany_wrote(migrat
 
 
 def test_among_finds_the_same_rows_as_in(migrated_app):
-    """``bulk.among`` (``= ANY(array)`` on PostgreSQL) selects what ``IN`` selects, for text
-    and integer keys, and for an empty list."""
+    """``bulk.among`` (``= ANY(array)`` on PostgreSQL) and ``bulk.among_ids`` (the same,
+    bounded by the ids' range) select what ``IN`` selects, for text and integer keys, and
+    for an empty list."""
     with migrated_app.app_context(), session_scope() as s:
         owners = [f.client(s, ext) for ext in ("a", "b'; --", "ü")]
         for values in (["a", "ü", "missing"], ["b'; --"], []):
             got = set(s.execute(sa.select(Client.id).where(
                 bulk.among(Client.external_id, values, True))).scalars())
             assert got == {c.id for c in owners if c.external_id in values}
-        got = s.execute(sa.select(Client.external_id).where(
-            bulk.among(Client.id, [owners[0].id, owners[2].id], True))).scalars()
-        assert set(got) == {"a", "ü"}
+        for among in (bulk.among, bulk.among_ids):
+            got = s.execute(sa.select(Client.external_id).where(
+                among(Client.id, [owners[2].id, owners[0].id], True))).scalars()
+            assert set(got) == {"a", "ü"}  # not "b'; --", inside the ids' range
+            assert s.execute(sa.select(Client.id).where(among(Client.id, [], True))).all() == []
+
+
+def _plan(s, statement) -> dict:
+    """EXPLAIN (ANALYZE, FORMAT JSON) of a SQLAlchemy statement on this session."""
+    compiled = statement.compile(dialect=s.get_bind().dialect)
+    raw = s.connection().connection.driver_connection
+    return raw.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + str(compiled),
+                       compiled.params).fetchone()[0][0]["Plan"]
+
+
+def test_chunk_lookups_stay_narrow_while_statistics_are_stale(migrated_app):
+    """A bulk import grows the flag table faster than autovacuum analyses it. Looking up a
+    chunk's open flags must read about that chunk's rows, not every open post flag: the ids'
+    range bounds the index scan whatever the planner thinks of ``= ANY``."""
+    with migrated_app.app_context(), session_scope() as s:
+        client = f.client(s)
+        s.execute(sa.text("ANALYZE flag"))  # statistics of an empty table, as after migrating
+        s.execute(sa.text(
+            "INSERT INTO job_post (id, external_id, client_id, title, description, status, "
+            "content_hash, posted_at, created_at, updated_at) "
+            "SELECT n, 'p' || n, :client, 'Post', 'Text', 'live', md5(n::text), now(), now(), "
+            "now() FROM generate_series(1, 20000) AS n"), {"client": client.id})
+        s.execute(sa.text(
+            "INSERT INTO flag (subject_type, subject_id, post_id, client_id, reason, score, "
+            "status, priority, version, created_at, updated_at, queue_key) "
+            "SELECT 'post', n, n, :client, 'scam', 0.9, 'open', 50, 1, now(), now(), n "
+            "FROM generate_series(1, 20000) AS n"), {"client": client.id})
+        chunk = list(range(19_501, 20_001))
+
+        def lookup(clause):
+            return _plan(s, sa.select(Flag.id).where(
+                Flag.subject_type == "post", clause, Flag.status == "open"))
+
+        bounded = lookup(bulk.among_ids(Flag.subject_id, chunk, True))
+        unbounded = lookup(bulk.among(Flag.subject_id, chunk, True))
+        s.rollback()
+    assert bounded["Actual Rows"] == unbounded["Actual Rows"] == 500
+    assert bounded.get("Rows Removed by Filter", 0) == 0
+    assert bounded["Shared Hit Blocks"] < 50
+    # what the bound is for: PostgreSQL 15 reads the bare = ANY as a filter here (19,500 rows
+    # read and dropped, 408 blocks against 12); a later planner may do better without it
+    assert bounded["Shared Hit Blocks"] <= unbounded["Shared Hit Blocks"]
