@@ -198,10 +198,17 @@ class InlineRunner:
     def submit(self, spec: JobSpec) -> None:
         self._jobs.put(spec)
 
-    def close(self) -> None:
-        """Run what was submitted, then stop the thread."""
+    def close(self, *, run_waiting: bool = True) -> int:
+        """Stop the thread once it has run what was submitted (``run_waiting``), or only the
+        job in progress: an interrupted caller drops the jobs still waiting (their rows are
+        committed and unscored, and the sweep scores them). Returns the number dropped."""
+        dropped = 0
+        while not run_waiting and not self._jobs.empty():
+            self._jobs.get_nowait()  # only this (the submitting) thread puts: no race
+            dropped += 1
         self._jobs.put(None)
         self._thread.join()
+        return dropped
 
 
 _background: ContextVar[InlineRunner | None] = ContextVar("trustdesk_inline_runner",
@@ -214,7 +221,9 @@ def inline_in_background(depth: int = 2) -> Iterator[InlineRunner | None]:
     one background thread instead, so the caller's next write and this write's job overlap:
     the job's database round trips (and the caller's) run while the other thread holds the
     interpreter. All of them have run when the block ends; failures are logged and counted
-    (``runner.failed``), and the sweep retries them as it does any inline failure.
+    (``runner.failed``), and the sweep retries them as it does any inline failure. A block
+    left by an exception (Ctrl-C) waits only for the job in progress and drops the others:
+    their rows are committed and unscored, for the sweep.
 
     Only where the database takes concurrent writers: on SQLite a job that read before the
     caller's next commit could not write after it (WAL snapshots: "database is locked"), so
@@ -228,9 +237,14 @@ def inline_in_background(depth: int = 2) -> Iterator[InlineRunner | None]:
     token = _background.set(runner)
     try:
         yield runner
-    finally:
+    except BaseException:  # Ctrl-C or an error: stop soon, after the job in progress
         _background.reset(token)
-        runner.close()
+        dropped = runner.close(run_waiting=False)
+        log.warning("interrupted: %d waiting job(s) dropped; what was committed but not yet "
+                    "scored is left for the sweep (flask sweep)", dropped)
+        raise
+    _background.reset(token)
+    runner.close()
 
 
 def resolve(dotted: str):
