@@ -159,27 +159,20 @@ def test_an_interrupted_import_stops_after_the_job_in_progress(pg_app, monkeypat
     """Ctrl-C during a bulk import without Redis (PostgreSQL): the block ends once the job in
     progress has, the waiting jobs are dropped with a warning (their rows are committed and
     left for the sweep), and the interrupt goes on up."""
-    import threading
-
     from app import jobs
+    from tests.support.waiting import GatedJob
 
-    ran, started, gate = [], threading.Event(), threading.Event()
-
-    def job(n):
-        started.set()
-        gate.wait(5)
-        ran.append(n)
-
+    job = GatedJob()
     monkeypatch.setattr(jobs, "resolve", lambda name: job)
     with pg_app.app_context(), pytest.raises(KeyboardInterrupt):
         with jobs.inline_in_background() as runner:
             assert runner is not None
             for n in range(3):
                 assert jobs.dispatch(jobs.score_client_spec(n, "x")) == "inline-background"
-            assert started.wait(5)
-            threading.Timer(0.2, gate.set).start()
+            assert job.started.wait(5)
+            job.open_soon()
             raise KeyboardInterrupt
-    assert ran == [0]
+    assert job.ran == [0]
     assert "interrupted: 2 waiting job(s) dropped" in caplog.text
     with pg_app.app_context():  # the block is over: jobs run in line again
-        assert jobs.dispatch(jobs.score_client_spec(9, "x")) == "inline" and ran == [0, 9]
+        assert jobs.dispatch(jobs.score_client_spec(9, "x")) == "inline" and job.ran == [0, 9]

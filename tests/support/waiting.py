@@ -1,6 +1,7 @@
 """Waiting for something another process does (a worker, a server, a browser)."""
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -15,3 +16,23 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60, interval: float
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class GatedJob:
+    """A job function for ``jobs.resolve`` that holds every call at a gate: ``started`` is
+    set by the first call, ``open()`` lets them all through, ``ran`` lists the arguments of
+    the calls that finished."""
+
+    def __init__(self) -> None:
+        self.ran: list = []
+        self.started = threading.Event()
+        self.gate = threading.Event()
+
+    def __call__(self, n) -> None:  # noqa: ANN001
+        self.started.set()
+        self.gate.wait(5)
+        self.ran.append(n)
+
+    def open_soon(self, delay: float = 0.2) -> None:
+        """Open the gate from another thread after ``delay`` seconds."""
+        threading.Timer(delay, self.gate.set).start()

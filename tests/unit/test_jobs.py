@@ -155,20 +155,14 @@ def test_inline_runner_runs_jobs_in_order_beside_the_caller(app, monkeypatch, ca
 def test_an_interrupted_runner_drops_the_waiting_jobs(app, monkeypatch):
     """Ctrl-C in the caller: the job in progress ends, the waiting ones are dropped (their
     rows are committed; the sweep scores them), and nothing blocks."""
-    import threading
+    from tests.support.waiting import GatedJob
 
-    ran, started, gate = [], threading.Event(), threading.Event()
-
-    def job(n):
-        started.set()
-        gate.wait(5)
-        ran.append(n)
-
+    job = GatedJob()
     monkeypatch.setattr(jobs, "resolve", lambda name: job)
     runner = jobs.InlineRunner(app, depth=2)
     for n in range(3):
         runner.submit(jobs.score_client_spec(n, "x"))
-    assert started.wait(5)
-    threading.Timer(0.2, gate.set).start()
+    assert job.started.wait(5)
+    job.open_soon()
     assert runner.close(run_waiting=False) == 2
-    assert ran == [0] and runner.failed == 0
+    assert job.ran == [0] and runner.failed == 0
