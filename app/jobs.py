@@ -235,16 +235,16 @@ def inline_in_background(depth: int = 2) -> Iterator[InlineRunner | None]:
         return
     runner = InlineRunner(current_app._get_current_object(), depth)
     token = _background.set(runner)
+    finished = False
     try:
         yield runner
-    except BaseException:  # Ctrl-C or an error: stop soon, after the job in progress
+        finished = True
+    finally:  # left by Ctrl-C or an error: stop soon, after the job in progress
         _background.reset(token)
-        dropped = runner.close(run_waiting=False)
-        log.warning("interrupted: %d waiting job(s) dropped; what was committed but not yet "
-                    "scored is left for the sweep (flask sweep)", dropped)
-        raise
-    _background.reset(token)
-    runner.close()
+        dropped = runner.close(run_waiting=finished)
+        if not finished:
+            log.warning("interrupted: %d waiting job(s) dropped; what was committed but not "
+                        "yet scored is left for the sweep (flask sweep)", dropped)
 
 
 def resolve(dotted: str):

@@ -135,7 +135,7 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
     # scoring only reads them; what it writes goes through set-based statements below
     rows = session.execute(select(*_POST_COLUMNS, Client.payment_verified, Client.joined_at)
                            .join(Client, Client.id == JobPost.client_id)
-                           .where(bulk.among(JobPost.id, ids, set_based))).all()
+                           .where(bulk.among_ids(JobPost.id, ids, set_based))).all()
     todo = [row for row in rows if row.scored_at is None or row.model_version != version]
     stats["skipped"] += len(ids) - len(todo)
     if not todo:

@@ -33,6 +33,8 @@ from sqlmodel import Session, select
 from classifiers.features import fold_lower
 from models import Client, JobPost, PostSimilarityKey, PostStatus
 
+from . import bulk
+
 THRESHOLD = 0.5
 WINDOW = 1000
 MAX_RESULTS = 25
@@ -203,14 +205,9 @@ def index_posts(session: Session, posts: Iterable[tuple[int, str, str]]) -> int:
         return 0
     rows = [(k, post_id) for post_id, keys in zip(ids, keys_of(sigs), strict=True) for k in keys]
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        # one array parameter (not 500 bound values to parse and plan), bounded by the ids'
-        # range so that the index scan stays narrow (see bulk.among_ids)
-        conn.exec_driver_sql("DELETE FROM post_similarity_key WHERE post_id BETWEEN %s AND %s "
-                             "AND post_id = ANY(%s::bigint[])", (min(ids), max(ids), ids))
-    else:
-        table = PostSimilarityKey.__table__
-        session.execute(table.delete().where(table.c.post_id.in_(ids)))
+    table = PostSimilarityKey.__table__
+    session.execute(table.delete().where(bulk.among_ids(table.c.post_id, ids,
+                                                        bulk.set_based(session))))
     if not rows:
         return 0
     if conn.dialect.name == "postgresql":
