@@ -230,6 +230,96 @@ def unpack_vectorizer(d: dict, template: TfidfVectorizer | None = None) -> Tfidf
     return v
 
 
+def _count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """float32 CSR counting each (row, col) pair, indices sorted: one sort of the pairs as
+    ``row * n_cols + col`` keys, then run lengths (faster than scipy's COO -> CSR with
+    ``sum_duplicates``, which sorts each row again)."""
+    key = rows * n_cols + cols
+    key.sort()
+    if len(key):
+        first = np.empty(len(key), dtype=bool)
+        first[0] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+    else:
+        starts = np.zeros(0, dtype=np.int64)
+    unique = key[starts]
+    counts = np.diff(np.append(starts, len(key))).astype(np.float32)
+    row_of = unique // n_cols
+    indptr = np.zeros(n_rows + 1, dtype=np.int32)
+    np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
+    X = sp.csr_matrix((counts, (unique - row_of * n_cols).astype(np.int32), indptr), shape=(n_rows, n_cols))
+    X.has_sorted_indices = True  # keys were sorted: columns ascend within each row
+    return X
+
+
+class CodeTable:
+    """An exact hash table from packed n-gram codes (non-negative int64) to feature columns,
+    looked up for a whole array at once with numpy: two-choice cuckoo hashing. Every key
+    sits in one of its two slots (``T1[h1(key)]`` or ``T2[h2(key)]``), so a lookup is two
+    gathers and two comparisons per code, with no branch and no probe sequence (a binary
+    search of the sorted codes took ~14 dependent reads per code: most of the vectorising).
+
+    The hashes are multiplicative (``(code * odd) >> shift``, wrapping uint64); the table
+    is built once per process, growing or taking new multipliers until every key is placed
+    (at most half full, so that takes a try or two)."""
+
+    _EMPTY = -1  # no code is negative
+
+    def __init__(self, codes, features):
+        codes = np.asarray(codes, dtype=np.int64)
+        features = np.asarray(features, dtype=np.int64)
+        if len(np.unique(codes)) != len(codes):
+            raise ValueError("duplicate n-gram codes")
+        bits = max(4, int(len(codes)).bit_length() + 1)  # each table >= 2x the keys
+        rng = np.random.default_rng(0x5EED)  # fixed: the same tables in every process
+        while True:
+            for _attempt in range(8):
+                mult = rng.integers(1, 2**63, size=2, dtype=np.uint64) | np.uint64(1)
+                placed = self._place(codes, features, bits, mult)
+                if placed is not None:
+                    self.bits, self.mult = bits, mult
+                    self.shift = np.uint64(64 - bits)
+                    self.keys, self.feats = placed
+                    return
+            bits += 1
+
+    @staticmethod
+    def _slots(code: int, bits: int, mult) -> tuple[int, int]:
+        return tuple(((code * int(m)) % 2**64) >> (64 - bits) for m in mult)
+
+    @classmethod
+    def _place(cls, codes, features, bits: int, mult):
+        size = 1 << bits
+        keys = np.full((2, size), cls._EMPTY, dtype=np.int64)
+        feats = np.full((2, size), -1, dtype=np.int64)
+        slot_keys = [dict(), dict()]  # table -> slot -> (code, feature), while placing
+        for code, feature in zip(codes.tolist(), features.tolist()):
+            item, side = (code, feature), 0
+            for _kick in range(4 * bits):
+                slot = cls._slots(item[0], bits, mult)[side]
+                item, slot_keys[side][slot] = slot_keys[side].get(slot), item
+                if item is None:
+                    break
+                side ^= 1
+            else:
+                return None
+        for side in (0, 1):
+            for slot, (code, feature) in slot_keys[side].items():
+                keys[side, slot], feats[side, slot] = code, feature
+        return keys, feats
+
+    def lookup(self, codes: np.ndarray) -> np.ndarray:
+        """The feature column of each code, -1 where the code is not a key."""
+        u = codes.view(np.uint64)
+        h = u * self.mult[0]
+        h >>= self.shift
+        out = np.where(self.keys[0].take(h) == codes, self.feats[0].take(h), -1)
+        h = u * self.mult[1]
+        h >>= self.shift
+        return np.where(self.keys[1].take(h) == codes, self.feats[1].take(h), out)
+
+
 class FastTfidf:
     """Batch re-implementation of a fitted ``TfidfVectorizer.transform`` (same output).
 
@@ -237,13 +327,14 @@ class FastTfidf:
     which dominated scoring time. Here the n-grams are looked up as integer codes with numpy:
 
     * ``char_wb``: characters map to small ids (0 = not in any vocabulary term); the padded
-      words of a whole batch are laid out in one array separated by id 0, every window of
-      length n (min_n..max_n) without a 0 is packed into an int64 and found by binary search
-      in the sorted codes of the vocabulary. Windows that would cross a word or document
-      boundary contain a 0 and are skipped, exactly like sklearn's per-word loop (a padded
-      word shorter than n yields no n-gram; one of length n yields itself once).
+      words of a whole batch are laid out in one array separated by id 0, and every window
+      of length n (min_n..max_n) is packed into an int64 and looked up in the vocabulary's
+      codes of length n (``CodeTable``). A window that would cross a word or document
+      boundary contains a 0, and no vocabulary code does, so it finds nothing, exactly like
+      sklearn's per-word loop (a padded word shorter than n yields no n-gram; one of length
+      n yields itself once).
     * ``word``: the vectoriser's own preprocessor and tokenizer; tokens map to ids of the
-      tokens that occur in vocabulary terms, n-grams to packed id tuples.
+      tokens that occur in vocabulary terms (0 for the others), n-grams to packed id tuples.
 
     Then the same tf-idf steps as sklearn (float32 counts, 1 + log tf, x idf, L2 rows).
     Equality with sklearn is unit-tested (tests/unit/classifiers/test_features.py).
@@ -266,6 +357,7 @@ class FastTfidf:
                 lut[ord(ch)] = i
             lut[0] = 0
             self.lut = lut
+            self.lut_ext = np.append(lut, 0)  # code points past the table map to its last entry, 0
             ids = {ch: int(lut[ord(ch)]) for ch in alphabet}
             codes = [self._pack([ids[c] for c in t]) for t, _ in terms]
         else:
@@ -274,9 +366,10 @@ class FastTfidf:
             self.tok_id = {w: i for i, w in enumerate(toks, start=1)}
             self.bits = max(1, (len(toks) + 1).bit_length())
             codes = [self._pack([self.tok_id[w] for w in t.split(" ")]) for t, _ in terms]
-        codes = np.array(codes, dtype=np.int64)
-        order = np.argsort(codes, kind="stable")
-        self.codes, self.feat = codes[order], np.array([j for _, j in terms], dtype=np.int64)[order]
+        lengths = [len(t) if self.analyzer == "char_wb" else t.count(" ") + 1 for t, _ in terms]
+        self.tables = {n: CodeTable([c for c, k in zip(codes, lengths) if k == n],
+                                    [j for (_, j), k in zip(terms, lengths) if k == n])
+                       for n in range(self.min_n, self.max_n + 1)}
 
     @staticmethod
     def supported(v: TfidfVectorizer) -> bool:
@@ -301,15 +394,9 @@ class FastTfidf:
             c = (c << self.bits) | i
         return c
 
-    def _lookup(self, code: np.ndarray, doc: np.ndarray):
-        pos = np.searchsorted(self.codes, code)
-        pos[pos == len(self.codes)] = 0
-        hit = self.codes[pos] == code
-        return doc[hit], self.feat[pos[hit]]
-
     def _ngram_hits(self, ids: np.ndarray, doc: np.ndarray):
-        """All windows of ids (n = min_n..max_n) without a 0 -> (doc, feature) pairs."""
-        zeros = np.concatenate([[0], np.cumsum(ids == 0)])
+        """All windows of ids (n = min_n..max_n) that are vocabulary terms -> (doc, feature)
+        pairs. A window holding a 0 is no term: every id of a term is > 0."""
         rows, cols = [], []
         code = np.zeros(len(ids), dtype=np.int64)
         for n in range(1, self.max_n + 1):
@@ -319,10 +406,10 @@ class FastTfidf:
             code = (code[:m] << self.bits) | ids[n - 1:]  # code[i] packs ids[i : i + n]
             if n < self.min_n:
                 continue
-            ok = zeros[n:] - zeros[:m] == 0
-            r, c = self._lookup(code[ok], doc[:m][ok])
-            rows.append(r)
-            cols.append(c)
+            feat = self.tables[n].lookup(code)
+            hit = feat >= 0
+            rows.append(doc[:m][hit])
+            cols.append(feat[hit])
         return np.concatenate(rows) if rows else np.zeros(0, np.int64), np.concatenate(cols) if cols else np.zeros(0, np.int64)
 
     def transform(self, texts) -> sp.csr_matrix:
@@ -334,10 +421,10 @@ class FastTfidf:
             for t in texts:
                 words = pre(t).split()
                 parts.append("\x00 " + " \x00 ".join(words) + " " if words else "")
-            cps = np.frombuffer(("".join(parts) + "\x00").encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-            ids = np.where(cps < len(self.lut), self.lut[np.minimum(cps, len(self.lut) - 1)], 0)
-            starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])[:-1]]).astype(np.int64)
-            doc = np.clip(np.searchsorted(starts, np.arange(len(ids)), side="right") - 1, 0, max(n_docs - 1, 0))
+            cps = np.frombuffer(("".join(parts) + "\x00").encode("utf-32-le"), dtype=np.uint32)
+            ids = self.lut_ext.take(np.minimum(cps, len(self.lut)))  # beyond the alphabet: 0
+            doc = np.repeat(np.arange(n_docs, dtype=np.int64), [len(p) for p in parts])
+            doc = np.append(doc, max(n_docs - 1, 0))  # the final "\x00"
         else:
             tok_id, tok = self.tok_id, self.tokenize
             flat: list[int] = []
@@ -350,9 +437,7 @@ class FastTfidf:
             ids = np.array(flat, dtype=np.int64)
             doc = np.repeat(np.arange(n_docs, dtype=np.int64), dl)
         r, c = self._ngram_hits(ids, doc) if len(ids) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
-        X = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(n_docs, self.n_features), dtype=np.float32)
-        X.sum_duplicates()
-        X.sort_indices()
+        X = _count_matrix(r, c, n_docs, self.n_features)
         np.log(X.data, X.data)
         X.data += 1.0
         X.data *= self.idf[X.indices]

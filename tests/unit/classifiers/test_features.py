@@ -123,3 +123,50 @@ def test_fast_vectoriser_equals_sklearn(scorer):
         assert a.shape == b.shape and a.nnz == b.nnz
         assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
         assert np.allclose(a.data, b.data, rtol=1e-6, atol=1e-7)
+
+
+def test_fast_vectoriser_equals_sklearn_on_edge_texts(scorer):
+    """Short words (a padded word shorter than n yields nothing), characters outside every
+    vocabulary term (id 0, like a word boundary), empty documents and repeated n-grams."""
+    import numpy as np
+
+    from classifiers.modelling import FastTfidf
+
+    texts = ["", " ", "a", "ab", "abc", "I", "a b c d e", "é ü ☃ 日本語 🎉", "x" * 40,
+             "pay pay pay pay via telegram", "l☃ogo de☃sign", "\x00nul\x00 byte", "naïve café",
+             "gift-cards, only!!! $$$ 100% guaranteed", "\n\n", "Ünïcödé TITLE\n\nand body"]
+    for v in (scorer._word, scorer._char):
+        a = v.transform(texts).tocsr()
+        a.sort_indices()
+        b = FastTfidf(v).transform(texts)
+        assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+        assert np.allclose(a.data, b.data, rtol=1e-6, atol=1e-7)
+
+
+class TestCodeTable:
+    def test_finds_every_key_and_nothing_else(self):
+        import numpy as np
+
+        from classifiers.modelling import CodeTable
+
+        rng = np.random.default_rng(7)
+        keys = np.unique(rng.integers(0, 2**62, size=5000, dtype=np.int64))
+        keys = np.concatenate([keys, [0, 2**62 - 1]])
+        feats = rng.permutation(len(keys))
+        table = CodeTable(keys, feats)
+        assert np.array_equal(table.lookup(keys), feats)
+        others = rng.integers(0, 2**62, size=20000, dtype=np.int64)
+        others = others[~np.isin(others, keys)]
+        assert (table.lookup(others) == -1).all()
+        mixed = np.concatenate([others[:10], keys[:10]])
+        assert np.array_equal(table.lookup(mixed), np.concatenate([[-1] * 10, feats[:10]]))
+
+    def test_an_empty_table_finds_nothing_and_duplicates_are_refused(self):
+        import numpy as np
+        import pytest
+
+        from classifiers.modelling import CodeTable
+
+        assert (CodeTable([], []).lookup(np.array([0, 1, 2**40], dtype=np.int64)) == -1).all()
+        with pytest.raises(ValueError, match="duplicate"):
+            CodeTable([5, 5], [0, 1])
