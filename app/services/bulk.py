@@ -45,8 +45,16 @@ def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise TypeError("naive datetime in a bulk write: store aware (UTC) datetimes")
-        return value.isoformat()
+        return _isoformat(value, value.tzinfo)
     raise TypeError(f"cannot send {type(value).__name__} in a bulk write")
+
+
+@functools.lru_cache(maxsize=1024)
+def _isoformat(value: datetime, tzinfo: Any) -> str:
+    """``value.isoformat()``, remembered: a chunk's rows share their timestamps (the
+    ``now`` of the write), and an aware isoformat costs ~1-3 us. Keyed by the zone as well:
+    equal instants in other zones compare (and hash) equal but print differently."""
+    return value.isoformat()
 
 
 def set_based(session: Any) -> bool:
@@ -69,15 +77,28 @@ def payload(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str
 
 
 @functools.cache
-def insert_returning(table: sa.Table, names: tuple[str, ...],
-                     returning: tuple[str, ...]) -> sa.Insert:
-    """``INSERT INTO table (names) SELECT ... FROM recordset(...) RETURNING returning``: the
-    rows of one ``payload`` inserted by one statement (instead of an ``insertmanyvalues``
-    executemany, whose multi-row VALUES text psycopg re-parses for every chunk: 500 rows of
-    11 columns are 5,500 placeholders, ~85 us a row of the import's own CPU)."""
+def insert_returning(table: sa.Table, names: tuple[str, ...], returning: tuple[str, ...],
+                     shared: tuple[str, ...] = (), nulls: tuple[str, ...] = ()) -> sa.Insert:
+    """``INSERT INTO table (names, shared, nulls) SELECT ... FROM recordset(...) RETURNING
+    returning``: the rows of one ``payload`` inserted by one statement (instead of an
+    ``insertmanyvalues`` executemany, whose multi-row VALUES text psycopg re-parses for every
+    chunk: 500 rows of 11 columns are 5,500 placeholders, ~85 us a row of the import's own
+    CPU). Values every row shares are not repeated in the payload: each ``shared`` column
+    takes the parameter of the same name (see ``shared_params``), each ``nulls`` column NULL."""
     rows = recordset(table, names)
-    return table.insert().from_select(list(names), sa.select(*[rows.c[n] for n in names])) \
+    values = [*(rows.c[n] for n in names),
+              *(sa.bindparam(_SHARED + n, type_=table.c[n].type) for n in shared),
+              *(sa.null() for _ in nulls)]
+    return table.insert().from_select([*names, *shared, *nulls], sa.select(*values)) \
         .returning(*[table.c[n] for n in returning])
+
+
+_SHARED = "shared_"
+
+
+def shared_params(shared: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of ``insert_returning``'s ``shared`` columns (the non-None values)."""
+    return {_SHARED + name: value for name, value in shared.items() if value is not None}
 
 
 def among(column: sa.ColumnElement, values: Sequence[Any],

@@ -223,17 +223,24 @@ def _existing(session: Session, model: type, columns: Sequence[str],
     return {row.external_id: row for row in rows}
 
 
-def _insert(session: Session, model: type, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert many rows (all with the same keys) with one statement; returns external_id ->
-    new id. On PostgreSQL the rows go as one JSON parameter (``bulk.insert_returning``)."""
+def _insert(session: Session, model: type, rows: list[dict[str, Any]],
+            shared: Mapping[str, Any]) -> dict[str, int]:
+    """Insert many rows (all with the same keys, plus the ``shared`` values every row takes)
+    with one statement; returns external_id -> new id. On PostgreSQL the rows go as one JSON
+    parameter and the shared values once each (``bulk.insert_returning``)."""
     if not rows:
         return {}
     if bulk.set_based(session):
         names = tuple(rows[0])
-        statement = bulk.insert_returning(model.__table__, names, ("id", "external_id"))
-        result = session.execute(statement, bulk.payload(rows, names))
+        statement = bulk.insert_returning(
+            model.__table__, names, ("id", "external_id"),
+            shared=tuple(n for n, v in shared.items() if v is not None),
+            nulls=tuple(n for n, v in shared.items() if v is None))
+        result = session.execute(statement, {**bulk.payload(rows, names),
+                                             **bulk.shared_params(shared)})
     else:
-        result = session.execute(insert(model).returning(model.id, model.external_id), rows)
+        result = session.execute(insert(model).returning(model.id, model.external_id),
+                                 [{**row, **shared} for row in rows])
     return {ext: new_id for new_id, ext in result}
 
 
@@ -268,9 +275,7 @@ def _write_clients(session: Session, records: Sequence[Record]) -> Outcome:
             values[flag] = bool(values[flag])
         old = existing.get(item["external_id"])
         if old is None:
-            inserts.append((key, {**values, "external_id": item["external_id"],
-                                  "status": ClientStatus.active.value,
-                                  "created_at": now, "updated_at": now}))
+            inserts.append((key, {**values, "external_id": item["external_id"]}))
         elif any(getattr(old, f) != v for f, v in values.items()):
             updates.append({"id": old.id, **values, "updated_at": now})
             out.written[key] = Written(old.id, "updated")
@@ -278,7 +283,8 @@ def _write_clients(session: Session, records: Sequence[Record]) -> Outcome:
                 rescored.append(old.id)
         else:
             out.written[key] = Written(old.id, "unchanged")
-    new_ids = _insert(session, Client, [v for _, v in inserts])
+    new_ids = _insert(session, Client, [v for _, v in inserts], {
+        "status": ClientStatus.active.value, "created_at": now, "updated_at": now})
     _update(session, Client, updates)
     _rescore_posts_of(session, rescored, now)
     for key, values in inserts:
@@ -307,10 +313,7 @@ def _write_posts(session: Session, records: Sequence[Record]) -> Outcome:
         old = existing.get(item["external_id"])
         if old is None:
             inserts.append((key, {**values, "external_id": item["external_id"],
-                                  "client_id": client_id, "content_hash": content_hash,
-                                  "status": PostStatus.live.value, "scores": None,
-                                  "scored_at": None, "model_version": None,
-                                  "created_at": now, "updated_at": now}))
+                                  "client_id": client_id, "content_hash": content_hash}))
         elif old.content_hash != content_hash:
             updates.append({"id": old.id, **values, "client_id": client_id,
                             "content_hash": content_hash, "scored_at": None,
@@ -323,7 +326,9 @@ def _write_posts(session: Session, records: Sequence[Record]) -> Outcome:
             out.written[key] = Written(old.id, "updated")
         else:
             out.written[key] = Written(old.id, "unchanged")
-    new_ids = _insert(session, JobPost, [v for _, v in inserts])
+    new_ids = _insert(session, JobPost, [v for _, v in inserts], {
+        "status": PostStatus.live.value, "scores": None, "scored_at": None,
+        "model_version": None, "created_at": now, "updated_at": now})
     _update(session, JobPost, updates)
     for key, values in inserts:
         post_id = new_ids[values["external_id"]]
@@ -368,7 +373,7 @@ def _write_feedback(session: Session, records: Sequence[Record]) -> Outcome:
         old = existing.get(item["external_id"])
         if old is None:
             inserts.append((key, {**values, "external_id": item["external_id"],
-                                  "client_id": client_id, "negative": None, "scored_at": None}))
+                                  "client_id": client_id}))
             touched[client_id].append((item["external_id"], digest))
             continue
         scored_change = (old.client_id != client_id
@@ -386,7 +391,8 @@ def _write_feedback(session: Session, records: Sequence[Record]) -> Outcome:
             out.written[key] = Written(old.id, "updated")
         else:
             out.written[key] = Written(old.id, "unchanged")
-    new_ids = _insert(session, Feedback, [v for _, v in inserts])
+    new_ids = _insert(session, Feedback, [v for _, v in inserts],
+                      {"negative": None, "scored_at": None})
     _update(session, Feedback, updates)
     for key, values in inserts:
         out.written[key] = Written(new_ids[values["external_id"]], "created")

@@ -27,6 +27,15 @@ def test_payload_keeps_other_time_zones_as_offsets():
     assert datetime.fromisoformat(row["at"]) == AT
 
 
+def test_payload_prints_each_time_as_given_even_when_an_equal_one_was_printed_before():
+    # equal instants in two zones compare and hash equal: the remembered text must not mix them
+    plus_two = AT.astimezone(timezone(timedelta(hours=2)))
+    rows = [{"at": AT}, {"at": plus_two}, {"at": AT}, {"at": AT + timedelta(microseconds=1)}]
+    sent = [row["at"] for row in json.loads(bulk.payload(rows, ("at",))[bulk.ROWS])]
+    assert sent == ["2026-12-03T11:48:42.612599+00:00", "2026-12-03T13:48:42.612599+02:00",
+                    "2026-12-03T11:48:42.612599+00:00", "2026-12-03T11:48:42.612600+00:00"]
+
+
 @pytest.mark.parametrize("value, message", [
     (datetime(2026, 12, 3, 11, 0), "naive datetime"),
     (object(), "cannot send object"),

@@ -326,3 +326,15 @@ def test_a_post_the_marketplace_moves_back_gets_a_flag_that_says_so(session, mak
     ingest.upsert_post(session, external_id="p1", fields={**fields, "category": "sales_marketing"})
     [elsewhere] = open_flags(session, reason="miscategorised")  # another category: no note
     assert elsewhere.id == again.id and elsewhere.system_note == again.system_note  # kept
+
+
+def test_the_content_hash_is_stable_across_releases():
+    # stored on every post: a different hash for the same content would make every re-import
+    # an "update" and rescore it. Pinned values (SHA-256 of the sorted-key compact JSON).
+    assert post_content_hash(
+        title="Logo <b>design</b> — café", description='Need a "logo"\n\tfor my bakery 🍰',
+        category="design_creative", skills=["Illustrator", "Branding"], budget=150.5,
+    ) == "8b76387e911c5f39904ea9b1c43869be7307a2420a98feba3de6ff1d195050f2"
+    assert post_content_hash(title=None, description="x", category=None, skills=None,
+                             budget=None) == \
+        "88ab0e4ffb4217b420235e8184f4254f380b6156f6c063ef58e24c71ead1d575"
