@@ -10,10 +10,19 @@ For each database, in one run:
   ``flask worker`` scores concurrently; the clock stops when every post is scored.
 
 Prints posts/s end to end and the ratio to the bare insert measured in the same run.
-Posts are cycled from the project's seed corpus (data/seed/marketplace_posts.jsonl) with
-a unique reference appended, so texts are realistic and every content hash differs.
+Two post mixes (``--mix``):
+
+- ``demo`` (the default): typical traffic. The demo marketplace generator
+  (scripts/generate_demo_data.py, seed 11) writes 1,000 clients and the N posts, as
+  ``make run`` loads them at 3,000: about 12% of the posts get flagged, and posts carry
+  skills and budgets.
+- ``seed``: a stress mix. The project's training seed corpus
+  (data/seed/marketplace_posts.jsonl) cycled, with a unique reference appended to each
+  text (so every content hash differs): about 60% scams, policy breaches or self-ads, so
+  most posts get flags with evidence.
 
     .venv/bin/python bench/import_score.py [--posts 100000] [--only sqlite|postgresql]
+        [--mix demo|seed] [--modes bare,only,inline,rq1,rq2]
 """
 from __future__ import annotations
 
@@ -23,6 +32,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,28 +42,35 @@ import sqlalchemy as sa
 from harness import REDIS_URL, ROOT, Stack, migrate, postgres_database
 
 from app.services.content import post_content_hash  # noqa: E402
+from models import JobPost  # noqa: E402
 
 SEED = ROOT / "data" / "seed" / "marketplace_posts.jsonl"
 N_CLIENTS = 1000
 
 
-def write_inputs(tmp: Path, n_posts: int) -> tuple[Path, Path, list[dict]]:
-    seeds = [json.loads(line) for line in SEED.read_text().splitlines() if line.strip()]
-    posted = datetime(2026, 11, 1, tzinfo=timezone.utc).isoformat()
-    clients = tmp / "clients.jsonl"
-    with clients.open("w") as fh:
-        for i in range(N_CLIENTS):
-            fh.write(json.dumps({"external_id": f"bc-{i}", "name": f"Bench client {i}"}) + "\n")
-    posts = tmp / "posts.jsonl"
-    rows = []
-    with posts.open("w") as fh:
+def write_inputs(tmp: Path, n_posts: int, mix: str = "demo") -> tuple[Path, Path, list[dict]]:
+    """The import files (clients, posts) and the post rows, for ``mix`` (module docstring)."""
+    if mix == "demo":
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from generate_demo_data import generate
+
+        data = generate(seed=11, clients=N_CLIENTS, posts=n_posts)
+        client_rows, rows = data["clients"], data["posts"]
+    else:
+        seeds = [json.loads(line) for line in SEED.read_text().splitlines() if line.strip()]
+        posted = datetime(2026, 11, 1, tzinfo=timezone.utc).isoformat()
+        client_rows = [{"external_id": f"bc-{i}", "name": f"Bench client {i}"}
+                       for i in range(N_CLIENTS)]
+        rows = []
         for i in range(n_posts):
             s = seeds[i % len(seeds)]
-            row = {"external_id": f"bp-{i}", "client_id": f"bc-{i % N_CLIENTS}",
-                   "title": s["title"], "description": f"{s['description']}\n\nRef {i}",
-                   "category": s.get("category"), "posted_at": posted}
-            fh.write(json.dumps(row) + "\n")
-            rows.append(row)
+            rows.append({"external_id": f"bp-{i}", "client_id": f"bc-{i % N_CLIENTS}",
+                         "title": s["title"], "description": f"{s['description']}\n\nRef {i}",
+                         "category": s.get("category"), "posted_at": posted})
+    clients, posts = tmp / f"clients-{mix}.jsonl", tmp / f"posts-{mix}.jsonl"
+    for path, items in ((clients, client_rows), (posts, rows)):
+        with path.open("w") as fh:
+            fh.writelines(json.dumps(item) + "\n" for item in items)
     return clients, posts, rows
 
 
@@ -64,12 +82,16 @@ def bare_insert(db_url: str, clients_file: Path, rows: list[dict], stack: Stack)
     now = datetime.now(timezone.utc)
     prepared = [{"external_id": r["external_id"], "client_id": ids[r["client_id"]],
                  "title": r["title"], "description": r["description"],
-                 "category": r["category"], "posted_at": now, "status": "live",
+                 "category": r["category"], "skills": r.get("skills") or [],
+                 "budget": r.get("budget"),
+                 "posted_at": datetime.fromisoformat(r["posted_at"].replace("Z", "+00:00")),
+                 "status": "live",
                  "content_hash": post_content_hash(title=r["title"], description=r["description"],
-                                                   category=r["category"], skills=None,
-                                                   budget=None),
+                                                   category=r["category"],
+                                                   skills=r.get("skills"), budget=r.get("budget")),
                  "created_at": now, "updated_at": now} for r in rows]
-    table = sa.table("job_post", *(sa.column(k) for k in prepared[0]))
+    # the columns typed as the model has them (skills: JSON), no other ORM machinery
+    table = sa.table("job_post", *(sa.column(k, JobPost.__table__.c[k].type) for k in prepared[0]))
     start = time.perf_counter()
     with engine.connect() as conn:
         for i in range(0, len(prepared), 500):
@@ -147,52 +169,81 @@ def fresh_sqlite(tmp: Path, name: str) -> str:
     return url
 
 
-def report(label: str, n: int, seconds: float, bare: float) -> None:
+def report(label: str, n: int, seconds: float, bare: float,
+           flagged: float | None = None) -> None:
     rate, bare_rate = n / seconds, n / bare
+    share = "" if flagged is None else f"  ({flagged:.0%} of posts flagged)"
     print(f"  {label:<28} {seconds:7.1f} s  {rate:8.0f} posts/s  ratio to bare insert "
-          f"{rate / bare_rate:.3f}")
+          f"{rate / bare_rate:.3f}{share}")
+
+
+MODES = ("bare", "only", "inline", "rq1", "rq2")
+
+
+def flagged_share(db_url: str) -> float:
+    """The share of posts with an open flag (what the mix makes the workers write)."""
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        flagged, posts = conn.execute(sa.text(
+            "SELECT (SELECT count(DISTINCT subject_id) FROM flag WHERE subject_type = 'post' "
+            "AND status = 'open'), (SELECT count(*) FROM job_post)")).one()
+    engine.dispose()
+    return flagged / max(posts, 1)
+
+
+def run_database(kind: str, new_url, tmp: Path, clients: Path, posts: Path, rows: list[dict],
+                 n: int, modes: Sequence[str]) -> None:
+    """Every mode asked for on one kind of database (``new_url()``: a fresh migrated one)."""
+    print("SQLite:" if kind == "sqlite" else "PostgreSQL:")
+    url = new_url()
+    bare = bare_insert(url, clients, rows, Stack(url, tmp))
+    print(f"  {'bare Core executemany':<28} {bare:7.1f} s  {n / bare:8.0f} posts/s")
+    if "only" in modes:
+        report("import only (jobs queued)", n, import_only(new_url(), tmp, clients, posts), bare)
+    if "inline" in modes:
+        url = new_url()
+        seconds = import_inline(url, tmp, clients, posts)
+        assert scored(url) == n, "not every post was scored"
+        report("import + score (inline)", n, seconds, bare, flagged_share(url))
+    for workers in (1, 2):
+        if kind == "postgresql" and f"rq{workers}" in modes:
+            url = new_url()
+            seconds = import_with_worker(url, tmp, clients, posts, n, workers=workers)
+            label = f"import + score ({workers} RQ worker{'s' if workers > 1 else ''})"
+            report(label, n, seconds, bare, flagged_share(url))
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--posts", type=int, default=100_000)
     ap.add_argument("--only", choices=["sqlite", "postgresql"])
+    ap.add_argument("--mix", choices=["demo", "seed"], default="demo")
+    ap.add_argument("--modes", default=",".join(MODES),
+                    help="comma-separated, of " + ", ".join(MODES) + " (the bare insert always runs)")
     args = ap.parse_args()
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        ap.error(f"unknown mode(s): {', '.join(sorted(unknown))}")
     n = args.posts
     os.environ.pop("REDIS_URL", None)
-    with tempfile.TemporaryDirectory() as tmpdir:
+    with tempfile.TemporaryDirectory() as tmpdir, ExitStack() as databases:
         tmp = Path(tmpdir)
-        clients, posts, rows = write_inputs(tmp, n)
-        print(f"import + score {n:,} posts ({N_CLIENTS} clients), 2-core machine")
+        clients, posts, rows = write_inputs(tmp, n, args.mix)
+        print(f"import + score {n:,} posts ({N_CLIENTS} clients, {args.mix} mix), "
+              f"{os.cpu_count()}-core machine")
         if args.only in (None, "sqlite"):
-            bare = bare_insert(fresh_sqlite(tmp, "bare.db"), clients, rows,
-                               Stack(f"sqlite:///{tmp / 'bare.db'}", tmp))
-            print("SQLite:")
-            print(f"  {'bare Core executemany':<28} {bare:7.1f} s  {n / bare:8.0f} posts/s")
-            seconds = import_only(fresh_sqlite(tmp, "only.db"), tmp, clients, posts)
-            report("import only (jobs queued)", n, seconds, bare)
-            url = fresh_sqlite(tmp, "inline.db")
-            seconds = import_inline(url, tmp, clients, posts)
-            assert scored(url) == n, "not every post was scored"
-            report("import + score (inline)", n, seconds, bare)
+            counter = iter(range(1_000))
+            run_database("sqlite", lambda: fresh_sqlite(tmp, f"db{next(counter)}.db"), tmp,
+                         clients, posts, rows, n, modes)
         if args.only in (None, "postgresql"):
-            with postgres_database() as bare_url, postgres_database() as inline_url, \
-                    postgres_database() as rq_url, postgres_database() as only_url, \
-                    postgres_database() as rq2_url:
-                for url in (bare_url, inline_url, rq_url, only_url, rq2_url):
-                    migrate(url)
-                bare = bare_insert(bare_url, clients, rows, Stack(bare_url, tmp))
-                print("PostgreSQL:")
-                print(f"  {'bare Core executemany':<28} {bare:7.1f} s  {n / bare:8.0f} posts/s")
-                seconds = import_only(only_url, tmp, clients, posts)
-                report("import only (jobs queued)", n, seconds, bare)
-                seconds = import_inline(inline_url, tmp, clients, posts)
-                assert scored(inline_url) == n, "not every post was scored"
-                report("import + score (inline)", n, seconds, bare)
-                seconds = import_with_worker(rq_url, tmp, clients, posts, n)
-                report("import + score (1 RQ worker)", n, seconds, bare)
-                seconds = import_with_worker(rq2_url, tmp, clients, posts, n, workers=2)
-                report("import + score (2 RQ workers)", n, seconds, bare)
+            def new_postgres() -> str:
+                url = databases.enter_context(postgres_database())
+                migrate(url)
+                return url
+
+            run_database("postgresql", new_postgres, tmp, clients, posts, rows, n, modes)
 
 
 if __name__ == "__main__":
