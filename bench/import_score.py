@@ -220,7 +220,7 @@ def main() -> None:
     ap.add_argument("--only", choices=["sqlite", "postgresql"])
     ap.add_argument("--mix", choices=["demo", "seed"], default="demo")
     ap.add_argument("--modes", default=",".join(MODES),
-                    help="comma-separated, of " + ", ".join(MODES) + " (the bare insert always runs)")
+                    help=f"comma-separated, of {', '.join(MODES)} (the bare insert always runs)")
     args = ap.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = set(modes) - set(MODES)

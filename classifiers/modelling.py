@@ -230,7 +230,8 @@ def unpack_vectorizer(d: dict, template: TfidfVectorizer | None = None) -> Tfidf
     return v
 
 
-def _count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
+def _count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int,
+                  n_cols: int) -> sp.csr_matrix:
     """float32 CSR counting each (row, col) pair, indices sorted: one sort of the pairs as
     ``row * n_cols + col`` keys, then run lengths (faster than scipy's COO -> CSR with
     ``sum_duplicates``, which sorts each row again)."""
@@ -248,7 +249,8 @@ def _count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) 
     row_of = unique // n_cols
     indptr = np.zeros(n_rows + 1, dtype=np.int32)
     np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
-    X = sp.csr_matrix((counts, (unique - row_of * n_cols).astype(np.int32), indptr), shape=(n_rows, n_cols))
+    columns = (unique - row_of * n_cols).astype(np.int32)
+    X = sp.csr_matrix((counts, columns, indptr), shape=(n_rows, n_cols))
     X.has_sorted_indices = True  # keys were sorted: columns ascend within each row
     return X
 
