@@ -287,8 +287,9 @@ class CodeTable:
             bits += 1
 
     @staticmethod
-    def _slots(code: int, bits: int, mult) -> tuple[int, int]:
-        return tuple(((code * int(m)) % 2**64) >> (64 - bits) for m in mult)
+    def _slot(code: int, bits: int, mult) -> int:
+        """``lookup``'s hash of one code, in Python integers (uint64 wrapping)."""
+        return ((code * int(mult)) % 2**64) >> (64 - bits)
 
     @classmethod
     def _place(cls, codes, features, bits: int, mult):
@@ -299,7 +300,7 @@ class CodeTable:
         for code, feature in zip(codes.tolist(), features.tolist()):
             item, side = (code, feature), 0
             for _kick in range(4 * bits):
-                slot = cls._slots(item[0], bits, mult)[side]
+                slot = cls._slot(item[0], bits, mult[side])
                 item, slot_keys[side][slot] = slot_keys[side].get(slot), item
                 if item is None:
                     break
@@ -358,8 +359,7 @@ class FastTfidf:
             for i, ch in enumerate(alphabet, start=1):
                 lut[ord(ch)] = i
             lut[0] = 0
-            self.lut = lut
-            self.lut_ext = np.append(lut, 0)  # code points past the table map to its last entry, 0
+            self.lut = np.append(lut, 0)  # its last entry (0) stands for every code point past it
             ids = {ch: int(lut[ord(ch)]) for ch in alphabet}
             codes = [self._pack([ids[c] for c in t]) for t, _ in terms]
         else:
@@ -424,7 +424,7 @@ class FastTfidf:
                 words = pre(t).split()
                 parts.append("\x00 " + " \x00 ".join(words) + " " if words else "")
             cps = np.frombuffer(("".join(parts) + "\x00").encode("utf-32-le"), dtype=np.uint32)
-            ids = self.lut_ext.take(np.minimum(cps, len(self.lut)))  # beyond the alphabet: 0
+            ids = self.lut.take(np.minimum(cps, len(self.lut) - 1))  # beyond the alphabet: 0
             doc = np.repeat(np.arange(n_docs, dtype=np.int64), [len(p) for p in parts])
             doc = np.append(doc, max(n_docs - 1, 0))  # the final "\x00"
         else:

@@ -84,7 +84,7 @@ def insert_returning(table: sa.Table, names: tuple[str, ...], returning: tuple[s
     ``insertmanyvalues`` executemany, whose multi-row VALUES text psycopg re-parses for every
     chunk: 500 rows of 11 columns are 5,500 placeholders, ~85 us a row of the import's own
     CPU). Values every row shares are not repeated in the payload: each ``shared`` column
-    takes the parameter of the same name (see ``shared_params``), each ``nulls`` column NULL."""
+    takes the parameter of the same name (see ``split_shared``), each ``nulls`` column NULL."""
     rows = recordset(table, names)
     values = [*(rows.c[n] for n in names),
               *(sa.bindparam(_SHARED + n, type_=table.c[n].type) for n in shared),
@@ -96,9 +96,13 @@ def insert_returning(table: sa.Table, names: tuple[str, ...], returning: tuple[s
 _SHARED = "shared_"
 
 
-def shared_params(shared: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters of ``insert_returning``'s ``shared`` columns (the non-None values)."""
-    return {_SHARED + name: value for name, value in shared.items() if value is not None}
+def split_shared(shared: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...],
+                                                      dict[str, Any]]:
+    """``insert_returning``'s ``shared`` and ``nulls`` column names for these shared values,
+    and the statement parameters that carry the non-None ones."""
+    given = tuple(name for name, value in shared.items() if value is not None)
+    nulls = tuple(name for name, value in shared.items() if value is None)
+    return given, nulls, {_SHARED + name: shared[name] for name in given}
 
 
 def among(column: sa.ColumnElement, values: Sequence[Any],

@@ -232,12 +232,10 @@ def _insert(session: Session, model: type, rows: list[dict[str, Any]],
         return {}
     if bulk.set_based(session):
         names = tuple(rows[0])
-        statement = bulk.insert_returning(
-            model.__table__, names, ("id", "external_id"),
-            shared=tuple(n for n, v in shared.items() if v is not None),
-            nulls=tuple(n for n, v in shared.items() if v is None))
-        result = session.execute(statement, {**bulk.payload(rows, names),
-                                             **bulk.shared_params(shared)})
+        given, nulls, params = bulk.split_shared(shared)
+        statement = bulk.insert_returning(model.__table__, names, ("id", "external_id"),
+                                          given, nulls)
+        result = session.execute(statement, {**bulk.payload(rows, names), **params})
     else:
         # the driver's executemany, then the new ids by external id (unique; this transaction's
         # rows): on SQLite an INSERT ... RETURNING of many rows goes through SQLAlchemy's

@@ -206,11 +206,11 @@ def index_posts(session: Session, posts: Iterable[tuple[int, str, str]]) -> int:
     rows = [(k, post_id) for post_id, keys in zip(ids, keys_of(sigs), strict=True) for k in keys]
     conn = session.connection()
     table = PostSimilarityKey.__table__
-    session.execute(table.delete().where(bulk.among_ids(table.c.post_id, ids,
-                                                        bulk.set_based(session))))
+    postgres = bulk.set_based(session)
+    session.execute(table.delete().where(bulk.among_ids(table.c.post_id, ids, postgres)))
     if not rows:
         return 0
-    if conn.dialect.name == "postgresql":
+    if postgres:
         # ~10 rows per post, ~5,000 per chunk: one binary COPY (no statement to parse or plan,
         # no integers to print as text and parse back: ~27 us a post, against ~51 for one
         # INSERT over two text arrays and ~20 us a row for an executemany)
