@@ -130,6 +130,9 @@ class Config:
         #: a scoring job also scores up to this many other posts waiting to be scored
         self.SCORING_COALESCE = _env_int("SCORING_COALESCE", 64)
         self.SWEEP_INTERVAL_SECONDS = _env_int("SWEEP_INTERVAL_SECONDS", 60)
+        #: without Redis, a bulk import's scoring jobs run in this many child processes
+        #: beside it (0: in line, after each chunk's commit); see jobs.inline_in_background
+        self.INLINE_JOB_PROCESSES = _env_int("INLINE_JOB_PROCESSES", 2)
         self.WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
         self.CLAIM_MINUTES = _env_int("CLAIM_MINUTES", 15)
         self.FOLLOW_UP_DAYS = _env_int("FOLLOW_UP_DAYS", 14)

@@ -3,7 +3,7 @@
 Bulk import streams the file (constant memory), validates each row with the API's own
 models (``app/api/schemas.py``), and writes chunks of rows through
 ``services.ingest.import_chunk`` (one commit, one scoring job per chunk; without Redis
-on PostgreSQL each job runs on a thread beside the next chunk's import, see
+each job runs in a child process beside the next chunk's import, see
 ``jobs.inline_in_background``). It is resumable: rows are upserted by external id, so a
 re-run skips what is unchanged and never duplicates. Rejected rows are reported on stderr
 with their line numbers; the good rows are still imported, and the exit code is 1 if
@@ -137,7 +137,7 @@ class Summary:
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
-    #: scoring jobs that failed on the import's own thread (logged; the sweep retries them)
+    #: scoring jobs that failed beside the import (logged; the sweep retries them)
     jobs_failed: int = 0
 
     def line(self) -> str:
@@ -162,7 +162,7 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
             report(f"line {number}: {reason}")
 
     # without Redis, each chunk's scoring job runs beside the import of the next chunk
-    # (PostgreSQL; see jobs.inline_in_background), and all of them before this returns
+    # (in child processes: see jobs.inline_in_background), and all of them before this returns
     with jobs.inline_in_background() as runner, session_scope() as session, \
             tqdm(total=total, unit=" rows", desc=f"import {kind}", file=sys.stderr,
                  disable=not progress, dynamic_ncols=True) as bar:

@@ -11,21 +11,21 @@ rolls back). Dispatch means:
   sweep (``flask sweep``, or its scheduled job) enqueues the work again later;
 - without ``REDIS_URL``: the same job function runs inline, right after the commit. A
   failure is logged, never raised into the request that committed; the sweep retries.
-  Inside ``inline_in_background()`` (the bulk import, on PostgreSQL) inline jobs run in
-  order on one thread beside the caller, which meanwhile writes its next chunk.
+  Inside ``inline_in_background()`` (the bulk import) inline jobs run in child processes
+  beside the caller, which meanwhile writes its next chunk.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib
 import logging
-import threading
+import os
+from queue import Empty, Full
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from queue import Queue
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -84,7 +84,7 @@ def dispatch(spec: JobSpec, *, revive: bool = False) -> str:
     """Enqueue (Redis) or run inline (no Redis). Returns what happened, for logs and tests:
     ``enqueued``, ``duplicate``, ``revived``, ``redis-down``, ``inline``, ``inline-failed``,
     ``inline-deferred`` (a scheduled job with no scheduler: the sweep runs it when due) or
-    ``inline-background`` (handed to ``inline_in_background``'s thread).
+    ``inline-background`` (handed to ``inline_in_background``'s child processes).
 
     ``revive`` (the sweep): if the same job id already exists but is dead - failed,
     stopped or cancelled - requeue it instead of treating it as a duplicate."""
@@ -174,72 +174,148 @@ def _run_now(spec: JobSpec) -> str:
 # --- inline jobs beside the caller (bulk import) ---------------------------------------------
 
 class InlineRunner:
-    """One thread that runs inline jobs in the order they were dispatched, in its own app
-    context (and so its own database sessions). ``submit`` blocks while ``depth`` jobs
-    wait: the caller never gets more than that far ahead, and memory stays constant."""
+    """Child processes that run inline jobs beside the caller, taking them in the order they
+    were dispatched. Each child is forked from the caller when the runner starts (before
+    the caller opens a session), runs in an app context of its own with its own database
+    connections, and loads the models once, on its first job. ``submit`` blocks while
+    ``depth`` jobs wait: the caller never gets more than that far ahead, and memory stays
+    constant. Processes, not threads: scoring is CPU-bound Python, and a thread would share
+    the interpreter with the caller's import.
 
-    def __init__(self, app, depth: int):
-        self.failed = 0
-        self._jobs: Queue[JobSpec | None] = Queue(maxsize=depth)
-        self._thread = threading.Thread(target=self._run, args=(app,), name="inline-jobs",
-                                        daemon=True)
-        self._thread.start()
+    Jobs may run at the same time in different children, as they do on several RQ workers:
+    each is idempotent and guarded (see services.scoring). A child that dies (killed, out of
+    memory) loses at most its job in progress - committed rows left for the sweep - and the
+    jobs after it run in the caller, in line."""
 
-    def _run(self, app) -> None:  # noqa: ANN001
-        with app.app_context():
-            while (spec := self._jobs.get()) is not None:
-                try:
-                    ok = _run_now(spec) != "inline-failed"
-                except BaseException:  # noqa: BLE001 - never leave submit() blocked
-                    log.exception("inline job %s stopped; the sweep will retry it", spec.job_id)
-                    ok = False
-                self.failed += not ok
+    def __init__(self, app, depth: int, processes: int):
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")  # the child inherits the app: no re-import
+        self._jobs = ctx.Queue(maxsize=depth)
+        self._stop = ctx.Event()
+        self._failed = ctx.Value("i", 0)
+        self._finished = ctx.Value("i", 0)
+        self._submitted = 0
+        self._failed_here = 0  # jobs the caller ran itself, in line, after a child died
+        parent = os.getpid()
+        self._children = [ctx.Process(target=_child_runs_jobs, name=f"inline-jobs-{n}",
+                                      args=(app, self._jobs, self._stop, self._failed,
+                                            self._finished, parent), daemon=True)
+                          for n in range(processes)]
+        for child in self._children:
+            child.start()
+
+    @property
+    def failed(self) -> int:
+        """Jobs that failed (logged; the sweep retries them)."""
+        return self._failed.value + self._failed_here
+
+    def _alive(self) -> bool:
+        return any(child.is_alive() for child in self._children)
 
     def submit(self, spec: JobSpec) -> None:
-        self._jobs.put(spec)
+        while self._alive():
+            try:
+                self._jobs.put(spec, timeout=0.5)
+                self._submitted += 1
+                return
+            except Full:
+                continue
+        log.error("the scoring processes have stopped; running %s in line", spec.job_id)
+        self._failed_here += _run_now(spec) == "inline-failed"
 
     def close(self, *, run_waiting: bool = True) -> int:
-        """Stop the thread once it has run what was submitted (``run_waiting``), or only the
-        job in progress: an interrupted caller drops the jobs still waiting (their rows are
-        committed and unscored, and the sweep scores them). Returns the number dropped."""
-        dropped = 0
-        while not run_waiting and not self._jobs.empty():
-            self._jobs.get_nowait()  # only this (the submitting) thread puts: no race
-            dropped += 1
-        self._jobs.put(None)
-        self._thread.join()
-        return dropped
+        """Stop the children once they have run what was submitted (``run_waiting``), or only
+        their jobs in progress: an interrupted caller drops the jobs still waiting (their
+        rows are committed and unscored, and the sweep scores them). Returns the number of
+        jobs that did not run (dropped, or lost with a child that died)."""
+        if not run_waiting:
+            self._stop.set()
+        for _ in self._children:
+            while self._alive():
+                try:
+                    self._jobs.put(None, timeout=0.5)
+                    break
+                except Full:
+                    continue
+        for child in self._children:
+            child.join()
+        self._jobs.close()
+        self._jobs.cancel_join_thread()  # what is left in the pipe was dropped
+        lost = self._submitted - self._finished.value
+        if run_waiting and lost:
+            log.error("%d inline job(s) lost with a scoring process that died; what they "
+                      "would have scored is left for the sweep (flask sweep)", lost)
+        return lost
+
+
+def _child_runs_jobs(app, jobs, stop, failed, finished, parent: int) -> None:  # noqa: ANN001
+    """The body of an ``InlineRunner`` child: jobs until the sentinel, the stop event or
+    the end of its parent."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent says when to stop
+    _background.set(None)  # this process runs its jobs itself
+    with app.app_context():
+        from .db import get_engine
+
+        get_engine().dispose(close=False)  # the parent's pooled connections stay its own
+        while not stop.is_set() and os.getppid() == parent:  # (or the caller is gone)
+            try:
+                spec = jobs.get(timeout=0.5)
+            except Empty:
+                continue
+            if spec is None:
+                return
+            try:
+                ok = _run_now(spec) != "inline-failed"
+            except BaseException:  # noqa: BLE001 - a job never ends the loop
+                log.exception("inline job %s stopped; the sweep will retry it", spec.job_id)
+                ok = False
+            with failed.get_lock():
+                failed.value += not ok
+            with finished.get_lock():
+                finished.value += 1
 
 
 _background: ContextVar[InlineRunner | None] = ContextVar("trustdesk_inline_runner",
                                                           default=None)
 
 
-@contextmanager
-def inline_in_background(depth: int = 2) -> Iterator[InlineRunner | None]:
-    """Within this block, jobs that would run inline after a commit (no ``REDIS_URL``) run on
-    one background thread instead, so the caller's next write and this write's job overlap:
-    the job's database round trips (and the caller's) run while the other thread holds the
-    interpreter. All of them have run when the block ends; failures are logged and counted
-    (``runner.failed``), and the sweep retries them as it does any inline failure. A block
-    left by an exception (Ctrl-C) waits only for the job in progress and drops the others:
-    their rows are committed and unscored, for the sweep.
-
-    Only where the database takes concurrent writers: on SQLite a job that read before the
-    caller's next commit could not write after it (WAL snapshots: "database is locked"), so
-    there jobs stay in line (yields None), as they do with Redis (workers run them)."""
+def shares_database() -> bool:
+    """Whether another process can work on this app's database (not an in-memory SQLite)."""
     from .db import get_engine
 
-    if redis_url() is not None or get_engine().dialect.name == "sqlite":
+    url = get_engine().url
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+
+
+@contextmanager
+def inline_in_background(depth: int = 2) -> Iterator[InlineRunner | None]:
+    """Within this block, jobs that would run inline after a commit (no ``REDIS_URL``) run in
+    ``INLINE_JOB_PROCESSES`` child processes instead (``InlineRunner``), so the caller's next
+    write and the jobs of its earlier ones run at the same time, on other cores. All of them
+    have run when the block ends; failures are logged and counted (``runner.failed``), and
+    the sweep retries them as it does any inline failure. A block left by an exception
+    (Ctrl-C) waits only for the jobs in progress and drops the others: their rows are
+    committed and unscored, for the sweep.
+
+    With Redis, workers run the jobs; with ``INLINE_JOB_PROCESSES = 0``, an in-memory
+    SQLite database or no ``fork`` (Windows), jobs stay in line: this yields None."""
+    import multiprocessing
+
+    processes = current_app.config.get("INLINE_JOB_PROCESSES", 0)
+    if (redis_url() is not None or processes < 1 or not shares_database()
+            or "fork" not in multiprocessing.get_all_start_methods()):  # (Windows)
         yield None
         return
-    runner = InlineRunner(current_app._get_current_object(), depth)
+    runner = InlineRunner(current_app._get_current_object(), depth, processes)
     token = _background.set(runner)
     finished = False
     try:
         yield runner
         finished = True
-    finally:  # left by Ctrl-C or an error: stop soon, after the job in progress
+    finally:  # left by Ctrl-C or an error: stop soon, after the jobs in progress
         _background.reset(token)
         dropped = runner.close(run_waiting=finished)
         if not finished:

@@ -118,8 +118,8 @@ def test_bulk_import_on_postgresql(pg_app, tmp_path, dispatched):
 
 
 def test_bulk_import_without_redis_scores_beside_the_import(pg_app, tmp_path, monkeypatch):
-    """No Redis on PostgreSQL: each chunk's scoring job runs on the import's background
-    thread while the next chunk is written; every post is scored when the command returns.
+    """No Redis on PostgreSQL: each chunk's scoring job runs in one of the import's child
+    processes while the next chunk is written; every post is scored when the command returns.
     A job that fails leaves its rows imported and unscored (for the sweep), and says so."""
     from app import jobs
     from app.services import scoring
@@ -155,15 +155,17 @@ def test_bulk_import_without_redis_scores_beside_the_import(pg_app, tmp_path, mo
         assert count(pg_app, JobPost) == 170 and sorted(unscored) == list(range(101, 151))
 
 
-def test_an_interrupted_import_stops_after_the_job_in_progress(pg_app, monkeypatch, caplog):
+def test_an_interrupted_import_stops_after_the_job_in_progress(pg_app, monkeypatch, caplog,
+                                                               tmp_path):
     """Ctrl-C during a bulk import without Redis (PostgreSQL): the block ends once the job in
     progress has, the waiting jobs are dropped with a warning (their rows are committed and
     left for the sweep), and the interrupt goes on up."""
     from app import jobs
     from tests.support.waiting import GatedJob
 
-    job = GatedJob()
+    job = GatedJob(tmp_path / "ran.txt")
     monkeypatch.setattr(jobs, "resolve", lambda name: job)
+    monkeypatch.setitem(pg_app.config, "INLINE_JOB_PROCESSES", 1)  # one job in progress
     with pg_app.app_context(), pytest.raises(KeyboardInterrupt):
         with jobs.inline_in_background() as runner:
             assert runner is not None

@@ -1,9 +1,11 @@
 """Waiting for something another process does (a worker, a server, a browser)."""
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 60, interval: float = 0.1,
@@ -20,18 +22,27 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60, interval: float
 
 class GatedJob:
     """A job function for ``jobs.resolve`` that holds every call at a gate: ``started`` is
-    set by the first call, ``open()`` lets them all through, ``ran`` lists the arguments of
-    the calls that finished."""
+    set by the first call, ``open_soon()`` lets them all through, ``ran`` lists the arguments
+    of the calls that finished. It works in the caller and in the child processes forked
+    after it was made (``jobs.InlineRunner``): the events are the processes' own, and each
+    finished call appends a line to a file."""
 
-    def __init__(self) -> None:
-        self.ran: list = []
-        self.started = threading.Event()
-        self.gate = threading.Event()
+    def __init__(self, path: Path) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.started = ctx.Event()
+        self.gate = ctx.Event()
+        self.path = path
+        path.write_text("")
 
     def __call__(self, n) -> None:  # noqa: ANN001
         self.started.set()
         self.gate.wait(5)
-        self.ran.append(n)
+        with self.path.open("a") as fh:
+            fh.write(f"{n}\n")
+
+    @property
+    def ran(self) -> list[int]:
+        return [int(line) for line in self.path.read_text().split()]
 
     def open_soon(self, delay: float = 0.2) -> None:
         """Open the gate from another thread after ``delay`` seconds."""

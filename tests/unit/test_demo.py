@@ -134,3 +134,46 @@ def test_demo_load_if_empty_loads_once(runner, app, monkeypatch):
     assert r.exit_code == 0 and "already has clients" in r.stdout
     with app.app_context(), session_scope() as s:
         assert s.exec(select(func.count()).select_from(JobPost)).one() == 3000
+
+
+def test_an_import_scored_in_child_processes_flags_what_one_in_line_does(tmp_path, monkeypatch):
+    """Without Redis, an import's scoring jobs run in child processes beside it (on SQLite
+    too, writing between the import's commits): every post is scored, and the flags are
+    exactly those of the same import scored in line after each commit."""
+    from sqlmodel import SQLModel
+
+    from app import jobs
+    from app.db import get_engine
+    from models import Flag
+    from tests.helpers import make_app
+
+    data = demo.generate(seed=5, clients=40, posts=400)
+    demo.write(data, tmp_path, "jsonl")
+    outcomes: list[str] = []
+    run_inline = jobs._run_inline
+    monkeypatch.setattr(jobs, "_run_inline",
+                        lambda spec: outcomes.append(run_inline(spec)) or outcomes[-1])
+    results = {}
+    for processes in (2, 0):
+        app = make_app(f"sqlite:///{tmp_path / f'p{processes}.db'}",
+                       INLINE_JOB_PROCESSES=processes)
+        with app.app_context():
+            SQLModel.metadata.create_all(get_engine())
+        outcomes.clear()
+        for kind in demo.KINDS:
+            r = app.test_cli_runner().invoke(args=[
+                "import", kind, str(tmp_path / f"{kind}.jsonl"), "--no-progress",
+                "--chunk-size", "50"])
+            assert r.exit_code == 0 and "rejected 0" in r.stdout, r.output
+        expected = "inline-background" if processes else "inline"
+        assert outcomes and set(outcomes) == {expected}
+        with app.app_context(), session_scope() as s:
+            assert s.exec(select(func.count()).select_from(JobPost)
+                          .where(JobPost.scored_at.is_(None))).one() == 0
+            flags = s.exec(select(Flag.subject_type, Flag.subject_id, Flag.reason,
+                                  Flag.status, Flag.score)).all()
+            results[processes] = sorted((t, i, r, st, round(sc, 6)) for t, i, r, st, sc in flags)
+        with app.app_context():
+            get_engine().dispose()
+    assert len(results[2]) > 20
+    assert results[2] == results[0]

@@ -105,8 +105,9 @@ def test_scheduled_jobs_are_never_enqueued_before_they_are_due(app, monkeypatch)
                          (exact, "app.tasks.follow_up")]
 
 
-def test_inline_jobs_stay_in_line_on_sqlite(app, ran):
-    """SQLite cannot take a job's write beside the caller's: no background thread there."""
+def test_inline_jobs_stay_in_line_without_processes(app, ran, monkeypatch):
+    """``INLINE_JOB_PROCESSES = 0``: no child processes, jobs run in line after the commit."""
+    monkeypatch.setitem(app.config, "INLINE_JOB_PROCESSES", 0)
     with app.app_context():
         with jobs.inline_in_background() as runner:
             assert runner is None
@@ -114,55 +115,183 @@ def test_inline_jobs_stay_in_line_on_sqlite(app, ran):
             assert ran == [("app.tasks.score_client", (1,))]
 
 
-def test_inline_runner_runs_jobs_in_order_beside_the_caller(app, monkeypatch, caplog):
-    """Jobs handed to the runner run one at a time, in order, in an app context of their own
-    thread; the caller blocks once ``depth`` jobs wait; a failure is logged and counted, and
-    the jobs after it still run; ``close`` returns once all have run."""
-    import threading
-    import time
+def test_an_in_memory_database_is_not_shared_with_child_processes():
+    from tests.helpers import make_app
+
+    memory = make_app("sqlite://")
+    with memory.app_context():
+        assert not jobs.shares_database()
+        with jobs.inline_in_background() as runner:
+            assert runner is None
+
+
+def _recording_job(path, gate=None, die_on=None):  # noqa: ANN001
+    """A job for ``jobs.resolve`` that appends "<n> <pid> <app name>" to ``path``; n == 2
+    raises, n == 3 raises SystemExit, n == ``die_on`` kills its own process."""
+    import os
+    import signal
 
     from flask import current_app
 
-    ran, threads = [], set()
-    gate = threading.Event()
-
     def job(n):
-        gate.wait(5)
-        threads.add(threading.current_thread().name)
-        assert current_app.name == app.name
+        with open(f"{path}.started", "a") as fh:
+            fh.write(f"{n}\n")
+        if gate is not None:
+            gate.wait(5)
+        if n == die_on:
+            os.kill(os.getpid(), signal.SIGKILL)
         if n == 2:
             raise RuntimeError("model exploded")
         if n == 3:
-            raise SystemExit(1)  # not even this stops the thread
-        ran.append(n)
+            raise SystemExit(1)  # not even this stops the child
+        with open(path, "a") as fh:
+            fh.write(f"{n} {os.getpid()} {current_app.name}\n")
+    return job
 
-    monkeypatch.setattr(jobs, "resolve", lambda name: job)
-    runner = jobs.InlineRunner(app, depth=2)
-    specs = [jobs.score_client_spec(n, "x") for n in range(6)]
-    submitted = threading.Thread(target=lambda: [runner.submit(s) for s in specs])
-    submitted.start()
-    time.sleep(0.2)
-    assert submitted.is_alive()  # one job held by the gate, two waiting: the caller waits
-    assert ran == []
+
+def _ran(path) -> list[tuple[int, int, str]]:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [(int(n), int(pid), name) for n, pid, name in (line.split() for line in lines)]
+
+
+def test_inline_runner_runs_jobs_in_child_processes(app, monkeypatch, tmp_path):
+    """Jobs handed to the runner run in child processes (not the caller's), in an app
+    context; the caller blocks once ``depth`` jobs wait; a failure is logged and counted,
+    and the jobs after it still run; ``close`` returns once all have run."""
+    import logging
+    import multiprocessing
+    import os
+    import threading
+    import time
+
+    gate = multiprocessing.get_context("fork").Event()
+    path = tmp_path / "ran.txt"
+    monkeypatch.setattr(jobs, "resolve", lambda name: _recording_job(path, gate))
+    log_file = tmp_path / "jobs.log"
+    handler = logging.FileHandler(log_file)  # the children log through their copy of it
+    logging.getLogger(jobs.__name__).addHandler(handler)
+    try:
+        runner = jobs.InlineRunner(app, depth=2, processes=1)
+        specs = [jobs.score_client_spec(n, "x") for n in range(6)]
+        submitted = threading.Thread(target=lambda: [runner.submit(s) for s in specs])
+        submitted.start()
+        time.sleep(0.5)
+        assert submitted.is_alive()  # one job held by the gate, two waiting: the caller waits
+        assert _ran(path) == []
+        gate.set()
+        submitted.join(10)
+        assert runner.close() == 0
+    finally:
+        logging.getLogger(jobs.__name__).removeHandler(handler)
+        handler.close()
+    ran = _ran(path)
+    assert [n for n, _, _ in ran] == [0, 1, 4, 5] and runner.failed == 2  # one child: in order
+    assert {pid for _, pid, _ in ran} - {os.getpid()} == {pid for _, pid, _ in ran}
+    assert {name for _, _, name in ran} == {app.name}
+    assert "model exploded" in log_file.read_text()
+
+
+def test_several_child_processes_share_the_jobs(app, monkeypatch, tmp_path):
+    import os
+
+    from tests.support.waiting import wait_for
+
+    path = tmp_path / "ran.txt"
+    gate = __import__("multiprocessing").get_context("fork").Event()
+    monkeypatch.setattr(jobs, "resolve", lambda name: _recording_job(path, gate))
+    runner = jobs.InlineRunner(app, depth=2, processes=2)
+    for n in (0, 1):  # each child holds one at the gate
+        runner.submit(jobs.score_client_spec(n, "x"))
+    started = tmp_path / "ran.txt.started"
+    wait_for(lambda: started.exists() and len(started.read_text().split()) == 2, timeout=10,
+             what="both children in a job")
     gate.set()
-    submitted.join(5)
-    runner.close()
-    assert ran == [0, 1, 4, 5] and runner.failed == 2
-    assert threads == {"inline-jobs"}
-    assert "model exploded" in caplog.text
+    for n in (4, 5, 6, 7):
+        runner.submit(jobs.score_client_spec(n, "x"))
+    assert runner.close() == 0 and runner.failed == 0
+    ran = _ran(path)
+    assert sorted(n for n, _, _ in ran) == [0, 1, 4, 5, 6, 7]
+    assert len({pid for _, pid, _ in ran}) == 2 and os.getpid() not in {p for _, p, _ in ran}
 
 
-def test_an_interrupted_runner_drops_the_waiting_jobs(app, monkeypatch):
+def test_a_child_that_dies_does_not_stop_the_import(app, monkeypatch, tmp_path):
+    """A child killed in a job (out of memory, say): that job is lost (counted; its rows are
+    left for the sweep), the jobs after it run in the caller, and nothing blocks."""
+    import os
+
+    path = tmp_path / "ran.txt"
+    monkeypatch.setattr(jobs, "resolve", lambda name: _recording_job(path, die_on=1))
+    with app.app_context():  # where the caller submits (jobs.dispatch)
+        runner = jobs.InlineRunner(app, depth=2, processes=1)
+        runner.submit(jobs.score_client_spec(0, "x"))
+        runner.submit(jobs.score_client_spec(1, "x"))
+        runner._children[0].join(10)
+        assert not runner._children[0].is_alive()
+        runner.submit(jobs.score_client_spec(4, "x"))
+        assert runner.close() == 1  # job 1 went down with its process
+    ran = _ran(path)
+    assert [n for n, _, _ in ran] == [0, 4]
+    assert ran[0][1] != os.getpid() and ran[1][1] == os.getpid()  # 4 ran in the caller
+
+
+def test_an_interrupted_runner_drops_the_waiting_jobs(app, monkeypatch, tmp_path):
     """Ctrl-C in the caller: the job in progress ends, the waiting ones are dropped (their
     rows are committed; the sweep scores them), and nothing blocks."""
     from tests.support.waiting import GatedJob
 
-    job = GatedJob()
+    job = GatedJob(tmp_path / "ran.txt")
     monkeypatch.setattr(jobs, "resolve", lambda name: job)
-    runner = jobs.InlineRunner(app, depth=2)
+    runner = jobs.InlineRunner(app, depth=2, processes=1)
     for n in range(3):
         runner.submit(jobs.score_client_spec(n, "x"))
     assert job.started.wait(5)
     job.open_soon()
     assert runner.close(run_waiting=False) == 2
     assert job.ran == [0] and runner.failed == 0
+
+
+def test_the_children_end_with_their_caller(tmp_path):
+    """A caller killed outright (no ``close``): its children run no further job and end."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.support.waiting import wait_for
+
+    script = tmp_path / "caller.py"
+    script.write_text(f"""
+import os, sys, time
+sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+from app import jobs
+from tests.helpers import make_app
+
+app = make_app("sqlite:///{tmp_path / 'db.sqlite'}")
+
+def job(n):
+    with open({str(tmp_path / 'pids.txt')!r}, "a") as fh:
+        fh.write(f"{{n}} {{os.getpid()}}\\n")
+    time.sleep(1.5)
+
+jobs.resolve = lambda name: job
+with app.app_context():
+    runner = jobs.InlineRunner(app, depth=2, processes=1)
+    for n in range(3):
+        runner.submit(jobs.score_client_spec(n, "x"))
+    time.sleep(0.5)
+    os._exit(0)
+""")
+    subprocess.run([sys.executable, str(script)], check=True, timeout=60)
+    pids = tmp_path / "pids.txt"
+    wait_for(pids.exists, timeout=10, what="the first job")
+    child = int(pids.read_text().split()[1])
+
+    def gone() -> bool:  # ended: reaped, or a zombie waiting for its new parent to reap it
+        try:
+            return Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        except FileNotFoundError:
+            return True
+
+    wait_for(gone, timeout=10, what="the orphaned child to end")
+    time.sleep(0.2)
+    assert [line.split()[0] for line in pids.read_text().splitlines()] == ["0"]
