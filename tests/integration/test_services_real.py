@@ -99,7 +99,9 @@ def test_similar_posts_index_on_postgresql(pg_url):
         dup = factories.post(s, b, "p2", "Data entry job", text.replace("start today", "start now"))
         others = [factories.post(s, b, f"o{i}", f"Logo {i}", f"A logo for shop number {i}, budget ${i}0.")
                   for i in range(5)]
-        posts = [first, dup, *others]
+        handle_only = factories.post(s, b, "h1", "Hi", "@ringleader_hr")  # one shingle + handle
+        empty = factories.post(s, b, "e1", "", "!!!")  # no words, no handle: no key
+        posts = [first, dup, *others, handle_only, empty]
         rows = [(p.id, p.title, p.description) for p in posts]
         assert similar.index_posts(s, rows) == sum(len(k) for k in similar.keys_of(
             [similar.compute_signature(p.title, p.description) for p in posts]))
@@ -110,6 +112,8 @@ def test_similar_posts_index_on_postgresql(pg_url):
         expected = {(p.id, k) for p in posts
                     for k in similar.index_keys(similar.compute_signature(p.title, p.description))}
         assert len(stored) == len(expected) and set(stored) == expected
+        assert {post_id for post_id, _ in stored} == {p.id for p in posts} - {empty.id}
         cluster = similar.find_similar(s, first, window=0)  # index only, no recent-posts window
-        assert [m.post.id for m in cluster.matches] == [dup.id]
+        # the near duplicate, then the post that shares only the handle
+        assert [m.post.id for m in cluster.matches] == [dup.id, handle_only.id]
     engine.dispose()
