@@ -170,7 +170,8 @@ def project_pattern(pattern: str) -> str:
 # ------------------------------------------------------------------ hyperscan database
 class _Hyperscan:
     """Two databases of the same prefilters: ``db`` reports each rule once (one text per scan),
-    ``db_all`` every match end (a whole batch per scan, see ``batch_candidates``)."""
+    ``db_all`` every match end (a whole batch per scan, see ``batch_candidates``). Each is
+    compiled on first use (~0.4 s each): a scoring process scans batches only."""
 
     def __init__(self):
         flags = []
@@ -183,12 +184,31 @@ class _Hyperscan:
             if tree.getwidth()[0] == 0:  # the stop offsets (Screen.stop) assume non-empty matches
                 raise ValueError(f"rules that can match the empty string are not supported: {pat.pattern[:40]!r}")
             flags.append(_hs.HS_FLAG_PREFILTER | (_hs.HS_FLAG_CASELESS if pat.flags & re.IGNORECASE else 0))
-        exprs = [project_pattern(p.pattern).encode("ascii") for p, _ in TABLE.values()]
-        self.db, self.db_all = _hs.Database(mode=_hs.HS_MODE_BLOCK), _hs.Database(mode=_hs.HS_MODE_BLOCK)
-        self.db.compile(expressions=exprs, ids=list(range(len(TABLE))), elements=len(TABLE),
-                        flags=[f | _hs.HS_FLAG_SINGLEMATCH for f in flags])
-        self.db_all.compile(expressions=exprs, ids=list(range(len(TABLE))), elements=len(TABLE), flags=flags)
+        self._exprs = [project_pattern(p.pattern).encode("ascii") for p, _ in TABLE.values()]
+        self._flags = {"db": [f | _hs.HS_FLAG_SINGLEMATCH for f in flags], "db_all": flags}
+        self._compiled: dict[str, object] = {}
+        self._compiling = threading.Lock()
         self._local = threading.local()
+
+    def _database(self, which: str):
+        database = self._compiled.get(which)
+        if database is None:
+            with self._compiling:
+                if which not in self._compiled:
+                    database = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+                    database.compile(expressions=self._exprs, ids=list(range(len(TABLE))),
+                                     elements=len(TABLE), flags=self._flags[which])
+                    self._compiled[which] = database
+                database = self._compiled[which]
+        return database
+
+    @property
+    def db(self):
+        return self._database("db")
+
+    @property
+    def db_all(self):
+        return self._database("db_all")
 
     def _scratch(self, which: str):
         scratch = getattr(self._local, which, None)
