@@ -163,7 +163,8 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
 
     # without Redis, each chunk's scoring job runs beside the import of the next chunk
     # (in child processes: see jobs.inline_in_background), and all of them before this returns
-    with jobs.inline_in_background() as runner, session_scope() as session, \
+    with jobs.inline_in_background(prepare=_scoring_models(kind)) as runner, \
+            session_scope() as session, \
             tqdm(total=total, unit=" rows", desc=f"import {kind}", file=sys.stderr,
                  disable=not progress, dynamic_ncols=True) as bar:
         chunk: list[ingest.Record] = []
@@ -206,6 +207,16 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
             "unchanged": summary.unchanged, "rejected": len(summary.rejected)})
     summary.jobs_failed = runner.failed if runner is not None else 0
     return summary
+
+
+def _scoring_models(kind: ingest.Kind) -> Callable[[], object] | None:
+    """What a process scoring this import's jobs loads first: the models (posts, feedback;
+    a clients import rescores posts only where a client's scored facts changed)."""
+    if kind == "clients":
+        return None
+    from .services.scoring import get_scorer
+
+    return get_scorer
 
 
 def _import_command(kind: ingest.Kind) -> click.Command:

@@ -21,7 +21,7 @@ import importlib
 import logging
 import os
 from queue import Empty, Full
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -187,7 +187,8 @@ class InlineRunner:
     memory) loses at most its job in progress - committed rows left for the sweep - and the
     jobs after it run in the caller, in line."""
 
-    def __init__(self, app, depth: int, processes: int):
+    def __init__(self, app, depth: int, processes: int,
+                 prepare: Callable[[], object] | None = None):
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork")  # the child inherits the app: no re-import
@@ -200,7 +201,7 @@ class InlineRunner:
         parent = os.getpid()
         self._children = [ctx.Process(target=_child_runs_jobs, name=f"inline-jobs-{n}",
                                       args=(app, self._jobs, self._stop, self._failed,
-                                            self._finished, parent), daemon=True)
+                                            self._finished, parent, prepare), daemon=True)
                           for n in range(processes)]
         for child in self._children:
             child.start()
@@ -249,9 +250,11 @@ class InlineRunner:
         return lost
 
 
-def _child_runs_jobs(app, jobs, stop, failed, finished, parent: int) -> None:  # noqa: ANN001
-    """The body of an ``InlineRunner`` child: jobs until the sentinel, the stop event or
-    the end of its parent."""
+def _child_runs_jobs(app, jobs, stop, failed, finished, parent: int,  # noqa: ANN001
+                     prepare: Callable[[], object] | None) -> None:
+    """The body of an ``InlineRunner`` child: jobs until the sentinel, the stop event or the
+    end of its parent; before the first, ``prepare()`` (e.g. load the models), and then
+    ``freeze_long_lived_objects``."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent says when to stop
@@ -260,6 +263,7 @@ def _child_runs_jobs(app, jobs, stop, failed, finished, parent: int) -> None:  #
         from .db import get_engine
 
         get_engine().dispose(close=False)  # the parent's pooled connections stay its own
+        prepared = False
         while not stop.is_set() and os.getppid() == parent:  # (or the caller is gone)
             try:
                 spec = jobs.get(timeout=0.5)
@@ -267,6 +271,14 @@ def _child_runs_jobs(app, jobs, stop, failed, finished, parent: int) -> None:  #
                 continue
             if spec is None:
                 return
+            if not prepared:  # on the first job (an import that changes nothing loads nothing)
+                prepared = True
+                if prepare is not None:
+                    try:
+                        prepare()
+                    except Exception:  # noqa: BLE001 - the jobs report it again, one by one
+                        log.exception("preparing an inline job process failed")
+                freeze_long_lived_objects()
             try:
                 ok = _run_now(spec) != "inline-failed"
             except BaseException:  # noqa: BLE001 - a job never ends the loop
@@ -291,11 +303,13 @@ def shares_database() -> bool:
 
 
 @contextmanager
-def inline_in_background(depth: int = 2) -> Iterator[InlineRunner | None]:
+def inline_in_background(depth: int = 2, prepare: Callable[[], object] | None = None
+                         ) -> Iterator[InlineRunner | None]:
     """Within this block, jobs that would run inline after a commit (no ``REDIS_URL``) run in
     ``INLINE_JOB_PROCESSES`` child processes instead (``InlineRunner``), so the caller's next
     write and the jobs of its earlier ones run at the same time, on other cores. All of them
-    have run when the block ends; failures are logged and counted (``runner.failed``), and
+    have run when the block ends (``prepare``: what each process does first, in its app
+    context, e.g. load the models); failures are logged and counted (``runner.failed``), and
     the sweep retries them as it does any inline failure. A block left by an exception
     (Ctrl-C) waits only for the jobs in progress and drops the others: their rows are
     committed and unscored, for the sweep.
@@ -309,7 +323,7 @@ def inline_in_background(depth: int = 2) -> Iterator[InlineRunner | None]:
             or "fork" not in multiprocessing.get_all_start_methods()):  # (Windows)
         yield None
         return
-    runner = InlineRunner(current_app._get_current_object(), depth, processes)
+    runner = InlineRunner(current_app._get_current_object(), depth, processes, prepare)
     token = _background.set(runner)
     finished = False
     try:
@@ -321,6 +335,18 @@ def inline_in_background(depth: int = 2) -> Iterator[InlineRunner | None]:
         if not finished:
             log.warning("interrupted: %d waiting job(s) dropped; what was committed but not "
                         "yet scored is left for the sweep (flask sweep)", dropped)
+
+
+def freeze_long_lived_objects() -> None:
+    """Move every object alive now out of the cyclic garbage collector's way (``gc.freeze``),
+    in a process that has just loaded what it keeps until it ends (the app, the models): its
+    full collections then traverse only what came after, instead of the hundreds of
+    thousands of objects of the models. Nothing frozen is leaked: reference counting still
+    frees it; only a reference cycle among frozen objects would wait for the process end."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def resolve(dotted: str):

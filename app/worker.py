@@ -69,6 +69,9 @@ class AppWorker(SimpleWorker):
             from .services.scoring import get_scorer
 
             get_scorer()  # load the models now, once, not on the first job
+        from .jobs import freeze_long_lived_objects
+
+        freeze_long_lived_objects()  # ... and keep the collector away from them
 
     def perform_job(self, *args, **kwargs):  # noqa: ANN002, ANN003
         with self.app.app_context():

@@ -312,3 +312,20 @@ def test_plain_rq_worker_with_the_documented_worker_class(env, app):
         cwd=ROOT, env=env.env(), capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert scored(app) == 5
+
+
+def test_the_worker_loads_the_models_then_freezes_them(migrated_app, redis_client, redis_prefix):
+    """An AppWorker loads the models before its first job and then moves everything it holds
+    out of the cyclic collector's way (its full collections no longer walk the models)."""
+    import gc
+
+    from app.worker import AppWorker
+
+    assert gc.get_freeze_count() == 0
+    try:
+        worker = AppWorker([f"{redis_prefix}-scoring"], connection=redis_client,
+                           app=migrated_app)
+        assert gc.get_freeze_count() > 100_000  # the app, the models, all of this process
+    finally:
+        gc.unfreeze()
+    assert worker.app is migrated_app

@@ -295,3 +295,35 @@ with app.app_context():
     wait_for(gone, timeout=10, what="the orphaned child to end")
     time.sleep(0.2)
     assert [line.split()[0] for line in pids.read_text().splitlines()] == ["0"]
+
+
+def test_a_child_prepares_once_on_its_first_job_then_freezes_what_it_holds(app, monkeypatch,
+                                                                           tmp_path):
+    """``prepare`` (the models) runs in each child before its first job, once, and not at all
+    in a child that gets no job; then the objects it holds leave the collector's way."""
+    import gc
+    import os
+
+    log = tmp_path / "log.txt"
+
+    def prepare():
+        with open(log, "a") as fh:
+            fh.write(f"prepare {os.getpid()} {gc.get_freeze_count()}\n")
+
+    def job(n):
+        with open(log, "a") as fh:
+            fh.write(f"job {os.getpid()} {gc.get_freeze_count()}\n")
+
+    monkeypatch.setattr(jobs, "resolve", lambda name: job)
+    runner = jobs.InlineRunner(app, depth=2, processes=1, prepare=prepare)
+    for n in range(3):
+        runner.submit(jobs.score_client_spec(n, "x"))
+    assert runner.close() == 0
+    lines = [line.split() for line in log.read_text().splitlines()]
+    assert [what for what, _, _ in lines] == ["prepare", "job", "job", "job"]
+    assert len({pid for _, pid, _ in lines}) == 1 and int(lines[0][1]) != os.getpid()
+    assert int(lines[0][2]) == 0 and all(int(frozen) > 0 for _, _, frozen in lines[1:])
+
+    log.unlink()
+    idle = jobs.InlineRunner(app, depth=2, processes=2, prepare=prepare)
+    assert idle.close() == 0 and not log.exists()  # no job: nothing loaded
