@@ -209,7 +209,7 @@ class InlineRunner:
     @property
     def failed(self) -> int:
         """Jobs that failed (logged; the sweep retries them)."""
-        return self._failed.value + self._failed_here
+        return _unlocked(self._failed) + self._failed_here
 
     def _alive(self) -> bool:
         return any(child.is_alive() for child in self._children)
@@ -226,12 +226,18 @@ class InlineRunner:
         self._failed_here += _run_now(spec) == "inline-failed"
 
     def close(self, *, run_waiting: bool = True) -> int:
-        """Stop the children once they have run what was submitted (``run_waiting``), or only
-        their jobs in progress: an interrupted caller drops the jobs still waiting (their
-        rows are committed and unscored, and the sweep scores them). Returns the number of
-        jobs that did not run (dropped, or lost with a child that died)."""
+        """Stop the children once they have run what was submitted (``run_waiting``), or at
+        once: an interrupted caller stops the jobs in progress (their transactions roll
+        back) and drops the ones waiting; their rows are committed and unscored, and the
+        sweep scores them. (Not waiting for the jobs in progress: an interrupt can leave the
+        caller's own write transaction open until its traceback is gone - a SQLite
+        statement cut short keeps its lock - and a job waiting for that lock would hold the
+        caller for the database's whole busy timeout.) Returns the number of jobs that did
+        not run to the end (stopped, dropped, or lost with a child that died)."""
         if not run_waiting:
             self._stop.set()
+            for child in self._children:
+                child.terminate()
         for _ in self._children:
             while self._alive():
                 try:
@@ -243,11 +249,17 @@ class InlineRunner:
             child.join()
         self._jobs.close()
         self._jobs.cancel_join_thread()  # what is left in the pipe was dropped
-        lost = self._submitted - self._finished.value
+        lost = self._submitted - _unlocked(self._finished)
         if run_waiting and lost:
             log.error("%d inline job(s) lost with a scoring process that died; what they "
                       "would have scored is left for the sweep (flask sweep)", lost)
         return lost
+
+
+def _unlocked(counter) -> int:  # noqa: ANN001
+    """A shared counter's value, read without its lock (an int is read whole): a child
+    stopped while it held the lock would otherwise leave the caller waiting for ever."""
+    return counter.get_obj().value
 
 
 def _child_runs_jobs(app, jobs, stop, failed, finished, parent: int,  # noqa: ANN001
@@ -311,7 +323,7 @@ def inline_in_background(depth: int = 2, prepare: Callable[[], object] | None = 
     have run when the block ends (``prepare``: what each process does first, in its app
     context, e.g. load the models); failures are logged and counted (``runner.failed``), and
     the sweep retries them as it does any inline failure. A block left by an exception
-    (Ctrl-C) waits only for the jobs in progress and drops the others: their rows are
+    (Ctrl-C) stops the children at once, jobs in progress included: their rows are
     committed and unscored, for the sweep.
 
     With Redis, workers run the jobs; with ``INLINE_JOB_PROCESSES = 0``, an in-memory
@@ -329,12 +341,13 @@ def inline_in_background(depth: int = 2, prepare: Callable[[], object] | None = 
     try:
         yield runner
         finished = True
-    finally:  # left by Ctrl-C or an error: stop soon, after the jobs in progress
+    finally:  # left by Ctrl-C or an error: stop the children now
         _background.reset(token)
         dropped = runner.close(run_waiting=finished)
         if not finished:
-            log.warning("interrupted: %d waiting job(s) dropped; what was committed but not "
-                        "yet scored is left for the sweep (flask sweep)", dropped)
+            log.warning("interrupted: %d scoring job(s) stopped or dropped; what was committed "
+                        "but not yet scored is left for the sweep (`flask sweep --delay 0` "
+                        "scores it now)", dropped)
 
 
 def freeze_long_lived_objects() -> None:

@@ -34,14 +34,18 @@ def worker(burst: bool, name: str | None) -> None:
 
 
 @click.command("sweep")
+@click.option("--delay", type=click.IntRange(min=0), default=None, metavar="SECONDS",
+              help="Only what was stored at least this long ago (default: SWEEP_DELAY_SECONDS, "
+                   "which leaves work in flight to its own job); 0: everything not done yet, "
+                   "e.g. after an interrupted import.")
 @with_appcontext
-def sweep() -> None:
+def sweep(delay: int | None) -> None:
     """Queue (or, without Redis, run) everything stored but not yet done."""
     from .db import session_scope
     from .services import sweep as sweep_service
 
     with session_scope() as session:
-        report = sweep_service.run(session)
+        report = sweep_service.run(session, delay=delay)
     click.echo(json.dumps(report, indent=2, default=str))
 
 

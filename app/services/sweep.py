@@ -24,10 +24,14 @@ from . import followups
 BATCH = 500
 
 
-def run(session: Session, *, now: datetime | None = None, limit: int = 50_000) -> dict[str, Any]:
-    """Queue everything overdue; returns counts per kind of work and per dispatch outcome."""
+def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
+        delay: int | None = None) -> dict[str, Any]:
+    """Queue everything overdue - stored at least ``delay`` seconds ago (default
+    SWEEP_DELAY_SECONDS) and not done; returns counts per kind of work and per dispatch
+    outcome."""
     now = now or utcnow()
-    cutoff = now - timedelta(seconds=current_app.config["SWEEP_DELAY_SECONDS"])
+    delay = current_app.config["SWEEP_DELAY_SECONDS"] if delay is None else delay
+    cutoff = now - timedelta(seconds=delay)
     report: dict[str, Any] = {"at": now.isoformat(), "posts": 0, "clients": 0, "follow_ups": 0,
                               "outbox_subjects": 0, "dispatch": {}}
 

@@ -234,20 +234,24 @@ def test_a_child_that_dies_does_not_stop_the_import(app, monkeypatch, tmp_path):
     assert ran[0][1] != os.getpid() and ran[1][1] == os.getpid()  # 4 ran in the caller
 
 
-def test_an_interrupted_runner_drops_the_waiting_jobs(app, monkeypatch, tmp_path):
-    """Ctrl-C in the caller: the job in progress ends, the waiting ones are dropped (their
-    rows are committed; the sweep scores them), and nothing blocks."""
+def test_an_interrupted_runner_stops_its_children_at_once(app, monkeypatch, tmp_path):
+    """Ctrl-C in the caller: the job in progress is stopped (its transaction rolls back) and
+    the waiting ones are dropped - their rows are committed, the sweep scores them - without
+    waiting for anything (a job can be waiting for a lock the interrupted caller holds)."""
+    import time
+
     from tests.support.waiting import GatedJob
 
-    job = GatedJob(tmp_path / "ran.txt")
+    job = GatedJob(tmp_path / "ran.txt")  # its gate is never opened: it would wait 5 s
     monkeypatch.setattr(jobs, "resolve", lambda name: job)
-    runner = jobs.InlineRunner(app, depth=2, processes=1)
-    for n in range(3):
+    runner = jobs.InlineRunner(app, depth=2, processes=2)
+    for n in range(4):
         runner.submit(jobs.score_client_spec(n, "x"))
     assert job.started.wait(5)
-    job.open_soon()
-    assert runner.close(run_waiting=False) == 2
-    assert job.ran == [0] and runner.failed == 0
+    started = time.monotonic()
+    assert runner.close(run_waiting=False) == 4
+    assert time.monotonic() - started < 2
+    assert job.ran == [] and not any(child.is_alive() for child in runner._children)
 
 
 def test_the_children_end_with_their_caller(tmp_path):
@@ -327,3 +331,45 @@ def test_a_child_prepares_once_on_its_first_job_then_freezes_what_it_holds(app, 
     log.unlink()
     idle = jobs.InlineRunner(app, depth=2, processes=2, prepare=prepare)
     assert idle.close() == 0 and not log.exists()  # no job: nothing loaded
+
+
+def test_an_interrupt_while_the_caller_holds_the_write_lock_does_not_wait_for_it(
+        app, monkeypatch, tmp_path):
+    """The interrupted caller may still hold SQLite's write lock (a statement cut short keeps
+    it until its traceback is gone); a child's job waiting for that lock must not hold the
+    caller for the busy timeout: close() stops it at once, and nothing it began is written."""
+    import sqlite3
+    import time
+
+    import sqlalchemy as sa
+
+    from tests.support.waiting import wait_for
+
+    started = tmp_path / "started"
+
+    def job(n):
+        started.write_text("yes")
+        with session_scope() as s:
+            s.execute(sa.text("UPDATE client SET name = 'from the job'"))
+            s.commit()
+
+    with app.app_context(), session_scope() as s:
+        s.add(Client(external_id="c1", name="A"))
+        s.commit()
+    database = str(tmp_path / "test.db")
+    monkeypatch.setattr(jobs, "resolve", lambda name: job)
+    runner = jobs.InlineRunner(app, depth=2, processes=1)
+    caller = sqlite3.connect(database, timeout=0)
+    caller.execute("BEGIN IMMEDIATE")  # the interrupted caller's open write transaction
+    try:
+        runner.submit(jobs.score_client_spec(1, "x"))
+        wait_for(started.exists, timeout=10, what="the job to start")
+        time.sleep(0.3)  # the job is now waiting for the lock
+        began = time.monotonic()
+        assert runner.close(run_waiting=False) == 1
+        assert time.monotonic() - began < 2
+    finally:
+        caller.rollback()
+        caller.close()
+    with app.app_context(), session_scope() as s:
+        assert s.exec(sa.select(Client.name)).all() == [("A",)]

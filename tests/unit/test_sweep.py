@@ -36,6 +36,22 @@ def test_sweep_scores_overdue_posts_and_feedback(app, runner):
         assert status["last_run"]["posts"] == 1
 
 
+def test_sweep_delay_zero_takes_everything_not_done_yet(app, runner):
+    """``flask sweep --delay 0`` (after an interrupted import): fresh work too; a bad delay is
+    refused before anything runs."""
+    app.config["SCORING_COALESCE"] = 0
+    with app.app_context(), session_scope() as s:
+        fresh_id = f.post(s, f.client(s), "p-new", *f.SCAM).id
+    r = runner.invoke(args=["sweep", "--delay", "-1"])
+    assert r.exit_code == 2 and "-1" in r.output
+    with app.app_context(), session_scope() as s:
+        assert s.get(JobPost, fresh_id).scored_at is None
+    r = runner.invoke(args=["sweep", "--delay", "0"])
+    assert r.exit_code == 0 and '"posts": 1' in r.output, r.output
+    with app.app_context(), session_scope() as s:
+        assert s.get(JobPost, fresh_id).scored_at is not None
+
+
 def test_second_sweep_finds_nothing(app):
     with app.app_context(), session_scope() as s:
         c = f.client(s)
