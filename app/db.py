@@ -63,6 +63,12 @@ def get_engine() -> Engine:
     return current_app.extensions[_ENGINE_KEY]
 
 
+def shares_database() -> bool:
+    """Whether another process can open this app's database (not an in-memory SQLite)."""
+    url = get_engine().url
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+
+
 def get_session() -> Session:
     """The request's (or app context's) session, opened on first use."""
     if "db_session" not in g:

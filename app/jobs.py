@@ -20,12 +20,12 @@ import hashlib
 import importlib
 import logging
 import os
-from queue import Empty, Full
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from queue import Empty, Full
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -193,15 +193,14 @@ class InlineRunner:
 
         ctx = multiprocessing.get_context("fork")  # the child inherits the app: no re-import
         self._jobs = ctx.Queue(maxsize=depth)
-        self._stop = ctx.Event()
         self._failed = ctx.Value("i", 0)
         self._finished = ctx.Value("i", 0)
         self._submitted = 0
         self._failed_here = 0  # jobs the caller ran itself, in line, after a child died
         parent = os.getpid()
         self._children = [ctx.Process(target=_child_runs_jobs, name=f"inline-jobs-{n}",
-                                      args=(app, self._jobs, self._stop, self._failed,
-                                            self._finished, parent, prepare), daemon=True)
+                                      args=(app, self._jobs, self._failed, self._finished,
+                                            parent, prepare), daemon=True)
                           for n in range(processes)]
         for child in self._children:
             child.start()
@@ -234,17 +233,16 @@ class InlineRunner:
         statement cut short keeps its lock - and a job waiting for that lock would hold the
         caller for the database's whole busy timeout.) Returns the number of jobs that did
         not run to the end (stopped, dropped, or lost with a child that died)."""
-        if not run_waiting:
-            self._stop.set()
-            for child in self._children:
+        for child in self._children:
+            if not run_waiting:
                 child.terminate()
-        for _ in self._children:
-            while self._alive():
-                try:
-                    self._jobs.put(None, timeout=0.5)
-                    break
-                except Full:
-                    continue
+            else:  # one sentinel per child (a child that died takes none: stop trying then)
+                while self._alive():
+                    try:
+                        self._jobs.put(None, timeout=0.5)
+                        break
+                    except Full:
+                        continue
         for child in self._children:
             child.join()
         self._jobs.close()
@@ -262,11 +260,11 @@ def _unlocked(counter) -> int:  # noqa: ANN001
     return counter.get_obj().value
 
 
-def _child_runs_jobs(app, jobs, stop, failed, finished, parent: int,  # noqa: ANN001
+def _child_runs_jobs(app, jobs, failed, finished, parent: int,  # noqa: ANN001
                      prepare: Callable[[], object] | None) -> None:
-    """The body of an ``InlineRunner`` child: jobs until the sentinel, the stop event or the
-    end of its parent; before the first, ``prepare()`` (e.g. load the models), and then
-    ``freeze_long_lived_objects``."""
+    """The body of an ``InlineRunner`` child: jobs until the sentinel or the end of its
+    parent; before the first, ``prepare()`` (e.g. load the models), and then
+    ``freeze_long_lived_objects``. (An interrupted caller terminates it.)"""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent says when to stop
@@ -276,7 +274,7 @@ def _child_runs_jobs(app, jobs, stop, failed, finished, parent: int,  # noqa: AN
 
         get_engine().dispose(close=False)  # the parent's pooled connections stay its own
         prepared = False
-        while not stop.is_set() and os.getppid() == parent:  # (or the caller is gone)
+        while os.getppid() == parent:  # (or the caller is gone)
             try:
                 spec = jobs.get(timeout=0.5)
             except Empty:
@@ -285,12 +283,7 @@ def _child_runs_jobs(app, jobs, stop, failed, finished, parent: int,  # noqa: AN
                 return
             if not prepared:  # on the first job (an import that changes nothing loads nothing)
                 prepared = True
-                if prepare is not None:
-                    try:
-                        prepare()
-                    except Exception:  # noqa: BLE001 - the jobs report it again, one by one
-                        log.exception("preparing an inline job process failed")
-                freeze_long_lived_objects()
+                _prepare(prepare)
             try:
                 ok = _run_now(spec) != "inline-failed"
             except BaseException:  # noqa: BLE001 - a job never ends the loop
@@ -302,16 +295,17 @@ def _child_runs_jobs(app, jobs, stop, failed, finished, parent: int,  # noqa: AN
                 finished.value += 1
 
 
+def _prepare(prepare: Callable[[], object] | None) -> None:
+    if prepare is not None:
+        try:
+            prepare()
+        except Exception:  # noqa: BLE001 - the jobs report it again, one by one
+            log.exception("preparing an inline job process failed")
+    freeze_long_lived_objects()
+
+
 _background: ContextVar[InlineRunner | None] = ContextVar("trustdesk_inline_runner",
                                                           default=None)
-
-
-def shares_database() -> bool:
-    """Whether another process can work on this app's database (not an in-memory SQLite)."""
-    from .db import get_engine
-
-    url = get_engine().url
-    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
 
 
 @contextmanager
@@ -329,6 +323,8 @@ def inline_in_background(depth: int = 2, prepare: Callable[[], object] | None = 
     With Redis, workers run the jobs; with ``INLINE_JOB_PROCESSES = 0``, an in-memory
     SQLite database or no ``fork`` (Windows), jobs stay in line: this yields None."""
     import multiprocessing
+
+    from .db import shares_database
 
     processes = current_app.config.get("INLINE_JOB_PROCESSES", 0)
     if (redis_url() is not None or processes < 1 or not shares_database()

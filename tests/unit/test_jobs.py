@@ -115,12 +115,16 @@ def test_inline_jobs_stay_in_line_without_processes(app, ran, monkeypatch):
             assert ran == [("app.tasks.score_client", (1,))]
 
 
-def test_an_in_memory_database_is_not_shared_with_child_processes():
+def test_an_in_memory_database_is_not_shared_with_child_processes(app):
+    from app.db import shares_database
     from tests.helpers import make_app
+
+    with app.app_context():
+        assert shares_database()  # a SQLite file
 
     memory = make_app("sqlite://")
     with memory.app_context():
-        assert not jobs.shares_database()
+        assert not shares_database()
         with jobs.inline_in_background() as runner:
             assert runner is None
 
