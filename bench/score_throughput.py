@@ -16,7 +16,7 @@ of 512), measured twice: wall clock (perf_counter) and this process's CPU time
   C  vectorise + maths   scorer.vectorise(batch) (the shipped vectoriser) followed by B: the
                           unavoidable core of any tf-idf + LR scorer.
   D  sklearn vectorise   the same with sklearn's TfidfVectorizer.transform (what the scorer
-     + maths (reference)  used before classifiers.modelling.FastTfidf; same output).
+     + maths (reference)  used before classifiers.vectorising.FastTfidf; same output).
 
 Ratios: A/B (the literal "vs bare predict_proba" ratio: B leaves out vectorising, which
 dominates, so this cannot reach 0.8 for any tf-idf model) and A/C (our own overhead on top

@@ -63,6 +63,7 @@ WHATSAPP = re.compile(r"(?:wa\.me/|whats\s*app\s*(?:me|number|at|on)?\s*[:\-]?\s
                       r"(\+?[\d\s().-]{7,})", re.I)
 AT_HANDLE = re.compile(r"(?<![\w.])@([a-z0-9_]{4,32})\b", re.I)
 WORD = re.compile(r"[a-z0-9]+")
+_WORD_BYTES = re.compile(rb"[a-z0-9]+")
 
 
 def _words(text: str) -> list[str]:
@@ -75,13 +76,13 @@ def normalise(text: str) -> str:
 
 def shingles(text: str, k: int = 3) -> frozenset[int]:
     """Word k-shingles as stable 32-bit hashes (crc32 of the space-joined words: the same in
-    every process, since they are stored)."""
-    words = _words(text)
+    every process, since they are stored). The words are found in the UTF-8 bytes (they are
+    ASCII, so the same words), and joined and hashed by C calls, with no Python frame per
+    shingle."""
+    words = _WORD_BYTES.findall(unicodedata.normalize("NFKC", text).lower().encode())
     if len(words) < k:
-        return frozenset([zlib.crc32(" ".join(words).encode())]) if words else frozenset()
-    if k == 3:
-        return frozenset(zlib.crc32(f"{a} {b} {c}".encode()) for a, b, c in zip(words, words[1:], words[2:]))
-    return frozenset(zlib.crc32(" ".join(words[i:i + k]).encode()) for i in range(len(words) - k + 1))
+        return frozenset([zlib.crc32(b" ".join(words))]) if words else frozenset()
+    return frozenset(map(zlib.crc32, map(b" ".join, zip(*(words[i:] for i in range(k))))))
 
 
 def _key(data: bytes) -> int:

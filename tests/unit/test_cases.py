@@ -6,6 +6,8 @@ import re
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.services import similar
 from app.services.highlight import evidence_items, highlight
@@ -344,6 +346,23 @@ def test_index_keys_are_stable_and_band_near_duplicates_together():
     handle = similar.Signature(frozenset(), frozenset(["telegram:ringleader"]))
     assert similar.index_keys(handle) == {similar._key(b"htelegram:ringleader")}
     assert similar.index_keys(similar.Signature(frozenset(), frozenset())) == set()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1 ZÉé-\n.İıＡｂ①ß") + ["\u0307", "😀"]),
+               max_size=60), st.integers(min_value=1, max_value=4))
+def test_shingles_hash_the_space_joined_words(text, k):
+    """The stored shingle hashes are crc32 of k space-joined words (NFKC, lower-cased,
+    [a-z0-9] runs), whatever characters the text holds: full-width letters, ligatures and
+    combining marks included."""
+    import unicodedata
+
+    words = re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKC", text).lower())
+    if len(words) < k:
+        expected = {zlib.crc32(" ".join(words).encode())} if words else set()
+    else:
+        expected = {zlib.crc32(" ".join(words[i:i + k]).encode()) for i in range(len(words) - k + 1)}
+    assert similar.shingles(text, k) == expected
 
 
 def test_index_finds_ring_members_outside_the_recent_window(client, db, staff):

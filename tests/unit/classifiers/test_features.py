@@ -112,7 +112,8 @@ def test_keyword_gates_see_non_ascii_case_equivalents():
 def test_fast_vectoriser_equals_sklearn(scorer):
     import numpy as np
 
-    from classifiers.modelling import FastTfidf, clean_text
+    from classifiers.modelling import clean_text
+    from classifiers.vectorising import FastTfidf
 
     texts = [clean_text(t) for t in _corpus_texts()]
     for v in (scorer._word, scorer._char):
@@ -130,7 +131,7 @@ def test_fast_vectoriser_equals_sklearn_on_edge_texts(scorer):
     vocabulary term (id 0, like a word boundary), empty documents and repeated n-grams."""
     import numpy as np
 
-    from classifiers.modelling import FastTfidf
+    from classifiers.vectorising import FastTfidf
 
     texts = ["", " ", "a", "ab", "abc", "I", "a b c d e", "é ü ☃ 日本語 🎉", "x" * 40,
              "pay pay pay pay via telegram", "l☃ogo de☃sign", "\x00nul\x00 byte", "naïve café",
@@ -147,7 +148,7 @@ class TestCodeTable:
     def test_finds_every_key_and_nothing_else(self):
         import numpy as np
 
-        from classifiers.modelling import CodeTable
+        from classifiers.vectorising import CodeTable
 
         rng = np.random.default_rng(7)
         keys = np.unique(rng.integers(0, 2**62, size=5000, dtype=np.int64))
@@ -165,8 +166,91 @@ class TestCodeTable:
         import numpy as np
         import pytest
 
-        from classifiers.modelling import CodeTable
+        from classifiers.vectorising import CodeTable
 
         assert (CodeTable([], []).lookup(np.array([0, 1, 2**40], dtype=np.int64)) == -1).all()
         with pytest.raises(ValueError, match="duplicate"):
             CodeTable([5, 5], [0, 1])
+
+
+class TestWordRows:
+    """The char vectoriser keeps each distinct word's n-grams between batches: whatever it
+    holds (nothing, some of a batch's words, all of them, or a store just emptied at its limit),
+    a batch's rows are the same as sklearn's."""
+
+    @staticmethod
+    def _sklearn(v, texts):
+        a = v.transform(texts).tocsr()
+        a.sort_indices()
+        return a
+
+    @staticmethod
+    def _same(a, b):
+        import numpy as np
+
+        assert b.has_sorted_indices
+        assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+        assert np.allclose(a.data, b.data, rtol=1e-6, atol=1e-7)
+
+    def test_warm_cold_and_overlapping_batches_equal_sklearn(self, scorer):
+        from classifiers.modelling import clean_text
+        from classifiers.vectorising import FastTfidf
+
+        texts = [clean_text(t) for t in _corpus_texts()]
+        fast = FastTfidf(scorer._char)
+        first, second = texts[: len(texts) // 2], texts[len(texts) // 3:]
+        self._same(self._sklearn(scorer._char, first), fast.transform(first))
+        held = len(fast.words.slot)
+        assert held > 0
+        # the second batch shares words with the first: only the others are added
+        self._same(self._sklearn(scorer._char, second), fast.transform(second))
+        assert held < len(fast.words.slot) < held + len({w for t in second for w in t.lower().split()})
+        # everything already held: nothing added, same rows again
+        held = len(fast.words.slot)
+        self._same(self._sklearn(scorer._char, first), fast.transform(first))
+        assert len(fast.words.slot) == held
+
+    def test_a_store_at_its_limit_starts_afresh_and_stays_exact(self, scorer):
+        from classifiers.vectorising import FastTfidf, WordRows
+
+        fast = FastTfidf(scorer._char)
+        fast.words = WordRows(fast.n_features, limit=12)
+        batches = [["pay via telegram only", "logo design for a bakery"],
+                   ["bakery logo, pay on delivery", "write my essay tonight"],
+                   ["a b c d e f g h i j k l m n"]]  # 14 distinct words: over the limit alone
+        for texts in batches * 2:
+            self._same(self._sklearn(scorer._char, texts), fast.transform(texts))
+            assert len(fast.words.slot) <= max(12, len({w for t in texts for w in t.split()}))
+
+    def test_rows_handed_out_are_never_rewritten(self, scorer):
+        """A matrix from an earlier call keeps its rows while later calls add words and grow
+        the arrays (a thread may still be multiplying by it)."""
+        import numpy as np
+
+        from classifiers.vectorising import FastTfidf
+
+        fast = FastTfidf(scorer._char)
+        words = fast.words
+        slots, W = words.rows(["logo", "design"], fast._word_ngrams)
+        before = W.toarray().copy()
+        for i in range(300):  # past the initial capacity: the arrays grow several times
+            words.rows([f"word{i}", f"other{i}x", "logo"], fast._word_ngrams)
+        assert np.array_equal(W.toarray(), before)
+        slots_again, W2 = words.rows(["logo", "design"], fast._word_ngrams)
+        assert slots_again.tolist() == slots.tolist()
+        assert np.array_equal(W2[slots_again].toarray(), before[slots])
+
+    def test_threads_sharing_one_vectoriser_get_exact_rows(self, scorer):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from classifiers.modelling import clean_text
+        from classifiers.vectorising import FastTfidf, WordRows
+
+        texts = [clean_text(t) for t in _corpus_texts()]
+        fast = FastTfidf(scorer._char)
+        fast.words = WordRows(fast.n_features, limit=400)  # resets while threads run
+        chunks = [texts[i:i + 7] for i in range(0, len(texts), 7)]
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(fast.transform, chunks))
+        for chunk, got in zip(chunks, results):
+            self._same(self._sklearn(scorer._char, chunk), got)
