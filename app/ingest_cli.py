@@ -3,11 +3,10 @@
 Bulk import streams the file (constant memory), validates each row with the API's own
 models (``app/api/schemas.py``), and writes chunks of rows through
 ``services.ingest.import_chunk`` (one commit, one scoring job per chunk; without Redis
-each job runs in a child process beside the next chunk's import, see
-``jobs.inline_in_background``). It is resumable: rows are upserted by external id, so a
-re-run skips what is unchanged and never duplicates. Rejected rows are reported on stderr
-with their line numbers; the good rows are still imported, and the exit code is 1 if
-anything was rejected.
+each job runs in a child process beside the next chunk's import, see ``inline_runner``).
+It is resumable: rows are upserted by external id, so a re-run skips what is unchanged
+and never duplicates. Rejected rows are reported on stderr with their line numbers; the
+good rows are still imported, and the exit code is 1 if anything was rejected.
 
 Formats, by extension: ``.jsonl``/``.ndjson`` (one JSON object per line) or ``.csv``
 (header row; ``skills`` separated by ``;``; booleans ``true/false/1/0``; an empty cell
@@ -33,13 +32,17 @@ from flask.cli import AppGroup, with_appcontext
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from . import jobs
 from .api.schemas import ITEM_MODELS, field_errors
 from .db import session_scope
+from .inline_runner import inline_in_background
 from .services import ingest
 from .services.audit import CLI
 
 CHUNK_SIZE = 500
+#: without Redis, how many chunks' scoring jobs may wait for the scoring processes: the
+#: import runs ahead while they load the models (~3 s) instead of leaving a core idle; on
+#: Ctrl-C, what they had not scored yet is left for the sweep (a job is ids, not rows)
+SCORING_AHEAD = 16
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 CSV_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 CSV_TYPES: dict[str, Callable[[str], Any]] = {
@@ -162,8 +165,8 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
             report(f"line {number}: {reason}")
 
     # without Redis, each chunk's scoring job runs beside the import of the next chunk
-    # (in child processes: see jobs.inline_in_background), and all of them before this returns
-    with jobs.inline_in_background(prepare=_scoring_models(kind)) as runner, \
+    # (in child processes: see inline_runner), and all of them before this returns
+    with inline_in_background(SCORING_AHEAD, prepare=_scoring_models(kind)) as runner, \
             session_scope() as session, \
             tqdm(total=total, unit=" rows", desc=f"import {kind}", file=sys.stderr,
                  disable=not progress, dynamic_ncols=True) as bar:

@@ -11,21 +11,17 @@ rolls back). Dispatch means:
   sweep (``flask sweep``, or its scheduled job) enqueues the work again later;
 - without ``REDIS_URL``: the same job function runs inline, right after the commit. A
   failure is logged, never raised into the request that committed; the sweep retries.
-  Inside ``inline_in_background()`` (the bulk import) inline jobs run in child processes
-  beside the caller, which meanwhile writes its next chunk.
+  Inside ``inline_runner.inline_in_background()`` (the bulk import) inline jobs run in
+  child processes beside the caller, which meanwhile writes its next chunk.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib
 import logging
-import os
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from queue import Empty, Full
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -155,7 +151,9 @@ def _run_inline(spec: JobSpec) -> str:
 
         if spec.at > utcnow():
             return "inline-deferred"
-    background = _background.get()
+    from .inline_runner import background_runner
+
+    background = background_runner()
     if background is not None:
         background.submit(spec)
         return "inline-background"
@@ -169,181 +167,6 @@ def _run_now(spec: JobSpec) -> str:
     except Exception:  # noqa: BLE001 - committed data is safe; the sweep retries
         log.exception("inline job %s failed; the sweep will retry it", spec.job_id)
         return "inline-failed"
-
-
-# --- inline jobs beside the caller (bulk import) ---------------------------------------------
-
-class InlineRunner:
-    """Child processes that run inline jobs beside the caller, taking them in the order they
-    were dispatched. Each child is forked from the caller when the runner starts (before
-    the caller opens a session), runs in an app context of its own with its own database
-    connections, and loads the models once, on its first job. ``submit`` blocks while
-    ``depth`` jobs wait: the caller never gets more than that far ahead, and memory stays
-    constant. Processes, not threads: scoring is CPU-bound Python, and a thread would share
-    the interpreter with the caller's import.
-
-    Jobs may run at the same time in different children, as they do on several RQ workers:
-    each is idempotent and guarded (see services.scoring). A child that dies (killed, out of
-    memory) loses at most its job in progress - committed rows left for the sweep - and the
-    jobs after it run in the caller, in line."""
-
-    def __init__(self, app, depth: int, processes: int,
-                 prepare: Callable[[], object] | None = None):
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("fork")  # the child inherits the app: no re-import
-        self._jobs = ctx.Queue(maxsize=depth)
-        self._failed = ctx.Value("i", 0)
-        self._finished = ctx.Value("i", 0)
-        self._submitted = 0
-        self._failed_here = 0  # jobs the caller ran itself, in line, after a child died
-        parent = os.getpid()
-        self._children = [ctx.Process(target=_child_runs_jobs, name=f"inline-jobs-{n}",
-                                      args=(app, self._jobs, self._failed, self._finished,
-                                            parent, prepare), daemon=True)
-                          for n in range(processes)]
-        for child in self._children:
-            child.start()
-
-    @property
-    def failed(self) -> int:
-        """Jobs that failed (logged; the sweep retries them)."""
-        return _unlocked(self._failed) + self._failed_here
-
-    def _alive(self) -> bool:
-        return any(child.is_alive() for child in self._children)
-
-    def submit(self, spec: JobSpec) -> None:
-        while self._alive():
-            try:
-                self._jobs.put(spec, timeout=0.5)
-                self._submitted += 1
-                return
-            except Full:
-                continue
-        log.error("the scoring processes have stopped; running %s in line", spec.job_id)
-        self._failed_here += _run_now(spec) == "inline-failed"
-
-    def close(self, *, run_waiting: bool = True) -> int:
-        """Stop the children once they have run what was submitted (``run_waiting``), or at
-        once: an interrupted caller stops the jobs in progress (their transactions roll
-        back) and drops the ones waiting; their rows are committed and unscored, and the
-        sweep scores them. (Not waiting for the jobs in progress: an interrupt can leave the
-        caller's own write transaction open until its traceback is gone - a SQLite
-        statement cut short keeps its lock - and a job waiting for that lock would hold the
-        caller for the database's whole busy timeout.) Returns the number of jobs that did
-        not run to the end (stopped, dropped, or lost with a child that died)."""
-        for child in self._children:
-            if not run_waiting:
-                child.terminate()
-            else:  # one sentinel per child (a child that died takes none: stop trying then)
-                while self._alive():
-                    try:
-                        self._jobs.put(None, timeout=0.5)
-                        break
-                    except Full:
-                        continue
-        for child in self._children:
-            child.join()
-        self._jobs.close()
-        self._jobs.cancel_join_thread()  # what is left in the pipe was dropped
-        lost = self._submitted - _unlocked(self._finished)
-        if run_waiting and lost:
-            log.error("%d inline job(s) lost with a scoring process that died; what they "
-                      "would have scored is left for the sweep (flask sweep)", lost)
-        return lost
-
-
-def _unlocked(counter) -> int:  # noqa: ANN001
-    """A shared counter's value, read without its lock (an int is read whole): a child
-    stopped while it held the lock would otherwise leave the caller waiting for ever."""
-    return counter.get_obj().value
-
-
-def _child_runs_jobs(app, jobs, failed, finished, parent: int,  # noqa: ANN001
-                     prepare: Callable[[], object] | None) -> None:
-    """The body of an ``InlineRunner`` child: jobs until the sentinel or the end of its
-    parent; before the first, ``prepare()`` (e.g. load the models), and then
-    ``freeze_long_lived_objects``. (An interrupted caller terminates it.)"""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent says when to stop
-    _background.set(None)  # this process runs its jobs itself
-    with app.app_context():
-        from .db import get_engine
-
-        get_engine().dispose(close=False)  # the parent's pooled connections stay its own
-        prepared = False
-        while os.getppid() == parent:  # (or the caller is gone)
-            try:
-                spec = jobs.get(timeout=0.5)
-            except Empty:
-                continue
-            if spec is None:
-                return
-            if not prepared:  # on the first job (an import that changes nothing loads nothing)
-                prepared = True
-                _prepare(prepare)
-            try:
-                ok = _run_now(spec) != "inline-failed"
-            except BaseException:  # noqa: BLE001 - a job never ends the loop
-                log.exception("inline job %s stopped; the sweep will retry it", spec.job_id)
-                ok = False
-            with failed.get_lock():
-                failed.value += not ok
-            with finished.get_lock():
-                finished.value += 1
-
-
-def _prepare(prepare: Callable[[], object] | None) -> None:
-    if prepare is not None:
-        try:
-            prepare()
-        except Exception:  # noqa: BLE001 - the jobs report it again, one by one
-            log.exception("preparing an inline job process failed")
-    freeze_long_lived_objects()
-
-
-_background: ContextVar[InlineRunner | None] = ContextVar("trustdesk_inline_runner",
-                                                          default=None)
-
-
-@contextmanager
-def inline_in_background(depth: int = 2, prepare: Callable[[], object] | None = None
-                         ) -> Iterator[InlineRunner | None]:
-    """Within this block, jobs that would run inline after a commit (no ``REDIS_URL``) run in
-    ``INLINE_JOB_PROCESSES`` child processes instead (``InlineRunner``), so the caller's next
-    write and the jobs of its earlier ones run at the same time, on other cores. All of them
-    have run when the block ends (``prepare``: what each process does first, in its app
-    context, e.g. load the models); failures are logged and counted (``runner.failed``), and
-    the sweep retries them as it does any inline failure. A block left by an exception
-    (Ctrl-C) stops the children at once, jobs in progress included: their rows are
-    committed and unscored, for the sweep.
-
-    With Redis, workers run the jobs; with ``INLINE_JOB_PROCESSES = 0``, an in-memory
-    SQLite database or no ``fork`` (Windows), jobs stay in line: this yields None."""
-    import multiprocessing
-
-    from .db import shares_database
-
-    processes = current_app.config.get("INLINE_JOB_PROCESSES", 0)
-    if (redis_url() is not None or processes < 1 or not shares_database()
-            or "fork" not in multiprocessing.get_all_start_methods()):  # (Windows)
-        yield None
-        return
-    runner = InlineRunner(current_app._get_current_object(), depth, processes, prepare)
-    token = _background.set(runner)
-    finished = False
-    try:
-        yield runner
-        finished = True
-    finally:  # left by Ctrl-C or an error: stop the children now
-        _background.reset(token)
-        dropped = runner.close(run_waiting=finished)
-        if not finished:
-            log.warning("interrupted: %d scoring job(s) stopped or dropped; what was committed "
-                        "but not yet scored is left for the sweep (`flask sweep --delay 0` "
-                        "scores it now)", dropped)
 
 
 def freeze_long_lived_objects() -> None:

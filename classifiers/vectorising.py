@@ -269,37 +269,55 @@ class WordRows:
         self.clear()
 
     def clear(self) -> None:
-        self.slot: dict[str, int] = {}
+        self.slot = _Slots()
         # capacity doubles as rows are added; only the first len(slot) rows are in use
         self.indptr = np.zeros(1024, dtype=np.int32)
         self.indices = np.zeros(16_384, dtype=np.int32)
         self.data = np.zeros(16_384, dtype=np.float32)
 
     def rows(self, words: list[str], count) -> tuple[np.ndarray, sp.csr_matrix]:
-        slots = list(map(self.slot.get, words))
-        if None in slots:
-            new = list(dict.fromkeys(w for w, s in zip(words, slots) if s is None))
-            if len(self.slot) + len(new) > self.limit:
+        slots = list(map(self.slot.__getitem__, words))  # one pass: new words get numbers
+        new, self.slot.new = self.slot.new, []
+        if new:
+            if len(self.slot) > self.limit:
                 self.clear()
-                new = list(dict.fromkeys(words))
-            self._add(new, count(new))
-            slots = list(map(self.slot.__getitem__, words))
+                slots = list(map(self.slot.__getitem__, words))
+                new, self.slot.new = self.slot.new, []
+            try:
+                self._add(len(self.slot) - len(new), count(new))
+            except BaseException:  # numbered words without rows: start afresh next time
+                self.clear()
+                raise
         n, nnz = len(self.slot), int(self.indptr[len(self.slot)])
         W = sp.csr_matrix((self.data[:nnz], self.indices[:nnz], self.indptr[:n + 1]),
                           shape=(n, self.n_features), copy=False)
         return np.array(slots, dtype=np.int64), W
 
-    def _add(self, words: list[str], R: sp.csr_matrix) -> None:
-        """Rows for ``words`` (``R``: their counts) after the existing ones. Entries already
-        handed out in a matrix are never written again: growing copies into new arrays."""
-        first, start = len(self.slot), int(self.indptr[len(self.slot)])
-        self.indptr = _room(self.indptr, first + len(words) + 1)
+    def _add(self, first: int, R: sp.csr_matrix) -> None:
+        """``R``'s rows as rows ``first``, ``first + 1``, ... (after the existing ones). Entries
+        already handed out in a matrix are never written again: growing copies into new
+        arrays."""
+        n, start = R.shape[0], int(self.indptr[first])
+        self.indptr = _room(self.indptr, first + n + 1)
         self.indices = _room(self.indices, start + R.nnz)
         self.data = _room(self.data, start + R.nnz)
-        self.indptr[first + 1:first + len(words) + 1] = R.indptr[1:] + start
+        self.indptr[first + 1:first + n + 1] = R.indptr[1:] + start
         self.indices[start:start + R.nnz] = R.indices
         self.data[start:start + R.nnz] = R.data
-        self.slot.update(zip(words, range(first, first + len(words))))
+
+
+class _Slots(dict):
+    """word -> row number. A word not in it yet gets the next number on lookup (``map`` over
+    a batch's words is then one C loop, misses included) and is listed in ``new``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.new: list[str] = []
+
+    def __missing__(self, word: str) -> int:
+        slot = self[word] = len(self)
+        self.new.append(word)
+        return slot
 
 
 def _room(a: np.ndarray, size: int) -> np.ndarray:

@@ -160,14 +160,14 @@ def test_an_interrupted_import_stops_its_scoring_processes(pg_app, monkeypatch, 
     """Ctrl-C during a bulk import without Redis (PostgreSQL): the block ends at once, the
     jobs in progress stopped and the waiting ones dropped with a warning (their rows are
     committed and left for the sweep), and the interrupt goes on up."""
-    from app import jobs
+    from app import inline_runner, jobs
     from tests.support.waiting import GatedJob
 
     job = GatedJob(tmp_path / "ran.txt")
     monkeypatch.setattr(jobs, "resolve", lambda name: job)
     monkeypatch.setitem(pg_app.config, "INLINE_JOB_PROCESSES", 1)  # one job in progress
     with pg_app.app_context(), pytest.raises(KeyboardInterrupt):
-        with jobs.inline_in_background() as runner:
+        with inline_runner.inline_in_background() as runner:
             assert runner is not None
             for n in range(3):
                 assert jobs.dispatch(jobs.score_client_spec(n, "x")) == "inline-background"

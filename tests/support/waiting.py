@@ -24,8 +24,9 @@ class GatedJob:
     """A job function for ``jobs.resolve`` that holds every call at a gate: ``started`` is
     set by the first call, ``open_soon()`` lets them all through, ``ran`` lists the arguments
     of the calls that finished. It works in the caller and in the child processes forked
-    after it was made (``jobs.InlineRunner``): the events are the processes' own, and each
-    finished call appends a line to a file."""
+    after it was made (``inline_runner.InlineRunner``): the events are the processes' own,
+    each finished call appends a line to a file, and each call appends its pid to
+    ``<path>.pids`` when it starts."""
 
     def __init__(self, path: Path) -> None:
         ctx = multiprocessing.get_context("fork")
@@ -35,10 +36,20 @@ class GatedJob:
         path.write_text("")
 
     def __call__(self, n) -> None:  # noqa: ANN001
+        import os
+
+        with open(f"{self.path}.pids", "a") as fh:
+            fh.write(f"{os.getpid()}\n")
         self.started.set()
         self.gate.wait(5)
         with self.path.open("a") as fh:
             fh.write(f"{n}\n")
+
+    @property
+    def pids(self) -> set[int]:
+        """The processes the calls started in."""
+        path = Path(f"{self.path}.pids")
+        return {int(line) for line in path.read_text().split()} if path.exists() else set()
 
     @property
     def ran(self) -> list[int]:
@@ -47,3 +58,11 @@ class GatedJob:
     def open_soon(self, delay: float = 0.2) -> None:
         """Open the gate from another thread after ``delay`` seconds."""
         threading.Timer(delay, self.gate.set).start()
+
+
+def process_gone(pid: int) -> bool:
+    """Ended: reaped, or a zombie waiting for its parent to reap it (Linux ``/proc``)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True

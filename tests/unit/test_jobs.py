@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import jobs
+from app import inline_runner, jobs
 from app.db import session_scope
 from models import Client
 
@@ -109,7 +109,7 @@ def test_inline_jobs_stay_in_line_without_processes(app, ran, monkeypatch):
     """``INLINE_JOB_PROCESSES = 0``: no child processes, jobs run in line after the commit."""
     monkeypatch.setitem(app.config, "INLINE_JOB_PROCESSES", 0)
     with app.app_context():
-        with jobs.inline_in_background() as runner:
+        with inline_runner.inline_in_background() as runner:
             assert runner is None
             assert jobs.dispatch(jobs.score_client_spec(1, "x")) == "inline"
             assert ran == [("app.tasks.score_client", (1,))]
@@ -125,7 +125,7 @@ def test_an_in_memory_database_is_not_shared_with_child_processes(app):
     memory = make_app("sqlite://")
     with memory.app_context():
         assert not shares_database()
-        with jobs.inline_in_background() as runner:
+        with inline_runner.inline_in_background() as runner:
             assert runner is None
 
 
@@ -175,7 +175,7 @@ def test_inline_runner_runs_jobs_in_child_processes(app, monkeypatch, tmp_path):
     handler = logging.FileHandler(log_file)  # the children log through their copy of it
     logging.getLogger(jobs.__name__).addHandler(handler)
     try:
-        runner = jobs.InlineRunner(app, depth=2, processes=1)
+        runner = inline_runner.InlineRunner(app, depth=2, processes=1)
         specs = [jobs.score_client_spec(n, "x") for n in range(6)]
         submitted = threading.Thread(target=lambda: [runner.submit(s) for s in specs])
         submitted.start()
@@ -203,7 +203,7 @@ def test_several_child_processes_share_the_jobs(app, monkeypatch, tmp_path):
     path = tmp_path / "ran.txt"
     gate = __import__("multiprocessing").get_context("fork").Event()
     monkeypatch.setattr(jobs, "resolve", lambda name: _recording_job(path, gate))
-    runner = jobs.InlineRunner(app, depth=2, processes=2)
+    runner = inline_runner.InlineRunner(app, depth=2, processes=2)
     for n in (0, 1):  # each child holds one at the gate
         runner.submit(jobs.score_client_spec(n, "x"))
     started = tmp_path / "ran.txt.started"
@@ -226,7 +226,7 @@ def test_a_child_that_dies_does_not_stop_the_import(app, monkeypatch, tmp_path):
     path = tmp_path / "ran.txt"
     monkeypatch.setattr(jobs, "resolve", lambda name: _recording_job(path, die_on=1))
     with app.app_context():  # where the caller submits (jobs.dispatch)
-        runner = jobs.InlineRunner(app, depth=2, processes=1)
+        runner = inline_runner.InlineRunner(app, depth=2, processes=1)
         runner.submit(jobs.score_client_spec(0, "x"))
         runner.submit(jobs.score_client_spec(1, "x"))
         runner._children[0].join(10)
@@ -244,18 +244,21 @@ def test_an_interrupted_runner_stops_its_children_at_once(app, monkeypatch, tmp_
     waiting for anything (a job can be waiting for a lock the interrupted caller holds)."""
     import time
 
-    from tests.support.waiting import GatedJob
+    from tests.support.waiting import GatedJob, process_gone, wait_for
 
     job = GatedJob(tmp_path / "ran.txt")  # its gate is never opened: it would wait 5 s
     monkeypatch.setattr(jobs, "resolve", lambda name: job)
-    runner = jobs.InlineRunner(app, depth=2, processes=2)
+    runner = inline_runner.InlineRunner(app, depth=2, processes=2)
     for n in range(4):
         runner.submit(jobs.score_client_spec(n, "x"))
     assert job.started.wait(5)
+    wait_for(lambda: len(job.pids) == 2, timeout=10, what="both processes in a job")
     started = time.monotonic()
     assert runner.close(run_waiting=False) == 4
     assert time.monotonic() - started < 2
     assert job.ran == [] and not any(child.is_alive() for child in runner._children)
+    wait_for(lambda: len(job.pids) == 2 and all(process_gone(pid) for pid in job.pids),
+             timeout=2, what="every process that held a job to end")  # a leader's children too
 
 
 def test_the_children_end_with_their_caller(tmp_path):
@@ -265,13 +268,13 @@ def test_the_children_end_with_their_caller(tmp_path):
     import time
     from pathlib import Path
 
-    from tests.support.waiting import wait_for
+    from tests.support.waiting import process_gone, wait_for
 
     script = tmp_path / "caller.py"
     script.write_text(f"""
 import os, sys, time
 sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
-from app import jobs
+from app import inline_runner, jobs
 from tests.helpers import make_app
 
 app = make_app("sqlite:///{tmp_path / 'db.sqlite'}")
@@ -283,7 +286,7 @@ def job(n):
 
 jobs.resolve = lambda name: job
 with app.app_context():
-    runner = jobs.InlineRunner(app, depth=2, processes=1)
+    runner = inline_runner.InlineRunner(app, depth=2, processes=1)
     for n in range(3):
         runner.submit(jobs.score_client_spec(n, "x"))
     time.sleep(0.5)
@@ -294,47 +297,138 @@ with app.app_context():
     wait_for(pids.exists, timeout=10, what="the first job")
     child = int(pids.read_text().split()[1])
 
-    def gone() -> bool:  # ended: reaped, or a zombie waiting for its new parent to reap it
-        try:
-            return Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-        except FileNotFoundError:
-            return True
-
-    wait_for(gone, timeout=10, what="the orphaned child to end")
+    wait_for(lambda: process_gone(child), timeout=10, what="the orphaned child to end")
     time.sleep(0.2)
     assert [line.split()[0] for line in pids.read_text().splitlines()] == ["0"]
+
+
+def _logged_prepare_and_job(log, gate=None):  # noqa: ANN001
+    """A ``prepare`` and a job that each append "<what> <pid> <parent pid> <frozen objects>"
+    to ``log``; the job then waits at ``gate``, if given."""
+    import gc
+    import os
+
+    def write(what: str) -> None:
+        with open(log, "a") as fh:
+            fh.write(f"{what} {os.getpid()} {os.getppid()} {gc.get_freeze_count()}\n")
+
+    def job(n):
+        write("job")
+        if gate is not None:
+            gate.wait(5)
+    return lambda: write("prepare"), job
 
 
 def test_a_child_prepares_once_on_its_first_job_then_freezes_what_it_holds(app, monkeypatch,
                                                                            tmp_path):
     """``prepare`` (the models) runs in each child before its first job, once, and not at all
     in a child that gets no job; then the objects it holds leave the collector's way."""
-    import gc
     import os
 
     log = tmp_path / "log.txt"
-
-    def prepare():
-        with open(log, "a") as fh:
-            fh.write(f"prepare {os.getpid()} {gc.get_freeze_count()}\n")
-
-    def job(n):
-        with open(log, "a") as fh:
-            fh.write(f"job {os.getpid()} {gc.get_freeze_count()}\n")
-
+    prepare, job = _logged_prepare_and_job(log)
     monkeypatch.setattr(jobs, "resolve", lambda name: job)
-    runner = jobs.InlineRunner(app, depth=2, processes=1, prepare=prepare)
+    runner = inline_runner.InlineRunner(app, depth=2, processes=1, prepare=prepare)
     for n in range(3):
         runner.submit(jobs.score_client_spec(n, "x"))
     assert runner.close() == 0
     lines = [line.split() for line in log.read_text().splitlines()]
-    assert [what for what, _, _ in lines] == ["prepare", "job", "job", "job"]
-    assert len({pid for _, pid, _ in lines}) == 1 and int(lines[0][1]) != os.getpid()
-    assert int(lines[0][2]) == 0 and all(int(frozen) > 0 for _, _, frozen in lines[1:])
+    assert [what for what, *_ in lines] == ["prepare", "job", "job", "job"]
+    assert len({pid for _, pid, *_ in lines}) == 1 and int(lines[0][1]) != os.getpid()
+    assert int(lines[0][3]) == 0 and all(int(frozen) > 0 for *_, frozen in lines[1:])
 
     log.unlink()
-    idle = jobs.InlineRunner(app, depth=2, processes=2, prepare=prepare)
+    idle = inline_runner.InlineRunner(app, depth=2, processes=2, prepare=prepare)
     assert idle.close() == 0 and not log.exists()  # no job: nothing loaded
+
+
+@pytest.mark.skipif(not inline_runner.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
+def test_the_models_are_prepared_once_and_the_other_children_are_forked_from_the_first(
+        app, monkeypatch, tmp_path):
+    """Several processes, one ``prepare``: the first child prepares on its first job and then
+    forks the others from itself, so they start with what it loaded (and frozen)."""
+    import os
+
+    from tests.support.waiting import wait_for
+
+    log = tmp_path / "log.txt"
+    gate = __import__("multiprocessing").get_context("fork").Event()
+    prepare, job = _logged_prepare_and_job(log, gate)
+    monkeypatch.setattr(jobs, "resolve", lambda name: job)
+    runner = inline_runner.InlineRunner(app, depth=2, processes=3, prepare=prepare)
+    for n in range(3):  # one job held in each process
+        runner.submit(jobs.score_client_spec(n, "x"))
+    wait_for(lambda: log.exists() and log.read_text().count("job") == 3, timeout=10,
+             what="a job in each of the three processes")
+    gate.set()
+    for n in range(3, 9):
+        runner.submit(jobs.score_client_spec(n, "x"))
+    assert runner.close() == 0 and runner.failed == 0
+    lines = [line.split() for line in log.read_text().splitlines()]
+    prepared = [line for line in lines if line[0] == "prepare"]
+    assert len(prepared) == 1
+    leader = int(prepared[0][1])
+    ran = [line for line in lines if line[0] == "job"]
+    assert len(ran) == 9 and all(int(frozen) > 0 for *_, frozen in ran)
+    parents = {int(pid): int(ppid) for _, pid, ppid, _ in ran}
+    assert len(parents) == 3 and parents[leader] == os.getpid()
+    assert all(ppid == leader for pid, ppid in parents.items() if pid != leader)
+
+
+@pytest.mark.skipif(not inline_runner.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
+def test_the_children_forked_from_the_first_die_with_it(app, monkeypatch, tmp_path):
+    """The first child killed (out of memory, say): the children it forked end at once with
+    it, whatever they were doing; their jobs are lost (counted, left for the sweep) and the
+    jobs after them run in the caller."""
+    import os
+    import signal
+
+    from tests.support.waiting import GatedJob, process_gone, wait_for
+
+    job = GatedJob(tmp_path / "ran.txt")
+    monkeypatch.setattr(jobs, "resolve", lambda name: job)
+    with app.app_context():
+        runner = inline_runner.InlineRunner(app, depth=2, processes=2)
+        for n in range(2):
+            runner.submit(jobs.score_client_spec(n, "x"))
+        wait_for(lambda: len(job.pids) == 2, timeout=10, what="both processes in a job")
+        leader = runner._children[0].pid
+        os.kill(leader, signal.SIGKILL)
+        wait_for(lambda: all(process_gone(pid) for pid in job.pids), timeout=2,
+                 what="the first child and the one it forked to end")
+        runner._children[0].join(5)
+        after = []  # (not the gate: an Event its killed waiters sleep on cannot be set)
+        monkeypatch.setattr(jobs, "resolve", lambda name: lambda n: after.append(n))
+        runner.submit(jobs.score_client_spec(7, "x"))  # in the caller, in line
+        assert runner.close() == 2
+    assert job.ran == [] and after == [7]
+
+
+@pytest.mark.skipif(not inline_runner.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
+def test_a_forked_child_that_dies_leaves_the_others_working(app, monkeypatch, tmp_path):
+    """A child forked from the first one killed in a job: that job is lost (counted), the
+    first child takes every job after it, and close() returns."""
+    import os
+    import signal
+
+    caller = os.getpid()
+    path, died = tmp_path / "ran.txt", tmp_path / "died"
+
+    def job(n):
+        if os.getppid() != caller and not died.exists():  # the forked child's first job
+            died.write_text(str(n))
+            os.kill(os.getpid(), signal.SIGKILL)
+        with open(path, "a") as fh:
+            fh.write(f"{n} {os.getpid()}\n")
+
+    monkeypatch.setattr(jobs, "resolve", lambda name: job)
+    runner = inline_runner.InlineRunner(app, depth=2, processes=2)
+    for n in range(8):
+        runner.submit(jobs.score_client_spec(n, "x"))
+    assert runner.close() == 1 and runner.failed == 0
+    ran = [line.split() for line in path.read_text().splitlines()]
+    assert sorted(int(n) for n, _ in ran) == sorted(set(range(8)) - {int(died.read_text())})
+    assert {int(pid) for _, pid in ran} == {runner._children[0].pid}
 
 
 def test_an_interrupt_while_the_caller_holds_the_write_lock_does_not_wait_for_it(
@@ -362,7 +456,7 @@ def test_an_interrupt_while_the_caller_holds_the_write_lock_does_not_wait_for_it
         s.commit()
     database = str(tmp_path / "test.db")
     monkeypatch.setattr(jobs, "resolve", lambda name: job)
-    runner = jobs.InlineRunner(app, depth=2, processes=1)
+    runner = inline_runner.InlineRunner(app, depth=2, processes=1)
     caller = sqlite3.connect(database, timeout=0)
     caller.execute("BEGIN IMMEDIATE")  # the interrupted caller's open write transaction
     try:

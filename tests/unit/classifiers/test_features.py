@@ -254,3 +254,19 @@ class TestWordRows:
             results = list(pool.map(fast.transform, chunks))
         for chunk, got in zip(chunks, results):
             self._same(self._sklearn(scorer._char, chunk), got)
+
+    def test_a_failed_lookup_leaves_no_numbered_word_without_a_row(self, scorer):
+        import pytest
+
+        from classifiers.vectorising import FastTfidf
+
+        fast = FastTfidf(scorer._char)
+        fast.transform(["logo design"])
+
+        def boom(words):
+            raise MemoryError("no room")
+
+        with pytest.raises(MemoryError):
+            fast.words.rows(["logo", "bakery", "design"], boom)
+        texts = ["bakery logo design", "logo"]
+        self._same(self._sklearn(scorer._char, texts), fast.transform(texts))
