@@ -147,7 +147,13 @@ def _child_runs_jobs(app, channel: _Channel, prepare: Callable[[], object] | Non
         if first is None:  # no job (an import that changes nothing loads nothing)
             return
         _prepare(prepare)
-        forked = [_fork_follower(channel) for _ in range(followers)]
+        forked: list[int] = []
+        for _ in range(followers):
+            try:
+                forked.append(_fork_follower(channel))
+            except OSError:  # (no memory, process limit): fewer processes, same jobs
+                log.exception("could not start another inline job process")
+                break
         try:
             _run_jobs(channel, channel.caller, first)
         finally:  # the sentinel: the followers end on theirs (or with this process)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import time
 import weakref
 from collections import namedtuple
@@ -51,27 +52,52 @@ class Filters:
     max_score: float | None = None
     claim: str = ""
     q: str = ""
+    #: what the request asked for that these filters do not do, said to the moderator
+    #: (a hand-edited or stale URL); not part of what the filters are
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_args(cls, args: Any) -> Filters:
-        """Parse request args; unknown values are ignored, never an error."""
-        def score(name: str) -> float | None:
-            try:
-                value = float(args.get(name, ""))
-            except ValueError:
-                return None
-            return min(max(value, 0.0), 1.0)
+        """Parse request args. A value that is not one of the choices is left out and a score
+        outside 0-1 is brought into it, never an error: each is named in ``notes``."""
+        notes: list[str] = []
 
-        reason = args.get("reason", "")
-        policy = args.get("policy", "")
-        category = args.get("category", "")
-        claim = args.get("claim", "")
-        return cls(reason=reason if reason in set(FlagReason) else "",
-                   policy=policy if policy in set(PolicyType) else "",
-                   category=category if category in CATEGORY_LABELS else "",
-                   min_score=score("min_score"), max_score=score("max_score"),
-                   claim=claim if claim in CLAIM_FILTERS else "",
-                   q=(args.get("q", "") or "").strip()[:SEARCH_MAX])
+        def choice(name: str, label: str, choices) -> str:  # noqa: ANN001
+            value = args.get(name, "") or ""
+            if value and value not in choices:
+                notes.append(f"{label} \u201c{value[:40]}\u201d is not one of the choices: "
+                             "left out.")
+                return ""
+            return value
+
+        def score(name: str, label: str) -> float | None:
+            raw = (args.get(name, "") or "").strip()
+            if not raw:
+                return None
+            try:
+                value = float(raw)
+            except ValueError:
+                value = math.nan
+            if math.isnan(value):
+                notes.append(f"{label} \u201c{raw[:40]}\u201d is not a number: left out.")
+                return None
+            clamped = min(max(value, 0.0), 1.0)
+            if clamped != value:
+                notes.append(f"{label} {raw[:40]} is outside 0-1: read as {clamped:g}.")
+            return clamped
+
+        reason = choice("reason", "Reason", set(FlagReason))
+        policy = choice("policy", "Policy type", set(PolicyType))
+        category = choice("category", "Category", CATEGORY_LABELS)
+        low, high = score("min_score", "Score from"), score("max_score", "Score to")
+        if low is not None and high is not None and low > high:
+            notes.append(f"Score from {low:g} is above score to {high:g}: nothing can match.")
+        claim = choice("claim", "Claimed", CLAIM_FILTERS)
+        q = (args.get("q", "") or "").strip()
+        if len(q) > SEARCH_MAX:
+            notes.append(f"The search is cut to its first {SEARCH_MAX} characters.")
+        return cls(reason=reason, policy=policy, category=category, min_score=low,
+                   max_score=high, claim=claim, q=q[:SEARCH_MAX], notes=tuple(notes))
 
     def as_args(self) -> dict[str, str]:
         out = {"reason": self.reason, "policy": self.policy, "category": self.category,

@@ -78,10 +78,40 @@ def test_filters(db, staff):
     assert ids(q="100%") == set()              # LIKE wildcards are literal
 
 
-def test_filters_from_args_ignore_junk():
+def test_filters_from_args_ignore_junk_and_say_so():
     f = q.Filters.from_args({"reason": "evil", "min_score": "x", "max_score": "7", "claim": "all",
                              "category": "writing", "q": " hi "})
     assert f == q.Filters(category="writing", max_score=1.0, q="hi")
+    assert f.notes == ("Reason \u201cevil\u201d is not one of the choices: left out.",
+                       "Score from \u201cx\u201d is not a number: left out.",
+                       "Score to 7 is outside 0-1: read as 1.",
+                       "Claimed \u201call\u201d is not one of the choices: left out.")
+    assert q.Filters.from_args({"reason": "scam", "min_score": "0.5"}).notes == ()
+
+
+def test_a_score_that_is_not_a_finite_number_is_left_out():
+    """NaN compares false with everything: as a filter it would have emptied the queue."""
+    for raw in ("nan", "NaN", "-nan"):
+        f = q.Filters.from_args({"min_score": raw, "max_score": raw})
+        assert f.min_score is None and f.max_score is None and len(f.notes) == 2
+    f = q.Filters.from_args({"min_score": "-inf", "max_score": "inf"})
+    assert (f.min_score, f.max_score) == (0.0, 1.0) and len(f.notes) == 2
+    crossed = q.Filters.from_args({"min_score": "0.9", "max_score": "0.2"})
+    assert crossed.notes == ("Score from 0.9 is above score to 0.2: nothing can match.",)
+    long = q.Filters.from_args({"q": "x" * 150})
+    assert long.q == "x" * q.SEARCH_MAX and long.notes
+
+
+def test_the_queue_names_what_it_left_out_escaped(client, db, staff):
+    scam_case(db)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    html = client.get("/queue/?reason=<script>alert(1)</script>&min_score=nan").text
+    assert 'id="filter-notes"' in html and "<script>alert(1)" not in html
+    assert "Reason \u201c&lt;script&gt;alert(1)&lt;/script&gt;\u201d is not one of the choices" in html
+    assert "Score from \u201cnan\u201d is not a number: left out." in html
+    assert 'class="queue-table' in html  # the other filters still apply: here, none
+    assert 'id="filter-notes"' not in client.get("/queue/?reason=scam").text
 
 
 def test_counts_and_overdue(db):
