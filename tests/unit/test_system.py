@@ -15,6 +15,9 @@ def test_inline_mode_says_so_and_shows_the_sweep(client, db, staff):
     html = client.get("/system/").text
     assert "Jobs run inline (no Redis configured)" in html
     assert "posts unscored" in html and "Sweep" in html
+    # nothing runs it every SWEEP_INTERVAL_SECONDS without Redis: the page does not claim so
+    assert "Runs every" not in html and "nothing runs the sweep on a schedule" in html
+    assert "<code>flask sweep --delay 0</code>" in html
 
 
 def test_pending_marketplace_events_without_a_webhook_url_are_explained(client, db, staff, app):
