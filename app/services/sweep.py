@@ -9,7 +9,9 @@ the original work queues nothing twice. Runs every SWEEP_INTERVAL_SECONDS on the
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -100,20 +102,34 @@ def _status_key() -> str:
 
 
 def _remember(report: dict[str, Any]) -> None:
+    """Keep the last run's report for the System page: in Redis, or without Redis in the
+    instance folder (``flask sweep`` from cron and the web processes share it)."""
     current_app.extensions["trustdesk_sweep_last"] = report
-    if jobs.redis_url():
-        try:
+    try:
+        if jobs.redis_url():
             jobs.get_connection().set(_status_key(), json.dumps(report))
-        except Exception:  # noqa: BLE001 - status is informational only
-            pass
+        else:
+            path = _status_file()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".{path.name}.{os.getpid()}")
+            partial.write_text(json.dumps(report), encoding="utf-8")
+            os.replace(partial, path)  # readers see the old report or the new, never half
+    except Exception:  # noqa: BLE001 - status is informational only
+        pass
 
 
 def last_run() -> dict[str, Any] | None:
-    if jobs.redis_url():
-        try:
+    try:
+        if jobs.redis_url():
             raw = jobs.get_connection().get(_status_key())
             if raw:
                 return json.loads(raw)
-        except Exception:  # noqa: BLE001
-            pass
+        elif _status_file().exists():
+            return json.loads(_status_file().read_text(encoding="utf-8"))
+    except Exception:  # noqa: BLE001
+        pass
     return current_app.extensions.get("trustdesk_sweep_last")
+
+
+def _status_file() -> Path:
+    return Path(current_app.instance_path) / "sweep-last.json"

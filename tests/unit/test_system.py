@@ -1,6 +1,9 @@
 """The admin system page: failed jobs, requeue, sweep status, the bare benchmark page."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from tests.unit.console_fixtures import as_user, db, staff, token  # noqa: F401
 
 
@@ -64,3 +67,20 @@ def test_bare_page(client, db, staff):
     as_user(client, "admin@example.com")
     r = client.get("/system/bare")
     assert r.status_code == 200 and "<p>ok</p>" in r.text
+
+
+def test_without_redis_the_page_shows_the_last_flask_sweep_run(client, db, staff, app, runner):
+    """``flask sweep`` from cron is another process: its report reaches the page through the
+    instance folder."""
+    stored = Path(app.instance_path) / "sweep-last.json"
+    stored.unlink(missing_ok=True)  # (the test session shares one instance folder)
+    app.extensions.pop("trustdesk_sweep_last", None)
+    as_user(client, "admin@example.com")
+    assert "No sweep run recorded yet." in client.get("/system/").text
+    result = runner.invoke(args=["sweep", "--delay", "0"])
+    assert result.exit_code == 0, result.output
+    app.extensions.pop("trustdesk_sweep_last", None)  # as if the web process had not run it
+    html = client.get("/system/").text
+    assert "Last run" in html and "0 posts" in html and "No sweep run recorded" not in html
+    assert json.loads(stored.read_text())["posts"] == 0
+    assert not [p for p in Path(app.instance_path).iterdir() if p.name.startswith(".sweep-last")]
