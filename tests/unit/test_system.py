@@ -82,5 +82,7 @@ def test_without_redis_the_page_shows_the_last_flask_sweep_run(client, db, staff
     app.extensions.pop("trustdesk_sweep_last", None)  # as if the web process had not run it
     html = client.get("/system/").text
     assert "Last run" in html and "0 posts" in html and "No sweep run recorded" not in html
+    at = json.loads(stored.read_text())["at"]  # shown to the minute, in UTC
+    assert f"Last run {at[:10]} {at[11:16]} UTC:" in html
     assert json.loads(stored.read_text())["posts"] == 0
     assert not [p for p in Path(app.instance_path).iterdir() if p.name.startswith(".sweep-last")]
