@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from queue import Empty, Full
+from typing import Any, NamedTuple
 
 from flask import current_app
 
@@ -50,13 +51,11 @@ class InlineRunner:
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork")  # the child inherits the app: no re-import
-        self._jobs = ctx.Queue(maxsize=depth)
-        self._failed = ctx.Value("i", 0)
-        self._finished = ctx.Value("i", 0)
+        self._channel = channel = _Channel(ctx.Queue(maxsize=depth), ctx.Value("i", 0),
+                                           ctx.Value("i", 0), os.getpid())
         self._processes = processes
         self._submitted = 0
         self._failed_here = 0  # jobs the caller ran itself, in line, after a child died
-        channel = _Channel(self._jobs, self._failed, self._finished, os.getpid())
         if FORK_FROM_LEADER:  # one child, which forks the others once prepared
             plan = [processes - 1]
         else:
@@ -70,7 +69,7 @@ class InlineRunner:
     @property
     def failed(self) -> int:
         """Jobs that failed (logged; the sweep retries them)."""
-        return _unlocked(self._failed) + self._failed_here
+        return _unlocked(self._channel.failed) + self._failed_here
 
     def _alive(self) -> bool:
         return any(child.is_alive() for child in self._children)
@@ -78,7 +77,7 @@ class InlineRunner:
     def submit(self, spec: JobSpec) -> None:
         while self._alive():
             try:
-                self._jobs.put(spec, timeout=0.5)
+                self._channel.queue.put(spec, timeout=0.5)
                 self._submitted += 1
                 return
             except Full:
@@ -102,27 +101,29 @@ class InlineRunner:
             for _ in range(self._processes):
                 while self._alive():
                     try:
-                        self._jobs.put(None, timeout=0.5)
+                        self._channel.queue.put(None, timeout=0.5)
                         break
                     except Full:
                         continue
         for child in self._children:
             child.join()
-        self._jobs.close()
-        self._jobs.cancel_join_thread()  # what is left in the pipe was dropped
-        lost = self._submitted - _unlocked(self._finished)
+        self._channel.queue.close()
+        self._channel.queue.cancel_join_thread()  # what is left in the pipe was dropped
+        lost = self._submitted - _unlocked(self._channel.finished)
         if run_waiting and lost:
             log.error("%d inline job(s) lost with a scoring process that died; what they "
                       "would have scored is left for the sweep (flask sweep)", lost)
         return lost
 
 
-class _Channel:
+class _Channel(NamedTuple):
     """What every child shares with the caller: the job queue, the failed and finished
-    counters, and the caller's pid."""
+    counters (shared ints), and the caller's pid."""
 
-    def __init__(self, queue, failed, finished, caller: int):  # noqa: ANN001
-        self.queue, self.failed, self.finished, self.caller = queue, failed, finished, caller
+    queue: Any
+    failed: Any
+    finished: Any
+    caller: int
 
 
 def _unlocked(counter) -> int:  # noqa: ANN001

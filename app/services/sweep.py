@@ -91,7 +91,9 @@ def status(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
         "outbox_pending": count(select(func.count()).select_from(OutboxEvent)
                                 .where(OutboxEvent.delivered_at.is_(None))),
     }
-    return {"backlog": backlog, "last_run": last_run(),
+    last = last_run()
+    return {"backlog": backlog, "last_run": last,
+            "last_run_at": datetime.fromisoformat(last["at"]) if last and last.get("at") else None,
             "webhooks_enabled": bool(current_app.config.get("MARKETPLACE_WEBHOOK_URL")),
             "interval_seconds": current_app.config["SWEEP_INTERVAL_SECONDS"],
             "delay_seconds": current_app.config["SWEEP_DELAY_SECONDS"]}
