@@ -19,8 +19,8 @@ in a JSON column arrives as SQL NULL (the ORM's executemany writes JSON ``null``
 back as None, and no query here tells them apart.
 
 New rows go in the same way (``insert_returning``), and lookups by many keys take one array
-parameter (``among``): the statement text stays the same whatever the number of rows, so
-neither SQLAlchemy nor psycopg builds and parses a new one per chunk.
+parameter (``among``, ``among_ids``): the statement text stays the same whatever the number
+of rows, so neither SQLAlchemy nor psycopg builds and parses a new one per chunk.
 
 SQLite keeps the executemany: it has no per-statement executor to amortise, and its
 driver's executemany is already a tight loop.
@@ -105,28 +105,39 @@ def split_shared(shared: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str,
     return given, nulls, {_SHARED + name: shared[name] for name in given}
 
 
+def _array(column: sa.ColumnElement, values: Sequence[Any]) -> sa.BindParameter:
+    return sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+
+
 def among(column: sa.ColumnElement, values: Sequence[Any],
           set_based: bool) -> sa.ColumnElement[bool]:
-    """``column IN (values)``; on PostgreSQL (``set_based``) ``column = ANY(:array)``, one
-    parameter and one statement text whatever the number of values (an expanding ``IN`` of
-    500 values is a new text of 500 placeholders that psycopg parses again on every call)."""
+    """``column IN (values)``; on PostgreSQL (``set_based``) ``column IN (SELECT
+    unnest(:array))``: one parameter and one statement text whatever the number of values
+    (an expanding ``IN`` of 500 values is a new text of 500 placeholders that psycopg parses
+    again on every call), and a set the planner joins against - a hash semi-join where it
+    scans a small table, index lookups in a large one.
+
+    Not ``column = ANY(:array)``: where PostgreSQL scans the table (a small one, such as the
+    clients), that compares each row with every element in turn - measured: 500 client ids
+    against 1,000 clients, 5.9 ms as ``= ANY``, 0.55 ms as the semi-join; an import looks up
+    its posts' clients once per chunk."""
     if not set_based:
         return column.in_(values)
-    array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
-    return column == sa.any_(array)
+    return column.in_(sa.select(sa.func.unnest(_array(column, values))))
 
 
 def among_ids(column: sa.ColumnElement, ids: Sequence[int],
               set_based: bool) -> sa.ColumnElement[bool]:
-    """``among`` for integer ids that lie close together (a chunk of posts), bounded by their
-    range as well: ``column BETWEEN min AND max AND column = ANY(:array)``. The range keeps an
-    index scan narrow whatever the statistics say. Without it, while a bulk import grows a
-    table faster than autovacuum analyses it, PostgreSQL may read the ``= ANY`` as a filter
-    over every row of the index (every open post flag, for each chunk: ~5 ms a chunk at
-    13,000 open flags, growing with the table) instead of 500 index lookups."""
+    """``column IN (ids)`` for integer ids that lie close together (a chunk of posts); on
+    PostgreSQL ``column BETWEEN min AND max AND column = ANY(:array)``: the ids are index
+    lookups inside the range. The range keeps an index scan narrow whatever the statistics
+    say. Without it, while a bulk import grows a table faster than autovacuum analyses it,
+    PostgreSQL may read the ``= ANY`` as a filter over every row of the index (every open
+    post flag, for each chunk: ~5 ms a chunk at 13,000 open flags, growing with the table)
+    instead of 500 index lookups."""
     if not set_based or not ids:
         return column.in_(ids)
-    return sa.and_(column.between(min(ids), max(ids)), among(column, ids, set_based))
+    return sa.and_(column.between(min(ids), max(ids)), column == sa.any_(_array(column, ids)))
 
 
 def last_per_key(rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> list[Mapping[str, Any]]:
