@@ -15,10 +15,11 @@ import logging
 import os
 import signal
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from queue import Empty, Full
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from flask import current_app
@@ -33,57 +34,115 @@ FORK_FROM_LEADER = sys.platform.startswith("linux")
 
 
 class InlineRunner:
-    """``processes`` child processes that run inline jobs beside the caller, taking them in
-    the order they were dispatched (see the module docstring for how they start). Each runs
-    in an app context of its own with its own database connections. ``submit`` blocks while
-    ``depth`` jobs wait: the caller never gets more than that far ahead, and memory stays
-    constant. Processes, not threads: scoring is CPU-bound Python, and a thread would share
-    the interpreter with the caller's import.
+    """``processes`` child processes that run inline jobs beside the caller (see the module
+    docstring for how they start). Each runs in an app context of its own with its own
+    database connections. Processes, not threads: scoring is CPU-bound Python, and a thread
+    would share the interpreter with the caller's import.
+
+    Each child has a pipe of its own for its jobs and one back for what became of them (a
+    job started, finished, failed). The caller hands each job to the child with the fewest
+    jobs in hand; ``submit`` blocks while every child holds its share of ``depth`` waiting
+    jobs, so the caller never gets more than that far ahead, and memory stays constant. No
+    lock is shared between the children (a process killed while it held one - waiting for
+    the next job on a shared queue, say - would leave the others waiting for ever).
 
     Jobs may run at the same time in different children, as they do on several RQ workers:
     each is idempotent and guarded (see services.scoring). A child that dies (killed, out of
-    memory) loses at most its job in progress - committed rows left for the sweep; if the
-    leader dies, the children it forked die with it, and the jobs after it run in the
-    caller, in line."""
+    memory) loses at most its job in progress - committed rows left for the sweep; the jobs
+    it had not started go to the other children. If the leader dies, the children it forked
+    die with it, and the jobs after it run in the caller, in line."""
 
     def __init__(self, app, depth: int, processes: int,
                  prepare: Callable[[], object] | None = None):
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork")  # the child inherits the app: no re-import
-        self._channel = channel = _Channel(ctx.Queue(maxsize=depth), ctx.Value("i", 0),
-                                           ctx.Value("i", 0), os.getpid())
-        self._processes = processes
-        self._submitted = 0
-        self._failed_here = 0  # jobs the caller ran itself, in line, after a child died
+        pairs = [(ctx.Pipe(duplex=False), ctx.Pipe(duplex=False)) for _ in range(processes)]
+        self._slots = [_Slot(jobs=jobs_out, reports=reports_in)
+                       for (_, jobs_out), (reports_in, _) in pairs]
+        ends = [_Ends(jobs=jobs_in, reports=reports_out)
+                for (jobs_in, _), (_, reports_out) in pairs]
+        self._per_child = -(-depth // processes) + 1  # its share of the waiting, + its job
+        self._backlog: deque[JobSpec] = deque()  # to hand out (again: from a child that died)
+        self._submitted = self._finished = self._failed = 0
+        self._interrupted = False
+        self._failed_here = 0  # jobs the caller ran itself, in line, once no child was left
         if FORK_FROM_LEADER:  # one child, which forks the others once prepared
-            plan = [processes - 1]
+            plan = [(0, list(range(1, processes)))]
         else:
-            plan = [0] * processes
+            plan = [(n, []) for n in range(processes)]
         self._children = [ctx.Process(target=_child_runs_jobs, name=f"inline-jobs-{n}",
-                                      args=(app, channel, prepare, followers), daemon=True)
-                          for n, followers in enumerate(plan)]
+                                      args=(app, self._slots, ends, n, followers, prepare),
+                                      daemon=True)
+                          for n, followers in plan]
         for child in self._children:
             child.start()
+        for end in ends:  # the children's ends are theirs: a child's death closes its pipes
+            end.close()
 
     @property
     def failed(self) -> int:
         """Jobs that failed (logged; the sweep retries them)."""
-        return _unlocked(self._channel.failed) + self._failed_here
-
-    def _alive(self) -> bool:
-        return any(child.is_alive() for child in self._children)
+        return self._failed + self._failed_here
 
     def submit(self, spec: JobSpec) -> None:
-        while self._alive():
-            try:
-                self._channel.queue.put(spec, timeout=0.5)
-                self._submitted += 1
-                return
-            except Full:
+        self._backlog.append(spec)
+        self._submitted += 1
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        """Hand the backlog to the children, waiting while each holds its share; with no
+        child left, run it here, in line."""
+        while self._backlog:
+            self._read_reports(timeout=0)
+            alive = [slot for slot in self._slots if slot.alive and not slot.stopping]
+            if not alive:
+                spec = self._backlog.popleft()
+                log.error("the scoring processes have stopped; running %s in line", spec.job_id)
+                self._failed_here += jobs._run_now(spec) == "inline-failed"
+                self._finished += 1
                 continue
-        log.error("the scoring processes have stopped; running %s in line", spec.job_id)
-        self._failed_here += jobs._run_now(spec) == "inline-failed"
+            slot = min(alive, key=_Slot.load)
+            if slot.load() >= self._per_child:
+                self._read_reports(timeout=0.5)  # until a job ends (or a child does)
+                continue
+            try:
+                slot.jobs.send(self._backlog[0])
+            except OSError:  # its process has ended (the pipe has no reader left)
+                self._ended(slot)
+                continue
+            slot.waiting.append(self._backlog.popleft())
+
+    def _read_reports(self, timeout: float) -> None:
+        """Take in what the children reported (up to ``timeout`` seconds for the first)."""
+        from multiprocessing.connection import wait
+
+        alive = {slot.reports: slot for slot in self._slots if slot.alive}
+        for reports in wait(list(alive), timeout) if alive else ():
+            slot = alive[reports]
+            try:
+                while slot.reports.poll():
+                    report = slot.reports.recv_bytes()
+                    if report == _STARTED:
+                        slot.running = slot.waiting.popleft()
+                    else:
+                        slot.running = None
+                        self._finished += 1
+                        self._failed += report == _FAILED
+            except (EOFError, OSError):  # every copy of its end closed: the child has ended
+                self._ended(slot)
+
+    def _ended(self, slot: "_Slot") -> None:
+        """A child has ended: its job in progress is lost (the sweep scores what it would
+        have), the jobs it had not started go back to the backlog, for the others."""
+        slot.alive = False
+        slot.close()
+        if slot.running is not None and not self._interrupted:
+            log.error("inline job %s lost with a scoring process that died; what it would "
+                      "have scored is left for the sweep (flask sweep)", slot.running.job_id)
+        slot.running = None
+        self._backlog.extendleft(reversed(slot.waiting))
+        slot.waiting.clear()
 
     def close(self, *, run_waiting: bool = True) -> int:
         """Stop the children once they have run what was submitted (``run_waiting``), or at
@@ -94,77 +153,107 @@ class InlineRunner:
         statement cut short keeps its lock - and a job waiting for that lock would hold the
         caller for the database's whole busy timeout.) Returns the number of jobs that did
         not run to the end (stopped, dropped, or lost with a child that died)."""
-        if not run_waiting:
+        if run_waiting:  # until each child has ended
+            while any(slot.alive for slot in self._slots):
+                self._hand_out()
+                # the sentinels once every job has started: until then, a child that dies
+                # hands the jobs it had not started to the others
+                if not any(slot.waiting for slot in self._slots if slot.alive):
+                    for slot in self._slots:
+                        if slot.alive and not slot.stopping:
+                            slot.stopping = True
+                            try:
+                                slot.jobs.send(None)
+                            except OSError:
+                                self._ended(slot)
+                self._read_reports(timeout=0.5)
+            self._hand_out()  # what a child that died had not started, if none was left
+        else:
+            self._interrupted = True
             for child in self._children:  # a leader's children die with it
                 child.terminate()
-        else:  # one sentinel per process (a process that died takes none: stop trying then)
-            for _ in range(self._processes):
-                while self._alive():
-                    try:
-                        self._channel.queue.put(None, timeout=0.5)
-                        break
-                    except Full:
-                        continue
         for child in self._children:
             child.join()
-        self._channel.queue.close()
-        self._channel.queue.cancel_join_thread()  # what is left in the pipe was dropped
-        lost = self._submitted - _unlocked(self._channel.finished)
-        if run_waiting and lost:
-            log.error("%d inline job(s) lost with a scoring process that died; what they "
-                      "would have scored is left for the sweep (flask sweep)", lost)
-        return lost
+        self._read_reports(timeout=0)
+        for slot in self._slots:
+            slot.close()
+        return self._submitted - self._finished
 
 
-class _Channel(NamedTuple):
-    """What every child shares with the caller: the job queue, the failed and finished
-    counters (shared ints), and the caller's pid."""
-
-    queue: Any
-    failed: Any
-    finished: Any
-    caller: int
+_STARTED, _DONE, _FAILED = b"s", b"d", b"f"
 
 
-def _unlocked(counter) -> int:  # noqa: ANN001
-    """A shared counter's value, read without its lock (an int is read whole): a child
-    stopped while it held the lock would otherwise leave the caller waiting for ever."""
-    return counter.get_obj().value
+@dataclass(eq=False)
+class _Slot:
+    """The caller's side of one child: where its jobs go, where its reports come from, and
+    the jobs in its hands (sent and not started; started and not finished)."""
+
+    jobs: Any
+    reports: Any
+    waiting: deque = field(default_factory=deque)
+    running: JobSpec | None = None
+    alive: bool = True
+    stopping: bool = False  # sent the sentinel
+
+    def load(self) -> int:
+        return len(self.waiting) + (self.running is not None)
+
+    def close(self) -> None:
+        self.jobs.close()
+        self.reports.close()
 
 
-def _child_runs_jobs(app, channel: _Channel, prepare: Callable[[], object] | None,  # noqa: ANN001
-                     followers: int) -> None:
-    """The body of a child forked from the caller: jobs until the sentinel or the end of the
-    caller; before the first, ``prepare()`` (e.g. load the models), then
-    ``freeze_long_lived_objects``, then fork ``followers`` more children, which run jobs as
-    this one does and die with it. (An interrupted caller terminates it.)"""
+class _Ends(NamedTuple):
+    """A child's side of its pipes: where it reads its jobs, where it reports on them."""
+
+    jobs: Any
+    reports: Any
+
+    def close(self) -> None:
+        self.jobs.close()
+        self.reports.close()
+
+
+def _child_runs_jobs(app, slots: list[_Slot], ends: list[_Ends], index: int,  # noqa: ANN001
+                     followers: list[int], prepare: Callable[[], object] | None) -> None:
+    """The body of a child forked from the caller: the jobs of its pipe until the sentinel or
+    the end of the caller; before the first, ``prepare()`` (e.g. load the models), then
+    ``freeze_long_lived_objects``, then fork the ``followers`` (their pipes' indexes), which
+    run the jobs of their own pipes as this one does and die with it. (An interrupted caller
+    terminates it.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the caller says when to stop
     _background.set(None)  # this process runs its jobs itself
+    for slot in slots:  # the caller's ends: the caller's alone
+        slot.close()
+    for n, end in enumerate(ends):  # other children's ends (but those of its followers-to-be)
+        if n != index and n not in followers:
+            end.close()
+    mine = ends[index]
     with app.app_context():
         from .db import get_engine
 
         get_engine().dispose(close=False)  # the caller's pooled connections stay its own
-        first = _next_job(channel, channel.caller)
+        first = _next_job(mine)
         if first is None:  # no job (an import that changes nothing loads nothing)
             return
         _prepare(prepare)
         forked: list[int] = []
-        for _ in range(followers):
+        for n in followers:
             try:
-                forked.append(_fork_follower(channel))
+                forked.append(_fork_follower(ends, n))
             except OSError:  # (no memory, process limit): fewer processes, same jobs
                 log.exception("could not start another inline job process")
-                break
+            ends[n].close()  # the follower's now (or no one's: the caller hands its jobs on)
         try:
-            _run_jobs(channel, channel.caller, first)
+            _run_jobs(mine, first)
         finally:  # the sentinel: the followers end on theirs (or with this process)
             for pid in forked:
                 os.waitpid(pid, 0)
 
 
-def _fork_follower(channel: _Channel) -> int:
-    """A child of this (prepared) process that takes jobs from the same queue, killed by the
-    kernel the moment this process ends, however it ends (``PR_SET_PDEATHSIG``)."""
+def _fork_follower(ends: list[_Ends], index: int) -> int:
+    """A child of this (prepared) process that runs the jobs of pipe ``index``, killed by
+    the kernel the moment this process ends, however it ends (``PR_SET_PDEATHSIG``)."""
     leader = os.getpid()
     pid = os.fork()
     if pid:
@@ -172,10 +261,13 @@ def _fork_follower(channel: _Channel) -> int:
     code = 0
     try:
         _die_with_parent(leader)
+        for n, end in enumerate(ends):
+            if n != index:
+                end.close()
         from .db import get_engine
 
         get_engine().dispose(close=False)  # the leader's pooled connections stay its own
-        _run_jobs(channel, leader, None)
+        _run_jobs(ends[index], None)
     except BaseException:  # noqa: BLE001 - a forked child never returns into its parent's code
         log.exception("an inline job process stopped")
         code = 1
@@ -196,32 +288,34 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def _next_job(channel: _Channel, parent: int) -> JobSpec | None:
-    """The next job, or None for the sentinel or once ``parent`` is gone."""
-    while os.getppid() == parent:
-        try:
-            return channel.queue.get(timeout=0.5)
-        except Empty:
-            continue
-    return None
+def _next_job(ends: _Ends) -> JobSpec | None:
+    """The next job, or None for the sentinel or once the caller is gone."""
+    try:
+        return ends.jobs.recv()
+    except (EOFError, OSError):
+        return None
 
 
-def _run_jobs(channel: _Channel, parent: int, spec: JobSpec | None) -> None:
-    """Run ``spec`` (if any), then jobs from the queue until the sentinel or the end of
-    ``parent``, counting each finished (and failed) one."""
+def _run_jobs(ends: _Ends, spec: JobSpec | None) -> None:
+    """Run ``spec`` (if any), then the jobs of this pipe until the sentinel or the end of the
+    caller, reporting each as started, then as finished or failed."""
     if spec is None:
-        spec = _next_job(channel, parent)
+        spec = _next_job(ends)
     while spec is not None:
+        try:
+            ends.reports.send_bytes(_STARTED)
+        except OSError:  # the caller is gone
+            return
         try:
             ok = jobs._run_now(spec) != "inline-failed"
         except BaseException:  # noqa: BLE001 - a job never ends the loop
             log.exception("inline job %s stopped; the sweep will retry it", spec.job_id)
             ok = False
-        with channel.failed.get_lock():
-            channel.failed.value += not ok
-        with channel.finished.get_lock():
-            channel.finished.value += 1
-        spec = _next_job(channel, parent)
+        try:
+            ends.reports.send_bytes(_DONE if ok else _FAILED)
+        except OSError:
+            return
+        spec = _next_job(ends)
 
 
 def _prepare(prepare: Callable[[], object] | None) -> None:

@@ -471,3 +471,93 @@ def test_an_interrupt_while_the_caller_holds_the_write_lock_does_not_wait_for_it
         caller.close()
     with app.app_context(), session_scope() as s:
         assert s.exec(sa.select(Client.name)).all() == [("A",)]
+
+
+@pytest.mark.skipif(not inline_runner.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
+def test_a_child_that_cannot_be_forked_leaves_its_jobs_to_the_first(app, monkeypatch, tmp_path):
+    """The first child cannot fork the others (out of memory, process limit): the jobs the
+    caller had already handed to them run in the first child; none is lost."""
+    import os
+
+    path = tmp_path / "ran.txt"
+
+    def job(n):
+        with path.open("a") as fh:
+            fh.write(f"{n} {os.getpid()}\n")
+
+    def no_fork(ends, index):  # noqa: ANN001
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(jobs, "resolve", lambda name: job)
+    monkeypatch.setattr(inline_runner, "_fork_follower", no_fork)
+    runner = inline_runner.InlineRunner(app, depth=4, processes=3)
+    for n in range(12):
+        runner.submit(jobs.score_client_spec(n, "x"))
+    assert runner.close() == 0 and runner.failed == 0
+    ran = [line.split() for line in path.read_text().splitlines()]
+    assert sorted(int(n) for n, _ in ran) == list(range(12))
+    assert {int(pid) for _, pid in ran} == {runner._children[0].pid}
+
+
+@pytest.mark.skipif(not inline_runner.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
+@pytest.mark.parametrize("killed", ["forked", "first"])
+def test_a_child_killed_while_it_waits_for_a_job_blocks_nothing(app, monkeypatch, tmp_path,
+                                                                 killed):
+    """A child killed between jobs (idle is where a child spends its time when the import is
+    the slower side): no job is lost, the jobs after it run in the processes left (or in the
+    caller, once the first child is gone: the children it forked died with it), and close()
+    returns. (With one queue shared by the children, the dead one kept the queue's read lock,
+    which it held while it waited for the next job: the others and the caller waited for
+    ever.)"""
+    import multiprocessing
+    import os
+    import signal
+    import threading
+    import time
+
+    from tests.support.waiting import process_gone, wait_for
+
+    path = tmp_path / "ran.txt"
+    gate = multiprocessing.get_context("fork").Event()
+
+    def job(n):
+        if n < 2:  # the first two: one in each process
+            gate.wait(5)
+        with path.open("a") as fh:
+            fh.write(f"{n} {os.getpid()}\n")
+
+    def ran() -> dict[int, int]:
+        lines = path.read_text().split("\n") if path.exists() else []
+        return {int(n): int(pid) for n, pid in (line.split() for line in lines if line)}
+
+    monkeypatch.setattr(jobs, "resolve", lambda name: job)
+    with app.app_context():
+        runner = inline_runner.InlineRunner(app, depth=2, processes=2)
+        for n in range(2):
+            runner.submit(jobs.score_client_spec(n, "x"))
+        time.sleep(0.3)
+        gate.set()
+        wait_for(lambda: len(ran()) == 2, timeout=10, what="a job in each process")
+        time.sleep(0.3)  # both waiting for the next job
+        leader = runner._children[0].pid
+        assert len(set(ran().values())) == 2 and leader in ran().values()
+        victim = leader if killed == "first" else (set(ran().values()) - {leader}).pop()
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: process_gone(victim), timeout=5, what="the killed child to end")
+        result = []
+        closing = threading.Thread(target=lambda: (
+            [runner.submit(jobs.score_client_spec(n, "x")) for n in range(10, 16)],
+            result.append(runner.close())), daemon=True)
+        closing.start()
+        closing.join(20)
+        stuck = closing.is_alive()
+        if stuck:
+            runner.close(run_waiting=False)
+    assert not stuck, "the runner hung after a child was killed between jobs"
+    assert result == [0] and runner.failed == 0
+    later = {n: pid for n, pid in ran().items() if n >= 10}
+    assert sorted(later) == list(range(10, 16)) and victim not in later.values()
+    if killed == "first":  # its forked child died with it: the caller ran the rest
+        assert set(later.values()) == {os.getpid()}
+    else:
+        assert set(later.values()) == {leader}
