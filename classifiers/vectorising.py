@@ -231,7 +231,8 @@ class FastTfidf:
         NUL, space, w1, space, NUL, space, w2, ..., NUL (padded words separated by id 0), and
         every window looked up."""
         text = "".join(f"\x00 {w} " for w in words) + "\x00"
-        cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        # (surrogatepass: a lone surrogate is a code point outside the alphabet, as in sklearn)
+        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         ids = self.lut.take(np.minimum(cps, len(self.lut) - 1))  # beyond the alphabet: 0
         row = np.repeat(np.arange(len(words), dtype=np.int64), [len(w) + 3 for w in words])
         row = np.append(row, max(len(words) - 1, 0))  # the final "\x00"

@@ -78,8 +78,9 @@ def shingles(text: str, k: int = 3) -> frozenset[int]:
     """Word k-shingles as stable 32-bit hashes (crc32 of the space-joined words: the same in
     every process, since they are stored). The words are found in the UTF-8 bytes (they are
     ASCII, so the same words), and joined and hashed by C calls, with no Python frame per
-    shingle."""
-    words = _WORD_BYTES.findall(unicodedata.normalize("NFKC", text).lower().encode())
+    shingle. (A lone surrogate, outside every word, passes through the encoding.)"""
+    words = _WORD_BYTES.findall(
+        unicodedata.normalize("NFKC", text).lower().encode("utf-8", "surrogatepass"))
     if len(words) < k:
         return frozenset([zlib.crc32(b" ".join(words))]) if words else frozenset()
     return frozenset(map(zlib.crc32, map(b" ".join, zip(*(words[i:] for i in range(k))))))

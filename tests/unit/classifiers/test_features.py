@@ -128,20 +128,39 @@ def test_fast_vectoriser_equals_sklearn(scorer):
 
 def test_fast_vectoriser_equals_sklearn_on_edge_texts(scorer):
     """Short words (a padded word shorter than n yields nothing), characters outside every
-    vocabulary term (id 0, like a word boundary), empty documents and repeated n-grams."""
+    vocabulary term (id 0, like a word boundary), empty documents, repeated n-grams, and lone
+    surrogates (text the classifiers package may be handed, though the app refuses it)."""
     import numpy as np
 
     from classifiers.vectorising import FastTfidf
 
     texts = ["", " ", "a", "ab", "abc", "I", "a b c d e", "é ü ☃ 日本語 🎉", "x" * 40,
              "pay pay pay pay via telegram", "l☃ogo de☃sign", "\x00nul\x00 byte", "naïve café",
-             "gift-cards, only!!! $$$ 100% guaranteed", "\n\n", "Ünïcödé TITLE\n\nand body"]
+             "gift-cards, only!!! $$$ 100% guaranteed", "\n\n", "Ünïcödé TITLE\n\nand body",
+             "lone \ud800 surrogate", "a\udfffb \udc00\ud83c"]
     for v in (scorer._word, scorer._char):
         a = v.transform(texts).tocsr()
         a.sort_indices()
         b = FastTfidf(v).transform(texts)
         assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
         assert np.allclose(a.data, b.data, rtol=1e-6, atol=1e-7)
+
+
+def test_the_scorer_takes_lone_surrogates(scorer):
+    """A str may hold a lone surrogate (JSON's "\\ud800" decodes to one); the app refuses
+    such text at its edges, but the classifiers package takes any str, as scikit-learn does:
+    the surrogate is a character outside every vocabulary, and the rest still counts."""
+    from classifiers import PostInput
+
+    def post(text):
+        return PostInput(id="1", title="Logo design", description=text, category=None,
+                         skills=[], budget=None, client_payment_verified=False,
+                         client_account_age_days=None)
+
+    [odd, plain] = scorer.score_posts([post("Contact me on telegram @quickpay \ud800 only"),
+                                       post("Contact me on telegram @quickpay \u2603 only")])
+    assert odd.flags == plain.flags and "policy" in odd.flags
+    assert odd.scores == plain.scores
 
 
 class TestCodeTable:
