@@ -148,6 +148,8 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
                   client_account_age_days=_account_age_days(post.joined_at, now))
         for post in todo
     ])
+    # before the first write (see similar.IndexRows): the similar-posts index rows
+    index_rows = similar.index_rows([(post.id, post.title, post.description) for post in todo])
     written = _store_scores(session, todo, results, now, version)
     open_flags = {(flag.subject_id, flag.reason): flag for flag in session.exec(
         select(Flag).where(Flag.subject_type == SubjectType.post,
@@ -156,7 +158,7 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
     moved_back = _moved_back(session, [
         post for post, result in zip(todo, results, strict=True)
         if post.id in written and FlagReason.miscategorised in result.flags])
-    detections, indexed = [], []
+    detections = []
     for post, result in zip(todo, results, strict=True):
         if post.id not in written:
             stats["skipped"] += 1
@@ -164,9 +166,9 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
         stats["scored"] += 1
         detections += _post_detections(session, post, result, now, open_flags, stats,
                                        note=moved_back.get(post.id))
-        indexed.append((post.id, post.title, post.description))
     flag_service.upsert_open_flags(session, detections)
-    similar.index_posts(session, indexed)  # the similar-posts index follows the scored content
+    # the similar-posts index follows the scored content
+    similar.write_index(session, index_rows.only(written))
 
 
 #: what a score write sends per post: the row it read (the guard) and the scores

@@ -219,21 +219,53 @@ def signature(post_id: int, content_hash: str, title: str, description: str) -> 
     return sig
 
 
-def index_posts(session: Session, posts: Iterable[tuple[int, str, str]]) -> int:
-    """(Re)write the index keys of these ``(id, title, description)`` posts.
-    No commit: the caller's transaction (scoring) owns it. Returns the number of keys."""
+@dataclass(frozen=True)
+class IndexRows:
+    """The similar-posts index rows of some posts, computed apart from writing them (a
+    scoring job computes them before its first write: SQLite holds its one write lock from
+    a transaction's first write to its commit, and the import waits for it meanwhile)."""
+
+    post_ids: list[int]  # the posts whose keys these are (all of them rewritten)
+    keys: np.ndarray  # int64, one per row
+    key_post_ids: np.ndarray  # int64, the post of each row
+
+    def only(self, post_ids: set[int]) -> "IndexRows":
+        """The rows of these posts alone."""
+        keep = np.isin(self.key_post_ids, np.fromiter(post_ids, dtype=np.int64,
+                                                      count=len(post_ids)))
+        return IndexRows([pid for pid in self.post_ids if pid in post_ids], self.keys[keep],
+                         self.key_post_ids[keep])
+
+
+def index_rows(posts: Iterable[tuple[int, str, str]]) -> IndexRows:
+    """The index rows of these ``(id, title, description)`` posts."""
     ids, sigs = [], []
     for post_id, title, description in posts:  # not through the cache: bulk, seen once
         ids.append(post_id)
         sigs.append(compute_signature(title, description))
     if not ids:
-        return 0
+        return IndexRows([], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     keys, at = key_rows(sigs)
-    post_ids = np.asarray(ids, dtype=np.int64)[at]
+    return IndexRows(ids, keys, np.asarray(ids, dtype=np.int64)[at])
+
+
+def index_posts(session: Session, posts: Iterable[tuple[int, str, str]]) -> int:
+    """(Re)write the index keys of these ``(id, title, description)`` posts.
+    No commit: the caller's transaction owns it. Returns the number of keys."""
+    return write_index(session, index_rows(posts))
+
+
+def write_index(session: Session, rows: IndexRows) -> int:
+    """Replace the index keys of ``rows.post_ids`` with ``rows``. No commit: the caller's
+    transaction (scoring) owns it. Returns the number of keys."""
+    if not rows.post_ids:
+        return 0
+    keys, post_ids = rows.keys, rows.key_post_ids
     conn = session.connection()
     table = PostSimilarityKey.__table__
     postgres = bulk.set_based(session)
-    session.execute(table.delete().where(bulk.among_ids(table.c.post_id, ids, postgres)))
+    session.execute(table.delete().where(bulk.among_ids(table.c.post_id, rows.post_ids,
+                                                        postgres)))
     if not len(keys):
         return 0
     if postgres:

@@ -365,6 +365,23 @@ def test_shingles_hash_the_space_joined_words(text, k):
     assert similar.shingles(text, k) == expected
 
 
+def test_index_rows_of_some_posts_are_those_posts_rows():
+    """A scoring job computes its chunk's index rows before its first write, then writes the
+    rows of the posts it scored (``only``): exactly their keys, none of the others'."""
+    posts = [(1, "Logo", "Need a logo for my bakery, budget fifty dollars"),
+             (2, "Parcels", "Reship parcels from home, mail boss@cash-ring.example"),
+             (3, "", "")]
+    rows = similar.index_rows(posts)
+    assert rows.post_ids == [1, 2, 3] and len(rows.keys) == len(rows.key_post_ids)
+    expected = similar.keys_of([similar.compute_signature(t, d) for _, t, d in posts])
+    assert [set(rows.keys[rows.key_post_ids == pid].tolist()) for pid in (1, 2, 3)] == expected
+    kept = rows.only({2, 3})
+    assert kept.post_ids == [2, 3]  # post 3 has no keys, but its old ones are still replaced
+    assert set(kept.key_post_ids.tolist()) == {2}
+    assert set(kept.keys.tolist()) == expected[1]
+    assert similar.index_rows([]).post_ids == [] and not len(rows.only(set()).keys)
+
+
 def test_index_finds_ring_members_outside_the_recent_window(client, db, staff):
     text = ("Urgent: reshipping coordinator wanted. Receive parcels at your home address, relabel "
             "them and forward the packages to our overseas clients the same day. Paid per parcel.")
