@@ -140,7 +140,7 @@ class Summary:
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
-    #: scoring jobs that failed beside the import (logged; the sweep retries them)
+    #: scoring jobs that failed or were lost beside the import (logged; the sweep retries them)
     jobs_failed: int = 0
 
     def line(self) -> str:
@@ -208,7 +208,7 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
         ingest.record_import(session, kind=kind, source=source, actor=CLI, counts={
             "created": summary.created, "updated": summary.updated,
             "unchanged": summary.unchanged, "rejected": len(summary.rejected)})
-    summary.jobs_failed = runner.failed if runner is not None else 0
+    summary.jobs_failed = runner.failed + runner.unfinished if runner is not None else 0
     return summary
 
 
@@ -241,8 +241,9 @@ def _import_command(kind: ingest.Kind) -> click.Command:
                 stream.close()
         click.echo(summary.line())
         if summary.jobs_failed:
-            click.echo(f"{summary.jobs_failed} scoring job(s) failed (see the log above); the "
-                       "rows are imported, and `flask sweep` scores them again", err=True)
+            click.echo(f"{summary.jobs_failed} scoring job(s) failed or were lost with their "
+                       "process (see the log above); the rows are imported, and `flask sweep` "
+                       "scores them again (`flask sweep --delay 0`: now)", err=True)
         if summary.rejected:
             sys.exit(1)
 

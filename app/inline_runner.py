@@ -85,6 +85,12 @@ class InlineRunner:
         """Jobs that failed (logged; the sweep retries them)."""
         return self._failed + self._failed_here
 
+    @property
+    def unfinished(self) -> int:
+        """Jobs that did not run to the end: lost with a process that died, or stopped and
+        dropped by an interrupt (what ``close`` returns; the sweep scores their rows)."""
+        return self._submitted - self._finished
+
     def submit(self, spec: JobSpec) -> None:
         self._backlog.append(spec)
         self._submitted += 1
@@ -177,7 +183,7 @@ class InlineRunner:
         self._read_reports(timeout=0)
         for slot in self._slots:
             slot.close()
-        return self._submitted - self._finished
+        return self.unfinished
 
 
 _STARTED, _DONE, _FAILED = b"s", b"d", b"f"

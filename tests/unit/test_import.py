@@ -173,3 +173,38 @@ def test_invalid_utf8_line_is_rejected_not_fatal(runner, app, tmp_path, dispatch
     r = run(runner, "clients", str(path))
     assert r.exit_code == 1 and "line 2: not valid UTF-8" in r.stderr
     assert len(rows(app, Client)) == 2
+
+
+def test_a_scoring_process_killed_mid_import_loses_one_chunk_for_the_sweep(runner, app, tmp_path,
+                                                                           monkeypatch):
+    """Without Redis the import's scoring runs in a child process. Killed in a job (out of
+    memory, say), it loses that chunk's scoring and nothing else: the import finishes, the
+    later chunks are scored in line, the command says so, and the sweep scores the rest."""
+    import os
+    import signal
+
+    from app.services import scoring
+
+    caller, real_score = os.getpid(), scoring.score_posts
+
+    def score_posts(session, post_ids, **kw):  # noqa: ANN001
+        if os.getpid() != caller and min(post_ids) > 20:  # the child's second chunk
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_score(session, post_ids, **kw)
+
+    monkeypatch.setattr(scoring, "score_posts", score_posts)
+    monkeypatch.setitem(app.config, "INLINE_JOB_PROCESSES", 1)
+    monkeypatch.setitem(app.config, "SCORING_COALESCE", 0)  # no job scores another's posts
+    clients = jsonl(tmp_path / "c.jsonl", [{"external_id": "c0", "name": "C0"}])
+    posts = jsonl(tmp_path / "p.jsonl", [
+        {"external_id": f"p{i}", "client_id": "c0", "title": f"Logo for shop {i}",
+         "description": "We need a simple logo for our bakery, budget $50.",
+         "posted_at": "2026-11-01T00:00:00Z"} for i in range(60)])
+    assert runner.invoke(args=["import", "clients", clients, "--no-progress"]).exit_code == 0
+    r = runner.invoke(args=["import", "posts", posts, "--no-progress", "--chunk-size", "20"])
+    assert r.exit_code == 0 and "imported 60, updated 0, unchanged 0, rejected 0" in r.stdout
+    assert "1 scoring job(s) failed or were lost" in r.stderr and "flask sweep" in r.stderr
+    unscored = [p.external_id for p in rows(app, JobPost) if p.scored_at is None]
+    assert unscored == [f"p{i}" for i in range(20, 40)]  # the second chunk only
+    assert runner.invoke(args=["sweep", "--delay", "0"]).exit_code == 0
+    assert all(p.scored_at is not None for p in rows(app, JobPost))
