@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from .api.schemas import ITEM_MODELS, field_errors
 from .db import session_scope
-from .inline_runner import inline_in_background
+from .inline_runner import InlineRunner, inline_in_background
 from .services import ingest
 from .services.audit import CLI
 
@@ -208,8 +208,29 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
         ingest.record_import(session, kind=kind, source=source, actor=CLI, counts={
             "created": summary.created, "updated": summary.updated,
             "unchanged": summary.unchanged, "rejected": len(summary.rejected)})
+        bar.close()
+        if runner is not None:  # the scoring still running beside it: shown, not silent
+            _wait_for_scoring(runner, progress)
     summary.jobs_failed = runner.failed + runner.unfinished if runner is not None else 0
     return summary
+
+
+def _wait_for_scoring(runner: InlineRunner, progress: bool) -> None:
+    """Wait for the scoring jobs still running beside the import, with a bar of their own
+    (the rows are all written; without it the import's bar would sit at 100% meanwhile)."""
+    bars: list[tqdm] = []
+
+    def show(ended: int, submitted: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=submitted, initial=ended, unit=" jobs", desc="scoring",
+                             file=sys.stderr, disable=not progress, dynamic_ncols=True))
+        bars[0].update(ended - bars[0].n)
+
+    try:
+        runner.wait(show)
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 def _scoring_models(kind: ingest.Kind) -> Callable[[], object] | None:

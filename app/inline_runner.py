@@ -65,6 +65,7 @@ class InlineRunner:
         self._per_child = -(-depth // processes) + 1  # its share of the waiting, + its job
         self._backlog: deque[JobSpec] = deque()  # to hand out (again: from a child that died)
         self._submitted = self._finished = self._failed = 0
+        self._lost = 0  # jobs in progress in a child that died
         self._interrupted = False
         self._failed_here = 0  # jobs the caller ran itself, in line, once no child was left
         if FORK_FROM_LEADER:  # one child, which forks the others once prepared
@@ -143,12 +144,27 @@ class InlineRunner:
         have), the jobs it had not started go back to the backlog, for the others."""
         slot.alive = False
         slot.close()
+        if slot.running is not None:
+            self._lost += 1
         if slot.running is not None and not self._interrupted:
             log.error("inline job %s lost with a scoring process that died; what it would "
                       "have scored is left for the sweep (flask sweep)", slot.running.job_id)
         slot.running = None
         self._backlog.extendleft(reversed(slot.waiting))
         slot.waiting.clear()
+
+    def wait(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Until every job submitted so far has ended (run, failed, or lost with a child that
+        died), calling ``progress(ended, submitted)`` as jobs end. The children stay."""
+        ended = -1
+        while self._finished + self._lost < self._submitted:
+            if ended != self._finished + self._lost and progress is not None:
+                ended = self._finished + self._lost
+                progress(ended, self._submitted)
+            self._hand_out()
+            self._read_reports(timeout=0.5)
+        if progress is not None:
+            progress(self._submitted, self._submitted)
 
     def close(self, *, run_waiting: bool = True) -> int:
         """Stop the children once they have run what was submitted (``run_waiting``), or at

@@ -238,6 +238,27 @@ def test_a_child_that_dies_does_not_stop_the_import(app, monkeypatch, tmp_path):
     assert ran[0][1] != os.getpid() and ran[1][1] == os.getpid()  # 4 ran in the caller
 
 
+def test_waiting_for_the_jobs_reports_each_one_that_ends(app, monkeypatch, tmp_path):
+    """``wait`` returns once every job submitted has ended - run, failed, or lost with a
+    child that died - reporting (ended, submitted) as they end; the children stay for more."""
+    path = tmp_path / "ran.txt"
+    monkeypatch.setattr(jobs, "resolve", lambda name: _recording_job(path, die_on=5))
+    with app.app_context():
+        runner = inline_runner.InlineRunner(app, depth=2, processes=1)
+        for n in (0, 1, 2):  # 2 fails
+            runner.submit(jobs.score_client_spec(n, "x"))
+        seen: list[tuple[int, int]] = []
+        runner.wait(lambda ended, submitted: seen.append((ended, submitted)))
+        assert seen[-1] == (3, 3) and [e for e, _ in seen] == sorted(e for e, _ in seen)
+        assert runner.failed == 1 and runner._children[0].is_alive()
+        for n in (4, 5, 6):  # 5 kills the child: 6 then runs in line, here
+            runner.submit(jobs.score_client_spec(n, "x"))
+        runner.wait()
+        assert runner.unfinished == 1
+        assert runner.close() == 1
+    assert [n for n, _, _ in _ran(path)] == [0, 1, 4, 6]
+
+
 def test_an_interrupted_runner_stops_its_children_at_once(app, monkeypatch, tmp_path):
     """Ctrl-C in the caller: the job in progress is stopped (its transaction rolls back) and
     the waiting ones are dropped - their rows are committed, the sweep scores them - without
