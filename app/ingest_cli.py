@@ -218,19 +218,9 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
 def _wait_for_scoring(runner: InlineRunner, progress: bool) -> None:
     """Wait for the scoring jobs still running beside the import, with a bar of their own
     (the rows are all written; without it the import's bar would sit at 100% meanwhile)."""
-    bars: list[tqdm] = []
-
-    def show(ended: int, submitted: int) -> None:
-        if not bars:
-            bars.append(tqdm(total=submitted, initial=ended, unit=" jobs", desc="scoring",
-                             file=sys.stderr, disable=not progress, dynamic_ncols=True))
-        bars[0].update(ended - bars[0].n)
-
-    try:
-        runner.wait(show)
-    finally:
-        for bar in bars:
-            bar.close()
+    with tqdm(total=runner.submitted, unit=" jobs", desc="scoring", file=sys.stderr,
+              disable=not progress, dynamic_ncols=True) as bar:
+        runner.wait(lambda ended, _submitted: bar.update(ended - bar.n))
 
 
 def _scoring_models(kind: ingest.Kind) -> Callable[[], object] | None:

@@ -58,16 +58,15 @@ class InlineRunner:
 
         ctx = multiprocessing.get_context("fork")  # the child inherits the app: no re-import
         pairs = [(ctx.Pipe(duplex=False), ctx.Pipe(duplex=False)) for _ in range(processes)]
-        self._slots = [_Slot(jobs=jobs_out, reports=reports_in)
+        self._slots = [_Slot(_Pipes(jobs=jobs_out, reports=reports_in))
                        for (_, jobs_out), (reports_in, _) in pairs]
-        ends = [_Ends(jobs=jobs_in, reports=reports_out)
+        ends = [_Pipes(jobs=jobs_in, reports=reports_out)
                 for (jobs_in, _), (_, reports_out) in pairs]
         self._per_child = -(-depth // processes) + 1  # its share of the waiting, + its job
         self._backlog: deque[JobSpec] = deque()  # to hand out (again: from a child that died)
-        self._submitted = self._finished = self._failed = 0
+        self.submitted = self._finished = self._failed = 0
         self._lost = 0  # jobs in progress in a child that died
         self._interrupted = False
-        self._failed_here = 0  # jobs the caller ran itself, in line, once no child was left
         if FORK_FROM_LEADER:  # one child, which forks the others once prepared
             plan = [(0, list(range(1, processes)))]
         else:
@@ -84,17 +83,17 @@ class InlineRunner:
     @property
     def failed(self) -> int:
         """Jobs that failed (logged; the sweep retries them)."""
-        return self._failed + self._failed_here
+        return self._failed
 
     @property
     def unfinished(self) -> int:
         """Jobs that did not run to the end: lost with a process that died, or stopped and
         dropped by an interrupt (what ``close`` returns; the sweep scores their rows)."""
-        return self._submitted - self._finished
+        return self.submitted - self._finished
 
     def submit(self, spec: JobSpec) -> None:
         self._backlog.append(spec)
-        self._submitted += 1
+        self.submitted += 1
         self._hand_out()
 
     def _hand_out(self) -> None:
@@ -102,11 +101,11 @@ class InlineRunner:
         child left, run it here, in line."""
         while self._backlog:
             self._read_reports(timeout=0)
-            alive = [slot for slot in self._slots if slot.alive and not slot.stopping]
+            alive = [slot for slot in self._slots if slot.alive]
             if not alive:
                 spec = self._backlog.popleft()
                 log.error("the scoring processes have stopped; running %s in line", spec.job_id)
-                self._failed_here += jobs._run_now(spec) == "inline-failed"
+                self._failed += jobs._run_now(spec) == "inline-failed"
                 self._finished += 1
                 continue
             slot = min(alive, key=_Slot.load)
@@ -114,7 +113,7 @@ class InlineRunner:
                 self._read_reports(timeout=0.5)  # until a job ends (or a child does)
                 continue
             try:
-                slot.jobs.send(self._backlog[0])
+                slot.pipes.jobs.send(self._backlog[0])
             except OSError:  # its process has ended (the pipe has no reader left)
                 self._ended(slot)
                 continue
@@ -124,12 +123,12 @@ class InlineRunner:
         """Take in what the children reported (up to ``timeout`` seconds for the first)."""
         from multiprocessing.connection import wait
 
-        alive = {slot.reports: slot for slot in self._slots if slot.alive}
+        alive = {slot.pipes.reports: slot for slot in self._slots if slot.alive}
         for reports in wait(list(alive), timeout) if alive else ():
             slot = alive[reports]
             try:
-                while slot.reports.poll():
-                    report = slot.reports.recv_bytes()
+                while reports.poll():
+                    report = reports.recv_bytes()
                     if report == _STARTED:
                         slot.running = slot.waiting.popleft()
                     else:
@@ -143,12 +142,12 @@ class InlineRunner:
         """A child has ended: its job in progress is lost (the sweep scores what it would
         have), the jobs it had not started go back to the backlog, for the others."""
         slot.alive = False
-        slot.close()
+        slot.pipes.close()
         if slot.running is not None:
             self._lost += 1
-        if slot.running is not None and not self._interrupted:
-            log.error("inline job %s lost with a scoring process that died; what it would "
-                      "have scored is left for the sweep (flask sweep)", slot.running.job_id)
+            if not self._interrupted:
+                log.error("inline job %s lost with a scoring process that died; what it would "
+                          "have scored is left for the sweep (flask sweep)", slot.running.job_id)
         slot.running = None
         self._backlog.extendleft(reversed(slot.waiting))
         slot.waiting.clear()
@@ -156,15 +155,13 @@ class InlineRunner:
     def wait(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Until every job submitted so far has ended (run, failed, or lost with a child that
         died), calling ``progress(ended, submitted)`` as jobs end. The children stay."""
-        ended = -1
-        while self._finished + self._lost < self._submitted:
-            if ended != self._finished + self._lost and progress is not None:
-                ended = self._finished + self._lost
-                progress(ended, self._submitted)
+        while (ended := self._finished + self._lost) < self.submitted:
+            if progress is not None:
+                progress(ended, self.submitted)
             self._hand_out()
             self._read_reports(timeout=0.5)
         if progress is not None:
-            progress(self._submitted, self._submitted)
+            progress(self.submitted, self.submitted)
 
     def close(self, *, run_waiting: bool = True) -> int:
         """Stop the children once they have run what was submitted (``run_waiting``), or at
@@ -175,21 +172,18 @@ class InlineRunner:
         statement cut short keeps its lock - and a job waiting for that lock would hold the
         caller for the database's whole busy timeout.) Returns the number of jobs that did
         not run to the end (stopped, dropped, or lost with a child that died)."""
-        if run_waiting:  # until each child has ended
+        if run_waiting:
+            # every job ended first: until then, a child that dies hands the jobs it had not
+            # started to the others; then the sentinel to each, and until each has ended
+            self.wait()
+            for slot in self._slots:
+                if slot.alive:
+                    try:
+                        slot.pipes.jobs.send(None)
+                    except OSError:
+                        self._ended(slot)
             while any(slot.alive for slot in self._slots):
-                self._hand_out()
-                # the sentinels once every job has started: until then, a child that dies
-                # hands the jobs it had not started to the others
-                if not any(slot.waiting for slot in self._slots if slot.alive):
-                    for slot in self._slots:
-                        if slot.alive and not slot.stopping:
-                            slot.stopping = True
-                            try:
-                                slot.jobs.send(None)
-                            except OSError:
-                                self._ended(slot)
                 self._read_reports(timeout=0.5)
-            self._hand_out()  # what a child that died had not started, if none was left
         else:
             self._interrupted = True
             for child in self._children:  # a leader's children die with it
@@ -198,45 +192,40 @@ class InlineRunner:
             child.join()
         self._read_reports(timeout=0)
         for slot in self._slots:
-            slot.close()
+            slot.pipes.close()
         return self.unfinished
 
 
 _STARTED, _DONE, _FAILED = b"s", b"d", b"f"
 
 
-@dataclass(eq=False)
-class _Slot:
-    """The caller's side of one child: where its jobs go, where its reports come from, and
-    the jobs in its hands (sent and not started; started and not finished)."""
+class _Pipes(NamedTuple):
+    """One end of a child's two pipes: the caller's (it sends jobs, receives reports) or the
+    child's (it receives jobs, sends reports)."""
 
     jobs: Any
     reports: Any
+
+    def close(self) -> None:
+        self.jobs.close()
+        self.reports.close()
+
+
+@dataclass(eq=False)
+class _Slot:
+    """The caller's side of one child: its pipes, and the jobs in its hands (sent and not
+    started; started and not finished)."""
+
+    pipes: _Pipes
     waiting: deque = field(default_factory=deque)
     running: JobSpec | None = None
     alive: bool = True
-    stopping: bool = False  # sent the sentinel
 
     def load(self) -> int:
         return len(self.waiting) + (self.running is not None)
 
-    def close(self) -> None:
-        self.jobs.close()
-        self.reports.close()
 
-
-class _Ends(NamedTuple):
-    """A child's side of its pipes: where it reads its jobs, where it reports on them."""
-
-    jobs: Any
-    reports: Any
-
-    def close(self) -> None:
-        self.jobs.close()
-        self.reports.close()
-
-
-def _child_runs_jobs(app, slots: list[_Slot], ends: list[_Ends], index: int,  # noqa: ANN001
+def _child_runs_jobs(app, slots: list[_Slot], ends: list[_Pipes], index: int,  # noqa: ANN001
                      followers: list[int], prepare: Callable[[], object] | None) -> None:
     """The body of a child forked from the caller: the jobs of its pipe until the sentinel or
     the end of the caller; before the first, ``prepare()`` (e.g. load the models), then
@@ -246,7 +235,7 @@ def _child_runs_jobs(app, slots: list[_Slot], ends: list[_Ends], index: int,  # 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the caller says when to stop
     _background.set(None)  # this process runs its jobs itself
     for slot in slots:  # the caller's ends: the caller's alone
-        slot.close()
+        slot.pipes.close()
     for n, end in enumerate(ends):  # other children's ends (but those of its followers-to-be)
         if n != index and n not in followers:
             end.close()
@@ -273,7 +262,7 @@ def _child_runs_jobs(app, slots: list[_Slot], ends: list[_Ends], index: int,  # 
                 os.waitpid(pid, 0)
 
 
-def _fork_follower(ends: list[_Ends], index: int) -> int:
+def _fork_follower(ends: list[_Pipes], index: int) -> int:
     """A child of this (prepared) process that runs the jobs of pipe ``index``, killed by
     the kernel the moment this process ends, however it ends (``PR_SET_PDEATHSIG``)."""
     leader = os.getpid()
@@ -310,7 +299,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def _next_job(ends: _Ends) -> JobSpec | None:
+def _next_job(ends: _Pipes) -> JobSpec | None:
     """The next job, or None for the sentinel or once the caller is gone."""
     try:
         return ends.jobs.recv()
@@ -318,7 +307,7 @@ def _next_job(ends: _Ends) -> JobSpec | None:
         return None
 
 
-def _run_jobs(ends: _Ends, spec: JobSpec | None) -> None:
+def _run_jobs(ends: _Pipes, spec: JobSpec | None) -> None:
     """Run ``spec`` (if any), then the jobs of this pipe until the sentinel or the end of the
     caller, reporting each as started, then as finished or failed."""
     if spec is None:
