@@ -19,6 +19,11 @@ SQLModel.metadata.naming_convention = {
 
 #: JSON everywhere, JSONB on PostgreSQL
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+#: JSON everywhere, kept as its text on PostgreSQL (``json``): for documents only ever read
+#: whole, never searched or compared in SQL. PostgreSQL stores ``json`` as the text it was
+#: sent (checked, not converted), where ``jsonb`` parses it into its own binary form, which
+#: cost scoring more than the write of the document itself (migration 0010)
+JSONTextType = sa.JSON()
 
 
 def utcnow() -> datetime:
@@ -26,10 +31,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def json_field(*, nullable: bool = True, default: Any = None) -> Any:
+def json_field(*, nullable: bool = True, default: Any = None, as_text: bool = False) -> Any:
+    """A JSON column (``as_text``: ``JSONTextType``, else ``JSONType``)."""
+    sa_type = JSONTextType if as_text else JSONType
     if default is None:
-        return Field(default=None, sa_type=JSONType, nullable=nullable)
-    return Field(default_factory=default, sa_type=JSONType, nullable=nullable)
+        return Field(default=None, sa_type=sa_type, nullable=nullable)
+    return Field(default_factory=default, sa_type=sa_type, nullable=nullable)
 
 
 def enum_check(column: str, values: Any) -> sa.CheckConstraint:

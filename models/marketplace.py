@@ -68,7 +68,9 @@ class JobPost(SQLModel, table=True):
     status: str = Field(max_length=16, default=PostStatus.live, index=True)
     #: SHA-256 of the scored content: an unchanged post is not rescored
     content_hash: str = Field(max_length=64)
-    scores: dict[str, Any] | None = json_field()
+    #: the detectors' scores, written by every scoring and read whole: text on PostgreSQL
+    #: (see base.JSONTextType)
+    scores: dict[str, Any] | None = json_field(as_text=True)
     scored_at: datetime | None = Field(default=None)
     model_version: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)

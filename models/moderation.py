@@ -67,7 +67,9 @@ class Flag(SQLModel, table=True):
     reason: str = Field(max_length=32)
     score: float
     model_version: str | None = Field(default=None, max_length=64)
-    evidence: list[dict[str, Any]] | None = json_field()
+    #: what the detector saw (spans, terms): written by every scoring, read whole by the case
+    #: page, never queried - so kept as text on PostgreSQL (see base.JSONTextType)
+    evidence: list[dict[str, Any]] | None = json_field(as_text=True)
     policy_types: list[str] | None = json_field()
     suggested_category: str | None = Field(default=None, max_length=64)
     status: str = Field(max_length=16, default=FlagStatus.open)
