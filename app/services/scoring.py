@@ -129,6 +129,15 @@ _POST_COLUMNS = (JobPost.id, JobPost.client_id, JobPost.title, JobPost.descripti
                  JobPost.posted_at, JobPost.scored_at, JobPost.model_version, JobPost.updated_at)
 
 
+def _client_fact(column: sa.Column) -> sa.Label:
+    """``column`` of the post's client, looked up by its primary key (see ``chunk_read``)."""
+    return (select(column).where(Client.id == JobPost.client_id)
+            .scalar_subquery().label(column.key))
+
+
+_CLIENT_FACTS = (_client_fact(Client.payment_verified), _client_fact(Client.joined_at))
+
+
 def chunk_read(ids: list[int], set_based: bool) -> sa.Select:
     """The posts a scoring chunk reads, with their clients' facts: each fact a lookup of the
     post's client by primary key, not a join. Right after migrating, PostgreSQL has no
@@ -136,12 +145,7 @@ def chunk_read(ids: list[int], set_based: bool) -> sa.Select:
     anything: the planner takes a chunk's posts for two rows and the clients for a few
     dozen, and a join became a scan of every client compared with every post of the chunk
     (500 x 1,000 comparisons, ~50 ms a chunk; growing with the clients)."""
-    def fact(column: sa.Column) -> sa.Label:
-        return (select(column).where(Client.id == JobPost.client_id)
-                .scalar_subquery().label(column.key))
-
-    return (select(*_POST_COLUMNS, fact(Client.payment_verified), fact(Client.joined_at))
-            .where(bulk.among_ids(JobPost.id, ids, set_based)))
+    return select(*_POST_COLUMNS, *_CLIENT_FACTS).where(bulk.among_ids(JobPost.id, ids, set_based))
 
 
 def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: dict) -> None:
