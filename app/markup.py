@@ -26,10 +26,18 @@ def score(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
+def amount(value: float | None) -> str:
+    """A budget with thousands separators: whole amounts without decimals ("2,500"), others
+    to the cent ("12.50", not "12"), or a dash."""
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
 def yesno(value: object, yes: str, no: str) -> Markup:
     return Markup(f'<span class="check check-yes">{escape(yes)}</span>' if value else
                   f'<span class="check check-no">{escape(no)}</span>')
 
 
 GLOBALS = {"reason_badge": reason_badge, "status_badge": status_badge, "score": score,
-           "yesno": yesno}
+           "amount": amount, "yesno": yesno}

@@ -66,6 +66,16 @@ def test_case_page_shows_evidence_scores_and_client(client, db, staff):
     assert f'hx-post="/posts/{post.id}/claim"' in html  # claims on open (POST)
 
 
+def test_case_page_prints_the_budget_to_the_cent(client, db, staff):
+    c, post, flag = scam_case(db)
+    post.budget = 12.5
+    db.add(post)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    html = client.get(f"/posts/{post.id}").text
+    assert "<dt>Budget</dt><dd>12.50</dd>" in html
+
+
 def test_case_page_shows_the_flags_system_note_escaped(client, db, staff):
     c, post, flag = scam_case(db)
     flag.system_note = ("A moderator moved this post to Design & Creative on 2026-12-01 "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from app.markup import reason_badge, score, status_badge, yesno
+from app.markup import amount, reason_badge, score, status_badge, yesno
 
 
 def test_badges():
@@ -41,3 +41,12 @@ def test_templates_use_them(app):
         html = app.jinja_env.from_string("{{ status_badge(s) }} {{ score(v) }}").render(
             s="<i>x</i>", v=None)
     assert html == '<span class="badge status-&lt;i&gt;x&lt;/i&gt;">&lt;i&gt;x&lt;/i&gt;</span> —'
+
+
+def test_amount_keeps_the_cents_and_groups_thousands():
+    assert amount(None) == "—"
+    assert amount(2500.0) == "2,500"
+    assert amount(0.0) == "0"
+    assert amount(12.5) == "12.50"  # was printed "12": '%.0f' rounds half to even
+    assert amount(1234567.891) == "1,234,567.89"
+    assert amount(40) == "40"
