@@ -13,6 +13,11 @@ into ``jsonb``. Measured, expanding the rows of one chunk:
 ``json`` keeps the text as sent; reads are unchanged (the driver parses either into the same
 Python lists and dicts). SQLite stores JSON as text already: nothing to do there.
 
+On PostgreSQL the change of type rewrites both tables and rebuilds their indexes (job_post's
+include two trigram indexes) under an exclusive lock: on a large database, run it in a
+quiet hour. The rewrite repacks job_post at its fillfactor, so score updates stay on their
+page afterwards.
+
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-04 06:00:00.000000
