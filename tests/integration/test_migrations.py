@@ -1,6 +1,7 @@
 """Alembic against real databases: upgrade, round trip, and no drift from the models."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -106,6 +107,13 @@ def test_no_drift_between_models_and_migrations_on_postgresql(pg_url):
     assert "No new upgrade operations detected" in result.stdout + result.stderr
 
 
+def _insert_client(conn) -> None:
+    """Client 1, as any revision since the first stores it."""
+    conn.execute(sa.text("INSERT INTO client (id, external_id, name, payment_verified,"
+                         " phone_verified, identity_verified, status, created_at, updated_at)"
+                         " VALUES (1, 'c1', 'Acme', false, false, false, 'active', now(), now())"))
+
+
 def test_queue_key_backfill_matches_the_model_on_postgresql(pg_url):
     """Flags that exist before revision 0003 get the same key the model computes."""
     from datetime import datetime, timezone
@@ -116,9 +124,7 @@ def test_queue_key_backfill_matches_the_model_on_postgresql(pg_url):
     created = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
     engine = sa.create_engine(pg_url)
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO client (id, external_id, name, payment_verified,"
-                             " phone_verified, identity_verified, status, created_at, updated_at)"
-                             " VALUES (1, 'c1', 'Acme', false, false, false, 'active', now(), now())"))
+        _insert_client(conn)
         conn.execute(sa.text("INSERT INTO flag (subject_type, subject_id, client_id, reason, score,"
                              " status, priority, version, created_at, updated_at) VALUES"
                              " ('client', 1, 1, 'negative_client', 0.9, 'open', 42, 1, :c, :c)"),
@@ -128,3 +134,41 @@ def test_queue_key_backfill_matches_the_model_on_postgresql(pg_url):
         stored = conn.execute(sa.text("SELECT queue_key FROM flag")).scalar_one()
     engine.dispose()
     assert stored == pytest.approx(queue_key(42, created))
+
+
+def test_scoring_documents_keep_their_content_through_0010_and_back(pg_url):
+    """Revision 0010 turns flag.evidence and job_post.scores from jsonb into json: documents
+    stored before it read back the same after it, and after a downgrade."""
+    evidence = [{"label": "scam", "text": "<b>\"fee\"</b> ünïcode", "start": 0, "end": 3,
+                 "weight": 1e-12, "nested": {"terms": ["a", "b"]}}]
+    scores = {"scam": 0.9187, "policy": 0.0, "policy_types": ["off_platform"],
+              "predicted_category": None}
+    alembic(pg_url, "upgrade", "0009")
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        _insert_client(conn)
+        conn.execute(sa.text(
+            "INSERT INTO job_post (id, external_id, client_id, title, description, status,"
+            " content_hash, scores, posted_at, created_at, updated_at) VALUES (1, 'p1', 1, 'T',"
+            " 'D', 'live', 'h', CAST(:scores AS jsonb), now(), now(), now())"),
+            {"scores": json.dumps(scores)})
+        conn.execute(sa.text(
+            "INSERT INTO flag (subject_type, subject_id, client_id, post_id, reason, score, status,"
+            " priority, queue_key, version, evidence, created_at, updated_at) VALUES ('post', 1,"
+            " 1, 1, 'scam', 0.9, 'open', 50, 0, 1, CAST(:evidence AS jsonb), now(), now())"),
+            {"evidence": json.dumps(evidence)})
+
+    def stored() -> tuple:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(
+                "SELECT pg_typeof(f.evidence)::text, f.evidence, pg_typeof(p.scores)::text,"
+                " p.scores FROM flag f JOIN job_post p ON p.id = f.post_id")).one()
+
+    try:
+        assert stored() == ("jsonb", evidence, "jsonb", scores)
+        alembic(pg_url, "upgrade", "0010")
+        assert stored() == ("json", evidence, "json", scores)
+        alembic(pg_url, "downgrade", "0009")
+        assert stored() == ("jsonb", evidence, "jsonb", scores)
+    finally:
+        engine.dispose()
