@@ -49,6 +49,14 @@ def assert_audit_log_is_append_only(url: str) -> None:
         engine.dispose()
 
 
+def _insert_client(conn) -> None:
+    """Client 1, as any revision since the first stores it (SQLite or PostgreSQL)."""
+    conn.execute(sa.text("INSERT INTO client (id, external_id, name, payment_verified,"
+                         " phone_verified, identity_verified, status, created_at, updated_at)"
+                         " VALUES (1, 'c1', 'Acme', false, false, false, 'active',"
+                         " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+
+
 def assert_one_open_flag_per_subject_and_reason(url: str) -> None:
     engine = sa.create_engine(url)
     insert_flag = ("INSERT INTO flag (subject_type, subject_id, client_id, post_id, reason, score,"
@@ -57,10 +65,7 @@ def assert_one_open_flag_per_subject_and_reason(url: str) -> None:
                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO client (id, external_id, name, payment_verified,"
-                                 " phone_verified, identity_verified, status, created_at, updated_at)"
-                                 " VALUES (1, 'c1', 'Acme', false, false, false, 'active',"
-                                 " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            _insert_client(conn)
             conn.execute(sa.text(insert_flag), {"status": "resolved"})
             conn.execute(sa.text(insert_flag), {"status": "open"})
         with pytest.raises(sa.exc.IntegrityError):
@@ -105,13 +110,6 @@ def test_no_drift_between_models_and_migrations_on_postgresql(pg_url):
     alembic(pg_url, "upgrade", "head")
     result = alembic(pg_url, "check")
     assert "No new upgrade operations detected" in result.stdout + result.stderr
-
-
-def _insert_client(conn) -> None:
-    """Client 1, as any revision since the first stores it."""
-    conn.execute(sa.text("INSERT INTO client (id, external_id, name, payment_verified,"
-                         " phone_verified, identity_verified, status, created_at, updated_at)"
-                         " VALUES (1, 'c1', 'Acme', false, false, false, 'active', now(), now())"))
 
 
 def test_queue_key_backfill_matches_the_model_on_postgresql(pg_url):
