@@ -212,6 +212,8 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
         if runner is not None:  # the scoring still running beside it: shown, not silent
             _wait_for_scoring(runner, progress)
     summary.jobs_failed = runner.failed + runner.unfinished if runner is not None else 0
+    with session_scope() as session:  # after the scoring beside the import: its rows too
+        ingest.refresh_statistics(session, kind=kind, written=summary.created + summary.updated)
     return summary
 
 

@@ -41,14 +41,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from models import Client, ClientStatus, Feedback, JobPost, PostStatus, utcnow
+from models import (Client, ClientStatus, Feedback, Flag, JobPost, PostSimilarityKey, PostStatus,
+                    utcnow)
 
 from .. import jobs
-from . import ServiceError, bulk
+from . import ServiceError, bulk, statistics
 from .audit import Actor, record
 from .content import post_content_hash
 
@@ -160,6 +162,24 @@ def record_import(session: Session, *, kind: Kind, source: str, counts: Mapping[
     record(session, actor=actor, action=f"import.{kind}", subject_type="import",
            subject_id=uuid.uuid4().hex, after={"source": source[:200], **counts})
     session.commit()
+
+
+#: the tables an import of each kind writes, itself or by the scoring it starts
+WRITTEN_TABLES: dict[Kind, tuple[sa.Table, ...]] = {
+    "clients": (Client.__table__,),
+    "posts": (JobPost.__table__, Flag.__table__, PostSimilarityKey.__table__),
+    "feedback": (Feedback.__table__, Flag.__table__),
+}
+
+
+def refresh_statistics(session: Session, *, kind: Kind, written: int) -> bool:
+    """After an import (and the scoring beside it) wrote ``written`` rows: refresh the
+    planner statistics of the tables it wrote, if that many rows can change a plan (see
+    ``statistics``). Commits. Returns whether it did."""
+    if written < statistics.AFTER_ROWS:
+        return False
+    statistics.refresh(session, WRITTEN_TABLES[kind])
+    return True
 
 
 def has_clients(session: Session) -> bool:

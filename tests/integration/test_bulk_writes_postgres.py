@@ -327,3 +327,38 @@ def test_a_scoring_chunk_reads_its_posts_by_their_ids_while_statistics_are_stale
     reads = {(node["Node Type"], node.get("Index Name")) for node in nodes
              if node.get("Relation Name") == "client"}
     assert reads == {("Index Scan", "pk_client")}, reads
+
+
+def _analyses(s) -> dict[str, tuple[int, float]]:
+    """Per table: how many times ``ANALYZE`` ran on it by hand (autovacuum's count apart),
+    and the row count the planner believes."""
+    s.commit()  # a new snapshot of the statistics views
+    return {row.relname: (row.analyze_count, row.reltuples) for row in s.execute(sa.text(
+        "SELECT s.relname, s.analyze_count, c.reltuples FROM pg_stat_user_tables s "
+        "JOIN pg_class c ON c.oid = s.relid "
+        "WHERE s.relname IN ('client', 'job_post', 'flag', 'post_similarity_key')"))}
+
+
+def test_an_import_refreshes_the_statistics_of_the_tables_it_wrote(migrated_app):
+    """Right after a bulk import PostgreSQL plans from empty tables' statistics until
+    autovacuum analyses them, about a minute later (services.statistics). An import that
+    wrote ``AFTER_ROWS`` rows analyses the tables it and its scoring wrote, at once; a
+    smaller one leaves them to autovacuum."""
+    from app.services import similar, statistics
+
+    with migrated_app.app_context(), session_scope() as s:
+        client = f.client(s)
+        posts = [f.post(s, client, f"p{i}", "Data entry", f"Post {i} about spreadsheets")
+                 for i in range(30)]
+        flag_service.upsert_open_flags(s, _detections(posts, 0.9))
+        keys = similar.index_posts(s, [(p.id, p.title, p.description) for p in posts])
+        s.commit()
+        before = _analyses(s)
+        assert not ingest.refresh_statistics(s, kind="posts", written=statistics.AFTER_ROWS - 1)
+        assert _analyses(s) == before
+        assert ingest.refresh_statistics(s, kind="posts", written=statistics.AFTER_ROWS)
+        after = _analyses(s)
+    assert {t: after[t][0] - before[t][0] for t in after} == {
+        "client": 0, "job_post": 1, "flag": 1, "post_similarity_key": 1}
+    assert {t: after[t][1] for t in ("job_post", "flag", "post_similarity_key")} == {
+        "job_post": 30, "flag": 45, "post_similarity_key": keys}

@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from app.db import session_scope
 from app.jobs import JobSpec
-from models import AuditEvent, Client, Feedback, JobPost
+from models import AuditEvent, Client, Feedback, Flag, JobPost
 
 
 @pytest.fixture
@@ -208,3 +209,37 @@ def test_a_scoring_process_killed_mid_import_loses_one_chunk_for_the_sweep(runne
     assert unscored == [f"p{i}" for i in range(20, 40)]  # the second chunk only
     assert runner.invoke(args=["sweep", "--delay", "0"]).exit_code == 0
     assert all(p.scored_at is not None for p in rows(app, JobPost))
+
+
+def _statistics(app) -> dict[str, int]:
+    """SQLite's planner statistics: rows of ``sqlite_stat1`` per table (none before the
+    first ``ANALYZE``)."""
+    with app.app_context(), session_scope() as s:
+        if not s.execute(sa.text(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
+            return {}
+        return dict(s.execute(sa.text("SELECT tbl, count(*) FROM sqlite_stat1 GROUP BY tbl")).all())
+
+
+def test_an_import_that_wrote_many_rows_leaves_planner_statistics(runner, app, tmp_path,
+                                                                 monkeypatch):
+    """SQLite never gathers statistics by itself (services.statistics): an import that wrote
+    at least ``AFTER_ROWS`` rows analyses the tables it and its scoring wrote; a smaller one
+    leaves them alone. ANALYZE's bound (``analysis_limit``) is back to SQLite's default after."""
+    monkeypatch.setattr("app.services.statistics.AFTER_ROWS", 10)
+    clients = jsonl(tmp_path / "c.jsonl", [client_row(i) for i in range(1, 4)])
+    assert run(runner, "clients", clients).exit_code == 0
+    assert _statistics(app) == {}  # 3 rows: below the threshold
+
+    scam = ("Pay the $45 registration fee by Western Union first, then message me on Telegram "
+            "@quickjobs to get your login for the data entry portal.")
+    posts = [post_row(i, description=scam if i % 4 == 0 else f"Proofread my essay {i}.")
+             for i in range(12)]
+    r = run(runner, "posts", jsonl(tmp_path / "p.jsonl", posts))
+    assert r.exit_code == 0 and "imported 12" in r.stdout
+    with app.app_context(), session_scope() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Flag)) > 0  # scored, flagged
+        assert s.execute(sa.text("PRAGMA analysis_limit")).scalar() == 0
+    analysed = _statistics(app)
+    assert {"job_post", "flag", "post_similarity_key"} <= set(analysed)
+    assert "client" not in analysed  # only the tables this import wrote
