@@ -9,7 +9,9 @@ For each database, in one run:
 - **import + score, RQ** (PostgreSQL only): the same import with REDIS_URL, while one
   ``flask worker`` scores concurrently; the clock stops when every post is scored.
 
-Prints posts/s end to end and the ratio to the bare insert measured in the same run.
+Prints posts/s end to end and the ratio to the bare insert measured in the same run. On
+SQLite, where the database works inside the importing processes, it also prints their CPU
+time and the best ratio that much CPU allows on this machine's cores (``report_cpu``).
 Two post mixes (``--mix``):
 
 - ``demo`` (the default): typical traffic. The demo marketplace generator
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -36,6 +39,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -110,23 +114,37 @@ def scored(db_url: str) -> int:
     return n
 
 
-def import_inline(db_url: str, tmp: Path, clients: Path, posts: Path) -> float:
+class Timed(NamedTuple):
+    seconds: float  # wall clock
+    cpu: float  # CPU (user + system) of the command's processes, its scoring children too
+
+
+def _timed_import(stack: Stack, posts: Path) -> Timed:
+    """``flask import posts`` timed: wall clock, and the CPU of its process tree (the
+    processes it waited for, and theirs; on SQLite that is all the database work too, on
+    PostgreSQL the server's backends are not in it)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    stack.flask("import", "posts", str(posts), "--no-progress")
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Timed(seconds, cpu)
+
+
+def import_inline(db_url: str, tmp: Path, clients: Path, posts: Path) -> Timed:
     stack = Stack(db_url, tmp)
     stack.env.pop("REDIS_URL", None)
     stack.flask("import", "clients", str(clients), "--no-progress")
-    start = time.perf_counter()
-    stack.flask("import", "posts", str(posts), "--no-progress")
-    return time.perf_counter() - start
+    return _timed_import(stack, posts)
 
 
-def import_only(db_url: str, tmp: Path, clients: Path, posts: Path) -> float:
+def import_only(db_url: str, tmp: Path, clients: Path, posts: Path) -> Timed:
     """The import alone: scoring jobs are queued in Redis (and deleted), not run."""
     stack = Stack(db_url, tmp, REDIS_URL=REDIS_URL)
     try:
         stack.flask("import", "clients", str(clients), "--no-progress")
-        start = time.perf_counter()
-        stack.flask("import", "posts", str(posts), "--no-progress")
-        return time.perf_counter() - start
+        return _timed_import(stack, posts)
     finally:
         stack.stop()
 
@@ -177,6 +195,16 @@ def report(label: str, n: int, seconds: float, bare: float,
           f"{rate / bare_rate:.3f}{share}")
 
 
+def report_cpu(timed: Timed, bare: float) -> None:
+    """SQLite: every process of the import is in ``timed.cpu``, the database's work included.
+    Spread perfectly over the machine's cores it could not take less than cpu / cores: the
+    best ratio this much work allows here, whatever the scheduling."""
+    cores = os.cpu_count() or 1
+    floor = timed.cpu / cores
+    print(f"  {'':<28} CPU {timed.cpu:.1f} s in all: on {cores} cores at least {floor:.1f} s, "
+          f"ratio at most {bare / floor:.3f}")
+
+
 #: what can be measured beside the bare insert (which always runs: the ratios need it)
 MODES = ("only", "inline", "rq1", "rq2")
 
@@ -200,12 +228,17 @@ def run_database(kind: str, new_url, tmp: Path, clients: Path, posts: Path, rows
     bare = bare_insert(url, clients, rows, Stack(url, tmp))
     print(f"  {'bare Core executemany':<28} {bare:7.1f} s  {n / bare:8.0f} posts/s")
     if "only" in modes:
-        report("import only (jobs queued)", n, import_only(new_url(), tmp, clients, posts), bare)
+        timed = import_only(new_url(), tmp, clients, posts)
+        report("import only (jobs queued)", n, timed.seconds, bare)
+        if kind == "sqlite":
+            report_cpu(timed, bare)
     if "inline" in modes:
         url = new_url()
-        seconds = import_inline(url, tmp, clients, posts)
+        timed = import_inline(url, tmp, clients, posts)
         assert scored(url) == n, "not every post was scored"
-        report("import + score (inline)", n, seconds, bare, flagged_share(url))
+        report("import + score (inline)", n, timed.seconds, bare, flagged_share(url))
+        if kind == "sqlite":
+            report_cpu(timed, bare)
     for workers in (1, 2):
         if kind == "postgresql" and f"rq{workers}" in modes:
             url = new_url()
