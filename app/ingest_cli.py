@@ -35,6 +35,7 @@ from tqdm import tqdm
 from .api.schemas import ITEM_MODELS, field_errors
 from .db import session_scope
 from .inline_runner import InlineRunner, inline_in_background
+from .jobs import redis_url
 from .services import ingest
 from .services.audit import CLI
 
@@ -293,6 +294,10 @@ def demo_load(if_empty: bool, seed: int, progress: bool) -> None:
         if if_empty and ingest.has_clients(session):
             click.echo("Demo data not loaded: the database already has clients.")
             return
+    if redis_url() is None:  # scored in line, in processes forked from this one
+        from .services.scoring import get_scorer
+
+        get_scorer()  # loaded once here for the posts and the feedback, not once per import
     generator = load_demo_generator()
     anchor = datetime.combine(datetime.now(timezone.utc).date(), time(), tzinfo=timezone.utc)
     data = generator.generate(seed=seed, anchor=anchor)

@@ -136,6 +136,38 @@ def test_demo_load_if_empty_loads_once(runner, app, monkeypatch):
         assert s.exec(select(func.count()).select_from(JobPost)).one() == 3000
 
 
+def test_demo_load_loads_the_models_once_for_all_its_imports(runner, app, tmp_path,
+                                                           monkeypatch):
+    """Without Redis the imports score in processes forked from the command's: it loads the
+    models first, so neither the posts' nor the feedback's scoring processes load them
+    again (each import's would otherwise, ~2 s apiece). Every post is still scored."""
+    import os
+    import types
+
+    from classifiers import scorer
+
+    loads = tmp_path / "loads"
+    real_load = scorer._load
+
+    def load(model_dir):  # noqa: ANN001, ANN202 - inherited by the forked processes
+        with loads.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real_load(model_dir)
+
+    monkeypatch.setattr(scorer, "_load", load)
+    scorer._cached.cache_clear()
+    small = types.SimpleNamespace(generate=lambda seed, anchor: demo.generate(
+        seed=seed, anchor=anchor, clients=40, posts=300))
+    monkeypatch.setattr("app.ingest_cli.load_demo_generator", lambda: small)
+    monkeypatch.setitem(app.config, "INLINE_JOB_PROCESSES", 2)
+    r = runner.invoke(args=["demo", "load", "--no-progress"])
+    assert r.exit_code == 0 and "posts: imported 300" in r.stdout, r.output
+    assert loads.read_text().split() == [str(os.getpid())]  # once, in the command's process
+    with app.app_context(), session_scope() as s:
+        assert s.exec(select(func.count()).select_from(JobPost)
+                      .where(JobPost.scored_at.is_(None))).one() == 0
+
+
 def test_an_import_scored_in_child_processes_flags_what_one_in_line_does(tmp_path, monkeypatch):
     """Without Redis, an import's scoring jobs run in child processes beside it (on SQLite
     too, writing between the import's commits): every post is scored, and the flags are
