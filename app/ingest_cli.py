@@ -19,6 +19,7 @@ import csv
 import importlib.util
 import io
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from .api.schemas import ITEM_MODELS, field_errors
@@ -58,6 +60,8 @@ DEMO_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "generate_demo_d
 
 #: a parsed row: (line number, fields) or (line number, why it could not be read)
 Row = tuple[int, dict[str, Any] | str]
+
+log = logging.getLogger(__name__)
 
 import_cli = AppGroup("import", help="Bulk-import marketplace data (JSONL or CSV).")
 demo_cli = AppGroup("demo", help="Demo marketplace data.")
@@ -213,9 +217,20 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
         if runner is not None:  # the scoring still running beside it: shown, not silent
             _wait_for_scoring(runner, progress)
     summary.jobs_failed = runner.failed + runner.unfinished if runner is not None else 0
-    with session_scope() as session:  # after the scoring beside the import: its rows too
-        ingest.refresh_statistics(session, kind=kind, written=summary.created + summary.updated)
+    _refresh_statistics(kind, summary.created + summary.updated)
     return summary
+
+
+def _refresh_statistics(kind: ingest.Kind, written: int) -> None:
+    """After the import and the scoring beside it (their rows too): the planner statistics
+    of the tables they wrote. The rows are committed by then, so a failure here (a lock that
+    did not come in time, say) is logged and the import still succeeds."""
+    try:
+        with session_scope() as session:
+            ingest.refresh_statistics(session, kind=kind, written=written)
+    except SQLAlchemyError as exc:
+        log.warning("imported, but the planner statistics were not refreshed (%s); the "
+                    "database's own maintenance will, or run ANALYZE", exc.__class__.__name__)
 
 
 def _wait_for_scoring(runner: InlineRunner, progress: bool) -> None:

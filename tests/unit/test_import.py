@@ -243,3 +243,22 @@ def test_an_import_that_wrote_many_rows_leaves_planner_statistics(runner, app, t
     analysed = _statistics(app)
     assert {"job_post", "flag", "post_similarity_key"} <= set(analysed)
     assert "client" not in analysed  # only the tables this import wrote
+
+
+def test_statistics_that_cannot_be_refreshed_do_not_fail_the_import(runner, app, tmp_path,
+                                                                    dispatched, monkeypatch,
+                                                                    caplog):
+    """The rows are committed before the refresh: if it fails (a lock that did not come in
+    time), the import still reports its counts and succeeds, with a warning."""
+    from sqlalchemy.exc import OperationalError
+
+    def locked(session, tables):  # noqa: ANN001, ANN202
+        raise OperationalError("ANALYZE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("app.services.statistics.AFTER_ROWS", 2)
+    monkeypatch.setattr("app.services.statistics.refresh", locked)
+    run(runner, "clients", jsonl(tmp_path / "c.jsonl", [client_row(1)]))
+    r = run(runner, "posts", jsonl(tmp_path / "p.jsonl", [post_row(i) for i in range(3)]))
+    assert r.exit_code == 0 and "imported 3, updated 0, unchanged 0, rejected 0" in r.stdout
+    assert "planner statistics were not refreshed (OperationalError)" in caplog.text
+    assert len(rows(app, JobPost)) == 3
