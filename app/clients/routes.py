@@ -121,7 +121,8 @@ def suspend_confirm(client_id: int):
     case = casefile.client_case(get_session(), client_id=client.id, actor=actor(),
                                 is_admin=is_admin())
     return render("clients/suspend.html", {"suspend-panel": "clients/_suspend.html"},
-                  client=client, case=case, posts=posts, can_act=can_act())
+                  client=client, case=case, posts=posts, can_act=can_act(),
+                  is_admin=is_admin())
 
 
 @bp.post("/<int:client_id>/suspend")
@@ -129,7 +130,8 @@ def suspend(client_id: int):
     return _act(client_id, lambda: moderation.suspend(
         get_session(), client_id=client_id, client_version=request.form.get("client_version", ""),
         reason=request.form.get("reason", ""), actor=actor(),
-        expected_posts=form_int("expected_posts", required=False), **_flag_args()),
+        expected_posts=form_int("expected_posts", required=False),
+        override=request.form.get("override") == "yes", **_flag_args()),
         "Client suspended; their open posts were taken down.")
 
 

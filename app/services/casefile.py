@@ -363,6 +363,8 @@ class ClientCase:
     allowed: set[str]
     undoable: Decision | None
     token: str
+    #: why the policy holds a suspension back now (see moderation.suspension_hold), or None
+    suspend_hold: str | None = None
 
     @property
     def client(self) -> Client:
@@ -405,11 +407,14 @@ def client_case(session: Session, *, client_id: int, actor: Actor, is_admin: boo
     summary = client_summary(session, client, now=now)
     mods = _moderators(session, {d.moderator_id for d in decisions}
                        | {o.moderator_id for o in outreach} | {claim.claimed_by})
+    allowed = moderation.allowed_actions(client=client)
     case = ClientCase(
         summary=summary, feedback=feedback, chart=chart_data(feedback), flags=flags,
         open_flag=open_flag, decisions=decisions, outreach=outreach, posts=posts,
-        moderators=mods, claim=claim, allowed=moderation.allowed_actions(client=client),
+        moderators=mods, claim=claim, allowed=allowed,
         undoable=last_undoable(session, actor=actor, is_admin=is_admin, now=now,
                                client_id=client.id),
-        token=moderation.client_token(client))
+        token=moderation.client_token(client),
+        suspend_hold=(moderation.suspension_hold(session, client)
+                      if moderation.A.suspend in allowed else None))
     return case

@@ -527,16 +527,63 @@ def suspension_preview(session: Session, *, client_id: int) -> list[JobPost]:
         .order_by(JobPost.posted_at.desc())))
 
 
+class PolicyHold(ServiceError):
+    """The marketplace's policy holds the action back for now (``suspension_hold``)."""
+
+
+def suspension_hold(session: Session, client: Client) -> str | None:
+    """Why the marketplace's policy holds back suspending ``client`` now, or None.
+
+    The policy: a consistently negative client is first contacted, and suspended only if
+    they do not improve within the follow-up window (one bad review is not a pattern, and
+    a warning comes before a sanction). So, on negativity grounds:
+
+    - contacted, and the window's re-check has not run yet: wait for it (it ends the
+      window: improved, or the case reopens marked "suspend recommended");
+    - re-checked and not improved (the contact still pending): suspension is the next step;
+    - an open negative-client case with no contact pending: contact first.
+
+    A client with no negativity case (a scam ring's account, say) is not held back."""
+    pending = session.exec(select(Outreach).where(
+        Outreach.client_id == client.id, Outreach.outcome == OutreachOutcome.pending)
+        .order_by(Outreach.id.desc())).first()
+    if pending is not None:
+        if pending.rechecked_at is not None:
+            return None  # not improved: the window has done its work
+        return (f"{client.name} was contacted on {pending.created_at:%d %B %Y} and the "
+                f"follow-up window ends on {pending.follow_up_due_at:%d %B %Y}: the policy "
+                "is to suspend only a client who does not improve within it.")
+    negative = session.exec(select(Flag.id).where(
+        Flag.subject_type == SubjectType.client, Flag.subject_id == client.id,
+        Flag.reason == FlagReason.negative_client, Flag.status == FlagStatus.open)).first()
+    if negative is not None:
+        return (f"{client.name} has not been contacted about this pattern: the policy is to "
+                "contact a consistently negative client first, and to suspend only one who "
+                "does not improve within the follow-up window.")
+    return None
+
+
 def suspend(session: Session, *, client_id: int, client_version: str, reason: str,
             actor: Actor, flag_id: int | None = None, flag_version: int | None = None,
-            expected_posts: int | None = None, now: datetime | None = None) -> Decision:
+            expected_posts: int | None = None, override: bool = False,
+            now: datetime | None = None) -> Decision:
     """Suspend the client: their live posts come down, their open flags are resolved, a
     pending follow-up ends as ``suspended``. ``expected_posts`` is the count the
-    confirmation showed: if more posts would come down now, the moderator must look again."""
+    confirmation showed: if more posts would come down now, the moderator must look again.
+
+    Held back while the policy says to contact or to wait (``suspension_hold``); an admin
+    may ``override`` it, for another ground such as fraud (the reason says which), and the
+    decision and the audit event record that they did."""
     now = now or utcnow()
     reason = _clean(reason, required=True)
     client = _get(session, Client, client_id, "client")
     _check(A.suspend, client=client, client_version=client_version)
+    hold = suspension_hold(session, client)
+    if hold is not None:
+        if not override:
+            raise PolicyHold(f"Not suspended. {hold} Contact the client, or ask an admin, "
+                             "who can suspend at once on another ground such as fraud.")
+        _require_admin(session, actor)
     posts = suspension_preview(session, client_id=client.id)
     if expected_posts is not None and len(posts) != expected_posts:
         raise StaleCase(f"The client now has {len(posts)} open posts, not {expected_posts}. "
@@ -571,6 +618,7 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
                          actor=actor, reason=reason,
                          details={"before": before, "posts": post_states, "closed_flags": closed,
                                   "outreach": [o.id for o in outreaches],
+                                  "policy_override": hold,
                                   "flag_version": flag.version if flag else None,
                                   "client_token": client_token(client)}, now=now)
     _client_event(session, "client.suspended", client, reason=reason, decision=decision.id,
@@ -582,7 +630,8 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
     record(session, actor=actor, action="client.suspend", subject_type="client",
            subject_id=client.id, before=before,
            after={"status": client.status, "reason": reason, "posts_removed": len(posts),
-                  "flags_closed": len(closed) + (1 if flag else 0), "decision": decision.id})
+                  "flags_closed": len(closed) + (1 if flag else 0), "decision": decision.id,
+                  "policy_override": hold})
     session.commit()
     return decision
 

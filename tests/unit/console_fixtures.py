@@ -131,3 +131,30 @@ def as_user(client, email: str):
 def token(client, path: str = "/queue/") -> str:
     from tests.helpers import csrf_token
     return csrf_token(client, path)
+
+
+#: the "negative_feedback" outreach template's placeholders, filled
+CONTACT_FIELDS = {"pattern": "late payments", "examples": "paid 3 weeks late",
+                  "expectation": "pay on time"}
+
+
+def not_improved_after_contact(session, client: Client, actor: Actor) -> None:
+    """The policy's way to a suspension for negativity: the client is contacted, two more
+    negative feedbacks arrive, and the follow-up re-check at the window's end finds no
+    improvement (their case reopens, "suspend recommended")."""
+    from sqlmodel import select
+
+    from app.services import followups, moderation
+    from models import Outreach
+
+    moderation.contact(session, client_id=client.id,
+                       client_version=moderation.client_token(session.get(Client, client.id)),
+                       template="negative_feedback", fields=CONTACT_FIELDS, actor=actor)
+    outreach = session.exec(select(Outreach).where(Outreach.client_id == client.id)
+                            .order_by(Outreach.id.desc())).first()
+    for hours in (1, 2):  # after the contact
+        fb = make_feedback(session, client, rating=1, negative=0.95)
+        fb.created_at = outreach.created_at + timedelta(hours=hours)
+    session.commit()
+    after_window = outreach.follow_up_due_at + timedelta(hours=1)
+    assert followups.recheck(session, outreach.id, now=after_window) == "not-improved"

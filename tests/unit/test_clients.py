@@ -9,13 +9,13 @@ from sqlmodel import select
 
 from app.services import mailer, moderation, outreach_templates
 from app.services import ServiceError
-from models import AuditEvent, Client, JobPost, Outreach, utcnow
+from models import AuditEvent, Client, Flag, JobPost, Outreach, utcnow
+from tests.unit.console_fixtures import CONTACT_FIELDS as FIELDS
 from tests.unit.console_fixtures import (as_user, db, make_client, make_feedback,  # noqa: F401
-                                         make_flag, make_post, staff, token)
+                                         make_flag, make_post, not_improved_after_contact,
+                                         staff, token)
 
 HX = {"HX-Request": "true", "HX-Target": "client-case"}
-FIELDS = {"pattern": "late payments", "examples": "paid 3 weeks late",
-          "expectation": "pay on time"}
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_client_page_has_chart_data_feedback_and_panels(client, db, staff, negat
     assert "vendor/chartjs/chart.umd.min.js" in html and "js/console.js" in html
     assert "&lt;script&gt;alert(0)&lt;/script&gt;" in html and "<script>alert" not in html
     assert "3 of the last 4 feedbacks are negative" in html
-    assert "Contact the client" in html and "Suspend…" in html
+    assert "Contact the client" in html and "Suspension on hold" in html  # (policy: contact first)
     assert post.title in html
 
 
@@ -105,6 +105,8 @@ def test_suspend_confirmation_lists_posts_then_suspends(client, db, staff, negat
     c, post, flag = negative
     other = make_post(db, c, title="Second <live> post")
     db.commit()
+    not_improved_after_contact(db, c, staff["moderator"])
+    flag = db.get(Flag, flag.id)  # reopened by the re-check
     as_user(client, "moderator@example.com")
     confirm = client.get(f"/clients/{c.id}/suspend",
                          headers={"HX-Request": "true", "HX-Target": "suspend-panel"})
@@ -125,7 +127,7 @@ def test_suspend_confirmation_lists_posts_then_suspends(client, db, staff, negat
 def test_reinstate_is_admin_only_over_http(client, app, db, staff, negative):
     c, *_ = negative
     moderation.suspend(db, client_id=c.id, client_version=moderation.client_token(c),
-                       reason="x", actor=staff["moderator"])
+                       reason="x", actor=staff["admin"], override=True)
     tok = moderation.client_token(db.get(Client, c.id))
     as_user(client, "moderator@example.com")
     assert client.post(f"/clients/{c.id}/reinstate", data={
@@ -191,3 +193,38 @@ def test_mailer_sends_once_when_smtp_is_configured(app, db, staff, negative, mon
     assert msg["Subject"] == outreach.subject and "late payments" in msg.get_content()
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "outreach.emailed")).one()
     assert db.exec(select(Outreach)).one().outcome == "pending"
+
+
+def test_a_suspension_the_policy_holds_back_over_http(client, app, db, staff, negative):
+    """A negative client not yet contacted: the moderator is told why there is no Suspend
+    button, and a forged suspension is refused with the reason, writing nothing. An admin
+    gets the button, marked as an override, whose confirmation asks them to tick it."""
+    c, post, flag = negative
+    as_user(client, "moderator@example.com")
+    page = client.get(f"/clients/{c.id}").text
+    assert "Suspension on hold." in page and "has not been contacted" in page
+    assert "Suspend…" not in page and "An admin can suspend at once" in page
+    r = client.post(f"/clients/{c.id}/suspend", headers=HX, data={
+        "csrf_token": token(client), "client_version": moderation.client_token(c),
+        "flag_id": flag.id, "flag_version": flag.version, "reason": "rude", "override": "yes"})
+    assert r.status_code == 422 and "only admins" in r.text
+    r = client.post(f"/clients/{c.id}/suspend", headers=HX, data={
+        "csrf_token": token(client), "client_version": moderation.client_token(c),
+        "flag_id": flag.id, "flag_version": flag.version, "reason": "rude"})
+    assert r.status_code == 422 and "Not suspended." in r.text
+    assert db.get(Client, c.id).status == "active"
+
+    admin = app.test_client()
+    as_user(admin, "admin@example.com")
+    assert "Suspend… (admin override)" in admin.get(f"/clients/{c.id}").text
+    confirm = admin.get(f"/clients/{c.id}/suspend",
+                        headers={"HX-Request": "true", "HX-Target": "suspend-panel"}).text
+    assert 'name="override" value="yes" required' in confirm and "Suspension on hold." in confirm
+    r = admin.post(f"/clients/{c.id}/suspend", headers=HX, data={
+        "csrf_token": token(admin), "client_version": moderation.client_token(c),
+        "flag_id": flag.id, "flag_version": flag.version, "override": "yes",
+        "reason": "fraud: fake payment screenshots"})
+    assert r.status_code == 200 and "Client suspended" in r.text
+    assert "admin override of the contact-first policy" in r.text  # in the decisions
+    db.expire_all()
+    assert db.get(Client, c.id).status == "suspended"

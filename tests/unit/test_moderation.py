@@ -10,11 +10,10 @@ from app import jobs
 from app.services import ServiceError, moderation
 from app.services.moderation import InvalidTransition, StaleCase
 from models import (AuditEvent, Client, Decision, Flag, JobPost, OutboxEvent, Outreach, utcnow)
+from tests.unit.console_fixtures import CONTACT_FIELDS as FIELDS
 from tests.unit.console_fixtures import (db, make_client, make_feedback, make_flag,  # noqa: F401
-                                         make_post, scam_case, staff)
-
-FIELDS = {"pattern": "late payments", "examples": "paid 3 weeks late",
-          "expectation": "pay on time"}
+                                         make_post, not_improved_after_contact, scam_case,
+                                         staff)
 
 
 def events(db, event_type=None):
@@ -359,8 +358,7 @@ def test_suspend_takes_down_posts_closes_flags_and_ends_the_follow_up(db, staff)
     post_flag = make_flag(db, live)
     client_flag = make_flag(db, client=client, reason="negative_client")
     db.commit()
-    moderation.contact(db, client_id=client.id, client_version=moderation.client_token(client),
-                       template="negative_feedback", fields=FIELDS, actor=staff["moderator"])
+    not_improved_after_contact(db, client, staff["moderator"])
     with pytest.raises(ServiceError):  # reason required
         moderation.suspend(db, client_id=client.id, client_version=moderation.client_token(
             db.get(Client, client.id)), reason="", actor=staff["moderator"])
@@ -379,6 +377,78 @@ def test_suspend_takes_down_posts_closes_flags_and_ends_the_follow_up(db, staff)
     types = [e.event_type for e in events(db)]
     assert types.count("post.removed") == 2 and "client.suspended" in types
     assert sorted(p["id"] for p in d.details["posts"]) == sorted([live.id, review.id])
+
+
+def _suspend(db, client, actor, **kw):
+    return moderation.suspend(db, client_id=client.id, client_version=moderation.client_token(
+        db.get(Client, client.id)), reason="rude to freelancers", actor=actor, **kw)
+
+
+def _nothing_decided(db, client, flag) -> None:
+    db.expire_all()
+    assert db.get(Client, client.id).status in ("active", "contacted")
+    assert db.get(Flag, flag.id).status in ("open", "resolved")
+    assert db.exec(select(Decision).where(Decision.action == "suspend")).all() == []
+    assert "client.suspend" not in audit_actions(db) and events(db, "client.suspended") == []
+
+
+def test_a_negative_client_is_contacted_and_followed_up_before_any_suspension(db, staff):
+    """The marketplace's policy: a consistently negative client is first contacted, and
+    suspended only if they do not improve within the follow-up window. Until then a
+    suspension is held back, with the reason, and nothing is written; an admin may
+    override it on another ground (fraud, say), and that is on the record."""
+    client = make_client(db, name="Grumpy Ltd")
+    make_post(db, client)
+    flag = make_flag(db, client=client, reason="negative_client")
+    db.commit()
+    assert "has not been contacted" in moderation.suspension_hold(db, client)
+    for actor in (staff["moderator"], staff["admin"]):  # no override asked for
+        with pytest.raises(moderation.PolicyHold, match="Not suspended.*has not been contacted"):
+            _suspend(db, client, actor, flag_id=flag.id, flag_version=flag.version)
+    with pytest.raises(ServiceError, match="only admins"):  # a moderator cannot override
+        _suspend(db, client, staff["moderator"], override=True)
+    _nothing_decided(db, client, flag)
+
+    moderation.contact(db, client_id=client.id, client_version=moderation.client_token(client),
+                       template="negative_feedback", fields=FIELDS, actor=staff["moderator"])
+    due = db.exec(select(Outreach)).one().follow_up_due_at
+    with pytest.raises(moderation.PolicyHold, match=f"window ends on {due:%d %B %Y}"):
+        _suspend(db, client, staff["moderator"])  # contacted, the window still running
+    _nothing_decided(db, client, flag)
+
+
+def test_a_client_who_did_not_improve_after_contact_can_be_suspended(db, staff):
+    client = make_client(db)
+    flag = make_flag(db, client=client, reason="negative_client")
+    db.commit()
+    not_improved_after_contact(db, client, staff["moderator"])
+    assert moderation.suspension_hold(db, db.get(Client, client.id)) is None
+    flag = db.get(Flag, flag.id)
+    assert flag.status == "open" and "suspend recommended" in flag.system_note.lower()
+    d = _suspend(db, client, staff["moderator"], flag_id=flag.id, flag_version=flag.version)
+    assert db.get(Client, client.id).status == "suspended"
+    assert d.details["policy_override"] is None
+
+
+def test_an_admin_override_of_the_policy_is_recorded(db, staff):
+    client = make_client(db)
+    flag = make_flag(db, client=client, reason="negative_client")
+    db.commit()
+    d = _suspend(db, client, staff["admin"], override=True, flag_id=flag.id,
+                 flag_version=flag.version)
+    assert db.get(Client, client.id).status == "suspended"
+    assert "has not been contacted" in d.details["policy_override"]
+    audit = db.exec(select(AuditEvent).where(AuditEvent.action == "client.suspend")).one()
+    assert "has not been contacted" in audit.after["policy_override"]
+
+
+def test_a_client_without_a_negativity_case_is_not_held_back(db, staff):
+    """The policy is about negativity: a scam ring's account is suspended at once."""
+    _c, post, _flag = scam_case(db)
+    client = db.get(Client, post.client_id)
+    assert moderation.suspension_hold(db, client) is None
+    _suspend(db, client, staff["moderator"])
+    assert db.get(Client, client.id).status == "suspended"
 
 
 def test_undo_suspend_restores_everything(db, staff):
