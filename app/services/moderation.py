@@ -581,8 +581,8 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
     hold = suspension_hold(session, client)
     if hold is not None:
         if not override:
-            raise PolicyHold(f"Not suspended. {hold} Contact the client, or ask an admin, "
-                             "who can suspend at once on another ground such as fraud.")
+            raise PolicyHold(f"Not suspended. {hold} An admin can suspend at once on "
+                             "another ground, such as fraud.")
         _require_admin(session, actor)
     posts = suspension_preview(session, client_id=client.id)
     if expected_posts is not None and len(posts) != expected_posts:

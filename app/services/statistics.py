@@ -10,8 +10,8 @@ values spread). A bulk import writes its rows faster than those statistics follo
 Measured after a fresh import of 30,000 stress-mix posts (docs/benchmarks.md, twelfth
 session): on PostgreSQL the queue's search for "telegram" took 69-105 ms until autovacuum
 came, 9-10 ms after this refresh; the refresh took 0.5-0.7 s (~0.8 s after 100,000 posts).
-On SQLite the queue pages did not change measurably at that size; the refresh costs
-under 0.05 s there, and keeps the plans informed as the tables grow. An import that wrote many
+On SQLite the queue pages did not change measurably at that size; the refresh costs under
+0.05 s there, and keeps the plans informed as the tables grow. An import that wrote many
 rows (``AFTER_ROWS``) refreshes the statistics of its tables at its end (``refresh``). On
 SQLite, ``PRAGMA analysis_limit`` bounds the work: ``ANALYZE`` reads at most that many
 entries of each index (approximate statistics in a bounded time, as SQLite advises).
