@@ -247,6 +247,9 @@ def test_a_moderators_day(page, browser, server, db, smtp):
     page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById("
                            "'feedback-chart')) !== undefined")
     screenshot(page, "console-client")
+    # the policy: no suspension before a contact and a follow-up that found no improvement
+    assert page.get_by_text("Suspension on hold.").is_visible()
+    assert page.get_by_role("button", name="Suspend…").count() == 0
     page.get_by_role("button", name="Contact the client…").click()
     page.get_by_label("What freelancers reported").fill("payments arrive weeks late and "
                                                         "messages are insulting")
@@ -270,6 +273,8 @@ def test_a_moderators_day(page, browser, server, db, smtp):
     assert page.evaluate("() => { const r = document.querySelector('#client-case .notice')"
                          ".getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
     screenshot(page, "console-client-contacted")
+    assert page.get_by_text("the follow-up window ends on").is_visible()  # still on hold
+    assert page.get_by_role("button", name="Suspend…").count() == 0
     wait_for(lambda: smtp.messages, what="the worker to send the message over SMTP")
     (sender, rcpt, msg), = smtp.messages
     assert rcpt == ["client-c-grumpy-holdings@marketplace.invalid"]
