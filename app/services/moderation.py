@@ -538,20 +538,20 @@ def suspension_hold(session: Session, client: Client) -> str | None:
     they do not improve within the follow-up window (one bad review is not a pattern, and
     a warning comes before a sanction). So, on negativity grounds:
 
-    - contacted, and the window's re-check has not run yet: wait for it (it ends the
-      window: improved, or the case reopens marked "suspend recommended");
+    - contacted (the latest contact), and the window's re-check has not run yet: wait for
+      it (it ends the window: improved, or the case reopens marked "suspend recommended");
     - re-checked and not improved (the contact still pending): suspension is the next step;
-    - an open negative-client case with no contact pending: contact first.
+    - an open negative-client case and no such contact: contact first (a client who
+      improved after an earlier warning and turned negative again is warned again).
 
     A client with no negativity case (a scam ring's account, say) is not held back."""
-    pending = session.exec(select(Outreach).where(
-        Outreach.client_id == client.id, Outreach.outcome == OutreachOutcome.pending)
-        .order_by(Outreach.id.desc())).first()
-    if pending is not None:
-        if pending.rechecked_at is not None:
+    latest = session.exec(select(Outreach).where(Outreach.client_id == client.id)
+                          .order_by(Outreach.id.desc())).first()
+    if latest is not None and latest.outcome == OutreachOutcome.pending:
+        if latest.rechecked_at is not None:
             return None  # not improved: the window has done its work
-        return (f"{client.name} was contacted on {pending.created_at:%d %B %Y} and the "
-                f"follow-up window ends on {pending.follow_up_due_at:%d %B %Y}: the policy "
+        return (f"{client.name} was contacted on {latest.created_at:%d %B %Y} and the "
+                f"follow-up window ends on {latest.follow_up_due_at:%d %B %Y}: the policy "
                 "is to suspend only a client who does not improve within it.")
     negative = session.exec(select(Flag.id).where(
         Flag.subject_type == SubjectType.client, Flag.subject_id == client.id,

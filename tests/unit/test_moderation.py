@@ -430,6 +430,28 @@ def test_a_client_who_did_not_improve_after_contact_can_be_suspended(db, staff):
     assert d.details["policy_override"] is None
 
 
+def test_a_client_who_improved_and_turned_negative_again_is_warned_again(db, staff):
+    """Only the latest contact counts: an older one the re-check found not improved does
+    not license a suspension after a second warning that worked."""
+    client = make_client(db, name="Grumpy Ltd")
+    flag = make_flag(db, client=client, reason="negative_client")
+    db.commit()
+    not_improved_after_contact(db, client, staff["moderator"])  # first warning: no change
+    flag = db.get(Flag, flag.id)  # reopened, "suspend recommended"
+    moderation.contact(db, client_id=client.id, client_version=moderation.client_token(
+        db.get(Client, client.id)), template="negative_feedback", fields=FIELDS,
+        actor=staff["moderator"], flag_id=flag.id, flag_version=flag.version)  # warned again
+    assert "window ends on" in moderation.suspension_hold(db, db.get(Client, client.id))
+    second = db.exec(select(Outreach).order_by(Outreach.id.desc())).first()
+    second.outcome, second.rechecked_at = "improved", utcnow()  # as the re-check leaves it
+    db.add(second)
+    db.commit()
+    assert moderation.suspension_hold(db, db.get(Client, client.id)) is None  # no case now
+    make_flag(db, client=client, reason="negative_client")  # later: negative again
+    db.commit()
+    assert "has not been contacted" in moderation.suspension_hold(db, db.get(Client, client.id))
+
+
 def test_an_admin_override_of_the_policy_is_recorded(db, staff):
     client = make_client(db)
     flag = make_flag(db, client=client, reason="negative_client")
