@@ -9,18 +9,8 @@ No feature here measures length: every hand feature is a 0/1 presence indicator.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
-
-class Hit(NamedTuple):
-    """One regex match: ``text == source[start:end]`` (a named tuple: built by the thousand per
-    batch, three times cheaper than a frozen dataclass)."""
-
-    kind: str
-    start: int
-    end: int
-    text: str
-    why: str
+from .textutil import Hit, _any  # noqa: F401  (Hit: the type of every finder's result)
 
 
 _I = re.IGNORECASE
@@ -50,7 +40,7 @@ PROVIDER_DOT_RE = re.compile(
 )
 MASKED_RE = re.compile(r"#(EMAIL|PHONE)_[0-9a-f]{6,}#")  # EMSCAD anonymised contacts
 
-# phone candidates: a run of digits and separators; validated in _valid_phone
+# phone candidates: a run of digits and separators; validated in valid_phone
 PHONE_CAND_RE = re.compile(r"(?<![\w$£€.,/:#-])(\+\s?\d|\(\d|\d)[\d\s().-]{5,24}\d(?![\w%/:$£€-]|[.,]\d)")
 _PHONE_GROUPS = {
     (3, 3, 4), (3, 4, 4), (5, 6), (4, 3, 4), (4, 3, 3), (2, 4, 4), (3, 3, 3, 3),
@@ -61,7 +51,7 @@ _IP_LIKE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _RANGE_LIKE = re.compile(r"^[1-9]\d{2,6}\s*-\s*[1-9]\d{2,6}$")
 
 
-def _valid_phone(s: str) -> bool:
+def valid_phone(s: str) -> bool:
     s = s.strip()
     digits = re.sub(r"\D", "", s)
     if not 9 <= len(digits) <= 15:
@@ -120,76 +110,6 @@ OFF_PAYMENT_RE = re.compile(
 
 
 # --------------------------------------------------------------------------------------
-# keyword gates: cheap NECESSARY conditions checked before a regex is run (most posts match
-# none of the rules). A gate may pass when the regex then finds nothing, never the other way
-# round: each keyword below is a literal every match of that regex must contain. Gates look
-# at ``gate_view(text)`` = (lower-cased text with the two non-ASCII case-insensitive
-# equivalents of ASCII letters folded, set of its [a-z0-9]+ tokens); token keywords are
-# used only for words the regex bounds with ``\b`` on both sides. Unit-tested: gated and
-# ungated results are identical on every post of the training corpora.
-# --------------------------------------------------------------------------------------
-#: the only non-ASCII characters re.IGNORECASE matches to ASCII letters (checked over all of
-#: Unicode): dotted capital I, dotless i, long s, Kelvin sign. Folded BEFORE lower(), because
-#: "İ".lower() is two characters ("i" + combining dot) and would hide "DİRECTLY" from "directly".
-_FOLD = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
-_TOKEN_RE = re.compile(r"[a-z0-9]+")
-
-
-def fold_lower(text: str) -> str:
-    """``text`` lower-cased with the four letters above folded first; the same length as ``text``
-    whenever ``text`` holds no other character whose lower case is longer (checked by finditer)."""
-    return text.lower() if text.isascii() else text.translate(_FOLD).lower()
-
-
-def gate_view(text: str) -> tuple[str, set[str]]:
-    low = fold_lower(text)
-    return low, set(_TOKEN_RE.findall(low))
-
-
-_CASE_SENSITIVE: dict[re.Pattern[str], re.Pattern[str]] = {}
-
-
-def finditer(pat: re.Pattern[str], text: str, low: str | None, stop: int | None = None):
-    """Matches of ``pat`` in ``text``; read spans with ``m.start()/m.end()`` and take the text
-    from ``text`` itself (never ``m.group()``).
-
-    With ``low`` (``gate_view(text)[0]``: folded, lower-cased, the SAME length as ``text``), a
-    re.IGNORECASE pattern runs case-sensitively over ``low`` instead: the same spans, 2-3x faster
-    (sre's case-insensitive matching is slow). Valid because every IGNORECASE pattern here is
-    written in lower case and ``low`` folds the only non-ASCII letters IGNORECASE equates with
-    ASCII ones; the gated-vs-ungated equality tests run the IGNORECASE originals as reference.
-
-    ``stop`` (``Screen.stop``): no match of ``pat`` ends after this offset, so the iteration ends
-    with the match that reaches it instead of searching the rest of the text (matches are
-    non-empty and do not overlap: a later one would end after ``stop``).
-    """
-    it = _finditer(pat, text, low)
-    return it if stop is None else _until(it, stop)
-
-
-def _finditer(pat: re.Pattern[str], text: str, low: str | None):
-    if low is None or len(low) != len(text):
-        return pat.finditer(text)
-    fast = _CASE_SENSITIVE.get(pat)
-    if fast is None:  # the pattern itself when it is not IGNORECASE
-        fast = _CASE_SENSITIVE[pat] = re.compile(pat.pattern, pat.flags & ~re.IGNORECASE) if pat.flags & re.IGNORECASE else pat
-    return fast.finditer(low) if fast is not pat else pat.finditer(text)
-
-
-def _until(matches, stop: int):
-    for m in matches:
-        yield m
-        if m.end() >= stop:
-            return
-
-
-def _any(low: str, kws: tuple[str, ...]) -> bool:
-    for k in kws:
-        if k in low:
-            return True
-    return False
-
-
 _PROV_KW = ("mail", "yahoo", "outlook", "live", "msn", "proton", "icloud", "aol", "yandex", "gmx", "zoho", "qq", "163")
 _MSG_SUB = ("whats", "tele", "skype", "discord", "signal", "chat", "viber", "snap", "insta", "hangouts", "wickr")
 _MSG_TOK = frozenset({"wa", "tg", "kik", "ig", "line", "imo"})
@@ -222,8 +142,8 @@ CONTACT_PATTERNS: dict[str, re.Pattern[str]] = {
     "SHORTLINK_RE": SHORTLINK_RE, "OFF_PAYMENT_RE": OFF_PAYMENT_RE,
 }
 assert set(CONTACT_PATTERNS) == set(CONTACT_GATES)
-_CONTACT_NAMES = tuple(CONTACT_PATTERNS)
-_CONTACT_WHY = {
+CONTACT_NAMES = tuple(CONTACT_PATTERNS)
+CONTACT_WHY = {
     "EMAIL_RE": ("email", "shares an email address"),
     "OBF_EMAIL_RE": ("email", "shares a disguised email address"),
     "PROVIDER_DOT_RE": ("email", "spells out an email domain to dodge filters"),
@@ -233,53 +153,6 @@ _CONTACT_WHY = {
     "SHORTLINK_RE": ("messenger", "links to an outside messenger"),
     "OFF_PAYMENT_RE": ("payment", "offers to pay or deal outside the platform"),
 }
-
-
-def default_screen(text: str, screen=None, gates: bool = True):
-    """The ``rulescan.Screen`` the rule finders use: the one passed in, every rule
-    (``gates=False``, the reference for tests) or the fastest available."""
-    if gates and screen is not None:
-        return screen
-    from . import rulescan  # rulescan imports this module
-
-    return rulescan.screen(text) if gates else rulescan.ALL
-
-
-def find_contacts(text: str, screen=None, gates: bool = True) -> list[Hit]:
-    """Contact details and attempts to move contact or payment off the platform.
-
-    ``screen``: a precomputed ``rulescan.screen(text)`` (which rules can match);
-    ``gates=False`` runs every regex (tests)."""
-    scr = default_screen(text, screen, gates)
-    if not scr:
-        return []
-    hits: list[Hit] = []
-    low = scr.low
-    for name in scr.pick(_CONTACT_NAMES):
-        pat = CONTACT_PATTERNS[name]
-        if name == "MASKED_RE":
-            for m in finditer(pat, text, low, scr.stop(name)):
-                kind = text[m.start() + 1:m.start() + 6].lower()  # "#EMAIL_..." / "#PHONE_..."
-                hits.append(Hit(kind, m.start(), m.end(), text[m.start():m.end()], f"shares an {kind} contact (anonymised)"))
-            continue
-        kind, why = _CONTACT_WHY[name]
-        for m in finditer(pat, text, low, scr.stop(name)):
-            s = text[m.start():m.end()]
-            if name == "PHONE_CAND_RE" and not _valid_phone(s):
-                continue
-            hits.append(Hit(kind, m.start(), m.end(), s, why))
-    return dedupe_hits(hits) if len(hits) > 1 else hits
-
-
-def dedupe_hits(hits: list[Hit]) -> list[Hit]:
-    """Sort by position and drop hits contained in an earlier, longer hit of any kind."""
-    hits = sorted(hits, key=lambda h: (h.start, -(h.end - h.start)))
-    out: list[Hit] = []
-    for h in hits:
-        if any(o.start <= h.start and h.end <= o.end for o in out):
-            continue
-        out.append(h)
-    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -384,10 +257,6 @@ SCAM_CUES: dict[str, tuple[re.Pattern[str], str]] = {
     ),
 }
 
-#: weak signal, used as a model feature only (never as evidence on its own)
-URGENCY_RE = re.compile(r"\b(?:urgent(?:ly)?|immediate(?:ly)?\s+(?:start|hire|hiring)|act\s+(?:now|fast)|limited\s+(?:slots|positions|spots))\b", _I)
-
-
 #: keyword gates for SCAM_CUES (same contract as CONTACT_GATES: literals every match contains)
 SCAM_CUE_GATES = {
     "money_upfront": lambda low, toks: _any(low, ("pay", "purchas", "buy", "deposit", "send", "fee", "cost", "upfront", "order")),
@@ -406,62 +275,4 @@ SCAM_CUE_GATES = {
                                           and _any(low, ("data", "typing", "copy", "form", "posting", "survey"))),
 }
 assert set(SCAM_CUE_GATES) == set(SCAM_CUES)
-_CUE_NAMES = tuple(SCAM_CUES)
-
-
-def find_scam_cues(text: str, screen=None, gates: bool = True) -> list[Hit]:
-    """Scam cue hits; ``screen``/``gates`` as in find_contacts."""
-    scr = default_screen(text, screen, gates)
-    if not scr:
-        return []
-    hits = []
-    low = scr.low
-    for name in scr.pick(_CUE_NAMES):
-        pat, why = SCAM_CUES[name]
-        for m in finditer(pat, text, low, scr.stop(name)):
-            hits.append(Hit(name, m.start(), m.end(), text[m.start():m.end()], why))
-    return dedupe_hits(hits) if len(hits) > 1 else hits
-
-
-#: names of the hand features, in column order
-HAND_FEATURES: tuple[str, ...] = (
-    "contact_email",
-    "contact_phone",
-    "contact_messenger",
-    "contact_payment",
-    *SCAM_CUES,
-    "urgency",
-    "client_verified_yes",
-    "client_verified_no",
-    "client_account_new",
-    "client_account_old",
-)
-
-
-def hand_feature_row(
-    title: str,
-    description: str,
-    client_payment_verified: bool | None = None,
-    client_account_age_days: float | None = None,
-    contacts: list[Hit] | None = None,
-    cues: list[Hit] | None = None,
-) -> list[float]:
-    """0/1 indicators, one per name in HAND_FEATURES. Independent of text length by design."""
-    text = f"{title}\n\n{description}"
-    contacts = find_contacts(text) if contacts is None else contacts
-    cues = find_scam_cues(text) if cues is None else cues
-    kinds = {h.kind for h in contacts}
-    cue_kinds = {h.kind for h in cues}
-    row = [
-        float("email" in kinds),
-        float("phone" in kinds),
-        float("messenger" in kinds),
-        float("payment" in kinds),
-    ]
-    row += [float(name in cue_kinds) for name in SCAM_CUES]
-    row.append(float(URGENCY_RE.search(text) is not None))
-    row.append(float(client_payment_verified is True))
-    row.append(float(client_payment_verified is False))
-    row.append(float(client_account_age_days is not None and client_account_age_days < 14))
-    row.append(float(client_account_age_days is not None and client_account_age_days >= 180))
-    return row
+CUE_NAMES = tuple(SCAM_CUES)

@@ -1,7 +1,7 @@
 """Transparent policy rules: each is a regex with a plain-language reason.
 
 ``find_policy_hits(text)`` returns Hits whose ``kind`` is a PolicyType value. The
-off-platform rules are the contact detectors in ``features.find_contacts``.
+off-platform rules are the contact detectors in ``rules.find_contacts``.
 """
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import re
 
 from models.enums import PolicyType
 
-from .features import Hit, dedupe_hits, default_screen, find_contacts, finditer
 
 _I = re.IGNORECASE
 
@@ -18,7 +17,7 @@ POLICY_TYPES: tuple[str, ...] = tuple(p.value for p in PolicyType)
 _MSG_APPS = r"whats\s*app|telegram|signal|viber|wechat"
 
 RULES: dict[str, list[tuple[re.Pattern[str], str]]] = {
-    # off_platform: the contact detectors (features.find_contacts) plus requests for the
+    # off_platform: the contact detectors (rules.find_contacts) plus requests for the
     # applicant's own number / messenger ("reply with your WhatsApp number"), which share no
     # contact detail themselves
     PolicyType.off_platform.value: [
@@ -85,7 +84,7 @@ RULES: dict[str, list[tuple[re.Pattern[str], str]]] = {
 }
 
 #: keyword gates, one per rule above (same order): NECESSARY literals of every match, checked
-#: on ``features.gate_view(text)`` before the regex runs (see features.CONTACT_GATES).
+#: on ``textutil.gate_view(text)`` before the regex runs (see features.CONTACT_GATES).
 def _has(*kws):
     def gate(low: str, toks: set[str]) -> bool:
         for k in kws:
@@ -130,7 +129,7 @@ RULE_GATES: dict[str, list] = {
 }
 assert all(len(RULE_GATES[t]) == len(RULES[t]) for t in RULES)
 
-_OFF_PLATFORM = PolicyType.off_platform.value
+OFF_PLATFORM = PolicyType.off_platform.value
 
 
 def rule_name(ptype: str, k: int) -> str:
@@ -139,35 +138,5 @@ def rule_name(ptype: str, k: int) -> str:
 
 
 RULE_NAMES: dict[str, list[str]] = {t: [rule_name(t, k) for k in range(len(r))] for t, r in RULES.items()}
-_BY_NAME = {name: (t, pat, why) for t, rules in RULES.items() for name, (pat, why) in zip(RULE_NAMES[t], rules)}
-_ALL_RULE_NAMES = tuple(_BY_NAME)
-
-
-def find_policy_hits(text: str, contacts: list[Hit] | None = None, gates: bool = True, screen=None) -> list[Hit]:
-    """All policy rule hits in ``text``; ``Hit.kind`` is the policy type.
-
-    ``screen``: a precomputed ``rulescan.screen(text)`` (which rules can match); ``gates=False``
-    runs every regex (tests)."""
-    scr = default_screen(text, screen, gates)
-    if not scr and contacts is None:
-        return []
-    hits: list[Hit] = []
-    contacts = find_contacts(text, screen=scr) if contacts is None else contacts
-    for h in contacts:
-        hits.append(Hit(_OFF_PLATFORM, h.start, h.end, h.text, h.why))
-    low = scr.low
-    for name in scr.pick(_ALL_RULE_NAMES):
-        ptype, pat, why = _BY_NAME[name]
-        for m in finditer(pat, text, low, scr.stop(name)):
-            hits.append(Hit(ptype, m.start(), m.end(), text[m.start():m.end()], why))
-    if len(hits) < 2:
-        return hits
-    # dedupe within a type only (one span may violate two policies)
-    kinds = {h.kind for h in hits}
-    if len(kinds) == 1:  # dedupe_hits sorts by start already: the final sort would change nothing
-        return dedupe_hits(hits)
-    out: list[Hit] = []
-    for ptype in POLICY_TYPES:
-        if ptype in kinds:
-            out += dedupe_hits([h for h in hits if h.kind == ptype])
-    return sorted(out, key=lambda h: (h.start, h.kind))
+RULES_BY_NAME = {name: (t, pat, why) for t, rules in RULES.items() for name, (pat, why) in zip(RULE_NAMES[t], rules)}
+ALL_RULE_NAMES = tuple(RULES_BY_NAME)

@@ -35,7 +35,8 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 
-from .features import _FOLD, CONTACT_GATES, CONTACT_PATTERNS, SCAM_CUE_GATES, SCAM_CUES, fold_lower, gate_view
+from .features import CONTACT_GATES, CONTACT_PATTERNS, SCAM_CUE_GATES, SCAM_CUES
+from .textutil import _FOLD, fold_lower, gate_view
 from .policy_rules import RULE_GATES, RULE_NAMES, RULES
 
 try:  # optional: wheels exist for Linux x86-64 and macOS; elsewhere the keyword gates are used
@@ -66,7 +67,7 @@ _GATES = {name: gate for name, (_, gate) in TABLE.items()}
 class Screen:
     """Which rules can match one text.
 
-    ``pick(names)``: those of ``names`` (in their order) that can match; ``low``: the folded, lower-cased text of the same length for ``features.finditer`` (None: run the
+    ``pick(names)``: those of ``names`` (in their order) that can match; ``low``: the folded, lower-cased text of the same length for ``textutil.finditer`` (None: run the
     patterns as they are). Falsy when no rule can match."""
 
     __slots__ = ()
@@ -76,7 +77,7 @@ class Screen:
         return names
 
     def stop(self, name: str) -> int | None:
-        """An offset no match of rule ``name`` ends after (None: unknown); see ``features.finditer``."""
+        """An offset no match of rule ``name`` ends after (None: unknown); see ``textutil.finditer``."""
         return None
 
     def __bool__(self) -> bool:

@@ -35,7 +35,8 @@ import scipy.sparse as sp
 from scipy.stats import beta
 from sklearn.linear_model import LogisticRegression
 
-from .features import SCAM_CUES, find_scam_cues
+from .features import SCAM_CUES
+from .rules import find_scam_cues
 from .modelling import oof_decision, platt_apply, platt_fit
 
 NAME = "scam"

@@ -20,11 +20,12 @@ from . import feedback as fb_mod
 from . import miscategorised as cat_mod
 from . import policy as pol_mod
 from . import scam as scam_mod
-from .features import Hit, find_scam_cues
 from .gcpause import gc_paused
 from .modelling import StackedLinear, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
 from .vectorising import FastTfidf
-from .policy_rules import POLICY_TYPES, find_policy_hits
+from .policy_rules import POLICY_TYPES
+from .rules import find_policy_hits, find_scam_cues
+from .textutil import Hit
 from .rulescan import screens as rule_screens
 from .registry import ARTIFACTS_DIR, DETECTORS, load_bundle, read_active
 from .types import Evidence, FeedbackInput, PostInput, PostScore, new_evidence

@@ -32,7 +32,8 @@ from . import scam as scam_mod
 from .data import (DATA_DIR, EMSCAD_REAL_FRAUD_RATE, FeedbackRow, PostRow, grouped_split, load_emscad, load_feedback,
                    load_seed_posts, load_short_honest_validation, post_text)
 from .modelling import clean_text, hstack, pack_vectorizer, make_char_vectorizer, make_word_vectorizer, threshold_for_precision
-from .policy_rules import POLICY_TYPES, find_policy_hits
+from .policy_rules import POLICY_TYPES
+from .rules import find_policy_hits
 from .registry import ARTIFACTS_DIR, save_bundle, write_active
 
 DEFAULT_SEED = 1729

@@ -30,7 +30,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from classifiers.features import fold_lower
+from classifiers.textutil import fold_lower
 from models import Client, JobPost, PostSimilarityKey, PostStatus
 
 from . import bulk

@@ -148,8 +148,8 @@ def test_fast_paths_give_identical_scores_and_evidence(scorer, monkeypatch):
 
     from classifiers import scorer as scorer_mod
     from classifiers.data import DATA_DIR
-    from classifiers.features import find_scam_cues
-    from classifiers.policy_rules import find_policy_hits
+    from classifiers.rules import find_scam_cues
+    from classifiers.rules import find_policy_hits
     from classifiers.scorer import Scorer
 
     rows = [json.loads(x) for x in (DATA_DIR / "seed" / "marketplace_posts.jsonl").read_text().splitlines()][::3]
@@ -180,7 +180,7 @@ def test_confident_not_a_job_flags_whatever_the_posted_category(scorer):
 
 def test_scam_cue_flags_a_marketplace_scam_on_its_own(scorer):
     from classifiers import scam as scam_mod
-    from classifiers.features import find_scam_cues
+    from classifiers.rules import find_scam_cues
 
     floors = scorer._b["scam"]["cue_floor"]
     strong = [c for c, v in floors.items() if v >= scorer.thresholds["scam"]]
@@ -198,7 +198,7 @@ def test_scam_cue_flags_a_marketplace_scam_on_its_own(scorer):
 
 def test_scam_cues_do_not_fire_on_short_honest_posts(scorer):
     from classifiers.data import load_short_honest_validation
-    from classifiers.features import find_scam_cues
+    from classifiers.rules import find_scam_cues
 
     for d in load_short_honest() + load_short_honest_validation():
         assert find_scam_cues(f"{d['title']}\n\n{d['description']}") == [], d["id"]

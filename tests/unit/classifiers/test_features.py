@@ -1,7 +1,6 @@
 import pytest
 
-from classifiers.features import find_contacts, find_scam_cues
-from classifiers.policy_rules import find_policy_hits
+from classifiers.rules import find_contacts, find_policy_hits, find_scam_cues
 
 POSITIVE = [
     ("email me at john.smith@gmail.com", "john.smith@gmail.com"),

@@ -7,8 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classifiers import rulescan
-from classifiers.features import find_contacts, find_scam_cues
-from classifiers.policy_rules import find_policy_hits
+from classifiers.rules import find_contacts, find_policy_hits, find_scam_cues
 
 from .test_features import _corpus_texts
 
