@@ -10,15 +10,18 @@ of 512), measured twice: wall clock (perf_counter) and this process's CPU time
   A  end-to-end          scorer.score_posts(batch): text cleaning + tf-idf vectorising +
                           every model + regex rules + evidence for flagged detectors + result
                           objects. THE throughput figure (goal >= 2,000 posts/s).
-  B  model maths only    predict_proba of every shipped LogisticRegression (scam, category,
-                          5 policy types) on PRE-COMPUTED sparse vectors and policy design
-                          matrices (vectorising excluded).
+  B  model maths only    decision_function of every shipped linear model (scam, category,
+                          author role, 5 policy types) on PRE-COMPUTED design matrices (the
+                          tf-idf rows and each model's dense columns; vectorising excluded).
   C  vectorise + maths   scorer.vectorise(batch) (the shipped vectoriser) followed by B: the
                           unavoidable core of any tf-idf + LR scorer.
   D  sklearn vectorise   the same with sklearn's TfidfVectorizer.transform (what the scorer
      + maths (reference)  used before classifiers.vectorising.FastTfidf; same output).
 
-Ratios: A/B (the literal "vs bare predict_proba" ratio: B leaves out vectorising, which
+Before the tables: the model load time (load_scorer and a first post) and the process's peak
+resident memory before and after it: what each worker pays once.
+
+Ratios: A/B (the literal "vs bare model maths" ratio: B leaves out vectorising, which
 dominates, so this cannot reach 0.8 for any tf-idf model) and A/C (our own overhead on top
 of the unavoidable vectorise + predict core; the goal of 0.8 is read against this one).
 Two post mixes, cycled to --n (both by default, each its own table):
@@ -49,7 +52,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from classifiers import PostInput, load_scorer  # noqa: E402
-from classifiers import policy as pol_mod  # noqa: E402
 from classifiers.modelling import clean_text, hstack  # noqa: E402
 from classifiers.policy_rules import POLICY_TYPES  # noqa: E402
 
@@ -68,7 +70,16 @@ def main() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     except (AttributeError, OSError):
         pass
+    import resource
+
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
     s = load_scorer()
+    s.score_posts([PostInput(id="w", title="warm", description="up")])
+    load_s = time.perf_counter() - t
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"model load (load_scorer + first post): {load_s:.2f} s; peak RSS {rss0 / 1024:.0f} MB before, "
+          f"{rss1 / 1024:.0f} MB after (+{(rss1 - rss0) / 1024:.0f} MB)")
     for mix in (("demo", "seed") if a.mix == "both" else (a.mix,)):
         run_mix(s, mix, load_mix(mix, a.all_seed), a)
 
@@ -90,16 +101,18 @@ def run_mix(s, mix: str, rows: list[dict], a) -> None:
              for i, r in enumerate(rows[j % len(rows)] for j in range(a.n))]
     batches = [posts[i:i + BATCH] for i in range(0, len(posts), BATCH)]
     b = s._b
-    models = [b["scam"]["lr"], b["miscategorised"]["lr"], *(b["policy"]["lr"][t] for t in POLICY_TYPES)]
-    R0 = np.zeros((BATCH, len(POLICY_TYPES)), dtype=np.float32)
+    models = [b["scam"]["lr"], b["miscategorised"]["lr"], b["miscategorised"]["role_lr"],
+              *(b["policy"]["lr"][t] for t in POLICY_TYPES)]
+    n_text = s._n_word + len(s._char.vocabulary_)
+
+    def designs(X):
+        """Each model's design matrix: the text rows and its dense columns (zeros here)."""
+        return [hstack([X, np.zeros((X.shape[0], m.coef_.shape[1] - n_text), dtype=np.float32)]) for m in models]
 
     def maths(X, XP=None):
-        """predict_proba of every model; XP = the policy design matrix [X, rule indicators]."""
-        models[0].predict_proba(X)
-        models[1].predict_proba(X)
-        XP = pol_mod.design(X, R0[: X.shape[0]]) if XP is None else XP
-        for m in models[2:]:
-            m.predict_proba(XP)
+        """decision_function of every model on its design matrix (XP: pre-computed designs)."""
+        for m, D in zip(models, designs(X) if XP is None else XP):
+            m.decision_function(D)
 
     def sk_vectorise(bt):
         texts = [clean_text(f"{p.title or ''}\n\n{p.description or ''}") for p in bt]
@@ -127,7 +140,7 @@ def run_mix(s, mix: str, rows: list[dict], a) -> None:
     with threadpool_limits(limits=1):
         s.score_posts(batches[0])  # warm-up
         Xs = [s.vectorise(bt) for bt in batches]
-        XPs = [pol_mod.design(X, R0[: X.shape[0]]) for X in Xs]
+        XPs = [designs(X) for X in Xs]
         for _ in range(a.repeats):
             for k, fn in runs.items():
                 t, c = time.perf_counter(), time.process_time()
@@ -139,13 +152,13 @@ def run_mix(s, mix: str, rows: list[dict], a) -> None:
     print(f"\nmix {mix}: {a.n} posts (mean {mean_len:.0f} chars, {flagged:.0%} flagged), batch {BATCH}, "
           f"1 thread pinned to 1 CPU, median of {a.repeats}")
     print(f"{'':44} {'wall':>10} {'cpu':>10}   posts/s")
-    names = {"A": "A end-to-end score_posts", "B": "B model maths: predict_proba on pre-computed",
-             "C": "C vectorise + predict_proba (shipped)", "D": "D sklearn vectorise + predict_proba (ref.)"}
+    names = {"A": "A end-to-end score_posts", "B": "B model maths: decision_function on pre-computed",
+             "C": "C vectorise + decision_function (shipped)", "D": "D sklearn vectorise + decision_function (ref.)"}
     rate = {}
     for k in runs:
         rate[k] = (a.n / statistics.median(wall[k]), a.n / statistics.median(cpu[k]))
         print(f"{names[k]:<44} {rate[k][0]:10.0f} {rate[k][1]:10.0f}")
-    for num, den, what in (("A", "B", "end-to-end vs bare predict_proba"), ("A", "C", "end-to-end vs vectorise+predict_proba")):
+    for num, den, what in (("A", "B", "end-to-end vs bare model maths"), ("A", "C", "end-to-end vs vectorise+model maths")):
         print(f"ratio {num}/{den} ({what}){'':<{39 - len(what)}} {rate[num][0] / rate[den][0]:10.3f} {rate[num][1] / rate[den][1]:10.3f}")
 
 

@@ -198,3 +198,44 @@ def grouped_split(groups: list[str], labels: list[int] | None, seed: int, fracti
 def post_text(title: str | None, description: str | None) -> str:
     """The text every post model sees: title + blank line + description."""
     return f"{title or ''}\n\n{description or ''}"
+
+
+#: real texts of policy breaches, self-ads, scams and honest posts (``../shared/data/realphrasing``,
+#: not openly licensed: read at training and evaluation time only, never copied into the repo)
+REALPHRASING_DIR = REPO_ROOT.parent / "shared" / "data" / "realphrasing"
+_REAL_POLICY = {"off_platform", "unpaid_work", "academic_dishonesty", "fake_reviews", "account_rental"}
+
+
+def load_realphrasing_posts(path: Path | None = None) -> list[PostRow]:
+    """The post items of realphrasing as training rows (feedback items are left to
+    ``load_feedback``); [] when the folder is not there (a user's machine, the fast tests).
+
+    Labels: ``scam`` -> scam; a policy label -> that policy type; ``wrong_section`` -> true
+    category not_a_job; ``legit`` -> an honest post of unknown category. The group is the
+    item's source, so texts from one source never straddle folds."""
+    path = path or REALPHRASING_DIR / "items.jsonl"
+    if not path.exists():
+        return []
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            d = json.loads(line)
+            lab = d["label"]
+            if lab.startswith("feedback"):
+                continue
+            out.append(PostRow(id=d["id"], title=d.get("title") or "", description=d["text"], source="real",
+                               group="real:" + d["source"], scam=int(lab == "scam"),
+                               true_category="not_a_job" if lab == "wrong_section" else None,
+                               policy_types=[lab] if lab in _REAL_POLICY else []))
+    return out
+
+
+def real_label(r: PostRow) -> str:
+    """The realphrasing label a real row was loaded from."""
+    if r.scam:
+        return "scam"
+    if r.policy_types:
+        return r.policy_types[0]
+    return "wrong_section" if r.true_category == "not_a_job" else "legit"

@@ -19,16 +19,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from models.taxonomy import CATEGORY_LABELS, NOT_A_JOB
 
 from . import feedback as fb_mod
-from . import miscategorised as cat_mod
-from . import scam as scam_mod
-from .data import load_short_honest, post_text
-from .policy_rules import POLICY_TYPES
+from .data import DATA_DIR, load_short_honest
 from .registry import ARTIFACTS_DIR
 from .scorer import load_scorer
-from .training import build_datasets, emscad_weights, miscat_pairs, policy_labels, policy_rule_matrix, policy_train_mask
+from .training import build_datasets
 from .types import PostInput
 
 BOOT_SEED = 20240501
@@ -120,104 +116,21 @@ def _plain_lr(train_texts, y_train, test_texts):
 
 
 def evaluate(model_dir: Path | None = None, n_boot: int = 1000, progress: bool = False, write: bool = True) -> dict:
+    """The report of the ACTIVE models: the post detectors' cross-validated figures (computed when
+    they were trained, see ``post_training``), their figures on real text held out by source,
+    and live checks of the shipped scorer on hand-written honest posts that never trained."""
     root = Path(model_dir) if model_dir is not None else ARTIFACTS_DIR
     scorer = load_scorer(root)
     seed = int(scorer.metrics["scam"]["seed"])
-    ds = build_datasets(seed)
-    rows, sp = ds.posts, ds.post_split
-    tr, te = sp == 0, sp == 2
+    ds = build_datasets(seed, real_posts=False)
     say = (lambda m: print(m, file=sys.stderr)) if progress else (lambda m: None)
-    inputs = [PostInput(id=r.id, title=r.title, description=r.description) for r in rows]
-    X = scorer.vectorise(inputs)
-    texts = [post_text(r.title, r.description) for r in rows]
+    m = scorer.metrics
     report: dict = {"seed": seed, "versions": scorer.versions, "thresholds": scorer.thresholds, "n_bootstrap": n_boot}
-
-    # ---------------- scam
-    say("evaluate: scam")
-    y = np.array([r.scam for r in rows])
-    w = emscad_weights(rows)
-    em = np.array([r.source == "emscad" for r in rows])
-    p_model_only = scam_mod.predict(scorer._b["scam"], X)
-    p = scam_mod.apply_cues(p_model_only, scam_mod.cue_matrix(texts), scorer._b["scam"].get("cue_floor", {}))  # shipped score
-    _, _, pb = _plain_lr([t for t, m in zip(texts, tr) if m], y[tr], [t for t, m in zip(texts, te) if m])
-    pb = pb[:, 1]
-    em_te = em[te]
-    thr = scorer.thresholds["scam"]
-    report["scam"] = {
-        "emscad_test_weighted": {"model": _metrics(p[te][em_te], y[te][em_te], w[te][em_te], thr, n_boot),
-                                 "tfidf_lr": _metrics(pb[em_te], y[te][em_te], w[te][em_te], 0.5, n_boot),
-                                 "majority": _majority(y[te][em_te], w[te][em_te]),
-                                 "model_only": _metrics(p_model_only[te][em_te], y[te][em_te], w[te][em_te], thr, 0)},
-        "emscad_test_unweighted": {"model": _metrics(p[te][em_te], y[te][em_te], None, thr, 0),
-                                   "tfidf_lr": _metrics(pb[em_te], y[te][em_te], None, 0.5, 0)},
-        "seed_test": {"model": _metrics(p[te][~em_te], y[te][~em_te], None, thr, n_boot),
-                      "tfidf_lr": _metrics(pb[~em_te], y[te][~em_te], None, 0.5, 0),
-                      "majority": _majority(y[te][~em_te]),
-                      "model_only": _metrics(p_model_only[te][~em_te], y[te][~em_te], None, thr, 0)},
-    }
-    d = report["scam"]["emscad_test_weighted"]
-    report["scam"]["pr_auc_gain_vs_tfidf_lr"] = d["model"]["pr_auc"] - d["tfidf_lr"]["pr_auc"]
-    report["scam"]["pr_auc_gain_paired"] = _paired_gain(p[te][em_te], pb[em_te], y[te][em_te], w[te][em_te], n_boot)
-
-    # ---------------- miscategorised
-    say("evaluate: miscategorised")
-    te_rows = [rows[i] for i in np.flatnonzero(te)]
-    idx, posted, ym = miscat_pairs(te_rows)
-    te_idx = np.flatnonzero(te)[idx]
-    proba = cat_mod.predict_proba(scorer._b["miscategorised"], X[te_idx])
-    s = cat_mod.miscategorised_score(proba, posted)
-    cat_tr = [i for i in np.flatnonzero(tr) if rows[i].true_category is not None]
-    lr_b, v_b, _ = _plain_lr([texts[i] for i in cat_tr], [rows[i].true_category for i in cat_tr], texts[:1])
-    pb_full = np.zeros((len(te_idx), len(CATEGORY_LABELS)))
-    pb_raw = lr_b.predict_proba(v_b.transform([texts[i] for i in te_idx]))
-    for j, c in enumerate(lr_b.classes_):
-        pb_full[:, CATEGORY_LABELS.index(c)] = pb_raw[:, j]
-    sb = np.array([1 - pb_full[i, CATEGORY_LABELS.index(c)] if c else pb_full[i, CATEGORY_LABELS.index(NOT_A_JOB)]
-                   for i, c in enumerate(posted)])
-    true_lab = np.array([CATEGORY_LABELS.index(te_rows[i].true_category) for i in idx])
-    report["miscategorised"] = {
-        "test_pairs": {"model": _metrics(s, ym, None, scorer.thresholds["miscategorised"], n_boot),
-                       "tfidf_lr": _metrics(sb, ym, None, 0.5, n_boot), "majority": _majority(ym)},
-        "category_accuracy": {"model": float(np.mean(proba.argmax(1) == true_lab)),
-                              "tfidf_lr": float(np.mean(pb_full.argmax(1) == true_lab))},
-        "not_a_job_rule": _metrics(cat_mod.not_a_job_score(cat_mod.predict_proba(scorer._b["miscategorised"], X[te])),
-                                   np.array([int(r.true_category == NOT_A_JOB) for r in te_rows]), None,
-                                   scorer.thresholds["not_a_job"], 0),
-        "note": "pairs: each test post posted under its true category (label 0, or 1 for not_a_job), with no category, "
-                "and under one deterministic wrong category (label 1)",
-    }
-
-    # ---------------- policy (seed test rows; EMSCAD has no policy labels)
-    say("evaluate: policy")
-    seed_te = te & ~em
-    R = policy_rule_matrix(rows)
-    Y = policy_labels(rows)
-    inputs_te = [inputs[i] for i in np.flatnonzero(seed_te)]
-    res = scorer.score_posts(inputs_te)
-    P = np.array([[r.policy_scores[t] for t in POLICY_TYPES] for r in res])
-    flagged = np.array([[t in r.policy_types for t in POLICY_TYPES] for r in res])
-    Yt = Y[seed_te]
-    m_tr = tr & policy_train_mask(rows, R)
-    base = np.zeros_like(P)
-    for j, t in enumerate(POLICY_TYPES):
-        _, _, pbj = _plain_lr([t_ for t_, m in zip(texts, m_tr) if m], Y[m_tr][:, j], [texts[i] for i in np.flatnonzero(seed_te)])
-        base[:, j] = pbj[:, 1]
-    any_y = Yt.max(1)
-    report["policy"] = {"any": {"model": _metrics(P.max(1), any_y, None, None, n_boot),
-                                "tfidf_lr": _metrics(base.max(1), any_y, None, 0.5, n_boot), "majority": _majority(any_y)}}
-    fl_any = flagged.any(1)
-    tp = float((fl_any & (any_y == 1)).sum())
-    report["policy"]["any"]["model"]["precision"] = tp / max(float(fl_any.sum()), 1)
-    report["policy"]["any"]["model"]["recall"] = tp / max(float(any_y.sum()), 1)
-    for j, t in enumerate(POLICY_TYPES):
-        yt = Yt[:, j]
-        fj = flagged[:, j]
-        tpj = float((fj & (yt == 1)).sum())
-        report["policy"][t] = {"n_pos": int(yt.sum()),
-                               "model_pr_auc": float(average_precision_score(yt, P[:, j])) if yt.any() else None,
-                               "tfidf_lr_pr_auc": float(average_precision_score(yt, base[:, j])) if yt.any() else None,
-                               "precision": tpj / max(float(fj.sum()), 1), "recall": tpj / max(float(yt.sum()), 1),
-                               "rule_recall": float(R[seed_te][yt == 1, j].mean()) if yt.any() else None}
+    say("evaluate: post detectors (cross-validated at training)")
+    report["scam"] = {k: m["scam"].get(k) for k in ("cv_emscad", "baseline_cv_emscad", "cv_all", "repeats", "operating_point")}
+    report["real_by_source"] = m["scam"].get("real_by_source") or {}
+    report["miscategorised"] = {k: m["miscategorised"].get(k) for k in ("cv_pairs", "cv_category_accuracy", "cv_not_a_job")}
+    report["policy"] = m["policy"].get("cv", {})
 
     # ---------------- feedback
     say("evaluate: feedback")
@@ -234,19 +147,9 @@ def evaluate(model_dir: Path | None = None, n_boot: int = 1000, progress: bool =
             "model": _metrics(pf[seed_fb], yf[fte][seed_fb], None, scorer.thresholds["feedback"], 0),
             "tfidf_lr": _metrics(pfb[seed_fb, 1], yf[fte][seed_fb], None, 0.5, 0)}
 
-    # ---------------- short vs long honest posts (false-positive rates)
+    # ---------------- honest posts that never trained (false-positive rates)
     say("evaluate: honest posts")
-    short = load_short_honest()
-    res_s = scorer.score_posts([PostInput(id=d["id"], title=d["title"], description=d["description"], category=d["category"])
-                                for d in short])
-    honest_idx = [i for i in np.flatnonzero(te) if rows[i].scam == 0 and not rows[i].policy_types
-                  and rows[i].true_category != NOT_A_JOB]
-    long_idx = [i for i in honest_idx if len(texts[i]) > SHORT_MAX]
-    short_test_idx = [i for i in honest_idx if len(texts[i]) <= SHORT_MAX]
-    res_l = scorer.score_posts([PostInput(id=rows[i].id, title=rows[i].title, description=rows[i].description,
-                                          category=rows[i].true_category) for i in long_idx])
-    res_st = scorer.score_posts([PostInput(id=rows[i].id, title=rows[i].title, description=rows[i].description,
-                                           category=rows[i].true_category) for i in short_test_idx])
+    short = load_short_honest() + load_short_honest(DATA_DIR / "seed" / "short_honest_titles.jsonl")
 
     def fp_rates(res):
         n = max(len(res), 1)
@@ -255,11 +158,13 @@ def evaluate(model_dir: Path | None = None, n_boot: int = 1000, progress: bool =
         d["n"] = len(res)
         return d
 
+    res_c = scorer.score_posts([PostInput(id=d["id"], title=d["title"], description=d["description"], category=d["category"])
+                                for d in short])
+    res_n = scorer.score_posts([PostInput(id=d["id"], title=d["title"], description=d["description"]) for d in short])
     report["honest_false_positive_rate"] = {
-        "short_honest_set (<=250 chars, hand-written, never trained on)": fp_rates(res_s),
-        "short_honest_test_split (<=250 chars)": fp_rates(res_st),
-        "long_honest_test_split (>250 chars)": fp_rates(res_l),
-        "flagged_short_ids": [r.id for r in res_s if r.flags],
+        "short honest posts, with their category (hand-written, never trained on)": fp_rates(res_c),
+        "short honest posts, category null": fp_rates(res_n),
+        "flagged_short_ids": sorted({r.id for r in res_c + res_n if r.flags}),
     }
     report = json.loads(json.dumps(report, default=float))
     if write:
@@ -283,43 +188,54 @@ def _fmt_m(name: str, m: dict) -> str:
             f"R {f('recall'):<22} F1 {f('f1'):<22} R@P0.9 {m.get('recall_at_p90', float('nan')):.3f}")
 
 
+def _fmt_cv(name: str, d: dict | None) -> str:
+    if not d:
+        return f"  {name:<16} -"
+    parts = []
+    for k, label in (("pr_auc", "PR-AUC"), ("roc_auc", "ROC-AUC"), ("recall_at_p90", "R@P0.9")):
+        v = d[k]
+        parts.append(f"{label} {v['mean']:.3f} [{v['ci95'][0]:.3f},{v['ci95'][1]:.3f}]")
+    return f"  {name:<16} " + "   ".join(parts) + f"   (n {d['n']}, {d['n_pos']} positive)"
+
+
 def format_report(rep: dict) -> str:
-    L = [f"TrustDesk classifiers - held-out grouped TEST split (seed {rep['seed']}, {rep['n_bootstrap']} bootstrap resamples)",
-         f"versions: {rep['versions']['scam']}", ""]
+    L = [f"TrustDesk classifiers - versions: {rep['versions']['scam']} (seed {rep['seed']})", ""]
     s = rep["scam"]
-    L.append(f"SCAM - EMSCAD test, precision/PR-AUC re-weighted to the real 4.84% fraud rate (threshold {rep['thresholds']['scam']:.3f})")
-    for k in ("model", "model_only", "tfidf_lr", "majority"):
-        L.append(_fmt_m(k, s["emscad_test_weighted"][k]))
-    L.append(f"  PR-AUC gain vs TF-IDF+LR baseline: {s['pr_auc_gain_vs_tfidf_lr']:+.3f}")
-    g = s.get("pr_auc_gain_paired", {})
-    if "ci95" in g:
-        L.append(f"  paired bootstrap of the gain: 95% CI [{g['ci95'][0]:+.3f}, {g['ci95'][1]:+.3f}]; "
-                 f"gain > 0 in {g['share_above_0']:.0%} of resamples, >= 0.05 in {g['share_at_least_0.05']:.0%}")
-    L.append("SCAM - EMSCAD test, unweighted (40% fraud)")
-    for k in ("model", "tfidf_lr"):
-        L.append(_fmt_m(k, s["emscad_test_unweighted"][k]))
-    L.append("SCAM - marketplace seed test")
-    for k in ("model", "model_only", "tfidf_lr", "majority"):
-        L.append(_fmt_m(k, s["seed_test"][k]))
+    L.append(f"SCAM - EMSCAD rows, grouped {s.get('repeats')}x5-fold cross-validation on every labelled row, legitimate rows "
+             f"re-weighted to the real 4.84% fraud rate; mean over repeats [95% bootstrap interval]")
+    L.append(_fmt_cv("model", s.get("cv_emscad")))
+    L.append(_fmt_cv("tfidf+LinearSVC", s.get("baseline_cv_emscad")))
+    a = s.get("cv_all") or {}
+    if a:
+        L.append(f"  all rows (EMSCAD weighted + seed + real), threshold {rep['thresholds']['scam']:.3f}: "
+                 f"P {a['precision']:.3f}  R {a['recall']:.3f}  PR-AUC {a.get('pr_auc', float('nan')):.3f}")
+    L.append("")
+    r = rep.get("real_by_source") or {}
+    L.append("REAL POSTS HELD OUT BY SOURCE (realphrasing; each scored by models that never saw its source; category null)")
+    if r:
+        L.append(f"  bad posts flagged {r['bad_flagged']:.0%}   flagged for the right reason {r['bad_right_reason']:.0%}   "
+                 f"honest posts flagged {r['honest_flagged']:.0%}   (per repeat: {r['per_repeat']})")
+        for lab, d in r["by_label"].items():
+            rr = "" if d["right_reason"] is None else f"  right reason {d['right_reason']:.0%}"
+            L.append(f"    {lab:<20} n {d['n']:>3}  flagged {d['flagged']:.0%}{rr}")
+    else:
+        L.append("  - (trained without ../shared/data/realphrasing)")
     L.append("")
     m = rep["miscategorised"]
-    L.append(f"MISCATEGORISED - test pairs (threshold {rep['thresholds']['miscategorised']:.3f})")
-    for k in ("model", "tfidf_lr", "majority"):
-        L.append(_fmt_m(k, m["test_pairs"][k]))
-    L.append(f"  category accuracy: model {m['category_accuracy']['model']:.3f}, tfidf_lr {m['category_accuracy']['tfidf_lr']:.3f}")
-    if "not_a_job_rule" in m:
-        d = m["not_a_job_rule"]
-        L.append(f"  not_a_job rule (threshold {rep['thresholds']['not_a_job']:.3f}) on all test posts: n_pos {d['n_pos']}  "
-                 f"P {d['precision']:.3f}  R {d['recall']:.3f}  PR-AUC {d['pr_auc']:.3f}")
+    L.append(f"MISCATEGORISED - cross-validated (threshold {rep['thresholds']['miscategorised']:.3f}; "
+             f"not_a_job {rep['thresholds']['not_a_job']:.3f})")
+    for k in ("cv_pairs", "cv_not_a_job"):
+        d = m.get(k) or {}
+        if d:
+            L.append(f"  {k:<14} n {d['n']:>5}  P {d['precision'] or 0:.3f}  R {d['recall'] or 0:.3f}  "
+                     f"PR-AUC {d.get('pr_auc', float('nan')):.3f}  ROC-AUC {d.get('roc_auc', float('nan')):.3f}")
+    if m.get("cv_category_accuracy") is not None:
+        L.append(f"  category accuracy {m['cv_category_accuracy']:.3f}")
     L.append("")
-    p = rep["policy"]
-    L.append("POLICY - seed test rows, any policy type (model = rules + calibrated model; P/R of the shipped flags)")
-    for k in ("model", "tfidf_lr", "majority"):
-        L.append(_fmt_m(k, p["any"][k]))
-    for t in POLICY_TYPES:
-        d = p[t]
-        L.append(f"  {t:<20} n_pos {d['n_pos']:>3}  PR-AUC {d['model_pr_auc'] or 0:.3f} (tfidf_lr {d['tfidf_lr_pr_auc'] or 0:.3f})  "
-                 f"P {d['precision']:.3f} R {d['recall']:.3f}  rule recall {d['rule_recall'] or 0:.3f}")
+    L.append("POLICY - cross-validated flags per type (a rule hit, or the model at its threshold)")
+    for t, d in rep["policy"].items():
+        L.append(f"  {t:<20} n_pos {d['n_pos']:>3}  P {d['cv_precision'] or 0:.3f}  R {d['cv_recall'] or 0:.3f}  "
+                 f"rule precision {d['rule_precision']:.3f}  threshold {rep['thresholds']['policy'][t]:.3f}")
     L.append("")
     f = rep["feedback"]
     L.append(f"FEEDBACK NEGATIVITY - test split (threshold {rep['thresholds']['feedback']:.3f})")
@@ -333,7 +249,7 @@ def format_report(rep: dict) -> str:
     L.append("HONEST POSTS - false-positive rate per detector")
     for k, d in rep["honest_false_positive_rate"].items():
         if isinstance(d, dict):
-            L.append(f"  {k:<62} n={d['n']:<4} scam {d['scam']:.3f}  miscategorised {d['miscategorised']:.3f}  "
+            L.append(f"  {k:<72} n={d['n']:<4} scam {d['scam']:.3f}  miscategorised {d['miscategorised']:.3f}  "
                      f"policy {d['policy']:.3f}  any {d['any']:.3f}")
     L.append(f"  flagged short honest posts: {rep['honest_false_positive_rate']['flagged_short_ids']}")
     return "\n".join(L)

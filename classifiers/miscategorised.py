@@ -28,6 +28,8 @@ from sklearn.linear_model import LogisticRegression
 
 from models.taxonomy import CATEGORY_LABELS, NOT_A_JOB
 
+from .modelling import platt_apply
+
 NAME = "miscategorised"
 C = 8.0
 
@@ -40,33 +42,6 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
-
-
-def fit(X_text, labels: list[str], groups) -> dict:
-    y = np.array([CATEGORY_LABELS.index(c) for c in labels])
-    # out-of-fold decision values for the temperature
-    oof = np.zeros((X_text.shape[0], len(CATEGORY_LABELS)))
-    from sklearn.model_selection import GroupKFold
-
-    for tr, te in GroupKFold(n_splits=5).split(X_text, y, groups):
-        m = _model().fit(X_text[tr], y[tr])
-        d = m.decision_function(X_text[te])
-        full = np.full((len(te), len(CATEGORY_LABELS)), -30.0)
-        full[:, m.classes_] = d
-        oof[te] = full
-
-    def nll(t: float) -> float:
-        p = _softmax(oof / t)
-        return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1))))
-
-    temp = float(minimize_scalar(nll, bounds=(0.05, 20), method="bounded").x)
-    lr = _model().fit(X_text, y)
-    assert list(lr.classes_) == list(range(len(CATEGORY_LABELS))), "every label needs training rows"
-    return {"lr": lr, "temperature": temp, "labels": list(CATEGORY_LABELS)}
-
-
-def predict_proba(bundle: dict, X_text) -> np.ndarray:
-    return proba_from_decision(bundle, bundle["lr"].decision_function(X_text))
 
 
 def proba_from_decision(bundle: dict, decision: np.ndarray) -> np.ndarray:
@@ -122,3 +97,41 @@ def not_a_job_score(proba: np.ndarray) -> np.ndarray:
     """P(not_a_job) where not_a_job is the arg-max, else 0 (the text alone; no posted-category prior)."""
     naj = CATEGORY_LABELS.index(NOT_A_JOB)
     return np.where(proba.argmax(axis=1) == naj, proba[:, naj], 0.0)
+
+
+def fit_model(X, y: np.ndarray, weights: np.ndarray | None = None) -> LogisticRegression:
+    """The multinomial regression alone (no temperature); ``y``: indices into CATEGORY_LABELS."""
+    return _model().fit(X, y, sample_weight=None if weights is None else weights / np.mean(weights))
+
+
+def full_decision(lr: LogisticRegression, X) -> np.ndarray:
+    """(n, len(CATEGORY_LABELS)) decision values; a class the model never saw gets -30."""
+    d = lr.decision_function(X)
+    full = np.full((X.shape[0], len(CATEGORY_LABELS)), -30.0)
+    full[:, lr.classes_] = d
+    return full
+
+
+def fit_temperature(decision: np.ndarray, y: np.ndarray) -> float:
+    """The softmax temperature that minimises the log loss of out-of-fold decision values."""
+    def nll(t: float) -> float:
+        p = _softmax(decision / t)
+        return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1))))
+
+    return float(minimize_scalar(nll, bounds=(0.05, 20), method="bounded").x)
+
+
+#: the author-role model: P(the author offers their services or looks for work | text), a binary
+#: regression over the same tf-idf rows and the phrasing signals (``signals.offer_self`` /
+#: ``hire_intent``); it decides the not_a_job (wrong section) flag on its own
+ROLE_C = 4.0
+
+
+def fit_role(X, y: np.ndarray, weights: np.ndarray | None = None) -> LogisticRegression:
+    return LogisticRegression(C=ROLE_C, solver="lbfgs", max_iter=3000).fit(
+        X, y, sample_weight=None if weights is None else weights / np.mean(weights))
+
+
+def role_score(bundle: dict, decision: np.ndarray) -> np.ndarray:
+    """P(self-advertisement) from the role model's decision values (Platt on out-of-fold decisions)."""
+    return platt_apply(decision, bundle["role_platt"])

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 _MASK_RE = re.compile(r"#(URL|EMAIL|PHONE)_[0-9a-f]+#")
@@ -228,3 +229,51 @@ def unpack_vectorizer(d: dict, template: TfidfVectorizer | None = None) -> Tfidf
     v.vocabulary_ = {str(t): i for i, t in enumerate(d["terms"].tolist())}
     v.idf_ = d["idf"]
     return v
+
+
+def threshold_rule(p_val: np.ndarray, y_val: np.ndarray, target: float, weights: np.ndarray | None = None,
+                   honest_scores: np.ndarray | None = None, min_threshold: float = 0.5) -> tuple[float, dict]:
+    """THE threshold rule (validation data only, never test):
+
+        t = the lowest threshold that (a) reaches ``target`` (weighted) precision on the
+            validation rows, (b) is >= ``min_threshold`` (0.5: a flag means "more likely than
+            not"), and (c) is strictly above every score a short honest VALIDATION post gets
+            for this detector (so none of them is flagged).
+
+    Returns (t, notes) where notes record which constraint was binding."""
+    hmax = float(np.max(honest_scores)) if honest_scores is not None and len(honest_scores) else None
+    floor = min_threshold if hmax is None or hmax < min_threshold else float(np.nextafter(hmax, np.inf))
+    t_prec = threshold_for_precision(p_val, y_val, target, weights, min_threshold=min_threshold)
+    t = threshold_for_precision(p_val, y_val, target, weights, min_threshold=floor)
+    notes = {"rule": "lowest t >= max(min_threshold, next float above max short-honest validation score) "
+                     "with validation precision >= target",
+             "t_validation_precision_only": t_prec, "min_threshold": min_threshold, "max_short_honest_validation_score": hmax,
+             "binding": "short_honest_validation" if t != t_prec else ("min_threshold" if t == min_threshold else "validation_precision")}
+    return float(t), notes
+
+
+def binary_summary(p: np.ndarray, y: np.ndarray, w: np.ndarray | None, thr: float) -> dict:
+    w = np.ones_like(p) if w is None else w
+    pred = p >= thr
+    tp = float((w * (pred & (y == 1))).sum())
+    fp = float((w * (pred & (y == 0))).sum())
+    fn = float((w * (~pred & (y == 1))).sum())
+    out = {"n": int(len(y)), "n_pos": int(y.sum()),
+           "precision": tp / (tp + fp) if tp + fp else None, "recall": tp / (tp + fn) if tp + fn else None}
+    if 0 < y.sum() < len(y):
+        out["pr_auc"] = float(average_precision_score(y, p, sample_weight=w))
+        out["roc_auc"] = float(roc_auc_score(y, p, sample_weight=w))
+    return out
+
+
+def recall_at_precision(p: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, target: float = 0.9) -> float:
+    """Highest (weighted) recall over thresholds whose (weighted) precision is >= ``target``."""
+    w = np.ones_like(p, dtype=np.float64) if w is None else w
+    order = np.argsort(-p, kind="stable")
+    ys, ws = y[order], w[order]
+    tp = np.cumsum(ws * ys)
+    fp = np.cumsum(ws * (1 - ys))
+    prec = tp / np.maximum(tp + fp, 1e-12)
+    rec = tp / max(float((w * y).sum()), 1e-12)
+    ok = prec >= target
+    return float(rec[ok].max()) if ok.any() else 0.0

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from .modelling import hstack, oof_decision, platt_apply, platt_fit
+from .modelling import hstack, platt_apply, platt_fit
 from .policy_rules import POLICY_TYPES
 
 NAME = "policy"
@@ -61,25 +61,6 @@ def smoothed_platt_fit(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]
     return platt_fit(s, lab, np.concatenate([target, 1.0 - target]))
 
 
-def fit(X_text, R, Y: np.ndarray, groups) -> dict:
-    """``Y``: (n, len(POLICY_TYPES)) 0/1; ``R``: same shape, rule indicators."""
-    X = design(X_text, R)
-    models, platts, n_silent_pos = {}, {}, {}
-    for j, t in enumerate(POLICY_TYPES):
-        y = Y[:, j]
-        oof = oof_decision(_model, X, y, groups)
-        silent = R[:, j] == 0
-        platts[t] = list(smoothed_platt_fit(oof[silent], y[silent]))
-        n_silent_pos[t] = int(y[silent].sum())
-        models[t] = _model().fit(X, y)
-    return {"lr": models, "platt": platts, "types": list(POLICY_TYPES), "n_rule_silent_train_positives": n_silent_pos}
-
-
-def predict_model(bundle: dict, X_text, R) -> tuple[np.ndarray, object]:
-    X = design(X_text, R)
-    return calibrate(bundle, [bundle["lr"][t].decision_function(X) for t in POLICY_TYPES]), X
-
-
 def calibrate(bundle: dict, decisions: list[np.ndarray]) -> np.ndarray:
     """(n, len(POLICY_TYPES)) model-only probabilities from each type's decision values."""
     return np.column_stack([platt_apply(d, bundle["platt"][t]) for d, t in zip(decisions, POLICY_TYPES)])
@@ -88,3 +69,8 @@ def calibrate(bundle: dict, decisions: list[np.ndarray]) -> np.ndarray:
 def combine(P_model: np.ndarray, R: np.ndarray, rule_precision: dict[str, float]) -> np.ndarray:
     floors = np.array([rule_precision.get(t, 0.0) for t in POLICY_TYPES])
     return np.where(R > 0, np.maximum(P_model, floors), P_model)
+
+
+def fit_model(X, y: np.ndarray, weights: np.ndarray | None = None) -> LogisticRegression:
+    """One type's regression alone (no calibration) over ``design`` columns."""
+    return _model().fit(X, y, sample_weight=None if weights is None else weights / np.mean(weights))

@@ -25,6 +25,7 @@ EXPECTED_TYPES: frozenset[str] = frozenset({
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.svm._classes.LinearSVC",
     "scipy.sparse._csr.csr_matrix",
     "scipy.sparse._dia.dia_matrix",
     "scipy.sparse._csr.csr_array",

@@ -4,7 +4,7 @@ cues) and ``policy_rules``; ``rulescan`` says which of them can match before any
 from __future__ import annotations
 
 from . import rulescan
-from .features import CONTACT_NAMES, CONTACT_WHY, CUE_NAMES, CONTACT_PATTERNS, MASKED_RE, SCAM_CUES, valid_phone
+from .features import CONTACT_NAMES, CONTACT_WHY, CUE_NAMES, CONTACT_PATTERNS, SCAM_CUES, valid_phone
 from .policy_rules import ALL_RULE_NAMES, RULES_BY_NAME, OFF_PLATFORM, POLICY_TYPES
 from .textutil import Hit, dedupe_hits, finditer
 

@@ -8,6 +8,7 @@ Offsets: the models read ``title + "\\n\\n" + description``; every Evidence carr
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from operator import attrgetter
 from pathlib import Path
@@ -24,7 +25,8 @@ from .gcpause import gc_paused
 from .modelling import StackedLinear, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
 from .vectorising import FastTfidf
 from .policy_rules import POLICY_TYPES
-from .rules import find_policy_hits, find_scam_cues
+from .rules import find_contacts, find_policy_hits, find_scam_cues
+from .signals import EVIDENCE_FOR, drop_negated, negated_spans, signal_matrix
 from .textutil import Hit
 from .rulescan import screens as rule_screens
 from .registry import ARTIFACTS_DIR, DETECTORS, load_bundle, read_active
@@ -39,6 +41,40 @@ _POLICY_LABELS = {
     "fake_reviews": "fake reviews",
     "account_rental": "account rental or impersonation",
 }
+
+
+def _signals(hits: list[Hit], detector: str) -> list[Hit]:
+    """The signal hits that are evidence for ``detector`` (a detector name or a policy type)."""
+    names = EVIDENCE_FOR.get(detector, ())
+    return [h for h in hits if h.kind in names] if hits and names else []
+
+
+#: a post with fewer words than this is "short": a model score alone never flags it (DESIGN.md:
+#: a post is never flagged merely for being short); a rule hit or a detector's signal still can
+SHORT_WORDS = 12
+_WORD = re.compile(r"\w+")
+
+
+def _short_rows(texts: list[str]) -> np.ndarray:
+    return np.fromiter((len(t) < 400 and len(_WORD.findall(t)) < SHORT_WORDS for t in texts), dtype=bool, count=len(texts))
+
+
+def _short_post_rule(short, scam_on, mis_cat, naj_on, model_typed, posted_idx, cues, hits, sig_hits):
+    """On short rows, keep a flag only where its detector has span evidence: scam -> a scam cue,
+    a contact detail or the earn_scheme signal; not_a_job -> the offer_self signal; a policy
+    type's model-only flag -> its signal. (A short post in a category the model reads as another
+    is still flagged miscategorised: that is about the category, not the length.)"""
+    scam_on, mis_cat, naj_on, model_typed = scam_on.copy(), mis_cat.copy(), naj_on.copy(), model_typed.copy()
+    for i in np.flatnonzero(short).tolist():
+        kinds = {h.kind for h in sig_hits[i]}
+        if scam_on[i] and not (cues[i] or kinds & set(EVIDENCE_FOR["scam"]) or any(h.kind == "off_platform" for h in hits[i])):
+            scam_on[i] = False
+        if not kinds & set(EVIDENCE_FOR[NOT_A_JOB]):
+            naj_on[i] = False
+        for j, t in enumerate(POLICY_TYPES):
+            if model_typed[i, j] and not kinds & set(EVIDENCE_FOR[t]):
+                model_typed[i, j] = False
+    return scam_on, mis_cat, naj_on, model_typed
 
 
 def _model_texts(posts: Sequence[PostInput]) -> list[str]:
@@ -74,7 +110,7 @@ class Scorer:
         self._scam_coef = bundles["scam"]["lr"].coef_
         self._cat_coef = bundles["miscategorised"]["lr"].coef_
         # every model's decision values in one sparse product per coefficient dtype (same floats as sklearn)
-        self._linear = StackedLinear([bundles["scam"]["lr"], bundles["miscategorised"]["lr"],
+        self._linear = StackedLinear([bundles["scam"]["lr"], bundles["miscategorised"]["lr"], bundles["miscategorised"]["role_lr"],
                                       *(bundles["policy"]["lr"][t] for t in POLICY_TYPES)], self._n_word + len(self._char.vocabulary_))
         self._policy_coef = np.vstack([bundles["policy"]["lr"][t].coef_[0][: self._n_word] for t in POLICY_TYPES])
         rule_screens([""])  # build the rule prefilter now, with the models (once per process), not in the first batch
@@ -105,12 +141,15 @@ class Scorer:
         no_hits: list[Hit] = []  # shared, never mutated
         F = np.zeros((len(posts), len(scam_mod.CUE_NAMES)), dtype=np.float32)
         ccol = {c: j for j, c in enumerate(scam_mod.CUE_NAMES)}
+        S, sig_hits = signal_matrix(texts)
         for i, (text, scr) in enumerate(zip(texts, rule_screens(texts))):
             if not scr:  # no rule can match (most posts)
                 hits.append(no_hits)
                 cues.append(no_hits)
                 continue
-            pol = find_policy_hits(text, screen=scr)
+            spans = negated_spans(sig_hits[i])
+            pol = (find_policy_hits(text, screen=scr) if not spans else
+                   find_policy_hits(text, contacts=drop_negated(find_contacts(text, screen=scr), spans), screen=scr))
             for h in pol:
                 R[i, col[h.kind]] = 1.0
             hits.append(pol)
@@ -119,12 +158,12 @@ class Scorer:
                 F[i, ccol[h.kind]] = 1.0
             cues.append(cue)
 
-        d_scam, d_cat, *d_pol = self._linear.decisions(X, self._extras(R))
-        p_scam = scam_mod.shipped_score(self._b["scam"], d_scam, F)
+        d_scam, d_cat, d_role, *d_pol = self._linear.decisions(X, self._extras(R, S, F))
+        p_scam = scam_mod.score(self._b["scam"], d_scam)
         proba = cat_mod.proba_from_decision(self._b["miscategorised"], d_cat)
         posted = [p.category if p.category in CATEGORY_LABELS else None for p in posts]
         p_mis = cat_mod.miscategorised_score(proba, posted)
-        p_naj = cat_mod.not_a_job_score(proba)
+        p_naj = cat_mod.role_score(self._b["miscategorised"], d_role)
         P_model = pol_mod.calibrate(self._b["policy"], d_pol)
         P_pol = pol_mod.combine(P_model, R, self._rule_precision)
 
@@ -133,13 +172,22 @@ class Scorer:
         naj = CATEGORY_LABELS.index(NOT_A_JOB)
         pred_idx = proba.argmax(axis=1)
         posted_idx = cat_mod.posted_index(posted)
-        naj_on = (pred_idx == naj) & (posted_idx != naj) & (p_naj >= th["not_a_job"])
-        mis_on = naj_on | ((p_mis >= th["miscategorised"]) & ((posted_idx < 0) | (pred_idx != posted_idx)))
-        mis_score = np.where(naj_on, np.maximum(p_mis, p_naj), p_mis)
+        naj_on = (posted_idx != naj) & (p_naj >= th["not_a_job"])
+        # without a posted category nothing can be in the wrong category but a self-ad (naj_on)
+        mis_cat = (p_mis >= th["miscategorised"]) & (posted_idx >= 0) & (pred_idx != posted_idx)
         rule_on = R > 0
-        typed = rule_on | (P_model >= np.array([th["policy"][t] for t in POLICY_TYPES]))
+        model_typed = P_model >= np.array([th["policy"][t] for t in POLICY_TYPES])
+        scam_on = p_scam >= th["scam"]
+        short = _short_rows(texts)
+        if short.any():  # the short-post rule: a few words flag only with a rule's or a signal's evidence
+            scam_on, mis_cat, naj_on, model_typed = _short_post_rule(short, scam_on, mis_cat, naj_on, model_typed, posted_idx,
+                                                                     cues, hits, sig_hits)
+        pred_idx = np.where(naj_on, naj, pred_idx)  # the author-role model decides not_a_job
+        mis_on = naj_on | mis_cat
+        mis_score = np.where(naj_on, np.maximum(p_mis, p_naj), p_mis)
+        typed = rule_on | model_typed
         # top contributing word terms of every (row, model) that needs them: one batched lookup per detector
-        scam_rows = np.flatnonzero(p_scam >= th["scam"])
+        scam_rows = np.flatnonzero(scam_on)
         scam_terms = dict(zip(scam_rows.tolist(), self._top_terms(X_word, scam_rows, self._scam_coef, np.zeros_like(scam_rows))))
         mis_rows = np.flatnonzero(mis_on)
         mis_terms = dict(zip(mis_rows.tolist(), self._top_terms(X_word, mis_rows, self._cat_coef, pred_idx[mis_rows])))
@@ -160,7 +208,8 @@ class Scorer:
             if i in scam_terms:
                 flags.append("scam")
                 # contact details are the off_platform policy hits (same spans and reasons as find_contacts)
-                ev += self._span_evidence(title, cues[i] + [h for h in pol if h.kind == "off_platform"], "scam", "scam")
+                ev += self._span_evidence(title, cues[i] + [h for h in pol if h.kind == "off_platform"]
+                                          + _signals(sig_hits[i], "scam"), "scam", "scam")
                 ev += self._term_evidence(scam_terms[i], title, desc, "scam", "scam", "wording typical of fraudulent job posts")
             suggested = None
             if mis_on_l[i]:
@@ -168,6 +217,8 @@ class Scorer:
                 suggested = pred
                 why = ("reads like a freelancer advertising themselves, not a job" if pred == NOT_A_JOB
                        else f"wording typical of {category_label(pred)}")
+                if pred == NOT_A_JOB:
+                    ev += self._span_evidence(title, _signals(sig_hits[i], NOT_A_JOB), "miscategorised", "miscategorised")
                 ev += self._term_evidence(mis_terms[i], title, desc, "miscategorised", "miscategorised", why)
             types = [t for t, on in zip(POLICY_TYPES, typed_l[i]) if on] if typed_any[i] else []
             if types:
@@ -175,6 +226,7 @@ class Scorer:
                 for j, (t, on, by_rule) in enumerate(zip(POLICY_TYPES, typed_l[i], rule_l[i])):
                     if not on:
                         continue
+                    ev += self._span_evidence(title, _signals(sig_hits[i], t), "policy", t)
                     if by_rule:
                         ev += self._span_evidence(title, [h for h in pol if h.kind == t], "policy", t)
                     else:
@@ -185,11 +237,12 @@ class Scorer:
         return out
 
     @staticmethod
-    def _extras(R: np.ndarray) -> list[np.ndarray | None]:
-        """The dense columns each model of ``self._linear`` reads after the text: the policy
-        models' rule indicators (``policy.design``), nothing for scam and category."""
-        rules = pol_mod.rule_columns(R)
-        return [None, None, *([rules] * len(POLICY_TYPES))]
+    def _extras(R: np.ndarray, S: np.ndarray, F: np.ndarray) -> list[np.ndarray | None]:
+        """The dense columns each model of ``self._linear`` reads after the text
+        (``post_training.scam_extras`` / ``cat_extras`` / ``policy_extras``): signals and scam cues
+        for scam, signals for the category model, rule indicators and signals for each policy type."""
+        pol = np.hstack([pol_mod.rule_columns(R), S])
+        return [np.hstack([S, F]), S, S, *([pol] * len(POLICY_TYPES))]
 
     def _top_terms(self, X, rows: np.ndarray, W: np.ndarray, cls: np.ndarray) -> list[list[tuple[str, float]]]:
         """``modelling.top_terms`` as (vocabulary term, weight) pairs."""

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from classifiers import PostInput
@@ -178,22 +179,27 @@ def test_confident_not_a_job_flags_whatever_the_posted_category(scorer):
         assert any(e.detector == "miscategorised" for e in r.evidence)
 
 
-def test_scam_cue_flags_a_marketplace_scam_on_its_own(scorer):
+def test_scam_cues_are_model_columns_not_floors(scorer):
+    """A fired cue moves the score only by its learned weight: the shipped score is the calibrated
+    model probability over [tf-idf, signals, cues], with no per-cue floor."""
     from classifiers import scam as scam_mod
+    from classifiers.modelling import hstack
     from classifiers.rules import find_scam_cues
+    from classifiers.signals import signal_matrix
 
-    floors = scorer._b["scam"]["cue_floor"]
-    strong = [c for c, v in floors.items() if v >= scorer.thresholds["scam"]]
-    assert strong, "at least one cue must be precise enough on validation to flag alone"
-    assert floors["easy_money"] < scorer.thresholds["scam"]  # a poor-precision cue never flags alone
+    assert "cue_floor" not in scorer._b["scam"]
     title, desc = "Typing from home", "Home-based typing work for motivated people, start this week."
-    assert {h.kind for h in find_scam_cues(f"{title}\n\n{desc}")} == {"home_data_entry"}
+    text = f"{title}\n\n{desc}"
+    assert {h.kind for h in find_scam_cues(text)} == {"home_data_entry"}
     r = _score(scorer, title, desc, "admin_support")
-    assert "scam" in r.flags and r.scores["scam"] >= floors["home_data_entry"]
-    assert any(e.detector == "scam" and e.kind == "rule" for e in r.evidence)
-    # the floor only ever raises the model score
     X = scorer.vectorise([PostInput(id="x", title=title, description=desc)])
-    assert scam_mod.predict(scorer._b["scam"], X)[0] <= r.scores["scam"]
+    S, _ = signal_matrix([text])
+    F = scam_mod.cue_matrix([text])
+    p = scam_mod.score(scorer._b["scam"], scorer._b["scam"]["lr"].decision_function(hstack([X, S, F])))
+    assert np.isclose(p[0], r.scores["scam"], atol=1e-6)
+    # the cue's column has a learned weight (positive: the cue is evidence of fraud)
+    coef = scorer._b["scam"]["lr"].coef_[0]
+    assert coef[-len(scam_mod.CUE_NAMES) + scam_mod.CUE_NAMES.index("home_data_entry")] > 0
 
 
 def test_scam_cues_do_not_fire_on_short_honest_posts(scorer):
