@@ -221,18 +221,20 @@ def evaluate(model_dir: Path | None = None, n_boot: int = 1000, progress: bool =
 
     # ---------------- feedback
     say("evaluate: feedback")
-    fbs, fsp = ds.feedback, ds.fb_split
-    ftr, fte = fsp == 0, fsp == 2
-    yf = np.array([r.negative for r in fbs])
-    pf = fb_mod.predict(scorer._b["feedback"], [r.text for r, m in zip(fbs, fte) if m], [r.rating for r, m in zip(fbs, fte) if m])
-    _, _, pfb = _plain_lr([r.text for r, m in zip(fbs, ftr) if m], yf[ftr], [r.text for r, m in zip(fbs, fte) if m])
-    seed_fb = np.array([r.source == "seed" for r in fbs])[fte]
-    report["feedback"] = {"test": {"model": _metrics(pf, yf[fte], None, scorer.thresholds["feedback"], n_boot),
-                                   "tfidf_lr": _metrics(pfb[:, 1], yf[fte], None, 0.5, n_boot), "majority": _majority(yf[fte])}}
-    if seed_fb.any() and 0 < yf[fte][seed_fb].sum() < seed_fb.sum():
-        report["feedback"]["seed_freelancer_feedback_test"] = {
-            "model": _metrics(pf[seed_fb], yf[fte][seed_fb], None, scorer.thresholds["feedback"], 0),
-            "tfidf_lr": _metrics(pfb[seed_fb, 1], yf[fte][seed_fb], None, 0.5, 0)}
+    fm = scorer.metrics["feedback"]
+    if "cv" in fm or "leave_one_source_out" in fm:
+        # trained on ALL labelled rows (classifiers/feedback_cv.py): a split of them would be scored
+        # by a model that saw it, so the report is the training run's out-of-fold measurement
+        report["feedback"] = {k: fm[k] for k in ("cv", "leave_one_source_out", "settings", "operating_point", "realphrasing",
+                                                 "rows_by_source", "selection") if k in fm}
+    else:  # a model trained before per-sentence scoring: the old held-out split
+        fbs, fsp = ds.feedback, ds.fb_split
+        ftr, fte = fsp == 0, fsp == 2
+        yf = np.array([r.negative for r in fbs])
+        pf = fb_mod.predict(scorer._b["feedback"], [r.text for r, m in zip(fbs, fte) if m], [r.rating for r, m in zip(fbs, fte) if m])
+        _, _, pfb = _plain_lr([r.text for r, m in zip(fbs, ftr) if m], yf[ftr], [r.text for r, m in zip(fbs, fte) if m])
+        report["feedback"] = {"test": {"model": _metrics(pf, yf[fte], None, scorer.thresholds["feedback"], n_boot),
+                                       "tfidf_lr": _metrics(pfb[:, 1], yf[fte], None, 0.5, n_boot), "majority": _majority(yf[fte])}}
 
     # ---------------- short vs long honest posts (false-positive rates)
     say("evaluate: honest posts")
@@ -321,14 +323,7 @@ def format_report(rep: dict) -> str:
         L.append(f"  {t:<20} n_pos {d['n_pos']:>3}  PR-AUC {d['model_pr_auc'] or 0:.3f} (tfidf_lr {d['tfidf_lr_pr_auc'] or 0:.3f})  "
                  f"P {d['precision']:.3f} R {d['recall']:.3f}  rule recall {d['rule_recall'] or 0:.3f}")
     L.append("")
-    f = rep["feedback"]
-    L.append(f"FEEDBACK NEGATIVITY - test split (threshold {rep['thresholds']['feedback']:.3f})")
-    for k in ("model", "tfidf_lr", "majority"):
-        L.append(_fmt_m(k, f["test"][k]))
-    if "seed_freelancer_feedback_test" in f:
-        L.append("  freelancer-about-client seed feedback only:")
-        for k in ("model", "tfidf_lr"):
-            L.append("  " + _fmt_m(k, f["seed_freelancer_feedback_test"][k]))
+    L += format_feedback(rep["feedback"], rep["thresholds"]["feedback"])
     L.append("")
     L.append("HONEST POSTS - false-positive rate per detector")
     for k, d in rep["honest_false_positive_rate"].items():
@@ -337,3 +332,44 @@ def format_report(rep: dict) -> str:
                      f"policy {d['policy']:.3f}  any {d['any']:.3f}")
     L.append(f"  flagged short honest posts: {rep['honest_false_positive_rate']['flagged_short_ids']}")
     return "\n".join(L)
+
+
+def format_feedback(f: dict, threshold: float) -> list[str]:
+    """The feedback section of the report: repeated grouped CV with intervals and the
+    leave-one-source-out figures (or, for an old model, the held-out split)."""
+    L = [f"FEEDBACK NEGATIVITY (threshold {threshold:.3f})"]
+    if "test" in f:
+        L.append("  test split (model trained before per-sentence scoring)")
+        for k in ("model", "tfidf_lr", "majority"):
+            L.append(_fmt_m(k, f["test"][k]))
+        return L
+
+    def auc(d: dict) -> str:
+        if "roc_auc" not in d:
+            return "-"
+        ci = d.get("ci95")
+        return f"{d['roc_auc']:.3f}" + (f" [{ci[0]:.3f},{ci[1]:.3f}]" if ci else "")
+
+    cv = f.get("cv")
+    if cv:
+        L.append(f"  repeated grouped CV ({cv['n_splits']}-fold x {cv['n_repeats']}, every labelled row, out-of-fold):")
+        L.append(f"    fold ROC-AUC mean {cv['fold_roc_auc_mean']:.3f} (sd {cv['fold_roc_auc_sd']:.3f}, 95% of folds in "
+                 f"[{cv['fold_roc_auc_range95'][0]:.3f},{cv['fold_roc_auc_range95'][1]:.3f}]); pooled OOF ROC-AUC "
+                 f"{auc(cv['pooled_oof'])} (bootstrap 95% CI)")
+        for src, d in cv["by_source"].items():
+            L.append(f"    {src:<5} n={d['n']:<5} OOF ROC-AUC {auc(d)}")
+    lo = f.get("leave_one_source_out")
+    if lo:
+        L.append("  leave-one-source-out (trained without the source, scored on it; predicts unseen writers):")
+        for src, d in lo["by_source"].items():
+            base = d.get("tfidf_lr_roc_auc")
+            L.append(f"    {src:<5} n={d['n']:<5} ROC-AUC {auc(d):<24} tfidf_lr {base:.3f}" if base is not None
+                     else f"    {src:<5} n={d['n']:<5} ROC-AUC {auc(d)}")
+        L.append(f"    mean {lo['mean_roc_auc']:.3f}")
+    if "operating_point" in f and isinstance(f["operating_point"], dict):
+        op = f["operating_point"]
+        L.append(f"  threshold on out-of-fold scores: precision {op.get('oof_precision', float('nan')):.3f}, "
+                 f"recall {op.get('oof_recall', float('nan')):.3f}")
+    if "realphrasing" in f:
+        L.append(f"  real freelancer feedback: {f['realphrasing']}")
+    return L

@@ -25,7 +25,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from models.taxonomy import CATEGORIES, CATEGORY_LABELS, NOT_A_JOB
 
-from . import feedback as fb_mod
+from . import feedback_cv as fb_cv
 from . import miscategorised as cat_mod
 from . import policy as pol_mod
 from . import scam as scam_mod
@@ -338,25 +338,14 @@ def fit_all(ds: Datasets, progress: bool = False) -> tuple[dict[str, dict], dict
                          "operating_point": op, "model_only_calibration": calib}
     prog.step("policy")
 
-    # ---- feedback
-    fbs = ds.feedback
-    ftr, fva = ds.fb_split == 0, ds.fb_split == 1
-    texts_fb = [r.text for r in fbs]
-    yf = np.array([r.negative for r in fbs])
-    ratings = [r.rating for r in fbs]
-    fgroups = np.array([r.group for r in fbs])
-    b = fb_mod.fit([t for t, m in zip(texts_fb, ftr) if m], yf[ftr], [r for r, m in zip(ratings, ftr) if m], fgroups[ftr])
-    pf = fb_mod.predict(b, [t for t, m in zip(texts_fb, fva) if m], [r for r, m in zip(ratings, fva) if m])
-    b.pop("_vec", None)  # predict() caches unpacked vectorisers; never persist them
-    thr, notes = threshold_rule(pf, yf[fva], TARGET_PRECISION["feedback"])  # no short-post constraint for feedback
-    bundles["feedback"] = b
-    metrics["feedback"] = {"threshold": thr, "target_precision": TARGET_PRECISION["feedback"], "operating_point": notes,
-                           "validation": _binary_summary(pf, yf[fva], None, thr)}
+    # ---- feedback (classifiers/feedback_cv.py: selection by leave-one-source-out, repeated grouped
+    # CV on every labelled row, threshold on out-of-fold scores, refit on all rows)
+    bundles["feedback"], metrics["feedback"] = fb_cv.train(ds.feedback)
     prog.step("feedback")
     prog.close()
     for k in metrics:
         metrics[k]["seed"] = ds.seed
-        metrics[k]["n_train"] = int(tr.sum()) if k != "feedback" else int(ftr.sum())
+        metrics[k]["n_train"] = int(tr.sum()) if k != "feedback" else len(ds.feedback)
     return bundles, metrics
 
 
