@@ -66,14 +66,19 @@ def vader():
     return SentimentIntensityAnalyzer()
 
 
+@functools.lru_cache(maxsize=50_000)
+def _vader_one(sentence: str) -> tuple[float, float]:
+    d = vader().polarity_scores(sentence)
+    return d["compound"], d["neg"]
+
+
 def vader_sentences(sentences: list[str]) -> np.ndarray:
-    """(n, 2): VADER compound and negative share of each sentence."""
-    a = vader()
+    """(n, 2): VADER compound and negative share of each sentence (repeated sentences, e.g.
+    "Great client!", are looked up once per process)."""
     out = np.zeros((len(sentences), 2), dtype=np.float64)
     for i, s in enumerate(sentences):
         if s:
-            d = a.polarity_scores(s)
-            out[i, 0], out[i, 1] = d["compound"], d["neg"]
+            out[i] = _vader_one(s)
     return out
 
 
@@ -85,6 +90,7 @@ def lexicon_features(per_sentence: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------- language
 _WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+_ASCII_LETTER_RE = re.compile(r"[A-Za-z]")
 #: fewer letters than this: too little text to call it foreign ("ok", "A+++", "10/10", "gr8")
 MIN_LETTERS = 8
 #: Latin-script text with at least this share of known English words is English
@@ -122,10 +128,15 @@ def language_of(text: str, english_words: frozenset[str] | set[str]) -> tuple[st
 
     ``english_words``: lower-cased words known to be English (the feedback model's word
     vocabulary plus ``lexicon_words()``)."""
-    letters = [ch for ch in text if ch.isalpha()]
-    if len(letters) < MIN_LETTERS:
-        return "en", "too_short"
-    latin = sum(_is_latin(ch) for ch in letters) / len(letters)
+    if text.isascii():  # the common case, without a per-character loop
+        if len(_ASCII_LETTER_RE.findall(text)) < MIN_LETTERS:
+            return "en", "too_short"
+        latin = 1.0
+    else:
+        letters = [ch for ch in text if ch.isalpha()]
+        if len(letters) < MIN_LETTERS:
+            return "en", "too_short"
+        latin = sum(_is_latin(ch) for ch in letters) / len(letters)
     if latin < 0.5:  # mostly another script: the English models have seen none of it
         lang, _ = _langid().classify(text)
         return (lang if lang != "en" else "und"), "script"
