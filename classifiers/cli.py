@@ -125,10 +125,15 @@ def cmd_score_feedback(args) -> int:
 
     items = _validate(_read_lines(args.file), parse_feedback)
     scorer = load_scorer(Path(args.model_dir) if args.model_dir else None)
+    from . import feedback as fb_mod
+
     for i in range(0, len(items), CHUNK):
         chunk = items[i:i + CHUNK]
-        for it, p in zip(chunk, scorer.score_feedback(chunk)):
-            sys.stdout.write(json.dumps({"id": it.id, "negative": round(p, 6)}) + "\n")
+        # "negative" as Scorer.score_feedback gives it, plus whether the text was scored (False:
+        # not English, scored from the rating alone) and the language it was taken for
+        d = fb_mod.score(scorer._b["feedback"], [it.text for it in chunk], [it.rating for it in chunk])
+        for it, p, scored, lang in zip(chunk, d["negative"].tolist(), d["text_scored"].tolist(), d["language"]):
+            sys.stdout.write(json.dumps({"id": it.id, "negative": round(p, 6), "text_scored": scored, "language": lang}) + "\n")
     sys.stdout.flush()
     return 0
 
@@ -147,7 +152,7 @@ def cmd_train(args) -> int:
 def cmd_evaluate(args) -> int:
     from .evaluation import evaluate, format_report
 
-    rep = evaluate(Path(args.model_dir) if args.model_dir else None, n_boot=args.bootstrap, progress=not args.quiet)
+    rep = evaluate(Path(args.model_dir) if args.model_dir else None, progress=not args.quiet)
     print(format_report(rep))
     return 0
 
@@ -167,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_train)
     p = sub.add_parser("evaluate")
     p.add_argument("--model-dir", default=None)
-    p.add_argument("--bootstrap", type=int, default=1000)
+    p.add_argument("--bootstrap", type=int, default=1000, help="ignored: the intervals are computed when the models are trained")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(fn=cmd_evaluate)
     args = ap.parse_args(argv)

@@ -134,7 +134,35 @@ def load_short_honest_validation(path: Path | None = None) -> list[dict]:
     return load_short_honest(path or DATA_DIR / "seed" / "short_honest_validation.jsonl")
 
 
-def load_feedback() -> list[FeedbackRow]:
+#: real freelancer-about-client feedback (not openly licensed): read from ../shared at training
+#: and evaluation time only, never copied into the repository (see its README)
+REALPHRASING_DIR = REPO_ROOT.parent / "shared" / "data" / "realphrasing"
+REAL_FEEDBACK_LABELS = {"feedback_negative": 1, "feedback_positive": 0}
+
+
+def load_real_feedback(path: Path | None = None) -> list[FeedbackRow]:
+    """The ``feedback_negative`` / ``feedback_positive`` items of ../shared/data/realphrasing
+    (source ``real``, one group per original page), or [] when the folder is missing. Text only:
+    a forum post's title is not part of a feedback comment, and no rating is known."""
+    path = path or REALPHRASING_DIR / "items.jsonl"
+    if not path.exists():
+        return []
+    out: list[FeedbackRow] = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            d = json.loads(line)
+            if d.get("label") in REAL_FEEDBACK_LABELS and (d.get("text") or "").strip():
+                out.append(FeedbackRow(d["id"], d["text"].strip(), REAL_FEEDBACK_LABELS[d["label"]], None, "real",
+                                       "real:" + str(d.get("source") or d["id"])))
+    return out
+
+
+def load_feedback(include_real: bool = True) -> list[FeedbackRow]:
+    """Labelled feedback (negative = 1): UCI sentences (amazon, imdb), drug reviews (neutral
+    dropped), the generated seed feedback and, when ../shared is present and ``include_real``,
+    the real freelancer feedback (``load_real_feedback``)."""
     out: list[FeedbackRow] = []
     sdir = DATA_DIR / "sentiment"
     for name in ("amazon_cells_labelled.txt", "imdb_labelled.txt"):
@@ -156,6 +184,8 @@ def load_feedback() -> list[FeedbackRow]:
         for line in f:
             d = json.loads(line)
             out.append(FeedbackRow(d["id"], d["text"], int(d["negative"]), d["rating"], "seed", "seedfb:" + d["group"]))
+    if include_real:
+        out += load_real_feedback()
     return out
 
 

@@ -24,12 +24,10 @@ import numpy as np
 
 from models.taxonomy import NOT_A_JOB
 
-from . import feedback as fb_mod
+from . import feedback_cv as fb_cv
 from .data import (DATA_DIR, FeedbackRow, PostRow, grouped_split, load_emscad, load_feedback,
                    load_realphrasing_posts,
                    load_seed_posts, load_short_honest_validation)
-from .modelling import binary_summary as _binary_summary
-from .modelling import threshold_rule
 from .post_fit import fit_posts
 from .post_training import N_SPLITS, REPEATS
 from .registry import ARTIFACTS_DIR, save_bundle, write_active
@@ -145,23 +143,12 @@ def fit_all(ds: Datasets, progress: bool = False, repeats: int | None = None) ->
     real = metrics.pop("real_by_source")
     metrics["scam"]["real_by_source"] = real  # the real rows' figures travel with the post models' metrics
 
-    # ---- feedback
-    fbs = ds.feedback
-    ftr, fva = ds.fb_split == 0, ds.fb_split == 1
-    texts_fb = [r.text for r in fbs]
-    yf = np.array([r.negative for r in fbs])
-    ratings = [r.rating for r in fbs]
-    fgroups = np.array([r.group for r in fbs])
-    b = fb_mod.fit([t for t, m in zip(texts_fb, ftr) if m], yf[ftr], [r for r, m in zip(ratings, ftr) if m], fgroups[ftr])
-    pf = fb_mod.predict(b, [t for t, m in zip(texts_fb, fva) if m], [r for r, m in zip(ratings, fva) if m])
-    b.pop("_vec", None)  # predict() caches unpacked vectorisers; never persist them
-    thr, notes = threshold_rule(pf, yf[fva], TARGET_PRECISION["feedback"])  # no short-post constraint for feedback
-    bundles["feedback"] = b
-    metrics["feedback"] = {"threshold": thr, "target_precision": TARGET_PRECISION["feedback"], "operating_point": notes,
-                           "validation": _binary_summary(pf, yf[fva], None, thr)}
+    # ---- feedback (classifiers/feedback_cv.py: selection by leave-one-source-out, repeated grouped
+    # CV on every labelled row, threshold on out-of-fold scores, refit on all rows)
+    bundles["feedback"], metrics["feedback"] = fb_cv.train(ds.feedback)
     prog.step("feedback")
     prog.close()
-    metrics["feedback"]["n_train"] = int(ftr.sum())
+    metrics["feedback"]["n_train"] = len(ds.feedback)
     for k in metrics:
         metrics[k]["seed"] = ds.seed
     return bundles, metrics

@@ -132,19 +132,3 @@ def test_out_of_fold_groups_never_straddle_folds():
     for k, (_, te) in enumerate(cv.split(np.zeros(len(rows)), [strat_label(r) for r in rows], [r.group for r in rows])):
         for i in te:
             assert fold.setdefault(rows[i].group, k) == k
-
-
-def test_paired_bootstrap_of_the_pr_auc_gain():
-    import numpy as np
-
-    from classifiers.evaluation import _paired_gain
-
-    rng = np.random.default_rng(0)
-    y = (rng.random(400) < 0.3).astype(int)
-    good = y + rng.normal(0, 0.6, 400)
-    weak = y + rng.normal(0, 1.5, 400)
-    w = np.where(y == 1, 1.0, 2.0)
-    g = _paired_gain(good, weak, y, w, n_boot=200)
-    assert g["gain"] > 0.1 and 0 < g["ci95"][0] < g["gain"] < g["ci95"][1] and g["share_above_0"] == 1.0
-    same = _paired_gain(good, good, y, w, n_boot=50)
-    assert same["gain"] == 0 and same["ci95"] == [0.0, 0.0] and same["share_at_least_0.05"] == 0.0

@@ -1,0 +1,152 @@
+"""Feedback text helpers: sentence splitting, the VADER lexicon features and the language check.
+
+Nothing here is learned: the same text always gives the same sentences, lexicon scores and
+language decision, so they are computed once per text and shared by every fold of the
+cross-validation (``classifiers.feedback_cv``).
+
+- Sentences: a small regex splitter (sentence-final punctuation followed by a space, line
+  breaks, semicolons). Feedback is informal (no capital after a full stop, emoticons, "!!!"),
+  and the splitter only has to give units the sentence model can score.
+- Lexicon: VADER (vaderSentiment 3.3.2, MIT; the lexicon ships inside the package, no download)
+  scores every sentence; per feedback we keep the most negative, the mean and the most positive
+  compound score and the largest negative share.
+- Language: ``is_foreign`` marks text that is clearly NOT English (the only language the
+  feedback models were trained on). Conservative by design: text with few letters ("ok", "A+++",
+  "10/10") or mostly known English words is English; Latin-script text is only called foreign
+  when few of its words are known English words AND py3langid (BSD, ships its model; loaded
+  lazily, only for such texts) names another language with confidence. Text that is mostly in
+  a non-Latin script (Cyrillic, CJK, Arabic, ...) is foreign.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+import numpy as np
+
+#: sentence boundaries: . ! ? (and runs of them, with closing quotes/brackets) before a space,
+#: line breaks, semicolons
+_SPLIT_RE = re.compile(r"(?<=[.!?\u2026])\s+|(?<=[.!?\u2026][\"'\u201d\u2019)\]])\s+|\s*[\r\n]+\s*|\s*;\s+")
+_HAS_WORD_RE = re.compile(r"[^\W\d_]", re.UNICODE)
+MAX_SENTENCES = 40  # longer feedback: the first 39 sentences, then the rest as one unit
+
+#: lexicon features per feedback, in this order
+LEXICON_FEATURES = ("vader_min", "vader_mean", "vader_max", "vader_neg_max")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text`` (stripped, each with at least one letter); the whole stripped text
+    when it has none; [""] for empty text. Pieces without letters ("!!", ":)") join the sentence
+    before them."""
+    text = (text or "").strip()
+    if not text:
+        return [""]
+    out: list[str] = []
+    for piece in _SPLIT_RE.split(text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if out and not _HAS_WORD_RE.search(piece):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    if not out:
+        return [text]
+    if len(out) > MAX_SENTENCES:
+        out = out[: MAX_SENTENCES - 1] + [" ".join(out[MAX_SENTENCES - 1:])]
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def vader():
+    """The VADER analyser (lexicon read from the installed package, ~50 ms, once per process)."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+@functools.lru_cache(maxsize=50_000)
+def _vader_one(sentence: str) -> tuple[float, float]:
+    d = vader().polarity_scores(sentence)
+    return d["compound"], d["neg"]
+
+
+def vader_sentences(sentences: list[str]) -> np.ndarray:
+    """(n, 2): VADER compound and negative share of each sentence (repeated sentences, e.g.
+    "Great client!", are looked up once per process)."""
+    out = np.zeros((len(sentences), 2), dtype=np.float64)
+    for i, s in enumerate(sentences):
+        if s:
+            out[i] = _vader_one(s)
+    return out
+
+
+def lexicon_features(per_sentence: np.ndarray) -> np.ndarray:
+    """``LEXICON_FEATURES`` of one feedback from its ``vader_sentences`` rows."""
+    c, neg = per_sentence[:, 0], per_sentence[:, 1]
+    return np.array([c.min(), c.mean(), c.max(), neg.max()], dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------------- language
+_WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+_ASCII_LETTER_RE = re.compile(r"[A-Za-z]")
+#: fewer letters than this: too little text to call it foreign ("ok", "A+++", "10/10", "gr8")
+MIN_LETTERS = 8
+#: Latin-script text with at least this share of known English words is English
+ENGLISH_SHARE = 0.5
+#: py3langid's normalised probability needed to call Latin-script text foreign
+LANGID_MIN_PROB = 0.9
+
+
+def _is_latin(ch: str) -> bool:
+    if ch.isascii():
+        return True
+    try:
+        return unicodedata.name(ch).startswith("LATIN")
+    except ValueError:
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def _langid():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@functools.lru_cache(maxsize=1)
+def lexicon_words() -> frozenset[str]:
+    """Single English words of the VADER lexicon plus scikit-learn's English stop words."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(w for w in vader().lexicon if w.isalpha()) | frozenset(ENGLISH_STOP_WORDS)
+
+
+def language_of(text: str, english_words: frozenset[str] | set[str]) -> tuple[str, str]:
+    """(language code, how decided). "en" unless the text is clearly in another language.
+
+    ``english_words``: lower-cased words known to be English (the feedback model's word
+    vocabulary plus ``lexicon_words()``)."""
+    if text.isascii():  # the common case, without a per-character loop
+        if len(_ASCII_LETTER_RE.findall(text)) < MIN_LETTERS:
+            return "en", "too_short"
+        latin = 1.0
+    else:
+        letters = [ch for ch in text if ch.isalpha()]
+        if len(letters) < MIN_LETTERS:
+            return "en", "too_short"
+        latin = sum(_is_latin(ch) for ch in letters) / len(letters)
+    if latin < 0.5:  # mostly another script: the English models have seen none of it
+        lang, _ = _langid().classify(text)
+        return (lang if lang != "en" else "und"), "script"
+    words = [w.lower() for w in _WORD_RE.findall(text) if len(w) > 1]
+    if not words:
+        return "en", "no_words"
+    known = sum(w in english_words or w.replace("'", "") in english_words for w in words) / len(words)
+    if known >= ENGLISH_SHARE:
+        return "en", "english_words"
+    lang, prob = _langid().classify(text)
+    if lang != "en" and prob >= LANGID_MIN_PROB:
+        return lang, "langid"
+    return "en", "langid_unsure"

@@ -1,0 +1,172 @@
+"""Per-sentence feedback negativity (classifiers/feedback*.py). Every text here is invented for
+these tests. The model is fitted once per module on the public sentiment sentences plus the
+generated seed feedback (no drug reviews: faster), with the shipped settings."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifiers import feedback as fb
+from classifiers import feedback_text as ft
+
+ROOT = Path(__file__).resolve().parents[3]
+
+NON_PAYMENT_STORY = (
+    "I started this project in March and the client seemed friendly at first. "
+    "After I delivered the full website he kept asking for new pages that were never in the contract. "
+    "When I asked to be paid for the finished milestone he stopped answering my messages. "
+    "Two weeks later he opened a dispute and asked for a refund, although he was already using my code on his live site. "
+    "I lost a month of work and was never paid a cent. Avoid this client."
+)
+SHORT_PRAISE = "Thanks, great client!"
+GERMAN = "Der Auftraggeber hat nie bezahlt und antwortet nicht mehr auf meine Nachrichten. Sehr enttäuschend."
+SPANISH = "El cliente nunca pagó el trabajo entregado y después desapareció sin decir nada."
+RUSSIAN = "Заказчик так и не заплатил за выполненную работу и перестал отвечать."
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    from classifiers.data import load_feedback
+
+    rows = [r for r in load_feedback(include_real=False) if r.source in ("amaz", "imdb", "seed")]
+    return fb.fit([r.text for r in rows], np.array([r.negative for r in rows]), [r.rating for r in rows],
+                  np.array([r.group for r in rows]), [r.source for r in rows])
+
+
+# ------------------------------------------------------------------ sentences
+@pytest.mark.parametrize("text,expected", [
+    ("Great client. Paid on time!", ["Great client.", "Paid on time!"]),
+    ("Paid late... twice.\nWould not work again", ["Paid late...", "twice.", "Would not work again"]),
+    ("Clear brief; fast payment", ["Clear brief", "fast payment"]),
+    ("He said \"done.\" Then vanished.", ["He said \"done.\"", "Then vanished."]),
+    ("Great!!! :)", ["Great!!! :)"]),
+    ("v1.2 was fine", ["v1.2 was fine"]),
+    ("", [""]),
+    ("  ", [""]),
+    ("A+++", ["A+++"]),
+])
+def test_split_sentences(text, expected):
+    assert ft.split_sentences(text) == expected
+
+
+def test_long_text_sentence_count_is_capped():
+    s = ft.split_sentences(" ".join(f"Sentence {i} here." for i in range(100)))
+    assert len(s) == ft.MAX_SENTENCES and s[-1].startswith(f"Sentence {ft.MAX_SENTENCES - 1} here.")
+
+
+def test_prepared_subset_keeps_each_texts_sentences():
+    prep = fb.prepare(["One. Two.", "Three.", "Four. Five. Six."], lexicon=False)
+    sub = prep.subset([2, 0])
+    assert sub.texts == ["Four. Five. Six.", "One. Two."]
+    assert sub.sentences == ["Four.", "Five.", "Six.", "One.", "Two."]
+    assert sub.owner.tolist() == [0, 0, 0, 1, 1] and sub.n_sent.tolist() == [3, 2]
+
+
+# ------------------------------------------------------------------ scores
+def test_long_non_payment_story_is_clearly_negative_and_short_praise_clearly_positive(bundle):
+    p = fb.predict(bundle, [NON_PAYMENT_STORY, SHORT_PRAISE, "Great client, clear instructions, paid promptly."], [None] * 3)
+    assert p[0] > 0.8, p
+    assert p[1] < 0.2 and p[2] < 0.2, p
+
+
+def test_one_negative_sentence_in_a_polite_story_raises_the_score(bundle):
+    polite = "The client was friendly and answered quickly. The brief was clear. We had weekly calls. The project ended in June."
+    p = fb.predict(bundle, [polite, polite + " In the end he refused to pay the last invoice."], [None, None])
+    assert p[1] > p[0] + 0.2, p
+
+
+@pytest.mark.parametrize("text", ["Project finished, contract closed.", NON_PAYMENT_STORY, SHORT_PRAISE, GERMAN, ""])
+def test_fewer_stars_never_less_negative(bundle, text):
+    p = fb.predict(bundle, [text] * 5, [1, 2, 3, 4, 5])
+    assert all(a >= b - 1e-12 for a, b in zip(p, p[1:])), p
+    assert p[0] > p[4], p
+
+
+def test_star_weights_are_non_negative(bundle):
+    for model, cols in ((bundle["combiner"], bundle["combiner_cols"]), (bundle["rating_lr"], bundle["rating_cols"])):
+        names = bundle["feature_names"] if model is bundle["combiner"] else list(fb.RATING_FEATURES)
+        for c, w in zip(cols, model.coef_[0]):
+            if names[c] in fb.MONOTONE:
+                assert w >= 0
+
+
+def test_monotone_fit_drops_a_star_column_that_would_go_negative():
+    rng = np.random.default_rng(0)
+    ratings = rng.integers(1, 6, 400).tolist()
+    y = np.array([int(r == 5 or (r == 1 and rng.random() < 0.5)) for r in ratings])  # 5 stars "negative": a perverse label
+    m = fb.fit_monotone_lr(fb.rating_block(ratings), y, None, list(fb.RATING_FEATURES), 1.0)
+    kept = [fb.RATING_FEATURES[c] for c in m["cols"]]
+    assert "stars_le_4" not in kept  # the unconstrained weight is negative
+    assert all(w >= 0 for c, w in zip(m["cols"], m["lr"].coef_[0]) if fb.RATING_FEATURES[c] in fb.MONOTONE)
+
+
+# ------------------------------------------------------------------ language
+@pytest.mark.parametrize("text", [GERMAN, SPANISH, RUSSIAN, "非常好的客户，付款及时，沟通顺畅。"])
+def test_non_english_text_gets_no_text_score(bundle, text):
+    d = fb.score(bundle, [text, text, NON_PAYMENT_STORY], [None, 1, None])
+    assert d["text_scored"].tolist() == [False, False, True]
+    assert d["language"][0] != "en" and d["language"][2] == "en"
+    prior = fb.predict(bundle, [RUSSIAN], [None])[0]
+    assert d["negative"][0] == pytest.approx(prior)  # the same non-confident prior whatever the words
+    assert 0.2 < d["negative"][0] < 0.8
+    assert d["negative"][1] > d["negative"][0]  # the rating still counts
+
+
+@pytest.mark.parametrize("text", ["ok", "OK", "A+++", "10/10", "Great client!", "thx", "Paid on time", "Would hire again",
+                                  "Excellent", "Gr8 client, fast pay", "Not good", "Never paid.", "meh", "Smooth project",
+                                  "Perfecto! Great work with Jose, paid fast.", "Cliente ok, recommended"])
+def test_short_english_is_not_mistaken_for_foreign(bundle, text):
+    assert fb.score(bundle, [text], [None])["text_scored"].tolist() == [True]
+
+
+def test_empty_and_whitespace_text_are_scored(bundle):
+    d = fb.score(bundle, ["", "   "], [None, 5])
+    assert d["text_scored"].all() and np.all((d["negative"] >= 0) & (d["negative"] <= 1))
+
+
+# ------------------------------------------------------------------ CLI contract
+@pytest.fixture(scope="module")
+def model_dir(bundle, tmp_path_factory):
+    """The active models with this module's feedback bundle saved through the registry (which
+    also checks the bundle holds only the types a model file may hold)."""
+    from classifiers.registry import ARTIFACTS_DIR, read_active, save_bundle, write_active
+
+    root = tmp_path_factory.mktemp("models")
+    active = read_active(ARTIFACTS_DIR)
+    for det, version in active.items():
+        if det != "feedback":
+            (root / det).mkdir()
+            (root / det / version).symlink_to(ARTIFACTS_DIR / det / version, target_is_directory=True)
+    b = {k: v for k, v in bundle.items() if not k.startswith("_")}
+    save_bundle(b, root, "feedback", "test", {"threshold": 0.7, "version": "feedback-test"})
+    write_active(root, {**active, "feedback": "test"})
+    return root
+
+
+def test_saved_bundle_loads_and_scores_the_same(bundle, model_dir):
+    from classifiers.registry import load_bundle
+
+    loaded, _ = load_bundle(model_dir, "feedback", "test")
+    texts = [NON_PAYMENT_STORY, SHORT_PRAISE, GERMAN]
+    assert np.allclose(fb.predict(loaded, texts, [None, 4, 2]), fb.predict(bundle, texts, [None, 4, 2]))
+
+
+def test_cli_score_feedback_keeps_id_and_negative_and_adds_language(tmp_path, model_dir):
+    lines = [json.dumps({"id": "a", "text": SHORT_PRAISE, "rating": None}),
+             json.dumps({"id": "b", "text": NON_PAYMENT_STORY, "rating": None}),
+             json.dumps({"id": "c", "text": GERMAN, "rating": None})]
+    f = tmp_path / "fb.jsonl"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "classifiers", "score-feedback", str(f), "--model-dir", str(model_dir)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", "b", "c"]
+    assert all(isinstance(o["negative"], float) and 0 <= o["negative"] <= 1 for o in out)
+    assert [(o["text_scored"], o["language"]) for o in out] == [(True, "en"), (True, "en"), (False, "de")]
+    assert out[0]["negative"] < 0.2 and out[1]["negative"] > 0.8 and 0.2 < out[2]["negative"] < 0.8
