@@ -3,7 +3,7 @@
 Bulk import streams the file (constant memory), validates each row with the API's own
 models (``app/api/schemas.py``), and writes chunks of rows through
 ``services.ingest.import_chunk`` (one commit, one scoring job per chunk; without Redis
-each job runs in a child process beside the next chunk's import, see ``inline_runner``).
+each job runs in a child process beside the next chunk's import, see ``app.jobs.inline``).
 It is resumable: rows are upserted by external id, so a re-run skips what is unchanged
 and never duplicates. Rejected rows are reported on stderr with their line numbers; the
 good rows are still imported, and the exit code is 1 if anything was rejected.
@@ -36,8 +36,8 @@ from tqdm import tqdm
 
 from .api.schemas import ITEM_MODELS, field_errors
 from .db import session_scope
-from .inline_runner import InlineRunner, inline_in_background
-from .jobs import redis_url
+from .jobs.enqueue import redis_url
+from .jobs.inline import InlineRunner, inline_in_background
 from .services import ingest
 from .services.audit import CLI
 
@@ -170,7 +170,7 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
             report(f"line {number}: {reason}")
 
     # without Redis, each chunk's scoring job runs beside the import of the next chunk
-    # (in child processes: see inline_runner), and all of them before this returns
+    # (in child processes: see app.jobs.inline), and all of them before this returns
     with inline_in_background(SCORING_AHEAD, prepare=_scoring_models(kind)) as runner, \
             session_scope() as session, \
             tqdm(total=total, unit=" rows", desc=f"import {kind}", file=sys.stderr,

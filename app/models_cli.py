@@ -5,7 +5,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from . import jobs
+from .jobs import enqueue
 from .db import session_scope
 from .services import model_registry, scoring
 from .services.audit import CLI, record
@@ -80,14 +80,14 @@ def rescore(batch: int, dry_run: bool) -> None:
     if dry_run or not (posts or clients):
         click.echo(f"{what} to rescore (posts: {post_version}; clients: {client_version})")
         return
-    specs = [jobs.score_posts_spec(posts[i:i + batch], marker=f"rescore-{post_version}")
+    specs = [enqueue.score_posts_spec(posts[i:i + batch], marker=f"rescore-{post_version}")
              for i in range(0, len(posts), batch)]
-    specs += [jobs.score_client_spec(client_id, f"rescore-{client_version}")
+    specs += [enqueue.score_client_spec(client_id, f"rescore-{client_version}")
               for client_id in clients]
     outcomes: dict[str, int] = {}
     with click.progressbar(specs, label="rescoring") as bar:
         for spec in bar:
-            outcome = jobs.dispatch(spec)
+            outcome = enqueue.dispatch(spec)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     click.echo(f"{what} in {len(specs)} jobs: "
                + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))

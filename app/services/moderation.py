@@ -3,7 +3,7 @@
 Each public function is one use case and one transaction: the decision row, the audit
 event, the state change and the marketplace event (outbox) are written together and
 committed once; side effects (webhook delivery, e-mail, the follow-up re-check) are
-deferred with ``app.jobs`` and dispatched only after that commit.
+deferred with ``app.jobs.enqueue`` and dispatched only after that commit.
 
 Optimistic locking. Every form carries the version it was rendered from:
 
@@ -45,7 +45,7 @@ from models import (Client, ClientStatus, Decision, DecisionAction, Flag, FlagRe
                     PostStatus, Role, SubjectType, utcnow)
 from models.taxonomy import CATEGORY_LABELS, category_label
 
-from .. import jobs
+from ..jobs import enqueue
 from . import Conflict, NotFound, ServiceError
 from .audit import Actor, record
 from .content import post_content_hash
@@ -513,9 +513,8 @@ def contact(session: Session, *, client_id: int, client_version: str, template: 
            subject_id=client.id, before=before,
            after={"status": client.status, "outreach": outreach.id, "template": template,
                   "follow_up_due_at": due.isoformat()})
-    jobs.follow_up(session, outreach.id, outreach.follow_up_due_at)
-    jobs.defer(session, jobs.JobSpec("app.tasks.send_outreach", (outreach.id,),
-                                     f"send-outreach-{outreach.id}"))
+    enqueue.follow_up(session, outreach.id, outreach.follow_up_due_at)
+    enqueue.send_outreach(session, outreach.id)
     session.commit()
     return outreach
 

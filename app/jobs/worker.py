@@ -2,7 +2,7 @@
 
 ``flask worker`` uses it. Plain ``rq worker`` users get the same with::
 
-    rq worker -w app.worker.AppWorker --with-scheduler --url "$REDIS_URL" \\
+    rq worker -w app.jobs.worker.AppWorker --with-scheduler --url "$REDIS_URL" \\
         trustdesk-scoring trustdesk-webhooks trustdesk-default
 
 It is a SimpleWorker: jobs run in the worker process itself (no fork per job), so the
@@ -60,16 +60,16 @@ class AppWorker(SimpleWorker):
     def __init__(self, *args, app=None, **kwargs):  # noqa: ANN001
         super().__init__(*args, **kwargs)
         if app is None:
-            from . import create_app
+            from .. import create_app
 
             app = create_app()
         self.app = app
         _install_fork_hooks()
         with self.app.app_context():
-            from .services.scoring import get_scorer
+            from ..services.scoring import get_scorer
 
             get_scorer()  # load the models now, once, not on the first job
-        from .jobs import freeze_long_lived_objects
+        from .execute import freeze_long_lived_objects
 
         freeze_long_lived_objects()  # ... and keep the collector away from them
 
@@ -80,7 +80,7 @@ class AppWorker(SimpleWorker):
     def work(self, *args, **kwargs):  # noqa: ANN002, ANN003
         if not kwargs.get("burst"):
             with self.app.app_context():
-                from .jobs import schedule_sweep
+                from .enqueue import schedule_sweep
 
                 schedule_sweep()
         return super().work(*args, **kwargs)
