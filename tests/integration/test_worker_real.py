@@ -320,6 +320,20 @@ def _plain_rq_worker(env, app, worker_class: str) -> None:  # noqa: ANN001
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_deprecated_paths_still_work_for_one_release(env, app):
+    """Upgrading: `rq worker -w app.worker.AppWorker` (the old documented class) still runs,
+    and a job enqueued before the upgrade under its old path (`app.tasks.score_posts`, the
+    name stored in Redis) still resolves."""
+    from dataclasses import replace
+
+    posts = bulk_posts(app, 3)
+    with app.app_context():
+        old = replace(enqueue.score_posts_spec(posts), func="app.tasks.score_posts")
+        assert enqueue.dispatch(old) == "enqueued"
+    _plain_rq_worker(env, app, "app.worker.AppWorker")
+    assert scored(app) == 3
+
+
 def test_the_worker_loads_the_models_then_freezes_them(migrated_app, redis_client, redis_prefix):
     """An AppWorker loads the models before its first job and then moves everything it holds
     out of the cyclic collector's way (its full collections no longer walk the models)."""

@@ -582,3 +582,21 @@ def test_a_child_killed_while_it_waits_for_a_job_blocks_nothing(app, monkeypatch
         assert set(later.values()) == {os.getpid()}
     else:
         assert set(later.values()) == {leader}
+
+
+def test_the_old_job_and_worker_paths_resolve_with_a_deprecation_warning():
+    """For one release: jobs already in Redis name ``app.tasks.*``, and ``rq worker -w
+    app.worker.AppWorker`` is documented; both still resolve, to the new code, and warn."""
+    import importlib
+    import sys
+
+    from app.jobs import tasks, worker
+
+    for old in ("app.tasks", "app.worker"):
+        sys.modules.pop(old, None)
+        with pytest.warns(DeprecationWarning, match=old.replace(".", r"\.")):
+            importlib.import_module(old)
+    for name in ("score_posts", "score_client", "deliver_outbox", "follow_up", "send_outreach",
+                 "sweep"):
+        assert execute.resolve(f"app.tasks.{name}") is getattr(tasks, name)
+    assert execute.resolve("app.worker.AppWorker") is worker.AppWorker
