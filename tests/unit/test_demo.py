@@ -12,7 +12,7 @@ from sqlmodel import func, select
 
 from app.api.schemas import ITEM_MODELS
 from app.db import session_scope
-from app.ingest_cli import load_demo_generator
+from app.cli.ingest import load_demo_generator
 from models import Client, Feedback, JobPost
 from models.taxonomy import CATEGORIES
 
@@ -158,7 +158,7 @@ def test_demo_load_loads_the_models_once_for_all_its_imports(runner, app, tmp_pa
     scorer._cached.cache_clear()
     small = types.SimpleNamespace(generate=lambda seed, anchor: demo.generate(
         seed=seed, anchor=anchor, clients=40, posts=300))
-    monkeypatch.setattr("app.ingest_cli.load_demo_generator", lambda: small)
+    monkeypatch.setattr("app.cli.ingest.load_demo_generator", lambda: small)
     monkeypatch.setitem(app.config, "INLINE_JOB_PROCESSES", 2)
     r = runner.invoke(args=["demo", "load", "--no-progress"])
     assert r.exit_code == 0 and "posts: imported 300" in r.stdout, r.output

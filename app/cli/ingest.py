@@ -28,18 +28,17 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
-from .api.schemas import ITEM_MODELS, field_errors
-from .db import session_scope
-from .jobs.enqueue import redis_url
-from .jobs.inline import InlineRunner, inline_in_background
-from .services import ingest
-from .services.audit import CLI
+from ..api.schemas import ITEM_MODELS, field_errors
+from ..db import session_scope
+from ..jobs.enqueue import redis_url
+from ..jobs.inline import InlineRunner, inline_in_background
+from ..services import ingest
+from ..services.audit import CLI
 
 CHUNK_SIZE = 500
 #: without Redis, how many chunks' scoring jobs may wait for the scoring processes: the
@@ -56,7 +55,7 @@ CSV_TYPES: dict[str, Callable[[str], Any]] = {
     "budget": lambda v: _number(v, float),
     "rating": lambda v: _number(v, int),
 }
-DEMO_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "generate_demo_data.py"
+DEMO_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "generate_demo_data.py"
 
 #: a parsed row: (line number, fields) or (line number, why it could not be read)
 Row = tuple[int, dict[str, Any] | str]
@@ -246,7 +245,7 @@ def _scoring_models(kind: ingest.Kind) -> Callable[[], object] | None:
     a clients import rescores posts only where a client's scored facts changed)."""
     if kind == "clients":
         return None
-    from .services.scoring import get_scorer
+    from ..services.scoring import get_scorer
 
     return get_scorer
 
@@ -310,7 +309,7 @@ def demo_load(if_empty: bool, seed: int, progress: bool) -> None:
             click.echo("Demo data not loaded: the database already has clients.")
             return
     if redis_url() is None:  # scored in line, in processes forked from this one
-        from .services.scoring import get_scorer
+        from ..services.scoring import get_scorer
 
         get_scorer()  # loaded once here for the posts and the feedback, not once per import
     generator = load_demo_generator()
@@ -326,8 +325,3 @@ def demo_load(if_empty: bool, seed: int, progress: bool) -> None:
         failed = failed or bool(summary.rejected)
     if failed:
         sys.exit(1)
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(import_cli)
-    app.cli.add_command(demo_cli)

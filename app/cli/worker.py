@@ -5,10 +5,10 @@ import json
 from datetime import datetime
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .jobs import enqueue, failed
+from ..jobs import enqueue, failed
 
 jobs_cli = AppGroup("jobs", help="Inspect and retry background jobs (RQ).")
 followups_cli = AppGroup("followups", help="Follow-up re-checks of contacted clients.")
@@ -26,7 +26,7 @@ def _require_redis() -> None:
 def worker(burst: bool, name: str | None) -> None:
     """Run an RQ worker (with the scheduler) inside the app, models loaded once."""
     _require_redis()
-    from .jobs.worker import AppWorker
+    from ..jobs.worker import AppWorker
 
     w = AppWorker(enqueue.all_queues(), connection=enqueue.get_connection(), name=name,
                   app=current_app._get_current_object())
@@ -41,8 +41,8 @@ def worker(burst: bool, name: str | None) -> None:
 @with_appcontext
 def sweep(delay: int | None) -> None:
     """Queue (or, without Redis, run) everything stored but not yet done."""
-    from .db import session_scope
-    from .services import sweep as sweep_service
+    from ..db import session_scope
+    from ..services import sweep as sweep_service
 
     with session_scope() as session:
         report = sweep_service.run(session, delay=delay)
@@ -83,8 +83,8 @@ def followups_run(now_text: str | None) -> None:
     """Re-check every contacted client whose follow-up window has ended."""
     from models import utcnow
 
-    from .db import session_scope
-    from .services import followups
+    from ..db import session_scope
+    from ..services import followups
 
     now = utcnow()
     if now_text:
@@ -97,10 +97,3 @@ def followups_run(now_text: str | None) -> None:
             click.echo(f"outreach {outreach_id}: {followups.recheck(session, outreach_id, now=now)}")
     if not due:
         click.echo("no follow-ups due")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(worker)
-    app.cli.add_command(sweep)
-    app.cli.add_command(jobs_cli)
-    app.cli.add_command(followups_cli)

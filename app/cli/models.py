@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
-from .jobs import enqueue
-from .db import session_scope
-from .services import model_registry, scoring
-from .services.audit import CLI, record
+from ..db import session_scope
+from ..jobs import enqueue
+from ..services import model_registry, scoring
+from ..services.audit import CLI, record
 
 models_cli = AppGroup("models", help="Train, evaluate and list the detectors' models.")
 
@@ -102,7 +102,3 @@ def list_() -> None:
         click.echo("no models recorded: run `flask models sync`")
     for row in rows:
         click.echo(f"{row.name}\t{row.version}")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(models_cli)
