@@ -9,7 +9,7 @@ from ..jobs import failed as failed_registry
 from ..db import get_session
 from ..security import role_required
 from ..services import jobs_admin, sweep
-from ..ui import actor, notify, render, target
+from ..web.ui import actor, notify, render, target
 from . import bp
 
 
