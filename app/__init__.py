@@ -23,7 +23,8 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config["TESTING"] = app.config.get("TESTING") or settings["TRUSTDESK_ENV"] == "testing"
 
-    from . import db, errors, security
+    from . import db, security
+    from .web import errors
     from .extensions import csrf, htmx, init_limiter, login_manager
 
     db.init_app(app)
@@ -77,11 +78,11 @@ def _init_login(app: Flask, login_manager) -> None:  # noqa: ANN001
 def _init_templates(app: Flask) -> None:
     from models.taxonomy import category_label
 
-    from .fragments import pure_macro
-    from .services.moderation import removal_reason
-    from .markup import GLOBALS as MARKUP
     from .security import csrf_token
-    from .ui import chrome_urls, fixed_url, id_url
+    from .services.moderation import removal_reason
+    from .web.fragments import pure_macro
+    from .web.markup import GLOBALS as MARKUP
+    from .web.ui import chrome_urls, fixed_url, id_url
 
     # in place of Flask-WTF's generate_csrf (CSRFProtect.init_app put it in the globals
     # and in a context processor; a later processor's names win)

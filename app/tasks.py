@@ -1,60 +1,19 @@
-"""RQ job functions. They take ids (never ORM objects), open their own session, call a
-service, and let exceptions raise so RQ retries them and the failed registry shows them.
+"""Deprecated: the job functions are in ``app.jobs.tasks``.
 
-They run in a worker (``flask worker``, or ``rq worker`` with ``-w app.worker.AppWorker``,
-which provides the app context) or inline right after a commit when no Redis is set.
+Jobs enqueued before the upgrade name their function by its old dotted path
+(``app.tasks.score_posts``...), stored in Redis; this module keeps those paths resolving
+for one release, with a DeprecationWarning. New jobs name ``app.jobs.tasks.*``. This
+module goes in the next release.
 """
 from __future__ import annotations
 
-from flask import current_app
+import warnings
 
-from .db import session_scope
+from .jobs.tasks import (deliver_outbox, follow_up, score_client, score_posts, send_outreach,
+                         sweep)
 
+__all__ = ["deliver_outbox", "follow_up", "score_client", "score_posts", "send_outreach", "sweep"]
 
-def score_posts(post_ids: list[int]) -> dict:
-    from .services import scoring
-
-    with session_scope() as session:
-        return scoring.score_posts(session, post_ids,
-                                   coalesce=current_app.config["SCORING_COALESCE"])
-
-
-def score_client(client_id: int) -> dict:
-    from .services import scoring
-
-    with session_scope() as session:
-        return scoring.score_client(session, client_id)
-
-
-def deliver_outbox(subject_type: str, subject_id: int) -> int:
-    from .services import webhooks
-
-    with session_scope() as session:
-        return webhooks.deliver_pending(session, subject_type, subject_id)
-
-
-def follow_up(outreach_id: int) -> str:
-    from .services import followups
-
-    with session_scope() as session:
-        return followups.recheck(session, outreach_id)
-
-
-def send_outreach(outreach_id: int) -> bool:
-    from .services import mailer
-
-    with session_scope() as session:
-        return mailer.send_outreach(session, outreach_id)
-
-
-def sweep() -> dict:
-    """The periodic sweep: runs, then schedules the next one (with Redis)."""
-    from . import jobs
-    from .services import sweep as sweep_service
-
-    try:
-        with session_scope() as session:
-            return sweep_service.run(session)
-    finally:
-        if jobs.redis_url():
-            jobs.schedule_sweep()
+warnings.warn("app.tasks is deprecated and will be removed in the next release: jobs name "
+              "app.jobs.tasks (a job enqueued before the upgrade still runs)",
+              DeprecationWarning, stacklevel=2)

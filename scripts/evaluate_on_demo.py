@@ -6,7 +6,7 @@
 ``scripts/generate_demo_data.py`` was written independently of the classifiers' seed corpus,
 so its posts are a fair out-of-distribution check. The generator does not record what
 kind of post it wrote, so this script derives the labels from its generation structure
-WITHOUT editing it: the module is imported by path (as ``app/ingest_cli.load_demo_generator``
+WITHOUT editing it: the module is imported by path (as ``app/cli/ingest.load_demo_generator``
 does) and its internal ``_Builder`` is replaced by a subclass whose ``scam`` / ``policy`` /
 ``self_ad`` / ``honest`` / ``short`` / ``hostile`` methods call the original and then note
 the kind of the post just appended (no extra random draws: the output is byte-identical,
@@ -46,7 +46,7 @@ CLEAN = ("honest", "short", "hostile")
 
 
 def load_generator():
-    """``scripts/generate_demo_data.py`` as a module (same as app/ingest_cli.load_demo_generator)."""
+    """``scripts/generate_demo_data.py`` as a module (same as app/cli/ingest.load_demo_generator)."""
     spec = importlib.util.spec_from_file_location("trustdesk_demo_data_eval", DEMO_SCRIPT)
     if spec is None or spec.loader is None:
         raise SystemExit(f"demo generator not found at {DEMO_SCRIPT}")

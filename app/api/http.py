@@ -2,7 +2,7 @@
 OpenAPI document), bearer-token authentication, JSON bodies and JSON errors.
 
 Every API response is JSON, errors included: ``{"error": "...", "fields": {...}}``.
-The console's error pages (``app/errors.py``) are HTML; the API blueprint registers its
+The console's error pages (``app/web/errors.py``) are HTML; the API blueprint registers its
 own handlers, and app-wide 404/405 handlers that answer JSON for ``/api/`` URLs (those
 routing errors happen before any blueprint is chosen) and hand every other URL to the
 handler that was registered before.

@@ -6,7 +6,7 @@ from flask import Response, request, stream_with_context
 from ..db import get_session
 from ..security import role_required
 from ..services import audit_log
-from ..ui import render
+from ..web.ui import render
 from . import bp
 
 FRAGMENTS = {"audit-results": "audit/_results.html", "audit-more": "audit/_rows.html"}

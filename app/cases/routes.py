@@ -11,7 +11,7 @@ from ..security import role_required
 from ..services import Conflict, NotFound, ServiceError, casefile, moderation, similar
 from ..services import queue as queue_service
 from ..services.moderation import REMOVE_REASONS, StaleCase
-from ..ui import actor, can_act, form_int, is_admin, notify, render, target
+from ..web.ui import actor, can_act, form_int, is_admin, notify, render, target
 from . import bp
 
 FRAGMENTS = {"case": "cases/_case.html"}

@@ -12,7 +12,7 @@ from ..security import role_required
 from ..services import Conflict, NotFound, ServiceError, casefile, moderation
 from ..services import outreach_templates as templates
 from ..services.moderation import StaleCase
-from ..ui import actor, can_act, form_int, is_admin, notify, render, target
+from ..web.ui import actor, can_act, form_int, is_admin, notify, render, target
 from . import bp
 
 FRAGMENTS = {"client-case": "clients/_case.html"}

@@ -11,7 +11,7 @@ from ..db import get_session
 from ..services import ServiceError, moderation
 from ..services import queue as queue_service
 from ..services.moderation import REMOVE_REASONS, StaleCase
-from ..ui import actor, can_act, notify, render, target, url_builder
+from ..web.ui import actor, can_act, notify, render, target, url_builder
 from . import bp
 from .rows import render_rows
 

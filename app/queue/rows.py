@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from markupsafe import Markup
 
-from ..fragments import pure_macro_each
+from ..web.fragments import pure_macro_each
 from ..services.queue import RowDisplay
 
 ROW_TEMPLATE = "queue/_row.html"

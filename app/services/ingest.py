@@ -8,8 +8,8 @@ the same three set-based writers, so a single item and 500 imported rows behave 
   not touched at all;
 - a post whose content hash (``post_content_hash``) changed, and every new post, is
   marked unscored (``scored_at``/``model_version`` cleared) and handed to
-  ``jobs.score_posts`` *once per call*, before the commit (dispatch happens after it);
-- new or changed feedback rescored its client through ``jobs.score_client``;
+  ``enqueue.score_posts`` *once per call*, before the commit (dispatch happens after it);
+- new or changed feedback rescored its client through ``enqueue.score_client``;
 - a client whose scored facts changed (``CLIENT_SCORED``: payment verification and
   account age, which the scorer takes with every post) has its posts that are not removed
   marked unscored and rescored, in one batch job per call. (The shipped models leave these
@@ -49,7 +49,7 @@ from sqlmodel import Session
 from models import (Client, ClientStatus, Feedback, Flag, JobPost, PostSimilarityKey, PostStatus,
                     utcnow)
 
-from .. import jobs
+from ..jobs import enqueue
 from . import ServiceError, bulk, statistics
 from .audit import Actor, record
 from .content import post_content_hash
@@ -356,7 +356,7 @@ def _write_posts(session: Session, records: Sequence[Record]) -> Outcome:
         post_id = new_ids[values["external_id"]]
         out.written[key] = Written(post_id, "created")
         rescore.append((post_id, values["content_hash"]))
-    jobs.score_posts(session, rescore)  # one job for the whole set (vectorised once)
+    enqueue.score_posts(session, rescore)  # one job for the whole set (vectorised once)
     return out
 
 
@@ -373,7 +373,7 @@ def _rescore_posts_of(session: Session, client_ids: list[int], now: datetime) ->
         .values(scored_at=None, model_version=None, updated_at=now)
         .returning(table.c.id, table.c.content_hash)).all()
     # the same content as an earlier job's: a marker of this change keeps the job id new
-    jobs.score_posts(session, sorted((row.id, row.content_hash) for row in posts),
+    enqueue.score_posts(session, sorted((row.id, row.content_hash) for row in posts),
                      marker=f"clients-{_digest(sorted(client_ids))}-{now.isoformat()}")
 
 
@@ -419,7 +419,7 @@ def _write_feedback(session: Session, records: Sequence[Record]) -> Outcome:
     for key, values in inserts:
         out.written[key] = Written(new_ids[values["external_id"]], "created")
     for client_id, changes in sorted(touched.items()):
-        jobs.score_client(session, client_id, marker=_digest(sorted(changes)))
+        enqueue.score_client(session, client_id, marker=_digest(sorted(changes)))
     return out
 
 

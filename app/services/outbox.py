@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from models import OutboxEvent
 
-from .. import jobs
+from ..jobs import enqueue
 
 #: the events the marketplace can receive
 EVENT_TYPES = frozenset({
@@ -31,5 +31,5 @@ def emit(session: Session, *, event_type: str, subject_type: str, subject_id: in
                         payload=payload, idempotency_key=uuid.uuid4().hex)
     session.add(event)
     session.flush()
-    jobs.deliver_outbox(session, subject_type, subject_id, event.id)
+    enqueue.deliver_outbox(session, subject_type, subject_id, event.id)
     return event

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from models import Feedback, JobPost, OutboxEvent, Outreach, utcnow
 
-from .. import jobs
+from ..jobs import enqueue
 from . import followups
 
 BATCH = 500
@@ -37,8 +37,8 @@ def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
     report: dict[str, Any] = {"at": now.isoformat(), "posts": 0, "clients": 0, "follow_ups": 0,
                               "outbox_subjects": 0, "dispatch": {}}
 
-    def send(spec: jobs.JobSpec) -> None:
-        outcome = jobs.dispatch(spec, revive=True)
+    def send(spec: enqueue.JobSpec) -> None:
+        outcome = enqueue.dispatch(spec, revive=True)
         report["dispatch"][outcome] = report["dispatch"].get(outcome, 0) + 1
 
     posts = session.exec(select(JobPost.id, JobPost.content_hash)
@@ -46,18 +46,18 @@ def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
                          .order_by(JobPost.id).limit(limit)).all()
     report["posts"] = len(posts)
     for start in range(0, len(posts), BATCH):
-        send(jobs.score_posts_spec([tuple(p) for p in posts[start:start + BATCH]]))
+        send(enqueue.score_posts_spec([tuple(p) for p in posts[start:start + BATCH]]))
 
     clients = session.exec(select(Feedback.client_id).where(Feedback.scored_at.is_(None))
                            .group_by(Feedback.client_id).limit(limit)).all()
     report["clients"] = len(clients)
     for client_id in clients:
-        send(jobs.score_client_spec(client_id, "sweep"))
+        send(enqueue.score_client_spec(client_id, "sweep"))
 
     due = followups.due_ids(session, now)
     report["follow_ups"] = len(due)
     for outreach_id in due:
-        send(jobs.follow_up_spec(outreach_id, None))
+        send(enqueue.follow_up_spec(outreach_id, None))
 
     if current_app.config.get("MARKETPLACE_WEBHOOK_URL"):
         subjects = session.exec(
@@ -66,7 +66,7 @@ def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
             .group_by(OutboxEvent.subject_type, OutboxEvent.subject_id)).all()
         report["outbox_subjects"] = len(subjects)
         for subject_type, subject_id, first_id in subjects:
-            send(jobs.deliver_outbox_spec(subject_type, subject_id, first_id))
+            send(enqueue.deliver_outbox_spec(subject_type, subject_id, first_id))
     session.rollback()  # read-only: end the transaction
     _remember(report)
     return report
@@ -108,8 +108,8 @@ def _remember(report: dict[str, Any]) -> None:
     instance folder (``flask sweep`` from cron and the web processes share it)."""
     current_app.extensions["trustdesk_sweep_last"] = report
     try:
-        if jobs.redis_url():
-            jobs.get_connection().set(_status_key(), json.dumps(report))
+        if enqueue.redis_url():
+            enqueue.get_connection().set(_status_key(), json.dumps(report))
         else:
             path = _status_file()
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,8 +122,8 @@ def _remember(report: dict[str, Any]) -> None:
 
 def last_run() -> dict[str, Any] | None:
     try:
-        if jobs.redis_url():
-            raw = jobs.get_connection().get(_status_key())
+        if enqueue.redis_url():
+            raw = enqueue.get_connection().get(_status_key())
             if raw:
                 return json.loads(raw)
         elif _status_file().exists():

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from flask import redirect, render_template, url_for
 
-from .. import jobs
+from ..jobs import enqueue
+from ..jobs import failed as failed_registry
 from ..db import get_session
 from ..security import role_required
 from ..services import jobs_admin, sweep
-from ..ui import actor, notify, render, target
+from ..web.ui import actor, notify, render, target
 from . import bp
 
 
 def _redis_error() -> str | None:
-    if not jobs.redis_url():
+    if not enqueue.redis_url():
         return None
     try:
-        jobs.get_connection().ping()
+        enqueue.get_connection().ping()
     except Exception as exc:  # noqa: BLE001 - shown to the admin
         return f"Redis is not reachable: {exc.__class__.__name__}"
     return None
@@ -26,11 +27,11 @@ def _redis_error() -> str | None:
 @role_required("admin")
 def index():
     error = _redis_error()
-    failed = jobs.failed_jobs() if jobs.redis_url() and not error else []
+    failed = failed_registry.failed_jobs() if enqueue.redis_url() and not error else []
     status = sweep.status(get_session())
     get_session().rollback()
     return render("system/index.html", {"failed-jobs": "system/_failed.html"}, failed=failed,
-                  sweep=status, inline=jobs.redis_url() is None, redis_error=error)
+                  sweep=status, inline=enqueue.redis_url() is None, redis_error=error)
 
 
 @bp.post("/jobs/<job_id>/requeue")
@@ -40,7 +41,7 @@ def requeue(job_id: str):
     message = f"Requeued {job_id}." if ok else f"{job_id} is not in a failed registry."
     if target() == "failed-jobs":
         return render("system/_failed.html", {}, status=200 if ok else 404,
-                      failed=jobs.failed_jobs(), message=message, inline=False)
+                      failed=failed_registry.failed_jobs(), message=message, inline=False)
     notify(message, "success" if ok else "error")
     return redirect(url_for("system.index"), code=303)
 

@@ -59,7 +59,7 @@ class World:
 @pytest.fixture
 def world(pg_url, monkeypatch) -> Iterator[World]:
     # scoring jobs are recorded, not run: this tests the API, not the classifiers
-    monkeypatch.setattr("app.jobs.dispatch", lambda spec: "recorded")
+    monkeypatch.setattr("app.jobs.enqueue.dispatch", lambda spec: "recorded")
     app = make_app(pg_url, API_BATCH_MAX_ITEMS=BATCH_LIMIT)
     with app.app_context():
         SQLModel.metadata.create_all(get_engine())

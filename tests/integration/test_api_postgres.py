@@ -30,7 +30,7 @@ def pg_app(pg_url) -> Iterator[Flask]:
 @pytest.fixture
 def dispatched(monkeypatch) -> list:
     specs: list = []
-    monkeypatch.setattr("app.jobs.dispatch", lambda spec: specs.append(spec) or "recorded")
+    monkeypatch.setattr("app.jobs.enqueue.dispatch", lambda spec: specs.append(spec) or "recorded")
     return specs
 
 
@@ -66,8 +66,8 @@ def test_round_trip(pg_app, headers, dispatched):
     assert r.status_code == 200 and r.json["budget"] == 150.0 and r.json["skills"] == ["Canva"]
     assert c.get("/api/v1/clients/c1", headers=headers).json["name"] == "Zoë Café"
     assert c.get("/api/v1/flags", headers=headers).json == {"items": [], "next_cursor": None}
-    assert [s.func for s in dispatched] == ["app.tasks.score_posts", "app.tasks.score_posts",
-                                            "app.tasks.score_client"]
+    assert [s.func for s in dispatched] == ["app.jobs.tasks.score_posts", "app.jobs.tasks.score_posts",
+                                            "app.jobs.tasks.score_client"]
     r = c.put("/api/v1/posts/p2", headers=headers, json={**post, "description": "bad\x00text"})
     assert r.status_code == 422 and count(pg_app, JobPost) == 1
 
@@ -114,19 +114,19 @@ def test_bulk_import_on_postgresql(pg_app, tmp_path, dispatched):
     r = runner.invoke(args=["import", "posts", str(posts), "--no-progress"])
     assert "imported 0, updated 0, unchanged 1200, rejected 0" in r.stdout
     assert count(pg_app, JobPost) == 1200
-    assert [len(s.args[0]) for s in dispatched if s.func == "app.tasks.score_posts"] == [500, 500, 200]
+    assert [len(s.args[0]) for s in dispatched if s.func == "app.jobs.tasks.score_posts"] == [500, 500, 200]
 
 
 def test_bulk_import_without_redis_scores_beside_the_import(pg_app, tmp_path, monkeypatch):
     """No Redis on PostgreSQL: each chunk's scoring job runs in one of the import's child
     processes while the next chunk is written; every post is scored when the command returns.
     A job that fails leaves its rows imported and unscored (for the sweep), and says so."""
-    from app import jobs
+    from app.jobs import enqueue, execute
     from app.services import scoring
 
     outcomes: list[str] = []
-    run_inline = jobs._run_inline
-    monkeypatch.setattr(jobs, "_run_inline",
+    run_inline = execute.run_inline
+    monkeypatch.setattr(execute, "run_inline",
                         lambda spec: outcomes.append(run_inline(spec)) or outcomes[-1])
     real_score = scoring.score_posts
 
@@ -160,23 +160,23 @@ def test_an_interrupted_import_stops_its_scoring_processes(pg_app, monkeypatch, 
     """Ctrl-C during a bulk import without Redis (PostgreSQL): the block ends at once, the
     jobs in progress stopped and the waiting ones dropped with a warning (their rows are
     committed and left for the sweep), and the interrupt goes on up."""
-    from app import inline_runner, jobs
+    from app.jobs import enqueue, execute, inline
     from tests.support.waiting import GatedJob
 
     job = GatedJob(tmp_path / "ran.txt")
-    monkeypatch.setattr(jobs, "resolve", lambda name: job)
+    monkeypatch.setattr(execute, "resolve", lambda name: job)
     monkeypatch.setitem(pg_app.config, "INLINE_JOB_PROCESSES", 1)  # one job in progress
     with pg_app.app_context(), pytest.raises(KeyboardInterrupt):
-        with inline_runner.inline_in_background() as runner:
+        with inline.inline_in_background() as runner:
             assert runner is not None
             for n in range(3):
-                assert jobs.dispatch(jobs.score_client_spec(n, "x")) == "inline-background"
+                assert enqueue.dispatch(enqueue.score_client_spec(n, "x")) == "inline-background"
             assert job.started.wait(5)
             raise KeyboardInterrupt
     assert job.ran == []
     assert "interrupted: 3 scoring job(s) stopped or dropped" in caplog.text
     assert "flask sweep --delay 0" in caplog.text
     ran = []  # (a stopped child's gate is not used again: it died waiting on it)
-    monkeypatch.setattr(jobs, "resolve", lambda name: ran.append)
+    monkeypatch.setattr(execute, "resolve", lambda name: ran.append)
     with pg_app.app_context():  # the block is over: jobs run in line again
-        assert jobs.dispatch(jobs.score_client_spec(9, "x")) == "inline" and ran == [9]
+        assert enqueue.dispatch(enqueue.score_client_spec(9, "x")) == "inline" and ran == [9]

@@ -94,7 +94,7 @@ def test_scores_are_written_in_one_statement_and_stale_rows_are_left(migrated_ap
         kept = f.post(s, steady, "p1", *f.SCAM)
         edited = f.post(s, steady, "p2", *f.OFF_PLATFORM)
         refacted = f.post(s, moving, "p3", *f.HONEST)
-        monkeypatch.setattr("app.jobs.dispatch", lambda spec: "recorded")
+        monkeypatch.setattr("app.jobs.enqueue.dispatch", lambda spec: "recorded")
         real = scoring.get_scorer()
 
         class Interrupted:
@@ -170,7 +170,7 @@ def test_ingest_inserts_in_one_statement_write_what_the_executemany_wrote(migrat
     """New clients, posts and feedback go in as one JSON parameter on PostgreSQL: the same
     rows as the ORM's multi-row insert, hostile text, nulls and other time zones included,
     and each item gets its own new id back."""
-    monkeypatch.setattr("app.jobs.dispatch", lambda spec: "recorded")
+    monkeypatch.setattr("app.jobs.enqueue.dispatch", lambda spec: "recorded")
     cet = timezone(timedelta(hours=1))
     clients = [(f"line {i}", {"external_id": f"c{i}", "name": f"Client \"{i}\" <b>é</b>",
                               "country": None if i else "DE", "payment_verified": bool(i % 2),

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from app import jobs
+from app.jobs import enqueue
 from app.db import get_engine, session_scope
 from app.services import outbox, tokens, webhooks
 from app.services.audit import CLI
@@ -118,10 +118,10 @@ def test_ingest_to_flag_end_to_end(env, app, api):
 def test_same_post_enqueued_twice_is_one_job(env, app):
     [(post_id, content_hash)] = bulk_posts(app, 1)
     with app.app_context():
-        spec = jobs.score_posts_spec([(post_id, content_hash)])
-        assert jobs.dispatch(spec) == "enqueued"
-        assert jobs.dispatch(spec) == "duplicate"
-        assert jobs.get_queue(jobs.QUEUE_SCORING).count == 1
+        spec = enqueue.score_posts_spec([(post_id, content_hash)])
+        assert enqueue.dispatch(spec) == "enqueued"
+        assert enqueue.dispatch(spec) == "duplicate"
+        assert enqueue.get_queue(enqueue.QUEUE_SCORING).count == 1
 
 
 def test_two_workers_scoring_the_same_posts_leave_exactly_one_flag_each(env, app):
@@ -129,13 +129,13 @@ def test_two_workers_scoring_the_same_posts_leave_exactly_one_flag_each(env, app
     with app.app_context():
         # overlapping jobs with different ids: both workers score every post at once
         for chunk in range(0, 600, 100):
-            jobs.dispatch(jobs.score_posts_spec(posts[chunk:chunk + 100]))
-            jobs.dispatch(jobs.score_posts_spec(list(reversed(posts))[chunk:chunk + 100]))
+            enqueue.dispatch(enqueue.score_posts_spec(posts[chunk:chunk + 100]))
+            enqueue.dispatch(enqueue.score_posts_spec(list(reversed(posts))[chunk:chunk + 100]))
     env.start_worker()
     env.start_worker()
     wait_for(lambda: scored(app) == 600, what="600 posts scored", env=env)
     with app.app_context():
-        wait_for(lambda: jobs.get_queue(jobs.QUEUE_SCORING).count == 0, what="queue drained", env=env)
+        wait_for(lambda: enqueue.get_queue(enqueue.QUEUE_SCORING).count == 0, what="queue drained", env=env)
     n_flags = assert_one_open_flag_per_subject_and_reason(app)
     assert n_flags >= 200  # every scam got its flags, once
 
@@ -143,7 +143,7 @@ def test_two_workers_scoring_the_same_posts_leave_exactly_one_flag_each(env, app
 def test_worker_killed_mid_batch_then_restarted_scores_everything_once(env, app):
     posts = bulk_posts(app, 4000)
     with app.app_context():
-        assert jobs.dispatch(jobs.score_posts_spec(posts)) == "enqueued"
+        assert enqueue.dispatch(enqueue.score_posts_spec(posts)) == "enqueued"
     worker = env.start_worker()
     wait_for(lambda: scored(app) > 0, timeout=120, interval=0.05, what="first chunk committed", env=env)
     worker.send_signal(signal.SIGKILL)
@@ -236,10 +236,10 @@ def test_follow_up_rechecks_run_on_the_scheduler_both_ways(env, app):
                 f.feedback(s, c, f"{name}-after-{i}", 1 if kind == "N" else 5,
                            f.NEGATIVE if kind == "N" else f.POSITIVE,
                            created_at=utcnow() - timedelta(days=5 - i))
-            jobs.follow_up(s, o.id, o.follow_up_due_at)
+            enqueue.follow_up(s, o.id, o.follow_up_due_at)
             s.commit()  # scheduled with enqueue_at for the end of the window
             outreach_ids[name] = o.id
-        scheduled = jobs.get_queue(jobs.QUEUE_DEFAULT).scheduled_job_registry.count
+        scheduled = enqueue.get_queue(enqueue.QUEUE_DEFAULT).scheduled_job_registry.count
         assert scheduled == 2
     env.start_worker()
 
@@ -275,7 +275,7 @@ def test_failed_jobs_are_listed_and_requeued(env, app):
 
     wait_for(lambda: len(failed()) == 1, timeout=60, what="the job in the failed registry", env=env)
     [line] = failed()
-    assert "app.tasks.deliver_outbox" in line and "WebhookDeliveryError" in line
+    assert "app.jobs.tasks.deliver_outbox" in line and "WebhookDeliveryError" in line
     job_id = line.split("\t")[0]
     r = env.flask("jobs", "requeue", job_id)
     assert "requeued 1" in r.stdout
@@ -294,24 +294,44 @@ def test_the_worker_runs_the_sweep_periodically(env, app):
     wait_for(lambda: scored(app) == 3, timeout=60, what="the periodic sweep scored them", env=env)
     app2 = make_app(env.settings["DATABASE_URL"], **env.app_overrides())
     with app2.app_context():
-        registry = jobs.get_queue(jobs.QUEUE_DEFAULT).scheduled_job_registry
+        registry = enqueue.get_queue(enqueue.QUEUE_DEFAULT).scheduled_job_registry
         wait_for(lambda: any("sweep-" in j for j in registry.get_job_ids()), timeout=10,
                  what="the next sweep scheduled", env=env)
         get_engine().dispose()
 
 
 def test_plain_rq_worker_with_the_documented_worker_class(env, app):
-    """`rq worker -w app.worker.AppWorker` gets the app context and the models too."""
+    """`rq worker -w app.jobs.worker.AppWorker` gets the app context and the models too."""
     posts = bulk_posts(app, 5)
     with app.app_context():
-        jobs.dispatch(jobs.score_posts_spec(posts))
-        queues = [jobs.queue_name(q) for q in jobs.QUEUES]
+        enqueue.dispatch(enqueue.score_posts_spec(posts))
+    _plain_rq_worker(env, app, "app.jobs.worker.AppWorker")
+    assert scored(app) == 5
+
+
+def _plain_rq_worker(env, app, worker_class: str) -> None:  # noqa: ANN001
+    """``rq worker --burst -w <worker_class>`` on every queue, in a process of its own."""
+    with app.app_context():
+        queues = [enqueue.queue_name(q) for q in enqueue.QUEUES]
     result = subprocess.run(
-        [sys.executable, "-m", "rq.cli", "worker", "--burst", "-w", "app.worker.AppWorker",
+        [sys.executable, "-m", "rq.cli", "worker", "--burst", "-w", worker_class,
          "--url", env.redis_url, "--name", f"{env.prefix}-plain", *queues],
         cwd=ROOT, env=env.env(), capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert scored(app) == 5
+
+
+def test_the_deprecated_paths_still_work_for_one_release(env, app):
+    """Upgrading: `rq worker -w app.worker.AppWorker` (the old documented class) still runs,
+    and a job enqueued before the upgrade under its old path (`app.tasks.score_posts`, the
+    name stored in Redis) still resolves."""
+    from dataclasses import replace
+
+    posts = bulk_posts(app, 3)
+    with app.app_context():
+        old = replace(enqueue.score_posts_spec(posts), func="app.tasks.score_posts")
+        assert enqueue.dispatch(old) == "enqueued"
+    _plain_rq_worker(env, app, "app.worker.AppWorker")
+    assert scored(app) == 3
 
 
 def test_the_worker_loads_the_models_then_freezes_them(migrated_app, redis_client, redis_prefix):
@@ -319,7 +339,7 @@ def test_the_worker_loads_the_models_then_freezes_them(migrated_app, redis_clien
     out of the cyclic collector's way (its full collections no longer walk the models)."""
     import gc
 
-    from app.worker import AppWorker
+    from app.jobs.worker import AppWorker
 
     assert gc.get_freeze_count() == 0
     try:

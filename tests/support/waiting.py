@@ -21,10 +21,10 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60, interval: float
 
 
 class GatedJob:
-    """A job function for ``jobs.resolve`` that holds every call at a gate: ``started`` is
+    """A job function for ``execute.resolve`` that holds every call at a gate: ``started`` is
     set by the first call, ``open_soon()`` lets them all through, ``ran`` lists the arguments
     of the calls that finished. It works in the caller and in the child processes forked
-    after it was made (``inline_runner.InlineRunner``): the events are the processes' own,
+    after it was made (``inline.InlineRunner``): the events are the processes' own,
     each finished call appends a line to a file, and each call appends its pid to
     ``<path>.pids`` when it starts."""
 

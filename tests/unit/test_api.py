@@ -7,8 +7,8 @@ import pytest
 from sqlmodel import select
 
 from app.db import session_scope
-from app import jobs
-from app.jobs import JobSpec
+from app.jobs import enqueue
+from app.jobs.spec import JobSpec
 from app.services import tokens
 from app.services.audit import CLI
 from app.services.content import post_content_hash
@@ -27,7 +27,7 @@ FEEDBACK = {"client_id": "c1", "rating": 5, "comment": "Great client.",
 def dispatched(monkeypatch) -> list[JobSpec]:
     """Jobs that would run after each commit (recorded, not run)."""
     specs: list[JobSpec] = []
-    monkeypatch.setattr("app.jobs.dispatch", lambda spec: specs.append(spec) or "recorded")
+    monkeypatch.setattr("app.jobs.enqueue.dispatch", lambda spec: specs.append(spec) or "recorded")
     return specs
 
 
@@ -99,7 +99,7 @@ class TestPosts:
         assert post.content_hash == expected_hash == r.json["content_hash"]
         assert post.status == "live" and post.posted_at.isoformat() == "2024-05-01T10:00:00+00:00"
         assert [(s.func, s.args, s.job_id) for s in dispatched] == [
-            ("app.tasks.score_posts", ([post.id],), f"score-post-{post.id}-{expected_hash[:16]}")]
+            ("app.jobs.tasks.score_posts", ([post.id],), f"score-post-{post.id}-{expected_hash[:16]}")]
 
     def test_unchanged_post_is_not_rescored(self, api, dispatched):
         put_client(api)
@@ -190,10 +190,10 @@ class TestClientFactsRescoreTheirPosts:
         assert all(after[e].model_version == "v1" and after[e].updated_at == scored[e].updated_at
                    for e in ("p3", "p4"))  # removed; another client's
         [spec] = dispatched
-        assert spec.func == "app.tasks.score_posts"
+        assert spec.func == "app.jobs.tasks.score_posts"
         assert spec.args == (sorted([scored["p1"].id, scored["p2"].id]),)
         # the same content as the first scoring jobs, but a new job id: it is not a duplicate
-        first = jobs.score_posts_spec(sorted((scored[e].id, scored[e].content_hash)
+        first = enqueue.score_posts_spec(sorted((scored[e].id, scored[e].content_hash)
                                              for e in ("p1", "p2")))
         assert spec.job_id.startswith("score-posts-") and spec.job_id != first.job_id
 
@@ -212,7 +212,7 @@ class TestClientFactsRescoreTheirPosts:
             {**CLIENT, "external_id": "c1", "payment_verified": False},
             {**CLIENT, "external_id": "c2", "payment_verified": False}]})
         assert r.status_code == 200, r.json
-        [spec] = [s for s in dispatched if s.func == "app.tasks.score_posts"]
+        [spec] = [s for s in dispatched if s.func == "app.jobs.tasks.score_posts"]
         assert spec.args == (sorted(scored[e].id for e in ("p1", "p2", "p4")),)
 
 
@@ -222,7 +222,7 @@ class TestFeedback:
         r = api.put("/api/v1/feedback/f1", json=FEEDBACK)
         assert r.status_code == 201 and r.json["result"] == "created"
         [client] = rows(app, Client)
-        assert [(s.func, s.args) for s in dispatched] == [("app.tasks.score_client", (client.id,))]
+        assert [(s.func, s.args) for s in dispatched] == [("app.jobs.tasks.score_client", (client.id,))]
         first_job = dispatched[0].job_id
         assert first_job.startswith(f"score-client-{client.id}-")
 
@@ -348,11 +348,11 @@ class TestBatch:
                           "feedback": {"created": 1, "updated": 0, "unchanged": 0}}
         posts = rows(app, JobPost)
         assert len(posts) == 3
-        score_posts = [s for s in dispatched if s.func == "app.tasks.score_posts"]
+        score_posts = [s for s in dispatched if s.func == "app.jobs.tasks.score_posts"]
         assert len(score_posts) == 1  # one batch job: vectorised once
         assert sorted(score_posts[0].args[0]) == sorted(p.id for p in posts)
         assert score_posts[0].job_id.startswith("score-posts-")
-        assert [s.func for s in dispatched].count("app.tasks.score_client") == 1
+        assert [s.func for s in dispatched].count("app.jobs.tasks.score_client") == 1
         [event] = [e for e in rows(app, AuditEvent) if e.action != "token.create"]
         assert event.actor == "api:marketplace" and event.action == "api.batch"
         assert event.after["posts"]["created"] == 3

@@ -142,7 +142,7 @@ def test_top_bar_per_role_and_section(app, make_user, role, links):
 
 def test_flash_messages_show_on_the_next_page(app, make_user):
     """base.html shows (and escapes) the flashed messages once."""
-    from app.ui import notify
+    from app.web.ui import notify
 
     @app.get("/_flash_probe")
     def _flash_probe():

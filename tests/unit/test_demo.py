@@ -12,7 +12,7 @@ from sqlmodel import func, select
 
 from app.api.schemas import ITEM_MODELS
 from app.db import session_scope
-from app.ingest_cli import load_demo_generator
+from app.cli.ingest import load_demo_generator
 from models import Client, Feedback, JobPost
 from models.taxonomy import CATEGORIES
 
@@ -103,7 +103,7 @@ def test_anchor_moves_the_dates_and_must_be_aware():
 
 
 def test_csv_output_imports_through_flask_import(runner, app, tmp_path, monkeypatch):
-    monkeypatch.setattr("app.jobs.dispatch", lambda spec: "recorded")
+    monkeypatch.setattr("app.jobs.enqueue.dispatch", lambda spec: "recorded")
     data = demo.generate(seed=3, clients=30, posts=200)
     demo.write(data, tmp_path, "csv")
     for kind in demo.KINDS:
@@ -119,7 +119,7 @@ def test_csv_output_imports_through_flask_import(runner, app, tmp_path, monkeypa
 
 def test_demo_load_if_empty_loads_once(runner, app, monkeypatch):
     jobs = []
-    monkeypatch.setattr("app.jobs.dispatch", lambda spec: jobs.append(spec) or "recorded")
+    monkeypatch.setattr("app.jobs.enqueue.dispatch", lambda spec: jobs.append(spec) or "recorded")
     r = runner.invoke(args=["demo", "load", "--if-empty", "--no-progress"])
     assert r.exit_code == 0, r.output
     assert "clients: imported 300" in r.stdout and "posts: imported 3000" in r.stdout
@@ -128,7 +128,7 @@ def test_demo_load_if_empty_loads_once(runner, app, monkeypatch):
         newest = s.exec(select(func.max(JobPost.posted_at))).one()
     assert counts[:2] == [300, 3000] and counts[2] > 500
     assert newest.date() <= datetime.now(timezone.utc).date()  # laid out back from today
-    assert sum(len(j.args[0]) for j in jobs if j.func == "app.tasks.score_posts") == 3000
+    assert sum(len(j.args[0]) for j in jobs if j.func == "app.jobs.tasks.score_posts") == 3000
 
     r = runner.invoke(args=["demo", "load", "--if-empty", "--no-progress"])
     assert r.exit_code == 0 and "already has clients" in r.stdout
@@ -158,7 +158,7 @@ def test_demo_load_loads_the_models_once_for_all_its_imports(runner, app, tmp_pa
     scorer._cached.cache_clear()
     small = types.SimpleNamespace(generate=lambda seed, anchor: demo.generate(
         seed=seed, anchor=anchor, clients=40, posts=300))
-    monkeypatch.setattr("app.ingest_cli.load_demo_generator", lambda: small)
+    monkeypatch.setattr("app.cli.ingest.load_demo_generator", lambda: small)
     monkeypatch.setitem(app.config, "INLINE_JOB_PROCESSES", 2)
     r = runner.invoke(args=["demo", "load", "--no-progress"])
     assert r.exit_code == 0 and "posts: imported 300" in r.stdout, r.output
@@ -174,7 +174,7 @@ def test_an_import_scored_in_child_processes_flags_what_one_in_line_does(tmp_pat
     exactly those of the same import scored in line after each commit."""
     from sqlmodel import SQLModel
 
-    from app import jobs
+    from app.jobs import enqueue, execute
     from app.db import get_engine
     from models import Flag
     from tests.helpers import make_app
@@ -182,8 +182,8 @@ def test_an_import_scored_in_child_processes_flags_what_one_in_line_does(tmp_pat
     data = demo.generate(seed=5, clients=40, posts=400)
     demo.write(data, tmp_path, "jsonl")
     outcomes: list[str] = []
-    run_inline = jobs._run_inline
-    monkeypatch.setattr(jobs, "_run_inline",
+    run_inline = execute.run_inline
+    monkeypatch.setattr(execute, "run_inline",
                         lambda spec: outcomes.append(run_inline(spec)) or outcomes[-1])
     results = {}
     for processes in (2, 0):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.fragments import _render, pure_macro
+from app.web.fragments import _render, pure_macro
 from app.services.queue import RowDisplay
 from models import utcnow
 from tests.unit.console_fixtures import as_user, db, scam_case, staff  # noqa: F401 (fixtures)

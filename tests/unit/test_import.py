@@ -8,14 +8,14 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from app.db import session_scope
-from app.jobs import JobSpec
+from app.jobs.spec import JobSpec
 from models import AuditEvent, Client, Feedback, Flag, JobPost
 
 
 @pytest.fixture
 def dispatched(monkeypatch) -> list[JobSpec]:
     specs: list[JobSpec] = []
-    monkeypatch.setattr("app.jobs.dispatch", lambda spec: specs.append(spec) or "recorded")
+    monkeypatch.setattr("app.jobs.enqueue.dispatch", lambda spec: specs.append(spec) or "recorded")
     return specs
 
 

@@ -3,32 +3,32 @@ from __future__ import annotations
 
 import pytest
 
-from app import inline_runner, jobs
 from app.db import session_scope
+from app.jobs import enqueue, execute, inline
 from models import Client
 
 
 @pytest.fixture
 def ran(monkeypatch):
     calls = []
-    monkeypatch.setattr(jobs, "resolve", lambda name: lambda *args: calls.append((name, args)))
+    monkeypatch.setattr(execute, "resolve", lambda name: lambda *args: calls.append((name, args)))
     return calls
 
 
 def test_deferred_job_runs_inline_after_commit(app, ran):
     with app.app_context(), session_scope() as s:
         s.add(Client(external_id="c1", name="A"))
-        jobs.score_posts(s, [(1, "a" * 64)])
+        enqueue.score_posts(s, [(1, "a" * 64)])
         assert ran == []  # not before the commit
         s.commit()
-        assert ran == [("app.tasks.score_posts", ([1],))]
+        assert ran == [("app.jobs.tasks.score_posts", ([1],))]
 
 
 def test_deferred_job_is_dropped_on_rollback(app, ran):
     with app.app_context(), session_scope() as s:
         s.add(Client(external_id="c1", name="A"))
         s.flush()
-        jobs.score_posts(s, [(1, "a" * 64)])
+        enqueue.score_posts(s, [(1, "a" * 64)])
         s.rollback()
         s.commit()
         assert ran == []
@@ -36,28 +36,28 @@ def test_deferred_job_is_dropped_on_rollback(app, ran):
 
 def test_same_job_deferred_twice_in_one_transaction_runs_once(app, ran):
     with app.app_context(), session_scope() as s:
-        jobs.score_client(s, 7, marker=3)
-        jobs.score_client(s, 7, marker=3)
-        jobs.score_client(s, 7, marker=4)
+        enqueue.score_client(s, 7, marker=3)
+        enqueue.score_client(s, 7, marker=3)
+        enqueue.score_client(s, 7, marker=4)
         s.commit()
     assert [args for _, args in ran] == [(7,), (7,)]
 
 
 def test_job_ids_are_deterministic_and_name_the_content():
-    one = jobs.score_posts_spec([(5, "abc" * 20)])
-    assert one.job_id == jobs.score_posts_spec([(5, "abc" * 20)]).job_id
-    assert one.job_id != jobs.score_posts_spec([(5, "xyz" * 20)]).job_id
-    batch = jobs.score_posts_spec([(1, "h1"), (2, "h2")])
-    assert batch.job_id == jobs.score_posts_spec([(2, "h2"), (1, "h1")]).job_id
+    one = enqueue.score_posts_spec([(5, "abc" * 20)])
+    assert one.job_id == enqueue.score_posts_spec([(5, "abc" * 20)]).job_id
+    assert one.job_id != enqueue.score_posts_spec([(5, "xyz" * 20)]).job_id
+    batch = enqueue.score_posts_spec([(1, "h1"), (2, "h2")])
+    assert batch.job_id == enqueue.score_posts_spec([(2, "h2"), (1, "h1")]).job_id
     assert batch.args == ([1, 2],) or batch.args == ([2, 1],)
 
 
 def test_inline_failure_is_logged_not_raised(app, monkeypatch, caplog):
     def boom(*_):
         raise RuntimeError("model exploded")
-    monkeypatch.setattr(jobs, "resolve", lambda name: boom)
+    monkeypatch.setattr(execute, "resolve", lambda name: boom)
     with app.app_context():
-        assert jobs.dispatch(jobs.score_client_spec(1, "x")) == "inline-failed"
+        assert enqueue.dispatch(enqueue.score_client_spec(1, "x")) == "inline-failed"
     assert "the sweep will retry" in caplog.text
 
 
@@ -66,10 +66,10 @@ def test_future_scheduled_job_waits_for_the_sweep_inline(app, ran):
 
     from models import utcnow
     with app.app_context():
-        assert jobs.dispatch(jobs.follow_up_spec(1, utcnow() + timedelta(days=1))) == \
+        assert enqueue.dispatch(enqueue.follow_up_spec(1, utcnow() + timedelta(days=1))) == \
             "inline-deferred"
-        assert jobs.dispatch(jobs.follow_up_spec(1, utcnow() - timedelta(seconds=1))) == "inline"
-    assert ran == [("app.tasks.follow_up", (1,))]
+        assert enqueue.dispatch(enqueue.follow_up_spec(1, utcnow() - timedelta(seconds=1))) == "inline"
+    assert ran == [("app.jobs.tasks.follow_up", (1,))]
 
 
 def test_unreachable_redis_does_not_fail_the_commit(tmp_path):
@@ -77,7 +77,7 @@ def test_unreachable_redis_does_not_fail_the_commit(tmp_path):
 
     app = make_app(f"sqlite:///{tmp_path / 'x.db'}", REDIS_URL="redis://127.0.0.1:1/0")
     with app.app_context():
-        assert jobs.dispatch(jobs.score_client_spec(1, "x")) == "redis-down"
+        assert enqueue.dispatch(enqueue.score_client_spec(1, "x")) == "redis-down"
 
 
 def test_failed_jobs_cli_needs_redis(runner):
@@ -95,24 +95,24 @@ def test_scheduled_jobs_are_never_enqueued_before_they_are_due(app, monkeypatch)
         def enqueue_at(self, at, func, *args, **options):
             scheduled.append((at, func))
 
-    monkeypatch.setattr(jobs, "get_queue", lambda name: Queue())
+    monkeypatch.setattr(enqueue, "get_queue", lambda name: Queue())
     due = datetime(2026, 11, 26, 12, 0, 0, 600_000, tzinfo=timezone.utc)
     exact = datetime(2026, 11, 26, 12, 0, 5, tzinfo=timezone.utc)
     with app.app_context():
-        jobs.enqueue(jobs.follow_up_spec(7, due))
-        jobs.enqueue(jobs.follow_up_spec(8, exact))
-    assert scheduled == [(datetime(2026, 11, 26, 12, 0, 1, tzinfo=timezone.utc), "app.tasks.follow_up"),
-                         (exact, "app.tasks.follow_up")]
+        enqueue.enqueue(enqueue.follow_up_spec(7, due))
+        enqueue.enqueue(enqueue.follow_up_spec(8, exact))
+    assert scheduled == [(datetime(2026, 11, 26, 12, 0, 1, tzinfo=timezone.utc), "app.jobs.tasks.follow_up"),
+                         (exact, "app.jobs.tasks.follow_up")]
 
 
 def test_inline_jobs_stay_in_line_without_processes(app, ran, monkeypatch):
     """``INLINE_JOB_PROCESSES = 0``: no child processes, jobs run in line after the commit."""
     monkeypatch.setitem(app.config, "INLINE_JOB_PROCESSES", 0)
     with app.app_context():
-        with inline_runner.inline_in_background() as runner:
+        with inline.inline_in_background() as runner:
             assert runner is None
-            assert jobs.dispatch(jobs.score_client_spec(1, "x")) == "inline"
-            assert ran == [("app.tasks.score_client", (1,))]
+            assert enqueue.dispatch(enqueue.score_client_spec(1, "x")) == "inline"
+            assert ran == [("app.jobs.tasks.score_client", (1,))]
 
 
 def test_an_in_memory_database_is_not_shared_with_child_processes(app):
@@ -125,12 +125,12 @@ def test_an_in_memory_database_is_not_shared_with_child_processes(app):
     memory = make_app("sqlite://")
     with memory.app_context():
         assert not shares_database()
-        with inline_runner.inline_in_background() as runner:
+        with inline.inline_in_background() as runner:
             assert runner is None
 
 
 def _recording_job(path, gate=None, die_on=None):  # noqa: ANN001
-    """A job for ``jobs.resolve`` that appends "<n> <pid> <app name>" to ``path``; n == 2
+    """A job for ``execute.resolve`` that appends "<n> <pid> <app name>" to ``path``; n == 2
     raises, n == 3 raises SystemExit, n == ``die_on`` kills its own process."""
     import os
     import signal
@@ -170,13 +170,13 @@ def test_inline_runner_runs_jobs_in_child_processes(app, monkeypatch, tmp_path):
 
     gate = multiprocessing.get_context("fork").Event()
     path = tmp_path / "ran.txt"
-    monkeypatch.setattr(jobs, "resolve", lambda name: _recording_job(path, gate))
+    monkeypatch.setattr(execute, "resolve", lambda name: _recording_job(path, gate))
     log_file = tmp_path / "jobs.log"
     handler = logging.FileHandler(log_file)  # the children log through their copy of it
-    logging.getLogger(jobs.__name__).addHandler(handler)
+    logging.getLogger(execute.__name__).addHandler(handler)
     try:
-        runner = inline_runner.InlineRunner(app, depth=2, processes=1)
-        specs = [jobs.score_client_spec(n, "x") for n in range(6)]
+        runner = inline.InlineRunner(app, depth=2, processes=1)
+        specs = [enqueue.score_client_spec(n, "x") for n in range(6)]
         submitted = threading.Thread(target=lambda: [runner.submit(s) for s in specs])
         submitted.start()
         time.sleep(0.5)
@@ -186,7 +186,7 @@ def test_inline_runner_runs_jobs_in_child_processes(app, monkeypatch, tmp_path):
         submitted.join(10)
         assert runner.close() == 0
     finally:
-        logging.getLogger(jobs.__name__).removeHandler(handler)
+        logging.getLogger(execute.__name__).removeHandler(handler)
         handler.close()
     ran = _ran(path)
     assert [n for n, _, _ in ran] == [0, 1, 4, 5] and runner.failed == 2  # one child: in order
@@ -202,16 +202,16 @@ def test_several_child_processes_share_the_jobs(app, monkeypatch, tmp_path):
 
     path = tmp_path / "ran.txt"
     gate = __import__("multiprocessing").get_context("fork").Event()
-    monkeypatch.setattr(jobs, "resolve", lambda name: _recording_job(path, gate))
-    runner = inline_runner.InlineRunner(app, depth=2, processes=2)
+    monkeypatch.setattr(execute, "resolve", lambda name: _recording_job(path, gate))
+    runner = inline.InlineRunner(app, depth=2, processes=2)
     for n in (0, 1):  # each child holds one at the gate
-        runner.submit(jobs.score_client_spec(n, "x"))
+        runner.submit(enqueue.score_client_spec(n, "x"))
     started = tmp_path / "ran.txt.started"
     wait_for(lambda: started.exists() and len(started.read_text().split()) == 2, timeout=10,
              what="both children in a job")
     gate.set()
     for n in (4, 5, 6, 7):
-        runner.submit(jobs.score_client_spec(n, "x"))
+        runner.submit(enqueue.score_client_spec(n, "x"))
     assert runner.close() == 0 and runner.failed == 0
     ran = _ran(path)
     assert sorted(n for n, _, _ in ran) == [0, 1, 4, 5, 6, 7]
@@ -224,14 +224,14 @@ def test_a_child_that_dies_does_not_stop_the_import(app, monkeypatch, tmp_path):
     import os
 
     path = tmp_path / "ran.txt"
-    monkeypatch.setattr(jobs, "resolve", lambda name: _recording_job(path, die_on=1))
-    with app.app_context():  # where the caller submits (jobs.dispatch)
-        runner = inline_runner.InlineRunner(app, depth=2, processes=1)
-        runner.submit(jobs.score_client_spec(0, "x"))
-        runner.submit(jobs.score_client_spec(1, "x"))
+    monkeypatch.setattr(execute, "resolve", lambda name: _recording_job(path, die_on=1))
+    with app.app_context():  # where the caller submits (enqueue.dispatch)
+        runner = inline.InlineRunner(app, depth=2, processes=1)
+        runner.submit(enqueue.score_client_spec(0, "x"))
+        runner.submit(enqueue.score_client_spec(1, "x"))
         runner._children[0].join(10)
         assert not runner._children[0].is_alive()
-        runner.submit(jobs.score_client_spec(4, "x"))
+        runner.submit(enqueue.score_client_spec(4, "x"))
         assert runner.close() == 1  # job 1 went down with its process
     ran = _ran(path)
     assert [n for n, _, _ in ran] == [0, 4]
@@ -242,17 +242,17 @@ def test_waiting_for_the_jobs_reports_each_one_that_ends(app, monkeypatch, tmp_p
     """``wait`` returns once every job submitted has ended - run, failed, or lost with a
     child that died - reporting (ended, submitted) as they end; the children stay for more."""
     path = tmp_path / "ran.txt"
-    monkeypatch.setattr(jobs, "resolve", lambda name: _recording_job(path, die_on=5))
+    monkeypatch.setattr(execute, "resolve", lambda name: _recording_job(path, die_on=5))
     with app.app_context():
-        runner = inline_runner.InlineRunner(app, depth=2, processes=1)
+        runner = inline.InlineRunner(app, depth=2, processes=1)
         for n in (0, 1, 2):  # 2 fails
-            runner.submit(jobs.score_client_spec(n, "x"))
+            runner.submit(enqueue.score_client_spec(n, "x"))
         seen: list[tuple[int, int]] = []
         runner.wait(lambda ended, submitted: seen.append((ended, submitted)))
         assert seen[-1] == (3, 3) and [e for e, _ in seen] == sorted(e for e, _ in seen)
         assert runner.failed == 1 and runner._children[0].is_alive()
         for n in (4, 5, 6):  # 5 kills the child: 6 then runs in line, here
-            runner.submit(jobs.score_client_spec(n, "x"))
+            runner.submit(enqueue.score_client_spec(n, "x"))
         runner.wait()
         assert runner.unfinished == 1
         assert runner.close() == 1
@@ -268,10 +268,10 @@ def test_an_interrupted_runner_stops_its_children_at_once(app, monkeypatch, tmp_
     from tests.support.waiting import GatedJob, process_gone, wait_for
 
     job = GatedJob(tmp_path / "ran.txt")  # its gate is never opened: it would wait 5 s
-    monkeypatch.setattr(jobs, "resolve", lambda name: job)
-    runner = inline_runner.InlineRunner(app, depth=2, processes=2)
+    monkeypatch.setattr(execute, "resolve", lambda name: job)
+    runner = inline.InlineRunner(app, depth=2, processes=2)
     for n in range(4):
-        runner.submit(jobs.score_client_spec(n, "x"))
+        runner.submit(enqueue.score_client_spec(n, "x"))
     assert job.started.wait(5)
     wait_for(lambda: len(job.pids) == 2, timeout=10, what="both processes in a job")
     started = time.monotonic()
@@ -295,7 +295,7 @@ def test_the_children_end_with_their_caller(tmp_path):
     script.write_text(f"""
 import os, sys, time
 sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
-from app import inline_runner, jobs
+from app.jobs import enqueue, execute, inline
 from tests.helpers import make_app
 
 app = make_app("sqlite:///{tmp_path / 'db.sqlite'}")
@@ -305,11 +305,11 @@ def job(n):
         fh.write(f"{{n}} {{os.getpid()}}\\n")
     time.sleep(1.5)
 
-jobs.resolve = lambda name: job
+execute.resolve = lambda name: job
 with app.app_context():
-    runner = inline_runner.InlineRunner(app, depth=2, processes=1)
+    runner = inline.InlineRunner(app, depth=2, processes=1)
     for n in range(3):
-        runner.submit(jobs.score_client_spec(n, "x"))
+        runner.submit(enqueue.score_client_spec(n, "x"))
     time.sleep(0.5)
     os._exit(0)
 """)
@@ -348,10 +348,10 @@ def test_a_child_prepares_once_on_its_first_job_then_freezes_what_it_holds(app, 
 
     log = tmp_path / "log.txt"
     prepare, job = _logged_prepare_and_job(log)
-    monkeypatch.setattr(jobs, "resolve", lambda name: job)
-    runner = inline_runner.InlineRunner(app, depth=2, processes=1, prepare=prepare)
+    monkeypatch.setattr(execute, "resolve", lambda name: job)
+    runner = inline.InlineRunner(app, depth=2, processes=1, prepare=prepare)
     for n in range(3):
-        runner.submit(jobs.score_client_spec(n, "x"))
+        runner.submit(enqueue.score_client_spec(n, "x"))
     assert runner.close() == 0
     lines = [line.split() for line in log.read_text().splitlines()]
     assert [what for what, *_ in lines] == ["prepare", "job", "job", "job"]
@@ -359,11 +359,11 @@ def test_a_child_prepares_once_on_its_first_job_then_freezes_what_it_holds(app, 
     assert int(lines[0][3]) == 0 and all(int(frozen) > 0 for *_, frozen in lines[1:])
 
     log.unlink()
-    idle = inline_runner.InlineRunner(app, depth=2, processes=2, prepare=prepare)
+    idle = inline.InlineRunner(app, depth=2, processes=2, prepare=prepare)
     assert idle.close() == 0 and not log.exists()  # no job: nothing loaded
 
 
-@pytest.mark.skipif(not inline_runner.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
+@pytest.mark.skipif(not inline.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
 def test_the_models_are_prepared_once_and_the_other_children_are_forked_from_the_first(
         app, monkeypatch, tmp_path):
     """Several processes, one ``prepare``: the first child prepares on its first job and then
@@ -375,15 +375,15 @@ def test_the_models_are_prepared_once_and_the_other_children_are_forked_from_the
     log = tmp_path / "log.txt"
     gate = __import__("multiprocessing").get_context("fork").Event()
     prepare, job = _logged_prepare_and_job(log, gate)
-    monkeypatch.setattr(jobs, "resolve", lambda name: job)
-    runner = inline_runner.InlineRunner(app, depth=2, processes=3, prepare=prepare)
+    monkeypatch.setattr(execute, "resolve", lambda name: job)
+    runner = inline.InlineRunner(app, depth=2, processes=3, prepare=prepare)
     for n in range(3):  # one job held in each process
-        runner.submit(jobs.score_client_spec(n, "x"))
+        runner.submit(enqueue.score_client_spec(n, "x"))
     wait_for(lambda: log.exists() and log.read_text().count("job") == 3, timeout=10,
              what="a job in each of the three processes")
     gate.set()
     for n in range(3, 9):
-        runner.submit(jobs.score_client_spec(n, "x"))
+        runner.submit(enqueue.score_client_spec(n, "x"))
     assert runner.close() == 0 and runner.failed == 0
     lines = [line.split() for line in log.read_text().splitlines()]
     prepared = [line for line in lines if line[0] == "prepare"]
@@ -396,7 +396,7 @@ def test_the_models_are_prepared_once_and_the_other_children_are_forked_from_the
     assert all(ppid == leader for pid, ppid in parents.items() if pid != leader)
 
 
-@pytest.mark.skipif(not inline_runner.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
+@pytest.mark.skipif(not inline.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
 def test_the_children_forked_from_the_first_die_with_it(app, monkeypatch, tmp_path):
     """The first child killed (out of memory, say): the children it forked end at once with
     it, whatever they were doing; their jobs are lost (counted, left for the sweep) and the
@@ -407,11 +407,11 @@ def test_the_children_forked_from_the_first_die_with_it(app, monkeypatch, tmp_pa
     from tests.support.waiting import GatedJob, process_gone, wait_for
 
     job = GatedJob(tmp_path / "ran.txt")
-    monkeypatch.setattr(jobs, "resolve", lambda name: job)
+    monkeypatch.setattr(execute, "resolve", lambda name: job)
     with app.app_context():
-        runner = inline_runner.InlineRunner(app, depth=2, processes=2)
+        runner = inline.InlineRunner(app, depth=2, processes=2)
         for n in range(2):
-            runner.submit(jobs.score_client_spec(n, "x"))
+            runner.submit(enqueue.score_client_spec(n, "x"))
         wait_for(lambda: len(job.pids) == 2, timeout=10, what="both processes in a job")
         leader = runner._children[0].pid
         os.kill(leader, signal.SIGKILL)
@@ -419,13 +419,13 @@ def test_the_children_forked_from_the_first_die_with_it(app, monkeypatch, tmp_pa
                  what="the first child and the one it forked to end")
         runner._children[0].join(5)
         after = []  # (not the gate: an Event its killed waiters sleep on cannot be set)
-        monkeypatch.setattr(jobs, "resolve", lambda name: lambda n: after.append(n))
-        runner.submit(jobs.score_client_spec(7, "x"))  # in the caller, in line
+        monkeypatch.setattr(execute, "resolve", lambda name: lambda n: after.append(n))
+        runner.submit(enqueue.score_client_spec(7, "x"))  # in the caller, in line
         assert runner.close() == 2
     assert job.ran == [] and after == [7]
 
 
-@pytest.mark.skipif(not inline_runner.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
+@pytest.mark.skipif(not inline.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
 def test_a_forked_child_that_dies_leaves_the_others_working(app, monkeypatch, tmp_path):
     """A child forked from the first one killed in a job: that job is lost (counted), the
     first child takes every job after it, and close() returns."""
@@ -442,10 +442,10 @@ def test_a_forked_child_that_dies_leaves_the_others_working(app, monkeypatch, tm
         with open(path, "a") as fh:
             fh.write(f"{n} {os.getpid()}\n")
 
-    monkeypatch.setattr(jobs, "resolve", lambda name: job)
-    runner = inline_runner.InlineRunner(app, depth=2, processes=2)
+    monkeypatch.setattr(execute, "resolve", lambda name: job)
+    runner = inline.InlineRunner(app, depth=2, processes=2)
     for n in range(8):
-        runner.submit(jobs.score_client_spec(n, "x"))
+        runner.submit(enqueue.score_client_spec(n, "x"))
     assert runner.close() == 1 and runner.failed == 0
     ran = [line.split() for line in path.read_text().splitlines()]
     assert sorted(int(n) for n, _ in ran) == sorted(set(range(8)) - {int(died.read_text())})
@@ -476,12 +476,12 @@ def test_an_interrupt_while_the_caller_holds_the_write_lock_does_not_wait_for_it
         s.add(Client(external_id="c1", name="A"))
         s.commit()
     database = str(tmp_path / "test.db")
-    monkeypatch.setattr(jobs, "resolve", lambda name: job)
-    runner = inline_runner.InlineRunner(app, depth=2, processes=1)
+    monkeypatch.setattr(execute, "resolve", lambda name: job)
+    runner = inline.InlineRunner(app, depth=2, processes=1)
     caller = sqlite3.connect(database, timeout=0)
     caller.execute("BEGIN IMMEDIATE")  # the interrupted caller's open write transaction
     try:
-        runner.submit(jobs.score_client_spec(1, "x"))
+        runner.submit(enqueue.score_client_spec(1, "x"))
         wait_for(started.exists, timeout=10, what="the job to start")
         time.sleep(0.3)  # the job is now waiting for the lock
         began = time.monotonic()
@@ -494,7 +494,7 @@ def test_an_interrupt_while_the_caller_holds_the_write_lock_does_not_wait_for_it
         assert s.exec(sa.select(Client.name)).all() == [("A",)]
 
 
-@pytest.mark.skipif(not inline_runner.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
+@pytest.mark.skipif(not inline.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
 def test_a_child_that_cannot_be_forked_leaves_its_jobs_to_the_first(app, monkeypatch, tmp_path):
     """The first child cannot fork the others (out of memory, process limit): the jobs the
     caller had already handed to them run in the first child; none is lost."""
@@ -509,18 +509,18 @@ def test_a_child_that_cannot_be_forked_leaves_its_jobs_to_the_first(app, monkeyp
     def no_fork(ends, index):  # noqa: ANN001
         raise OSError(12, "Cannot allocate memory")
 
-    monkeypatch.setattr(jobs, "resolve", lambda name: job)
-    monkeypatch.setattr(inline_runner, "_fork_follower", no_fork)
-    runner = inline_runner.InlineRunner(app, depth=4, processes=3)
+    monkeypatch.setattr(execute, "resolve", lambda name: job)
+    monkeypatch.setattr(inline, "_fork_follower", no_fork)
+    runner = inline.InlineRunner(app, depth=4, processes=3)
     for n in range(12):
-        runner.submit(jobs.score_client_spec(n, "x"))
+        runner.submit(enqueue.score_client_spec(n, "x"))
     assert runner.close() == 0 and runner.failed == 0
     ran = [line.split() for line in path.read_text().splitlines()]
     assert sorted(int(n) for n, _ in ran) == list(range(12))
     assert {int(pid) for _, pid in ran} == {runner._children[0].pid}
 
 
-@pytest.mark.skipif(not inline_runner.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
+@pytest.mark.skipif(not inline.FORK_FROM_LEADER, reason="Linux: PR_SET_PDEATHSIG")
 @pytest.mark.parametrize("killed", ["forked", "first"])
 def test_a_child_killed_while_it_waits_for_a_job_blocks_nothing(app, monkeypatch, tmp_path,
                                                                  killed):
@@ -551,11 +551,11 @@ def test_a_child_killed_while_it_waits_for_a_job_blocks_nothing(app, monkeypatch
         lines = path.read_text().split("\n") if path.exists() else []
         return {int(n): int(pid) for n, pid in (line.split() for line in lines if line)}
 
-    monkeypatch.setattr(jobs, "resolve", lambda name: job)
+    monkeypatch.setattr(execute, "resolve", lambda name: job)
     with app.app_context():
-        runner = inline_runner.InlineRunner(app, depth=2, processes=2)
+        runner = inline.InlineRunner(app, depth=2, processes=2)
         for n in range(2):
-            runner.submit(jobs.score_client_spec(n, "x"))
+            runner.submit(enqueue.score_client_spec(n, "x"))
         time.sleep(0.3)
         gate.set()
         wait_for(lambda: len(ran()) == 2, timeout=10, what="a job in each process")
@@ -567,7 +567,7 @@ def test_a_child_killed_while_it_waits_for_a_job_blocks_nothing(app, monkeypatch
         wait_for(lambda: process_gone(victim), timeout=5, what="the killed child to end")
         result = []
         closing = threading.Thread(target=lambda: (
-            [runner.submit(jobs.score_client_spec(n, "x")) for n in range(10, 16)],
+            [runner.submit(enqueue.score_client_spec(n, "x")) for n in range(10, 16)],
             result.append(runner.close())), daemon=True)
         closing.start()
         closing.join(20)
@@ -582,3 +582,21 @@ def test_a_child_killed_while_it_waits_for_a_job_blocks_nothing(app, monkeypatch
         assert set(later.values()) == {os.getpid()}
     else:
         assert set(later.values()) == {leader}
+
+
+def test_the_old_job_and_worker_paths_resolve_with_a_deprecation_warning():
+    """For one release: jobs already in Redis name ``app.tasks.*``, and ``rq worker -w
+    app.worker.AppWorker`` is documented; both still resolve, to the new code, and warn."""
+    import importlib
+    import sys
+
+    from app.jobs import tasks, worker
+
+    for old in ("app.tasks", "app.worker"):
+        sys.modules.pop(old, None)
+        with pytest.warns(DeprecationWarning, match=old.replace(".", r"\.")):
+            importlib.import_module(old)
+    for name in ("score_posts", "score_client", "deliver_outbox", "follow_up", "send_outreach",
+                 "sweep"):
+        assert execute.resolve(f"app.tasks.{name}") is getattr(tasks, name)
+    assert execute.resolve("app.worker.AppWorker") is worker.AppWorker

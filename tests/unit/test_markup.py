@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from app.markup import amount, reason_badge, score, status_badge, yesno
+from app.web.markup import amount, reason_badge, score, status_badge, yesno
 
 
 def test_badges():

@@ -95,11 +95,11 @@ def test_rescore_scores_again_what_other_models_scored(runner, app):
 
 
 def test_rescore_queues_batch_jobs_with_their_own_ids(runner, app, monkeypatch):
-    from app import jobs
+    from app.jobs import enqueue
     from tests.support import factories as f
 
     sent = []
-    monkeypatch.setattr(jobs, "dispatch", lambda spec, revive=False: sent.append(spec) or "enqueued")
+    monkeypatch.setattr(enqueue, "dispatch", lambda spec, revive=False: sent.append(spec) or "enqueued")
     with app.app_context(), session_scope() as s:
         c = f.client(s)
         posts = [f.post(s, c, f"p{i}", *f.HONEST) for i in range(3)]
@@ -107,9 +107,9 @@ def test_rescore_queues_batch_jobs_with_their_own_ids(runner, app, monkeypatch):
     r = runner.invoke(args=["models", "rescore", "--batch", "2"])
     assert r.exit_code == 0 and "3 posts and 0 clients in 2 jobs: 2 enqueued" in r.output, r.output
     assert [spec.args for spec in sent] == [([expected[0][0], expected[1][0]],), ([expected[2][0]],)]
-    assert all(spec.func == "app.tasks.score_posts" for spec in sent)
+    assert all(spec.func == "app.jobs.tasks.score_posts" for spec in sent)
     # not the ids of the posts' first scoring jobs (those may have run and left, or not)
-    assert sent[1].job_id != jobs.score_posts_spec([expected[2]]).job_id
+    assert sent[1].job_id != enqueue.score_posts_spec([expected[2]]).job_id
 
 
 def test_rescore_rejects_a_bad_batch_size(runner, app):

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from app import jobs
+from app.jobs import enqueue
 from app.services import ServiceError, moderation
 from app.services.moderation import InvalidTransition, StaleCase
 from models import (AuditEvent, Client, Decision, Flag, JobPost, OutboxEvent, Outreach, utcnow)
@@ -110,7 +110,7 @@ def test_marketplace_echo_of_a_recategorised_post_is_not_rescored(db, staff, mon
     flag = make_flag(db, post, reason="miscategorised", suggested_category="design_creative")
     db.commit()
     rescored = []
-    monkeypatch.setattr(jobs, "score_posts", lambda session, items: rescored.extend(items))
+    monkeypatch.setattr(enqueue, "score_posts", lambda session, items: rescored.extend(items))
     d = moderation.recategorise(db, flag_id=flag.id, version=1, category="design_creative",
                                 actor=staff["moderator"])
     fields = {"client_id": client.external_id, "title": post.title, "description": post.description,
@@ -318,16 +318,16 @@ def test_contact_writes_outreach_event_follow_up_and_mail_job(db, staff, app):
     flag = make_flag(db, client=client, reason="negative_client")
     db.commit()
     deferred = []
-    real_defer = jobs.defer
+    real_defer = enqueue.defer
     jobs_seen = lambda session, spec: (deferred.append(spec), real_defer(session, spec))  # noqa: E731
-    moderation.jobs.defer = jobs_seen
+    enqueue.defer = jobs_seen
     try:
         outreach = moderation.contact(
             db, client_id=client.id, client_version=moderation.client_token(client),
             template="negative_feedback", fields=FIELDS, actor=staff["moderator"],
             flag_id=flag.id, flag_version=1)
     finally:
-        moderation.jobs.defer = real_defer
+        enqueue.defer = real_defer
     assert db.get(Client, client.id).status == "contacted"
     assert outreach.outcome == "pending" and outreach.sent_at is not None
     assert outreach.follow_up_due_at - outreach.sent_at == timedelta(days=14)

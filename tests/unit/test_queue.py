@@ -350,7 +350,7 @@ def test_escalated_filter_and_badge_follow_live_escalations(db, staff):
 def test_url_builder_matches_url_for_and_falls_back(app):
     from flask import url_for
 
-    from app.ui import url_builder
+    from app.web.ui import url_builder
 
     with app.test_request_context("/queue/"):
         build = url_builder("cases.show", "post_id", "flag")
@@ -363,7 +363,7 @@ def test_url_builder_matches_url_for_and_falls_back(app):
 
 def test_url_builder_falls_back_when_a_marker_is_not_verbatim(app, monkeypatch):
     """E.g. a converter that reformats numbers: never a wrong URL, url_for per call instead."""
-    import app.ui as ui
+    import app.web.ui as ui
 
     monkeypatch.setattr(ui, "url_for", lambda endpoint, **v: f"/{endpoint}/" + "/".join(
         f"{k}={int(x):,}" for k, x in sorted(v.items())))
@@ -421,7 +421,7 @@ def test_fixed_url_matches_url_for_under_any_script_root(app):
     links its own prefix, never another mount's cached URL)."""
     from flask import url_for
 
-    from app.ui import fixed_url
+    from app.web.ui import fixed_url
 
     for root in ("", "/console", ""):
         with app.test_request_context("/queue/", base_url=f"http://localhost{root}"):
@@ -437,7 +437,7 @@ def test_id_url_is_url_for_built_once_per_root_and_endpoint(app):
     """id_url (the case pages' action URLs) gives what url_for gives, per script root."""
     from flask import url_for
 
-    from app.ui import id_url
+    from app.web.ui import id_url
 
     for root in ("", "/console", ""):
         with app.test_request_context("/queue/", base_url=f"http://localhost{root}"):

@@ -211,7 +211,7 @@ def test_stale_write_is_skipped_when_the_clients_facts_changed_meanwhile(session
     c = f.client(session, payment_verified=True)
     p = f.post(session, c, "p1", *f.SCAM)
     dispatched = []
-    monkeypatch.setattr("app.jobs.dispatch", lambda spec: dispatched.append(spec) or "recorded")
+    monkeypatch.setattr("app.jobs.enqueue.dispatch", lambda spec: dispatched.append(spec) or "recorded")
     interrupt_scoring(monkeypatch, lambda other: ingest.upsert_client(  # the client changes
         other, external_id="c1", fields={"name": c.name, "joined_at": c.joined_at,
                                           "payment_verified": False}))

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from app import jobs
+from app.jobs import enqueue
 from app.db import session_scope
 from app.services import sweep as sweep_service
 from models import Feedback, Flag, JobPost, utcnow
@@ -62,9 +62,9 @@ def test_second_sweep_finds_nothing(app):
 
 def test_sweep_uses_the_same_job_ids_as_ingest(app, monkeypatch):
     sent = []
-    monkeypatch.setattr(jobs, "dispatch", lambda spec, revive=False: sent.append(spec) or "x")
+    monkeypatch.setattr(enqueue, "dispatch", lambda spec, revive=False: sent.append(spec) or "x")
     with app.app_context(), session_scope() as s:
         c = f.client(s)
         p = f.post(s, c, "p1", *f.HONEST, updated_at=utcnow() - timedelta(hours=1))
         sweep_service.run(s)
-        assert sent[0].job_id == jobs.score_posts_spec([(p.id, p.content_hash)]).job_id
+        assert sent[0].job_id == enqueue.score_posts_spec([(p.id, p.content_hash)]).job_id

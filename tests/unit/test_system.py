@@ -48,14 +48,14 @@ def test_requeue_without_redis_is_a_clear_no(client, db, staff):
 def test_failed_jobs_are_listed_with_requeue(client, db, staff, monkeypatch):
     from datetime import datetime, timezone
 
-    from app import jobs
+    from app.jobs import enqueue, failed
     from app.system import routes
 
-    rows = [{"id": "score-post-7-abc", "queue": "trustdesk-scoring", "func": "app.tasks.x",
+    rows = [{"id": "score-post-7-abc", "queue": "trustdesk-scoring", "func": "app.jobs.tasks.x",
              "args": (7,), "ended_at": datetime.now(timezone.utc),
-             "error": "ValueError: <boom>", "description": "app.tasks.score_posts([7],)"}]
-    monkeypatch.setattr(jobs, "redis_url", lambda: "redis://example.invalid/0")
-    monkeypatch.setattr(jobs, "failed_jobs", lambda: rows)
+             "error": "ValueError: <boom>", "description": "app.jobs.tasks.score_posts([7],)"}]
+    monkeypatch.setattr(enqueue, "redis_url", lambda: "redis://example.invalid/0")
+    monkeypatch.setattr(failed, "failed_jobs", lambda: rows)
     monkeypatch.setattr(routes, "_redis_error", lambda: None)
     as_user(client, "admin@example.com")
     html = client.get("/system/").text

@@ -3,7 +3,7 @@
 Bulk import streams the file (constant memory), validates each row with the API's own
 models (``app/api/schemas.py``), and writes chunks of rows through
 ``services.ingest.import_chunk`` (one commit, one scoring job per chunk; without Redis
-each job runs in a child process beside the next chunk's import, see ``inline_runner``).
+each job runs in a child process beside the next chunk's import, see ``app.jobs.inline``).
 It is resumable: rows are upserted by external id, so a re-run skips what is unchanged
 and never duplicates. Rejected rows are reported on stderr with their line numbers; the
 good rows are still imported, and the exit code is 1 if anything was rejected.
@@ -28,18 +28,17 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
-from .api.schemas import ITEM_MODELS, field_errors
-from .db import session_scope
-from .inline_runner import InlineRunner, inline_in_background
-from .jobs import redis_url
-from .services import ingest
-from .services.audit import CLI
+from ..api.schemas import ITEM_MODELS, field_errors
+from ..db import session_scope
+from ..jobs.enqueue import redis_url
+from ..jobs.inline import InlineRunner, inline_in_background
+from ..services import ingest
+from ..services.audit import CLI
 
 CHUNK_SIZE = 500
 #: without Redis, how many chunks' scoring jobs may wait for the scoring processes: the
@@ -56,7 +55,7 @@ CSV_TYPES: dict[str, Callable[[str], Any]] = {
     "budget": lambda v: _number(v, float),
     "rating": lambda v: _number(v, int),
 }
-DEMO_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "generate_demo_data.py"
+DEMO_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "generate_demo_data.py"
 
 #: a parsed row: (line number, fields) or (line number, why it could not be read)
 Row = tuple[int, dict[str, Any] | str]
@@ -170,7 +169,7 @@ def run_import(kind: ingest.Kind, rows: Iterable[Row], *, source: str, total: in
             report(f"line {number}: {reason}")
 
     # without Redis, each chunk's scoring job runs beside the import of the next chunk
-    # (in child processes: see inline_runner), and all of them before this returns
+    # (in child processes: see app.jobs.inline), and all of them before this returns
     with inline_in_background(SCORING_AHEAD, prepare=_scoring_models(kind)) as runner, \
             session_scope() as session, \
             tqdm(total=total, unit=" rows", desc=f"import {kind}", file=sys.stderr,
@@ -246,7 +245,7 @@ def _scoring_models(kind: ingest.Kind) -> Callable[[], object] | None:
     a clients import rescores posts only where a client's scored facts changed)."""
     if kind == "clients":
         return None
-    from .services.scoring import get_scorer
+    from ..services.scoring import get_scorer
 
     return get_scorer
 
@@ -310,7 +309,7 @@ def demo_load(if_empty: bool, seed: int, progress: bool) -> None:
             click.echo("Demo data not loaded: the database already has clients.")
             return
     if redis_url() is None:  # scored in line, in processes forked from this one
-        from .services.scoring import get_scorer
+        from ..services.scoring import get_scorer
 
         get_scorer()  # loaded once here for the posts and the feedback, not once per import
     generator = load_demo_generator()
@@ -326,8 +325,3 @@ def demo_load(if_empty: bool, seed: int, progress: bool) -> None:
         failed = failed or bool(summary.rejected)
     if failed:
         sys.exit(1)
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(import_cli)
-    app.cli.add_command(demo_cli)

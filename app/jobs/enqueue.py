@@ -1,26 +1,27 @@
-"""Enqueue helpers: background work is named here, and only ever started after the
-commit that made it necessary.
+"""Enqueueing: background work is named here, and only ever started after the commit that
+made it necessary. This is the one interface the services use to ask for background work;
+it never imports the job functions (``app.jobs.tasks``, named by their dotted paths), the
+worker or the inline runner.
 
-A service calls e.g. ``jobs.score_post(session, post)`` *before* it commits; the job is
-held on the session and dispatched once the transaction has committed (dropped if it
+A service calls e.g. ``enqueue.score_posts(session, posts)`` *before* it commits; the job
+is held on the session and dispatched once the transaction has committed (dropped if it
 rolls back). Dispatch means:
 
 - with ``REDIS_URL``: an RQ job carrying ids only, with a deterministic job id and
   ``unique=True`` (the same work queued twice is one job), and ``Retry`` with backoff.
   If Redis is unreachable the data is already committed: the error is logged and the
   sweep (``flask sweep``, or its scheduled job) enqueues the work again later;
-- without ``REDIS_URL``: the same job function runs inline, right after the commit. A
-  failure is logged, never raised into the request that committed; the sweep retries.
-  Inside ``inline_runner.inline_in_background()`` (the bulk import) inline jobs run in
-  child processes beside the caller, which meanwhile writes its next chunk.
+- without ``REDIS_URL``: the same job function runs inline, right after the commit
+  (``app.jobs.execute``). A failure is logged, never raised into the request that
+  committed; the sweep retries. Inside ``app.jobs.inline.inline_in_background()`` (the
+  bulk import) inline jobs run in child processes beside the caller, which meanwhile
+  writes its next chunk.
 """
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,28 +29,14 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from . import execute
+from .spec import QUEUE_DEFAULT, QUEUE_SCORING, QUEUE_WEBHOOKS, QUEUES, JobSpec
+
+__all__ = ["QUEUE_DEFAULT", "QUEUE_SCORING", "QUEUE_WEBHOOKS", "QUEUES", "JobSpec"]  # re-exported
+
 log = logging.getLogger(__name__)
 
-QUEUE_SCORING = "scoring"
-QUEUE_DEFAULT = "default"
-QUEUE_WEBHOOKS = "webhooks"
-QUEUES = (QUEUE_SCORING, QUEUE_WEBHOOKS, QUEUE_DEFAULT)  # worker priority order
-
 _PENDING = "trustdesk_pending_jobs"
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """Everything needed to run a job: the function's dotted path and plain arguments."""
-
-    func: str
-    args: tuple[Any, ...]
-    job_id: str
-    queue: str = QUEUE_DEFAULT
-    at: datetime | None = None  # run no earlier than this (scheduled)
-    retry: bool = True
-    timeout: int = 600
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 # --- holding jobs on the session until it commits ---------------------------------------
@@ -85,7 +72,7 @@ def dispatch(spec: JobSpec, *, revive: bool = False) -> str:
     ``revive`` (the sweep): if the same job id already exists but is dead - failed,
     stopped or cancelled - requeue it instead of treating it as a duplicate."""
     if redis_url() is None:
-        return _run_inline(spec)
+        return execute.run_inline(spec)
     from redis.exceptions import RedisError
     from rq.exceptions import DuplicateJobError
 
@@ -143,47 +130,6 @@ def enqueue(spec: JobSpec):
         options["job_timeout"] = options.pop("timeout")
         return queue.enqueue_at(ceil_second(spec.at), spec.func, *spec.args, **options)
     return queue.enqueue_call(spec.func, args=spec.args, **options)
-
-
-def _run_inline(spec: JobSpec) -> str:
-    if spec.at is not None:
-        from models import utcnow
-
-        if spec.at > utcnow():
-            return "inline-deferred"
-    from .inline_runner import background_runner
-
-    background = background_runner()
-    if background is not None:
-        background.submit(spec)
-        return "inline-background"
-    return _run_now(spec)
-
-
-def _run_now(spec: JobSpec) -> str:
-    try:
-        resolve(spec.func)(*spec.args)
-        return "inline"
-    except Exception:  # noqa: BLE001 - committed data is safe; the sweep retries
-        log.exception("inline job %s failed; the sweep will retry it", spec.job_id)
-        return "inline-failed"
-
-
-def freeze_long_lived_objects() -> None:
-    """Move every object alive now out of the cyclic garbage collector's way (``gc.freeze``),
-    in a process that has just loaded what it keeps until it ends (the app, the models): its
-    full collections then traverse only what came after, instead of the hundreds of
-    thousands of objects of the models. Nothing frozen is leaked: reference counting still
-    frees it; only a reference cycle among frozen objects would wait for the process end."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
-def resolve(dotted: str):
-    module, _, name = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), name)
 
 
 # --- Redis / RQ plumbing ----------------------------------------------------------------
@@ -246,21 +192,28 @@ def score_posts_spec(posts: list[tuple[int, str]], marker: str | None = None) ->
         job_id = f"score-post-{post_id}-{content_hash[:16]}"
     else:
         job_id = f"score-posts-{_digest(sorted(posts))}"
-    return JobSpec("app.tasks.score_posts", ([p for p, _ in posts],), job_id, queue=QUEUE_SCORING)
-
-
-def score_client_spec(client_id: int, marker: object) -> JobSpec:
-    return JobSpec("app.tasks.score_client", (client_id,), f"score-client-{client_id}-{marker}",
+    return JobSpec("app.jobs.tasks.score_posts", ([p for p, _ in posts],), job_id,
                    queue=QUEUE_SCORING)
 
 
+def score_client_spec(client_id: int, marker: object) -> JobSpec:
+    return JobSpec("app.jobs.tasks.score_client", (client_id,),
+                   f"score-client-{client_id}-{marker}", queue=QUEUE_SCORING)
+
+
 def deliver_outbox_spec(subject_type: str, subject_id: int, event_id: int) -> JobSpec:
-    return JobSpec("app.tasks.deliver_outbox", (subject_type, subject_id),
+    return JobSpec("app.jobs.tasks.deliver_outbox", (subject_type, subject_id),
                    f"outbox-{subject_type}-{subject_id}-{event_id}", queue=QUEUE_WEBHOOKS)
 
 
 def follow_up_spec(outreach_id: int, due_at: datetime | None) -> JobSpec:
-    return JobSpec("app.tasks.follow_up", (outreach_id,), f"follow-up-{outreach_id}", at=due_at)
+    return JobSpec("app.jobs.tasks.follow_up", (outreach_id,), f"follow-up-{outreach_id}",
+                   at=due_at)
+
+
+def send_outreach_spec(outreach_id: int) -> JobSpec:
+    return JobSpec("app.jobs.tasks.send_outreach", (outreach_id,),
+                   f"send-outreach-{outreach_id}")
 
 
 def ceil_second(at: datetime) -> datetime:
@@ -292,6 +245,11 @@ def follow_up(session: Session, outreach_id: int, due_at: datetime) -> None:
     defer(session, follow_up_spec(outreach_id, due_at))
 
 
+def send_outreach(session: Session, outreach_id: int) -> None:
+    """E-mail the outreach message (after the commit that recorded it)."""
+    defer(session, send_outreach_spec(outreach_id))
+
+
 def schedule_sweep(now: datetime | None = None) -> str:
     """Schedule the next periodic sweep (Redis only). Its id names its time slot, so any
     number of workers starting at once schedule it once."""
@@ -301,40 +259,5 @@ def schedule_sweep(now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
     slot = int(now.timestamp()) // interval + 1
     at = datetime.fromtimestamp(slot * interval, tz=timezone.utc)
-    return dispatch(JobSpec("app.tasks.sweep", (), f"sweep-{slot}", at=at, retry=False,
+    return dispatch(JobSpec("app.jobs.tasks.sweep", (), f"sweep-{slot}", at=at, retry=False,
                             timeout=max(interval * 5, 300)))
-
-
-# --- failed jobs (CLI and the admin page) ----------------------------------------------------
-
-def failed_jobs() -> list[dict[str, Any]]:
-    """Every job in the failed registries, newest first (empty without Redis)."""
-    if redis_url() is None:
-        return []
-    from rq.job import Job
-
-    rows = []
-    for queue in all_queues():
-        registry = queue.failed_job_registry
-        for job in Job.fetch_many(registry.get_job_ids(), connection=get_connection()):
-            if job is None:
-                continue
-            result = job.latest_result()
-            lines = ((result.exc_string if result else None) or "").strip().splitlines()
-            rows.append({
-                "id": job.id, "queue": queue.name, "func": job.func_name, "args": job.args,
-                "ended_at": job.ended_at, "error": lines[-1] if lines else "",
-                "description": job.description,
-            })
-    rows.sort(key=lambda r: r["ended_at"].timestamp() if r["ended_at"] else 0.0, reverse=True)
-    return rows
-
-
-def requeue(job_id: str) -> bool:
-    """Put a failed job back on its queue. False if it is not in a failed registry."""
-    for queue in all_queues():
-        registry = queue.failed_job_registry
-        if job_id in registry.get_job_ids():
-            registry.requeue(job_id)
-            return True
-    return False

@@ -18,14 +18,14 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from flask import current_app
 
-from . import jobs
-from .jobs import JobSpec, freeze_long_lived_objects
+from . import enqueue, execute
+from .execute import background, freeze_long_lived_objects
+from .spec import JobSpec
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class InlineRunner:
             if not alive:
                 spec = self._backlog.popleft()
                 log.error("the scoring processes have stopped; running %s in line", spec.job_id)
-                self._failed += jobs._run_now(spec) == "inline-failed"
+                self._failed += execute.run_now(spec) == "inline-failed"
                 self._finished += 1
                 continue
             slot = min(alive, key=_Slot.load)
@@ -233,7 +233,7 @@ def _child_runs_jobs(app, slots: list[_Slot], ends: list[_Pipes], index: int,  #
     run the jobs of their own pipes as this one does and die with it. (An interrupted caller
     terminates it.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the caller says when to stop
-    _background.set(None)  # this process runs its jobs itself
+    background.set(None)  # this process runs its jobs itself
     for slot in slots:  # the caller's ends: the caller's alone
         slot.pipes.close()
     for n, end in enumerate(ends):  # other children's ends (but those of its followers-to-be)
@@ -241,7 +241,7 @@ def _child_runs_jobs(app, slots: list[_Slot], ends: list[_Pipes], index: int,  #
             end.close()
     mine = ends[index]
     with app.app_context():
-        from .db import get_engine
+        from ..db import get_engine
 
         get_engine().dispose(close=False)  # the caller's pooled connections stay its own
         first = _next_job(mine)
@@ -275,7 +275,7 @@ def _fork_follower(ends: list[_Pipes], index: int) -> int:
         for n, end in enumerate(ends):
             if n != index:
                 end.close()
-        from .db import get_engine
+        from ..db import get_engine
 
         get_engine().dispose(close=False)  # the leader's pooled connections stay its own
         _run_jobs(ends[index], None)
@@ -318,7 +318,7 @@ def _run_jobs(ends: _Pipes, spec: JobSpec | None) -> None:
         except OSError:  # the caller is gone
             return
         try:
-            ok = jobs._run_now(spec) != "inline-failed"
+            ok = execute.run_now(spec) != "inline-failed"
         except BaseException:  # noqa: BLE001 - a job never ends the loop
             log.exception("inline job %s stopped; the sweep will retry it", spec.job_id)
             ok = False
@@ -338,15 +338,6 @@ def _prepare(prepare: Callable[[], object] | None) -> None:
     freeze_long_lived_objects()
 
 
-_background: ContextVar[InlineRunner | None] = ContextVar("trustdesk_inline_runner",
-                                                          default=None)
-
-
-def background_runner() -> InlineRunner | None:
-    """The runner that takes this context's inline jobs, if any (``jobs._run_inline``)."""
-    return _background.get()
-
-
 @contextmanager
 def inline_in_background(depth: int = 2, prepare: Callable[[], object] | None = None
                          ) -> Iterator[InlineRunner | None]:
@@ -363,21 +354,21 @@ def inline_in_background(depth: int = 2, prepare: Callable[[], object] | None = 
     SQLite database or no ``fork`` (Windows), jobs stay in line: this yields None."""
     import multiprocessing
 
-    from .db import shares_database
+    from ..db import shares_database
 
     processes = current_app.config.get("INLINE_JOB_PROCESSES", 0)
-    if (jobs.redis_url() is not None or processes < 1 or not shares_database()
+    if (enqueue.redis_url() is not None or processes < 1 or not shares_database()
             or "fork" not in multiprocessing.get_all_start_methods()):  # (Windows)
         yield None
         return
     runner = InlineRunner(current_app._get_current_object(), depth, processes, prepare)
-    token = _background.set(runner)
+    token = background.set(runner)
     finished = False
     try:
         yield runner
         finished = True
     finally:  # left by Ctrl-C or an error: stop the children now
-        _background.reset(token)
+        background.reset(token)
         dropped = runner.close(run_waiting=finished)
         if not finished:
             log.warning("interrupted: %d scoring job(s) stopped or dropped; what was committed "

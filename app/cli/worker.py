@@ -5,17 +5,17 @@ import json
 from datetime import datetime
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import jobs
+from ..jobs import enqueue, failed
 
 jobs_cli = AppGroup("jobs", help="Inspect and retry background jobs (RQ).")
 followups_cli = AppGroup("followups", help="Follow-up re-checks of contacted clients.")
 
 
 def _require_redis() -> None:
-    if not jobs.redis_url():
+    if not enqueue.redis_url():
         raise click.ClickException("REDIS_URL is not set: jobs run inline, there is no queue")
 
 
@@ -26,9 +26,9 @@ def _require_redis() -> None:
 def worker(burst: bool, name: str | None) -> None:
     """Run an RQ worker (with the scheduler) inside the app, models loaded once."""
     _require_redis()
-    from .worker import AppWorker
+    from ..jobs.worker import AppWorker
 
-    w = AppWorker(jobs.all_queues(), connection=jobs.get_connection(), name=name,
+    w = AppWorker(enqueue.all_queues(), connection=enqueue.get_connection(), name=name,
                   app=current_app._get_current_object())
     w.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
@@ -41,8 +41,8 @@ def worker(burst: bool, name: str | None) -> None:
 @with_appcontext
 def sweep(delay: int | None) -> None:
     """Queue (or, without Redis, run) everything stored but not yet done."""
-    from .db import session_scope
-    from .services import sweep as sweep_service
+    from ..db import session_scope
+    from ..services import sweep as sweep_service
 
     with session_scope() as session:
         report = sweep_service.run(session, delay=delay)
@@ -53,7 +53,7 @@ def sweep(delay: int | None) -> None:
 def jobs_failed() -> None:
     """List failed jobs, newest first."""
     _require_redis()
-    rows = jobs.failed_jobs()
+    rows = failed.failed_jobs()
     if not rows:
         click.echo("no failed jobs")
     for r in rows:
@@ -68,10 +68,10 @@ def jobs_requeue(job_ids: tuple[str, ...], all_: bool) -> None:
     """Put failed jobs back on their queues."""
     _require_redis()
     if all_:
-        job_ids = tuple(r["id"] for r in jobs.failed_jobs())
+        job_ids = tuple(r["id"] for r in failed.failed_jobs())
     if not job_ids:
         raise click.UsageError("name JOB_IDS or use --all")
-    missing = [job_id for job_id in job_ids if not jobs.requeue(job_id)]
+    missing = [job_id for job_id in job_ids if not failed.requeue(job_id)]
     click.echo(f"requeued {len(job_ids) - len(missing)}")
     if missing:
         raise click.ClickException(f"not in a failed registry: {', '.join(missing)}")
@@ -83,8 +83,8 @@ def followups_run(now_text: str | None) -> None:
     """Re-check every contacted client whose follow-up window has ended."""
     from models import utcnow
 
-    from .db import session_scope
-    from .services import followups
+    from ..db import session_scope
+    from ..services import followups
 
     now = utcnow()
     if now_text:
@@ -97,10 +97,3 @@ def followups_run(now_text: str | None) -> None:
             click.echo(f"outreach {outreach_id}: {followups.recheck(session, outreach_id, now=now)}")
     if not due:
         click.echo("no follow-ups due")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(worker)
-    app.cli.add_command(sweep)
-    app.cli.add_command(jobs_cli)
-    app.cli.add_command(followups_cli)

@@ -11,8 +11,8 @@ from flask_login import current_user
 
 from models import Role
 
-from .extensions import htmx
-from .services.audit import Actor
+from ..extensions import htmx
+from ..services.audit import Actor
 
 VARY = "HX-Request, HX-Target"
 

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
-from . import jobs
-from .db import session_scope
-from .services import model_registry, scoring
-from .services.audit import CLI, record
+from ..db import session_scope
+from ..jobs import enqueue
+from ..services import model_registry, scoring
+from ..services.audit import CLI, record
 
 models_cli = AppGroup("models", help="Train, evaluate and list the detectors' models.")
 
@@ -80,14 +80,14 @@ def rescore(batch: int, dry_run: bool) -> None:
     if dry_run or not (posts or clients):
         click.echo(f"{what} to rescore (posts: {post_version}; clients: {client_version})")
         return
-    specs = [jobs.score_posts_spec(posts[i:i + batch], marker=f"rescore-{post_version}")
+    specs = [enqueue.score_posts_spec(posts[i:i + batch], marker=f"rescore-{post_version}")
              for i in range(0, len(posts), batch)]
-    specs += [jobs.score_client_spec(client_id, f"rescore-{client_version}")
+    specs += [enqueue.score_client_spec(client_id, f"rescore-{client_version}")
               for client_id in clients]
     outcomes: dict[str, int] = {}
     with click.progressbar(specs, label="rescoring") as bar:
         for spec in bar:
-            outcome = jobs.dispatch(spec)
+            outcome = enqueue.dispatch(spec)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     click.echo(f"{what} in {len(specs)} jobs: "
                + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))
@@ -102,7 +102,3 @@ def list_() -> None:
         click.echo("no models recorded: run `flask models sync`")
     for row in rows:
         click.echo(f"{row.name}\t{row.version}")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(models_cli)

@@ -1,0 +1,162 @@
+"""Post decisions: dismiss, recategorise, remove, escalate, and notes (one use case, one
+transaction each)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from models import Client, Decision, Flag, FlagStatus, JobPost, PostStatus, utcnow
+from models.taxonomy import CATEGORY_LABELS, category_label
+
+from .. import ServiceError
+from ..audit import Actor, record
+from ..content import post_content_hash
+from .common import (A, _CLOSE, REMOVE_REASONS, _check, _clean, _close_other_flags, _decision, _get,
+                     _lock_flag, _post_event, _post_flag)
+
+
+def dismiss(session: Session, *, flag_id: int, version: int | None, actor: Actor,
+            comment: str = "", now: datetime | None = None) -> Decision:
+    """Not a violation. The dismissal is the label the next model learns from."""
+    now = now or utcnow()
+    flag, post, _client = _post_flag(session, flag_id)
+    before = {"flag": flag.status}
+    _check(A.dismiss, flag=flag, post=post, version=version)
+    flag = _lock_flag(session, flag_id, version, now, status=FlagStatus.dismissed,
+                      closed_at=now, **_CLOSE)
+    decision = _decision(session, action=A.dismiss, flag=flag, client_id=flag.client_id,
+                         post_id=post.id, actor=actor, reason=_clean(comment, required=False),
+                         details={"label": "not_violation", "flag_reason": flag.reason,
+                                  "score": flag.score, "model_version": flag.model_version,
+                                  "flag_version": flag.version, "before": before}, now=now)
+    record(session, actor=actor, action="post.dismiss", subject_type="post", subject_id=post.id,
+           before=before, after={"flag": flag.id, "status": flag.status, "decision": decision.id})
+    session.commit()
+    return decision
+
+
+def recategorise(session: Session, *, flag_id: int, version: int | None, category: str,
+                 actor: Actor, comment: str = "", now: datetime | None = None) -> Decision:
+    """Move the post to ``category``; the client is told (no strike)."""
+    now = now or utcnow()
+    if category not in CATEGORY_LABELS:
+        raise ServiceError("choose a category from the list")
+    flag, post, client = _post_flag(session, flag_id)
+    _check(A.recategorise, flag=flag, post=post, version=version)
+    if category == post.category:
+        raise ServiceError(f"the post is already in {category_label(category)}")
+    before = {"flag": flag.status, "category": post.category}
+    flag = _lock_flag(session, flag_id, version, now, status=FlagStatus.resolved,
+                      closed_at=now, **_CLOSE)
+    _set_category(session, post, category, now)
+    notice = (f"Your job post \"{post.title}\" was moved to the category "
+              f"{category_label(category)} so the right freelancers find it. No action is "
+              "needed and this does not count against your account.")
+    decision = _decision(session, action=A.recategorise, flag=flag, client_id=client.id,
+                         post_id=post.id, actor=actor, reason=_clean(comment, required=False),
+                         details={"label": "miscategorised", "from": before["category"],
+                                  "to": category, "suggested": flag.suggested_category,
+                                  "flag_version": flag.version, "before": before}, now=now)
+    _post_event(session, "post.recategorised", post, client, category=category,
+                previous_category=before["category"], notice=notice, decision=decision.id)
+    record(session, actor=actor, action="post.recategorise", subject_type="post",
+           subject_id=post.id, before=before,
+           after={"flag": flag.status, "category": category, "decision": decision.id})
+    session.commit()
+    return decision
+
+
+def _set_category(session: Session, post: JobPost, category: str, now: datetime) -> None:
+    """A moderator's category is part of the post's content from now on: its content hash
+    follows, so the marketplace echoing the post back with this category is "unchanged" (no
+    rescore that could re-flag a human decision); scores are not redone either."""
+    post.category = category
+    post.content_hash = post_content_hash(title=post.title, description=post.description,
+                                          category=category, skills=post.skills,
+                                          budget=post.budget)
+    post.updated_at = now
+    session.add(post)
+
+
+def remove(session: Session, *, flag_id: int, version: int | None, reason_code: str,
+           actor: Actor, comment: str = "", now: datetime | None = None) -> Decision:
+    """Take the post down (reason required); the post's other open flags close with it."""
+    now = now or utcnow()
+    flag, post, client = _post_flag(session, flag_id)
+    _check(A.remove, flag=flag, post=post, version=version)
+    decision = _remove_post(session, flag=flag, version=version, post=post, client=client,
+                            reason_code=reason_code, actor=actor, comment=comment, now=now)
+    session.commit()
+    return decision
+
+
+def _remove_post(session: Session, *, flag: Flag, version: int | None, post: JobPost,
+                 client: Client, reason_code: str, actor: Actor, comment: str,
+                 now: datetime, cluster_of: int | None = None) -> Decision:
+    if reason_code not in REMOVE_REASONS:
+        raise ServiceError("choose why the post is removed (scam or a policy type)")
+    before = {"flag": flag.status, "post": post.status}
+    flag = _lock_flag(session, flag.id, version, now, status=FlagStatus.resolved,
+                      closed_at=now, **_CLOSE)
+    others = _close_other_flags(session, post_id=post.id, except_id=flag.id, now=now,
+                                note=f"closed: post removed ({REMOVE_REASONS[reason_code]})")
+    post.status = PostStatus.removed
+    post.updated_at = now
+    session.add(post)
+    notice = (f"Your job post \"{post.title}\" was removed: {REMOVE_REASONS[reason_code]}. "
+              "You can reply to this message if you think this is a mistake.")
+    details = {"label": "violation", "reason_code": reason_code, "flag_version": flag.version,
+               "before": before, "closed_flags": others}
+    if cluster_of is not None:
+        details["cluster_of"] = cluster_of
+    decision = _decision(session, action=A.remove, flag=flag, client_id=client.id,
+                         post_id=post.id, actor=actor,
+                         reason=_clean(comment, required=False) or REMOVE_REASONS[reason_code],
+                         details=details, now=now)
+    _post_event(session, "post.removed", post, client, reason=reason_code, notice=notice,
+                decision=decision.id)
+    record(session, actor=actor, action="post.remove", subject_type="post", subject_id=post.id,
+           before=before, after={"post": post.status, "reason": reason_code,
+                                 "decision": decision.id, "closed_flags": [o["id"] for o in others]})
+    return decision
+
+
+def escalate(session: Session, *, flag_id: int, version: int | None, actor: Actor,
+             comment: str = "", now: datetime | None = None) -> Decision:
+    """Hand the case to the admins: it stays open, marked escalated, and is released."""
+    now = now or utcnow()
+    flag = _get(session, Flag, flag_id, "case")
+    _check(A.escalate, flag=flag, version=version)
+    flag = _lock_flag(session, flag_id, version, now, **_CLOSE)
+    decision = _decision(session, action=A.escalate, flag=flag, client_id=flag.client_id,
+                         post_id=flag.post_id, actor=actor,
+                         reason=_clean(comment, required=False),
+                         details={"flag_version": flag.version}, now=now)
+    record(session, actor=actor, action="flag.escalate", subject_type="flag", subject_id=flag.id,
+           after={"decision": decision.id, "comment": decision.reason})
+    session.commit()
+    return decision
+
+
+def add_note(session: Session, *, text: str, actor: Actor, flag_id: int | None = None,
+             post_id: int | None = None, client_id: int | None = None,
+             now: datetime | None = None) -> Decision:
+    """A note on a case, a post or a client. Notes change nothing, so they take no lock."""
+    now = now or utcnow()
+    text = _clean(text, required=True)
+    flag = _get(session, Flag, flag_id, "case") if flag_id else None
+    if flag is not None:
+        post_id, client_id = flag.post_id, flag.client_id
+    if post_id is not None:
+        client_id = _get(session, JobPost, post_id, "post").client_id
+    if client_id is None:
+        raise ServiceError("a note needs a subject")
+    _get(session, Client, client_id, "client")
+    decision = _decision(session, action=A.note, flag=flag, client_id=client_id,
+                         post_id=post_id, actor=actor, reason=text, details={}, now=now)
+    record(session, actor=actor, action="note.add",
+           subject_type="post" if post_id else "client", subject_id=post_id or client_id,
+           after={"decision": decision.id, "text": text[:500]})
+    session.commit()
+    return decision
