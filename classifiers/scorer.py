@@ -52,6 +52,8 @@ def _signals(hits: list[Hit], detector: str) -> list[Hit]:
 #: a post with fewer words than this is "short": a model score alone never flags it (DESIGN.md:
 #: a post is never flagged merely for being short); a rule hit or a detector's signal still can
 SHORT_WORDS = 12
+#: the miscategorised score a short post needs (a longer one needs the trained threshold)
+SHORT_MISCATEGORISED_MIN = 0.9
 _WORD = re.compile(r"\w+")
 
 
@@ -59,11 +61,12 @@ def _short_rows(texts: list[str]) -> np.ndarray:
     return np.fromiter((len(t) < 400 and len(_WORD.findall(t)) < SHORT_WORDS for t in texts), dtype=bool, count=len(texts))
 
 
-def _short_post_rule(short, scam_on, mis_cat, naj_on, model_typed, posted_idx, cues, hits, sig_hits):
+def _short_post_rule(short, scam_on, mis_cat, naj_on, model_typed, p_mis, cues, hits, sig_hits):
     """On short rows, keep a flag only where its detector has span evidence: scam -> a scam cue,
     a contact detail or the earn_scheme signal; not_a_job -> the offer_self signal; a policy
-    type's model-only flag -> its signal. (A short post in a category the model reads as another
-    is still flagged miscategorised: that is about the category, not the length.)"""
+    type's model-only flag -> its signal. A short post filed under a category the model reads as
+    another has no span evidence to show: it is flagged only when the posted category's
+    probability is below 1 - SHORT_MISCATEGORISED_MIN (few words are little evidence)."""
     scam_on, mis_cat, naj_on, model_typed = scam_on.copy(), mis_cat.copy(), naj_on.copy(), model_typed.copy()
     for i in np.flatnonzero(short).tolist():
         kinds = {h.kind for h in sig_hits[i]}
@@ -71,6 +74,8 @@ def _short_post_rule(short, scam_on, mis_cat, naj_on, model_typed, posted_idx, c
             scam_on[i] = False
         if not kinds & set(EVIDENCE_FOR[NOT_A_JOB]):
             naj_on[i] = False
+        if mis_cat[i] and p_mis[i] < SHORT_MISCATEGORISED_MIN:
+            mis_cat[i] = False
         for j, t in enumerate(POLICY_TYPES):
             if model_typed[i, j] and not kinds & set(EVIDENCE_FOR[t]):
                 model_typed[i, j] = False
@@ -180,7 +185,7 @@ class Scorer:
         scam_on = p_scam >= th["scam"]
         short = _short_rows(texts)
         if short.any():  # the short-post rule: a few words flag only with a rule's or a signal's evidence
-            scam_on, mis_cat, naj_on, model_typed = _short_post_rule(short, scam_on, mis_cat, naj_on, model_typed, posted_idx,
+            scam_on, mis_cat, naj_on, model_typed = _short_post_rule(short, scam_on, mis_cat, naj_on, model_typed, p_mis,
                                                                      cues, hits, sig_hits)
         pred_idx = np.where(naj_on, naj, pred_idx)  # the author-role model decides not_a_job
         mis_on = naj_on | mis_cat

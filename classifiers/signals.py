@@ -54,7 +54,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\b(?:I|we)\s+(?:have|bring|possess|got)\s+(?:over\s+|more\s+than\s+|nearly\s+|almost\s+)?\d+\+?\s*(?:years?|yrs?)\b"
         r"|\b(?:I\s*(?:'m|am)|we\s*(?:'re|are))\s+(?:a|an)\s+(?:" + _NOT_HIRING + r"[\w-]+\s+){0,3}?(?:freelancer|agency)\b"
         r"|\bwe\s*(?:'re|are)\s+a\s+team\s+of\b"
-        r"|\bhire\s+me\b|\bmy\s+(?:portfolio|services|skills|expertise|rates?|resume|cv|gigs?|hourly\s+rate)\b"
+        r"|\bhire\s+me\b|\b(?:see|check(?:\s+out)?|view|visit|look\s+at|browse)\s+my\s+(?:portfolio|profile|work|gigs?|services|resume|cv)\b"
+        r"|\bmy\s+(?:services|expertise|hourly\s+rate|rates?)\s+(?:include|includes|are|is|start|:)"
         r"|\bI\s+(?:can|will|could|would\s+love\s+to)\s+(?:help|build|create|design|develop|write|do|make|fix|offer|provide|deliver)\s+"
         r"(?:you|your|it\s+for\s+you)\b"
         r"|\b(?:I\s*(?:'m|am)|we\s*(?:'re|are))\s+(?:currently\s+)?(?:available|open)\s+(?:for|to)\s+(?:new\s+|freelance\s+|remote\s+)?"
@@ -120,7 +121,9 @@ SIGNALS: tuple[Signal, ...] = (
         "academic work done for a student to hand in"),
     Signal("reviews_trade", ("review", "rating", "star"), re.compile(
         r"\b(?:\d+|five|5)[- ]?stars?\s+(?:reviews?|ratings?|feedback)\b"
-        r"|\b(?:google|trustpilot|yelp|amazon|tripadvisor|app\s*store|play\s*store|facebook|gmb|maps)\s+(?:reviews?|ratings?)\b"
+        r"|\b(?:buy|buying|sell|selling|purchase|order|get|need|post|leave|write|provide|give)\s+(?:us\s+|me\s+)?(?:\d+\s+)?"
+        r"(?:positive\s+|5[- ]?star\s+|five[- ]?star\s+|fake\s+|genuine\s+|real\s+|honest\s+|verified\s+|negative\s+)?"
+        r"(?:google|trustpilot|yelp|amazon|tripadvisor|app\s*store|play\s*store|facebook|gmb|maps)\s+(?:reviews?|ratings?)\b"
         r"|\breviews?\s+(?:on|for|to)\s+(?:google|trustpilot|yelp|amazon|tripadvisor|my\s+(?:gig|shop|store|app|business|listing))\b"
         r"|\b(?:leave|post|write|give|buy|sell|order|get)\s+(?:us\s+|me\s+)?(?:\d+\s+)?(?:positive\s+|negative\s+|good\s+|honest\s+)?reviews?\b"
         r"[^.\n]{0,40}\b(?:exchange|return|pay|paid|\$|per|each|for\s+(?:my|our))", _I),

@@ -2,6 +2,7 @@
 flags and the short-post rule on every path. Texts here are written for these tests (the real
 texts of ../shared/data/realphrasing are not openly licensed and never copied into the repo)."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -47,6 +48,10 @@ def test_each_signal_fires_on_its_phrasing(text, kind):
     "Update 150 contact records in HubSpot from a spreadsheet I provide.",
     "Proofread the English of my own cover letter before I send it.",
     "Paid test task: a 300-word article, $30, then ongoing work.",
+    "Rewrite my resume for a nursing job.",
+    "Write polite replies to 30 Google reviews of our restaurant.",
+    "I am a small business owner looking for a developer for my shop.",
+    "I am looking for a freelancer to integrate an automation feature into my bot.",
 ])
 def test_honest_job_texts_fire_no_violation_signal(text):
     assert not _kinds(text) & {"offer_self", "contact_ask", "earn_scheme", "academic", "reviews_trade", "account_use",
@@ -135,7 +140,9 @@ def test_the_short_post_rule_holds_whatever_the_model_scores(scorer, monkeypatch
     monkeypatch.setattr(scorer_mod.scam_mod, "score", lambda b, d: np.ones_like(d))
     monkeypatch.setattr(scorer_mod.cat_mod, "role_score", lambda b, d: np.ones_like(d))
     monkeypatch.setattr(scorer_mod.pol_mod, "calibrate", lambda b, ds: np.ones((len(ds[0]), len(ds))))
-    posts = load_short_honest()[:10] + _short_titles()
+    posts = [d for d in load_short_honest() + _short_titles()
+             if len(re.findall(r"\w+", f"{d['title']} {d['description']}")) < scorer_mod.SHORT_WORDS]
+    assert len(posts) >= 50
     res = scorer.score_posts([PostInput(id=d["id"], title=d["title"], description=d["description"]) for d in posts])
     assert [(r.id, r.flags) for r in res if r.flags] == []
     # and the rule is about evidence, not length: a short post with a phone number still flags

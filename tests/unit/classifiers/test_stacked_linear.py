@@ -38,18 +38,24 @@ def test_equals_sklearn_on_mixed_dtypes_classes_and_extra_columns():
 
 def test_equals_sklearn_for_the_shipped_models(scorer):
     from classifiers import PostInput
-    from classifiers import policy as pol_mod
+    from classifiers import scam as scam_mod
     from classifiers.data import load_seed_posts
     from classifiers.policy_rules import POLICY_TYPES
+    from classifiers.post_training import Dense, cat_extras, policy_extras, scam_extras
 
-    posts = [PostInput(id=r.id, title=r.title, description=r.description) for r in load_seed_posts()[:700]]
+    rows = load_seed_posts()[:700]
+    posts = [PostInput(id=r.id, title=r.title, description=r.description) for r in rows]
     X = scorer.vectorise(posts)
-    R = (np.random.default_rng(5).random((len(posts), len(POLICY_TYPES))) < 0.2).astype(np.float32)
+    rng = np.random.default_rng(5)
+    D = Dense([f"{r.title}\n\n{r.description}" for r in rows])
+    D.R = (rng.random((len(posts), len(POLICY_TYPES))) < 0.2).astype(np.float32)
+    D.F = (rng.random((len(posts), len(scam_mod.CUE_NAMES))) < 0.1).astype(np.float32)
     b = scorer._b
-    got = scorer._linear.decisions(X, scorer._extras(R))
-    XP = pol_mod.design(X, R)
-    ref = [b["scam"]["lr"].decision_function(X), b["miscategorised"]["lr"].decision_function(X),
-           *(b["policy"]["lr"][t].decision_function(XP) for t in POLICY_TYPES)]
+    got = scorer._linear.decisions(X, scorer._extras(D.R, D.S, D.F))
+    ref = [b["scam"]["lr"].decision_function(hstack([X, scam_extras(D)])),
+           b["miscategorised"]["lr"].decision_function(hstack([X, cat_extras(D)])),
+           b["miscategorised"]["role_lr"].decision_function(hstack([X, cat_extras(D)])),
+           *(b["policy"]["lr"][t].decision_function(hstack([X, policy_extras(D)])) for t in POLICY_TYPES)]
     for g, r in zip(got, ref):
         assert g.dtype == r.dtype and np.array_equal(g, r)
 

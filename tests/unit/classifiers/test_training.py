@@ -52,7 +52,7 @@ def test_registry_refuses_unexpected_types(tmp_path):
 
 
 def test_threshold_rule_meets_precision_and_clears_every_short_honest_validation_post():
-    from classifiers.training import threshold_rule
+    from classifiers.modelling import threshold_rule
 
     p = np.array([0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.55, 0.3])
     y = np.array([1, 1, 1, 0, 1, 0, 1, 0])
