@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .textutil import Hit, fold_lower
+from .textutil import Hit, finditer, fold_lower
 
 _I = re.IGNORECASE
 _ROLE_NOUNS = (r"(?:developer|designer|writer|freelancer|programmer|engineer|editor|translator|artist|marketer|specialist|"
@@ -50,28 +50,28 @@ class Signal(NamedTuple):
 
 SIGNALS: tuple[Signal, ...] = (
     Signal("offer_self", ("i", "hire me", "my ", "we are a", "we're a", "available", "resume", "cv"), re.compile(
-        r"\bI\s*(?:'m|am)\s+(?:a|an)\s+(?:" + _NOT_HIRING + r"[\w+#./-]+\s+){0,4}?" + _ROLE_NOUNS + r"s?\b"
-        r"|\b(?:I|we)\s+(?:have|bring|possess|got)\s+(?:over\s+|more\s+than\s+|nearly\s+|almost\s+)?\d+\+?\s*(?:years?|yrs?)\b"
-        r"|\b(?:I\s*(?:'m|am)|we\s*(?:'re|are))\s+(?:a|an)\s+(?:" + _NOT_HIRING + r"[\w-]+\s+){0,3}?(?:freelancer|agency)\b"
+        r"\bi\s*(?:'m|am)\s+(?:a|an)\s+(?:" + _NOT_HIRING + r"[\w+#./-]+\s+){0,4}?" + _ROLE_NOUNS + r"s?\b"
+        r"|\b(?:i|we)\s+(?:have|bring|possess|got)\s+(?:over\s+|more\s+than\s+|nearly\s+|almost\s+)?\d+\+?\s*(?:years?|yrs?)\b"
+        r"|\b(?:i\s*(?:'m|am)|we\s*(?:'re|are))\s+(?:a|an)\s+(?:" + _NOT_HIRING + r"[\w-]+\s+){0,3}?(?:freelancer|agency)\b"
         r"|\bwe\s*(?:'re|are)\s+a\s+team\s+of\b"
         r"|\bhire\s+me\b|\b(?:see|check(?:\s+out)?|view|visit|look\s+at|browse)\s+my\s+(?:portfolio|profile|work|gigs?|services|resume|cv)\b"
         r"|\bmy\s+(?:services|expertise|hourly\s+rate|rates?)\s+(?:include|includes|are|is|start|:)"
-        r"|\bI\s+(?:can|will|could|would\s+love\s+to)\s+(?:help|build|create|design|develop|write|do|make|fix|offer|provide|deliver)\s+"
+        r"|\bi\s+(?:can|will|could|would\s+love\s+to)\s+(?:help|build|create|design|develop|write|do|make|fix|offer|provide|deliver)\s+"
         r"(?:you|your|it\s+for\s+you)\b"
-        r"|\b(?:I\s*(?:'m|am)|we\s*(?:'re|are))\s+(?:currently\s+)?(?:available|open)\s+(?:for|to)\s+(?:new\s+|freelance\s+|remote\s+)?"
+        r"|\b(?:i\s*(?:'m|am)|we\s*(?:'re|are))\s+(?:currently\s+)?(?:available|open)\s+(?:for|to)\s+(?:new\s+|freelance\s+|remote\s+)?"
         r"(?:work|projects?|hire|freelance|opportunit\w+|collaborat\w+|jobs?|clients?)\b"
-        r"|\bI\s*(?:'m|am)\s+(?:currently\s+|actively\s+)?(?:looking|searching|seeking)\s+(?:for\s+)?(?:a\s+|an\s+|new\s+|some\s+|remote\s+|"
+        r"|\bi\s*(?:'m|am)\s+(?:currently\s+|actively\s+)?(?:looking|searching|seeking)\s+(?:for\s+)?(?:a\s+|an\s+|new\s+|some\s+|remote\s+|"
         r"freelance\s+|part[- ]time\s+|full[- ]time\s+)*(?:jobs?|work|projects?|clients?|gigs?|opportunit\w+|employment|positions?|roles?|"
         r"internships?|team)\b"
-        r"|\bI\s*(?:'m|am)\s+(?:very\s+|really\s+)?interested\s+in\s+(?:your|this)\s+(?:job|project|post|offer|position|work|task)\b"
-        r"|\bI\s+(?:have\s+)?read\s+(?:your|the)\s+(?:job|project)\s+(?:description|post|details)\b"
-        r"|\bmy\s+name\s+is\b[^.\n]{0,40}\b(?:I\s*(?:'m|am)|and\s+I)\b"
-        r"|(?:^|[.!?\n]\s*)I\s+(?:offer|provide|specialize|specialise)\b", _I),
+        r"|\bi\s*(?:'m|am)\s+(?:very\s+|really\s+)?interested\s+in\s+(?:your|this)\s+(?:job|project|post|offer|position|work|task)\b"
+        r"|\bi\s+(?:have\s+)?read\s+(?:your|the)\s+(?:job|project)\s+(?:description|post|details)\b"
+        r"|\bmy\s+name\s+is\b[^.\n]{0,40}\b(?:i\s*(?:'m|am)|and\s+i)\b"
+        r"|(?:^|[.!?\n]\s*)i\s+(?:offer|provide|specialize|specialise)\b", _I),
         "the author offers their own services or looks for work"),
     Signal("hire_intent", ("look", "search", "seek", "need", "hiring", "hire", "want"), re.compile(
-        r"\b(?:we\s*(?:'re|are)|I\s*(?:'m|am))\s+(?:currently\s+|now\s+)?(?:looking|searching|seeking)\s+(?:for\s+)?"
+        r"\b(?:we\s*(?:'re|are)|i\s*(?:'m|am))\s+(?:currently\s+|now\s+)?(?:looking|searching|seeking)\s+(?:for\s+)?"
         r"(?:a|an|someone|somebody|experienced|skilled|talented|\d+|freelancers?|developers?|designers?|writers?)\b"
-        r"|\b(?:I|we)\s+(?:need|want|require)\s+(?:a|an|someone|somebody|help|an?\s+experienced)\b"
+        r"|\b(?:i|we)\s+(?:need|want|require)\s+(?:a|an|someone|somebody|help|an?\s+experienced)\b"
         r"|\b(?:need|needed|seeking|hiring)\s+(?:a|an)\s+(?:\w+\s+){0,3}?(?:developer|designer|writer|expert|freelancer|editor|"
         r"specialist|assistant|programmer|engineer|translator|marketer|consultant|tutor)\b"
         r"|\bwe\s*(?:'re|are)\s+hiring\b|\blooking\s+to\s+hire\b", _I),
@@ -166,13 +166,15 @@ EVIDENCE_FOR: dict[str, tuple[str, ...]] = {
 
 
 def find_signals(text: str, low: str | None = None) -> list[Hit]:
-    """Every signal span in ``text`` (``Hit.kind`` is the signal's name)."""
+    """Every signal span in ``text`` (``Hit.kind`` is the signal's name). The patterns are written
+    in lower case and run case-sensitively over the folded text (``textutil.finditer``): the same
+    spans as re.IGNORECASE over ``text``, 2-3x faster."""
     low = fold_lower(text) if low is None else low
     hits: list[Hit] = []
     for s in SIGNALS:
         if not any(g in low for g in s.gate):
             continue
-        for m in s.pattern.finditer(text):
+        for m in finditer(s.pattern, text, low):
             a, b = m.start(), m.end()
             hits.append(Hit(s.name, a, b, text[a:b], s.why))
     return hits

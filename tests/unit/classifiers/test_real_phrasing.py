@@ -148,3 +148,18 @@ def test_the_short_post_rule_holds_whatever_the_model_scores(scorer, monkeypatch
     # and the rule is about evidence, not length: a short post with a phone number still flags
     r = _score(scorer, "Logo", "WhatsApp me +44 7700 900123")
     assert "off_platform" in r.policy_types
+
+
+def test_signals_over_folded_text_equal_ignorecase_over_the_text():
+    """find_signals runs the (lower-case) patterns case-sensitively over the folded text: the same
+    spans as re.IGNORECASE over the text itself, on every corpus post and on mixed-case texts."""
+    from classifiers.data import load_emscad, load_seed_posts
+    from classifiers.signals import SIGNALS
+
+    texts = [f"{r.title}\n\n{r.description}" for r in load_seed_posts() + load_emscad()[::3]]
+    texts += ["I AM A Freelance DEVELOPER with 9 YEARS", "WHATS UR TELEGRAM", "İ am available for new projects",
+              "DO NOT CONTACT ME OUTSIDE THE PLATFORM", "Earn RS 25000 PER MONTH, FREE TO JOIN"]
+    for t in texts:
+        ref = sorted((s.name, m.start(), m.end()) for s in SIGNALS for m in s.pattern.finditer(t))
+        got = sorted((h.kind, h.start, h.end) for h in find_signals(t))
+        assert got == ref, t[:80]
