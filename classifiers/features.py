@@ -95,6 +95,13 @@ MESSENGER_VERB_RE = re.compile(
     + r")\b",
     _I,
 )
+# a channel's name spelled out letter by letter to dodge filters ("t e l e g r a m", "w.h.a.t.s.a.p.p"),
+# and a provider split in two before "dot com" ("g mail dot com")
+_SPELL_SEP = r"[\s._*\-]+"
+_SPELLED = ("telegram", "whatsapp", "skype", "discord", "signal", "gmail", "email", "wechat")
+SPELLED_RE = re.compile(
+    r"\b(?:" + "|".join(_SPELL_SEP.join(w) for w in _SPELLED) + r")\b"
+    r"|\bg[\s._\-]+mail\s*(?:\.|dot|\(dot\)|\[dot\])\s*com\b", _I)
 SHORTLINK_RE = re.compile(r"\b(?:t|wa)\s*\.\s*me\s*/\s*\+?[\w]+|\bdiscord\s*\.\s*gg\s*/\s*\w+|\bskype\s*:\s*[\w.:\-]{3,}", _I)
 OFF_PAYMENT_RE = re.compile(
     r"\b(?:i(?:'ll|\s+will)|we(?:'ll|\s+will)|can)\s+(?:paypal|venmo|zelle|wise|cash\s*app|revolut)\s+(?:you|the\s+money)(?:\s+directly)?"
@@ -132,6 +139,8 @@ CONTACT_GATES = {
     "MESSENGER_HANDLE_RE": _gate_messenger,
     "MESSENGER_VERB_RE": _gate_messenger,
     "SHORTLINK_RE": lambda low, toks: ("/" in low and "me" in low) or "discord" in low or "skype" in low,
+    # every match starts with a one-letter word: t, w, s, d, g, e
+    "SPELLED_RE": lambda low, toks: not toks.isdisjoint(("t", "w", "s", "d", "g", "e")),
     "OFF_PAYMENT_RE": lambda low, toks: "off" in toks or _any(low, _PAY_KW),
 }
 
@@ -139,7 +148,7 @@ CONTACT_GATES = {
 CONTACT_PATTERNS: dict[str, re.Pattern[str]] = {
     "EMAIL_RE": EMAIL_RE, "OBF_EMAIL_RE": OBF_EMAIL_RE, "PROVIDER_DOT_RE": PROVIDER_DOT_RE, "MASKED_RE": MASKED_RE,
     "PHONE_CAND_RE": PHONE_CAND_RE, "MESSENGER_HANDLE_RE": MESSENGER_HANDLE_RE, "MESSENGER_VERB_RE": MESSENGER_VERB_RE,
-    "SHORTLINK_RE": SHORTLINK_RE, "OFF_PAYMENT_RE": OFF_PAYMENT_RE,
+    "SHORTLINK_RE": SHORTLINK_RE, "SPELLED_RE": SPELLED_RE, "OFF_PAYMENT_RE": OFF_PAYMENT_RE,
 }
 assert set(CONTACT_PATTERNS) == set(CONTACT_GATES)
 CONTACT_NAMES = tuple(CONTACT_PATTERNS)
@@ -151,6 +160,7 @@ CONTACT_WHY = {
     "MESSENGER_HANDLE_RE": ("messenger", "gives a messenger handle or number"),
     "MESSENGER_VERB_RE": ("messenger", "asks to continue on an outside messenger"),
     "SHORTLINK_RE": ("messenger", "links to an outside messenger"),
+    "SPELLED_RE": ("messenger", "spells out a messenger or e-mail name to dodge filters"),
     "OFF_PAYMENT_RE": ("payment", "offers to pay or deal outside the platform"),
 }
 

@@ -163,3 +163,14 @@ def test_signals_over_folded_text_equal_ignorecase_over_the_text():
         ref = sorted((s.name, m.start(), m.end()) for s in SIGNALS for m in s.pattern.finditer(t))
         got = sorted((h.kind, h.start, h.end) for h in find_signals(t))
         assert got == ref, t[:80]
+
+
+@pytest.mark.parametrize("desc,span", [
+    ("Logo job. Message me on t e l e g r a m for the brief.", "t e l e g r a m"),
+    ("Write to my g mail dot com address, name is jo.pack.", "g mail dot com"),
+    ("Add me: w.h.a.t.s.a.p.p and we talk there.", "w.h.a.t.s.a.p.p"),
+])
+def test_a_channel_spelled_out_letter_by_letter_is_off_platform(scorer, desc, span):
+    r = _score(scorer, "Small design job", desc, "design_creative")
+    assert "off_platform" in r.policy_types
+    assert any(e.label == "off_platform" and e.text == span for e in r.evidence)
