@@ -35,8 +35,8 @@ from . import scam as scam_mod
 from .data import PostRow, post_text
 from .modelling import clean_text, hstack, make_char_vectorizer, make_word_vectorizer, pack_vectorizer
 from .policy_rules import POLICY_TYPES
-from .rules import find_contacts, find_policy_hits
-from .signals import drop_negated, negated_spans, signal_matrix
+from .rules import find_contacts, find_policy_hits, signal_matrix
+from .signals import drop_negated, negated_spans
 from .vectorising import FastTfidf
 
 N_SPLITS = 5

@@ -3,8 +3,12 @@ Hits with spans and plain-language reasons. The patterns live in ``features`` (c
 cues) and ``policy_rules``; ``rulescan`` says which of them can match before any runs."""
 from __future__ import annotations
 
+import numpy as np
+
 from . import rulescan
 from .features import CONTACT_NAMES, CONTACT_WHY, CUE_NAMES, CONTACT_PATTERNS, SCAM_CUES, valid_phone
+from .signals import NAMES as SIGNAL_NAMES
+from .signals import SIGNALS
 from .policy_rules import ALL_RULE_NAMES, RULES_BY_NAME, OFF_PLATFORM, POLICY_TYPES
 from .textutil import Hit, dedupe_hits, finditer
 
@@ -87,3 +91,34 @@ def find_policy_hits(text: str, contacts: list[Hit] | None = None, gates: bool =
         if ptype in kinds:
             out += dedupe_hits([h for h in hits if h.kind == ptype])
     return sorted(out, key=lambda h: (h.start, h.kind))
+
+
+_SIGNAL_BY_NAME = {sig.name: sig for sig in SIGNALS}
+
+
+def find_signals(text: str, screen=None, gates: bool = True) -> list[Hit]:
+    """Every phrasing-signal span in ``text`` (``Hit.kind`` is the signal's name); ``screen`` /
+    ``gates`` as in find_contacts."""
+    scr = default_screen(text, screen, gates)
+    if not scr:
+        return []
+    hits: list[Hit] = []
+    low = scr.low
+    for name in scr.pick(SIGNAL_NAMES):
+        sig = _SIGNAL_BY_NAME[name]
+        for m in finditer(sig.pattern, text, low, scr.stop(name)):
+            hits.append(Hit(name, m.start(), m.end(), text[m.start():m.end()], sig.why))
+    return hits
+
+
+def signal_matrix(texts: list[str]) -> tuple[np.ndarray, list[list[Hit]]]:
+    """(n, len(SIGNAL_NAMES)) 0/1 float32 and the signal hits of each text (one screen per batch)."""
+    S = np.zeros((len(texts), len(SIGNAL_NAMES)), dtype=np.float32)
+    col = {n: j for j, n in enumerate(SIGNAL_NAMES)}
+    all_hits = []
+    for i, (t, scr) in enumerate(zip(texts, rulescan.screens(texts))):
+        hits = find_signals(t, screen=scr) if scr else []
+        for h in hits:
+            S[i, col[h.kind]] = 1.0
+        all_hits.append(hits)
+    return S, all_hits

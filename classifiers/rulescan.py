@@ -38,6 +38,8 @@ from collections.abc import Callable, Sequence
 from .features import CONTACT_GATES, CONTACT_PATTERNS, SCAM_CUE_GATES, SCAM_CUES
 from .textutil import _FOLD, fold_lower, gate_view
 from .policy_rules import RULE_GATES, RULE_NAMES, RULES
+from .signals import SIGNALS
+from .signals import gate as signal_gate
 
 try:  # optional: wheels exist for Linux x86-64 and macOS; elsewhere the keyword gates are used
     import hyperscan as _hs
@@ -54,6 +56,8 @@ def _table() -> dict[str, tuple[re.Pattern[str], Callable]]:
     for ptype, rules in RULES.items():
         for (pat, _), gate, name in zip(rules, RULE_GATES[ptype], RULE_NAMES[ptype]):
             table[name] = (pat, gate)
+    for sig in SIGNALS:
+        table[sig.name] = (sig.pattern, signal_gate(sig))
     return table
 
 

@@ -25,8 +25,9 @@ from .gcpause import gc_paused
 from .modelling import StackedLinear, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
 from .vectorising import FastTfidf
 from .policy_rules import POLICY_TYPES
-from .rules import find_contacts, find_policy_hits, find_scam_cues
-from .signals import EVIDENCE_FOR, drop_negated, negated_spans, signal_matrix
+from .rules import find_contacts, find_policy_hits, find_scam_cues, find_signals
+from .signals import EVIDENCE_FOR, drop_negated, negated_spans
+from .signals import NAMES as SIGNAL_NAMES
 from .textutil import Hit
 from .rulescan import screens as rule_screens
 from .registry import ARTIFACTS_DIR, DETECTORS, load_bundle, read_active
@@ -146,13 +147,20 @@ class Scorer:
         no_hits: list[Hit] = []  # shared, never mutated
         F = np.zeros((len(posts), len(scam_mod.CUE_NAMES)), dtype=np.float32)
         ccol = {c: j for j, c in enumerate(scam_mod.CUE_NAMES)}
-        S, sig_hits = signal_matrix(texts)
+        S = np.zeros((len(posts), len(SIGNAL_NAMES)), dtype=np.float32)
+        scol = {n: j for j, n in enumerate(SIGNAL_NAMES)}
+        sig_hits: list[list[Hit]] = []
         for i, (text, scr) in enumerate(zip(texts, rule_screens(texts))):
-            if not scr:  # no rule can match (most posts)
+            if not scr:  # no rule or signal can match (most posts)
                 hits.append(no_hits)
                 cues.append(no_hits)
+                sig_hits.append(no_hits)
                 continue
-            spans = negated_spans(sig_hits[i])
+            sig = find_signals(text, screen=scr)
+            for h in sig:
+                S[i, scol[h.kind]] = 1.0
+            sig_hits.append(sig)
+            spans = negated_spans(sig)
             pol = (find_policy_hits(text, screen=scr) if not spans else
                    find_policy_hits(text, contacts=drop_negated(find_contacts(text, screen=scr), spans), screen=scr))
             for h in pol:

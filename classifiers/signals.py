@@ -19,17 +19,17 @@ tf-idf text (never a verdict on its own), and shown as evidence when its detecto
   ``account_use`` (proxy interviews, verified accounts for sale, remote access to an
   account), ``unpaid_ask`` (exposure, "revenue will be yours", samples before any pay).
 
-Every family is gated by a few literals that all its matches contain, so a post that has
-none of them costs one ``in`` test per family. No signal measures length.
+The patterns join the rules in ``rulescan``'s screen (hyperscan, or the keyword gates below:
+literals every match contains), and ``rules.find_signals`` finds the spans, so a post none of
+them can match costs nothing more. The patterns are written in lower case and run
+case-sensitively over the folded text (``textutil.finditer``). No signal measures length.
 """
 from __future__ import annotations
 
 import re
 from typing import NamedTuple
 
-import numpy as np
-
-from .textutil import Hit, finditer, fold_lower
+from .textutil import Hit
 
 _I = re.IGNORECASE
 _ROLE_NOUNS = (r"(?:developer|designer|writer|freelancer|programmer|engineer|editor|translator|artist|marketer|specialist|"
@@ -49,7 +49,7 @@ class Signal(NamedTuple):
 
 
 SIGNALS: tuple[Signal, ...] = (
-    Signal("offer_self", ("i", "hire me", "my ", "we are a", "we're a", "available", "resume", "cv"), re.compile(
+    Signal("offer_self", ("i", "my", "we"), re.compile(
         r"\bi\s*(?:'m|am)\s+(?:a|an)\s+(?:" + _NOT_HIRING + r"[\w+#./-]+\s+){0,4}?" + _ROLE_NOUNS + r"s?\b"
         r"|\b(?:i|we)\s+(?:have|bring|possess|got)\s+(?:over\s+|more\s+than\s+|nearly\s+|almost\s+)?\d+\+?\s*(?:years?|yrs?)\b"
         r"|\b(?:i\s*(?:'m|am)|we\s*(?:'re|are))\s+(?:a|an)\s+(?:" + _NOT_HIRING + r"[\w-]+\s+){0,3}?(?:freelancer|agency)\b"
@@ -66,9 +66,9 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\bi\s*(?:'m|am)\s+(?:very\s+|really\s+)?interested\s+in\s+(?:your|this)\s+(?:job|project|post|offer|position|work|task)\b"
         r"|\bi\s+(?:have\s+)?read\s+(?:your|the)\s+(?:job|project)\s+(?:description|post|details)\b"
         r"|\bmy\s+name\s+is\b[^.\n]{0,40}\b(?:i\s*(?:'m|am)|and\s+i)\b"
-        r"|(?:^|[.!?\n]\s*)i\s+(?:offer|provide|specialize|specialise)\b", _I),
+        r"|(?:(?<![\s\S])|[.!?\n]\s*)i\s+(?:offer|provide|specialize|specialise)\b", _I),
         "the author offers their own services or looks for work"),
-    Signal("hire_intent", ("look", "search", "seek", "need", "hiring", "hire", "want"), re.compile(
+    Signal("hire_intent", ("look", "search", "seek", "need", "hiring", "hire", "want", "requir"), re.compile(
         r"\b(?:we\s*(?:'re|are)|i\s*(?:'m|am))\s+(?:currently\s+|now\s+)?(?:looking|searching|seeking)\s+(?:for\s+)?"
         r"(?:a|an|someone|somebody|experienced|skilled|talented|\d+|freelancers?|developers?|designers?|writers?)\b"
         r"|\b(?:i|we)\s+(?:need|want|require)\s+(?:a|an|someone|somebody|help|an?\s+experienced)\b"
@@ -76,7 +76,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"specialist|assistant|programmer|engineer|translator|marketer|consultant|tutor)\b"
         r"|\bwe\s*(?:'re|are)\s+hiring\b|\blooking\s+to\s+hire\b", _I),
         "the author is hiring"),
-    Signal("contact_ask", ("contact", "reach", "inbox", "dm", "pm", "me", "your", "ur", "you have"), re.compile(
+    Signal("contact_ask", ("contact", "reach", "inbox", "me", "you", "ur", "my", "discord", "telegram", "skype", "whats", "wechat", "instagram", "let", "can", "address"), re.compile(
         r"\b(?:how|where)\s+(?:can|could|do|should)\s+(?:i|we)\s+(?:contact|reach|message|text|call|talk\s+to|get\s+in\s+touch\s+with)\s+you\b"
         r"|\b(?:send|give|share|drop|tell|dm|pm|text)\s+(?:me|us)\s+(?:your|ur)\s+(?:personal\s+|private\s+)?" + _CHANNELS +
         r"|\b(?:what(?:'s|\s+is)|whats)\s+(?:your|ur)\s+" + _CHANNELS +
@@ -88,7 +88,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\b(?:discord|telegram|skype|whats\s*app|wechat|instagram)\s*(?:id|tag|handle|username|user\s*name|number)\b"
         r"|\bcontact\s+address\b|\b(?:let'?s|we\s+can|can\s+we)\s+(?:talk|chat|discuss|continue)\s+(?:on|via|over|outside|privately)\b", _I),
         "asks for or offers a way to talk outside the platform"),
-    Signal("contact_negated", ("not", "n't", "never", "no ", "all ", "only"), re.compile(
+    Signal("contact_negated", ("not", "n't", "dont", "never", "no", "all", "only", "exclusive"), re.compile(
         r"\b(?:do\s+not|don'?t|never|please\s+don'?t|no\s+need\s+to)\s+(?:\w+\s+){0,3}?(?:contact|message|e-?mail|call|reach|text|add|ask)\b"
         r"[^.\n]{0,60}?\b(?:outside|off|via|through|on)\b[^.\n]{0,40}"
         r"|\ball\s+(?:communication|communications|messages|payments?|work|contact)\s+(?:must\s+|will\s+|should\s+|has\s+to\s+)?"
@@ -98,7 +98,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?:the\s+)?(?:platform|upwork|fiverr|site|marketplace|app|here)\b"
         r"|\bno\s+(?:off[- ]platform|outside|external)\s+(?:contact|communication|payments?|messag\w+)", _I),
         "keeps contact and payment on the platform (negated)"),
-    Signal("earn_scheme", ("earn", "profit", "invest", "join", "income", "housewi", "student", "mining", "return", "commission"),
+    Signal("earn_scheme", ("earn", "profit", "invest", "join", "income", "housewi", "student", "mining", "return", "commission", "payout", "roi", "withdraw", "make", "get", "registration", "seeker", "retiree", "mother"),
            re.compile(
         r"\b(?:invest(?:ment|ing)?|trading|mining|forex|crypto(?:currency)?|bitcoin|btc|usdt|binary\s+options?)\b[^\n]{0,80}?"
         r"\b(?:earn|profits?|returns?|income|payouts?|roi|withdraw\w*)\b"
@@ -109,8 +109,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\b(?:students?|housewi(?:fe|ves)|job\s*seekers?|retirees?|mothers?)\s*[,/&]\s*(?:\w+\s+){0,2}?(?:students?|housewi(?:fe|ves)|"
         r"job\s*seekers?|retirees?|mothers?)\b", _I),
         "promises earnings from an investment or a join-for-free scheme"),
-    Signal("academic", ("essay", "paper", "assignment", "homework", "thesis", "dissertation", "coursework", "class", "course",
-                        "exam", "grade", "university", "college", "school", "semester"), re.compile(
+    Signal("academic", ("essay", "paper", "assignment", "homework", "thesis", "dissertation", "coursework", "class", "course", "exam", "grade", "university", "college", "school", "semester", "quiz", "test", "project", "pay", "professor", "degree", "plagiarism"), re.compile(
         r"\b(?:essay|paper|assignment|homework|dissertation|thesis|coursework|research\s+paper|term\s+paper)s?\s+(?:writing\s+)?"
         r"(?:service|help|writers?|mill|experts?|company)\b"
         r"|\b(?:write|do|complete|take|finish|handle)\s+(?:my|our)\s+(?:\w+\s+){0,2}?(?:class(?:es)?|course(?:s|work)?|exams?|essays?|papers?|"
@@ -128,7 +127,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\b(?:leave|post|write|give|buy|sell|order|get)\s+(?:us\s+|me\s+)?(?:\d+\s+)?(?:positive\s+|negative\s+|good\s+|honest\s+)?reviews?\b"
         r"[^.\n]{0,40}\b(?:exchange|return|pay|paid|\$|per|each|for\s+(?:my|our))", _I),
         "trades in reviews or ratings"),
-    Signal("account_use", ("account", "profile", "interview", "remote desktop", "anydesk", "teamviewer", "identity", "behalf"),
+    Signal("account_use", ("account", "profile", "interview", "remote", "anydesk", "teamviewer", "identity", "behalf", "your"),
            re.compile(
         r"\b(?:verified|aged|old)\s+(?:\w+\s+){0,2}?(?:accounts?|profiles?)\b"
         r"|\b(?:attend|take|give|do|pass|clear|handle|join)\s+(?:the\s+|technical\s+|my\s+|his\s+|her\s+|client\s+)*interviews?\b"
@@ -138,7 +137,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\b(?:account|profile)\b[^.\n]{0,60}\b(?:remote\s+desktop|anydesk|teamviewer)\b"
         r"|\b(?:use|using|rent|borrow|share)\s+(?:your|ur)\s+(?:account|profile|identity|name|id|details)\b", _I),
         "someone else's account or identity is to be used"),
-    Signal("unpaid_ask", ("exposure", "portfolio", "folio", "revenue", "sample", "piece", "test", "unpaid", "free", "later"), re.compile(
+    Signal("unpaid_ask", ("exposure", "portfolio", "folio", "revenue", "sample", "piece", "test", "unpaid", "free", "later", "credit", "visib", "equity", "article", "trial", "pay", "hire"), re.compile(
         r"\b(?:for|in\s+exchange\s+for|get|gain)\s+(?:the\s+|great\s+|good\s+|some\s+)?(?:exposure|credit|visibility)\b"
         r"|\b(?:grow|build)\s+(?:your|ur)\s+(?:portfolio|folio)\b"
         r"|\brevenue\s+(?:share|will\s+be\s+(?:yours|shared)|sharing)\b|\bequity\s+(?:only|instead)\b"
@@ -165,32 +164,17 @@ EVIDENCE_FOR: dict[str, tuple[str, ...]] = {
 }
 
 
-def find_signals(text: str, low: str | None = None) -> list[Hit]:
-    """Every signal span in ``text`` (``Hit.kind`` is the signal's name). The patterns are written
-    in lower case and run case-sensitively over the folded text (``textutil.finditer``): the same
-    spans as re.IGNORECASE over ``text``, 2-3x faster."""
-    low = fold_lower(text) if low is None else low
-    hits: list[Hit] = []
-    for s in SIGNALS:
-        if not any(g in low for g in s.gate):
-            continue
-        for m in finditer(s.pattern, text, low):
-            a, b = m.start(), m.end()
-            hits.append(Hit(s.name, a, b, text[a:b], s.why))
-    return hits
+def gate(sig: Signal):
+    """The signal's keyword gate, as ``rulescan`` takes them: ``gate(low, toks)``."""
+    words = sig.gate
 
+    def check(low: str, toks: set[str]) -> bool:
+        for w in words:
+            if w in low:
+                return True
+        return False
 
-def signal_matrix(texts: list[str]) -> tuple[np.ndarray, list[list[Hit]]]:
-    """(n, len(NAMES)) 0/1 float32 and the hits of each text."""
-    S = np.zeros((len(texts), len(NAMES)), dtype=np.float32)
-    col = {n: j for j, n in enumerate(NAMES)}
-    all_hits = []
-    for i, t in enumerate(texts):
-        hits = find_signals(t)
-        for h in hits:
-            S[i, col[h.kind]] = 1.0
-        all_hits.append(hits)
-    return S, all_hits
+    return check
 
 
 def negated_spans(hits: list[Hit]) -> list[tuple[int, int]]:

@@ -185,7 +185,7 @@ def test_scam_cues_are_model_columns_not_floors(scorer):
     from classifiers import scam as scam_mod
     from classifiers.modelling import hstack
     from classifiers.rules import find_scam_cues
-    from classifiers.signals import signal_matrix
+    from classifiers.rules import signal_matrix
 
     assert "cue_floor" not in scorer._b["scam"]
     title, desc = "Typing from home", "Home-based typing work for motivated people, start this week."

@@ -9,7 +9,8 @@ import pytest
 
 from classifiers import PostInput
 from classifiers.data import DATA_DIR, load_short_honest
-from classifiers.signals import NAMES, find_signals, signal_matrix
+from classifiers.rules import find_signals, signal_matrix
+from classifiers.signals import NAMES
 
 
 def _kinds(text: str) -> set[str]:
@@ -150,19 +151,21 @@ def test_the_short_post_rule_holds_whatever_the_model_scores(scorer, monkeypatch
     assert "off_platform" in r.policy_types
 
 
-def test_signals_over_folded_text_equal_ignorecase_over_the_text():
+def test_signal_spans_are_the_same_with_every_screen_and_with_ignorecase():
     """find_signals runs the (lower-case) patterns case-sensitively over the folded text: the same
     spans as re.IGNORECASE over the text itself, on every corpus post and on mixed-case texts."""
+    from classifiers import rulescan
     from classifiers.data import load_emscad, load_seed_posts
     from classifiers.signals import SIGNALS
 
     texts = [f"{r.title}\n\n{r.description}" for r in load_seed_posts() + load_emscad()[::3]]
     texts += ["I AM A Freelance DEVELOPER with 9 YEARS", "WHATS UR TELEGRAM", "İ am available for new projects",
-              "DO NOT CONTACT ME OUTSIDE THE PLATFORM", "Earn RS 25000 PER MONTH, FREE TO JOIN"]
+              "DO NOT CONTACT ME OUTSIDE THE PLATFORM", "Earn RS 25000 PER MONTH, FREE TO JOIN",
+              "Let's continue on Skype", "We\tcan chat via Signal", "Hi. I offer logo design"]
     for t in texts:
         ref = sorted((s.name, m.start(), m.end()) for s in SIGNALS for m in s.pattern.finditer(t))
-        got = sorted((h.kind, h.start, h.end) for h in find_signals(t))
-        assert got == ref, t[:80]
+        assert sorted((h.kind, h.start, h.end) for h in find_signals(t)) == ref, t[:80]
+        assert sorted((h.kind, h.start, h.end) for h in find_signals(t, screen=rulescan.GateScreen(t))) == ref, t[:80]
 
 
 @pytest.mark.parametrize("desc,span", [
