@@ -9,6 +9,8 @@ import re
 
 from models.enums import PolicyType
 
+from .textutil import has_any
+
 
 _I = re.IGNORECASE
 
@@ -85,14 +87,7 @@ RULES: dict[str, list[tuple[re.Pattern[str], str]]] = {
 
 #: keyword gates, one per rule above (same order): NECESSARY literals of every match, checked
 #: on ``textutil.gate_view(text)`` before the regex runs (see features.CONTACT_GATES).
-def _has(*kws):
-    def gate(low: str, toks: set[str]) -> bool:
-        for k in kws:
-            if k in low:
-                return True
-        return False
-
-    return gate
+_has = has_any
 
 
 def _both(a, b):

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .textutil import Hit
+from .textutil import Hit, has_any
 
 _I = re.IGNORECASE
 _ROLE_NOUNS = (r"(?:developer|designer|writer|freelancer|programmer|engineer|editor|translator|artist|marketer|specialist|"
@@ -166,15 +166,7 @@ EVIDENCE_FOR: dict[str, tuple[str, ...]] = {
 
 def gate(sig: Signal):
     """The signal's keyword gate, as ``rulescan`` takes them: ``gate(low, toks)``."""
-    words = sig.gate
-
-    def check(low: str, toks: set[str]) -> bool:
-        for w in words:
-            if w in low:
-                return True
-        return False
-
-    return check
+    return has_any(*sig.gate)
 
 
 def negated_spans(hits: list[Hit]) -> list[tuple[int, int]]:

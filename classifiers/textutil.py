@@ -98,3 +98,14 @@ def dedupe_hits(hits: list[Hit]) -> list[Hit]:
             continue
         out.append(h)
     return out
+
+
+def has_any(*kws: str):
+    """A keyword gate ``gate(low, toks)``: True when any of ``kws`` is a substring of ``low``."""
+    def gate(low: str, toks: set[str]) -> bool:
+        for k in kws:
+            if k in low:
+                return True
+        return False
+
+    return gate

@@ -5,9 +5,9 @@ import click
 from flask.cli import AppGroup
 
 from ..db import session_scope
-from ..services import ServiceError, tokens
+from ..services import tokens
 from ..services.audit import CLI
-from .common import fail
+from .common import run_service
 
 tokens_cli = AppGroup("tokens", help="Manage marketplace API tokens.")
 
@@ -16,11 +16,7 @@ tokens_cli = AppGroup("tokens", help="Manage marketplace API tokens.")
 @click.argument("name")
 def tokens_create(name: str) -> None:
     """Create an API token; the token is the last line printed (shown only once)."""
-    with session_scope() as session:
-        try:
-            _row, token = tokens.create_token(session, name=name, actor=CLI)
-        except ServiceError as exc:
-            fail(exc)
+    _row, token = run_service(tokens.create_token, name=name, actor=CLI)
     click.echo(f"created API token {name!r}; store it now, it is not shown again:")
     click.echo(token)
 
@@ -29,11 +25,7 @@ def tokens_create(name: str) -> None:
 @click.argument("name")
 def tokens_revoke(name: str) -> None:
     """Revoke an API token by name."""
-    with session_scope() as session:
-        try:
-            tokens.revoke_token(session, name=name, actor=CLI)
-        except ServiceError as exc:
-            fail(exc)
+    run_service(tokens.revoke_token, name=name, actor=CLI)
     click.echo(f"revoked {name!r}")
 
 

@@ -11,7 +11,7 @@ from models import Role
 from ..db import session_scope
 from ..services import ServiceError, users
 from ..services.audit import CLI
-from .common import fail
+from .common import fail, run_service
 
 users_cli = AppGroup("users", help="Manage moderator accounts.")
 
@@ -53,9 +53,5 @@ def users_list() -> None:
 @click.argument("email")
 def users_deactivate(email: str) -> None:
     """Deactivate an account (ends its sessions; the account and its history stay)."""
-    with session_scope() as session:
-        try:
-            users.deactivate(session, email=email, actor=CLI)
-        except ServiceError as exc:
-            fail(exc)
+    run_service(users.deactivate, email=email, actor=CLI)
     click.echo(f"deactivated {users.normalise_email(email)}")
