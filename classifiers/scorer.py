@@ -58,29 +58,46 @@ SHORT_MISCATEGORISED_MIN = 0.9
 _WORD = re.compile(r"\w+")
 
 
-def _short_rows(texts: list[str]) -> np.ndarray:
-    return np.fromiter((len(t) < 400 and len(_WORD.findall(t)) < SHORT_WORDS for t in texts), dtype=bool, count=len(texts))
+def _word_counts(texts: list[str]) -> np.ndarray:
+    """Words per text, counted only up to ``SHORT_WORDS`` (a text of 400+ characters is long)."""
+    return np.fromiter((len(_WORD.findall(t)) if len(t) < 400 else SHORT_WORDS for t in texts),
+                       dtype=np.int64, count=len(texts))
 
 
-def _short_post_rule(short, scam_on, mis_cat, naj_on, model_typed, p_mis, cues, hits, sig_hits):
-    """On short rows, keep a flag only where its detector has span evidence: scam -> a scam cue,
-    a contact detail or the earn_scheme signal; not_a_job -> the offer_self signal; a policy
-    type's model-only flag -> its signal. A short post filed under a category the model reads as
-    another has no span evidence to show: it is flagged only when the posted category's
-    probability is below 1 - SHORT_MISCATEGORISED_MIN (few words are little evidence)."""
-    scam_on, mis_cat, naj_on, model_typed = scam_on.copy(), mis_cat.copy(), naj_on.copy(), model_typed.copy()
+def _shrink_short(d: np.ndarray, d_empty: float, weight: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A short post's model-only decision values, pulled towards the empty text's in proportion
+    to its length (``words / SHORT_WORDS``): a few words are little evidence, so a term model's
+    confidence on them is not shown as if it were a full post's ("Data entry" read 0.95 scam
+    because the term is frequent in scams; the written-out job does not)."""
+    if not rows.any():
+        return d
+    d = d.copy()
+    d[rows] = d_empty + (d[rows] - d_empty) * weight[rows]
+    return d
+
+
+def _below(p: np.ndarray, threshold: float, rows: np.ndarray) -> np.ndarray:
+    """``p`` capped just below ``threshold`` on ``rows``: a post the short-post rule keeps unflagged
+    never shows a score at or above the flag threshold."""
+    return np.where(rows, np.minimum(p, np.nextafter(threshold, 0.0)), p) if rows.any() else p
+
+
+def _span_evidence_masks(short: np.ndarray, R: np.ndarray, cues, hits, sig_hits) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which short rows have span evidence for each detector: scam -> a scam cue, a contact
+    detail or the earn_scheme signal; not_a_job -> the offer_self signal; a policy type -> its
+    rule or its signal. (Rows that are not short are all True: the rule does not apply.)"""
+    ev_scam, ev_naj = ~short, ~short
+    ev_pol = np.repeat((~short)[:, None], len(POLICY_TYPES), axis=1) | (R > 0)
+    scam_kinds, naj_kinds = set(EVIDENCE_FOR["scam"]), set(EVIDENCE_FOR[NOT_A_JOB])
+    pol_kinds = [set(EVIDENCE_FOR[t]) for t in POLICY_TYPES]
+    ev_scam, ev_naj = ev_scam.copy(), ev_naj.copy()
     for i in np.flatnonzero(short).tolist():
         kinds = {h.kind for h in sig_hits[i]}
-        if scam_on[i] and not (cues[i] or kinds & set(EVIDENCE_FOR["scam"]) or any(h.kind == "off_platform" for h in hits[i])):
-            scam_on[i] = False
-        if not kinds & set(EVIDENCE_FOR[NOT_A_JOB]):
-            naj_on[i] = False
-        if mis_cat[i] and p_mis[i] < SHORT_MISCATEGORISED_MIN:
-            mis_cat[i] = False
-        for j, t in enumerate(POLICY_TYPES):
-            if model_typed[i, j] and not kinds & set(EVIDENCE_FOR[t]):
-                model_typed[i, j] = False
-    return scam_on, mis_cat, naj_on, model_typed
+        ev_scam[i] = bool(cues[i] or kinds & scam_kinds or any(h.kind == "off_platform" for h in hits[i]))
+        ev_naj[i] = bool(kinds & naj_kinds)
+        for j, k in enumerate(pol_kinds):
+            ev_pol[i, j] |= bool(kinds & k)
+    return ev_scam, ev_naj, ev_pol
 
 
 def _model_texts(posts: Sequence[PostInput]) -> list[str]:
@@ -119,6 +136,9 @@ class Scorer:
         self._linear = StackedLinear([bundles["scam"]["lr"], bundles["miscategorised"]["lr"], bundles["miscategorised"]["role_lr"],
                                       *(bundles["policy"]["lr"][t] for t in POLICY_TYPES)], self._n_word + len(self._char.vocabulary_))
         self._policy_coef = np.vstack([bundles["policy"]["lr"][t].coef_[0][: self._n_word] for t in POLICY_TYPES])
+        # every model's decision value on the empty text: where a short post's model-only scores shrink to
+        X_empty = hstack(self._vectorise_blocks(_model_texts([PostInput("", "", "")]))).tocsr()
+        self._d_empty = [d[0] for d in self._linear.decisions(X_empty, [None] * (3 + len(POLICY_TYPES)))]
         rule_screens([""])  # build the rule prefilter now, with the models (once per process), not in the first batch
 
     # ------------------------------------------------------------------ posts
@@ -172,16 +192,27 @@ class Scorer:
             cues.append(cue)
 
         d_scam, d_cat, d_role, *d_pol = self._linear.decisions(X, self._extras(R, S, F))
-        p_scam = scam_mod.score(self._b["scam"], d_scam)
+        # the short-post rule: on a post of a few words, a detector without span evidence has its
+        # model score shrunk towards the empty text's, kept below its threshold and never flags
+        words = _word_counts(texts)
+        short = words < SHORT_WORDS
+        weight = words / SHORT_WORDS
+        ev_scam, ev_naj, ev_pol = _span_evidence_masks(short, R, cues, hits, sig_hits)
+        d0_scam, _, d0_role, *d0_pol = self._d_empty
+        d_scam = _shrink_short(d_scam, d0_scam, weight, ~ev_scam)
+        d_role = _shrink_short(d_role, d0_role, weight, ~ev_naj)
+        d_pol = [_shrink_short(d, d0, weight, ~ev_pol[:, j]) for j, (d, d0) in enumerate(zip(d_pol, d0_pol))]
+        th = self.thresholds
+        p_scam = _below(scam_mod.score(self._b["scam"], d_scam), th["scam"], ~ev_scam)
         proba = cat_mod.proba_from_decision(self._b["miscategorised"], d_cat)
         posted = [p.category if p.category in CATEGORY_LABELS else None for p in posts]
         p_mis = cat_mod.miscategorised_score(proba, posted)
-        p_naj = cat_mod.role_score(self._b["miscategorised"], d_role)
+        p_naj = _below(cat_mod.role_score(self._b["miscategorised"], d_role), th["not_a_job"], ~ev_naj)
         P_model = pol_mod.calibrate(self._b["policy"], d_pol)
+        P_model = np.column_stack([_below(P_model[:, j], th["policy"][t], ~ev_pol[:, j]) for j, t in enumerate(POLICY_TYPES)])
         P_pol = pol_mod.combine(P_model, R, self._rule_precision)
 
         # decisions for the whole batch (numpy), then one Python pass that builds the results
-        th = self.thresholds
         naj = CATEGORY_LABELS.index(NOT_A_JOB)
         pred_idx = proba.argmax(axis=1)
         posted_idx = cat_mod.posted_index(posted)
@@ -191,10 +222,9 @@ class Scorer:
         rule_on = R > 0
         model_typed = P_model >= np.array([th["policy"][t] for t in POLICY_TYPES])
         scam_on = p_scam >= th["scam"]
-        short = _short_rows(texts)
-        if short.any():  # the short-post rule: a few words flag only with a rule's or a signal's evidence
-            scam_on, mis_cat, naj_on, model_typed = _short_post_rule(short, scam_on, mis_cat, naj_on, model_typed, p_mis,
-                                                                     cues, hits, sig_hits)
+        # a short post filed under a category the model reads as another has no span evidence to
+        # show: it is flagged only when the posted category's probability is below 1 - SHORT_MISCATEGORISED_MIN
+        mis_cat &= ~short | (p_mis >= SHORT_MISCATEGORISED_MIN)
         pred_idx = np.where(naj_on, naj, pred_idx)  # the author-role model decides not_a_job
         mis_on = naj_on | mis_cat
         mis_score = np.where(naj_on, np.maximum(p_mis, p_naj), p_mis)

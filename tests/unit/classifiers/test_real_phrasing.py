@@ -134,6 +134,27 @@ def test_one_and_two_word_posts_of_every_category_are_never_flagged(scorer):
         assert [(r.id, r.flags) for r in res if r.flags] == []
 
 
+def test_a_short_post_without_evidence_scores_below_every_threshold(scorer):
+    """The short-post rule holds for the scores too, not only the flags: a term model's confidence
+    on a few words ("Data entry" / "Typing." read 0.86 scam) is shrunk towards the empty text's and
+    kept below the detector's threshold, so the console never shows a short honest post as likely."""
+    posts = _short_titles()
+    th = scorer.thresholds
+    res = scorer.score_posts([PostInput(id=d["id"], title=d["title"], description=d["description"],
+                                        category=d["category"]) for d in posts])
+    high = [(r.id, "scam", r.scores["scam"]) for r in res if r.scores["scam"] >= th["scam"]]
+    high += [(r.id, t, p) for r in res for t, p in r.policy_scores.items() if p >= th["policy"][t]]
+    assert high == []
+    (typing,) = [r for r in res if r.id == "title048"]
+    written = _score(scorer, "Data entry for our bakery's supplier invoices",
+                     "We have about 300 paper invoices from our flour and dairy suppliers from last year. Please type "
+                     "the date, supplier, invoice number and total of each into our Google Sheet. Paid per batch of 50 "
+                     "through the platform; we will send the scans as PDF files.", "admin_support")
+    assert "scam" not in written.flags
+    # three words keep a quarter of the term model's lean: well short of "likely" (it read 0.86)
+    assert typing.scores["scam"] < 0.3
+
+
 def test_the_short_post_rule_holds_whatever_the_model_scores(scorer, monkeypatch):
     """Even a model that scores every post as certain cannot flag a short post without span evidence."""
     from classifiers import scorer as scorer_mod
