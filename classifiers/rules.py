@@ -51,16 +51,22 @@ def find_contacts(text: str, screen=None, gates: bool = True) -> list[Hit]:
 
 def find_scam_cues(text: str, screen=None, gates: bool = True) -> list[Hit]:
     """Scam cue hits; ``screen``/``gates`` as in find_contacts."""
-    scr = default_screen(text, screen, gates)
+    hits = _find_named(text, default_screen(text, screen, gates), CUE_NAMES, SCAM_CUES.__getitem__)
+    return dedupe_hits(hits) if len(hits) > 1 else hits
+
+
+def _find_named(text: str, scr, names, rule_of) -> list[Hit]:
+    """The spans of every named pattern the screen ``scr`` lets through; ``rule_of(name)`` is
+    ``(pattern, why)``. One loop for the scam cues and the phrasing signals."""
     if not scr:
         return []
-    hits = []
+    hits: list[Hit] = []
     low = scr.low
-    for name in scr.pick(CUE_NAMES):
-        pat, why = SCAM_CUES[name]
+    for name in scr.pick(names):
+        pat, why = rule_of(name)
         for m in finditer(pat, text, low, scr.stop(name)):
             hits.append(Hit(name, m.start(), m.end(), text[m.start():m.end()], why))
-    return dedupe_hits(hits) if len(hits) > 1 else hits
+    return hits
 
 
 def find_policy_hits(text: str, contacts: list[Hit] | None = None, gates: bool = True, screen=None) -> list[Hit]:
@@ -99,16 +105,12 @@ _SIGNAL_BY_NAME = {sig.name: sig for sig in SIGNALS}
 def find_signals(text: str, screen=None, gates: bool = True) -> list[Hit]:
     """Every phrasing-signal span in ``text`` (``Hit.kind`` is the signal's name); ``screen`` /
     ``gates`` as in find_contacts."""
-    scr = default_screen(text, screen, gates)
-    if not scr:
-        return []
-    hits: list[Hit] = []
-    low = scr.low
-    for name in scr.pick(SIGNAL_NAMES):
-        sig = _SIGNAL_BY_NAME[name]
-        for m in finditer(sig.pattern, text, low, scr.stop(name)):
-            hits.append(Hit(name, m.start(), m.end(), text[m.start():m.end()], sig.why))
-    return hits
+    return _find_named(text, default_screen(text, screen, gates), SIGNAL_NAMES, _signal_rule)
+
+
+def _signal_rule(name: str) -> tuple:
+    sig = _SIGNAL_BY_NAME[name]
+    return sig.pattern, sig.why
 
 
 def signal_matrix(texts: list[str]) -> tuple[np.ndarray, list[list[Hit]]]:

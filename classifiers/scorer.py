@@ -44,6 +44,10 @@ _POLICY_LABELS = {
 }
 
 
+#: evidence from a phrasing signal (``signals.py``: who writes, what they ask) has kind "signal"
+_SIGNAL_KINDS = frozenset(SIGNAL_NAMES)
+
+
 def _signals(hits: list[Hit], detector: str) -> list[Hit]:
     """The signal hits that are evidence for ``detector`` (a detector name or a policy type)."""
     names = EVIDENCE_FOR.get(detector, ())
@@ -269,10 +273,10 @@ class Scorer:
                 for j, (t, on, by_rule) in enumerate(zip(POLICY_TYPES, typed_l[i], rule_l[i])):
                     if not on:
                         continue
-                    ev += self._span_evidence(title, _signals(sig_hits[i], t), "policy", t)
-                    if by_rule:
-                        ev += self._span_evidence(title, [h for h in pol if h.kind == t], "policy", t)
-                    else:
+                    # one entry per span: where a rule and a signal mark the same words, the rule's
+                    rule_hits = [h for h in pol if h.kind == t] if by_rule else []
+                    ev += self._span_evidence(title, rule_hits + _signals(sig_hits[i], t), "policy", t)
+                    if not by_rule:
                         ev += self._term_evidence(pol_terms[i, j], title, desc, "policy", t, f"wording typical of {_POLICY_LABELS[t]}")
             pol_i = pol_l[i]
             out.append(PostScore(p.id, {"scam": scam_l[i], "miscategorised": mis_l[i], "policy": max(pol_i)}, flags, types,
@@ -307,7 +311,8 @@ class Scorer:
             if (field, s, e) in seen:
                 continue
             seen.add((field, s, e))
-            out.append(new_evidence(label, h.text, s, e, h.why, field, detector, "rule"))
+            out.append(new_evidence(label, h.text, s, e, h.why, field, detector,
+                                    "signal" if h.kind in _SIGNAL_KINDS else "rule"))
         return out
 
     @staticmethod

@@ -30,8 +30,9 @@ class Evidence:
     ``field`` is "title" or "description" and ``start``/``end`` are Python string
     indices into that field of the input, so ``getattr(post, field)[start:end] == text``.
     ``detector`` is "scam" / "miscategorised" / "policy"; ``label`` is the detector name,
-    or the policy type for policy evidence; ``kind`` is "rule" (a regex span) or "term"
-    (a top contributing model term, located at its first occurrence).
+    or the policy type for policy evidence; ``kind`` is "rule" (a regex span), "signal" (a
+    phrasing-signal span) or "term" (a top contributing model term, located at its first
+    occurrence).
     """
 
     label: str

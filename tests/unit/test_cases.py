@@ -66,6 +66,23 @@ def test_case_page_shows_evidence_scores_and_client(client, db, staff):
     assert f'hx-post="/posts/{post.id}/claim"' in html  # claims on open (POST)
 
 
+def test_case_page_names_each_kind_of_evidence(client, db, staff):
+    """A regex span reads "pattern rule", a phrasing signal's span "phrasing signal", a model's
+    top term "model term": the moderator knows which kind of evidence to check."""
+    c, post, flag = scam_case(db)
+    text = post.description
+    spans = {"rule": "registration fee", "signal": "Contact me on telegram", "term": "Earn"}
+    flag.evidence = [{"label": "scam", "text": t, "start": text.find(t), "end": text.find(t) + len(t),
+                      "why": f"why {kind}", "field": "description", "detector": "scam", "kind": kind}
+                     for kind, t in spans.items()]
+    db.commit()
+    as_user(client, "moderator@example.com")
+    html = client.get(f"/posts/{post.id}").text
+    for label in ("(scam, pattern rule, in the description)", "(scam, phrasing signal, in the description)",
+                  "(scam, model term, in the description)"):
+        assert label in html
+
+
 def test_case_page_prints_the_budget_to_the_cent(client, db, staff):
     c, post, flag = scam_case(db)
     post.budget = 12.5

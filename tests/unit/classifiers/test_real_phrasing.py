@@ -99,7 +99,19 @@ def test_a_first_person_resume_is_flagged_as_not_a_job(scorer):
                "Python, Django and React. I have built e-commerce sites and dashboards for clients in 10 countries. "
                "I am available for new projects, hire me and I will deliver on time.")
     assert "miscategorised" in r.flags and r.suggested_category == "not_a_job"
-    assert any(e.detector == "miscategorised" and e.kind == "rule" for e in r.evidence)
+    assert any(e.detector == "miscategorised" and e.kind == "signal" for e in r.evidence)
+
+
+def test_a_span_marked_by_a_rule_and_a_signal_is_one_evidence_entry(scorer):
+    """"Do my programming homework" is both an academic-dishonesty rule and a phrasing signal: the
+    moderator sees it once (with the rule's explanation), not twice."""
+    r = _score(scorer, "Do my programming homework",
+               "Complete my Java homework assignments for the semester so I can submit them as my own.")
+    assert "academic_dishonesty" in r.policy_types
+    spans = [(e.detector, e.label, e.field, e.start, e.end) for e in r.evidence]
+    assert len(spans) == len(set(spans))
+    (title_ev,) = [e for e in r.evidence if e.field == "title" and e.label == "academic_dishonesty"]
+    assert title_ev.kind == "rule"
 
 
 def test_a_short_hiring_request_is_not_taken_for_a_self_ad(scorer):
