@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from ..db import get_session
 from ..security import public
 from ..services import users
+from ..web.ui import actor
 from . import bp
 from .forms import LoginForm
 
@@ -70,6 +71,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Ends the session server-side too (``users.log_out``): a copied cookie stops working."""
+    users.log_out(get_session(), moderator_id=current_user.id, actor=actor())
     logout_user()
     flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"), code=303)

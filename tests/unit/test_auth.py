@@ -62,6 +62,30 @@ def test_deactivated_user_cannot_log_in_and_loses_open_sessions(client, make_use
     assert login(client, "mod@example.com").status_code == 401
 
 
+def test_a_copied_session_cookie_stops_working_at_logout(client, make_user, app):
+    """Logout ends the session server-side (the session version is bumped), so a copy of
+    the cookie - taken before the logout - is refused for GET and POST afterwards."""
+    make_user("moderator", "mod@example.com")
+    assert login(client, "mod@example.com").status_code == 303
+    token = csrf_token(client, "/queue/")
+    copy = app.test_client()
+    copy.set_cookie("trustdesk_session", client.get_cookie("trustdesk_session").value)
+    bulk = {"csrf_token": token, "action": "nothing"}
+    assert copy.get("/queue/").status_code == 200  # the copy works while the session lives
+    assert copy.post("/queue/bulk", data=bulk).status_code == 422
+
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    r = copy.get("/queue/")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    r = copy.post("/queue/bulk", data=bulk)
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    with app.app_context(), session_scope() as s:
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "auth.logout")).one()
+    # logging in again starts a fresh, working session
+    assert login(client, "mod@example.com").status_code == 303
+    assert client.get("/queue/").status_code == 200
+
+
 def test_next_parameter_is_followed_only_for_local_paths(client, make_user):
     make_user("moderator", "mod@example.com")
     token = csrf_token(client)
