@@ -46,11 +46,15 @@ def refuse_nul_in_query() -> None:
             _bad(name.replace("\x00", "\\0"), "is not valid text (it holds a NUL byte)")
 
 
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_ID
+
+
 def query_int(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
+    if not _is_id(raw):
         _bad(name, f"must be a whole number from 0 to {MAX_ID}")
     return int(raw)
 
@@ -78,7 +82,6 @@ def query_keyset(name: str) -> tuple[float, int] | None:
         number = float(key)
     except ValueError:
         number = math.nan
-    if (not math.isfinite(number) or not ident.isascii() or not ident.isdigit()
-            or len(ident) > 10 or int(ident) > MAX_ID):
+    if not math.isfinite(number) or not _is_id(ident):
         _bad(name, "is not a position in this list: open the list from its start")
     return number, int(ident)
