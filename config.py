@@ -115,7 +115,9 @@ class Config:
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.PERMANENT_SESSION_LIFETIME = _env_int("SESSION_HOURS", 12) * 3600
         self.WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+        #: failed logins per (account, address) pair, and per address whatever the account
         self.LOGIN_FAILURE_LIMIT = _env("LOGIN_FAILURE_LIMIT", "5 per 5 minutes")
+        self.LOGIN_ADDRESS_FAILURE_LIMIT = _env("LOGIN_ADDRESS_FAILURE_LIMIT", "30 per 5 minutes")
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "trustdesk-limits")

@@ -35,6 +35,11 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
+    from .web.params import IdConverter, refuse_nul_in_query
+
+    app.url_map.converters["int"] = IdConverter  # before any rule is added
+    app.before_request(refuse_nul_in_query)
+
     import importlib
 
     for name in BLUEPRINTS:

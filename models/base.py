@@ -17,6 +17,12 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+#: the largest id an ``INTEGER`` column holds on PostgreSQL (every table's id, SQLite's too
+#: by agreement): a bigger number from a URL is no row, never a query that fails
+MAX_ID = 2**31 - 1
+#: the years a date or datetime from outside (API bodies, console filters) may name
+MIN_YEAR, MAX_YEAR = 1970, 2100
+
 #: JSON everywhere, JSONB on PostgreSQL
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 #: JSON everywhere, kept as its text on PostgreSQL (``json``): for documents only ever read

@@ -109,8 +109,16 @@ def _reject_constant(name: str) -> None:
 
 
 def json_body() -> Any:
-    """The request body parsed as JSON (400 if it is not JSON; 413 if too large)."""
-    raw = request.get_data(cache=False)  # raises 413 beyond MAX_CONTENT_LENGTH
+    """The request body parsed as JSON (415 if not sent as ``application/json``, 400 if it
+    is not JSON, 413 if too large)."""
+    if request.mimetype != "application/json":
+        raise ApiError(415, "the body must be sent as Content-Type: application/json")
+    raw = request.get_data(cache=False)  # raises 413 when Content-Length is over the limit
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        # a chunked body: werkzeug stops reading at the limit and hands over the part it
+        # read, which would be a 400 (cut JSON) or, worse, valid JSON that is not the body
+        raise ApiError(413)
     if not raw.strip():
         raise ApiError(400, "request body must be JSON")
     try:

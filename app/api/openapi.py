@@ -25,8 +25,11 @@ COMMON_ERRORS = {
 }
 BODY_ERRORS = {
     400: "Malformed JSON",
-    413: "Body larger than MAX_CONTENT_LENGTH (or, for /batch, more than API_BATCH_MAX_ITEMS items)",
-    422: "Validation failed: per-field messages in `fields`",
+    413: "Body larger than MAX_CONTENT_LENGTH, chunked or not (or, for /batch, more than "
+         "API_BATCH_MAX_ITEMS items)",
+    415: "Body not sent as Content-Type: application/json",
+    422: "Validation failed: per-field messages in `fields` (a bad field or path id, a datetime "
+         "without a timezone or outside the years it allows, an unknown client in `client_id`)",
 }
 
 

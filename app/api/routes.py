@@ -22,6 +22,7 @@ from .schemas import (
     BatchOut,
     ClientIn,
     ClientOut,
+    ErrorOut,
     FeedbackIn,
     FeedbackOut,
     FlagPage,
@@ -38,14 +39,26 @@ class _PathId(BaseModel):
     external_id: _ExternalId
 
 
-def _body_with_id(model: type[BaseModel], external_id: str) -> dict[str, Any]:
-    """Validate the URL's external id and the JSON body together (one 422 for both)."""
-    data = json_body()
-    errors: dict[str, str] = {}
+def _path_errors(external_id: str) -> dict[str, str]:
+    """The URL's external id checked like a body's (a NUL byte, say, is no id: 422)."""
     try:
         _PathId.model_validate({"external_id": external_id})
     except ValidationError as exc:
-        errors.update(field_errors(exc))
+        return field_errors(exc)
+    return {}
+
+
+def _path_id(external_id: str) -> str:
+    errors = _path_errors(external_id)
+    if errors:
+        raise ApiError(422, fields=errors)
+    return external_id
+
+
+def _body_with_id(model: type[BaseModel], external_id: str) -> dict[str, Any]:
+    """Validate the URL's external id and the JSON body together (one 422 for both)."""
+    data = json_body()
+    errors = _path_errors(external_id)
     try:
         fields = model.model_validate(data).model_dump()
     except ValidationError as exc:
@@ -104,9 +117,10 @@ def put_client(external_id: str):
 
 
 @api_route(bp, "/clients/<external_id>", "GET", summary="A client, its negativity score and open flags",
-           responses={200: ("The client", ClientOut), 404: ("No such client", None)})
+           responses={200: ("The client", ClientOut), 404: ("No such client", None),
+                      422: ("Not an external id", ErrorOut)})
 def get_client(external_id: str):
-    return jsonify(_client_out(external_id).model_dump(mode="json", exclude={"result"}))
+    return jsonify(_client_out(_path_id(external_id)).model_dump(mode="json", exclude={"result"}))
 
 
 # --- posts -----------------------------------------------------------------------------------
@@ -124,9 +138,10 @@ def put_post(external_id: str):
 
 
 @api_route(bp, "/posts/<external_id>", "GET", summary="A post, its latest scores and open flags",
-           responses={200: ("The post", PostOut), 404: ("No such post", None)})
+           responses={200: ("The post", PostOut), 404: ("No such post", None),
+                      422: ("Not an external id", ErrorOut)})
 def get_post(external_id: str):
-    return jsonify(_post_out(external_id).model_dump(mode="json", exclude={"result"}))
+    return jsonify(_post_out(_path_id(external_id)).model_dump(mode="json", exclude={"result"}))
 
 
 # --- feedback --------------------------------------------------------------------------------

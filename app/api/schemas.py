@@ -23,10 +23,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from models import ClientStatus, FlagReason, FlagStatus, PostStatus
+from models.base import MAX_ID, MAX_YEAR, MIN_YEAR
 from models.taxonomy import CATEGORIES
 
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
-MIN_YEAR, MAX_YEAR = 1970, 2100
 
 
 # --- field types --------------------------------------------------------------------------
@@ -71,7 +71,8 @@ AwareDatetime = Annotated[
     datetime,
     BeforeValidator(_aware_datetime),
     WithJsonSchema({"type": "string", "format": "date-time",
-                    "description": "ISO 8601 with a timezone, e.g. 2024-05-01T12:00:00Z"}),
+                    "description": "ISO 8601 with a timezone, e.g. 2024-05-01T12:00:00Z, "
+                                   f"in the years {MIN_YEAR}-{MAX_YEAR} (422 otherwise)"}),
 ]
 Category = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
 Skill = text(min_length=1, max_length=64)
@@ -151,7 +152,7 @@ class FlagQuery(_In):
     subject: Annotated[str, Field(
         pattern=r"^(post|client)(:[A-Za-z0-9][A-Za-z0-9._:-]{0,63})?$",
         description="post, client, post:<external_id> or client:<external_id>")] | None = None
-    cursor: Annotated[int, Field(ge=0, le=2**62, description="next_cursor of the previous page")] | None = None
+    cursor: Annotated[int, Field(ge=0, le=MAX_ID, description="next_cursor of the previous page")] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
@@ -268,7 +269,8 @@ _MESSAGES = {
 }
 #: field-specific wording for range errors
 _RANGES = {"rating": "must be between 1 and 5", "budget": "must be between 0 and 1000000000",
-           "limit": "must be between 1 and 200", "cursor": "must be a non-negative integer"}
+           "limit": "must be between 1 and 200",
+           "cursor": f"must be an integer from 0 to {MAX_ID}"}
 
 
 def path_of(loc: tuple[Any, ...], prefix: str = "") -> str:

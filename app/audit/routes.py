@@ -1,23 +1,32 @@
 """The audit log (admins and analysts): filters and CSV export."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Response, request, stream_with_context
 
 from ..db import get_session
 from ..security import role_required
 from ..services import audit_log
+from ..web.params import query_date, query_int
 from ..web.ui import render
 from . import bp
 
 FRAGMENTS = {"audit-results": "audit/_results.html", "audit-more": "audit/_rows.html"}
 
 
+def _filters() -> audit_log.AuditFilters:
+    """The filters of the query string; a malformed or out-of-range date is a 400."""
+    return replace(audit_log.AuditFilters.from_args(request.args),
+                   date_from=query_date("date_from"), date_to=query_date("date_to"))
+
+
 @bp.get("/")
 @role_required("admin", "analyst")
 def index():
-    filters = audit_log.AuditFilters.from_args(request.args)
+    filters = _filters()
     rows, next_before = audit_log.page(get_session(), filters=filters,
-                                       before_id=request.args.get("before", type=int))
+                                       before_id=query_int("before"))
     return render("audit/index.html", FRAGMENTS, rows=rows, next_before=next_before,
                   filters=filters, actions=audit_log.actions(get_session()))
 
@@ -25,7 +34,7 @@ def index():
 @bp.get("/export.csv")
 @role_required("admin", "analyst")
 def export():
-    filters = audit_log.AuditFilters.from_args(request.args)
+    filters = _filters()
     body = stream_with_context(audit_log.export_csv(get_session(), filters=filters))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="trustdesk-audit.csv"'})

@@ -11,6 +11,7 @@ from ..security import role_required
 from ..services import Conflict, NotFound, ServiceError, casefile, moderation, similar
 from ..services import queue as queue_service
 from ..services.moderation import REMOVE_REASONS, StaleCase
+from ..web.params import query_int
 from ..web.ui import actor, can_act, form_int, is_admin, notify, render, target
 from . import bp
 
@@ -42,7 +43,7 @@ def _render_case(post_id: int, flag_id: int | None, *, status: int = 200,
 
 @bp.get("/<int:post_id>")
 def show(post_id: int):
-    return _render_case(post_id, request.args.get("flag", type=int))
+    return _render_case(post_id, query_int("flag"))
 
 
 def _act(post_id: int, do, done: str):

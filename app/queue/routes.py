@@ -11,6 +11,7 @@ from ..db import get_session
 from ..services import ServiceError, moderation
 from ..services import queue as queue_service
 from ..services.moderation import REMOVE_REASONS, StaleCase
+from ..web.params import query_keyset
 from ..web.ui import actor, can_act, notify, render, target, url_builder
 from . import bp
 from .rows import render_rows
@@ -51,6 +52,7 @@ def _context(page, **extra):  # noqa: ANN001
 
 @bp.route("/")
 def index():
+    query_keyset("cursor")  # a malformed or out-of-range cursor is a 400
     page = _page(cursor=request.args.get("cursor"))
     return render("queue/index.html", FRAGMENTS, **_context(page))
 

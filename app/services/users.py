@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import re
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
@@ -92,6 +93,20 @@ def deactivate(session: Session, *, email: str, actor: Actor) -> Moderator:
                subject_id=moderator.id, before={"active": True}, after={"active": False})
         session.commit()
     return moderator
+
+
+def log_out(session: Session, *, moderator_id: int, actor: Actor) -> None:
+    """End every session of this moderator: a copy of the login cookie (another tab, another
+    device, a stolen one) stops working with the logout, for the rest of its lifetime.
+
+    The cookie names ``<id>:<session_version>`` (``load_for_session``); logging out bumps the
+    version, so it logs the moderator out on their other devices too (the price of keeping no
+    table of sessions). Incremented in SQL, so two logouts at once both count."""
+    session.execute(sa.update(Moderator).where(Moderator.id == moderator_id)
+                    .values(session_version=Moderator.session_version + 1))
+    record(session, actor=actor, action="auth.logout", subject_type="moderator",
+           subject_id=moderator_id)
+    session.commit()
 
 
 def get_by_email(session: Session, email: str) -> Moderator:

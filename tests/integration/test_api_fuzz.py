@@ -337,14 +337,16 @@ def test_fuzz_batch(world):
 
 def test_fuzz_flag_queries(world):
     values = st.one_of(st.sampled_from(["open", "scam", "post", "client:c1", "post:p1", "0",
-                                        "1", "200", "201", "-1", "9" * 30]), NASTY_TEXT)
+                                        "1", "200", "201", "-1", "9" * 30, "2147483647",
+                                        "2147483648", str(2**63), "post:a\x00b"]), NASTY_TEXT)
     keys = st.sampled_from(["status", "reason", "subject", "cursor", "limit", "junk"])
     junk = st.dictionaries(keys, values, max_size=4).map(lambda q: (q, False))
     good = st.fixed_dictionaries({}, optional={
         "status": st.sampled_from(["open", "resolved", "dismissed"]),
         "reason": st.sampled_from(["scam", "miscategorised", "policy", "negative_client"]),
         "subject": st.sampled_from(["post", "client", "post:p1", "client:c1", "post:nope"]),
-        "cursor": st.integers(0, 10**6).map(str), "limit": st.integers(1, 200).map(str),
+        "cursor": st.one_of(st.integers(0, 10**6), st.just(2**31 - 1)).map(str),
+        "limit": st.integers(1, 200).map(str),
     }).map(lambda q: (q, True))
 
     @SETTINGS
@@ -362,4 +364,32 @@ def test_fuzz_flag_queries(world):
         if r.status_code == 200:
             assert set(r.json) == {"items", "next_cursor"}
             assert "junk" not in query
+    run()
+
+
+def test_fuzz_get_by_path_id(world):
+    """GET a post or a client by any path id: 200 only for a stored one, 404 for an
+    unknown well-formed id, 422 (or a routing 404/405) for anything else; never a 500
+    (a NUL byte or a huge number reaching PostgreSQL was one)."""
+    r = world.send("PUT", "/api/v1/posts/p1", {"client_id": "c1", "title": "Logo", "description":
+                                                "A logo, $50.", "posted_at": "2024-05-01T12:00:00Z"})
+    assert r.status_code == 201
+    stored = {"posts": {"p1"}, "clients": {"c1"}}
+    ids = st.one_of(PATH_IDS, st.sampled_from(["p1", "c1", "a\x00b", "\x00", "2147483648",
+                                               str(2**70), "-1", "..", "%00"]),
+                    st.tuples(st.from_regex(ID_RE, fullmatch=True), NASTY_CHAR).map("".join))
+
+    @settings(SETTINGS, max_examples=100)
+    @given(kind=st.sampled_from(["posts", "clients"]), path_id=ids)
+    def run(kind, path_id):
+        try:
+            r = world.send("GET", f"/api/v1/{kind}/{quote(path_id, safe='')}", None)
+        except UnicodeEncodeError:  # a lone surrogate cannot even be put in a URL
+            return
+        if r.status_code == 200:
+            assert path_id in stored[kind] and r.json["external_id"] == path_id
+        elif is_id(path_id):
+            assert r.status_code == 404 and path_id not in stored[kind], (path_id, r.json)
+        else:
+            assert r.status_code in (404, 405, 422), (path_id, r.status_code)
     run()

@@ -32,7 +32,8 @@ def test_login_and_queue_on_postgresql(pg_url):
 
 
 def test_failed_login_throttle_is_shared_through_redis(tmp_path, redis_prefix, redis_client):
-    """Two app instances (two gunicorn workers, say) share one throttle in Redis."""
+    """Two app instances (two gunicorn workers, say) share one throttle in Redis; it
+    throttles the attacking address, not the account's owner elsewhere."""
     db = f"sqlite:///{tmp_path / 'r.db'}"
     settings = {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
                 "RATELIMIT_KEY_PREFIX": redis_prefix}
@@ -45,6 +46,9 @@ def test_failed_login_throttle_is_shared_through_redis(tmp_path, redis_prefix, r
         app = first if i % 2 else second
         assert login(app.test_client(), "mod@example.com", "wrong password!!").status_code == 401
     assert login(second.test_client(), "mod@example.com").status_code == 429
+    owner = first.test_client()  # the throttle is per (account, address): not the owner's
+    owner.environ_base["REMOTE_ADDR"] = "10.0.0.7"
+    assert login(owner, "mod@example.com").status_code == 303
     assert list(redis_client.scan_iter(match=f"*{redis_prefix}*")), "no keys under our prefix"
 
 

@@ -329,6 +329,43 @@ def test_body_over_max_content_length_is_413_json(app, api):
     assert rows(app, Client) == []
 
 
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x"])
+def test_body_not_sent_as_json_is_415(api, app, content_type):
+    headers = {"Content-Type": content_type} if content_type else {}
+    r = api.put("/api/v1/clients/c1", data=json.dumps(CLIENT), headers=headers)
+    assert r.status_code == 415 and r.is_json and "application/json" in r.json["error"]
+    assert api.post("/api/v1/batch", data="{}", headers=headers).status_code == 415
+    assert rows(app, Client) == []
+
+
+def test_chunked_body_over_max_content_length_is_413(app, api):
+    """A chunked body has no Content-Length: werkzeug stops reading at the limit (with
+    ``wsgi.input_terminated``, which gunicorn sets) and the view must not take the cut
+    body for the whole one (it was a 400, or a write of the truncated JSON)."""
+    import io
+
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    body = json.dumps({"name": "x" * 2000}).encode()
+    r = api.put("/api/v1/clients/c1", input_stream=io.BytesIO(body),
+                headers={"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+                environ_base={"wsgi.input_terminated": True})
+    assert r.status_code == 413 and r.json == {"error": "request too large"}
+    small = json.dumps(CLIENT).encode()
+    r = api.put("/api/v1/clients/c1", input_stream=io.BytesIO(small),
+                headers={"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+                environ_base={"wsgi.input_terminated": True})
+    assert r.status_code == 201
+    assert [c.external_id for c in rows(app, Client)] == ["c1"]
+
+
+def test_get_with_a_malformed_path_id_is_422(api):
+    for path in ("/api/v1/posts/a%00b", "/api/v1/clients/a%00b", "/api/v1/posts/-x"):
+        r = api.get(path)
+        assert r.status_code == 422 and "external_id" in r.json["fields"], path
+    assert api.get("/api/v1/posts/nope").status_code == 404
+
+
 # --- batch ----------------------------------------------------------------------------------------
 
 def batch_body(n_posts=3):
@@ -612,5 +649,22 @@ def test_openapi_schemas_are_the_validation_models(client):
     assert put["security"] == [{"bearerAuth": []}]
     assert {"201", "200", "400", "401", "413", "422"} <= set(put["responses"])
     assert doc["paths"]["/api/v1/openapi.json"]["get"]["security"] == []
-    params = {p["name"] for p in doc["paths"]["/api/v1/flags"]["get"]["parameters"]}
-    assert params == {"status", "reason", "subject", "cursor", "limit"}
+    params = {p["name"]: p for p in doc["paths"]["/api/v1/flags"]["get"]["parameters"]}
+    assert set(params) == {"status", "reason", "subject", "cursor", "limit"}
+
+
+def test_openapi_declares_what_the_api_refuses(client):
+    """415 for a body not sent as JSON; 422 for an unknown client, a datetime outside its
+    years, a malformed path id; the cursor's real range (the flag id column's)."""
+    doc = client.get("/api/v1/openapi.json").json
+    for path in ("/api/v1/posts/{external_id}", "/api/v1/feedback/{external_id}"):
+        put = doc["paths"][path]["put"]["responses"]
+        assert "415" in put and "unknown client" in put["422"]["description"]
+    assert "415" in doc["paths"]["/api/v1/batch"]["post"]["responses"]
+    for path in ("/api/v1/posts/{external_id}", "/api/v1/clients/{external_id}"):
+        assert "422" in doc["paths"][path]["get"]["responses"]
+    posted_at = doc["components"]["schemas"]["PostIn"]["properties"]["posted_at"]
+    assert "1970-2100" in posted_at["description"]
+    cursor = {p["name"]: p for p in doc["paths"]["/api/v1/flags"]["get"]["parameters"]}["cursor"]
+    assert 2**31 - 1 in (cursor["schema"].get("maximum"),
+                         *[s.get("maximum") for s in cursor["schema"].get("anyOf", [])])

@@ -62,6 +62,30 @@ def test_deactivated_user_cannot_log_in_and_loses_open_sessions(client, make_use
     assert login(client, "mod@example.com").status_code == 401
 
 
+def test_a_copied_session_cookie_stops_working_at_logout(client, make_user, app):
+    """Logout ends the session server-side (the session version is bumped), so a copy of
+    the cookie - taken before the logout - is refused for GET and POST afterwards."""
+    make_user("moderator", "mod@example.com")
+    assert login(client, "mod@example.com").status_code == 303
+    token = csrf_token(client, "/queue/")
+    copy = app.test_client()
+    copy.set_cookie("trustdesk_session", client.get_cookie("trustdesk_session").value)
+    bulk = {"csrf_token": token, "action": "nothing"}
+    assert copy.get("/queue/").status_code == 200  # the copy works while the session lives
+    assert copy.post("/queue/bulk", data=bulk).status_code == 422
+
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    r = copy.get("/queue/")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    r = copy.post("/queue/bulk", data=bulk)
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    with app.app_context(), session_scope() as s:
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "auth.logout")).one()
+    # logging in again starts a fresh, working session
+    assert login(client, "mod@example.com").status_code == 303
+    assert client.get("/queue/").status_code == 200
+
+
 def test_next_parameter_is_followed_only_for_local_paths(client, make_user):
     make_user("moderator", "mod@example.com")
     token = csrf_token(client)
@@ -96,18 +120,37 @@ class TestThrottling:
             assert login(client, "mod@example.com").status_code == 303
             client.post("/logout", data={"csrf_token": csrf_token(client, "/queue/")})
 
-    def test_failures_against_one_account_from_many_addresses_are_throttled(self, app, make_user):
+    def test_an_attacker_cannot_lock_the_owner_out_from_another_address(self, app, make_user):
+        """The per-account limit counts per (account, address) pair: five wrong guesses
+        from the attacker's address throttle that pair only."""
         make_user("moderator", "mod@example.com")
-        for i in range(5):
-            c = app.test_client()
-            c.environ_base["REMOTE_ADDR"] = f"10.0.0.{i}"
-            assert login(c, "mod@example.com", "wrong password!!").status_code == 401
-        c = app.test_client()
-        c.environ_base["REMOTE_ADDR"] = "10.0.0.99"
-        assert login(c, "mod@example.com").status_code == 429
-        # another account from that address is unaffected
         make_user("analyst", "ana@example.com")
-        assert login(c, "ana@example.com").status_code == 303
+        attacker, owner = _from(app, "10.0.0.66"), _from(app, "10.0.0.7")
+        for _ in range(5):
+            assert login(attacker, "mod@example.com", "wrong password!!").status_code == 401
+        assert login(attacker, "mod@example.com").status_code == 429
+        assert login(owner, "mod@example.com").status_code == 303
+        # another account from the attacker's address is not throttled by that pair
+        assert login(_from(app, "10.0.0.66"), "ana@example.com").status_code == 303
+
+    def test_failures_over_many_accounts_from_one_address_are_throttled(self, app, make_user):
+        """The per-address limit (LOGIN_ADDRESS_FAILURE_LIMIT, higher than the per-pair
+        one) stops one address trying a few passwords on every account."""
+        app.config["LOGIN_ADDRESS_FAILURE_LIMIT"] = "8 per 5 minutes"
+        make_user("moderator", "mod@example.com")
+        sprayer = _from(app, "10.0.0.66")
+        for i in range(8):
+            r = login(sprayer, f"user{i}@example.com", "wrong password!!")
+            assert r.status_code == 401
+        r = login(sprayer, "mod@example.com")
+        assert r.status_code == 429 and "Too many attempts" in r.get_data(as_text=True)
+        assert login(_from(app, "10.0.0.7"), "mod@example.com").status_code == 303
+
+
+def _from(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
 
 
 @pytest.mark.parametrize("role, links", [("admin", ["Queue", "Audit log", "System"]),
