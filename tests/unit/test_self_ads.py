@@ -155,3 +155,21 @@ def test_cluster_removal_as_not_a_job_tells_each_poster_where_such_posts_belong(
     assert "freelancer profile" in event.payload["notice"]
     d = db.exec(select(Decision).where(Decision.post_id == twin.id)).one()
     assert d.details["label"] == "wrong_section"
+
+
+def test_the_api_says_why_a_post_was_removed(client, db, staff, self_ad):
+    """GET /api/v1/posts/{id} carries the removal's reason, as the webhook does."""
+    from app.services import tokens
+    from app.services.audit import CLI
+
+    post, flag = self_ad
+    bearer = {"Authorization": f"Bearer {tokens.create_token(db, name='mk', actor=CLI)[1]}"}
+    live = client.get(f"/api/v1/posts/{post.external_id}", headers=bearer)
+    assert live.status_code == 200 and live.json["removal_reason"] is None
+    d = moderation.remove(db, flag_id=flag.id, version=1, reason_code="not_a_job",
+                          actor=staff["moderator"])
+    body = client.get(f"/api/v1/posts/{post.external_id}", headers=bearer).json
+    assert (body["status"], body["removal_reason"]) == ("removed", "not_a_job")
+    moderation.undo(db, decision_id=d.id, actor=staff["moderator"])
+    body = client.get(f"/api/v1/posts/{post.external_id}", headers=bearer).json
+    assert body["status"] != "removed" and body["removal_reason"] is None
