@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from models import Client, Feedback, Flag, FlagStatus, JobPost
+from models import (Client, ClientStatus, Decision, DecisionAction, Feedback, Flag, FlagStatus,
+                    JobPost, PostStatus)
 
 from .schemas import FlagOut, FlagQuery
 
@@ -33,17 +34,31 @@ def _flag_rows(session: Session, *conditions: Any, limit: int | None = None,
     return out
 
 
-def post(session: Session, external_id: str) -> tuple[JobPost, str, list[FlagOut]] | None:
-    """The post, its client's external id, and its open flags."""
-    row = session.execute(select(JobPost, Client.external_id)
+def post(session: Session, external_id: str) -> tuple[JobPost, str, list[FlagOut], str | None] | None:
+    """The post, its client's external id, its open flags, and why it was removed (None
+    while it is not)."""
+    row = session.execute(select(JobPost, Client.external_id, Client.status)
                           .join(Client, Client.id == JobPost.client_id)
                           .where(JobPost.external_id == external_id)).first()
     if row is None:
         return None
-    post_row, client_ext = row
+    post_row, client_ext, client_status = row
     flags = _flag_rows(session, Flag.subject_type == "post", Flag.subject_id == post_row.id,
                        Flag.status == FlagStatus.open)
-    return post_row, client_ext, flags
+    return post_row, client_ext, flags, _removal_reason(session, post_row, client_status)
+
+
+def _removal_reason(session: Session, post_row: JobPost, client_status: str) -> str | None:
+    """The reason of the removal in force (the post.removed webhook's ``reason``): the
+    latest removal not undone, else the client's suspension."""
+    if post_row.status != PostStatus.removed:
+        return None
+    details = session.scalars(select(Decision.details).where(
+        Decision.post_id == post_row.id, Decision.action == DecisionAction.remove,
+        Decision.undone_at.is_(None)).order_by(Decision.id.desc()).limit(1)).first()
+    if details and details.get("reason_code"):
+        return details["reason_code"]
+    return "client_suspended" if client_status == ClientStatus.suspended else None
 
 
 def client(session: Session, external_id: str) -> tuple[Client, list[FlagOut]] | None:

@@ -89,10 +89,10 @@ def _post_out(external_id: str, result: str | None = None) -> PostOut:
     found = queries.post(get_session(), external_id)
     if found is None:
         raise ApiError(404, f"no post {external_id!r}")
-    post, client_ext, flags = found
+    post, client_ext, flags, removal_reason = found
     return PostOut.model_validate({**post.model_dump(), "client_id": client_ext,
                                    "skills": post.skills or [], "open_flags": flags,
-                                   "result": result})
+                                   "removal_reason": removal_reason, "result": result})
 
 
 def _client_out(external_id: str, result: str | None = None) -> ClientOut:

@@ -214,6 +214,10 @@ class PostOut(_Out):
     budget: float | None
     posted_at: datetime
     status: PostStatus
+    removal_reason: str | None = Field(default=None, description=(
+        "why a removed post was taken down (the post.removed webhook's reason): scam, a "
+        "policy type, not_a_job (a freelancer's self-ad in the jobs section) or "
+        "client_suspended; null while the post is not removed"))
     content_hash: str
     scores: dict[str, Any] | None
     scored_at: datetime | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, redirect, request, url_for
 
 from models import SubjectType
-from models.taxonomy import CATEGORY_LABELS
+from models.taxonomy import CATEGORIES
 
 from ..db import get_session
 from ..security import role_required
@@ -17,7 +17,8 @@ from . import bp
 
 FRAGMENTS = {"case": "cases/_case.html"}
 #: the option lists of the case forms, as the pure macros of cases/_options.html take them
-CATEGORY_CHOICES = tuple(CATEGORY_LABELS)
+#: (the categories a post can be moved to: "not a job" is a removal reason, not a category)
+CATEGORY_CHOICES = tuple(CATEGORIES)
 REMOVE_REASON_CHOICES = tuple(REMOVE_REASONS.items())
 
 

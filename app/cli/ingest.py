@@ -112,28 +112,44 @@ def read_csv(stream: IO[bytes], kind: ingest.Kind) -> Iterator[Row]:
         start = reader.line_num + 1
 
 
-def _open(path: str) -> tuple[IO[bytes], int | None]:
+def _open(path: str) -> IO[bytes]:
     if path == "-":
-        return sys.stdin.buffer, None
+        return sys.stdin.buffer
     try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed by the caller
+        return open(path, "rb")  # noqa: SIM115 - closed by the caller
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
-    lines = sum(block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b""))
+
+
+def count_records(stream: IO[bytes], *, is_csv: bool) -> int:
+    """How many records the file holds (the progress bar's total), then back to its start:
+    a CSV's rows as the csv module reads them (a quoted cell may hold newlines), less the
+    header; a JSONL file's non-blank lines (blank ones are skipped, not rows)."""
+    if is_csv:
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+        try:
+            records = max(sum(1 for _ in csv.reader(text)) - 1, 0)
+        except csv.Error:
+            records = 0  # the import itself reports the malformed row
+        text.detach()  # leave the byte stream open for the import
+    else:
+        records = sum(1 for line in stream if line.strip())
     stream.seek(0)
-    return stream, lines
+    return records
 
 
 def read_file(path: str, kind: ingest.Kind) -> tuple[Iterator[Row], IO[bytes], int | None]:
-    """Rows of a JSONL or CSV file (by extension; ``-`` is JSONL on stdin)."""
+    """Rows of a JSONL or CSV file (by extension; ``-`` is JSONL on stdin), the byte
+    stream, and the number of records (None for stdin)."""
     suffix = Path(path).suffix.lower()
     if path != "-" and suffix not in JSONL_SUFFIXES | {".csv"}:
         raise click.ClickException(f"{path}: unknown format {suffix or '(none)'!r}; "
                                    "use .jsonl, .ndjson or .csv (or - for JSONL on stdin)")
-    stream, lines = _open(path)
+    stream = _open(path)
+    total = None if path == "-" else count_records(stream, is_csv=suffix == ".csv")
     if suffix == ".csv":
-        return read_csv(stream, kind), stream, (lines - 1 if lines else lines)
-    return read_jsonl(stream), stream, lines
+        return read_csv(stream, kind), stream, total
+    return read_jsonl(stream), stream, total
 
 
 # --- the import loop (shared by `flask import` and `flask demo load`) ----------------------------

@@ -9,7 +9,7 @@ from models import Client, Decision, SubjectType, utcnow
 
 from ..db import get_session
 from ..security import role_required
-from ..services import Conflict, NotFound, ServiceError, casefile, moderation
+from ..services import Conflict, NotFound, ServiceError, casefile, mailer, moderation
 from ..services import outreach_templates as templates
 from ..services.moderation import StaleCase
 from ..web.ui import actor, can_act, form_int, is_admin, notify, render, target
@@ -74,23 +74,36 @@ def _flag_args() -> dict:
 # --- contact ------------------------------------------------------------------------------
 
 def _contact_form(client: Client, *, status: int = 200, error: str | None = None):
-    key = request.values.get("template") or next(iter(templates.TEMPLATES))
+    """The contact form: the first template, or (a POST from the form: the preview, a
+    template change, a refused send) the template and fields it carries. ``standalone``
+    marks the form of the contact page opened on its own, which has no #client-case for
+    the panel's htmx answer: its panel keeps submitting as a plain form."""
+    values = request.form if request.method == "POST" else {}
+    key = values.get("template") or next(iter(templates.TEMPLATES))
     template = templates.TEMPLATES.get(key) or next(iter(templates.TEMPLATES.values()))
-    fields = {name: request.values.get(name, "") for name in template.fields}
+    fields = {name: values.get(name, "") for name in template.fields}
     due = utcnow() + timedelta(days=moderation.follow_up_days())
     message = templates.render(template.key, client=client, fields=fields, follow_up_due_at=due,
                                strict=False)
-    previewed = request.values.get("preview") == "1"
+    previewed = values.get("preview") == "1"
     case = casefile.client_case(get_session(), client_id=client.id, actor=actor(),
                                 is_admin=is_admin())
     return render("clients/contact.html", {"contact-panel": "clients/_contact.html"},
                   status=status, client=client, case=case, template=template,
                   templates=templates.TEMPLATES, labels=templates.FIELD_LABELS, fields=fields,
-                  message=message, previewed=previewed, error=error, follow_up_due_at=due)
+                  message=message, previewed=previewed, error=error, follow_up_due_at=due,
+                  standalone=values.get("standalone") == "1")
 
 
 @bp.get("/<int:client_id>/contact")
 def contact_form(client_id: int):
+    return _contact_form(_client_or_404(client_id))
+
+
+@bp.post("/<int:client_id>/contact/preview")
+def contact_preview(client_id: int):
+    """The message as it would be sent (a POST: the form carries the CSRF token, which a
+    GET would put in the URL and so in every log on the way). Writes nothing."""
     return _contact_form(_client_or_404(client_id))
 
 
@@ -108,8 +121,20 @@ def contact(client_id: int):
         return _answer(client_id, str(exc), "conflict", 409)
     except ServiceError as exc:  # e.g. a placeholder left empty: back to the form
         return _contact_form(client, status=422, error=str(exc))
-    return _answer(client_id, f"Message sent. Follow-up on "
+    return _answer(client_id, f"{_delivery(outreach.id)} Follow-up on "
                               f"{outreach.follow_up_due_at:%d %B %Y}.", "success", 200)
+
+
+def _delivery(outreach_id: int) -> str:
+    """What became of the message, as it is: e-mailed, waiting for the mail job, or (no
+    SMTP_HOST) only in the outbox for the marketplace to relay."""
+    state = mailer.delivery(get_session(), outreach_id)
+    if state == mailer.EMAILED:
+        return "Message sent by e-mail."
+    if state == mailer.QUEUED:
+        return "Message queued for e-mail (the mail job sends it)."
+    return ("Message queued: no mail server configured. It waits in the outbox for the "
+            "marketplace to relay it.")
 
 
 # --- suspend / reinstate -----------------------------------------------------------------

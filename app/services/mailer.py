@@ -17,11 +17,39 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from models import AuditEvent, Client, Outreach
+from models import AuditEvent, Client, OutboxEvent, Outreach
 
 from .audit import SYSTEM, record
+
+#: what became of an outreach message (``delivery``)
+EMAILED, QUEUED, NO_MAIL_SERVER = "emailed", "queued", "no_mail_server"
+
+
+def configured() -> bool:
+    """Whether a mail server is configured (``SMTP_HOST``): without one, outreach is only
+    stored and handed to the marketplace (the ``client.contacted`` outbox event)."""
+    return bool(current_app.config.get("SMTP_HOST"))
+
+
+def delivery(session: Session, outreach_id: int) -> str:
+    """``EMAILED`` (the mail job sent it), ``QUEUED`` (a mail server is configured and the
+    job has not sent it yet) or ``NO_MAIL_SERVER`` (it waits in the outbox only)."""
+    if already_sent(session, outreach_id):
+        return EMAILED
+    return QUEUED if configured() else NO_MAIL_SERVER
+
+
+def status(session: Session) -> dict[str, object]:
+    """For the System page: the mail server (or none), and the client messages still
+    waiting in the outbox for the marketplace."""
+    waiting = session.exec(select(func.count()).select_from(OutboxEvent).where(
+        OutboxEvent.event_type == "client.contacted",
+        OutboxEvent.delivered_at.is_(None))).one()
+    return {"configured": configured(), "host": current_app.config.get("SMTP_HOST") or None,
+            "port": int(current_app.config.get("SMTP_PORT") or 25),
+            "messages_waiting": int(waiting)}
 
 
 def recipient(client: Client) -> str:
@@ -50,9 +78,9 @@ def already_sent(session: Session, outreach_id: int) -> bool:
 def send_outreach(session: Session, outreach_id: int) -> bool:
     """Send the outreach by SMTP if configured. True if an e-mail went out now. SMTP
     errors raise (the job is retried, and shows in the failed jobs when retries run out)."""
-    host = current_app.config.get("SMTP_HOST")
-    if not host:
+    if not configured():
         return False
+    host = current_app.config["SMTP_HOST"]
     outreach = session.get(Outreach, outreach_id)
     if outreach is None or already_sent(session, outreach_id):
         return False

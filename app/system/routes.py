@@ -8,7 +8,7 @@ from ..jobs import enqueue
 from ..jobs import failed as failed_registry
 from ..db import get_session
 from ..security import role_required
-from ..services import jobs_admin, sweep
+from ..services import jobs_admin, mailer, sweep
 from ..web.ui import actor, notify, render, target
 from . import bp
 
@@ -29,9 +29,11 @@ def index():
     error = _redis_error()
     failed = failed_registry.failed_jobs() if enqueue.redis_url() and not error else []
     status = sweep.status(get_session())
+    mail = mailer.status(get_session())
     get_session().rollback()
     return render("system/index.html", {"failed-jobs": "system/_failed.html"}, failed=failed,
-                  sweep=status, inline=enqueue.redis_url() is None, redis_error=error)
+                  sweep=status, mail=mail, inline=enqueue.redis_url() is None,
+                  redis_error=error)
 
 
 @bp.post("/jobs/<job_id>/requeue")

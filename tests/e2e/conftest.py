@@ -139,6 +139,20 @@ def browser():
         browser.close()
 
 
+@pytest.fixture
+def db(server):
+    """A session on the database of the module's ``server``, for seeding (as the worker
+    would write)."""
+    from app.db import get_engine, session_scope
+    from tests.helpers import make_app
+
+    app = make_app(server.env["DATABASE_URL"])
+    with app.app_context(), session_scope() as session:
+        yield session
+    with app.app_context():
+        get_engine().dispose()
+
+
 def new_page(browser, *, width: int = 1280, height: int = 800):
     """A fresh browser context and page that record console errors and dialogs
     (``page.console_errors``, ``page.dialogs``; dialogs are dismissed)."""

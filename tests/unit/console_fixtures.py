@@ -158,3 +158,27 @@ def not_improved_after_contact(session, client: Client, actor: Actor) -> None:
     session.commit()
     after_window = outreach.follow_up_due_at + timedelta(hours=1)
     assert followups.recheck(session, outreach.id, now=after_window) == "not-improved"
+
+
+def fake_smtp(monkeypatch) -> list:
+    """Replace smtplib.SMTP in the mailer with a recorder: returns the list it appends
+    ``(host, port)`` at each connection and each message sent to."""
+    from app.services import mailer
+
+    sent: list = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            sent.append((host, port))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send_message(self, msg):
+            sent.append(msg)
+
+    monkeypatch.setattr(mailer.smtplib, "SMTP", FakeSMTP)
+    return sent

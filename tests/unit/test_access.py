@@ -50,6 +50,7 @@ MATRIX.update({
     ("GET", "/clients/<int:client_id>"): _roles(200, analyst=200),
     ("GET", "/clients/<int:client_id>/contact"): _roles(200, analyst=200),
     ("POST", "/clients/<int:client_id>/contact"): _roles(422),
+    ("POST", "/clients/<int:client_id>/contact/preview"): _roles(200),
     ("GET", "/clients/<int:client_id>/suspend"): _roles(200, analyst=200),
     ("POST", "/clients/<int:client_id>/suspend"): _roles(422),
     ("POST", "/clients/<int:client_id>/reinstate"): _roles(422, moderator=403),

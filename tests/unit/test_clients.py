@@ -11,9 +11,9 @@ from app.services import mailer, moderation, outreach_templates
 from app.services import ServiceError
 from models import AuditEvent, Client, Flag, JobPost, Outreach, utcnow
 from tests.unit.console_fixtures import CONTACT_FIELDS as FIELDS
-from tests.unit.console_fixtures import (as_user, db, make_client, make_feedback,  # noqa: F401
-                                         make_flag, make_post, not_improved_after_contact,
-                                         staff, token)
+from tests.unit.console_fixtures import (as_user, db, fake_smtp, make_client,  # noqa: F401
+                                         make_feedback, make_flag, make_post,
+                                         not_improved_after_contact, staff, token)
 
 HX = {"HX-Request": "true", "HX-Target": "client-case"}
 
@@ -75,12 +75,13 @@ def test_contact_preview_then_send(client, db, staff, negative):
     assert form.text.lstrip().startswith('<div id="contact-panel"')
     assert "Send message" not in form.text  # preview first
     token_ = re.search(r'name="client_version" value="([^"]+)"', form.text).group(1)
-    preview = client.get(f"/clients/{c.id}/contact", headers=panel, query_string={
-        "template": "negative_feedback", "preview": "1", "pattern": "<b>late</b>"})
+    preview = client.post(f"/clients/{c.id}/contact/preview", headers=panel, data={
+        "csrf_token": token(client), "template": "negative_feedback", "preview": "1",
+        "pattern": "<b>late</b>"})
     assert "Fill in examples, expectation before sending" in preview.text
     assert "&lt;b&gt;late&lt;/b&gt;" in preview.text and "Send message" not in preview.text
-    full = client.get(f"/clients/{c.id}/contact", headers=panel, query_string={
-        "template": "negative_feedback", "preview": "1", **FIELDS})
+    full = client.post(f"/clients/{c.id}/contact/preview", headers=panel, data={
+        "csrf_token": token(client), "template": "negative_feedback", "preview": "1", **FIELDS})
     assert "Send message" in full.text and "Hello Grumpy Ltd" in full.text
     missing = client.post(f"/clients/{c.id}/contact", headers=panel, data={
         "csrf_token": token(client), "template": "negative_feedback", "client_version": token_,
@@ -92,7 +93,8 @@ def test_contact_preview_then_send(client, db, staff, negative):
     assert sent.status_code == 200 and sent.headers["HX-Retarget"] == "#client-case"
     # the case fragment that replaces #client-case, not a whole page nested inside it
     assert sent.text.lstrip().startswith(CASE_FRAGMENT) and "<html" not in sent.text
-    assert "Message sent" in sent.text and "late payments" in sent.text
+    assert "Message queued: no mail server configured" in sent.text  # no SMTP_HOST here
+    assert "Message sent" not in sent.text and "late payments" in sent.text
     assert "status-contacted" in sent.text and "Undo contact" not in sent.text
     again = client.post(f"/clients/{c.id}/contact", headers=panel, data={
         "csrf_token": token(client), "template": "negative_feedback", "client_version": token_,
@@ -167,23 +169,8 @@ def test_mailer_sends_once_when_smtp_is_configured(app, db, staff, negative, mon
                                   template="negative_feedback", fields=FIELDS,
                                   actor=staff["moderator"])
     assert mailer.send_outreach(db, outreach.id) is False  # no SMTP_HOST: stored only
-    sent = []
-
-    class FakeSMTP:
-        def __init__(self, host, port, timeout):
-            sent.append((host, port))
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def send_message(self, msg):
-            sent.append(msg)
-
+    sent = fake_smtp(monkeypatch)
     from flask import current_app
-    monkeypatch.setattr(mailer.smtplib, "SMTP", FakeSMTP)
     monkeypatch.setitem(current_app.config, "SMTP_HOST", "127.0.0.1")
     monkeypatch.setitem(current_app.config, "SMTP_PORT", 2525)
     assert mailer.send_outreach(db, outreach.id) is True

@@ -262,3 +262,30 @@ def test_statistics_that_cannot_be_refreshed_do_not_fail_the_import(runner, app,
     assert r.exit_code == 0 and "imported 3, updated 0, unchanged 0, rejected 0" in r.stdout
     assert "planner statistics were not refreshed (OperationalError)" in caplog.text
     assert len(rows(app, JobPost)) == 3
+
+
+def test_csv_progress_counts_records_not_lines(runner, app, tmp_path, dispatched):
+    """Descriptions holding newlines make a CSV record span lines: the progress bar's total is
+    the records, so it ends at 100% (it stopped at 68% when it counted lines)."""
+    run(runner, "clients", jsonl(tmp_path / "c.jsonl", [client_row(1)]))
+    header = "external_id,client_id,title,description,category,skills,budget,posted_at\n"
+    body = "".join(f'p{i},c1,Post {i},"Line one\nline two\n\nline four",writing,,50,'
+                   "2024-01-01T00:00:00Z\n" for i in range(4))
+    (tmp_path / "p.csv").write_text(header + body, encoding="utf-8")
+    r = runner.invoke(args=["import", "posts", str(tmp_path / "p.csv")])
+    assert r.exit_code == 0, r.output
+    assert "imported 4, updated 0, unchanged 0, rejected 0" in r.stdout
+    final = r.stderr.split("import posts")[-1]
+    assert "100%" in final and "4/4" in final, r.stderr
+
+
+def test_jsonl_progress_total_skips_blank_lines(tmp_path):
+    from app.cli.ingest import read_file
+
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"a": 1}\n\n{"a": 2}\n   \n{"a": 3}\n', encoding="utf-8")
+    rows_, stream, total = read_file(str(path), "posts")
+    try:
+        assert total == 3 and len(list(rows_)) == 3
+    finally:
+        stream.close()

@@ -42,7 +42,8 @@ from __future__ import annotations
 from .common import (A, NOTE_MAX, REMOVE_REASONS, RESULTS, TRANSITIONS, UNDOABLE,
                      InvalidTransition, Rule, StaleCase, allowed_actions, claim_minutes,
                      client_token, escalated_flag_ids, follow_up_days, is_live_escalation,
-                     is_reason, live_escalation, removal_reason, undo_seconds)
+                     is_reason, is_self_ad, live_escalation, removal_notice, removal_reason,
+                     undo_seconds, WHERE_SELF_ADS_BELONG)
 from .post_actions import add_note, dismiss, escalate, recategorise, remove
 from .client_actions import (PolicyHold, contact, reinstate, suspend, suspension_hold,
                              suspension_preview)
@@ -56,7 +57,7 @@ __all__ = [
     "allowed_actions", "bulk", "can_undo", "claim", "claim_minutes", "claim_state",
     "claim_state_of", "client_token", "cluster_removal_reason", "cluster_remove", "contact",
     "dismiss", "escalate", "escalated_flag_ids", "follow_up_days", "is_live_escalation",
-    "is_reason", "live_escalation", "reassign", "recategorise", "reinstate", "release",
-    "removal_reason", "remove", "suspend", "suspension_hold", "suspension_preview", "undo",
-    "undo_deadline", "undo_seconds",
+    "is_reason", "is_self_ad", "live_escalation", "reassign", "recategorise", "reinstate", "release",
+    "removal_notice", "removal_reason", "remove", "suspend", "suspension_hold", "suspension_preview", "undo",
+    "undo_deadline", "undo_seconds", "WHERE_SELF_ADS_BELONG",
 ]

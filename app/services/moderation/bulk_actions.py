@@ -10,7 +10,7 @@ from models import Client, Decision, Flag, FlagReason, FlagStatus, JobPost, Post
 from .. import ServiceError
 from ..audit import Actor, record
 from .common import (A, _CLOSE, _NOT_REMOVED, REMOVE_REASONS, StaleCase, _decision, _lock_flag,
-                     _post_event, _post_flag, removal_reason)
+                     _post_event, _post_flag, removal_label, removal_notice, removal_reason)
 from .post_actions import _remove_post
 
 
@@ -110,11 +110,10 @@ def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int]
         session.add(post)
         d = _decision(session, action=A.remove, flag=None, client_id=client.id, post_id=post.id,
                       actor=actor, reason=f"cluster of post #{source_post_id}",
-                      details={"label": "violation", "reason_code": reason_code,
+                      details={"label": removal_label(reason_code), "reason_code": reason_code,
                                "cluster_of": source_post_id, "before": before}, now=now)
         _post_event(session, "post.removed", post, client, reason=reason_code,
-                    notice=f"Your job post \"{post.title}\" was removed: "
-                           f"{REMOVE_REASONS[reason_code]}.", decision=d.id)
+                    notice=removal_notice(reason_code, post.title), decision=d.id)
         record(session, actor=actor, action="post.remove", subject_type="post",
                subject_id=post.id, before=before,
                after={"post": post.status, "reason": reason_code, "cluster_of": source_post_id})

@@ -15,13 +15,16 @@ from sqlmodel import Session, select
 
 from models import (Client, ClientStatus, Decision, DecisionAction, Flag, FlagReason, FlagStatus,
                     JobPost, Moderator, PolicyType, PostStatus, Role, SubjectType)
+from models.taxonomy import NOT_A_JOB
 
 from .. import Conflict, NotFound, ServiceError
 from ..audit import Actor
 from ..outbox import emit
 
 A = DecisionAction
-#: why a post may be removed: a scam, or one of the policy types
+#: why a post may be removed: a scam, one of the policy types, or the wrong section (a
+#: freelancer advertising themselves in the jobs section: the marketplace takes such posts
+#: down from it; they are not recategorised, "not a job" is no category to move a post to)
 REMOVE_REASONS: dict[str, str] = {
     "scam": "Scam or fraud",
     PolicyType.off_platform: "Payment or contact off the platform",
@@ -29,7 +32,12 @@ REMOVE_REASONS: dict[str, str] = {
     PolicyType.academic_dishonesty: "Academic dishonesty",
     PolicyType.fake_reviews: "Fake reviews",
     PolicyType.account_rental: "Account rental",
+    NOT_A_JOB: "Wrong section: not a job",
 }
+#: where a freelancer's offer of their services belongs (the wrong-section notice)
+WHERE_SELF_ADS_BELONG = ("Posts offering your own services belong on your freelancer "
+                         "profile or in the services catalogue, where clients look for "
+                         "freelancers; the jobs section is for clients hiring.")
 NOTE_MAX = 4000
 
 UNDOABLE = frozenset({A.dismiss, A.recategorise, A.remove, A.escalate, A.note, A.suspend})
@@ -44,7 +52,31 @@ def removal_reason(flag: Any) -> str:
         return "scam"
     if flag.reason == FlagReason.policy and flag.policy_types:
         return flag.policy_types[0]
+    if is_self_ad(flag):
+        return NOT_A_JOB
     return ""
+
+
+def is_self_ad(flag: Any) -> bool:
+    """A miscategorised flag whose model reads the post as a freelancer advertising
+    themselves (suggested category ``not_a_job``): its primary action is the removal."""
+    return (flag is not None and flag.reason == FlagReason.miscategorised
+            and getattr(flag, "suggested_category", None) == NOT_A_JOB)
+
+
+def removal_notice(reason_code: str, title: str) -> str:
+    """What the poster is told when their post comes down for ``reason_code``."""
+    if reason_code == NOT_A_JOB:
+        return (f"Your post \"{title}\" was removed from the jobs section: it offers your "
+                f"services rather than a job to be done. {WHERE_SELF_ADS_BELONG} You can "
+                "reply to this message if you think this is a mistake.")
+    return (f"Your job post \"{title}\" was removed: {REMOVE_REASONS[reason_code]}. "
+            "You can reply to this message if you think this is a mistake.")
+
+
+def removal_label(reason_code: str) -> str:
+    """The decision's label: a violation, or a post in the wrong section."""
+    return "wrong_section" if reason_code == NOT_A_JOB else "violation"
 
 
 class StaleCase(Conflict):

@@ -7,13 +7,13 @@ from datetime import datetime
 from sqlmodel import Session
 
 from models import Client, Decision, Flag, FlagStatus, JobPost, PostStatus, utcnow
-from models.taxonomy import CATEGORY_LABELS, category_label
+from models.taxonomy import CATEGORIES, NOT_A_JOB, category_label
 
 from .. import ServiceError
 from ..audit import Actor, record
 from ..content import post_content_hash
 from .common import (A, _CLOSE, REMOVE_REASONS, _check, _clean, _close_other_flags, _decision, _get,
-                     _lock_flag, _post_event, _post_flag)
+                     _lock_flag, _post_event, _post_flag, removal_label, removal_notice)
 
 
 def dismiss(session: Session, *, flag_id: int, version: int | None, actor: Actor,
@@ -38,9 +38,14 @@ def dismiss(session: Session, *, flag_id: int, version: int | None, actor: Actor
 
 def recategorise(session: Session, *, flag_id: int, version: int | None, category: str,
                  actor: Actor, comment: str = "", now: datetime | None = None) -> Decision:
-    """Move the post to ``category``; the client is told (no strike)."""
+    """Move a real job filed in the wrong category to ``category``; the client is told (no
+    strike). "Not a job" is no category: a self-ad is removed from the jobs section
+    (``remove`` with the reason ``not_a_job``), never kept live by a recategorisation."""
     now = now or utcnow()
-    if category not in CATEGORY_LABELS:
+    if category == NOT_A_JOB:
+        raise ServiceError("a post that is not a job is not moved to another category: "
+                           "remove it from the jobs section (Remove: not a job)")
+    if category not in CATEGORIES:
         raise ServiceError("choose a category from the list")
     flag, post, client = _post_flag(session, flag_id)
     _check(A.recategorise, flag=flag, post=post, version=version)
@@ -95,7 +100,7 @@ def _remove_post(session: Session, *, flag: Flag, version: int | None, post: Job
                  client: Client, reason_code: str, actor: Actor, comment: str,
                  now: datetime, cluster_of: int | None = None) -> Decision:
     if reason_code not in REMOVE_REASONS:
-        raise ServiceError("choose why the post is removed (scam or a policy type)")
+        raise ServiceError("choose why the post is removed (scam, a policy type or not a job)")
     before = {"flag": flag.status, "post": post.status}
     flag = _lock_flag(session, flag.id, version, now, status=FlagStatus.resolved,
                       closed_at=now, **_CLOSE)
@@ -104,9 +109,9 @@ def _remove_post(session: Session, *, flag: Flag, version: int | None, post: Job
     post.status = PostStatus.removed
     post.updated_at = now
     session.add(post)
-    notice = (f"Your job post \"{post.title}\" was removed: {REMOVE_REASONS[reason_code]}. "
-              "You can reply to this message if you think this is a mistake.")
-    details = {"label": "violation", "reason_code": reason_code, "flag_version": flag.version,
+    notice = removal_notice(reason_code, post.title)
+    details = {"label": removal_label(reason_code), "reason_code": reason_code,
+               "flag_version": flag.version,
                "before": before, "closed_flags": others}
     if cluster_of is not None:
         details["cluster_of"] = cluster_of
