@@ -7,15 +7,16 @@ the OOM killer, a host reboot):
   worker restarted meanwhile finds it taken and, with RQ alone, retries only at its next
   maintenance pass (10 minutes later) - no retries, no sweep, no follow-ups until then;
 - the **started registry** entries of the jobs it was running, until their heartbeat
-  lease ends (the job's timeout plus a minute, 11 minutes for ours); RQ's maintenance then
-  retries or fails them.
+  lease ends (the job's timeout plus a minute, 11 minutes for ours), and RQ's maintenance
+  (every 10 minutes) then retries or fails them.
 
 Both record who held them: a scheduler's hash names its host and pid, an execution names
 its worker, whose hash names its host and pid. When that process is on this host and no
 longer runs, or the worker's hash is gone (its lease ended, or Redis restarted), the holder
-is dead for sure: the lock is released and the executions are expired now, for RQ's own
-cleanup to retry them (``Retry`` left) or fail them with ``AbandonedJobError``. A holder on
-another host is left to its lease.
+is dead for sure: the lock is released, and the jobs are handed to RQ's own cleanup at
+once, which retries them (``Retry`` left) or fails them with ``AbandonedJobError``. A holder
+on another host is left to its lease. (A scheduler killed in its first instant, before it
+registered, is not identified either: its lock lasts 61 s.)
 """
 from __future__ import annotations
 
@@ -91,17 +92,21 @@ def worker_dead(connection, worker_name: str, *, this_process_dead: bool = False
     return process_dead(hostname, pid_number)
 
 
-def expire_abandoned_executions(connection, queues, *, running_worker: str | None = None,  # noqa: ANN001
-                                dead_worker: str | None = None) -> int:
-    """Mark the started-registry entries of dead workers as expired now (score 0), so that
-    RQ's registry cleanup (the same maintenance pass) retries or fails their jobs at once
-    instead of after their heartbeat lease. ``running_worker`` (the caller, busy) is alive;
-    ``dead_worker`` (the caller, idle before its loop starts) is dead."""
+def recover_abandoned_jobs(connection, queues, *, running_worker: str | None = None,  # noqa: ANN001
+                           dead_worker: str | None = None, exception_handlers=None) -> int:  # noqa: ANN001
+    """Recover the jobs dead workers left in the started registries, now rather than after
+    their heartbeat lease: their entries are marked expired and RQ's own cleanup of the
+    registry retries each (``Retry`` left) or fails it with ``AbandonedJobError``. That cleanup
+    runs here under a lock of a minute (RQ's maintenance lock lasts 15 minutes, and a worker
+    killed while holding it would hold it up). ``running_worker`` (the caller, busy) is
+    alive; ``dead_worker`` (the caller, idle before its loop starts) is dead. Returns how
+    many were recovered."""
     from rq.executions import Execution
 
-    expired = 0
+    recovered = 0
     for queue in queues:
         registry = queue.started_job_registry
+        expired = 0
         for entry in connection.zrange(registry.key, 0, -1):
             composite = _text(entry)
             job_id, _, execution_id = composite.rpartition(":")
@@ -115,4 +120,11 @@ def expire_abandoned_executions(connection, queues, *, running_worker: str | Non
                 log.warning("job %s was left started by dead worker %s: recovering it",
                             job_id, worker_name or "(unknown)")
                 expired += 1
-    return expired
+        lock = f"{registry.key}:recovering"
+        if expired and connection.set(lock, 1, nx=True, ex=60):
+            try:
+                registry.cleanup(exception_handlers=exception_handlers)
+            finally:
+                connection.delete(lock)
+            recovered += expired
+    return recovered

@@ -139,7 +139,8 @@ class AppWorker(SimpleWorker):
         """Before (re)starting RQ's loop: nothing runs in this worker yet, so what its name
         left started is abandoned (an earlier loop cut off by Redis, or a killed worker of
         the same name), and a dead scheduler's locks are released."""
-        recovery.expire_abandoned_executions(self.connection, self.queues, dead_worker=self.name)
+        recovery.recover_abandoned_jobs(self.connection, self.queues, dead_worker=self.name,
+                                        exception_handlers=self._exc_handlers)
         if with_scheduler:
             recovery.release_dead_scheduler_locks(self.connection, self.queue_names())
         if not burst:
@@ -178,8 +179,8 @@ class AppWorker(SimpleWorker):
         if self.scheduler is not None and not (self.scheduler._process
                                                and self.scheduler._process.is_alive()):
             recovery.release_dead_scheduler_locks(self.connection, self.queue_names())
-        recovery.expire_abandoned_executions(self.connection, self.queues,
-                                             running_worker=self.name)
+        recovery.recover_abandoned_jobs(self.connection, self.queues, running_worker=self.name,
+                                        exception_handlers=self._exc_handlers)
         super().run_maintenance_tasks()
         self._maintain_app()
 

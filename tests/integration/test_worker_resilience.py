@@ -19,8 +19,7 @@ from app.services import outbox
 from app.services import sweep as sweep_service
 from models import OutboxEvent, utcnow
 from tests.helpers import make_app
-from tests.integration.conftest import REDIS_URL
-from tests.integration.test_worker_real import bulk_posts, scored
+from tests.integration.test_worker_real import app, bulk_posts, env, scored  # noqa: F401 (fixtures)
 from tests.integration.worker_support import PrivateRedis, WorkerEnv, wait_for
 from tests.support import factories as f
 from tests.support import processes
@@ -59,7 +58,7 @@ def test_the_worker_rides_out_redis_outages_and_restores_the_sweep(private_env):
     wait_for(lambda: _log_count(env, "Redis is unreachable") >= 1, timeout=120,
              what="the worker noticing Redis is down", env=env)
     private.start()
-    _store_posts(app, "first", 2)
+    bulk_posts(app, 2, tag="first")
     wait_for(lambda: scored(app) == 2, timeout=60, what="the sweep scoring after Redis came up",
              env=env)
 
@@ -68,49 +67,10 @@ def test_the_worker_rides_out_redis_outages_and_restores_the_sweep(private_env):
     wait_for(lambda: _log_count(env, "could not connect") + _log_count(env, "unreachable")
              > outages, timeout=60, what="the worker noticing the outage", env=env)
     private.start()  # ... and comes back empty: no schedule, no queues, no locks
-    _store_posts(app, "after", 3)
+    bulk_posts(app, 3, tag="after")
     wait_for(lambda: scored(app) == 5, timeout=60,
              what="the sweep, scheduled again, scoring after Redis restarted empty", env=env)
     assert worker.poll() is None, "the worker process exited"
-
-
-def _store_posts(app, tag: str, n: int) -> None:  # noqa: ANN001
-    """n posts stored with no job at all (as if their enqueue was lost)."""
-    import sqlalchemy as sa
-
-    from app.services.content import post_content_hash
-    from models import JobPost
-
-    with app.app_context(), session_scope() as s:
-        c = f.client(s, tag)
-        rows = []
-        for i in range(n):
-            title, desc = f.HONEST[0], f"{f.HONEST[1]} ({tag} {i})"
-            rows.append(dict(external_id=f"{tag}-{i}", client_id=c.id, title=title,
-                             description=desc, category="admin_support", posted_at=utcnow(),
-                             status="live", created_at=utcnow(), updated_at=utcnow(),
-                             content_hash=post_content_hash(title=title, description=desc,
-                                                            category="admin_support",
-                                                            skills=None, budget=None)))
-        s.execute(sa.insert(JobPost), rows)
-        s.commit()
-
-
-@pytest.fixture
-def env(pg_url, redis_client, tmp_path):
-    migrate(pg_url)
-    e = WorkerEnv(pg_url, REDIS_URL, tmp_path)
-    yield e
-    e.stop_workers()
-    e.cleanup_redis()
-
-
-@pytest.fixture
-def app(env):
-    app = make_app(env.settings["DATABASE_URL"], **env.app_overrides())
-    yield app
-    with app.app_context():
-        get_engine().dispose()
 
 
 def _kill_group(proc) -> None:  # noqa: ANN001
@@ -209,3 +169,48 @@ def test_failed_webhook_jobs_leave_the_failed_list_once_their_events_are_deliver
     finally:
         with app.app_context():
             get_engine().dispose()
+
+
+def _left_started(app, spec, worker_name: str) -> Job:  # noqa: ANN001
+    """The job as a worker killed while running it leaves it: status started, its execution
+    in the started registry under the worker's name, for the job's whole lease."""
+    from rq.executions import Execution
+    from rq.job import JobStatus
+
+    with app.app_context():
+        conn = enqueue.get_connection()
+        assert enqueue.dispatch(spec) == "enqueued"
+        job = Job.fetch(enqueue.full_job_id(spec.job_id), connection=conn)
+        enqueue.get_queue(spec.queue).remove(job)
+        with conn.pipeline() as pipe:
+            job.set_status(JobStatus.STARTED, pipeline=pipe)
+            Execution.create(job, ttl=600, pipeline=pipe, worker_name=worker_name)
+            pipe.execute()
+        return job
+
+
+def test_abandoned_jobs_are_retried_or_failed_per_their_retry_policy(env, app):
+    from rq.job import JobStatus
+
+    from app.jobs import recovery
+    from app.jobs.spec import JobSpec
+
+    posts = bulk_posts(app, 1)
+    gone = f"{env.prefix}-gone"  # no hash any more: its lease ended, or Redis restarted
+    retrying = _left_started(app, enqueue.score_posts_spec(posts), gone)
+    one_shot = _left_started(app, JobSpec("app.jobs.tasks.sweep", (), "sweep-abandoned",
+                                          retry=False), gone)
+    mine = _left_started(app, enqueue.send_outreach_spec(1), f"{env.prefix}-me")
+    with app.app_context():
+        conn = enqueue.get_connection()
+        recovered = recovery.recover_abandoned_jobs(conn, enqueue.all_queues(),
+                                                    running_worker=f"{env.prefix}-me")
+        assert recovered == 2
+        retrying.refresh()
+        assert retrying.get_status() == JobStatus.SCHEDULED  # retried after its interval
+        assert retrying.retries_left == len(enqueue.retry_intervals()) - 1
+        [row] = failed.failed_jobs()
+        assert row["id"] == one_shot.id and "AbandonedJobError" in row["error"]
+        assert mine.get_status(refresh=True) == JobStatus.STARTED  # a live worker's job
+        default = enqueue.get_queue(enqueue.QUEUE_DEFAULT).started_job_registry
+        assert [job_id for job_id, _ in default.get_job_and_execution_ids()] == [mine.id]
