@@ -123,7 +123,7 @@ class AppWorker(SimpleWorker):
                 self._prepare_loop(with_scheduler=kwargs.get("with_scheduler", False), burst=burst)
                 worked = super().work(*args, **kwargs)
             except (RedisConnectionError, RedisTimeoutError) as exc:
-                log.warning("Worker %s: Redis is unreachable (%s)", self.name, exc)
+                self.log.warning("Worker %s: Redis is unreachable (%s)", self.name, exc)
             if burst or self._stopping:
                 return worked
             if time.monotonic() - started > 10 * self.reconnect_delays[1]:
@@ -151,16 +151,16 @@ class AppWorker(SimpleWorker):
         """Sleep with backoff until Redis answers (or a stop is requested); returns the
         delay to wait if the loop ends again soon."""
         while not self._stopping:
-            log.warning("Worker %s: the work loop ended without a stop request; "
+            self.log.warning("Worker %s: the work loop ended without a stop request; "
                         "reconnecting to Redis in %.0f s", self.name, delay)
             time.sleep(delay)
             delay = min(delay * 2, self.reconnect_delays[1])
             try:
                 self.connection.ping()
             except (RedisConnectionError, RedisTimeoutError) as exc:
-                log.warning("Worker %s: Redis still unreachable: %s", self.name, exc)
+                self.log.warning("Worker %s: Redis still unreachable: %s", self.name, exc)
                 continue
-            log.warning("Worker %s: Redis answers; starting the work loop again", self.name)
+            self.log.warning("Worker %s: Redis answers; starting the work loop again", self.name)
             break
         return delay
 

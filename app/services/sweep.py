@@ -97,6 +97,7 @@ def status(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
             "last_run_at": datetime.fromisoformat(last["at"]) if last and last.get("at") else None,
             "webhooks_enabled": bool(current_app.config.get("MARKETPLACE_WEBHOOK_URL")),
             "interval_seconds": current_app.config["SWEEP_INTERVAL_SECONDS"],
+            "tick_seconds": current_app.config.get("EMBEDDED_TICK_SECONDS", 0),
             "delay_seconds": current_app.config["SWEEP_DELAY_SECONDS"]}
 
 
