@@ -132,6 +132,14 @@ class Config:
         #: a scoring job also scores up to this many other posts waiting to be scored
         self.SCORING_COALESCE = _env_int("SCORING_COALESCE", 64)
         self.SWEEP_INTERVAL_SECONDS = _env_int("SWEEP_INTERVAL_SECONDS", 60)
+        #: the worker's maintenance pass (restart a dead scheduler, recover a dead worker's
+        #: jobs, schedule a missing sweep); RQ's own default is 600
+        self.WORKER_MAINTENANCE_SECONDS = _env_int("WORKER_MAINTENANCE_SECONDS", 30)
+        #: without Redis, a served process (`make run`, gunicorn) runs the sweep - due
+        #: follow-ups, webhook retries, unscored work - every this many seconds, one process
+        #: at a time (a lease row in the database); 0: never. Off in testing by default.
+        self.EMBEDDED_TICK_SECONDS = _env_int("EMBEDDED_TICK_SECONDS",
+                                              0 if self.TRUSTDESK_ENV == "testing" else 60)
         #: without Redis, a bulk import's scoring jobs run in this many child processes
         #: beside it (0: in line, after each chunk's commit); see jobs.inline_in_background
         self.INLINE_JOB_PROCESSES = _env_int("INLINE_JOB_PROCESSES", 2)

@@ -52,6 +52,9 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
     _init_templates(app)
+    from .jobs import ticker
+
+    ticker.init_app(app)  # without Redis: the periodic sweep in the served process
     return app
 
 

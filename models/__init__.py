@@ -14,6 +14,7 @@ from .enums import (
     Role,
     SubjectType,
 )
+from .lease import Lease
 from .marketplace import Client, Feedback, JobPost
 from .ml import ModelVersion
 from .moderation import Decision, Flag, OutboxEvent, Outreach
@@ -24,7 +25,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApiToken", "AuditEvent", "AuditLogImmutable", "Client", "ClientStatus", "Decision",
-    "DecisionAction", "Feedback", "Flag", "FlagReason", "FlagStatus", "JobPost", "ModelVersion",
+    "DecisionAction", "Feedback", "Flag", "FlagReason", "FlagStatus", "JobPost", "Lease", "ModelVersion",
     "Moderator", "OutboxEvent", "Outreach", "OutreachOutcome", "PolicyType", "PostSimilarityKey", "PostStatus", "Role",
     "SQLModel", "SubjectType", "metadata", "utcnow",
 ]

@@ -9,5 +9,7 @@ ask for background work through ``enqueue`` alone, which never imports the rest.
 - ``inline``: the inline runner - child processes that run inline jobs beside a bulk import;
 - ``tasks``: the RQ job functions (ids in, a service call, their own session);
 - ``worker``: ``AppWorker``, the RQ worker class (app context, models loaded once);
-- ``failed``: the failed-job registries (``flask jobs``, the admin page).
+- ``failed``: the failed-job registries (``flask jobs``, the admin page);
+- ``recovery``: what a killed worker leaves in Redis (its scheduler lock, its started jobs);
+- ``ticker``: without Redis, the served process's thread that runs the sweep periodically.
 """

@@ -261,3 +261,21 @@ def schedule_sweep(now: datetime | None = None) -> str:
     at = datetime.fromtimestamp(slot * interval, tz=timezone.utc)
     return dispatch(JobSpec("app.jobs.tasks.sweep", (), f"sweep-{slot}", at=at, retry=False,
                             timeout=max(interval * 5, 300)))
+
+
+def sweep_pending() -> bool:
+    """Whether a periodic sweep job is scheduled, queued or running (Redis only)."""
+    prefix = full_job_id("sweep-")
+    queue = get_queue(QUEUE_DEFAULT)
+    return any(job_id.startswith(prefix)
+               for registry in (queue.scheduled_job_registry, queue.started_job_registry)
+               for job_id in registry.get_job_ids(cleanup=False)) \
+        or any(job_id.startswith(prefix) for job_id in queue.get_job_ids())
+
+
+def ensure_sweep_scheduled() -> str | None:
+    """Schedule the periodic sweep unless one is already pending: the worker checks on every
+    maintenance pass, so a Redis restarted empty (or a lost sweep job) gets it back."""
+    if sweep_pending():
+        return None
+    return schedule_sweep()

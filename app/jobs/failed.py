@@ -29,11 +29,42 @@ def failed_jobs() -> list[dict[str, Any]]:
     return rows
 
 
-def requeue(job_id: str) -> bool:
-    """Put a failed job back on its queue. False if it is not in a failed registry."""
+def _registry_of(job_id: str):
+    """The failed registry holding ``job_id``, or None."""
     for queue in enqueue.all_queues():
         registry = queue.failed_job_registry
         if job_id in registry.get_job_ids():
-            registry.requeue(job_id)
-            return True
-    return False
+            return registry
+    return None
+
+
+def requeue(job_id: str) -> bool:
+    """Put a failed job back on its queue. False if it is not in a failed registry."""
+    registry = _registry_of(job_id)
+    if registry is not None:
+        registry.requeue(job_id)
+    return registry is not None
+
+
+def failed_of(func: str) -> list[tuple[str, tuple]]:
+    """``(job id, args)`` of every failed job of the function ``func`` (a dotted path)."""
+    if enqueue.redis_url() is None:
+        return []
+    from rq.job import Job
+
+    found = []
+    for queue in enqueue.all_queues():
+        ids = queue.failed_job_registry.get_job_ids()
+        for job in Job.fetch_many(ids, connection=enqueue.get_connection()):
+            if job is not None and job.func_name == func:
+                found.append((job.id, tuple(job.args)))
+    return found
+
+
+def discard(job_id: str) -> bool:
+    """Remove a failed job whose work was done since (the job too). False if it is not in a
+    failed registry."""
+    registry = _registry_of(job_id)
+    if registry is not None:
+        registry.remove(job_id, delete_job=True)
+    return registry is not None

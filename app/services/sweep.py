@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from models import Feedback, JobPost, OutboxEvent, Outreach, utcnow
 
 from ..jobs import enqueue
-from . import followups
+from . import followups, webhooks
 
 BATCH = 500
 
@@ -68,6 +68,7 @@ def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
         for subject_type, subject_id, first_id in subjects:
             send(enqueue.deliver_outbox_spec(subject_type, subject_id, first_id))
     session.rollback()  # read-only: end the transaction
+    report["failed_pruned"] = webhooks.prune_delivered_failures(session)
     _remember(report)
     return report
 
@@ -96,6 +97,7 @@ def status(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
             "last_run_at": datetime.fromisoformat(last["at"]) if last and last.get("at") else None,
             "webhooks_enabled": bool(current_app.config.get("MARKETPLACE_WEBHOOK_URL")),
             "interval_seconds": current_app.config["SWEEP_INTERVAL_SECONDS"],
+            "tick_seconds": current_app.config.get("EMBEDDED_TICK_SECONDS", 0),
             "delay_seconds": current_app.config["SWEEP_DELAY_SECONDS"]}
 
 

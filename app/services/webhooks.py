@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import urllib.error
 import urllib.request
 from datetime import datetime
@@ -21,6 +22,8 @@ from flask import current_app
 from sqlmodel import Session, select
 
 from models import OutboxEvent, utcnow
+
+from ..jobs import failed
 
 SIGNATURE_HEADER = "X-TrustDesk-Signature"
 
@@ -102,3 +105,27 @@ def _post(url: str, event: OutboxEvent, secret: str) -> str | None:
         return f"HTTP {exc.code}"
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         return f"{exc.__class__.__name__}: {exc}"
+
+
+_DELIVERY_JOB = re.compile(r"-outbox-(?P<type>[a-z_]+)-(?P<subject>\d+)-(?P<event>\d+)$")
+
+
+def prune_delivered_failures(session: Session) -> int:
+    """Take out of the failed registries the delivery jobs whose events were delivered since
+    (by a later job or the sweep): nothing is left to do, and they would alarm the System
+    page for the month failed jobs are kept. A job whose subject still has an event pending
+    up to its own stays. Returns how many left."""
+    pruned = 0
+    for job_id, _args in failed.failed_of("app.jobs.tasks.deliver_outbox"):
+        match = _DELIVERY_JOB.search(job_id)
+        if match is None:
+            continue
+        pending = session.exec(select(OutboxEvent.id).where(
+            OutboxEvent.subject_type == match["type"],
+            OutboxEvent.subject_id == int(match["subject"]),
+            OutboxEvent.id <= int(match["event"]),
+            OutboxEvent.delivered_at.is_(None)).limit(1)).first()
+        if pending is None and failed.discard(job_id):
+            pruned += 1
+    session.rollback()  # read-only: end the transaction
+    return pruned

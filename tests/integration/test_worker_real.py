@@ -77,15 +77,16 @@ def assert_one_open_flag_per_subject_and_reason(app) -> int:
     return len(rows)
 
 
-def bulk_posts(app, n: int, *, scam_every: int = 3) -> list[tuple[int, str]]:
-    """n posts stored directly (no jobs), a third of them scams."""
+def bulk_posts(app, n: int, *, scam_every: int = 3, tag: str = "bulk") -> list[tuple[int, str]]:
+    """n posts stored directly (no jobs), a third of them scams, of a new client ``tag``;
+    returns every post stored."""
     with app.app_context(), session_scope() as s:
-        c = f.client(s, "bulk")
+        c = f.client(s, tag)
         rows = []
         for i in range(n):
             title, desc = (f.SCAM if i % scam_every == 0 else f.HONEST)
-            desc = f"{desc} (ref {i})"
-            rows.append(dict(external_id=f"bulk-{i}", client_id=c.id, title=title,
+            desc = f"{desc} ({tag} {i})"
+            rows.append(dict(external_id=f"{tag}-{i}", client_id=c.id, title=title,
                              description=desc, category="admin_support", posted_at=utcnow(),
                              status="live", created_at=utcnow(), updated_at=utcnow(),
                              content_hash=post_content_hash(title=title, description=desc,

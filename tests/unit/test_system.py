@@ -23,6 +23,15 @@ def test_inline_mode_says_so_and_shows_the_sweep(client, db, staff):
     assert "<code>flask sweep --delay 0</code>" in html
 
 
+def test_inline_mode_with_the_embedded_tick_says_the_console_runs_the_sweep(client, db, staff,
+                                                                            app):
+    app.config["EMBEDDED_TICK_SECONDS"] = 60  # (set after start-up: no tick thread here)
+    as_user(client, "admin@example.com")
+    html = client.get("/system/").text
+    assert "the console runs it itself every 60 s" in html
+    assert "nothing runs the sweep on a schedule" not in html
+
+
 def test_pending_marketplace_events_without_a_webhook_url_are_explained(client, db, staff, app):
     from models import OutboxEvent
 
