@@ -1,6 +1,8 @@
 """The review queue: filters, active search, infinite scroll, bulk actions."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import current_app, redirect, request, url_for
 from flask_login import current_user
 
@@ -35,9 +37,13 @@ def _page(*, cursor: str | None = None, filters=None):  # noqa: ANN001
 def _rows_html(page):  # noqa: ANN001, ANN202
     post_url = url_builder("cases.show", "post_id", "flag")
     client_url = url_builder("clients.show", "client_id", "flag")
+    # the filters go along to the case page, for its "next case" and its way back
+    args = page.filters.as_args()
+    tail = "&" + urlencode(args) if args else ""
     return render_rows(
-        ((row.display, post_url(row.flag.post_id, row.flag.id)
-          if row.flag.subject_type == "post" else client_url(row.flag.client_id, row.flag.id))
+        ((row.display, (post_url(row.flag.post_id, row.flag.id)
+                        if row.flag.subject_type == "post"
+                        else client_url(row.flag.client_id, row.flag.id)) + tail)
          for row in page.rows), can_act=can_act())
 
 
