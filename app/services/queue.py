@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import func
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -433,6 +434,26 @@ def _statement(shape: _Shape, limit: int):  # noqa: ANN202
     return _newest_first(stmt, limit)
 
 
+class _JoinedText(sa.sql.functions.FunctionElement):
+    """The aggregate of text values joined by commas: ``string_agg`` on PostgreSQL,
+    ``group_concat`` on SQLite (``aggregate_strings`` binds the separator as a
+    literal-execute parameter, which the statements that ``reads`` compiles once cannot
+    carry)."""
+    type = sa.Text()
+    name = "joined_text"
+    inherit_cache = True
+
+
+@compiles(_JoinedText)
+def _group_concat(element, compiler, **kw) -> str:  # noqa: ANN001
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(_JoinedText, "postgresql")
+def _string_agg(element, compiler, **kw) -> str:  # noqa: ANN001
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
 @functools.cache
 def _list_select():
     """The list's columns and joins, built once (statements are immutable; each request
@@ -444,9 +465,10 @@ def _list_select():
     # the subject's other open flags as "reason:id:version,..." (a probe of the unique
     # partial index on open flags by subject and reason): the row's badges and bulk value
     sib = aliased(Flag, name="other")
-    others = select(func.aggregate_strings(
-        sib.reason + ":" + sa.cast(sib.id, sa.String) + ":" + sa.cast(sib.version, sa.String),
-        ",")).where(sib.status == sa.literal_column(f"'{FlagStatus.open.value}'"),
+    colon = sa.literal_column("':'", sa.String)
+    others = select(_JoinedText(
+        sib.reason + colon + sa.cast(sib.id, sa.String) + colon + sa.cast(sib.version, sa.String)
+    )).where(sib.status == sa.literal_column(f"'{FlagStatus.open.value}'"),
                     sib.subject_type == Flag.subject_type, sib.subject_id == Flag.subject_id,
                     sib.id != Flag.id).scalar_subquery()
     return (select(*flag_cols, JobPost.title, Client.name.label("client_name"),
