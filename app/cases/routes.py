@@ -43,7 +43,9 @@ def _render_case(post_id: int, flag_id: int | None, *, status: int = 200,
     case = _case(post_id, flag_id)
     filters = _queue_filters()
     next_flag = None
-    if case.flag is None or case.flag.status != "open":
+    # after a decision (the page may have moved on to the post's next open flag) or on a
+    # closed case: the next case in the moderator's queue
+    if decision is not None or case.flag is None or case.flag.status != "open":
         next_flag = queue_service.next_case(get_session(), moderator_id=actor().moderator_id,
                                             filters=filters, skip=("post", post_id))
     queue_args = filters.as_args()

@@ -108,3 +108,18 @@ def test_the_audit_log_links_posts_and_clients(client, db, staff):
     assert f'<a href="/clients/{post.client_id}">client #{post.client_id}</a>' in html
     assert "flag #3,4" in html
     assert "post #x1" in html and 'href="/posts/0"' not in html  # not a link to nowhere
+
+
+def test_next_case_is_offered_when_the_post_has_another_open_flag(client, db, staff):
+    """Deciding one of a post's reasons shows the post's next open flag to decide, and the
+    next case of the queue beside it."""
+    _c, post, scam = scam_case(db)
+    policy = make_flag(db, post, reason="policy", priority=30.0)
+    other = make_flag(db, make_post(db, make_client(db)), priority=20.0)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    r = client.post(f"/posts/{post.id}/dismiss", headers=CASE, data={
+        "csrf_token": token(client), "flag_id": scam.id, "version": 1, "queue": "reason=scam"})
+    assert f"Decide: policy case #{policy.id}" in r.text  # the post's other reason
+    nxt = re.search(r'<a href="([^"]+)"[^>]*id="next-case"', r.text)
+    assert nxt and nxt.group(1) == f"/posts/{other.post_id}?flag={other.id}&amp;reason=scam"
