@@ -14,6 +14,12 @@ from tests.unit.console_fixtures import (as_user, db, make_client, make_flag,  #
 CASE = {"HX-Request": "true", "HX-Target": "case"}
 
 
+def _dismiss(client, flag, **form):
+    """Dismiss ``flag`` from its case page as htmx does (the fresh case comes back)."""
+    return client.post(f"/posts/{flag.post_id}/dismiss", headers=CASE, data={
+        "csrf_token": token(client), "flag_id": flag.id, "version": flag.version, **form})
+
+
 def _cases(db):
     urgent_policy = make_flag(db, make_post(db, make_client(db)), reason="policy", priority=90.0)
     first = scam_case(db)[2]
@@ -35,9 +41,7 @@ def test_next_case_after_a_decision_stays_in_the_queue_filter(client, db, staff)
     page = client.get(f"/posts/{first.post_id}?flag={first.id}&reason=scam").text
     assert 'name="queue" value="reason=scam"' in page
     assert 'href="/queue/?reason=scam"' in page  # the way back keeps them too
-    r = client.post(f"/posts/{first.post_id}/dismiss", headers=CASE, data={
-        "csrf_token": token(client), "flag_id": first.id, "version": 1,
-        "queue": urlencode({"reason": "scam"})})
+    r = _dismiss(client, first, queue=urlencode({"reason": "scam"}))
     assert r.status_code == 200
     nxt = re.search(r'<a href="([^"]+)"[^>]*id="next-case"', r.text).group(1)
     # the next scam case, not the more urgent policy case outside the filter
@@ -56,9 +60,7 @@ def test_next_case_after_a_decision_stays_in_the_queue_filter(client, db, staff)
 def test_a_bad_queue_field_is_left_out_not_an_error(client, db, staff):
     _policy, first, _second = _cases(db)
     as_user(client, "moderator@example.com")
-    r = client.post(f"/posts/{first.post_id}/dismiss", headers=CASE, data={
-        "csrf_token": token(client), "flag_id": first.id, "version": 1,
-        "queue": "reason=%ZZ&min_score=abc&&=="})
+    r = _dismiss(client, first, queue="reason=%ZZ&min_score=abc&&==")
     assert r.status_code == 200 and 'id="next-case"' in r.text
 
 
@@ -79,8 +81,7 @@ def test_a_decision_offers_its_undo_in_a_toast(client, db, staff):
     _c, post, flag = scam_case(db)
     db.commit()
     as_user(client, "moderator@example.com")
-    r = client.post(f"/posts/{post.id}/dismiss", headers=CASE, data={
-        "csrf_token": token(client), "flag_id": flag.id, "version": 1})
+    r = _dismiss(client, flag)
     toast = re.search(r'<form class="undo-form undo-toast" id="undo-toast" role="status".*?</form>',
                       r.text, re.S)
     assert toast and "Dismissed." in toast.group(0) and "Undo dismiss" in toast.group(0)
@@ -118,8 +119,7 @@ def test_next_case_is_offered_when_the_post_has_another_open_flag(client, db, st
     other = make_flag(db, make_post(db, make_client(db)), priority=20.0)
     db.commit()
     as_user(client, "moderator@example.com")
-    r = client.post(f"/posts/{post.id}/dismiss", headers=CASE, data={
-        "csrf_token": token(client), "flag_id": scam.id, "version": 1, "queue": "reason=scam"})
+    r = _dismiss(client, scam, queue="reason=scam")
     assert f"Decide: policy case #{policy.id}" in r.text  # the post's other reason
     nxt = re.search(r'<a href="([^"]+)"[^>]*id="next-case"', r.text)
     assert nxt and nxt.group(1) == f"/posts/{other.post_id}?flag={other.id}&amp;reason=scam"
