@@ -158,9 +158,15 @@ class Counts(NamedTuple):
     matching: int
 
 
+#: a search counts its matches up to this many (and says "more than" beyond): a common term
+#: matches most posts, and counting them all means matching every post's text
+SEARCH_COUNT_CAP = 1000
+
+
 def filtered_counts(session: Session, *, filters: Filters, moderator_id: int | None,
                     now: datetime | None = None) -> Counts:
-    """``Counts`` for ``filters`` (two statements over the open flags' partial indexes)."""
+    """``Counts`` for ``filters``, read in one round trip. Without a search they are exact;
+    with one, each number stops at ``SEARCH_COUNT_CAP`` + 1 (read it as "more than")."""
     now = now or utcnow()
     params = _params(filters, moderator_id=moderator_id, now=now, after=None)
     queries = [(_matching_statement(_Shape.of(filters, None)), params)]
@@ -169,40 +175,43 @@ def filtered_counts(session: Session, *, filters: Filters, moderator_id: int | N
         shape = dataclasses.replace(_Shape.of(by_reason, None), one_per_subject=False)
         queries.append((_counts_statement(shape), params))
     results = reads.fetch_each(session, queries)
-    matching = results[0]
     if filters.active:
         per_reason = {reason.value: 0 for reason in FlagReason}
         per_reason.update({reason: n for reason, n in results[1]})
     else:
         per_reason = counts(session)
-    return Counts(per_reason, matching[0][0])
+    return Counts(per_reason, results[0][0][0])
 
 
 @functools.lru_cache(maxsize=256)
 def _counts_statement(shape: _Shape):  # noqa: ANN202
-    return _search_all(_filter(_from_flag(select(Flag.reason, func.count()), shape), shape),
-                       shape).group_by(Flag.reason)
+    """Open flags per reason passing ``shape`` (which has no reason filter). With a search,
+    one capped count per reason (``_search_ids`` walks each reason's queue or uses the
+    trigram indexes, and stops at the cap)."""
+    if not shape.search:
+        return _filter(_from_flag(select(Flag.reason, func.count()), shape), shape) \
+            .group_by(Flag.reason)
+    per_reason = []
+    for reason in FlagReason:
+        ids = _search_ids(dataclasses.replace(shape, reason=True, fixed_reason=reason.value),
+                          SEARCH_COUNT_CAP + 1).subquery()
+        per_reason.append(select(sa.literal(reason.value, sa.String).label("reason"),
+                                 func.count()).select_from(ids))
+    return sa.union_all(*per_reason)
 
 
 @functools.lru_cache(maxsize=256)
 def _matching_statement(shape: _Shape):  # noqa: ANN202
-    return _search_all(_filter(_from_flag(select(func.count()), shape), shape), shape)
+    """The rows (subjects) passing ``shape``; with a search, capped (``_counts_statement``)."""
+    if shape.search:
+        return select(func.count()).select_from(
+            _search_ids(shape, SEARCH_COUNT_CAP + 1).subquery())
+    return _filter(_from_flag(select(func.count()), shape), shape)
 
 
 def _from_flag(stmt, shape: _Shape):  # noqa: ANN001, ANN202
     stmt = stmt.select_from(Flag)
     return stmt.join(JobPost, JobPost.id == Flag.post_id) if shape.category else stmt
-
-
-def _search_all(stmt, shape: _Shape):  # noqa: ANN001, ANN202
-    """``stmt`` narrowed to the flags whose post or client matches the search (all of them,
-    unlike ``_search_ids``: for counting)."""
-    if not shape.search:
-        return stmt
-    pattern = sa.bindparam("f_like", type_=sa.String)
-    return stmt.where(sa.or_(
-        Flag.post_id.in_(select(JobPost.id).where(post_matches(pattern))),
-        Flag.client_id.in_(select(Client.id).where(client_matches(pattern)))))
 
 
 class _CountsCache:
@@ -296,6 +305,8 @@ class _Shape:
     one_per_subject: bool = True
     #: "next case": nobody else holds it, and it is not the subject just decided
     available: bool = False
+    #: the reason filter's value written into the SQL (one count per reason), not bound
+    fixed_reason: str = ""
 
     @classmethod
     def of(cls, f: Filters, after: tuple[float, int] | None) -> _Shape:
@@ -332,7 +343,9 @@ def _flag_conditions(flag, shape: _Shape) -> list:  # noqa: ANN001
     """The filters of ``shape`` that read the flag's own columns, on ``flag`` (``Flag`` or
     an alias of it)."""
     out = []
-    if shape.reason:
+    if shape.fixed_reason:
+        out.append(flag.reason == sa.literal_column(f"'{FlagReason(shape.fixed_reason).value}'"))
+    elif shape.reason:
         out.append(flag.reason == sa.bindparam("f_reason", type_=sa.String))
     if shape.policy:
         out.append(sa.cast(flag.policy_types, sa.String).like(
