@@ -52,8 +52,7 @@ def _context(page, **extra):  # noqa: ANN001
                 policy_types=POLICY_TYPES, categories=CATEGORY_LABELS,
                 claim_filters=queue_service.CLAIM_FILTERS, remove_reasons=REMOVE_REASONS,
                 can_act=can_act(), rows_html=_rows_html(page),
-                counts=tuple(page.counts.items()), count_cap=queue_service.SEARCH_COUNT_CAP,
-                **extra)
+                counts=tuple(page.counts.items()), **extra)
 
 
 @bp.route("/")

@@ -115,6 +115,8 @@ class Page:
     counts: dict[str, int] = field(default_factory=dict)
     #: the rows (subjects) matching every filter, over all pages
     matching: int | None = None
+    #: a search's counts stopped at ``SEARCH_COUNT_CAP``: each is "at least"
+    counts_capped: bool = False
 
     @property
     def total(self) -> int:
@@ -153,27 +155,38 @@ def counts(session: Session) -> dict[str, int]:
 
 class Counts(NamedTuple):
     """What the summary above the rows says: open flags per reason passing every filter
-    but the reason, and how many rows (subjects) pass them all."""
+    but the reason, and how many rows (subjects) pass them all. ``capped``: a search that
+    matched more than ``SEARCH_COUNT_CAP`` flags, so each number is "at least"."""
     per_reason: dict[str, int]
     matching: int
+    capped: bool = False
 
 
-#: a search counts its matches up to this many (and says "more than" beyond): a common term
-#: matches most posts, and counting them all means matching every post's text
+#: a search counts its matches up to this many flags (and says "at least" beyond): a common
+#: term matches most posts, and counting them all means matching every post's text
 SEARCH_COUNT_CAP = 1000
 
 
 def filtered_counts(session: Session, *, filters: Filters, moderator_id: int | None,
                     now: datetime | None = None) -> Counts:
-    """``Counts`` for ``filters``, read in one round trip. Without a search they are exact;
-    with one, each number stops at ``SEARCH_COUNT_CAP`` + 1 (read it as "more than")."""
+    """``Counts`` for ``filters``. A row is a subject, so the matching rows are the distinct
+    subjects of the flags passing the filters (the unique partial index on open flags by
+    subject, read in order). Without a search the numbers are exact; a search's are
+    counted over its first ``SEARCH_COUNT_CAP`` + 1 matching flags in queue order (the
+    same walk, or trigram lookup, as its list)."""
     now = now or utcnow()
     params = _params(filters, moderator_id=moderator_id, now=now, after=None)
-    queries = [(_matching_statement(_Shape.of(filters, None)), params)]
+    others = dataclasses.replace(filters, reason="")
+    if filters.q:
+        rows = reads.fetch(session, _search_sample(_Shape.of(others, None)), params)
+        per_reason = {reason.value: 0 for reason in FlagReason}
+        for reason, _type, _id in rows:
+            per_reason[reason] += 1
+        subjects = {(t, i) for r, t, i in rows if not filters.reason or r == filters.reason}
+        return Counts(per_reason, len(subjects), capped=len(rows) > SEARCH_COUNT_CAP)
+    queries = [(_subjects_statement(_Shape.of(filters, None)), params)]
     if filters.active:
-        by_reason = dataclasses.replace(filters, reason="")
-        shape = dataclasses.replace(_Shape.of(by_reason, None), one_per_subject=False)
-        queries.append((_counts_statement(shape), params))
+        queries.append((_counts_statement(_Shape.of(others, None)), params))
     results = reads.fetch_each(session, queries)
     if filters.active:
         per_reason = {reason.value: 0 for reason in FlagReason}
@@ -183,30 +196,32 @@ def filtered_counts(session: Session, *, filters: Filters, moderator_id: int | N
     return Counts(per_reason, results[0][0][0])
 
 
+def _each_flag(shape: _Shape) -> _Shape:
+    return dataclasses.replace(shape, one_per_subject=False)
+
+
 @functools.lru_cache(maxsize=256)
 def _counts_statement(shape: _Shape):  # noqa: ANN202
-    """Open flags per reason passing ``shape`` (which has no reason filter). With a search,
-    one capped count per reason (``_search_ids`` walks each reason's queue or uses the
-    trigram indexes, and stops at the cap)."""
-    if not shape.search:
-        return _filter(_from_flag(select(Flag.reason, func.count()), shape), shape) \
-            .group_by(Flag.reason)
-    per_reason = []
-    for reason in FlagReason:
-        ids = _search_ids(dataclasses.replace(shape, reason=True, fixed_reason=reason.value),
-                          SEARCH_COUNT_CAP + 1).subquery()
-        per_reason.append(select(sa.literal(reason.value, sa.String).label("reason"),
-                                 func.count()).select_from(ids))
-    return sa.union_all(*per_reason)
+    """Open flags per reason passing ``shape`` (no search, no reason filter)."""
+    shape = _each_flag(shape)
+    return _filter(_from_flag(select(Flag.reason, func.count()), shape), shape) \
+        .group_by(Flag.reason)
 
 
 @functools.lru_cache(maxsize=256)
-def _matching_statement(shape: _Shape):  # noqa: ANN202
-    """The rows (subjects) passing ``shape``; with a search, capped (``_counts_statement``)."""
-    if shape.search:
-        return select(func.count()).select_from(
-            _search_ids(shape, SEARCH_COUNT_CAP + 1).subquery())
-    return _filter(_from_flag(select(func.count()), shape), shape)
+def _subjects_statement(shape: _Shape):  # noqa: ANN202
+    """How many subjects have an open flag passing ``shape`` (no search)."""
+    shape = _each_flag(shape)
+    subjects = _filter(_from_flag(select(Flag.subject_type, Flag.subject_id), shape), shape)
+    return select(func.count()).select_from(subjects.distinct().subquery())
+
+
+@functools.lru_cache(maxsize=256)
+def _search_sample(shape: _Shape):  # noqa: ANN202
+    """(reason, subject type, subject id) of the first ``SEARCH_COUNT_CAP`` + 1 flags (of
+    each side of the search) passing ``shape``."""
+    ids = _search_ids(_each_flag(shape), SEARCH_COUNT_CAP + 1)
+    return select(Flag.reason, Flag.subject_type, Flag.subject_id).where(Flag.id.in_(ids))
 
 
 def _from_flag(stmt, shape: _Shape):  # noqa: ANN001, ANN202
@@ -260,13 +275,13 @@ class _CountsCache:
         now = time.monotonic()
         generation, entry = state.generation, state.entries.get(key)
         if entry is not None and entry[1] == generation and now - entry[0] < max_age:
-            return Counts(dict(entry[2].per_reason), entry[2].matching)
+            return entry[2]._replace(per_reason=dict(entry[2].per_reason))
         fresh = filtered_counts(session, filters=filters, moderator_id=moderator_id)
         if state.generation == generation:  # no commit here while we counted
             if len(state.entries) >= self.MAX_ENTRIES:
                 state.entries = {}
             state.entries[key] = (now, generation, fresh)
-        return Counts(dict(fresh.per_reason), fresh.matching)
+        return fresh._replace(per_reason=dict(fresh.per_reason))
 
 
 counts_cache = _CountsCache()
@@ -305,8 +320,6 @@ class _Shape:
     one_per_subject: bool = True
     #: "next case": nobody else holds it, and it is not the subject just decided
     available: bool = False
-    #: the reason filter's value written into the SQL (one count per reason), not bound
-    fixed_reason: str = ""
 
     @classmethod
     def of(cls, f: Filters, after: tuple[float, int] | None) -> _Shape:
@@ -343,9 +356,7 @@ def _flag_conditions(flag, shape: _Shape) -> list:  # noqa: ANN001
     """The filters of ``shape`` that read the flag's own columns, on ``flag`` (``Flag`` or
     an alias of it)."""
     out = []
-    if shape.fixed_reason:
-        out.append(flag.reason == sa.literal_column(f"'{FlagReason(shape.fixed_reason).value}'"))
-    elif shape.reason:
+    if shape.reason:
         out.append(flag.reason == sa.bindparam("f_reason", type_=sa.String))
     if shape.policy:
         out.append(sa.cast(flag.policy_types, sa.String).like(
@@ -518,7 +529,7 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
         return Page(rows=rows, next_cursor=next_cursor, filters=filters)
     c = counts_cache.get(session, counts_max_age, filters=f, moderator_id=moderator_id)
     return Page(rows=rows, next_cursor=next_cursor, filters=filters, counts=c.per_reason,
-                matching=c.matching)
+                matching=c.matching, counts_capped=c.capped)
 
 
 def next_case(session: Session, *, moderator_id: int | None, filters: Filters = Filters(),
