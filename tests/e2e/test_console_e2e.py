@@ -453,6 +453,7 @@ def test_working_a_filtered_queue_with_the_keyboard(page, server, db):
     # the claim made on load brings its Release button along (no reload)
     page.get_by_text("Claimed by you").wait_for()
     page.get_by_role("button", name="Release claim").wait_for()
+    page.wait_for_load_state("networkidle")
     # `d`: dismissed at once, and the toast offers the undo
     page.keyboard.press("d")
     page.get_by_text("Dismissed: recorded as not a violation.").wait_for()
@@ -466,9 +467,11 @@ def test_working_a_filtered_queue_with_the_keyboard(page, server, db):
     page.get_by_text("Dismissed: recorded as not a violation.").wait_for()
     # next case: the next *scam* case (the bakery post, priority 41), not the more urgent
     # policy and client cases outside the filter; the filter goes along again
+    page.wait_for_load_state("networkidle")  # the lazy panels: nothing in flight on leaving
     page.locator("#next-case").click()
     page.wait_for_url(f"**/posts/{ids['fine']}?flag=*reason=scam*")
     page.get_by_text("Claimed by you").wait_for()
+    page.wait_for_load_state("networkidle")
     page.keyboard.press("q")  # the breadcrumb back to the queue, with the filter
     page.wait_for_url("**/queue/?reason=scam")
     assert page.console_errors == [] and page.dialogs == []
