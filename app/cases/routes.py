@@ -1,6 +1,8 @@
 """Post case pages: the evidence, the client, similar posts, and the post actions."""
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
 from flask import abort, redirect, request, url_for
 
 from models import SubjectType
@@ -30,14 +32,28 @@ def _case(post_id: int, flag_id: int | None):
         abort(404)
 
 
+def _queue_filters() -> queue_service.Filters:
+    """The queue filters the moderator came from: in the URL of a page (from the queue's
+    row links), in the ``queue`` field (a query string) of the page's forms."""
+    if request.method == "POST":
+        return queue_service.Filters.from_args(dict(parse_qsl(request.form.get("queue", ""))))
+    return queue_service.Filters.from_args(request.args)
+
+
 def _render_case(post_id: int, flag_id: int | None, *, status: int = 200,
                  message: str | None = None, level: str = "success", decision=None):
     case = _case(post_id, flag_id)
+    filters = _queue_filters()
     next_flag = None
-    if case.flag is None or case.flag.status != "open":
-        next_flag = queue_service.next_case(get_session(), moderator_id=actor().moderator_id)
+    # after a decision (the page may have moved on to the post's next open flag) or on a
+    # closed case: the next case in the moderator's queue
+    if decision is not None or case.flag is None or case.flag.status != "open":
+        next_flag = queue_service.next_case(get_session(), moderator_id=actor().moderator_id,
+                                            filters=filters, skip=("post", post_id))
+    queue_args = filters.as_args()
     return render("cases/page.html", FRAGMENTS, status=status, case=case, message=message,
-                  level=level, decision=decision, next_flag=next_flag,
+                  level=level, decision=decision, next_flag=next_flag, queue_args=queue_args,
+                  queue_qs=urlencode(queue_args),
                   remove_reason_choices=REMOVE_REASON_CHOICES, can_act=can_act(),
                   is_admin=is_admin(), category_choices=CATEGORY_CHOICES)
 
@@ -66,7 +82,8 @@ def _after(post_id, flag_id, message, level, status, decision=None):  # noqa: AN
         return _render_case(post_id, flag_id, status=status, message=message, level=level,
                             decision=decision)
     notify(message, level)
-    return redirect(url_for("cases.show", post_id=post_id, flag=flag_id), code=303)
+    return redirect(url_for("cases.show", post_id=post_id, flag=flag_id,
+                            **_queue_filters().as_args()), code=303)
 
 
 def _version() -> int | None:
@@ -128,7 +145,7 @@ def undo(post_id: int):
 # --- claiming -------------------------------------------------------------------------
 
 def _claim_fragment(post_id: int, state, status: int = 200, message: str | None = None):
-    return render("cases/_claim.html", {}, status=status, claim=state, post_id=post_id,
+    return render("cases/_claimed.html", {}, status=status, claim=state, post_id=post_id,
                   kind="post", message=message, moderators=casefile._moderators(
                       get_session(), {state.claimed_by}))
 

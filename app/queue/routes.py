@@ -1,6 +1,8 @@
 """The review queue: filters, active search, infinite scroll, bulk actions."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import current_app, redirect, request, url_for
 from flask_login import current_user
 
@@ -36,9 +38,13 @@ def _page(*, cursor: str | None = None, filters=None):  # noqa: ANN001
 def _rows_html(page):  # noqa: ANN001, ANN202
     post_url = url_builder("cases.show", "post_id", "flag")
     client_url = url_builder("clients.show", "client_id", "flag")
+    # the filters go along to the case page, for its "next case" and its way back
+    args = page.filters.as_args()
+    tail = "&" + urlencode(args) if args else ""
     return render_rows(
-        ((row.display, post_url(row.flag.post_id, row.flag.id)
-          if row.flag.subject_type == "post" else client_url(row.flag.client_id, row.flag.id))
+        ((row.display, (post_url(row.flag.post_id, row.flag.id)
+                        if row.flag.subject_type == "post"
+                        else client_url(row.flag.client_id, row.flag.id)) + tail)
          for row in page.rows), can_act=can_act())
 
 
@@ -57,20 +63,23 @@ def index():
     return render("queue/index.html", FRAGMENTS, **_context(page))
 
 
-def _items() -> list[tuple[int, int]]:
-    items = []
+def _items() -> tuple[list[str], list[tuple[int, int]]]:
+    """The selected rows (each "<flag id>:<version>,..." of the subject's open flags, the
+    row's own first) and the flags they name. A row that is not of that form is left out."""
+    rows, items = [], []
     for raw in request.form.getlist("item"):
-        flag_id, _, version = raw.partition(":")
-        if flag_id.isdigit() and version.isdigit():
-            items.append((int(flag_id), int(version)))
-    return items
+        pairs = [part.partition(":") for part in raw.split(",")]
+        if all(i.isdigit() and sep and v.isdigit() for i, sep, v in pairs):
+            rows.append(raw)
+            items.extend((int(i), int(v)) for i, _, v in pairs)
+    return rows, items
 
 
 @bp.post("/bulk")
 def bulk():
     """Step 1 (no ``confirm``): a confirmation stating the count. Step 2: do it."""
     action = request.form.get("action", "")
-    items = _items()
+    rows, items = _items()
     reason = request.form.get("remove_reason", "")
     filters = queue_service.Filters.from_args(request.form)
     error = None
@@ -82,13 +91,14 @@ def bulk():
         error = "Choose a reason for removing the selected posts."
     if request.form.get("confirm") != "1" or error:
         return render("queue/bulk_confirm.html", {"bulk-panel": "queue/_bulk_confirm.html"},
-                      status=422 if error else 200, action=action, items=items, reason=reason,
+                      status=422 if error else 200, action=action, rows=rows, reason=reason,
                       remove_reasons=REMOVE_REASONS, error=error, filters=filters)
     try:
         done = moderation.bulk(get_session(), action=action, items=items, actor=actor(),
                                reason_code=reason or None)
+        n = len({(d.post_id, d.client_id) for d in done})
         message, level, status = (f"{'Dismissed' if action == 'dismiss' else 'Removed'} "
-                                  f"{len(done)} item{'s' if len(done) != 1 else ''}."), \
+                                  f"{n} item{'s' if n != 1 else ''}."), \
             "success", 200
     except StaleCase as exc:
         message, level, status = str(exc), "conflict", 409

@@ -12,33 +12,27 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import math
 import time
 import weakref
-from collections import namedtuple
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from models import Client, Flag, FlagReason, FlagStatus, JobPost, Moderator, PolicyType, utcnow
-from models.moderation import QUEUE_AGE_WEIGHT
-from models.taxonomy import CATEGORY_LABELS, category_label
+from models.taxonomy import CATEGORY_LABELS
 
 from . import moderation, reads
+from .queue_display import (AGE_WEIGHT, ROW_FLAG_COLUMNS, TARGET_HOURS,  # noqa: F401
+                            QueueFlag, Row, RowDisplay, _row, format_waiting)
 from .transactions import wrote
 
-#: priority points per hour of waiting
-AGE_WEIGHT = QUEUE_AGE_WEIGHT
-#: how long an item may wait before it is overdue (ageing badge)
-TARGET_HOURS: dict[str, float] = {
-    FlagReason.scam: 4, FlagReason.policy: 12, FlagReason.negative_client: 24,
-    FlagReason.miscategorised: 48,
-}
 CLAIM_FILTERS = ("claimed", "unclaimed", "mine", "escalated")
 SEARCH_MAX = 100
 
@@ -111,61 +105,18 @@ class Filters:
         return bool(self.as_args())
 
 
-#: the flag columns a queue row shows (``Row.flag`` is a read-only tuple of these, not an
-#: ORM object: no identity map, no change tracking for 50 rows nobody edits here)
-ROW_FLAG_COLUMNS = ("id", "subject_type", "post_id", "client_id", "reason", "score",
-                    "policy_types", "system_note", "priority", "version", "created_at")
-QueueFlag = namedtuple("QueueFlag", ROW_FLAG_COLUMNS)
-
-
-class RowDisplay(NamedTuple):
-    """Everything one queue row shows, as display values computed once in ``page``. The
-    console renders a row from these alone (plus its URL and the viewer's role), and keeps
-    the HTML per distinct value (app/queue/rows.py), so nothing else may be shown."""
-    flag_id: int
-    reason: str
-    policy_text: str         # "" without policy types
-    subject_text: str | None  # the post's title, or "Client: <name>" for a client flag
-    client_name: str
-    claimed_by_email: str | None
-    escalated: bool
-    suspend_recommended: bool
-    category_text: str
-    score_text: str
-    priority_text: str
-    waiting_text: str
-    overdue_text: str        # "" unless overdue
-    post_badge: str          # the post's status unless it is live, else ""
-    client_badge: str        # the client's status unless active, else ""
-    #: the bulk form's value for this row ("<flag id>:<version>"); bulk acts on posts only
-    item: str
-    bulk_ok: bool
-
-
-@dataclass(slots=True)
-class Row:
-    """One row of the queue: what the list knows about a flag, and what it shows."""
-    flag: QueueFlag
-    title: str | None
-    client_name: str
-    category: str | None
-    post_status: str | None
-    client_status: str
-    claimed_by_email: str | None
-    key: float
-    effective_priority: float
-    waiting: timedelta
-    overdue: timedelta | None
-    escalated: bool
-    display: RowDisplay
-
-
 @dataclass
 class Page:
     rows: list[Row]
     next_cursor: str | None
     filters: Filters
+    #: open flags per reason that pass every filter but the reason (what each reason's
+    #: link would list)
     counts: dict[str, int] = field(default_factory=dict)
+    #: the rows (subjects) matching every filter, over all pages
+    matching: int | None = None
+    #: a search's counts stopped at ``SEARCH_COUNT_CAP``: each is "at least"
+    counts_capped: bool = False
 
     @property
     def total(self) -> int:
@@ -202,18 +153,96 @@ def counts(session: Session) -> dict[str, int]:
     return out
 
 
+class Counts(NamedTuple):
+    """What the summary above the rows says: open flags per reason passing every filter
+    but the reason, and how many rows (subjects) pass them all. ``capped``: a search that
+    matched more than ``SEARCH_COUNT_CAP`` flags, so each number is "at least"."""
+    per_reason: dict[str, int]
+    matching: int
+    capped: bool = False
+
+
+#: a search counts its matches up to this many flags (and says "at least" beyond): a common
+#: term matches most posts, and counting them all means matching every post's text
+SEARCH_COUNT_CAP = 1000
+
+
+def filtered_counts(session: Session, *, filters: Filters, moderator_id: int | None,
+                    now: datetime | None = None) -> Counts:
+    """``Counts`` for ``filters``. A row is a subject, so the matching rows are the distinct
+    subjects of the flags passing the filters (the unique partial index on open flags by
+    subject, read in order). Without a search the numbers are exact; a search's are
+    counted over its first ``SEARCH_COUNT_CAP`` + 1 matching flags in queue order (the
+    same walk, or trigram lookup, as its list)."""
+    now = now or utcnow()
+    params = _params(filters, moderator_id=moderator_id, now=now, after=None)
+    others = dataclasses.replace(filters, reason="")
+    if filters.q:
+        rows = reads.fetch(session, _search_sample(_Shape.of(others, None)), params)
+        per_reason = {reason.value: 0 for reason in FlagReason}
+        for reason, _type, _id in rows:
+            per_reason[reason] += 1
+        subjects = {(t, i) for r, t, i in rows if not filters.reason or r == filters.reason}
+        return Counts(per_reason, len(subjects), capped=len(rows) > SEARCH_COUNT_CAP)
+    queries = [(_subjects_statement(_Shape.of(filters, None)), params)]
+    if filters.active:
+        queries.append((_counts_statement(_Shape.of(others, None)), params))
+    results = reads.fetch_each(session, queries)
+    if filters.active:
+        per_reason = {reason.value: 0 for reason in FlagReason}
+        per_reason.update({reason: n for reason, n in results[1]})
+    else:
+        per_reason = counts(session)
+    return Counts(per_reason, results[0][0][0])
+
+
+def _each_flag(shape: _Shape) -> _Shape:
+    return dataclasses.replace(shape, one_per_subject=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _counts_statement(shape: _Shape):  # noqa: ANN202
+    """Open flags per reason passing ``shape`` (no search, no reason filter)."""
+    shape = _each_flag(shape)
+    return _filter(_from_flag(select(Flag.reason, func.count()), shape), shape) \
+        .group_by(Flag.reason)
+
+
+@functools.lru_cache(maxsize=256)
+def _subjects_statement(shape: _Shape):  # noqa: ANN202
+    """How many subjects have an open flag passing ``shape`` (no search)."""
+    shape = _each_flag(shape)
+    subjects = _filter(_from_flag(select(Flag.subject_type, Flag.subject_id), shape), shape)
+    return select(func.count()).select_from(subjects.distinct().subquery())
+
+
+@functools.lru_cache(maxsize=256)
+def _search_sample(shape: _Shape):  # noqa: ANN202
+    """(reason, subject type, subject id) of the first ``SEARCH_COUNT_CAP`` + 1 flags (of
+    each side of the search) passing ``shape``."""
+    ids = _search_ids(_each_flag(shape), SEARCH_COUNT_CAP + 1)
+    return select(Flag.reason, Flag.subject_type, Flag.subject_id).where(Flag.id.in_(ids))
+
+
+def _from_flag(stmt, shape: _Shape):  # noqa: ANN001, ANN202
+    stmt = stmt.select_from(Flag)
+    return stmt.join(JobPost, JobPost.id == Flag.post_id) if shape.category else stmt
+
+
 class _CountsCache:
-    """``counts`` per engine, reused for at most ``max_age`` seconds.
+    """``filtered_counts`` per engine and filters, reused for at most ``max_age`` seconds.
 
     Every commit that wrote, on the engine *in this process* (a decision, a bulk action,
-    an inline job), drops it at once, so whoever just acted sees exact counts. A change
+    an inline job), drops them at once, so whoever just acted sees exact counts. A change
     committed by another process (another gunicorn worker, an RQ worker) shows up within
     ``max_age``. The rows of the queue are never cached."""
+
+    MAX_ENTRIES = 256
 
     @dataclass
     class _State:
         generation: int = 0
-        entry: tuple[float, int, dict[str, int]] | None = None
+        entries: dict = field(default_factory=dict)
 
     def __init__(self) -> None:
         self._states: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -226,7 +255,7 @@ class _CountsCache:
             def _on_commit(conn, state=state) -> None:  # noqa: ANN001
                 if wrote(conn):  # a read-only request's commit changes no count
                     state.generation += 1
-                    state.entry = None
+                    state.entries = {}
 
             sa.event.listen(engine, "commit", _on_commit)
         return state
@@ -234,21 +263,25 @@ class _CountsCache:
     def invalidate(self, engine: sa.engine.Engine) -> None:
         state = self._state(engine)
         state.generation += 1
-        state.entry = None
+        state.entries = {}
 
-    def get(self, session: Session, max_age: float) -> dict[str, int]:
+    def get(self, session: Session, max_age: float, *, filters: Filters = Filters(),
+            moderator_id: int | None = None) -> Counts:
         engine = session.get_bind()
         if max_age <= 0 or not isinstance(engine, sa.engine.Engine):
-            return counts(session)
+            return filtered_counts(session, filters=filters, moderator_id=moderator_id)
         state = self._state(engine)
+        key = (filters, moderator_id if filters.claim == "mine" else None)
         now = time.monotonic()
-        generation, entry = state.generation, state.entry
+        generation, entry = state.generation, state.entries.get(key)
         if entry is not None and entry[1] == generation and now - entry[0] < max_age:
-            return dict(entry[2])
-        fresh = counts(session)
+            return entry[2]._replace(per_reason=dict(entry[2].per_reason))
+        fresh = filtered_counts(session, filters=filters, moderator_id=moderator_id)
         if state.generation == generation:  # no commit here while we counted
-            state.entry = (now, generation, fresh)
-        return dict(fresh)
+            if len(state.entries) >= self.MAX_ENTRIES:
+                state.entries = {}
+            state.entries[key] = (now, generation, fresh)
+        return fresh._replace(per_reason=dict(fresh.per_reason))
 
 
 counts_cache = _CountsCache()
@@ -282,6 +315,11 @@ class _Shape:
     claim: str
     search: bool
     after: bool
+    #: one row per subject: a flag is left out if a more urgent open flag of its subject
+    #: passes the same filters
+    one_per_subject: bool = True
+    #: "next case": nobody else holds it, and it is not the subject just decided
+    available: bool = False
 
     @classmethod
     def of(cls, f: Filters, after: tuple[float, int] | None) -> _Shape:
@@ -296,7 +334,7 @@ _NOW = sa.bindparam("queue_now", type_=Flag.__table__.c.claimed_until.type)
 def _params(f: Filters, *, moderator_id: int | None, now: datetime,
             after: tuple[float, int] | None) -> dict[str, Any]:
     """The values of the bound parameters of ``_filter`` (and ``_search_ids``)."""
-    params: dict[str, Any] = {"queue_now": now}
+    params: dict[str, Any] = {"queue_now": now, "f_moderator": moderator_id}
     if f.reason:
         params["f_reason"] = f.reason
     if f.policy:
@@ -307,8 +345,6 @@ def _params(f: Filters, *, moderator_id: int | None, now: datetime,
         params["f_min_score"] = f.min_score
     if f.max_score is not None:
         params["f_max_score"] = f.max_score
-    if f.claim == "mine":
-        params["f_moderator"] = moderator_id
     if f.q:
         params["f_like"] = _like(f.q)
     if after is not None:
@@ -316,32 +352,58 @@ def _params(f: Filters, *, moderator_id: int | None, now: datetime,
     return params
 
 
+def _flag_conditions(flag, shape: _Shape) -> list:  # noqa: ANN001
+    """The filters of ``shape`` that read the flag's own columns, on ``flag`` (``Flag`` or
+    an alias of it)."""
+    out = []
+    if shape.reason:
+        out.append(flag.reason == sa.bindparam("f_reason", type_=sa.String))
+    if shape.policy:
+        out.append(sa.cast(flag.policy_types, sa.String).like(
+            sa.bindparam("f_policy", type_=sa.String)))
+    if shape.min_score:
+        out.append(flag.score >= sa.bindparam("f_min_score", type_=sa.Float))
+    if shape.max_score:
+        out.append(flag.score <= sa.bindparam("f_max_score", type_=sa.Float))
+    return out
+
+
+def _more_urgent_sibling(shape: _Shape):  # noqa: ANN202
+    """SQL condition, correlated on ``Flag``: an open flag of the same subject that passes
+    the flag filters of ``shape`` comes before it in the queue (a probe of the unique
+    partial index on open flags by subject and reason)."""
+    sib = aliased(Flag, name="sibling")
+    return select(sib.id).where(
+        sib.status == sa.literal_column(f"'{FlagStatus.open.value}'"),
+        sib.subject_type == Flag.subject_type, sib.subject_id == Flag.subject_id,
+        sa.tuple_(sib.queue_key, sib.id) > sa.tuple_(Flag.queue_key, Flag.id),
+        *_flag_conditions(sib, shape)).exists()
+
+
 def _filter(stmt, shape: _Shape):  # noqa: ANN001, ANN202
     """``stmt`` (which selects from flag, with job_post joined if filtering by category)
     narrowed to open flags passing every filter of ``shape`` but the search, after the
     keyset cursor; the values are the bound parameters named in ``_params``."""
-    stmt = stmt.where(IS_OPEN)
-    if shape.reason:
-        stmt = stmt.where(Flag.reason == sa.bindparam("f_reason", type_=sa.String))
-    if shape.policy:
-        stmt = stmt.where(sa.cast(Flag.policy_types, sa.String).like(
-            sa.bindparam("f_policy", type_=sa.String)))
+    stmt = stmt.where(IS_OPEN, *_flag_conditions(Flag, shape))
     if shape.category:
         stmt = stmt.where(JobPost.category == sa.bindparam("f_category", type_=sa.String))
-    if shape.min_score:
-        stmt = stmt.where(Flag.score >= sa.bindparam("f_min_score", type_=sa.Float))
-    if shape.max_score:
-        stmt = stmt.where(Flag.score <= sa.bindparam("f_max_score", type_=sa.Float))
     live_claim = sa.and_(Flag.claimed_by.is_not(None), Flag.claimed_until > _NOW)
+    me = sa.bindparam("f_moderator", type_=sa.Integer)
     if shape.claim == "claimed":
         stmt = stmt.where(live_claim)
     elif shape.claim == "unclaimed":
         stmt = stmt.where(sa.not_(live_claim))
     elif shape.claim == "mine":
-        stmt = stmt.where(live_claim,
-                          Flag.claimed_by == sa.bindparam("f_moderator", type_=sa.Integer))
+        stmt = stmt.where(live_claim, Flag.claimed_by == me)
     elif shape.claim == "escalated":
         stmt = stmt.where(moderation.live_escalation())
+    if shape.available:
+        stmt = stmt.where(sa.or_(sa.not_(live_claim), Flag.claimed_by == me),
+                          sa.not_(sa.and_(
+                              Flag.subject_type == sa.bindparam("skip_type", type_=sa.String),
+                              Flag.subject_id == sa.bindparam("skip_id", type_=sa.Integer))))
+    if shape.one_per_subject:
+        stmt = stmt.where(sa.not_(_more_urgent_sibling(shape)))
     if shape.after:
         # a row comparison, which the index can seek to; the equivalent OR of two
         # comparisons made PostgreSQL walk from the top of the queue to the cursor
@@ -396,6 +458,26 @@ def _statement(shape: _Shape, limit: int):  # noqa: ANN202
     return _newest_first(stmt, limit)
 
 
+class _JoinedText(sa.sql.functions.FunctionElement):
+    """The aggregate of text values joined by commas: ``string_agg`` on PostgreSQL,
+    ``group_concat`` on SQLite (``aggregate_strings`` binds the separator as a
+    literal-execute parameter, which the statements that ``reads`` compiles once cannot
+    carry)."""
+    type = sa.Text()
+    name = "joined_text"
+    inherit_cache = True
+
+
+@compiles(_JoinedText)
+def _group_concat(element, compiler, **kw) -> str:  # noqa: ANN001
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(_JoinedText, "postgresql")
+def _string_agg(element, compiler, **kw) -> str:  # noqa: ANN001
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
 @functools.cache
 def _list_select():
     """The list's columns and joins, built once (statements are immutable; each request
@@ -404,84 +486,24 @@ def _list_select():
     # JSON was the largest single cost of reading the page's rows (see _policy_types)
     flag_cols = [sa.cast(Flag.policy_types, sa.Text) if name == "policy_types"
                  else getattr(Flag, name) for name in ROW_FLAG_COLUMNS]
+    # the subject's other open flags as "reason:id:version,..." (a probe of the unique
+    # partial index on open flags by subject and reason): the row's badges and bulk value
+    sib = aliased(Flag, name="other")
+    colon = sa.literal_column("':'", sa.String)
+    others = select(_JoinedText(
+        sib.reason + colon + sa.cast(sib.id, sa.String) + colon + sa.cast(sib.version, sa.String)
+    )).where(sib.status == sa.literal_column(f"'{FlagStatus.open.value}'"),
+                    sib.subject_type == Flag.subject_type, sib.subject_id == Flag.subject_id,
+                    sib.id != Flag.id).scalar_subquery()
     return (select(*flag_cols, JobPost.title, Client.name.label("client_name"),
                    JobPost.category, JobPost.status.label("post_status"),
                    Client.status.label("client_status"), Moderator.email,
-                   Flag.queue_key.label("key"), moderation.live_escalation().label("escalated"))
+                   Flag.queue_key.label("key"), moderation.live_escalation().label("escalated"),
+                   others.label("others"))
             .join(Client, Client.id == Flag.client_id)
             .outerjoin(JobPost, JobPost.id == Flag.post_id)
             .outerjoin(Moderator, sa.and_(Moderator.id == Flag.claimed_by,
                                           Flag.claimed_until > _NOW)))
-
-
-_TARGETS = {reason: timedelta(hours=hours) for reason, hours in TARGET_HOURS.items()}
-_DEFAULT_TARGET = timedelta(hours=24)
-_ZERO = timedelta(0)
-_N_FLAG = len(ROW_FLAG_COLUMNS)
-
-
-_NO_POLICY_TYPES = frozenset({None, "", "[]", "null"})
-_POLICY_AT = ROW_FLAG_COLUMNS.index("policy_types")
-
-
-def _policy_types(raw: str | None) -> tuple[str, ...]:
-    """``flag.policy_types`` from its JSON text (parsed only when there is something)."""
-    return () if raw in _NO_POLICY_TYPES else tuple(json.loads(raw))
-
-
-@functools.lru_cache(maxsize=8192)
-def _timeless(r: tuple) -> tuple[QueueFlag, tuple, tuple, tuple]:
-    """What a result row of ``_list_select`` (as a tuple) shows that does not depend on
-    when the queue is read: the flag, the row's other values, and the display values
-    before and after the three that do (priority, waiting, overdue), in ``RowDisplay``'s
-    order.
-
-    Kept per distinct result row: everyone reloading the queue gets the same urgent rows
-    back, value for value, and building these was most of building a row. The result row
-    *is* the key (every column the list selects, the claim and escalation included), so a
-    changed flag, post, client or claim is a different entry; everything returned is
-    immutable (tuples), so a cached entry cannot be altered through a ``Row``."""
-    flag = QueueFlag(*r[:_POLICY_AT], _policy_types(r[_POLICY_AT]), *r[_POLICY_AT + 1:_N_FLAG])
-    title, client_name, category, post_status, client_status, email, key, escalated = r[_N_FLAG:]
-    is_post = flag.subject_type == "post"
-    note = flag.system_note
-    escalated = bool(escalated)
-    head = (flag.id, flag.reason,
-            ", ".join(flag.policy_types).replace("_", " ") if flag.policy_types else "",
-            title if is_post else f"Client: {client_name}",
-            client_name, email, escalated, bool(note) and "suspend recommended" in note,
-            category_label(category) if category else "—", f"{flag.score:.2f}")
-    tail = (post_status if post_status and post_status != "live" else "",
-            client_status if client_status != "active" else "",
-            f"{flag.id}:{flag.version}", is_post)
-    return flag, (title, client_name, category, post_status, client_status, email, key), \
-        head, tail
-
-
-#: ``_timeless`` and ``_row`` build ``RowDisplay`` and ``Row`` positionally (a third of the
-#: cost of building them by keyword); this is the field order they rely on
-_POSITIONAL = (RowDisplay._fields[10:13] == ("priority_text", "waiting_text", "overdue_text")
-               and RowDisplay._fields[6] == "escalated" and len(RowDisplay._fields) == 17
-               and [f.name for f in dataclasses.fields(Row)] == [
-                   "flag", "title", "client_name", "category", "post_status", "client_status",
-                   "claimed_by_email", "key", "effective_priority", "waiting", "overdue",
-                   "escalated", "display"])
-if not _POSITIONAL:
-    raise RuntimeError("RowDisplay or Row changed: update _timeless and _row")
-
-
-def _row(r: tuple, now: datetime) -> Row:
-    """A ``Row`` from one result row of ``_list_select`` (a tuple: the cache compares its
-    keys, and tuples compare in C), read at ``now``."""
-    flag, values, head, tail = _timeless(r)
-    waiting = max(now - flag.created_at, _ZERO)
-    target = _TARGETS.get(flag.reason, _DEFAULT_TARGET)
-    overdue = waiting - target if waiting > target else None
-    priority = flag.priority + AGE_WEIGHT * waiting.total_seconds() / 3600
-    # positional: RowDisplay(*head, priority_text, waiting_text, overdue_text, *tail)
-    display = RowDisplay(*head, f"{priority:.0f}", format_waiting(waiting),
-                         format_waiting(overdue), *tail)
-    return Row(flag, *values, priority, waiting, overdue, head[6], display)
 
 
 def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,
@@ -503,36 +525,20 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
     next_cursor = None
     if len(results) > limit and rows:
         next_cursor = f"{rows[-1].key!r}_{rows[-1].flag.id}"
-    reason_counts = counts_cache.get(session, counts_max_age) if with_counts else {}
-    return Page(rows=rows, next_cursor=next_cursor, filters=filters, counts=reason_counts)
+    if not with_counts:
+        return Page(rows=rows, next_cursor=next_cursor, filters=filters)
+    c = counts_cache.get(session, counts_max_age, filters=f, moderator_id=moderator_id)
+    return Page(rows=rows, next_cursor=next_cursor, filters=filters, counts=c.per_reason,
+                matching=c.matching, counts_capped=c.capped)
 
 
-def next_case(session: Session, *, moderator_id: int | None, after_flag_id: int | None = None,
-              now: datetime | None = None) -> Flag | None:
-    """The most urgent open flag nobody else holds (for "next case")."""
+def next_case(session: Session, *, moderator_id: int | None, filters: Filters = Filters(),
+              skip: tuple[str, int] | None = None, now: datetime | None = None) -> QueueFlag | None:
+    """"Next case": the first row of the queue under ``filters`` that nobody else holds,
+    other than the subject ``skip`` ((subject type, subject id): the one just decided)."""
     now = now or utcnow()
-    key = sort_key(session)
-    stmt = (select(Flag).where(
-        IS_OPEN,
-        sa.or_(Flag.claimed_by.is_(None), Flag.claimed_until <= now,
-               Flag.claimed_by == moderator_id)))
-    if after_flag_id is not None:
-        stmt = stmt.where(Flag.id != after_flag_id)
-    return session.exec(stmt.order_by(key.element.desc(), Flag.id.desc()).limit(1)).first()
-
-
-def format_waiting(delta: timedelta | None) -> str:
-    """The waiting time as the queue shows it: 12 min, 5 h, 3 d ("" for None)."""
-    if delta is None:
-        return ""
-    return _waiting_text(int(delta.total_seconds() // 60))
-
-
-@functools.lru_cache(maxsize=4096)
-def _waiting_text(minutes: int) -> str:
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes // 60
-    if hours < 48:
-        return f"{hours} h"
-    return f"{hours // 24} d"
+    shape = dataclasses.replace(_Shape.of(filters, None), available=True)
+    params = _params(filters, moderator_id=moderator_id, now=now, after=None)
+    params["skip_type"], params["skip_id"] = skip or ("", 0)
+    results = reads.fetch(session, _statement(shape, 1), params)
+    return _row(results[0], now).flag if results else None

@@ -414,3 +414,59 @@ def test_hostile_marketplace_text_never_executes(page, server, db):
     assert page.dialogs == []
     csp = [e for e in page.console_errors if "Content Security Policy" in e]
     assert csp == [], csp
+
+
+def test_working_a_filtered_queue_with_the_keyboard(page, server, db):
+    """Issue 21: one row per post with all its reasons; the queue's filter carries through
+    the case page to "next case"; the claim's Release button appears without a reload; `d`
+    dismisses and the toast offers the undo."""
+    from models import Flag
+
+    ids = seed(db)
+    db.add(Flag(subject_type="post", subject_id=ids["scam"], client_id=db.get(
+        Flag, ids["flag-scam"]).client_id, post_id=ids["scam"], reason="policy", score=0.7,
+        model_version="policy-v3", evidence=[], priority=30.0, policy_types=["off_platform"]))
+    db.commit()
+    page.add_init_script(REPORT_CSP)
+    log_in(page, server, "moderator")
+    page.get_by_role("heading", name="Review queue").wait_for()
+    # the scam post's two flags are one row, with both reasons
+    assert page.locator("tr[data-row]").count() == 5
+    scam_row = page.locator("tr[data-row]", has_text="Easy data entry from home")
+    assert scam_row.locator(".badge.reason-scam").count() == 1
+    assert scam_row.locator(".badge.reason-policy").count() == 1
+    page.get_by_text("5 open cases in all").wait_for()
+    page.get_by_label("Reason", exact=True).select_option("scam")
+    page.wait_for_function("() => document.querySelectorAll('tr[data-row]').length === 2")
+    page.get_by_text("2 matching cases").wait_for()
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "console-queue-one-row-per-post")
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/posts/{ids['scam']}?flag=*reason=scam*")
+    # the claim made on load brings its Release button along (no reload)
+    page.get_by_text("Claimed by you").wait_for()
+    page.get_by_role("button", name="Release claim").wait_for()
+    page.wait_for_load_state("networkidle")
+    # `d`: dismissed at once, and the toast offers the undo
+    page.keyboard.press("d")
+    page.get_by_text("Dismissed: recorded as not a violation.").wait_for()
+    toast = page.locator("#undo-toast")
+    toast.get_by_role("button", name="Undo dismiss").wait_for()
+    screenshot(page, "console-case-undo-toast")
+    toast.get_by_role("button", name="Undo dismiss").click()
+    page.get_by_text("Undone.").wait_for()
+    page.get_by_role("button", name="Dismiss (not a violation)").wait_for()
+    page.keyboard.press("d")
+    page.get_by_text("Dismissed: recorded as not a violation.").wait_for()
+    # next case: the next *scam* case (the bakery post, priority 41), not the more urgent
+    # policy and client cases outside the filter; the filter goes along again
+    page.wait_for_load_state("networkidle")  # the lazy panels: nothing in flight on leaving
+    page.locator("#next-case").click()
+    page.wait_for_url(f"**/posts/{ids['fine']}?flag=*reason=scam*")
+    page.get_by_text("Claimed by you").wait_for()
+    page.wait_for_load_state("networkidle")
+    page.keyboard.press("q")  # the breadcrumb back to the queue, with the filter
+    page.wait_for_url("**/queue/?reason=scam")
+    assert page.console_errors == [] and page.dialogs == []

@@ -17,7 +17,7 @@ def _view(**changes) -> RowDisplay:
                 suspend_recommended=False, escalated=False, post_badge="", client_name="Acme",
                 client_badge="", category_text="Writing", score_text="0.91",
                 priority_text="80", waiting_text="5 min", overdue_text="",
-                claimed_by_email=None)
+                claimed_by_email=None, other_reasons=())
     return RowDisplay(**{**base, **changes})
 
 

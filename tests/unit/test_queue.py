@@ -244,7 +244,7 @@ def test_counts_on_the_page_are_right_after_a_decision(client, db, staff):
                     data={"csrf_token": token(client), "flag_id": flags[0].id, "version": 1})
     assert r.status_code == 303
     html = client.get("/queue/").text
-    assert _counts_on_page(html)["scam"] == 2 and "<strong>3</strong> open items" in html
+    assert _counts_on_page(html)["scam"] == 2 and "<strong>3</strong> open cases" in html
     done = client.post("/queue/bulk", data={"csrf_token": token(client), "action": "dismiss",
                                             "item": [f"{f.id}:1" for f in flags[1:]],
                                             "confirm": "1"})
@@ -264,21 +264,21 @@ def test_counts_cache_is_bounded_by_its_max_age(app, db, monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr(time_module, "monotonic", lambda: clock[0])
     with app.app_context(), session_scope() as web:
-        assert q.counts_cache.get(web, 2)["scam"] == 1
+        assert q.counts_cache.get(web, 2).per_reason["scam"] == 1
         make_flag(db, make_post(db, make_client(db)))
         db.commit()  # the db fixture's engine is not the web app's
-        assert q.counts_cache.get(web, 2)["scam"] == 1     # reused...
-        assert q.counts_cache.get(web, 0)["scam"] == 2     # (max age 0: always counted)
+        assert q.counts_cache.get(web, 2).per_reason["scam"] == 1     # reused...
+        assert q.counts_cache.get(web, 0).per_reason["scam"] == 2     # (max age 0: always counted)
         clock[0] += 2.5
-        assert q.counts_cache.get(web, 2)["scam"] == 2     # ...for at most max_age
+        assert q.counts_cache.get(web, 2).per_reason["scam"] == 2     # ...for at most max_age
         make_flag(db, make_post(db, make_client(db)))
         db.commit()
         with get_engine().begin() as conn:  # a read-only commit (every read-only request)
             conn.exec_driver_sql("SELECT 1")
-        assert q.counts_cache.get(web, 2)["scam"] == 2
+        assert q.counts_cache.get(web, 2).per_reason["scam"] == 2
         with get_engine().begin() as conn:  # any commit that wrote, on the web app's engine
             conn.exec_driver_sql("UPDATE flag SET version = version WHERE id < 0")
-        assert q.counts_cache.get(web, 2)["scam"] == 3
+        assert q.counts_cache.get(web, 2).per_reason["scam"] == 3
 
 
 def test_search_matches_title_description_and_client_name_case_insensitively(db):

@@ -49,6 +49,8 @@ def bulk(session: Session, *, action: str, items: list[tuple[int, int]], actor: 
     removed_posts: set[int] = set()
     for flag_id, version in items:
         flag, post, client = _post_flag(session, flag_id)
+        if action == A.remove and post.id in removed_posts:
+            continue  # another open flag of a post removed above: it was closed with it
         if flag.status != FlagStatus.open or flag.version != version:
             session.rollback()
             raise StaleCase(f"Case #{flag_id} changed since the list was shown. Nothing was "
@@ -64,9 +66,8 @@ def bulk(session: Session, *, action: str, items: list[tuple[int, int]], actor: 
             record(session, actor=actor, action="post.dismiss", subject_type="post",
                    subject_id=post.id, after={"flag": flag.id, "decision": d.id, "bulk": True})
         else:
-            if post.id in removed_posts or post.status == PostStatus.removed:
-                raise StaleCase(f"Post #{post.id} is selected twice or already removed. "
-                                "Nothing was done.")
+            if post.status == PostStatus.removed:
+                raise StaleCase(f"Post #{post.id} is already removed. Nothing was done.")
             d = _remove_post(session, flag=flag, version=version, post=post, client=client,
                              reason_code=reason_code, actor=actor, comment="bulk remove", now=now)
             removed_posts.add(post.id)
