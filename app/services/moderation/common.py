@@ -19,6 +19,7 @@ from models import (Client, ClientStatus, Decision, DecisionAction, Flag, FlagRe
 from .. import Conflict, NotFound, ServiceError
 from ..audit import Actor
 from ..outbox import emit
+from ..transactions import lost_race
 
 A = DecisionAction
 #: why a post may be removed: a scam, or one of the policy types
@@ -235,6 +236,14 @@ def _decision(session: Session, *, action: str, flag: Flag | None, client_id: in
     return decision
 
 
+def judged(post: JobPost, flag: Flag | None = None) -> dict[str, Any]:
+    """What the moderator judged, kept with the decision and its audit event: the
+    marketplace may edit the post afterwards (the case page then shows both)."""
+    return {"title": post.title, "description": post.description, "category": post.category,
+            "content_hash": post.content_hash, "scores": post.scores,
+            "evidence": list(flag.evidence or []) if flag is not None else []}
+
+
 def _post_event(session: Session, event_type: str, post: JobPost, client: Client,
                 **payload: Any) -> None:
     emit(session, event_type=event_type, subject_type=SubjectType.post, subject_id=post.id,
@@ -257,28 +266,107 @@ def _post_flag(session: Session, flag_id: int) -> tuple[Flag, JobPost, Client]:
 _CLOSE = dict(claimed_by=None, claimed_until=None)
 
 
+# --- row locks (docs/concurrency.md) -------------------------------------------------------
+# One order for every writer: a client's row, then posts by id, then flags by id. A
+# decision takes all the locks it needs before it reads what it checks; a writer that
+# came second then finds the version it was given gone (StaleCase: 409, nothing written).
+# SQLite ignores FOR UPDATE: it lets one writer at a time in anyway.
+
+def _locked(stmt):  # noqa: ANN001, ANN202
+    """FOR NO KEY UPDATE (what an UPDATE of the row takes): rows that reference the locked
+    one (a decision naming the client) may still be inserted meanwhile."""
+    return stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
+
+
+def lock_posts(session: Session, post_ids: Any) -> list[JobPost]:
+    """Lock these posts' rows in id order and read them afresh."""
+    ids = sorted({i for i in post_ids if i is not None})
+    if not ids:
+        return []
+    return list(session.exec(_locked(select(JobPost).where(JobPost.id.in_(ids))
+                                      .order_by(JobPost.id))))
+
+
+def _lock_flags(session: Session, condition: Any) -> list[Flag]:
+    return list(session.exec(_locked(select(Flag).where(condition).order_by(Flag.id))))
+
+
+def _open(condition: Any) -> Any:
+    return sa.and_(condition, Flag.status == FlagStatus.open)
+
+
+def _or_ids(condition: Any, flag_ids: Any) -> Any:
+    ids = sorted({i for i in flag_ids if i is not None})
+    return sa.or_(condition, Flag.id.in_(ids)) if ids else condition
+
+
+def lock_post_case(session: Session, post_ids: Any, flag_ids: Any = ()) -> list[Flag]:
+    """A decision on posts: their rows (by id), then their open flags and ``flag_ids`` (by
+    id), read afresh. Returns the locked flags."""
+    posts = lock_posts(session, post_ids)
+    if not posts:
+        return []
+    return _lock_flags(session, _or_ids(_open(Flag.post_id.in_([p.id for p in posts])),
+                                        flag_ids))
+
+
+def lock_client_case(session: Session, client_id: int, flag_ids: Any = (), *,
+                     posts: bool = False) -> list[Flag]:
+    """A decision on a client: its row, then (``posts``) its posts by id, then its open
+    flags (the posts' too) and ``flag_ids`` by id, read afresh."""
+    session.exec(_locked(select(Client).where(Client.id == client_id))).one_or_none()
+    if posts:
+        session.exec(_locked(select(JobPost).where(JobPost.client_id == client_id)
+                             .order_by(JobPost.id))).all()
+    return _lock_flags(session, _or_ids(_open(Flag.client_id == client_id), flag_ids))
+
+
+def lock_subject(session: Session, subject_type: str, subject_id: int) -> list[Flag]:
+    """The locks of a post's or a client's case (its open flags, by id, are returned)."""
+    if subject_type == SubjectType.post:
+        return lock_post_case(session, [subject_id])
+    return lock_client_case(session, subject_id)
+
+
+def lock_case_of(session: Session, flag: Flag) -> None:
+    """The locks of a decision on one flag (its post's case, or its client's)."""
+    if flag.post_id is not None:
+        lock_post_case(session, [flag.post_id], [flag.id])
+    else:
+        lock_client_case(session, flag.client_id, [flag.id])
+
+
 def _close_other_flags(session: Session, *, post_id: int | None = None,
-                       client_id: int | None = None, except_id: int | None, now: datetime,
-                       note: str) -> list[dict[str, Any]]:
-    """Resolve the subject's other open flags (bumping their versions); returns what they
-    were, so an undo can reopen them."""
-    stmt = select(Flag).where(Flag.status == FlagStatus.open)
-    stmt = stmt.where(Flag.post_id == post_id) if post_id is not None else \
-        stmt.where(Flag.client_id == client_id)
+                       client_id: int | None = None, except_id: int | None,
+                       now: datetime) -> list[dict[str, Any]]:
+    """Resolve the subject's other open flags through the version-checked path (the caller
+    holds the subject's locks: see ``lock_post_case``); returns what they were and the
+    version they were left at, so an undo can reopen exactly those."""
+    subject = Flag.post_id == post_id if post_id is not None else Flag.client_id == client_id
     closed = []
-    for other in session.exec(stmt).all():
+    for other in _lock_flags(session, _open(subject)):
         if other.id == except_id:
             continue
-        closed.append({"id": other.id, "status": other.status})
-        other.status = FlagStatus.resolved
-        other.closed_at = now
-        other.updated_at = now
-        other.version += 1
-        other.claimed_by = None
-        other.claimed_until = None
-        session.add(other)
-    session.flush()
+        was = other.status
+        other = _lock_flag(session, other.id, other.version, now, status=FlagStatus.resolved,
+                           closed_at=now, **_CLOSE)
+        closed.append({"id": other.id, "status": was, "version": other.version})
     return closed
+
+
+def decision_use_case(fn):  # noqa: ANN001, ANN201
+    """A moderator action that lost a race in the database (see ``lost_race``) is the same
+    answer as a stale form: rolled back, ``StaleCase`` (409), nothing written."""
+    @functools.wraps(fn)
+    def wrapper(session: Session, *args: Any, **kwargs: Any):  # noqa: ANN202
+        try:
+            return fn(session, *args, **kwargs)
+        except sa.exc.DBAPIError as exc:
+            if not lost_race(exc):
+                raise
+            session.rollback()
+            raise _stale("case") from exc
+    return wrapper
 
 
 # --- helpers -----------------------------------------------------------------------------
