@@ -141,25 +141,31 @@ def clear_below_threshold(session: Session, flag: Flag, *, score: float, model_v
     """The detector no longer fires for a flagged subject (e.g. the post was edited).
 
     An unclaimed flag is dismissed by the system (audited). A flag a moderator has claimed
-    is never closed under them: it stays open with a note and the new score."""
+    is never closed under them: it stays open with a note and the new score. Written only
+    if the flag is still open at the version read (the version-checked path every flag
+    write takes): a decision that got there first is kept, and this returns "changed"."""
     now = now or utcnow()
     claimed = flag.claimed_by is not None and (flag.claimed_until is None or flag.claimed_until > now)
     note = (f"Score fell to {score:.2f} (below threshold) with model {model_version} "
             f"at {now:%Y-%m-%d %H:%M} UTC")
     before = {"status": flag.status, "score": flag.score}
-    flag.score = score
-    flag.model_version = model_version
-    flag.updated_at = now
-    flag.version += 1
+    values: dict[str, Any] = {"score": score, "model_version": model_version, "updated_at": now}
     if claimed:
-        flag.system_note = note + "; left open because a moderator has claimed it."
+        values["system_note"] = note + "; left open because a moderator has claimed it."
         outcome = "noted"
     else:
-        flag.status = FlagStatus.dismissed
-        flag.closed_at = now
-        flag.system_note = note + "; dismissed automatically."
+        values.update(status=FlagStatus.dismissed, closed_at=now,
+                      system_note=note + "; dismissed automatically.")
         outcome = "dismissed"
-    session.add(flag)
+    result = session.execute(
+        sa.update(Flag).where(Flag.id == flag.id, Flag.version == flag.version,
+                              Flag.status == FlagStatus.open)
+        .values(version=Flag.version + 1, **values)
+        .execution_options(synchronize_session=False))
+    session.expire(flag)
+    if result.rowcount != 1:
+        return "changed"
     record(session, actor=SYSTEM, action=f"flag.auto_{outcome}", subject_type="flag",
-           subject_id=flag.id, before=before, after={"status": flag.status, "score": score})
+           subject_id=flag.id, before=before,
+           after={"status": values.get("status", FlagStatus.open), "score": score})
     return outcome

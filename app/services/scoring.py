@@ -24,7 +24,7 @@ from models import (Client, ClientStatus, Decision, DecisionAction, Feedback, Fl
                     utcnow)
 from models.taxonomy import category_label
 
-from . import bulk, similar
+from . import bulk, locks, similar
 from . import flags as flag_service
 from .flags import Detection
 
@@ -329,6 +329,8 @@ def score_client(session: Session, client_id: int, *, now: datetime | None = Non
     verdict = client_negativity(
         [FeedbackPoint(created_at=f.created_at, negative=f.negative, rating=f.rating,
                        ref=f.external_id) for f in history], now)
+    # the client's locks before its flags are read (docs/concurrency.md)
+    locks.lock_client_case(session, client.id)
     client.negativity_score = verdict.score
     client.scored_at = now
     client.model_version = version
