@@ -301,7 +301,9 @@ def _post_detections(session: Session, post: sa.Row, result, now: datetime,
                 note=note if reason == FlagReason.miscategorised else None,
                 priority=flag_service.base_priority(reason, score, exposure=exposure))))
             stats["flagged"] += 1
-        elif (post.id, reason) in open_flags:
+        elif (post.id, reason) in open_flags and post.status != PostStatus.removed:
+            # (a removed post's open flag is an edit after the removal, for a moderator to
+            # judge: the scores neither raise nor clear it)
             flag_service.clear_below_threshold(session, open_flags[(post.id, reason)],
                                                score=score, model_version=model_version, now=now)
             stats["cleared"] += 1
