@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -44,6 +44,11 @@ def init_app(app: Flask) -> None:
         if not lost_race(exc):
             raise exc
         current_app.logger.info("request lost a race: %s", exc.orig)
+        if request.headers.get("HX-Request"):  # a notice on top of the page, not a page
+            response = make_response(render_template(
+                "_notice.html", message=MESSAGES[409], level="conflict"), 409)
+            response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "afterbegin"})
+            return response
         return _render(409, MESSAGES[409])
 
     @app.errorhandler(HTTPException)

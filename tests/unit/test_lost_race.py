@@ -70,6 +70,12 @@ def test_other_console_writes_answer_a_lost_race_with_409(client, db, staff, mon
     as_user(client, "moderator@example.com")
     r = client.post(f"/posts/{post.id}/claim", data={"csrf_token": csrf(client)})
     assert r.status_code == 409 and "Nothing was done" in r.text
+    # over htmx: a notice put on top of the page, not a whole page swapped into a part
+    r = client.post(f"/posts/{post.id}/claim", data={"csrf_token": csrf(client)},
+                    headers={"HX-Request": "true", "HX-Target": "claim"})
+    assert r.status_code == 409 and "Nothing was done" in r.text and 'role="alert"' in r.text
+    assert r.headers["HX-Retarget"] == "#main" and r.headers["HX-Reswap"] == "afterbegin"
+    assert not r.text.lstrip().lower().startswith("<!doctype")
 
 
 def test_the_api_answers_a_lost_race_with_409_json(api, monkeypatch):
