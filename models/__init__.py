@@ -17,7 +17,7 @@ from .enums import (
 from .lease import Lease
 from .marketplace import Client, Feedback, JobPost
 from .ml import ModelVersion
-from .moderation import Decision, Flag, OutboxEvent, Outreach
+from .moderation import Decision, DecisionImmutable, Flag, OutboxEvent, Outreach
 from .similarity import PostSimilarityKey
 from .users import ApiToken, Moderator
 
@@ -25,6 +25,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApiToken", "AuditEvent", "AuditLogImmutable", "Client", "ClientStatus", "Decision",
+    "DecisionImmutable",
     "DecisionAction", "Feedback", "Flag", "FlagReason", "FlagStatus", "JobPost", "Lease", "ModelVersion",
     "Moderator", "OutboxEvent", "Outreach", "OutreachOutcome", "PolicyType", "PostSimilarityKey", "PostStatus", "Role",
     "SQLModel", "SubjectType", "metadata", "utcnow",

@@ -175,3 +175,70 @@ def _keep_queue_key(_mapper, _connection, flag: Flag) -> None:  # noqa: ANN001
     if flag.created_at is None:
         flag.created_at = utcnow()
     flag.queue_key = queue_key(flag.priority, flag.created_at)
+
+
+# --- decisions are append-only ---------------------------------------------------------------
+# A decision is the record of what a moderator judged: never deleted, never rewritten. The one
+# change allowed is the undo's stamp: ``undone_at`` set once, from NULL, every other column
+# as it was. Enforced by the ORM (flush-time) and by database triggers against any client
+# (created with the table, and by migration 0011); see docs/concurrency.md for the
+# database role that must not own the tables in production.
+
+class DecisionImmutable(RuntimeError):
+    """Raised when code tries to rewrite or remove a decision."""
+
+
+#: the columns an undo leaves as they were (all but ``undone_at``), for SQLite's trigger
+DECISION_FROZEN = ("id", "flag_id", "subject_type", "subject_id", "client_id", "post_id",
+                   "moderator_id", "action", "reason", "details", "created_at")
+
+
+def decision_sqlite_triggers(columns: tuple[str, ...] = DECISION_FROZEN) -> tuple[str, ...]:
+    same = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in columns)
+    return (
+        "CREATE TRIGGER decision_no_update BEFORE UPDATE ON decision "
+        f"WHEN NOT (OLD.undone_at IS NULL AND NEW.undone_at IS NOT NULL AND {same}) "
+        "BEGIN SELECT RAISE(ABORT, 'decision is append-only (only undone_at may be set, "
+        "once)'); END",
+        "CREATE TRIGGER decision_no_delete BEFORE DELETE ON decision "
+        "BEGIN SELECT RAISE(ABORT, 'decision is append-only'); END",
+    )
+
+
+DECISION_POSTGRES_TRIGGERS = (
+    "CREATE OR REPLACE FUNCTION decision_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN "
+    "IF TG_OP = 'UPDATE' AND OLD.undone_at IS NULL AND NEW.undone_at IS NOT NULL "
+    "AND (to_jsonb(NEW) - 'undone_at') = (to_jsonb(OLD) - 'undone_at') THEN RETURN NEW; "
+    "END IF; "
+    "RAISE EXCEPTION 'decision is append-only (only undone_at may be set, once)'; "
+    "END $$",
+    "CREATE TRIGGER decision_no_change BEFORE UPDATE OR DELETE ON decision "
+    "FOR EACH ROW EXECUTE FUNCTION decision_append_only()",
+    "CREATE TRIGGER decision_no_truncate BEFORE TRUNCATE ON decision "
+    "FOR EACH STATEMENT EXECUTE FUNCTION decision_append_only()",
+)
+
+for _stmt in decision_sqlite_triggers():
+    sa.event.listen(Decision.__table__, "after_create", sa.DDL(_stmt).execute_if(dialect="sqlite"))
+for _stmt in DECISION_POSTGRES_TRIGGERS:
+    sa.event.listen(Decision.__table__, "after_create",
+                    sa.DDL(_stmt).execute_if(dialect="postgresql"))
+sa.event.listen(Decision.__table__, "before_drop", sa.DDL(
+    "DROP FUNCTION IF EXISTS decision_append_only() CASCADE").execute_if(dialect="postgresql"))
+
+
+@sa.event.listens_for(Decision, "before_update")
+def _refuse_rewrite(_mapper, _connection, decision: Decision) -> None:  # noqa: ANN001
+    state = sa.inspect(decision)
+    changed = {a.key for a in state.attrs if a.key != "undone_at" and a.history.has_changes()}
+    undone = state.attrs.undone_at.history
+    unstamped = undone.has_changes() and (decision.undone_at is None
+                                           or any(v is not None for v in undone.deleted))
+    if changed or unstamped:
+        raise DecisionImmutable("decisions are append-only: only undone_at may be set, once")
+
+
+@sa.event.listens_for(Decision, "before_delete")
+def _refuse_delete(_mapper, _connection, _decision: Decision) -> None:  # noqa: ANN001
+    raise DecisionImmutable("decisions are append-only: cannot delete")

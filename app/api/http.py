@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from ..db import get_session
 from ..security import public, token_auth
 from ..services.tokens import verify_token
+from ..services.transactions import lost_race
 from .schemas import field_errors
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ MESSAGES = {
     404: "not found",
     405: "method not allowed",
     413: "request too large",
+    409: "changed by someone else at the same moment; nothing was written: send it again",
     415: "unsupported media type",
     422: "validation failed",
     500: "internal server error",
@@ -177,6 +179,9 @@ def _api_error(exc: ApiError):
 
 
 def _unexpected(exc: Exception):
+    if lost_race(exc):  # another transaction wrote the same rows: rolled back, not a fault
+        log.info("API request lost a race: %s %s: %s", request.method, request.path, exc.orig)
+        return json_error(409)
     log.exception("API request failed: %s %s", request.method, request.path)
     return json_error(500)
 

@@ -70,6 +70,9 @@ class PostCase:
     escalated: bool
     #: who an admin may reassign the case to: ``StaffMember`` (id, email) rows
     staff: list[Any] = field(default_factory=list)
+    #: the post as the newest standing decision judged it, if the marketplace edited it
+    #: since: ``Judged`` (decision, title, description, category, scores), or None
+    judged: Any = None
 
     @property
     def version(self) -> int | None:
@@ -298,8 +301,33 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
         undoable=_undoable_of(session, decisions, actor=actor, is_admin=is_admin, now=now,
                               post_id=post.id),
         escalated=bool(flag and _escalated_of(session, decisions, flag.id)),
-        staff=[StaffMember(*row) for row in results[2]] if is_admin else [])
+        staff=[StaffMember(*row) for row in results[2]] if is_admin else [],
+        judged=edited_since_judged(post, decisions))
     return case
+
+
+@dataclass(frozen=True)
+class Judged:
+    decision: Any
+    title: str
+    description: str
+    category: str | None
+    scores: dict[str, Any]
+
+
+def edited_since_judged(post: Any, decisions: list[Any]) -> Judged | None:
+    """What the newest standing decision on the post judged (its ``details["judged"]``),
+    if the live title or description differ from it: "edited after the decision"."""
+    for decision in decisions:  # newest first
+        seen = (decision.details or {}).get("judged")
+        if decision.undone_at is not None or not isinstance(seen, dict):
+            continue
+        if (seen.get("title"), seen.get("description")) == (post.title, post.description):
+            return None
+        return Judged(decision=decision, title=str(seen.get("title") or ""),
+                      description=str(seen.get("description") or ""),
+                      category=seen.get("category"), scores=dict(seen.get("scores") or {}))
+    return None
 
 
 def _decisions(rows: list[tuple], *, post_id: int, client_id: int, emails: dict[int, str]

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from models import Flag, FlagReason, FlagStatus, utcnow
+from models import Decision, DecisionAction, Flag, FlagReason, FlagStatus, PolicyType, SubjectType, utcnow
 from models.moderation import queue_key
 
 from . import bulk
@@ -141,25 +141,64 @@ def clear_below_threshold(session: Session, flag: Flag, *, score: float, model_v
     """The detector no longer fires for a flagged subject (e.g. the post was edited).
 
     An unclaimed flag is dismissed by the system (audited). A flag a moderator has claimed
-    is never closed under them: it stays open with a note and the new score."""
+    is never closed under them: it stays open with a note and the new score. Written only
+    if the flag is still open at the version read (the version-checked path every flag
+    write takes): a decision that got there first is kept, and this returns "changed"."""
     now = now or utcnow()
     claimed = flag.claimed_by is not None and (flag.claimed_until is None or flag.claimed_until > now)
     note = (f"Score fell to {score:.2f} (below threshold) with model {model_version} "
             f"at {now:%Y-%m-%d %H:%M} UTC")
     before = {"status": flag.status, "score": flag.score}
-    flag.score = score
-    flag.model_version = model_version
-    flag.updated_at = now
-    flag.version += 1
+    values: dict[str, Any] = {"score": score, "model_version": model_version, "updated_at": now}
     if claimed:
-        flag.system_note = note + "; left open because a moderator has claimed it."
+        values["system_note"] = note + "; left open because a moderator has claimed it."
         outcome = "noted"
     else:
-        flag.status = FlagStatus.dismissed
-        flag.closed_at = now
-        flag.system_note = note + "; dismissed automatically."
+        values.update(status=FlagStatus.dismissed, closed_at=now,
+                      system_note=note + "; dismissed automatically.")
         outcome = "dismissed"
-    session.add(flag)
+    result = session.execute(
+        sa.update(Flag).where(Flag.id == flag.id, Flag.version == flag.version,
+                              Flag.status == FlagStatus.open)
+        .values(version=Flag.version + 1, **values)
+        .execution_options(synchronize_session=False))
+    session.expire(flag)
+    if result.rowcount != 1:
+        return "changed"
     record(session, actor=SYSTEM, action=f"flag.auto_{outcome}", subject_type="flag",
-           subject_id=flag.id, before=before, after={"status": flag.status, "score": score})
+           subject_id=flag.id, before=before,
+           after={"status": values.get("status", FlagStatus.open), "score": score})
     return outcome
+
+
+def flag_edited_after_removal(session: Session, posts: list[tuple[int, int]]) -> None:
+    """The marketplace edited removed posts (``(post id, client id)`` pairs): each gets an
+    open flag for a moderator to look at again, instead of the new text silently replacing
+    what was judged (the decision keeps that: its ``details["judged"]``, which the case
+    page shows beside the live text). The reason is the removal's: a scam, or the policy
+    type it was removed for (a post taken down with its suspended client: a scam)."""
+    if not posts:
+        return
+    ids = [post_id for post_id, _ in posts]
+    latest: dict[int, Decision] = {}
+    for decision in session.exec(
+            select(Decision).where(bulk.among_ids(Decision.post_id, ids, bulk.set_based(session)),
+                                   Decision.action == DecisionAction.remove,
+                                   Decision.undone_at.is_(None))
+            .order_by(Decision.id.desc())):
+        latest.setdefault(decision.post_id, decision)
+    detections = []
+    for post_id, client_id in posts:
+        decision = latest.get(post_id)
+        code = (decision.details or {}).get("reason_code") if decision else None
+        reason = FlagReason.policy if code in set(PolicyType) else FlagReason.scam
+        when = f"decision {decision.id} on {decision.created_at:%Y-%m-%d %H:%M} UTC" \
+            if decision else "its removal"
+        detections.append(({"subject_type": SubjectType.post, "subject_id": post_id,
+                            "client_id": client_id, "post_id": post_id}, Detection(
+            reason=reason, score=1.0, model_version=None,
+            policy_types=[code] if reason == FlagReason.policy else [],
+            note=(f"Edited by the marketplace after it was removed ({when}): the post stays "
+                  "removed; compare what was judged with the new text."),
+            priority=base_priority(reason, 1.0))))
+    upsert_open_flags(session, detections)

@@ -24,6 +24,7 @@ from models import (Client, ClientStatus, Feedback, Flag, FlagReason, FlagStatus
                     OutreachOutcome, SubjectType, utcnow)
 
 from . import flags as flag_service
+from . import locks
 from .audit import SYSTEM, record
 from .scoring import get_scorer, score_feedback_rows
 
@@ -46,6 +47,11 @@ def recheck(session: Session, outreach_id: int, *, now: datetime | None = None) 
     outreach = session.get(Outreach, outreach_id)
     if outreach is None:
         return "missing"
+    # the client's locks (row, open flags), then the outreach read afresh: a moderator's
+    # contact or suspension at the same moment comes strictly before or after this
+    locks.lock_client_case(session, outreach.client_id,
+                           [outreach.flag_id] if outreach.flag_id else ())
+    session.refresh(outreach)
     if outreach.outcome != OutreachOutcome.pending or outreach.rechecked_at is not None:
         return "already-done"
     if outreach.follow_up_due_at > now:

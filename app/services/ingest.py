@@ -18,7 +18,9 @@ the same three set-based writers, so a single item and 500 imported rows behave 
 
 Ingest never changes a post's or client's moderation ``status``: a new post is ``live``,
 an existing post keeps its status (so a ``removed`` post stays removed when edited), and a
-post from a suspended client is stored like any other (the scorer decides).
+post from a suspended client is stored like any other (the scorer decides). An edit to a
+removed post is stored and opens a flag for review (``flags.flag_edited_after_removal``):
+the removal decision keeps the content that was judged.
 
 Callers pass *validated* fields (see ``app/api/schemas.py``; datetimes are UTC-aware)
 as mappings, each keyed by the caller's own label for error messages: ``posts[3]`` for
@@ -50,7 +52,7 @@ from models import (Client, ClientStatus, Feedback, Flag, JobPost, PostSimilarit
                     utcnow)
 
 from ..jobs import enqueue
-from . import ServiceError, bulk, statistics
+from . import ServiceError, bulk, flags, statistics
 from .audit import Actor, record
 from .content import post_content_hash
 
@@ -319,11 +321,12 @@ def _write_posts(session: Session, records: Sequence[Record]) -> Outcome:
     out = Outcome(rejected=_duplicates(records))
     clients = _resolve_clients(session, records, out.rejected)
     todo = [(k, item) for k, item in records if k not in out.rejected]
-    existing = _existing(session, JobPost, ("client_id", "content_hash", "posted_at"),
+    existing = _existing(session, JobPost, ("client_id", "content_hash", "posted_at", "status"),
                          [i["external_id"] for _, i in todo])
     inserts: list[tuple[Key, dict[str, Any]]] = []
     updates: list[dict[str, Any]] = []
     rescore: list[tuple[int, str]] = []
+    edited_removed: list[tuple[int, int]] = []
     for key, item in todo:
         values = {f: item.get(f) for f in POST_FIELDS}
         values["skills"] = list(values["skills"] or [])
@@ -341,6 +344,8 @@ def _write_posts(session: Session, records: Sequence[Record]) -> Outcome:
                             "content_hash": content_hash, "scored_at": None,
                             "model_version": None, "updated_at": now})
             rescore.append((old.id, content_hash))
+            if old.status == PostStatus.removed:
+                edited_removed.append((old.id, client_id))
             out.written[key] = Written(old.id, "updated")
         elif old.client_id != client_id or old.posted_at != values["posted_at"]:
             updates.append({"id": old.id, "client_id": client_id,
@@ -352,6 +357,7 @@ def _write_posts(session: Session, records: Sequence[Record]) -> Outcome:
         "status": PostStatus.live.value, "scores": None, "scored_at": None,
         "model_version": None, "created_at": now, "updated_at": now})
     _update(session, JobPost, updates)
+    flags.flag_edited_after_removal(session, edited_removed)
     for key, values in inserts:
         post_id = new_ids[values["external_id"]]
         out.written[key] = Written(post_id, "created")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from flask import current_app, has_app_context
 from sqlmodel import Session, select
 
@@ -23,7 +24,7 @@ from models import (Client, ClientStatus, Decision, DecisionAction, Feedback, Fl
                     utcnow)
 from models.taxonomy import category_label
 
-from . import bulk, similar
+from . import bulk, locks, similar
 from . import flags as flag_service
 from .flags import Detection
 
@@ -215,6 +216,17 @@ def _score_update(set_based: bool) -> sa.Update:
                     model_version=sa.bindparam("version")))
 
 
+@functools.cache
+def _lock_in_order() -> sa.Select:
+    """``SELECT id FROM job_post WHERE id = ANY(:lock_ids) ORDER BY id FOR UPDATE``: the
+    posts' row locks, taken in id order (the order of every writer: docs/concurrency.md)."""
+    table = JobPost.__table__
+    return (sa.select(table.c.id)
+            .where(table.c.id == sa.any_(sa.bindparam("lock_ids", type_=postgresql.ARRAY(
+                table.c.id.type))))
+            .order_by(table.c.id).with_for_update(key_share=True))
+
+
 def _store_scores(session: Session, todo: list, results: list, now: datetime,
                   version: str) -> set[int]:
     """Write each post's scores (see ``_score_update``); returns the ids written."""
@@ -223,6 +235,10 @@ def _store_scores(session: Session, todo: list, results: list, now: datetime,
                         "predicted_category": result.predicted_category}}
             for post, result in zip(todo, results, strict=True)]
     if bulk.set_based(session):
+        # the rows' locks in id order first: the update takes them in its plan's order (a
+        # hash join: the table's; a nested loop: the rows'), and two workers writing the
+        # same posts in two orders deadlocked. (SQLite: one writer at a time anyway.)
+        session.execute(_lock_in_order(), {"lock_ids": sorted(r["id"] for r in rows)})
         return set(session.execute(_score_update(True), {
             **bulk.payload(rows, SCORE_COLUMNS), "now": now, "version": version}).scalars())
     session.execute(_score_update(False), [
@@ -285,7 +301,9 @@ def _post_detections(session: Session, post: sa.Row, result, now: datetime,
                 note=note if reason == FlagReason.miscategorised else None,
                 priority=flag_service.base_priority(reason, score, exposure=exposure))))
             stats["flagged"] += 1
-        elif (post.id, reason) in open_flags:
+        elif (post.id, reason) in open_flags and post.status != PostStatus.removed:
+            # (a removed post's open flag is an edit after the removal, for a moderator to
+            # judge: the scores neither raise nor clear it)
             flag_service.clear_below_threshold(session, open_flags[(post.id, reason)],
                                                score=score, model_version=model_version, now=now)
             stats["cleared"] += 1
@@ -313,6 +331,8 @@ def score_client(session: Session, client_id: int, *, now: datetime | None = Non
     verdict = client_negativity(
         [FeedbackPoint(created_at=f.created_at, negative=f.negative, rating=f.rating,
                        ref=f.external_id) for f in history], now)
+    # the client's locks before its flags are read (docs/concurrency.md)
+    locks.lock_client_case(session, client.id)
     client.negativity_score = verdict.score
     client.scored_at = now
     client.model_version = version

@@ -1,4 +1,4 @@
-"""Which transactions wrote. ``track_writes(engine)`` notes on each connection whether its
+"""Which transactions wrote, and which lost a race (``lost_race``). ``track_writes(engine)`` notes on each connection whether its
 current transaction ran any statement other than a SELECT; ``wrote(conn)`` reads the note.
 
 Conservative: anything but a SELECT, a ``SET LOCAL`` (a setting that ends with the
@@ -31,3 +31,14 @@ def track_writes(engine: sa.Engine) -> None:
 def wrote(conn: sa.Connection) -> bool:
     """Whether ``conn``'s current (or just committed) transaction may have written."""
     return conn.info.get(_WROTE, True)
+
+
+RACE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def lost_race(exc: BaseException) -> bool:
+    """Whether the database refused ``exc``'s statement because another transaction wrote
+    the same rows at the same moment (a deadlock or a serialization failure): nothing of the
+    transaction was written, and the answer is a 409, not a 500 (docs/concurrency.md)."""
+    return isinstance(exc, sa.exc.DBAPIError) and \
+        getattr(exc.orig, "sqlstate", None) in RACE_SQLSTATES

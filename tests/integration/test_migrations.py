@@ -50,6 +50,37 @@ def assert_audit_log_is_append_only(url: str) -> None:
         engine.dispose()
 
 
+def assert_decisions_are_append_only(url: str, *, truncate: bool = False) -> None:
+    """The undo's stamp (undone_at, once, from NULL) is the one change a decision takes."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO client (id, external_id, name, payment_verified, phone_verified,"
+                " identity_verified, status, created_at, updated_at) VALUES (77, 'c77', 'Acme',"
+                " false, false, false, 'active', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            conn.execute(sa.text(
+                "INSERT INTO decision (subject_type, subject_id, client_id, action, reason,"
+                " created_at) VALUES ('client', 77, 77, 'note', 'judged', CURRENT_TIMESTAMP)"))
+        refused = ["UPDATE decision SET reason = 'rewritten'",
+                   "UPDATE decision SET reason = 'rewritten', undone_at = CURRENT_TIMESTAMP",
+                   "DELETE FROM decision"]
+        for sql in refused + (["TRUNCATE decision"] if truncate else []):
+            with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+                with engine.begin() as conn:
+                    conn.execute(sa.text(sql))
+        with engine.begin() as conn:  # the undo
+            conn.execute(sa.text("UPDATE decision SET undone_at = CURRENT_TIMESTAMP"))
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):  # not twice
+            with engine.begin() as conn:
+                conn.execute(sa.text("UPDATE decision SET undone_at = NULL"))
+        with engine.connect() as conn:
+            row = conn.execute(sa.text("SELECT reason, undone_at FROM decision")).one()
+            assert row.reason == "judged" and row.undone_at is not None
+    finally:
+        engine.dispose()
+
+
 def _insert_client(conn) -> None:
     """Client 1, as any revision since the first stores it (SQLite or PostgreSQL)."""
     conn.execute(sa.text("INSERT INTO client (id, external_id, name, payment_verified,"
@@ -81,6 +112,7 @@ def test_upgrade_on_sqlite(tmp_path):
     alembic(url, "upgrade", "head")
     assert tables(url) == TABLES
     assert_audit_log_is_append_only(url)
+    assert_decisions_are_append_only(url)
     assert_one_open_flag_per_subject_and_reason(url)
     assert "No new upgrade operations detected" in alembic(url, "check").stdout + \
         alembic(url, "check").stderr
@@ -90,6 +122,7 @@ def test_upgrade_on_postgresql(pg_url):
     alembic(pg_url, "upgrade", "head")
     assert tables(pg_url) == TABLES
     assert_audit_log_is_append_only(pg_url)
+    assert_decisions_are_append_only(pg_url, truncate=True)
     assert_one_open_flag_per_subject_and_reason(pg_url)
 
 
@@ -100,11 +133,13 @@ def test_downgrade_then_upgrade_round_trip_on_postgresql(pg_url):
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:  # the trigger function went with the schema
         assert conn.execute(sa.text(
-            "SELECT count(*) FROM pg_proc WHERE proname = 'audit_event_append_only'")).scalar() == 0
+            "SELECT count(*) FROM pg_proc WHERE proname IN ('audit_event_append_only',"
+            " 'decision_append_only')")).scalar() == 0
     engine.dispose()
     alembic(pg_url, "upgrade", "head")
     assert tables(pg_url) == TABLES
     assert_audit_log_is_append_only(pg_url)
+    assert_decisions_are_append_only(pg_url, truncate=True)
 
 
 def test_no_drift_between_models_and_migrations_on_postgresql(pg_url):

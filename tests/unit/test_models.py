@@ -7,7 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from app.db import make_engine
-from models import AuditEvent, AuditLogImmutable, Client, Feedback, Flag, JobPost, ModelVersion
+from models import (AuditEvent, AuditLogImmutable, Client, Decision, DecisionImmutable, Feedback,
+                    Flag, JobPost, ModelVersion, utcnow)
 
 
 @pytest.fixture
@@ -141,6 +142,64 @@ class TestAuditLogIsAppendOnly:
             session.connection().exec_driver_sql(sql)
         session.rollback()
         assert session.exec(select(AuditEvent)).one().action == "user.create"
+
+
+class TestDecisionsAreAppendOnly:
+    """Only the undo's stamp may change a decision: ``undone_at``, once, from NULL."""
+
+    @pytest.fixture
+    def decision(self, session, post):
+        decision = Decision(subject_type="post", subject_id=post.id, post_id=post.id,
+                            client_id=post.client_id, action="remove", reason="scam",
+                            details={"judged": {"title": "Logo"}})
+        session.add(decision)
+        session.commit()
+        return decision
+
+    def test_the_undo_stamp_is_allowed_once(self, session, decision):
+        decision.undone_at = utcnow()
+        session.commit()
+        decision.undone_at = None
+        with pytest.raises(DecisionImmutable):
+            session.commit()
+        session.rollback()
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            session.connection().exec_driver_sql("UPDATE decision SET undone_at = NULL")
+
+    @pytest.mark.parametrize("change", [{"reason": "not a scam"}, {"action": "dismiss"},
+                                        {"details": {"judged": {"title": "rewritten"}}}])
+    def test_rewriting_through_the_orm_is_refused(self, session, decision, change):
+        for name, value in change.items():
+            setattr(decision, name, value)
+        with pytest.raises(DecisionImmutable):
+            session.commit()
+        session.rollback()
+        assert session.get(Decision, decision.id).reason == "scam"
+
+    def test_delete_through_the_orm_is_refused(self, session, decision):
+        session.delete(decision)
+        with pytest.raises(DecisionImmutable):
+            session.commit()
+        session.rollback()
+        assert session.get(Decision, decision.id) is not None
+
+    @pytest.mark.parametrize("sql", [
+        "UPDATE decision SET reason = 'not a scam'",
+        "UPDATE decision SET reason = 'x', undone_at = CURRENT_TIMESTAMP",
+        "UPDATE decision SET details = NULL, undone_at = CURRENT_TIMESTAMP",
+        "DELETE FROM decision",
+    ])
+    def test_raw_sql_is_refused_by_the_database_trigger(self, session, decision, sql):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            session.connection().exec_driver_sql(sql)
+        session.rollback()
+        assert session.exec(select(Decision)).one().reason == "scam"
+
+    def test_raw_undo_stamp_is_allowed(self, session, decision):
+        session.connection().exec_driver_sql("UPDATE decision SET undone_at = CURRENT_TIMESTAMP")
+        session.commit()
+        session.expire_all()
+        assert session.get(Decision, decision.id).undone_at is not None
 
 
 def test_queue_key_follows_priority_and_age(session, post):

@@ -148,7 +148,7 @@ def test_remove_requires_a_reason_and_closes_sibling_flags(db, staff, case):
     assert db.get(JobPost, post.id).status == "removed"
     assert db.get(Flag, flag.id).status == "resolved"
     assert db.get(Flag, sibling.id).status == "resolved"
-    assert d.details["closed_flags"] == [{"id": sibling.id, "status": "open"}]
+    assert d.details["closed_flags"] == [{"id": sibling.id, "status": "open", "version": 2}]
     (event,) = events(db, "post.removed")
     assert event.payload["reason"] == "scam"
 

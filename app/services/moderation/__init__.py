@@ -25,6 +25,13 @@ Optimistic locking. Every form carries the version it was rendered from:
 A zero rowcount raises :class:`StaleCase` (shown as HTTP 409 with the fresh case): two
 moderators can never both act on the same state.
 
+Row locks. Before it reads what it checks, every action locks its subject's rows in the one
+order every writer uses (``app/services/locks.py``): the client, then posts by id, then
+flags by id. So two actions on one post run one after the other, and the second sees the
+first's result (e.g. a removal closes only the flags still open, each through the
+version-checked path). A deadlock or serialization failure the database still reports is
+answered as a :class:`StaleCase` too (``decision_use_case``): nothing is written.
+
 The transition table (``TRANSITIONS``) says which actions are allowed from which flag,
 post and client status; ``allowed_actions`` is what the templates use to offer buttons.
 

@@ -10,7 +10,8 @@ from models import Client, Decision, Flag, FlagReason, FlagStatus, JobPost, Post
 from .. import ServiceError
 from ..audit import Actor, record
 from .common import (A, _CLOSE, _NOT_REMOVED, REMOVE_REASONS, StaleCase, _decision, _lock_flag,
-                     _post_event, _post_flag, removal_label, removal_notice, removal_reason)
+                     _post_event, _post_flag, decision_use_case, judged, lock_post_case,
+                     removal_label, removal_notice, removal_reason)
 from .post_actions import _remove_post
 
 
@@ -32,6 +33,7 @@ BULK_ACTIONS = (A.dismiss, A.remove)
 BULK_MAX = 200
 
 
+@decision_use_case
 def bulk(session: Session, *, action: str, items: list[tuple[int, int]], actor: Actor,
          reason_code: str | None = None, now: datetime | None = None) -> list[Decision]:
     """Dismiss or remove several post cases in one transaction: all or nothing. If any
@@ -45,6 +47,10 @@ def bulk(session: Session, *, action: str, items: list[tuple[int, int]], actor: 
         raise ServiceError(f"at most {BULK_MAX} items at once")
     if action == A.remove and reason_code not in REMOVE_REASONS:
         raise ServiceError("choose why the posts are removed")
+    # every post's lock, then every flag's, each by id, before anything is read or written
+    flag_ids = [flag_id for flag_id, _ in items]
+    lock_post_case(session, session.exec(select(Flag.post_id).where(Flag.id.in_(flag_ids))),
+                   flag_ids)
     decisions = []
     removed_posts: set[int] = set()
     for flag_id, version in items:
@@ -56,13 +62,15 @@ def bulk(session: Session, *, action: str, items: list[tuple[int, int]], actor: 
             raise StaleCase(f"Case #{flag_id} changed since the list was shown. Nothing was "
                             "done; here is the fresh queue.")
         if action == A.dismiss:
+            seen = judged(post, flag)
             flag = _lock_flag(session, flag_id, version, now, status=FlagStatus.dismissed,
                               closed_at=now, **_CLOSE)
             d = _decision(session, action=A.dismiss, flag=flag, client_id=client.id,
                           post_id=post.id, actor=actor, reason="bulk dismiss",
                           details={"label": "not_violation", "flag_reason": flag.reason,
                                    "flag_version": flag.version, "bulk": True,
-                                   "before": {"flag": FlagStatus.open}}, now=now)
+                                   "before": {"flag": FlagStatus.open, "post": post.status},
+                                   "judged": seen}, now=now)
             record(session, actor=actor, action="post.dismiss", subject_type="post",
                    subject_id=post.id, after={"flag": flag.id, "decision": d.id, "bulk": True})
         else:
@@ -79,6 +87,7 @@ def bulk(session: Session, *, action: str, items: list[tuple[int, int]], actor: 
     return decisions
 
 
+@decision_use_case
 def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int],
                    reason_code: str, actor: Actor, expected: int,
                    now: datetime | None = None) -> list[Decision]:
@@ -88,6 +97,7 @@ def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int]
     now = now or utcnow()
     if reason_code not in REMOVE_REASONS:
         raise ServiceError("choose why the posts are removed")
+    lock_post_case(session, post_ids)
     posts = list(session.exec(select(JobPost).where(JobPost.id.in_(post_ids),
                                                     JobPost.status.in_(list(_NOT_REMOVED)))))
     if len(posts) != expected:
@@ -106,17 +116,19 @@ def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int]
                                           cluster_of=source_post_id))
             continue
         before = {"post": post.status}
+        seen = judged(post)
         post.status = PostStatus.removed
         post.updated_at = now
         session.add(post)
         d = _decision(session, action=A.remove, flag=None, client_id=client.id, post_id=post.id,
                       actor=actor, reason=f"cluster of post #{source_post_id}",
                       details={"label": removal_label(reason_code), "reason_code": reason_code,
-                               "cluster_of": source_post_id, "before": before}, now=now)
+                               "cluster_of": source_post_id, "before": before,
+                               "judged": seen}, now=now)
         _post_event(session, "post.removed", post, client, reason=reason_code,
                     notice=removal_notice(reason_code, post.title), decision=d.id)
         record(session, actor=actor, action="post.remove", subject_type="post",
-               subject_id=post.id, before=before,
+               subject_id=post.id, before={**before, "judged": seen},
                after={"post": post.status, "reason": reason_code, "cluster_of": source_post_id})
         decisions.append(d)
     record(session, actor=actor, action="cluster.remove", subject_type="post",

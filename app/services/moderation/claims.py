@@ -12,7 +12,7 @@ from models import Flag, FlagStatus, Moderator, Role, SubjectType, utcnow
 
 from .. import ServiceError
 from ..audit import Actor, record
-from .common import InvalidTransition, claim_minutes, _require_admin
+from .common import InvalidTransition, claim_minutes, _require_admin, lock_subject
 
 
 @dataclass
@@ -37,6 +37,7 @@ def claim(session: Session, *, subject_type: str, subject_id: int, actor: Actor,
     bump the version, so a claim never makes someone else's open form stale."""
     now = now or utcnow()
     until = now + timedelta(minutes=claim_minutes())
+    lock_subject(session, subject_type, subject_id)  # in the decisions' order: no deadlock
     session.execute(
         sa.update(Flag).where(
             _subject_filter(subject_type, subject_id), Flag.status == FlagStatus.open,
@@ -51,6 +52,7 @@ def claim(session: Session, *, subject_type: str, subject_id: int, actor: Actor,
 
 
 def release(session: Session, *, subject_type: str, subject_id: int, actor: Actor) -> None:
+    lock_subject(session, subject_type, subject_id)
     session.execute(
         sa.update(Flag).where(_subject_filter(subject_type, subject_id),
                               Flag.claimed_by == actor.moderator_id)
@@ -88,6 +90,7 @@ def reassign(session: Session, *, subject_type: str, subject_id: int, to_moderat
     if target is None or not target.active or target.role == Role.analyst:
         raise ServiceError("choose an active moderator or admin")
     until = now + timedelta(minutes=claim_minutes())
+    lock_subject(session, subject_type, subject_id)
     result = session.execute(
         sa.update(Flag).where(_subject_filter(subject_type, subject_id),
                               Flag.status == FlagStatus.open)

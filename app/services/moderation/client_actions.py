@@ -13,10 +13,12 @@ from ...jobs import enqueue
 from .. import ServiceError
 from ..audit import Actor, record
 from .common import (A, _CLOSE, _NOT_REMOVED, StaleCase, _check, _clean, _client_event,
-                     client_token, _close_other_flags, _decision, follow_up_days, _get,
-                     _lock_client, _lock_flag, _post_event, _require_admin)
+                     client_token, _close_other_flags, _decision, decision_use_case,
+                     follow_up_days, _get, judged, lock_client_case, _lock_client, _lock_flag,
+                     _post_event, _require_admin)
 
 
+@decision_use_case
 def contact(session: Session, *, client_id: int, client_version: str, template: str,
             fields: dict[str, str], actor: Actor, flag_id: int | None = None,
             flag_version: int | None = None, now: datetime | None = None) -> Outreach:
@@ -25,6 +27,7 @@ def contact(session: Session, *, client_id: int, client_version: str, template: 
 
     now = now or utcnow()
     client = _get(session, Client, client_id, "client")
+    lock_client_case(session, client.id, [flag_id])
     _check(A.contact, client=client, client_version=client_version)
     due = now + timedelta(days=follow_up_days())
     message = outreach_templates.render(template, client=client, fields=fields,
@@ -107,6 +110,7 @@ def suspension_hold(session: Session, client: Client) -> str | None:
     return None
 
 
+@decision_use_case
 def suspend(session: Session, *, client_id: int, client_version: str, reason: str,
             actor: Actor, flag_id: int | None = None, flag_version: int | None = None,
             expected_posts: int | None = None, override: bool = False,
@@ -121,6 +125,7 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
     now = now or utcnow()
     reason = _clean(reason, required=True)
     client = _get(session, Client, client_id, "client")
+    lock_client_case(session, client.id, [flag_id], posts=True)
     _check(A.suspend, client=client, client_version=client_version)
     hold = suspension_hold(session, client)
     if hold is not None:
@@ -143,11 +148,10 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
                               closed_at=now, **_CLOSE)
     client = _lock_client(session, client, client_version, now, status=ClientStatus.suspended)
     closed = _close_other_flags(session, client_id=client.id,
-                                except_id=flag.id if flag else None, now=now,
-                                note="closed: client suspended")
+                                except_id=flag.id if flag else None, now=now)
     post_states = []
     for post in posts:
-        post_states.append({"id": post.id, "status": post.status})
+        post_states.append({"id": post.id, "status": post.status, "judged": judged(post)})
         post.status = PostStatus.removed
         post.updated_at = now
         session.add(post)
@@ -180,6 +184,7 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
     return decision
 
 
+@decision_use_case
 def reinstate(session: Session, *, client_id: int, client_version: str, reason: str,
               actor: Actor, now: datetime | None = None) -> Decision:
     """Admins only: the client is active again; removed posts stay removed."""

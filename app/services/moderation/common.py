@@ -19,7 +19,10 @@ from models.taxonomy import NOT_A_JOB
 
 from .. import Conflict, NotFound, ServiceError
 from ..audit import Actor
+from ..locks import (lock_case_of, lock_client_case, lock_flags, lock_post_case,  # noqa: F401
+                     lock_subject, open_only)
 from ..outbox import emit
+from ..transactions import lost_race
 
 A = DecisionAction
 #: why a post may be removed: a scam, one of the policy types, or the wrong section (a
@@ -267,6 +270,14 @@ def _decision(session: Session, *, action: str, flag: Flag | None, client_id: in
     return decision
 
 
+def judged(post: JobPost, flag: Flag | None = None) -> dict[str, Any]:
+    """What the moderator judged, kept with the decision and its audit event: the
+    marketplace may edit the post afterwards (the case page then shows both)."""
+    return {"title": post.title, "description": post.description, "category": post.category,
+            "content_hash": post.content_hash, "scores": post.scores,
+            "evidence": list(flag.evidence or []) if flag is not None else []}
+
+
 def _post_event(session: Session, event_type: str, post: JobPost, client: Client,
                 **payload: Any) -> None:
     emit(session, event_type=event_type, subject_type=SubjectType.post, subject_id=post.id,
@@ -290,27 +301,36 @@ _CLOSE = dict(claimed_by=None, claimed_until=None)
 
 
 def _close_other_flags(session: Session, *, post_id: int | None = None,
-                       client_id: int | None = None, except_id: int | None, now: datetime,
-                       note: str) -> list[dict[str, Any]]:
-    """Resolve the subject's other open flags (bumping their versions); returns what they
-    were, so an undo can reopen them."""
-    stmt = select(Flag).where(Flag.status == FlagStatus.open)
-    stmt = stmt.where(Flag.post_id == post_id) if post_id is not None else \
-        stmt.where(Flag.client_id == client_id)
+                       client_id: int | None = None, except_id: int | None,
+                       now: datetime) -> list[dict[str, Any]]:
+    """Resolve the subject's other open flags through the version-checked path (the caller
+    holds the subject's locks: see ``lock_post_case``); returns what they were and the
+    version they were left at, so an undo can reopen exactly those."""
+    subject = Flag.post_id == post_id if post_id is not None else Flag.client_id == client_id
     closed = []
-    for other in session.exec(stmt).all():
+    for other in lock_flags(session, open_only(subject)):
         if other.id == except_id:
             continue
-        closed.append({"id": other.id, "status": other.status})
-        other.status = FlagStatus.resolved
-        other.closed_at = now
-        other.updated_at = now
-        other.version += 1
-        other.claimed_by = None
-        other.claimed_until = None
-        session.add(other)
-    session.flush()
+        was = other.status
+        other = _lock_flag(session, other.id, other.version, now, status=FlagStatus.resolved,
+                           closed_at=now, **_CLOSE)
+        closed.append({"id": other.id, "status": was, "version": other.version})
     return closed
+
+
+def decision_use_case(fn):  # noqa: ANN001, ANN201
+    """A moderator action that lost a race in the database (see ``lost_race``) is the same
+    answer as a stale form: rolled back, ``StaleCase`` (409), nothing written."""
+    @functools.wraps(fn)
+    def wrapper(session: Session, *args: Any, **kwargs: Any):  # noqa: ANN202
+        try:
+            return fn(session, *args, **kwargs)
+        except sa.exc.DBAPIError as exc:
+            if not lost_race(exc):
+                raise
+            session.rollback()
+            raise _stale("case") from exc
+    return wrapper
 
 
 # --- helpers -----------------------------------------------------------------------------

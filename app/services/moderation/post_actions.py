@@ -13,29 +13,35 @@ from .. import ServiceError
 from ..audit import Actor, record
 from ..content import post_content_hash
 from .common import (A, _CLOSE, REMOVE_REASONS, _check, _clean, _close_other_flags, _decision, _get,
-                     _lock_flag, _post_event, _post_flag, removal_label, removal_notice)
+                     _lock_flag, _post_event, _post_flag, decision_use_case, judged, lock_case_of,
+                     lock_post_case, removal_label, removal_notice)
 
 
+@decision_use_case
 def dismiss(session: Session, *, flag_id: int, version: int | None, actor: Actor,
             comment: str = "", now: datetime | None = None) -> Decision:
     """Not a violation. The dismissal is the label the next model learns from."""
     now = now or utcnow()
     flag, post, _client = _post_flag(session, flag_id)
-    before = {"flag": flag.status}
+    lock_post_case(session, [post.id], [flag.id])
+    before = {"flag": flag.status, "post": post.status}
     _check(A.dismiss, flag=flag, post=post, version=version)
+    seen = judged(post, flag)
     flag = _lock_flag(session, flag_id, version, now, status=FlagStatus.dismissed,
                       closed_at=now, **_CLOSE)
     decision = _decision(session, action=A.dismiss, flag=flag, client_id=flag.client_id,
                          post_id=post.id, actor=actor, reason=_clean(comment, required=False),
                          details={"label": "not_violation", "flag_reason": flag.reason,
                                   "score": flag.score, "model_version": flag.model_version,
-                                  "flag_version": flag.version, "before": before}, now=now)
+                                  "flag_version": flag.version, "before": before,
+                                  "judged": seen}, now=now)
     record(session, actor=actor, action="post.dismiss", subject_type="post", subject_id=post.id,
-           before=before, after={"flag": flag.id, "status": flag.status, "decision": decision.id})
+           before={**before, "judged": seen}, after={"flag": flag.id, "status": flag.status, "decision": decision.id})
     session.commit()
     return decision
 
 
+@decision_use_case
 def recategorise(session: Session, *, flag_id: int, version: int | None, category: str,
                  actor: Actor, comment: str = "", now: datetime | None = None) -> Decision:
     """Move a real job filed in the wrong category to ``category``; the client is told (no
@@ -48,10 +54,12 @@ def recategorise(session: Session, *, flag_id: int, version: int | None, categor
     if category not in CATEGORIES:
         raise ServiceError("choose a category from the list")
     flag, post, client = _post_flag(session, flag_id)
+    lock_post_case(session, [post.id], [flag.id])
     _check(A.recategorise, flag=flag, post=post, version=version)
     if category == post.category:
         raise ServiceError(f"the post is already in {category_label(category)}")
     before = {"flag": flag.status, "category": post.category}
+    seen = judged(post, flag)
     flag = _lock_flag(session, flag_id, version, now, status=FlagStatus.resolved,
                       closed_at=now, **_CLOSE)
     _set_category(session, post, category, now)
@@ -62,11 +70,12 @@ def recategorise(session: Session, *, flag_id: int, version: int | None, categor
                          post_id=post.id, actor=actor, reason=_clean(comment, required=False),
                          details={"label": "miscategorised", "from": before["category"],
                                   "to": category, "suggested": flag.suggested_category,
-                                  "flag_version": flag.version, "before": before}, now=now)
+                                  "flag_version": flag.version, "before": before,
+                                  "judged": seen}, now=now)
     _post_event(session, "post.recategorised", post, client, category=category,
                 previous_category=before["category"], notice=notice, decision=decision.id)
     record(session, actor=actor, action="post.recategorise", subject_type="post",
-           subject_id=post.id, before=before,
+           subject_id=post.id, before={**before, "judged": seen},
            after={"flag": flag.status, "category": category, "decision": decision.id})
     session.commit()
     return decision
@@ -84,11 +93,13 @@ def _set_category(session: Session, post: JobPost, category: str, now: datetime)
     session.add(post)
 
 
+@decision_use_case
 def remove(session: Session, *, flag_id: int, version: int | None, reason_code: str,
            actor: Actor, comment: str = "", now: datetime | None = None) -> Decision:
     """Take the post down (reason required); the post's other open flags close with it."""
     now = now or utcnow()
     flag, post, client = _post_flag(session, flag_id)
+    lock_post_case(session, [post.id], [flag.id])
     _check(A.remove, flag=flag, post=post, version=version)
     decision = _remove_post(session, flag=flag, version=version, post=post, client=client,
                             reason_code=reason_code, actor=actor, comment=comment, now=now)
@@ -102,17 +113,17 @@ def _remove_post(session: Session, *, flag: Flag, version: int | None, post: Job
     if reason_code not in REMOVE_REASONS:
         raise ServiceError("choose why the post is removed (scam, a policy type or not a job)")
     before = {"flag": flag.status, "post": post.status}
+    seen = judged(post, flag)
     flag = _lock_flag(session, flag.id, version, now, status=FlagStatus.resolved,
                       closed_at=now, **_CLOSE)
-    others = _close_other_flags(session, post_id=post.id, except_id=flag.id, now=now,
-                                note=f"closed: post removed ({REMOVE_REASONS[reason_code]})")
+    others = _close_other_flags(session, post_id=post.id, except_id=flag.id, now=now)
     post.status = PostStatus.removed
     post.updated_at = now
     session.add(post)
     notice = removal_notice(reason_code, post.title)
     details = {"label": removal_label(reason_code), "reason_code": reason_code,
                "flag_version": flag.version,
-               "before": before, "closed_flags": others}
+               "before": before, "closed_flags": others, "judged": seen}
     if cluster_of is not None:
         details["cluster_of"] = cluster_of
     decision = _decision(session, action=A.remove, flag=flag, client_id=client.id,
@@ -122,23 +133,29 @@ def _remove_post(session: Session, *, flag: Flag, version: int | None, post: Job
     _post_event(session, "post.removed", post, client, reason=reason_code, notice=notice,
                 decision=decision.id)
     record(session, actor=actor, action="post.remove", subject_type="post", subject_id=post.id,
-           before=before, after={"post": post.status, "reason": reason_code,
+           before={**before, "judged": seen}, after={"post": post.status, "reason": reason_code,
                                  "decision": decision.id, "closed_flags": [o["id"] for o in others]})
     return decision
 
 
+@decision_use_case
 def escalate(session: Session, *, flag_id: int, version: int | None, actor: Actor,
              comment: str = "", now: datetime | None = None) -> Decision:
     """Hand the case to the admins: it stays open, marked escalated, and is released."""
     now = now or utcnow()
     flag = _get(session, Flag, flag_id, "case")
+    lock_case_of(session, flag)
     _check(A.escalate, flag=flag, version=version)
+    post = session.get(JobPost, flag.post_id) if flag.post_id is not None else None
+    seen = judged(post, flag) if post is not None else None
     flag = _lock_flag(session, flag_id, version, now, **_CLOSE)
     decision = _decision(session, action=A.escalate, flag=flag, client_id=flag.client_id,
                          post_id=flag.post_id, actor=actor,
                          reason=_clean(comment, required=False),
-                         details={"flag_version": flag.version}, now=now)
+                         details={"flag_version": flag.version,
+                                  **({"judged": seen} if seen else {})}, now=now)
     record(session, actor=actor, action="flag.escalate", subject_type="flag", subject_id=flag.id,
+           before={"judged": seen} if seen else None,
            after={"decision": decision.id, "comment": decision.reason})
     session.commit()
     return decision

@@ -14,7 +14,8 @@ from models import (Client, ClientStatus, Decision, Flag, FlagStatus, JobPost, M
 from .. import ServiceError
 from ..audit import Actor, record
 from .common import (A, UNDOABLE, InvalidTransition, StaleCase, _client_event, _get, _lock_client,
-                     _lock_flag, _post_event, _stale, undo_seconds)
+                     _lock_flag, _post_event, _stale, decision_use_case, lock_client_case,
+                     lock_post_case, undo_seconds)
 from .post_actions import _set_category
 
 
@@ -30,6 +31,7 @@ def can_undo(decision: Decision | None, actor: Actor, *, is_admin: bool = False,
             and (decision.moderator_id == actor.moderator_id or is_admin))
 
 
+@decision_use_case
 def undo(session: Session, *, decision_id: int, actor: Actor,
          now: datetime | None = None) -> Decision:
     """Reverse a recent decision (see the module docstring for what can be undone)."""
@@ -48,6 +50,7 @@ def undo(session: Session, *, decision_id: int, actor: Actor,
     if now > undo_deadline(decision):
         raise InvalidTransition(f"the undo window ({undo_seconds()} s) has passed")
     details = decision.details or {}
+    _lock_subject(session, decision, details)
     handler = _UNDO[decision.action]
     try:
         handler(session, decision, details, now)
@@ -71,6 +74,16 @@ def undo(session: Session, *, decision_id: int, actor: Actor,
     return decision
 
 
+def _lock_subject(session: Session, decision: Decision, details: dict) -> None:
+    """The locks of the decision's subject (docs/concurrency.md), with the flags it closed."""
+    flag_ids = [decision.flag_id, *(item["id"] for item in details.get("closed_flags", []))]
+    if decision.post_id is not None:
+        lock_post_case(session, [decision.post_id], flag_ids)
+    else:
+        lock_client_case(session, decision.client_id, flag_ids,
+                         posts=decision.action == A.suspend)
+
+
 def _reopen_flag(session: Session, decision: Decision, details: dict, now: datetime) -> None:
     if decision.flag_id is None:
         return
@@ -79,17 +92,27 @@ def _reopen_flag(session: Session, decision: Decision, details: dict, now: datet
 
 
 def _reopen_closed(session: Session, closed: list[dict], now: datetime) -> None:
+    """Reopen the flags the decision closed, through the version-checked path: each at the
+    version the decision left it (a flag changed since makes the undo stale). Decisions
+    written before the version was kept: a flag still resolved is reopened at its own."""
     for item in closed:
         other = session.get(Flag, item["id"])
-        if other is not None and other.status == FlagStatus.resolved:
-            other.status = FlagStatus.open
-            other.closed_at = None
-            other.updated_at = now
-            other.version += 1
-            session.add(other)
+        if other is None:
+            continue
+        version = item.get("version")
+        if version is None:
+            if other.status != FlagStatus.resolved:
+                continue
+            version = other.version
+        _lock_flag(session, other.id, version, now, status=FlagStatus.open, closed_at=None)
 
 
 def _undo_dismiss(session, decision, details, now):  # noqa: ANN001
+    # a flag reopens only on the post it was dismissed on: not on one removed since
+    was = details.get("before", {}).get("post")
+    if was is not None and decision.post_id is not None \
+            and session.get(JobPost, decision.post_id).status != was:
+        raise _stale("post")
     _reopen_flag(session, decision, details, now)
 
 

@@ -1,7 +1,7 @@
 """lease: one row per periodic task, taken by one process at a time (the embedded tick)
 
-Revision ID: 0011work_lease
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 17:30:00.000000
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0011work_lease'
-down_revision: Union[str, Sequence[str], None] = '0010'
+revision: str = '0012'
+down_revision: Union[str, Sequence[str], None] = '0011'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
