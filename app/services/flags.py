@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from models import Decision, DecisionAction, Flag, FlagReason, FlagStatus, PolicyType, SubjectType, utcnow
 from models.moderation import queue_key
+from models.taxonomy import NOT_A_JOB
 
 from . import bulk
 from .audit import SYSTEM, record
@@ -176,7 +177,8 @@ def flag_edited_after_removal(session: Session, posts: list[tuple[int, int]]) ->
     open flag for a moderator to look at again, instead of the new text silently replacing
     what was judged (the decision keeps that: its ``details["judged"]``, which the case
     page shows beside the live text). The reason is the removal's: a scam, or the policy
-    type it was removed for (a post taken down with its suspended client: a scam)."""
+    type it was removed for, a self-ad (removed as not a job: miscategorised, suggesting "not a
+    job"), or a scam (also a post taken down with its suspended client)."""
     if not posts:
         return
     ids = [post_id for post_id, _ in posts]
@@ -191,13 +193,16 @@ def flag_edited_after_removal(session: Session, posts: list[tuple[int, int]]) ->
     for post_id, client_id in posts:
         decision = latest.get(post_id)
         code = (decision.details or {}).get("reason_code") if decision else None
-        reason = FlagReason.policy if code in set(PolicyType) else FlagReason.scam
+        # a self-ad taken down from the jobs section is looked at again as one (not as a scam)
+        reason = (FlagReason.policy if code in set(PolicyType) else
+                  FlagReason.miscategorised if code == NOT_A_JOB else FlagReason.scam)
         when = f"decision {decision.id} on {decision.created_at:%Y-%m-%d %H:%M} UTC" \
             if decision else "its removal"
         detections.append(({"subject_type": SubjectType.post, "subject_id": post_id,
                             "client_id": client_id, "post_id": post_id}, Detection(
             reason=reason, score=1.0, model_version=None,
             policy_types=[code] if reason == FlagReason.policy else [],
+            suggested_category=NOT_A_JOB if reason == FlagReason.miscategorised else None,
             note=(f"Edited by the marketplace after it was removed ({when}): the post stays "
                   "removed; compare what was judged with the new text."),
             priority=base_priority(reason, 1.0))))

@@ -54,6 +54,21 @@ def test_editing_a_removed_post_keeps_it_removed_and_flags_it_for_review(api, db
     assert f"decision {removal.id}" in review.system_note
 
 
+def test_an_edited_self_ad_is_looked_at_again_as_a_self_ad(api, db, staff):
+    """A post removed as not a job and edited afterwards comes back as a wrong-section case
+    (miscategorised, suggesting "not a job"), not as a scam."""
+    assert put_client(api).status_code == 201
+    assert put_post(api, title="I am a logo designer", description="Hire me for your logo.").status_code == 201
+    post = db.exec(select(JobPost).where(JobPost.external_id == "p1")).one()
+    flag = make_flag(db, post, reason="miscategorised", suggested_category="not_a_job")
+    db.commit()
+    moderation.remove(db, flag_id=flag.id, version=1, reason_code="not_a_job", actor=staff["moderator"])
+    assert put_post(api, title="Logo designer available", description="Hire me.").get_json()["result"] == "updated"
+    db.expire_all()
+    review = db.exec(select(Flag).where(Flag.post_id == post.id, Flag.status == "open")).one()
+    assert review.reason == "miscategorised" and review.suggested_category == "not_a_job"
+
+
 def test_an_unchanged_removed_post_is_not_flagged_again(api, db, staff):
     post, _removal = _removed_then_edited(api, db, staff)
     review = db.exec(select(Flag).where(Flag.post_id == post.id, Flag.status == "open")).one()
