@@ -90,7 +90,7 @@ def _init_templates(app: Flask) -> None:
     from .services.moderation import removal_reason
     from .web.fragments import pure_macro
     from .web.markup import GLOBALS as MARKUP
-    from .web.ui import chrome_urls, fixed_url, id_url
+    from .web.ui import chrome_urls, fixed_url, form_token, id_url
 
     # in place of Flask-WTF's generate_csrf (CSRFProtect.init_app put it in the globals
     # and in a context processor; a later processor's names win)
@@ -100,6 +100,7 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals["chrome_urls"] = chrome_urls
     app.jinja_env.globals["id_url"] = id_url
+    app.jinja_env.globals["form_token"] = form_token
     app.jinja_env.globals["pure_macro"] = pure_macro
     app.jinja_env.globals["removal_reason"] = removal_reason
     app.jinja_env.globals.update(MARKUP)

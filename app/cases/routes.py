@@ -126,7 +126,8 @@ def escalate(post_id: int):
 @bp.post("/<int:post_id>/note")
 def note(post_id: int):
     return _act(post_id, lambda fid: moderation.add_note(
-        get_session(), text=request.form.get("text", ""), actor=actor(), flag_id=fid,
+        get_session(), text=request.form.get("text", ""), actor=actor(),
+        form_token=request.form.get("form_token", ""), flag_id=fid,
         post_id=None if fid else post_id), "Note added.")
 
 

@@ -172,7 +172,8 @@ def reinstate(client_id: int):
 @bp.post("/<int:client_id>/note")
 def note(client_id: int):
     return _act(client_id, lambda: moderation.add_note(
-        get_session(), text=request.form.get("text", ""), actor=actor(), client_id=client_id,
+        get_session(), text=request.form.get("text", ""), actor=actor(),
+        form_token=request.form.get("form_token", ""), client_id=client_id,
         flag_id=form_int("flag_id", required=False)), "Note added.")
 
 

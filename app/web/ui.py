@@ -3,6 +3,7 @@ the fragment htmx targets)."""
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -139,3 +140,9 @@ def url_builder(endpoint: str, *names: str) -> Callable[..., str]:
             raise TypeError(f"{endpoint} takes {names}, got {len(values)} values")
         return fill(*map(int, values))
     return build
+
+
+def form_token() -> str:
+    """A one-off token for a form whose submission creates something (a note): the service
+    keeps the first submission that carries it, so the same form sent again adds nothing."""
+    return secrets.token_urlsafe(16)

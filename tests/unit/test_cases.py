@@ -232,6 +232,34 @@ def test_note_and_missing_version(client, db, staff):
     assert r.status_code == 422
 
 
+def test_a_note_form_sent_twice_adds_one_note(client, db, staff):
+    """The note forms of the case and client pages carry a one-off token: the same form sent
+    again (a reload, the browser's history) adds nothing; a new form adds a new note."""
+    import re as _re
+
+    from sqlmodel import select
+
+    from models import Decision
+
+    c, post, flag = scam_case(db)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    for page, url, extra in ((f"/posts/{post.id}", f"/posts/{post.id}/note", {"flag_id": flag.id}),
+                             (f"/clients/{c.id}", f"/clients/{c.id}/note", {})):
+        html = client.get(page).text
+        tokens = _re.findall(r'name="form_token" value="([^"]+)"', html)
+        assert len(tokens) == 1
+        data = {"csrf_token": token(client), "text": "checked the payment proof", "form_token": tokens[0], **extra}
+        assert client.post(url, data=data, headers=HX).status_code == 200
+        assert client.post(url, data=data, headers=HX).status_code == 200
+        next_token = _re.findall(r'name="form_token" value="([^"]+)"', client.get(page).text)[0]
+        assert next_token != tokens[0]
+        assert client.post(url, data={**data, "form_token": next_token}, headers=HX).status_code == 200
+    db.expire_all()
+    notes = db.exec(select(Decision).where(Decision.action == "note")).all()
+    assert len(notes) == 4  # two per page: the resubmissions added nothing
+
+
 def test_claim_shows_to_others_and_admin_can_reassign(client, app, db, staff):
     _c, post, flag = scam_case(db)
     db.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models import Client, Decision, Flag, FlagStatus, JobPost, PostStatus, utcnow
 from models.taxonomy import CATEGORIES, NOT_A_JOB, category_label
@@ -162,11 +162,18 @@ def escalate(session: Session, *, flag_id: int, version: int | None, actor: Acto
 
 
 def add_note(session: Session, *, text: str, actor: Actor, flag_id: int | None = None,
-             post_id: int | None = None, client_id: int | None = None,
+             post_id: int | None = None, client_id: int | None = None, form_token: str = "",
              now: datetime | None = None) -> Decision:
-    """A note on a case, a post or a client. Notes change nothing, so they take no lock."""
+    """A note on a case, a post or a client. Notes change nothing, so they take no lock; a
+    submission that repeats the ``form_token`` of a note this moderator already added (the form
+    sent again after a reload or from the browser's history) returns that note instead of adding it twice."""
     now = now or utcnow()
     text = _clean(text, required=True)
+    form_token = (form_token or "")[:64]
+    if form_token:
+        earlier = _note_with_token(session, actor, form_token)
+        if earlier is not None:
+            return earlier
     flag = _get(session, Flag, flag_id, "case") if flag_id else None
     if flag is not None:
         post_id, client_id = flag.post_id, flag.client_id
@@ -176,9 +183,18 @@ def add_note(session: Session, *, text: str, actor: Actor, flag_id: int | None =
         raise ServiceError("a note needs a subject")
     _get(session, Client, client_id, "client")
     decision = _decision(session, action=A.note, flag=flag, client_id=client_id,
-                         post_id=post_id, actor=actor, reason=text, details={}, now=now)
+                         post_id=post_id, actor=actor, reason=text,
+                         details={"form_token": form_token} if form_token else {}, now=now)
     record(session, actor=actor, action="note.add",
            subject_type="post" if post_id else "client", subject_id=post_id or client_id,
            after={"decision": decision.id, "text": text[:500]})
     session.commit()
     return decision
+
+
+def _note_with_token(session: Session, actor: Actor, token: str) -> Decision | None:
+    """This moderator's recent note (of their last 50) that carried ``token``."""
+    recent = session.exec(select(Decision).where(Decision.action == A.note,
+                                                 Decision.moderator_id == actor.moderator_id)
+                          .order_by(Decision.id.desc()).limit(50)).all()
+    return next((d for d in recent if (d.details or {}).get("form_token") == token), None)
