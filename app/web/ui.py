@@ -92,6 +92,7 @@ class ChromeUrls(NamedTuple):
     audit: str
     system: str
     logout: str
+    metrics: str
 
 
 def chrome_urls() -> ChromeUrls:
@@ -106,7 +107,7 @@ def _chrome_urls(script_root: str) -> ChromeUrls:
     return ChromeUrls(*(_fixed_url(script_root, "static", f) for f in static),
                       *(_fixed_url(script_root, e, None) for e in (
                           "auth.home", "queue.index", "audit.index", "system.index",
-                          "auth.logout")))
+                          "auth.logout", "metrics.index")))
 
 
 def id_url(endpoint: str, name: str, value: int) -> str:

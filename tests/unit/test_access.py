@@ -62,6 +62,10 @@ MATRIX.update({
     ("POST", "/system/jobs/<job_id>/requeue"): _roles(303, moderator=403),
     ("GET", "/system/bare"): _roles(200, moderator=403),
 })
+MATRIX.update({  # oversight (issue 25)
+    ("GET", "/metrics/"): _roles(200, moderator=403, analyst=200),
+    ("GET", "/metrics/export/<name>.csv"): _roles(200, moderator=403, analyst=200),
+})
 
 
 @pytest.fixture
@@ -81,7 +85,8 @@ def console_ids(app):
         session.add(Flag(subject_type="post", subject_id=post.id, client_id=client.id,
                          post_id=post.id, reason="scam", score=0.9))
         session.commit()
-        return {"<int:post_id>": str(post.id), "<int:client_id>": str(client.id)}
+        return {"<int:post_id>": str(post.id), "<int:client_id>": str(client.id),
+                "<name>": "inbound"}
 
 
 def concrete(path: str, ids: dict[str, str]) -> str:
