@@ -17,6 +17,7 @@ from .enums import (
 from .marketplace import Client, Feedback, JobPost
 from .ml import ModelVersion
 from .moderation import Decision, Flag, OutboxEvent, Outreach
+from .qa import QaLabel, QaReview, QaScan, QaStatus
 from .similarity import PostSimilarityKey
 from .users import ApiToken, Moderator
 
@@ -25,6 +26,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiToken", "AuditEvent", "AuditLogImmutable", "Client", "ClientStatus", "Decision",
     "DecisionAction", "Feedback", "Flag", "FlagReason", "FlagStatus", "JobPost", "ModelVersion",
-    "Moderator", "OutboxEvent", "Outreach", "OutreachOutcome", "PolicyType", "PostSimilarityKey", "PostStatus", "Role",
+    "Moderator", "OutboxEvent", "Outreach", "OutreachOutcome", "PolicyType", "PostSimilarityKey", "PostStatus", "QaLabel",
+    "QaReview", "QaScan", "QaStatus", "Role",
     "SQLModel", "SubjectType", "metadata", "utcnow",
 ]

@@ -36,4 +36,8 @@ def charts(d: Dashboard) -> dict[str, dict[str, Any]]:
         "outcomes": _spec("bar", ["improved", "not improved", "pending"], {
             "clients": [d.outcomes.improved, d.outcomes.not_improved, d.outcomes.pending]},
             y="clients"),
+        "agreement": _spec("bar", [a.group for a in d.agreement.get("reason", [])], {
+            "raw agreement": [a.raw for a in d.agreement.get("reason", [])],
+            "Cohen's kappa": [a.kappa for a in d.agreement.get("reason", [])]},
+            y="agreement (per reason)"),
     }

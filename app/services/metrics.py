@@ -1,6 +1,6 @@
 """The oversight dashboard's aggregates (``/metrics``): volume, backlog, time to decision,
 decisions per moderator, automated vs human share, precision per reason, client outcomes
-after contact and the model versions.
+after contact, reviewer agreement (``qa``) and the model versions.
 
 Days are *local* days of the viewer's time zone (``MetricsFilters.tz``): the database
 counts rows per UTC quarter of an hour (one portable expression on SQLite and PostgreSQL,
@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from models import (Decision, DecisionAction, Flag, FlagReason, FlagStatus, ModelVersion,
                     Moderator, Outreach, OutreachOutcome, PolicyType, utcnow)
 
-from . import ServiceError
+from . import ServiceError, qa
 from .audit_log import _cell
 from .queue import TARGET_HOURS
 
@@ -385,14 +385,15 @@ class Dashboard:
     automation: Automation
     outcomes: Outcomes
     models: list[ModelVersion]
-    extra: dict[str, Any] = field(default_factory=dict)
+    agreement: dict[str, list[qa.Agreement]] = field(default_factory=dict)
 
 
 def dashboard(session: Session, f: MetricsFilters, *, now: datetime | None = None) -> Dashboard:
     return Dashboard(f, inbound(session, f), backlog(session, f, now=now),
                      time_to_decision(session, f), precision(session, f),
                      decisions_by_moderator(session, f), automation(session, f),
-                     outcomes(session, f), model_versions(session))
+                     outcomes(session, f), model_versions(session),
+                     qa.agreement(session, start=f.window[0], end=f.window[1], reason=f.reason))
 
 
 # --- tables (what each chart shows, and its CSV) --------------------------------------------
@@ -432,6 +433,10 @@ def table(d: Dashboard, name: str) -> tuple[list[str], list[list[Any]]]:
         return (["outcome", "clients"], [["improved", o.improved],
                                          ["not improved", o.not_improved],
                                          ["pending", o.pending]])
+    if name == "agreement":
+        return (["by", "group", "reviewed", "agreed", "raw_agreement", "cohens_kappa"],
+                [[kind, a.group, a.n, a.agreed, _fmt(a.raw), _fmt(a.kappa)]
+                 for kind in ("reason", "moderator") for a in d.agreement.get(kind, [])])
     if name == "models":
         return (["created_at", "detector", "version", "active"],
                 [[m.created_at.isoformat(), m.name, m.version, "yes" if m.active else "no"]
@@ -440,7 +445,7 @@ def table(d: Dashboard, name: str) -> tuple[list[str], list[list[Any]]]:
 
 
 TABLES = ("inbound", "backlog", "backlog_trend", "time_to_decision", "precision", "decisions",
-          "automation", "outcomes", "models")
+          "automation", "outcomes", "agreement", "models")
 
 
 def export_csv(d: Dashboard, name: str) -> str:

@@ -65,6 +65,10 @@ MATRIX.update({
 MATRIX.update({  # oversight (issue 25)
     ("GET", "/metrics/"): _roles(200, moderator=403, analyst=200),
     ("GET", "/metrics/export/<name>.csv"): _roles(200, moderator=403, analyst=200),
+    ("GET", "/qa/"): _roles(200),
+    ("POST", "/qa/<int:review_id>"): _roles(404),
+    ("GET", "/qa/adjudication"): _roles(200, moderator=403),
+    ("POST", "/qa/<int:review_id>/adjudicate"): _roles(404, moderator=403),
 })
 
 
@@ -86,7 +90,7 @@ def console_ids(app):
                          post_id=post.id, reason="scam", score=0.9))
         session.commit()
         return {"<int:post_id>": str(post.id), "<int:client_id>": str(client.id),
-                "<name>": "inbound"}
+                "<name>": "inbound", "<int:review_id>": "999999"}
 
 
 def concrete(path: str, ids: dict[str, str]) -> str:

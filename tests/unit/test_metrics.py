@@ -182,7 +182,7 @@ def test_page_has_charts_tables_and_exports(client, dataset):
     for name in ("inbound", "backlog", "time_to_decision", "precision", "decisions", "automation",
                  "outcomes"):
         assert f'id="t-{name}"' in html and f"/metrics/export/{name}.csv?" in html
-    assert html.count("data-metrics-chart=") == 8
+    assert html.count("data-metrics-chart=") == 9
     assert "vendor/chartjs/chart.umd.min.js" in html
 
 
