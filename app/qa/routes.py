@@ -1,13 +1,15 @@
-"""Reviewer QA: the blind second review (moderators and admins) and the adjudication of
-disagreements (admins)."""
+"""Reviewer QA: the blind second review (moderators and admins), the adjudication of
+disagreements (admins), and a moderator's history (decisions, undo rate, QA agreement)."""
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
+from flask_login import current_user
 
 from ..db import get_session
 from ..security import role_required
 from ..services import Conflict, NotFound, ServiceError, qa
-from ..web.ui import actor, notify, render
+from ..services import history as moderator_history
+from ..web.ui import actor, is_admin, notify, render
 from . import bp
 
 FRAGMENTS: dict[str, str] = {}
@@ -60,3 +62,17 @@ def adjudicate(review_id: int):
            + (f"; the post was {'reinstated' if done.correction == 'reinstate' else 'removed'}."
               if done.correction else "."))
     return redirect(url_for("qa.adjudication"), 303)
+
+
+@bp.get("/moderators/<int:moderator_id>")
+@role_required("admin", "analyst", "moderator")
+def history(moderator_id: int):
+    """A moderator's history: admins and analysts see anyone's, a moderator their own."""
+    me = actor()
+    if not (is_admin() or current_user.role == "analyst") and me.moderator_id != moderator_id:
+        abort(403)
+    try:
+        h = moderator_history.of(get_session(), moderator_id)
+    except NotFound as exc:
+        abort(404, description=str(exc))
+    return render("qa/history.html", FRAGMENTS, h=h)

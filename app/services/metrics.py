@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -453,8 +454,18 @@ def export_csv(d: Dashboard, name: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows([_cell(v) for v in row] for row in rows)
+    writer.writerows([_csv_value(v) for v in row] for row in rows)
     return out.getvalue()
+
+
+def _csv_value(value: Any) -> str:
+    """A number as written (a negative kappa stays a number); other text defused."""
+    if isinstance(value, (int, float)) or _NUMBER.fullmatch(str(value)):
+        return str(value)
+    return _cell(value)
+
+
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 def _aware(value: datetime) -> datetime:

@@ -210,3 +210,41 @@ def test_agreement_on_the_dashboard(every_case, client, db, staff):
     assert body.splitlines() == ["by,group,reviewed,agreed,raw_agreement,cohens_kappa",
                                  "reason,all,1,1,1.000,", "reason,scam,1,1,1.000,",
                                  "moderator,moderator@example.com,1,1,1.000,"]
+
+
+# --- actors as links, a moderator's history --------------------------------------------------
+
+def test_audit_actors_link_to_their_history(client, db, staff):
+    from app.services.audit import record
+    record(db, actor=staff["moderator"], action="post.remove", subject_type="post", subject_id=1)
+    db.commit()
+    as_user(client, "analyst@example.com")
+    html = client.get("/audit/").get_data(as_text=True)
+    assert (f'<a href="/qa/moderators/{staff["moderator"].moderator_id}">'
+            'moderator:moderator@example.com</a>') in html
+
+
+def test_history_shows_decisions_undo_rate_and_agreement(every_case, client, db, staff):
+    m1 = staff["moderator"]
+    rows = decided(db, m1, action="remove", n=4, comment="spam ring")
+    rows[0].undone_at = utcnow()
+    db.commit()
+    with every_case.app_context():
+        qa.sample_new(db)
+    db.commit()
+    pending = db.exec(select(QaReview).order_by(QaReview.id)).all()
+    for review, label in zip(pending, ("remove", "remove", "not_violation")):
+        qa.submit(db, review_id=review.id, label=label, actor=staff["moderator2"])
+    as_user(client, "moderator@example.com")
+    html = client.get(f"/qa/moderators/{m1.moderator_id}").get_data(as_text=True)
+    assert "4 decisions; 1 undone (undo rate 25.0 %)" in html
+    # 3 reviewed (the undone one is not sampled), 2 agreed: 66.7 %; kappa undefined? no:
+    # first all remove, second remove/remove/not -> p_e = 1 * 2/3, p_o = 2/3 -> kappa 0
+    assert "<td>3</td><td>2</td>\n  <td>66.7 %</td>\n  <td>0.000</td>" in html
+    assert html.count("spam ring") == 4
+    # a moderator sees only their own history
+    assert client.get(f"/qa/moderators/{staff['moderator2'].moderator_id}").status_code == 403
+    assert client.get("/qa/moderators/999999").status_code == 403
+    admin = as_user(every_case.test_client(), "admin@example.com")
+    assert admin.get("/qa/moderators/999999").status_code == 404
+    assert admin.get(f"/qa/moderators/{staff['moderator2'].moderator_id}").status_code == 200
