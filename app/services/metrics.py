@@ -15,7 +15,8 @@ import csv
 import io
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -121,6 +122,7 @@ def _quarter(session: Session, column: Any) -> Any:
     return sa.cast(sa.func.strftime("%s", column), sa.Integer) / QUARTER
 
 
+@lru_cache(maxsize=1 << 16)
 def _local_day(quarter: int, zone: ZoneInfo) -> date:
     return datetime.fromtimestamp(int(quarter) * QUARTER, timezone.utc).astimezone(zone).date()
 
@@ -203,15 +205,20 @@ def backlog(session: Session, f: MetricsFilters, *, now: datetime | None = None)
     """Open flags now by age (and how many are past their reason's target time, the SLA of
     the queue's ageing badges), and the open backlog at the end of each day of the window."""
     now = now or utcnow()
-    rows = session.execute(
-        sa.select(Flag.reason, Flag.created_at)
-        .where(Flag.status == FlagStatus.open, *_reason_filter(f))).all()
+    created = Flag.created_at
+    bucket = sa.case(*((created > now - timedelta(hours=top), i)
+                       for i, (_, top) in enumerate(AGE_BUCKETS[:-1])),
+                     else_=len(AGE_BUCKETS) - 1)
+    late = sa.case(*((Flag.reason == r, created < now - timedelta(hours=h))
+                     for r, h in TARGET_HOURS.items()), else_=created < now - timedelta(hours=24))
     ages = {r: [0] * len(AGE_BUCKETS) for r in f.reasons}
     over = dict.fromkeys(f.reasons, 0)
-    for reason, created in rows:
-        hours = (now - _aware(created)).total_seconds() / 3600
-        ages[reason][next(i for i, (_, top) in enumerate(AGE_BUCKETS) if hours < top)] += 1
-        over[reason] += hours > TARGET_HOURS.get(reason, 24)
+    for reason, b, is_late, n in session.execute(
+            sa.select(Flag.reason, bucket, late, sa.func.count())
+            .where(Flag.status == FlagStatus.open, *_reason_filter(f))
+            .group_by(Flag.reason, bucket, late)):
+        ages[reason][b] += n
+        over[reason] += n if is_late else 0
     start, _end = f.window
     opened_before = session.execute(
         sa.select(sa.func.count()).select_from(Flag)
@@ -227,11 +234,10 @@ def backlog(session: Session, f: MetricsFilters, *, now: datetime | None = None)
                    over_sla=over, trend=Series(f.days, {"open at end of day": trend}))
 
 
-def _human_verdicts(f: MetricsFilters):
-    """Human decisions in the window that close a flag (not undone), with the flag."""
+def _human_verdicts(f: MetricsFilters, *columns: Any):
+    """Human decisions in the window that close a flag (not undone), with their flag."""
     start, end = f.window
-    return (sa.select(Flag.reason, Flag.created_at.label("flagged_at"), Decision.flag_id,
-                      Decision.action, Decision.created_at)
+    return (sa.select(*columns).select_from(Decision)
             .join(Flag, Flag.id == Decision.flag_id)
             .where(Decision.moderator_id.is_not(None), Decision.undone_at.is_(None),
                    Decision.action.in_(list(VERDICTS)), Decision.created_at >= start,
@@ -247,17 +253,27 @@ class Quantiles:
 
 
 def time_to_decision(session: Session, f: MetricsFilters) -> list[Quantiles]:
-    """Hours from the flag to its first closing human decision (decided in the window)."""
-    first: dict[int, tuple[str, float]] = {}
-    for reason, flagged, flag_id, _action, decided in session.execute(
-            _human_verdicts(f).order_by(Decision.created_at, Decision.id)):
-        if flag_id not in first:
-            first[flag_id] = (reason, (_aware(decided) - _aware(flagged)).total_seconds() / 3600)
-    per: dict[str, list[float]] = defaultdict(list)
-    for reason, hours in first.values():
-        per[reason].append(hours)
-    return [Quantiles(r, len(per[r]), _percentile(per[r], 50), _percentile(per[r], 90))
-            for r in f.reasons]
+    """Hours from the flag to its first closing human decision (decided in the window);
+    percentiles interpolated linearly (PostgreSQL's percentile_cont, numpy elsewhere)."""
+    first = _human_verdicts(f, Flag.reason, Flag.created_at.label("flagged"),
+                            sa.func.min(Decision.created_at).label("decided")
+                            ).group_by(Flag.id, Flag.reason, Flag.created_at).subquery()
+    out = {}
+    if session.get_bind().dialect.name == "postgresql":
+        hours = sa.extract("epoch", first.c.decided - first.c.flagged) / 3600.0
+        for reason, n, p50, p90 in session.execute(
+                sa.select(first.c.reason, sa.func.count(),
+                          sa.func.percentile_cont(0.5).within_group(hours),
+                          sa.func.percentile_cont(0.9).within_group(hours))
+                .group_by(first.c.reason)):
+            out[reason] = Quantiles(reason, n, float(p50), float(p90))
+    else:
+        per: dict[str, list[float]] = defaultdict(list)
+        for reason, flagged, decided in session.execute(sa.select(first)):
+            per[reason].append((_aware(decided) - _aware(flagged)).total_seconds() / 3600)
+        out = {r: Quantiles(r, len(v), _percentile(v, 50), _percentile(v, 90))
+               for r, v in per.items()}
+    return [out.get(r, Quantiles(r, 0, None, None)) for r in f.reasons]
 
 
 @dataclass
@@ -274,15 +290,15 @@ def precision(session: Session, f: MetricsFilters) -> list[Precision]:
     """Share of flags a human upheld (removed, recategorised, contacted, suspended) among
     those a human decided (upheld or dismissed) in the window, with its 95 % Wilson
     interval; each flag counts once, by its latest closing decision."""
-    last: dict[int, tuple[str, bool]] = {}
-    for reason, _flagged, flag_id, action, _at in session.execute(
-            _human_verdicts(f).order_by(Decision.created_at, Decision.id)):
-        last[flag_id] = (reason, VERDICTS[action])
+    latest = _human_verdicts(f, sa.func.max(Decision.id)).group_by(Decision.flag_id)
+    upheld_case = sa.case((Decision.action == A.dismiss, 0), else_=1)
     n: Counter = Counter()
     upheld: Counter = Counter()
-    for reason, verdict in last.values():
-        n[reason] += 1
-        upheld[reason] += verdict
+    for reason, total, ups in session.execute(
+            sa.select(Flag.reason, sa.func.count(), sa.func.sum(upheld_case))
+            .select_from(Decision).join(Flag, Flag.id == Decision.flag_id)
+            .where(Decision.id.in_(latest)).group_by(Flag.reason)):
+        n[reason], upheld[reason] = total, int(ups or 0)
     out = []
     for r in f.reasons:
         ci = wilson(upheld[r], n[r])
@@ -375,26 +391,53 @@ def model_versions(session: Session) -> list[ModelVersion]:
                                                             ModelVersion.id)))
 
 
-@dataclass
 class Dashboard:
-    filters: MetricsFilters
-    inbound: Series
-    backlog: Backlog
-    time_to_decision: list[Quantiles]
-    precision: list[Precision]
-    by_moderator: ByModerator
-    automation: Automation
-    outcomes: Outcomes
-    models: list[ModelVersion]
-    agreement: dict[str, list[qa.Agreement]] = field(default_factory=dict)
+    """Every aggregate of the page for one set of filters, each computed when first read
+    (a CSV export computes only its own table)."""
+
+    def __init__(self, session: Session, f: MetricsFilters, now: datetime | None = None):
+        self.session, self.filters, self.now = session, f, now
+
+    @cached_property
+    def inbound(self) -> Series:
+        return inbound(self.session, self.filters)
+
+    @cached_property
+    def backlog(self) -> Backlog:
+        return backlog(self.session, self.filters, now=self.now)
+
+    @cached_property
+    def time_to_decision(self) -> list[Quantiles]:
+        return time_to_decision(self.session, self.filters)
+
+    @cached_property
+    def precision(self) -> list[Precision]:
+        return precision(self.session, self.filters)
+
+    @cached_property
+    def by_moderator(self) -> ByModerator:
+        return decisions_by_moderator(self.session, self.filters)
+
+    @cached_property
+    def automation(self) -> Automation:
+        return automation(self.session, self.filters)
+
+    @cached_property
+    def outcomes(self) -> Outcomes:
+        return outcomes(self.session, self.filters)
+
+    @cached_property
+    def models(self) -> list[ModelVersion]:
+        return model_versions(self.session)
+
+    @cached_property
+    def agreement(self) -> dict[str, list[qa.Agreement]]:
+        start, end = self.filters.window
+        return qa.agreement(self.session, start=start, end=end, reason=self.filters.reason)
 
 
 def dashboard(session: Session, f: MetricsFilters, *, now: datetime | None = None) -> Dashboard:
-    return Dashboard(f, inbound(session, f), backlog(session, f, now=now),
-                     time_to_decision(session, f), precision(session, f),
-                     decisions_by_moderator(session, f), automation(session, f),
-                     outcomes(session, f), model_versions(session),
-                     qa.agreement(session, start=f.window[0], end=f.window[1], reason=f.reason))
+    return Dashboard(session, f, now)
 
 
 # --- tables (what each chart shows, and its CSV) --------------------------------------------
