@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import numpy as np
 import sqlalchemy as sa
-from scipy.stats import binomtest
 from sqlmodel import Session, select
 
 from models import (Decision, DecisionAction, Flag, FlagReason, FlagStatus, ModelVersion,
@@ -151,6 +150,8 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
     """The Wilson score interval of a proportion (None without observations)."""
     if n == 0:
         return None
+    from scipy.stats import binomtest  # on first use: the console starts without scipy
+
     ci = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
     return float(ci.low), float(ci.high)
 

@@ -27,7 +27,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
-from sklearn.metrics import cohen_kappa_score
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -194,6 +193,8 @@ def kappa(first: list[str], second: list[str]) -> float | None:
         return None
     if len(set(first) | set(second)) == 1:
         return None
+    from sklearn.metrics import cohen_kappa_score  # on first use: the console starts without it
+
     return float(cohen_kappa_score(first, second))
 
 
