@@ -59,6 +59,35 @@ def _env_ints(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
     return values
 
 
+def _share(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}") from exc
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{name} must be between 0 and 1, got {raw!r}")
+    return value
+
+
+def _env_share(name: str, default: float) -> float:
+    raw = _env(name)
+    return default if raw is None else _share(name, raw)
+
+
+def _env_shares(name: str) -> dict[str, float]:
+    """``reason=share,reason=share`` (e.g. ``scam=0.1,policy=0.02``)."""
+    raw = _env(name)
+    out: dict[str, float] = {}
+    for part in (raw or "").split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{name} must look like scam=0.1,policy=0.02, got {raw!r}")
+        out[key.strip()] = _share(name, value.strip())
+    return out
+
+
 def _dev_secret_key(instance_dir: Path) -> str:
     """A development key generated once and kept in ``instance/secret_key``."""
     path = instance_dir / "secret_key"
@@ -147,6 +176,10 @@ class Config:
         self.CLAIM_MINUTES = _env_int("CLAIM_MINUTES", 15)
         self.FOLLOW_UP_DAYS = _env_int("FOLLOW_UP_DAYS", 14)
         self.UNDO_SECONDS = _env_int("UNDO_SECONDS", 30)
+        # reviewer QA: the share of decided cases sampled for a blind second review,
+        # and per-reason overrides ("scam=0.1,policy=0.02")
+        self.QA_SAMPLE_SHARE = _env_share("QA_SAMPLE_SHARE", 0.05)
+        self.QA_SAMPLE_SHARES = _env_shares("QA_SAMPLE_SHARES")
         self.QUEUE_PAGE_SIZE = _env_int("QUEUE_PAGE_SIZE", 50)
         #: the queue page's counts per reason may be reused this long (0: count every
         #: time); a commit in the same process drops them at once (services.queue)

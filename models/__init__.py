@@ -18,6 +18,7 @@ from .lease import Lease
 from .marketplace import Client, Feedback, JobPost
 from .ml import ModelVersion
 from .moderation import Decision, DecisionImmutable, Flag, OutboxEvent, Outreach
+from .qa import QaLabel, QaReview, QaScan, QaStatus
 from .similarity import PostSimilarityKey
 from .users import ApiToken, Moderator
 
@@ -27,6 +28,7 @@ __all__ = [
     "ApiToken", "AuditEvent", "AuditLogImmutable", "Client", "ClientStatus", "Decision",
     "DecisionImmutable",
     "DecisionAction", "Feedback", "Flag", "FlagReason", "FlagStatus", "JobPost", "Lease", "ModelVersion",
-    "Moderator", "OutboxEvent", "Outreach", "OutreachOutcome", "PolicyType", "PostSimilarityKey", "PostStatus", "Role",
+    "Moderator", "OutboxEvent", "Outreach", "OutreachOutcome", "PolicyType", "PostSimilarityKey", "PostStatus", "QaLabel",
+    "QaReview", "QaScan", "QaStatus", "Role",
     "SQLModel", "SubjectType", "metadata", "utcnow",
 ]

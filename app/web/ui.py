@@ -93,6 +93,8 @@ class ChromeUrls(NamedTuple):
     audit: str
     system: str
     logout: str
+    metrics: str
+    qa: str
 
 
 def chrome_urls() -> ChromeUrls:
@@ -107,7 +109,7 @@ def _chrome_urls(script_root: str) -> ChromeUrls:
     return ChromeUrls(*(_fixed_url(script_root, "static", f) for f in static),
                       *(_fixed_url(script_root, e, None) for e in (
                           "auth.home", "queue.index", "audit.index", "system.index",
-                          "auth.logout")))
+                          "auth.logout", "metrics.index", "qa.index")))
 
 
 def id_url(endpoint: str, name: str, value: int) -> str:

@@ -63,13 +63,23 @@ MATRIX.update({
     ("POST", "/system/jobs/<job_id>/requeue"): _roles(303, moderator=403),
     ("GET", "/system/bare"): _roles(200, moderator=403),
 })
+MATRIX.update({  # oversight (issue 25)
+    ("GET", "/metrics/"): _roles(200, moderator=403, analyst=200),
+    ("GET", "/metrics/export/<name>.csv"): _roles(200, moderator=403, analyst=200),
+    ("GET", "/qa/"): _roles(200),
+    ("POST", "/qa/<int:review_id>"): _roles(404),
+    ("GET", "/qa/adjudication"): _roles(200, moderator=403),
+    ("POST", "/qa/<int:review_id>/adjudicate"): _roles(404, moderator=403),
+    # another moderator's history: admins and analysts only (a moderator sees their own)
+    ("GET", "/qa/moderators/<int:moderator_id>"): _roles(200, moderator=403, analyst=200),
+})
 
 
 @pytest.fixture
 def console_ids(app):
     """One client with one flagged post, so the console's <int:...> routes resolve."""
     from app.db import session_scope
-    from models import Client, Flag, JobPost
+    from models import Client, Flag, JobPost, Moderator
 
     with app.app_context(), session_scope() as session:
         client = Client(external_id="c-access", name="Access Test Client")
@@ -81,8 +91,12 @@ def console_ids(app):
         session.flush()
         session.add(Flag(subject_type="post", subject_id=post.id, client_id=client.id,
                          post_id=post.id, reason="scam", score=0.9))
+        other = Moderator(email="other@example.com", password_hash="x")
+        session.add(other)
         session.commit()
-        return {"<int:post_id>": str(post.id), "<int:client_id>": str(client.id)}
+        return {"<int:post_id>": str(post.id), "<int:client_id>": str(client.id),
+                "<name>": "inbound", "<int:review_id>": "999999",
+                "<int:moderator_id>": str(other.id)}
 
 
 def concrete(path: str, ids: dict[str, str]) -> str:

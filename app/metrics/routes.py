@@ -1,0 +1,41 @@
+"""The oversight dashboard (admins and analysts): charts, their tables, CSV exports."""
+from __future__ import annotations
+
+from flask import Response, abort, request
+
+from ..db import get_session
+from ..security import role_required
+from ..services import ServiceError, metrics
+from ..web.ui import render
+from . import bp
+from .charts import charts
+
+FRAGMENTS = {"metrics-results": "metrics/_results.html"}
+
+
+def _filters() -> metrics.MetricsFilters:
+    try:
+        return metrics.MetricsFilters.from_args(request.args)
+    except ServiceError as exc:
+        abort(400, description=str(exc))
+
+
+@bp.get("/")
+@role_required("admin", "analyst")
+def index():
+    f = _filters()
+    d = metrics.dashboard(get_session(), f)
+    return render("metrics/index.html", FRAGMENTS, d=d, f=f, charts=charts(d),
+                  tables={name: metrics.table(d, name) for name in metrics.TABLES},
+                  reasons=metrics.REASONS)
+
+
+@bp.get("/export/<name>.csv")
+@role_required("admin", "analyst")
+def export(name: str):
+    if name not in metrics.TABLES:
+        abort(404)
+    f = _filters()
+    body = metrics.export_csv(metrics.dashboard(get_session(), f), name)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="trustdesk-{name}.csv"'})

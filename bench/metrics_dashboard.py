@@ -1,0 +1,145 @@
+"""The metrics dashboard under gunicorn on PostgreSQL: p50/p95 of /metrics (the whole
+page, the default 30 days), of its htmx fragment for one reason, and of one CSV export, at
+200,000 posts and 100,000 decisions by default. Prints figures; asserts nothing.
+
+    .venv/bin/python bench/metrics_dashboard.py [--posts 200000] [--decisions 100000]
+        [--requests 80] [--concurrency 2] [--workers CPUS] [--keep]
+
+No rollups: every figure is a grouped query over the window (app/services/metrics.py).
+Fills its own database with bench/console_latency.py's COPY loader (posts, clients,
+feedback, flags: as many open flags as closed ones), then makes the decisions human
+(5 moderators), closes the dismissed flags an hour after they were raised and adds QA
+reviews of 5 % of the decisions. Every flag and decision falls in the last 7 days, inside
+the dashboard's default window: the worst case for the page. Dropped at the end (unless
+--keep).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from console_latency import (ADMIN_URL, Session, _free_port, load, prepare,  # noqa: E402
+                             summary)
+
+
+def humanise(url: str) -> None:
+    """Decisions by 5 moderators; dismissed flags closed; QA reviews of 5 %."""
+    import psycopg
+
+    from app.db import session_scope
+    from app.services import users
+    from app.services.audit import CLI
+    from tests.helpers import make_app
+
+    app = make_app(url)
+    with app.app_context(), session_scope() as session:
+        ids = [users.create_moderator(session, email=f"m{i}@example.com",
+                                      password="benchmark password 0123", role="moderator",
+                                      actor=CLI).id for i in range(5)]
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn:
+        conn.execute(f"UPDATE decision SET moderator_id = (ARRAY{ids})[1 + id % 5]")
+        conn.execute("UPDATE flag SET closed_at = created_at + interval '1 hour' "
+                     "WHERE status <> 'open'")
+        conn.execute(
+            "INSERT INTO qa_review (decision_id, flag_id, subject_type, post_id, client_id, "
+            "reason, first_moderator_id, first_label, sampled_at, status, reviewer_id, "
+            "review_label, review_comment, reviewed_at) "
+            "SELECT d.id, d.flag_id, d.subject_type, d.post_id, d.client_id, f.reason, "
+            "d.moderator_id, 'not_violation', d.created_at, "
+            "CASE WHEN d.id % 7 = 0 THEN 'disagreed' ELSE 'agreed' END, "
+            f"(ARRAY{ids})[1 + (d.id + 1) % 5], "
+            "CASE WHEN d.id % 7 = 0 THEN 'remove' ELSE 'not_violation' END, '', "
+            "d.created_at + interval '2 hours' "
+            "FROM decision d JOIN flag f ON f.id = d.flag_id "
+            "WHERE d.action = 'dismiss' AND d.id % 20 = 0")
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
+        n = conn.execute("SELECT count(*), count(*) FILTER (WHERE action = 'dismiss') "
+                         "FROM decision").fetchone()
+        posts = conn.execute("SELECT count(*) FROM job_post").fetchone()[0]
+    print(f"database: {posts} posts, {n[0]} decisions ({n[1]} closing a flag), by 5 moderators")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=200_000)
+    parser.add_argument("--decisions", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=80)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    import sqlalchemy as sa
+
+    os.environ["TRUSTDESK_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="trustdesk-bench-")
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"trustdesk_bench_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    server = None
+    try:
+        # console_latency's loader: n open + n dismissed flags; a decision on every
+        # dismissed one and a note on every third open one -> decisions = n * 4 / 3
+        t0 = time.perf_counter()
+        prepare(url, args.posts, max(args.decisions * 3 // 4, 10))
+        humanise(url)
+        print(f"filled in {time.perf_counter() - t0:.0f} s")
+        port = _free_port()
+        env = {**os.environ, "DATABASE_URL": url, "TRUSTDESK_ENV": "development",
+               "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
+               "RATELIMIT_STORAGE_URI": "memory://"}
+        env.pop("REDIS_URL", None)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--bind",
+             f"127.0.0.1:{port}", "--timeout", "120", "app:create_app()"], cwd=ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=.5).close()
+                break
+            except OSError:
+                time.sleep(.2)
+        s = Session(port)
+        s.login()
+        targets = {"/metrics/ (page, 30 days)": "/metrics/",
+                   "/metrics/ (htmx, scam)": "/metrics/?" + urlencode({"reason": "scam"}),
+                   "inbound.csv": "/metrics/export/inbound.csv"}
+        for path in targets.values():
+            for _ in range(args.workers * 2):
+                status, _h, _b = s.request("GET", path)
+                assert status == 200, (path, status)
+        print(f"\ngunicorn --workers {args.workers}; {args.concurrency} client threads; "
+              f"{args.requests} requests each; PostgreSQL; loopback; no rollups")
+        print(f"{'request':28} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7} {'errors':>7}")
+        for label, path in targets.items():
+            r = summary([load(port, s.cookie, path, args.requests, args.concurrency)])
+            print(f"{label:28} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['rps']:7.1f} "
+                  f"{r['errors']:7d}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        if not args.keep:
+            with admin.connect() as c:
+                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        else:
+            print(f"kept database {name}")
+
+
+if __name__ == "__main__":
+    main()
