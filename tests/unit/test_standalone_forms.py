@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from models import Client, Decision, Flag, JobPost, Outreach
 from tests.unit.console_fixtures import CONTACT_FIELDS as FIELDS
+from tests.unit.test_qa import decided
 from tests.unit.console_fixtures import (as_user, db, fake_smtp, make_client,  # noqa: F401
                                          make_feedback, make_flag, make_post,
                                          not_improved_after_contact, scam_case, staff, token)
@@ -131,7 +132,7 @@ def csrf_in_urls(root: Node) -> list[str]:
 # --- the pages -----------------------------------------------------------------------------
 
 @pytest.fixture
-def console(db, staff):
+def console(app, db, staff):
     """A scam case with a similar post on another account (the cluster panel), and a
     negative client whose re-check found no improvement (suspendable)."""
     text = ("We are hiring remote data entry clerks, no experience needed, weekly pay, "
@@ -146,7 +147,11 @@ def console(db, staff):
     make_flag(db, client=negative, reason="negative_client", score=0.8)
     db.commit()
     not_improved_after_contact(db, negative, staff["moderator"])
-    return {"post": post, "flag": flag, "client": db.get(Client, negative.id)}
+    # a decided case past the undo window, sampled into QA for a second moderator (the admin)
+    app.config["QA_SAMPLE_SHARE"] = 1.0
+    decided(db, staff["moderator"], action="remove")
+    return {"post": post, "flag": flag, "client": db.get(Client, negative.id),
+            "moderator_id": staff["moderator"].moderator_id}
 
 
 def _bulk_confirm(c, ids_):
@@ -174,9 +179,14 @@ PAGES = {
     "queue.bulk": _bulk_confirm,
     "audit.index": lambda c, i: c.get("/audit/"),
     "system.index": lambda c, i: c.get("/system/"),
+    "metrics.index": lambda c, i: c.get("/metrics/"),
+    "qa.index": lambda c, i: c.get("/qa/"),
+    "qa.adjudication": lambda c, i: c.get("/qa/adjudication"),
+    "qa.history": lambda c, i: c.get(f"/qa/moderators/{i['moderator_id']}"),
 }
 #: endpoints that are not console pages with forms
-NOT_PAGES = {"static", "auth.login", "auth.logout", "auth.home", "audit.export", "system.bare"}
+NOT_PAGES = {"static", "auth.login", "auth.logout", "auth.home", "audit.export", "system.bare",
+             "metrics.export"}
 #: the panels htmx swaps into a page: (page, its panel) -> how to fetch the panel
 PANELS = {
     ("clients.show", "contact-panel"): lambda c, i: c.get(
@@ -219,6 +229,8 @@ def test_standalone_page_forms_target_elements_on_the_page(client, console, name
     assert any(any(v in n.attrs for v in HX_VERBS) or n.tag == "form" for n in root.walk())
     assert missing_targets(root, ids(root)) == []
     assert csrf_in_urls(root) == []
+    if name == "qa.index":  # the sampled case's review form is among the forms checked
+        assert re.search(r'<form[^>]+action="/qa/\d+"', html)
 
 
 @pytest.mark.parametrize("page,panel", sorted(PANELS), ids=[" + ".join(k) for k in sorted(PANELS)])
