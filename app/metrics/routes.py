@@ -6,6 +6,7 @@ from flask import Response, abort, request
 from ..db import get_session
 from ..security import role_required
 from ..services import ServiceError, metrics
+from ..web.params import query_date
 from ..web.ui import render
 from . import bp
 from .charts import charts
@@ -14,10 +15,12 @@ FRAGMENTS = {"metrics-results": "metrics/_results.html"}
 
 
 def _filters() -> metrics.MetricsFilters:
+    for name in ("date_from", "date_to"):  # dates are checked as every console query date is
+        query_date(name)
     try:
         return metrics.MetricsFilters.from_args(request.args)
     except ServiceError as exc:
-        abort(400, description=str(exc))
+        abort(400, description=f"The query parameters do not make a valid view: {exc}.")
 
 
 @bp.get("/")

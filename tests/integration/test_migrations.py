@@ -65,7 +65,7 @@ def assert_decisions_are_append_only(url: str, *, truncate: bool = False) -> Non
         refused = ["UPDATE decision SET reason = 'rewritten'",
                    "UPDATE decision SET reason = 'rewritten', undone_at = CURRENT_TIMESTAMP",
                    "DELETE FROM decision"]
-        for sql in refused + (["TRUNCATE decision"] if truncate else []):
+        for sql in refused + (["TRUNCATE decision CASCADE"] if truncate else []):
             with pytest.raises(sa.exc.DatabaseError, match="append-only"):
                 with engine.begin() as conn:
                     conn.execute(sa.text(sql))

@@ -205,10 +205,12 @@ def test_csv_export_over_http_matches_the_table(client, dataset):
 
 
 @pytest.mark.parametrize("query", ["tz=Nowhere/Else", "date_from=yesterday", "reason=x",
-                                   "date_from=2026-03-05&date_to=2026-03-01"])
+                                   "date_from=2026-03-05&date_to=2026-03-01", "date_from=0",
+                                   "date_to=0001-01-01", "date_to=9999-12-31"])
 def test_bad_filters_are_400(client, dataset, query):
     as_user(client, "admin@example.com")
-    assert client.get(f"/metrics/?{query}").status_code == 400
+    page = client.get(f"/metrics/?{query}")
+    assert page.status_code == 400 and "parameter" in page.text  # says what was wrong
     assert client.get(f"/metrics/export/inbound.csv?{query}").status_code == 400
 
 
