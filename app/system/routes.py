@@ -1,5 +1,5 @@
-"""Admins: failed background jobs (requeue) and the sweep's status; a bare page for the
-latency benchmark's baseline."""
+"""Admins: failed background jobs (requeue), the sweep's status, the training labels'
+counts; a bare page for the latency benchmark's baseline."""
 from __future__ import annotations
 
 from flask import redirect, render_template, url_for
@@ -8,7 +8,7 @@ from ..jobs import enqueue
 from ..jobs import failed as failed_registry
 from ..db import get_session
 from ..security import role_required
-from ..services import jobs_admin, mailer, sweep
+from ..services import jobs_admin, labels, mailer, sweep
 from ..web.ui import actor, notify, render, target
 from . import bp
 
@@ -30,10 +30,11 @@ def index():
     failed = failed_registry.failed_jobs() if enqueue.redis_url() and not error else []
     status = sweep.status(get_session())
     mail = mailer.status(get_session())
+    label_counts = labels.summary(get_session())
     get_session().rollback()
     return render("system/index.html", {"failed-jobs": "system/_failed.html"}, failed=failed,
                   sweep=status, mail=mail, inline=enqueue.redis_url() is None,
-                  redis_error=error)
+                  redis_error=error, labels=label_counts)
 
 
 @bp.post("/jobs/<job_id>/requeue")
