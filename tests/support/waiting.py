@@ -28,8 +28,9 @@ class GatedJob:
     each finished call appends a line to a file, and each call appends its pid to
     ``<path>.pids`` when it starts."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, hold: float = 5.0) -> None:
         ctx = multiprocessing.get_context("fork")
+        self.hold = hold  # how long a call waits at a gate that is never opened
         self.started = ctx.Event()
         self.gate = ctx.Event()
         self.path = path
@@ -41,7 +42,7 @@ class GatedJob:
         with open(f"{self.path}.pids", "a") as fh:
             fh.write(f"{os.getpid()}\n")
         self.started.set()
-        self.gate.wait(5)
+        self.gate.wait(self.hold)
         with self.path.open("a") as fh:
             fh.write(f"{n}\n")
 
