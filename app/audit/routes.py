@@ -42,9 +42,19 @@ def export():
         "Content-Disposition": 'attachment; filename="trustdesk-audit.csv"'})
 
 
-@bp.get("/case/<subject_type>/<int:subject_id>")
+@bp.get("/posts/<int:post_id>")
 @role_required("admin", "analyst", "moderator")
-def case(subject_type: str, subject_id: int):
+def post_case(post_id: int):
+    return _case("post", post_id, "audit.post_case", {"post_id": post_id})
+
+
+@bp.get("/clients/<int:client_id>")
+@role_required("admin", "analyst", "moderator")
+def client_case(client_id: int):
+    return _case("client", client_id, "audit.client_case", {"client_id": client_id})
+
+
+def _case(subject_type: str, subject_id: int, endpoint: str, args: dict[str, int]):
     try:
         rows, next_before = audit_log.case_events(get_session(), subject_type=subject_type,
                                                   subject_id=subject_id,
@@ -52,6 +62,5 @@ def case(subject_type: str, subject_id: int):
     except NotFound:
         abort(404)
     return render("audit/case.html", CASE_FRAGMENTS, rows=rows, next_before=next_before,
-                  subject_type=subject_type, subject_id=subject_id,
-                  more_endpoint="audit.case",
-                  more_args={"subject_type": subject_type, "subject_id": subject_id})
+                  subject_type=subject_type, subject_id=subject_id, more_endpoint=endpoint,
+                  more_args=args)

@@ -105,23 +105,38 @@ def test_moderators_read_the_audit_events_of_a_case_they_can_open(client, db, st
     assert {e.subject_type for e in mine} >= {"post", "flag"}
     as_user(client, "moderator@example.com")
     assert client.get("/audit/").status_code == 403
-    response = client.get(f"/audit/case/post/{post.id}")
+    response = client.get(f"/audit/posts/{post.id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     for e in mine:
         assert f"<code>{e.action}</code>" in html
     assert "other-" not in html and "flag.auto_dismissed" not in html
     page = client.get(f"/posts/{post.id}").get_data(as_text=True)
-    assert f'href="/audit/case/post/{post.id}"' in page
+    assert f'href="/audit/posts/{post.id}"' in page
     # the client case: its own events only
-    response = client.get(f"/audit/case/client/{other_client.id}")
+    response = client.get(f"/audit/clients/{other_client.id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "other-client" in html and "other-post" not in html and "other-flag" not in html
-    # nothing outside post and client cases; unknown subjects are 404s
-    assert client.get("/audit/case/qa_review/1").status_code == 404
-    assert client.get(f"/audit/case/moderator/{staff['admin'].moderator_id}").status_code == 404
-    assert client.get("/audit/case/post/999999").status_code == 404
-    assert client.get("/audit/case/client/999999").status_code == 404
+    # unknown subjects are 404s
+    assert client.get("/audit/posts/999999").status_code == 404
+    assert client.get("/audit/clients/999999").status_code == 404
     page = client.get(f"/clients/{other_client.id}").get_data(as_text=True)
-    assert f'href="/audit/case/client/{other_client.id}"' in page
+    assert f'href="/audit/clients/{other_client.id}"' in page
+
+
+def test_a_case_s_audit_events_page_on(client, db, staff):
+    post = seed(db, staff)
+    for _ in range(100):
+        record(db, actor=staff["admin"], action="test.event", subject_type="post",
+               subject_id=post.id)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    first = client.get(f"/audit/posts/{post.id}").text
+    assert first.count("<code>test.event</code>") == 100
+    before = first.split(f'href="/audit/posts/{post.id}?before=')[1].split('"')[0]
+    rest = client.get(f"/audit/posts/{post.id}?before={before}").text
+    seeded = db.exec(select(AuditEvent).where(AuditEvent.subject_type == "post",
+                                              AuditEvent.action != "test.event")).all()
+    assert seeded and all(f"<code>{e.action}</code>" in rest for e in seeded)
+    assert "test.event" not in rest
