@@ -12,7 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import AuditEvent
+from models import AuditEvent, Client, Flag, JobPost, Outreach, SubjectType
+
+from . import NotFound
 
 CSV_COLUMNS = ("id", "at", "actor", "action", "subject_type", "subject_id", "before", "after")
 EXPORT_MAX = 100_000
@@ -71,7 +73,43 @@ def _filtered(f: AuditFilters):
 
 def page(session: Session, *, filters: AuditFilters, before_id: int | None = None,
          limit: int = 100) -> tuple[list[AuditEvent], int | None]:
-    stmt = _filtered(filters)
+    return _keyset(session, _filtered(filters), before_id, limit)
+
+
+#: the cases whose audit events anyone who can open the case may read (every role opens
+#: every post and client case page)
+CASE_SUBJECTS = {SubjectType.post: JobPost, SubjectType.client: Client}
+
+
+def case_events(session: Session, *, subject_type: str, subject_id: int,
+                before_id: int | None = None, limit: int = 100,
+                ) -> tuple[list[AuditEvent], int | None]:
+    """The audit events of one post or client case, newest first: those about the subject
+    itself and about its flags (and, for a client, its outreach messages). Nothing else:
+    not QA reviews, other subjects, moderators or settings. ``NotFound`` for anything but
+    an existing post or client."""
+    model = CASE_SUBJECTS.get(subject_type)
+    if model is None or session.get(model, subject_id) is None:
+        raise NotFound(f"no {subject_type[:32]} case #{subject_id}")
+    if subject_type == SubjectType.post:
+        flags = sa.select(sa.cast(Flag.id, sa.String)).where(Flag.post_id == subject_id)
+        related = [sa.and_(AuditEvent.subject_type == "flag", AuditEvent.subject_id.in_(flags))]
+    else:
+        flags = sa.select(sa.cast(Flag.id, sa.String)).where(
+            Flag.subject_type == SubjectType.client, Flag.client_id == subject_id)
+        outreach = sa.select(sa.cast(Outreach.id, sa.String)).where(
+            Outreach.client_id == subject_id)
+        related = [sa.and_(AuditEvent.subject_type == "flag", AuditEvent.subject_id.in_(flags)),
+                   sa.and_(AuditEvent.subject_type == "outreach",
+                           AuditEvent.subject_id.in_(outreach))]
+    stmt = select(AuditEvent).where(sa.or_(
+        sa.and_(AuditEvent.subject_type == subject_type,
+                AuditEvent.subject_id == str(subject_id)), *related))
+    return _keyset(session, stmt, before_id, limit)
+
+
+def _keyset(session: Session, stmt: Any, before_id: int | None,
+            limit: int) -> tuple[list[AuditEvent], int | None]:
     if before_id is not None:
         stmt = stmt.where(AuditEvent.id < before_id)
     rows = list(session.exec(stmt.order_by(AuditEvent.id.desc()).limit(limit + 1)))

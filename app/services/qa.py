@@ -15,7 +15,9 @@ client's status). Their verdict is stored on the QA row only: it does not act on
 
 Adjudication. A disagreement waits for an admin, whose verdict supersedes both
 (``training_label``); if it differs from what was acted on, the admin may apply the
-corrective action (reinstate or remove the post) in the same step.
+corrective action in the same step: reinstate or remove the post; reinstate a suspended
+client whose suspension the verdict overturns (a verdict of "suspend" is not applied here:
+suspending goes through the client page and its contact-first rule).
 """
 from __future__ import annotations
 
@@ -31,13 +33,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from models import (Client, Decision, Flag, JobPost, Moderator, PostStatus, QaLabel, QaReview,
+from models import (Client, ClientStatus, Decision, Flag, JobPost, Moderator, PostStatus, QaLabel, QaReview,
                     QaScan, QaStatus, SubjectType, utcnow)
 
 from . import Conflict, NotFound, ServiceError
 from .audit import Actor, record
 from .moderation import undo_seconds
-from .moderation.common import _decision, _post_event, _require_admin
+from .moderation.common import _client_event, _decision, _post_event, _require_admin
 
 #: a decision's action -> the verdict it carries (other actions are not sampled)
 LABEL_OF: dict[str, str] = {"dismiss": QaLabel.not_violation, "remove": QaLabel.remove,
@@ -269,8 +271,9 @@ def disagreements(session: Session, *, limit: int = 100) -> list[Disagreement]:
 
 def correction_for(label: str, subject_type: str, subject_status: str) -> str | None:
     """The corrective action an adjudicated verdict calls for, given the subject now."""
-    if subject_type != SubjectType.post:
-        return None
+    if subject_type == SubjectType.client:
+        overturned = label in (QaLabel.not_violation, QaLabel.contact)
+        return "reinstate" if overturned and subject_status == ClientStatus.suspended else None
     if label == QaLabel.not_violation and subject_status == PostStatus.removed:
         return "reinstate"
     if label == QaLabel.remove and subject_status != PostStatus.removed:
@@ -282,7 +285,8 @@ def adjudicate(session: Session, *, review_id: int, label: str, actor: Actor,
                apply_correction: bool = False, now: datetime | None = None) -> QaReview:
     """An admin's verdict on a disagreement; it becomes the training label. With
     ``apply_correction`` and a verdict that differs from what was acted on, the post is
-    reinstated or removed in the same transaction (decision, audit, marketplace event)."""
+    reinstated or removed, or the suspended client reinstated, in the same transaction
+    (decision, audit, marketplace event)."""
     now = now or utcnow()
     _require_admin(session, actor)
     review = session.get(QaReview, review_id)
@@ -290,10 +294,12 @@ def adjudicate(session: Session, *, review_id: int, label: str, actor: Actor,
         raise NotFound("no such QA case")
     if label not in dict(CHOICES[review.subject_type]):
         raise ServiceError("choose one of the verdicts offered")
-    correction = None
-    if apply_correction and review.subject_type == SubjectType.post:
-        post = session.get(JobPost, review.post_id, with_for_update=True)
-        correction = correction_for(label, review.subject_type, post.status)
+    correction = subject = None
+    if apply_correction:
+        subject = (session.get(JobPost, review.post_id, with_for_update=True)
+                   if review.subject_type == SubjectType.post
+                   else session.get(Client, review.client_id, with_for_update=True))
+        correction = correction_for(label, review.subject_type, subject.status)
     done = session.execute(
         sa.update(QaReview).where(QaReview.id == review_id, QaReview.status == QaStatus.disagreed)
         .values(status=QaStatus.adjudicated, adjudicator_id=actor.moderator_id,
@@ -301,8 +307,10 @@ def adjudicate(session: Session, *, review_id: int, label: str, actor: Actor,
     if done != 1:
         session.rollback()
         raise Conflict("this disagreement was already adjudicated")
-    if correction:
-        _correct(session, post, correction, review=review, actor=actor, now=now)
+    if correction and review.subject_type == SubjectType.post:
+        _correct(session, subject, correction, review=review, actor=actor, now=now)
+    elif correction:
+        _reinstate_client(session, subject, review=review, actor=actor, now=now)
     record(session, actor=actor, action="qa.adjudicate", subject_type="qa_review",
            subject_id=review_id, after={"label": label, "correction": correction})
     session.commit()
@@ -324,6 +332,24 @@ def _correct(session: Session, post: JobPost, action: str, *, review: QaReview, 
                 client, decision=decision.id, reason="qa_adjudication")
     record(session, actor=actor, action=f"post.{action}", subject_type="post",
            subject_id=post.id, before=before, after={"post": post.status, "decision": decision.id})
+
+
+def _reinstate_client(session: Session, client: Client, *, review: QaReview, actor: Actor,
+                      now: datetime) -> None:
+    """The suspended client active again (removed posts stay removed, as ``reinstate``)."""
+    before = {"status": client.status}
+    client.status = ClientStatus.active
+    client.status_changed_at = client.updated_at = now
+    session.add(client)
+    session.flush()
+    decision = _decision(session, action="reinstate", flag=None, client_id=client.id,
+                         post_id=None, actor=actor, reason=f"QA adjudication of case {review.id}",
+                         details={"qa_review": review.id, "before": before}, now=now)
+    _client_event(session, "client.reinstated", client, decision=decision.id,
+                  reason="qa_adjudication")
+    record(session, actor=actor, action="client.reinstate", subject_type="client",
+           subject_id=client.id, before=before,
+           after={"status": client.status, "decision": decision.id})
 
 
 def training_label(session: Session, decision_id: int) -> str | None:

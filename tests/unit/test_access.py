@@ -59,6 +59,8 @@ MATRIX.update({
     ("POST", "/clients/<int:client_id>/claim"): _roles(200),
     ("GET", "/audit/"): _roles(200, moderator=403, analyst=200),
     ("GET", "/audit/export.csv"): _roles(200, moderator=403, analyst=200),
+    ("GET", "/audit/posts/<int:post_id>"): _roles(200, analyst=200),
+    ("GET", "/audit/clients/<int:client_id>"): _roles(200, analyst=200),
     ("GET", "/system/"): _roles(200, moderator=403),
     ("POST", "/system/jobs/<job_id>/requeue"): _roles(303, moderator=403),
     ("GET", "/system/bare"): _roles(200, moderator=403),

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from app.services import moderation
 from app.services.audit import record
-from models import AuditEvent, utcnow
+from sqlmodel import select
+
+from models import AuditEvent, Flag, utcnow
 from tests.unit.console_fixtures import as_user, db, scam_case, staff  # noqa: F401
 
 
@@ -81,3 +83,60 @@ def test_pagination(client, db, staff):
     as_user(client, "admin@example.com")
     first = client.get("/audit/?action=test.event").text
     assert first.count("<code>test.event</code>") == 100 and 'id="audit-more"' in first
+
+
+def test_moderators_read_the_audit_events_of_a_case_they_can_open(client, db, staff):
+    post = seed(db, staff)  # a dismissal and a note on the post
+    own_flag = db.exec(select(Flag).where(Flag.post_id == post.id)).one()
+    record(db, actor=staff["admin"], action="flag.escalate", subject_type="flag",
+           subject_id=own_flag.id, after={"mine": "own-flag"})
+    other_client, other, other_flag = scam_case(db)
+    for subject_type, subject_id, action in (
+            ("post", other.id, "post.note"), ("flag", other_flag.id, "flag.escalate"),
+            ("qa_review", 1, "qa.adjudicate"), ("moderator", staff["admin"].moderator_id,
+                                                "moderator.role")):
+        record(db, actor=staff["admin"], action=action, subject_type=subject_type,
+               subject_id=subject_id, after={"secret": f"other-{subject_type}"})
+    record(db, actor=staff["admin"], action="client.reinstate", subject_type="client",
+           subject_id=other_client.id, after={"secret": "other-client"})
+    db.commit()
+    mine = [e for e in db.exec(select(AuditEvent)) if "other-" not in str(e.after)
+            and e.subject_id != "99"]
+    assert {e.subject_type for e in mine} >= {"post", "flag"}
+    as_user(client, "moderator@example.com")
+    assert client.get("/audit/").status_code == 403
+    response = client.get(f"/audit/posts/{post.id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    for e in mine:
+        assert f"<code>{e.action}</code>" in html
+    assert "other-" not in html and "flag.auto_dismissed" not in html
+    page = client.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert f'href="/audit/posts/{post.id}"' in page
+    # the client case: its own events only
+    response = client.get(f"/audit/clients/{other_client.id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "other-client" in html and "other-post" not in html and "other-flag" not in html
+    # unknown subjects are 404s
+    assert client.get("/audit/posts/999999").status_code == 404
+    assert client.get("/audit/clients/999999").status_code == 404
+    page = client.get(f"/clients/{other_client.id}").get_data(as_text=True)
+    assert f'href="/audit/clients/{other_client.id}"' in page
+
+
+def test_a_case_s_audit_events_page_on(client, db, staff):
+    post = seed(db, staff)
+    for _ in range(100):
+        record(db, actor=staff["admin"], action="test.event", subject_type="post",
+               subject_id=post.id)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    first = client.get(f"/audit/posts/{post.id}").text
+    assert first.count("<code>test.event</code>") == 100
+    before = first.split(f'href="/audit/posts/{post.id}?before=')[1].split('"')[0]
+    rest = client.get(f"/audit/posts/{post.id}?before={before}").text
+    seeded = db.exec(select(AuditEvent).where(AuditEvent.subject_type == "post",
+                                              AuditEvent.action != "test.event")).all()
+    assert seeded and all(f"<code>{e.action}</code>" in rest for e in seeded)
+    assert "test.event" not in rest

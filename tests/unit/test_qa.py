@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from app.services import Conflict, ServiceError, qa
-from models import AuditEvent, Decision, JobPost, OutboxEvent, QaReview, QaStatus, utcnow
+from models import AuditEvent, Client, Decision, JobPost, OutboxEvent, QaReview, QaStatus, utcnow
 from tests.unit.console_fixtures import (as_user, db, make_client, make_flag, make_post,  # noqa: F401
                                          staff, token)
 
@@ -248,3 +248,49 @@ def test_history_shows_decisions_undo_rate_and_agreement(every_case, client, db,
     admin = as_user(every_case.test_client(), "admin@example.com")
     assert admin.get("/qa/moderators/999999").status_code == 404
     assert admin.get(f"/qa/moderators/{staff['moderator2'].moderator_id}").status_code == 200
+
+
+def test_adjudication_reinstates_a_suspended_client_in_one_step(every_case, client, db, staff):
+    suspended = make_client(db, status="suspended", name="Suspended Client Ltd")
+    flag = make_flag(db, client=suspended, reason="negative_client")
+    db.add(Decision(flag_id=flag.id, subject_type="client", subject_id=suspended.id,
+                    client_id=suspended.id, moderator_id=staff["moderator"].moderator_id,
+                    action="suspend", created_at=utcnow() - timedelta(minutes=10)))
+    db.commit()
+    with every_case.app_context():
+        case = qa.next_case(db, actor=staff["moderator2"])
+    qa.submit(db, review_id=case.review_id, label="not_violation", actor=staff["moderator2"])
+    as_user(client, "admin@example.com")
+    html = client.get("/qa/adjudication").get_data(as_text=True)
+    assert "Suspended Client Ltd" in html and "(can reinstate the client)" in html
+    response = client.post(f"/qa/{case.review_id}/adjudicate", data={
+        "label": "not_violation", "correct": "1",
+        "csrf_token": token(client, "/qa/adjudication")})
+    assert response.status_code == 303
+    db.expire_all()
+    review = db.get(QaReview, case.review_id)
+    assert (review.status, review.correction) == (QaStatus.adjudicated, "reinstate")
+    assert db.get(Client, suspended.id).status == "active"
+    fix = db.exec(select(Decision).where(Decision.action == "reinstate")).one()
+    assert (fix.client_id, fix.post_id, fix.moderator_id) == (
+        suspended.id, None, staff["admin"].moderator_id)
+    assert db.exec(select(OutboxEvent).where(OutboxEvent.event_type == "client.reinstated")).one()
+    audit = db.exec(select(AuditEvent).where(AuditEvent.action == "client.reinstate")).one()
+    assert (audit.subject_type, audit.subject_id) == ("client", str(suspended.id))
+    assert qa.training_label(db, review.decision_id) == "not_violation"
+
+
+def test_adjudication_leaves_a_client_that_is_not_suspended(every_case, db, staff):
+    active = make_client(db, status="contacted")
+    flag = make_flag(db, client=active, reason="negative_client")
+    db.add(Decision(flag_id=flag.id, subject_type="client", subject_id=active.id,
+                    client_id=active.id, moderator_id=staff["moderator"].moderator_id,
+                    action="contact", created_at=utcnow() - timedelta(minutes=10)))
+    db.commit()
+    with every_case.app_context():
+        case = qa.next_case(db, actor=staff["moderator2"])
+    qa.submit(db, review_id=case.review_id, label="not_violation", actor=staff["moderator2"])
+    review = qa.adjudicate(db, review_id=case.review_id, label="not_violation",
+                           actor=staff["admin"], apply_correction=True)
+    assert review.correction is None
+    assert db.get(Client, active.id).status == "contacted"

@@ -178,6 +178,8 @@ PAGES = {
     "clients.suspend_confirm": lambda c, i: c.get(f"/clients/{i['client'].id}/suspend"),
     "queue.bulk": _bulk_confirm,
     "audit.index": lambda c, i: c.get("/audit/"),
+    "audit.post_case": lambda c, i: c.get(f"/audit/posts/{i['post'].id}"),
+    "audit.client_case": lambda c, i: c.get(f"/audit/clients/{i['client'].id}"),
     "system.index": lambda c, i: c.get("/system/"),
     "metrics.index": lambda c, i: c.get("/metrics/"),
     "qa.index": lambda c, i: c.get("/qa/"),
