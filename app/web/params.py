@@ -5,7 +5,7 @@ byte, a date past year 9999 once a day is added) is a clear 400 or 404, never a 
 - ``IdConverter`` is the app's ``int`` URL converter: ``/posts/<int:post_id>`` matches
   0-``MAX_ID`` only (a bigger number is no such page: 404);
 - ``refuse_nul_in_query`` runs before every console request: a NUL byte in any query
-  value is a 400 naming the parameter (PostgreSQL refuses NUL in text);
+  value or form field is a 400 naming it (PostgreSQL refuses NUL in text);
 - ``query_int``, ``query_date``, ``query_keyset`` parse one typed query value (absent or
   empty: ``None``; malformed or out of range: 400 saying which and why).
 
@@ -38,12 +38,19 @@ def _bad(name: str, why: str):
 
 
 def refuse_nul_in_query() -> None:
-    """Before each console request (the API answers its own 422s)."""
+    """Before each console request (the API answers its own 422s): no NUL byte in a query
+    value nor in a submitted form's field (a note, a login, a reason)."""
     if request.path.startswith(API_PREFIX):
         return
     for name, value in request.args.items(multi=True):
         if "\x00" in value or "\x00" in name:
             _bad(name.replace("\x00", "\\0"), "is not valid text (it holds a NUL byte)")
+    if request.method == "POST":
+        for name, value in request.form.items(multi=True):
+            if "\x00" in value or "\x00" in name:
+                shown = name.replace("\x00", "\\0")
+                abort(400, description=f"The form field \u201c{shown}\u201d is not valid text "
+                                       "(it holds a NUL byte).")
 
 
 def _is_id(text: str) -> bool:

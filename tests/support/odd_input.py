@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 from app.db import get_engine, session_scope
 from app.services import tokens, users
 from app.services.audit import CLI
-from tests.helpers import PASSWORD, login
+from tests.helpers import PASSWORD, csrf_token, login
 
 HUGE = str(2**70)
 #: console GETs (logged in as an admin) and the status each must answer
@@ -72,6 +72,14 @@ def answers(app: Flask, token: str) -> dict[str, int]:
             wrong[path] = r.status_code
         elif expected == 400:  # a page saying which parameter, not a bare error
             assert "is not" in r.get_data(as_text=True) or "must" in r.get_data(as_text=True)
+    # a NUL byte in a submitted form field: the login form (before any login), and a note
+    stranger = app.test_client()
+    r = login(stranger, "a\x00b@example.com")
+    if r.status_code != 400:
+        wrong["POST /login with a NUL byte"] = r.status_code
+    r = console.post("/clients/1/note", data={"csrf_token": csrf_token(console, "/queue/"), "text": "a\x00b"})
+    if r.status_code != 400 or "NUL byte" not in r.get_data(as_text=True):
+        wrong["POST a note with a NUL byte"] = r.status_code
     headers = {"Authorization": f"Bearer {token}"}
     for path, expected in API:
         r = app.test_client().get(path, headers=headers)
