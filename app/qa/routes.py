@@ -25,15 +25,9 @@ def index():
 @bp.post("/<int:review_id>")
 @role_required("admin", "moderator")
 def review(review_id: int):
-    try:
-        qa.submit(get_session(), review_id=review_id, label=request.form.get("label", ""),
-                  comment=request.form.get("comment", ""), actor=actor())
-    except NotFound as exc:
-        abort(404, description=str(exc))
-    except Conflict as exc:
-        abort(409, description=str(exc))
-    except ServiceError as exc:
-        abort(422, description=str(exc))
+    _answer(lambda: qa.submit(get_session(), review_id=review_id,
+                              label=request.form.get("label", ""),
+                              comment=request.form.get("comment", ""), actor=actor()))
     notify("Thank you: your review is recorded.")
     return redirect(url_for("qa.index"), 303)
 
@@ -48,16 +42,9 @@ def adjudication():
 @bp.post("/<int:review_id>/adjudicate")
 @role_required("admin")
 def adjudicate(review_id: int):
-    try:
-        done = qa.adjudicate(get_session(), review_id=review_id,
-                             label=request.form.get("label", ""), actor=actor(),
-                             apply_correction=request.form.get("correct") == "1")
-    except NotFound as exc:
-        abort(404, description=str(exc))
-    except Conflict as exc:
-        abort(409, description=str(exc))
-    except ServiceError as exc:
-        abort(422, description=str(exc))
+    done = _answer(lambda: qa.adjudicate(get_session(), review_id=review_id,
+                                         label=request.form.get("label", ""), actor=actor(),
+                                         apply_correction=request.form.get("correct") == "1"))
     notify(f"Adjudicated: {done.adjudicated_label.replace('_', ' ')}"
            + (f"; the post was {'reinstated' if done.correction == 'reinstate' else 'removed'}."
               if done.correction else "."))
@@ -76,3 +63,16 @@ def history(moderator_id: int):
     except NotFound as exc:
         abort(404, description=str(exc))
     return render("qa/history.html", FRAGMENTS, h=h)
+
+
+def _answer(call):  # noqa: ANN001, ANN202
+    """Run one QA service call; its refusals are the HTTP answers (404 no such review,
+    409 someone got there first, 422 a bad choice)."""
+    try:
+        return call()
+    except NotFound as exc:
+        abort(404, description=str(exc))
+    except Conflict as exc:
+        abort(409, description=str(exc))
+    except ServiceError as exc:
+        abort(422, description=str(exc))
