@@ -13,13 +13,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import Client, Flag, FlagStatus, JobPost, SubjectType
+from models import Client, Flag, FlagStatus, JobPost, Moderator, SubjectType
 
 
 def _locked(stmt):  # noqa: ANN001, ANN202
     """FOR NO KEY UPDATE (what an UPDATE of the row takes): rows that reference the locked
     one (a decision naming the client) may still be inserted meanwhile."""
     return stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
+
+
+def lock_moderator(session: Session, moderator_id: int | None) -> None:
+    """Lock a moderator's own row: taken only by a note submission (which takes no other lock),
+    so two copies of one note form sent at once are checked for their token one after the other."""
+    if moderator_id is not None:
+        session.exec(_locked(select(Moderator.id).where(Moderator.id == moderator_id))).all()
 
 
 def lock_posts(session: Session, post_ids: Any) -> list[JobPost]:

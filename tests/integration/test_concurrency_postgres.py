@@ -223,3 +223,23 @@ class _FakeScorer:
                                              why="test", field="title", detector="scam",
                                              kind="rule")],
                           model_versions={"scam": self.version}) for p in posts]
+
+
+def test_one_note_form_sent_twice_at_once_adds_one_note(migrated_app):
+    """The same note form (one form_token) submitted twice at the same moment - a double click
+    that reaches both gunicorn workers - is one note, not two."""
+    app = migrated_app
+    mod_a, _ = _moderators(app)
+    for trial in range(TRIALS):
+        post_id, flag_a, _ = _post_with_two_flags(app)
+        token = f"tok-{trial}"
+
+        def note(s):
+            moderation.add_note(s, text="checked the client's other posts", actor=mod_a,
+                                flag_id=flag_a, form_token=token)
+
+        assert _race(app, note, note) == ["ok", "ok"]
+        with app.app_context(), session_scope() as s:
+            notes = s.exec(select(Decision).where(Decision.action == "note",
+                                                  Decision.post_id == post_id)).all()
+            assert len(notes) == 1, f"trial {trial}: {len(notes)} notes"

@@ -12,6 +12,7 @@ from models.taxonomy import CATEGORIES, NOT_A_JOB, category_label
 from .. import ServiceError
 from ..audit import Actor, record
 from ..content import post_content_hash
+from ..locks import lock_moderator
 from .common import (A, _CLOSE, REMOVE_REASONS, _check, _clean, _close_other_flags, _decision, _get,
                      _lock_flag, _post_event, _post_flag, decision_use_case, judged, lock_case_of,
                      lock_post_case, removal_label, removal_notice)
@@ -164,13 +165,14 @@ def escalate(session: Session, *, flag_id: int, version: int | None, actor: Acto
 def add_note(session: Session, *, text: str, actor: Actor, flag_id: int | None = None,
              post_id: int | None = None, client_id: int | None = None, form_token: str = "",
              now: datetime | None = None) -> Decision:
-    """A note on a case, a post or a client. Notes change nothing, so they take no lock; a
+    """A note on a case, a post or a client. Notes change nothing, so they lock no case; a
     submission that repeats the ``form_token`` of a note this moderator already added (the form
     sent again after a reload or from the browser's history) returns that note instead of adding it twice."""
     now = now or utcnow()
     text = _clean(text, required=True)
     form_token = (form_token or "")[:64]
     if form_token:
+        lock_moderator(session, actor.moderator_id)  # two copies sent at once: one after the other
         earlier = _note_with_token(session, actor, form_token)
         if earlier is not None:
             return earlier
