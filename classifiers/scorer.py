@@ -109,6 +109,21 @@ def _model_texts(posts: Sequence[PostInput]) -> list[str]:
     return [f"{p.title or ''}\n\n{p.description or ''}" for p in posts]
 
 
+#: a model term is shown as evidence only if it carries at least this share of the strongest
+#: shown term's contribution: a word that barely moved the score ("assistant" beside
+#: "wire transfer") is not something a moderator can check the score against
+TERM_MIN_SHARE = 0.25
+
+
+def strong_terms(terms: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The terms (highest contribution first) worth showing: those with at least
+    ``TERM_MIN_SHARE`` of the first one's contribution."""
+    if not terms:
+        return []
+    floor = TERM_MIN_SHARE * terms[0][1]
+    return [(t, c) for t, c in terms if c >= floor]
+
+
 class Scorer:
     def __init__(self, bundles: dict[str, dict], metrics: dict[str, dict], model_dir: Path | None = None):
         self.model_dir = model_dir
@@ -319,7 +334,7 @@ class Scorer:
     def _term_evidence(terms: list[tuple[str, float]], title: str, desc: str, detector: str, label: str,
                        why: str) -> list[Evidence]:
         out = []
-        for term, c in terms:
+        for term, c in strong_terms(terms):
             loc = locate_term(term, title, desc)
             if loc is None:
                 continue

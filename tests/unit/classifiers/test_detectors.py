@@ -281,3 +281,13 @@ def test_the_request_order_equals_lexsort():
         seg = np.sort(rng.integers(0, n_req, 5000))
         contrib = rng.choice(rng.random(400), 5000)  # many ties
         assert np.array_equal(by_request_then_descending(seg, contrib, n_req), np.lexsort((-contrib, seg)))
+
+
+def test_weak_model_terms_are_not_shown_as_evidence():
+    from classifiers.scorer import TERM_MIN_SHARE, strong_terms
+
+    assert strong_terms([]) == []
+    assert strong_terms([("wire transfer", 0.8), ("gift cards", 0.3), ("assistant", 0.05)]) == [
+        ("wire transfer", 0.8), ("gift cards", 0.3)]
+    edge = 0.8 * TERM_MIN_SHARE
+    assert strong_terms([("a", 0.8), ("b", edge), ("c", edge - 1e-9)]) == [("a", 0.8), ("b", edge)]
