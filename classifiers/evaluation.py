@@ -44,7 +44,7 @@ def evaluate(model_dir: Path | None = None, progress: bool = False, write: bool 
     # trained on ALL labelled rows (classifiers/feedback_cv.py): the report is the training run's
     # out-of-fold measurement (a split of those rows would be scored by a model that saw it)
     report["feedback"] = {k: fm[k] for k in ("cv", "leave_one_source_out", "settings", "operating_point", "realphrasing",
-                                             "rows_by_source", "selection") if k in fm}
+                                             "rows_by_source", "selection", "general_model") if k in fm}
 
     # ---------------- honest posts that never trained (false-positive rates)
     say("evaluate: honest posts")
@@ -161,6 +161,23 @@ def format_feedback(f: dict, threshold: float) -> list[str]:
         op = f["operating_point"]
         L.append(f"  threshold on out-of-fold scores: precision {op.get('oof_precision', float('nan')):.3f}, "
                  f"recall {op.get('oof_recall', float('nan')):.3f}")
+    sel = f.get("selection")
+    if sel:
+        L.append("  model selection (mean leave-one-source-out ROC-AUC of each candidate; the best is shipped):")
+        from dataclasses import asdict
+
+        from .feedback import Settings
+
+        default = asdict(Settings())
+        for c in sel["candidates"]:
+            diff = ", ".join(f"{k}={v}" for k, v in c["settings"].items() if default.get(k, v) != v) or "default"
+            per = " ".join(f"{k} {v:.3f}" for k, v in c["by_source"].items() if v is not None)
+            L.append(f"    {diff:<22} mean {c['mean_roc_auc']:.3f}   {per}")
+    g = f.get("general_model")
+    if g:
+        L.append(f"  general sentiment model: {g['n_rows']} public rated snippets "
+                 f"({', '.join(f'{k} {v}' for k, v in g['rows_by_source'].items())}; |mean rating| >= {g['margin']}),"
+                 " never a feedback row")
     if "realphrasing" in f:
         L.append(f"  real freelancer feedback: {f['realphrasing']}")
     return L

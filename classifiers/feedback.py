@@ -28,6 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
+from . import feedback_general as fg
 from . import feedback_text as ft
 from .modelling import hstack, pack_vectorizer, unpack_vectorizer
 
@@ -52,6 +53,8 @@ class Settings:
     combiner_C: float = 1.0
     #: sample weight of in-domain rows (seed + real freelancer feedback) in both stages
     domain_weight: float = 1.0
+    #: the general sentiment model's logits (``feedback_general``) as combiner columns
+    general: bool = True
 
 
 # ------------------------------------------------------------------------------- vectorisers
@@ -77,6 +80,7 @@ class Prepared:
     owner: np.ndarray  # sentences[k] belongs to texts[owner[k]]
     n_sent: np.ndarray
     lexicon: np.ndarray  # (n, len(ft.LEXICON_FEATURES))
+    general: np.ndarray  # (n, len(fg.FEATURES)); zeros when no general model was given
 
     def subset(self, idx) -> "Prepared":
         idx = np.asarray(idx)
@@ -87,10 +91,10 @@ class Prepared:
         order = np.argsort(remap[self.owner[keep]], kind="stable")
         sent_idx = np.flatnonzero(keep)[order]
         return Prepared([self.texts[i] for i in idx], [self.sentences[k] for k in sent_idx], remap[self.owner[sent_idx]],
-                        self.n_sent[idx], self.lexicon[idx])
+                        self.n_sent[idx], self.lexicon[idx], self.general[idx])
 
 
-def prepare(texts: list[str], lexicon: bool = True) -> Prepared:
+def prepare(texts: list[str], lexicon: bool = True, general: fg.General | None = None) -> Prepared:
     sentences, owner, n_sent = [], [], []
     for i, t in enumerate(texts):
         s = ft.split_sentences(t)
@@ -107,7 +111,9 @@ def prepare(texts: list[str], lexicon: bool = True) -> Prepared:
         lex[:, 1] = np.add.reduceat(per[:, 0], starts) / np.array(n_sent)
         lex[:, 2] = np.maximum.reduceat(per[:, 0], starts)
         lex[:, 3] = np.maximum.reduceat(per[:, 1], starts)
-    return Prepared(list(texts), sentences, owner_a, np.array(n_sent, dtype=np.int64), lex)
+    n_sent_a = np.array(n_sent, dtype=np.int64)
+    gen = fg.features(general, list(texts), sentences, n_sent_a) if general is not None else np.zeros((len(texts), len(fg.FEATURES)))
+    return Prepared(list(texts), sentences, owner_a, n_sent_a, lex, gen)
 
 
 def rating_block(ratings: list[int | None]) -> np.ndarray:
@@ -182,12 +188,15 @@ def design(F_text: np.ndarray, prep: Prepared, ratings: list[int | None], s: Set
     blocks = [F_text]
     if s.lexicon:
         blocks.append(prep.lexicon)
+    if s.general:
+        blocks.append(prep.general)
     blocks.append(rating_block(ratings))
     return np.column_stack(blocks)
 
 
 def feature_names(s: Settings) -> list[str]:
-    return [*TEXT_FEATURES, *LENGTH_FEATURES, *(ft.LEXICON_FEATURES if s.lexicon else ()), *RATING_FEATURES]
+    return [*TEXT_FEATURES, *LENGTH_FEATURES, *(ft.LEXICON_FEATURES if s.lexicon else ()),
+            *(fg.FEATURES if s.general else ()), *RATING_FEATURES]
 
 
 def fit_monotone_lr(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, names: list[str], C: float) -> dict:
@@ -213,24 +222,28 @@ def sample_weights(sources: list[str], s: Settings) -> np.ndarray:
 
 # ------------------------------------------------------------------------------- fit / predict
 def fit(texts: list[str], y: np.ndarray, ratings: list[int | None], groups, sources: list[str] | None = None,
-        settings: Settings | None = None, prep: Prepared | None = None) -> dict:
-    """Fit both stages on these rows; ``prep`` (``prepare(texts)``) may be passed to reuse it."""
+        settings: Settings | None = None, prep: Prepared | None = None, general: dict | None = None) -> dict:
+    """Fit both stages on these rows; ``prep`` (``prepare(texts, ..., general)``) may be passed to
+    reuse it. ``general`` is a fitted ``feedback_general`` bundle (fitted here when the settings
+    use one and none is given); it is stored in the returned bundle."""
     s = settings or Settings()
     y = np.asarray(y)
-    prep = prep or prepare(texts, s.lexicon)
+    if s.general and general is None:
+        general = fg.fit()
+    prep = prep or prepare(texts, s.lexicon, fg.General(general) if s.general else None)
     w = sample_weights(sources or [""] * len(texts), s)
     # the vectorisers are fitted once on these rows (unsupervised); the stage-1 LR out of fold
     # (groups never straddle) gives the logits the combiner is fitted on
     vecs = make_vectorizers(s.char)
     X = hstack([v.fit_transform(texts) for v in vecs])
     multi = _multi_sentences(prep)
-    Xs = hstack([v.transform([prep.sentences[k] for k in multi]) for v in vecs]) if s.sentences else None
+    Xs = hstack([v.transform([prep.sentences[k] for k in multi]) for v in vecs]) if s.sentences and len(multi) else None
     z_text, z_multi = np.zeros(len(texts)), np.zeros(len(multi))
     owner_multi = prep.owner[multi]
     for tr, te in GroupKFold(n_splits=5).split(np.zeros(len(y)), y, groups):
         lr = _text_model(s.text_C).fit(X[tr], y[tr], sample_weight=w[tr])
         z_text[te] = lr.decision_function(X[te])
-        if s.sentences:
+        if Xs is not None:
             rows = np.flatnonzero(np.isin(owner_multi, te))
             if len(rows):
                 z_multi[rows] = lr.decision_function(Xs[rows])
@@ -239,22 +252,24 @@ def fit(texts: list[str], y: np.ndarray, ratings: list[int | None], groups, sour
     comb = fit_monotone_lr(design(F, prep, ratings, s), y, w, names, s.combiner_C)
     rating_only = fit_monotone_lr(rating_block(ratings), y, w, list(RATING_FEATURES), 1.0)
     tm = TextModel(vecs, _text_model(s.text_C).fit(X, y, sample_weight=w))
-    return {"format": FORMAT, "settings": asdict(s), "vectorizers": [pack_vectorizer(v) for v in tm.vecs],
+    return {"format": FORMAT, "settings": asdict(s), "general": general if s.general else None,
+            "vectorizers": [pack_vectorizer(v) for v in tm.vecs],
             "text_lr": tm.lr, "combiner": comb["lr"], "combiner_cols": comb["cols"], "feature_names": names,
             "rating_lr": rating_only["lr"], "rating_cols": rating_only["cols"]}
 
 
 def _settings(bundle: dict) -> Settings:
-    return Settings(**bundle["settings"])
+    return Settings(**{"general": False, **bundle["settings"]})  # bundles before the general model
 
 
-def _unpacked(bundle: dict) -> tuple[TextModel, frozenset[str]]:
+def _unpacked(bundle: dict) -> tuple[TextModel, frozenset[str], fg.General | None]:
     """Vectorisers rebuilt once per loaded bundle (cached in it; training pops ``_tm``)."""
     if "_tm" not in bundle:
         s = _settings(bundle)
         vecs = [unpack_vectorizer(d, t) for d, t in zip(bundle["vectorizers"], make_vectorizers(s.char))]
         english = frozenset(t for t in vecs[0].vocabulary_ if " " not in t and t.isalpha()) | ft.lexicon_words()
-        bundle["_tm"] = (TextModel(vecs, bundle["text_lr"], fast=True), english)
+        general = fg.General(bundle["general"]) if s.general else None
+        bundle["_tm"] = (TextModel(vecs, bundle["text_lr"], fast=True), english, general)
     return bundle["_tm"]
 
 
@@ -266,14 +281,14 @@ def score(bundle: dict, texts: list[str], ratings: list[int | None]) -> dict:
         return {"negative": _legacy_predict(bundle, texts, ratings), "text_scored": np.ones(len(texts), dtype=bool),
                 "language": ["en"] * len(texts)}
     s = _settings(bundle)
-    tm, english = _unpacked(bundle)
+    tm, english, general = _unpacked(bundle)
     langs = [ft.language_of(t, english)[0] for t in texts]
     scored = np.array([lang == "en" for lang in langs], dtype=bool)
     p = _apply_lr({"lr": bundle["rating_lr"], "cols": bundle["rating_cols"]}, rating_block(ratings))
     idx = np.flatnonzero(scored)
     if len(idx):
         sub = [texts[i] for i in idx]
-        prep = prepare(sub, s.lexicon)
+        prep = prepare(sub, s.lexicon, general)
         X = design(text_features(tm, prep, s.sentences), prep, [ratings[i] for i in idx], s)
         p[idx] = _apply_lr({"lr": bundle["combiner"], "cols": bundle["combiner_cols"]}, X)
     return {"negative": p, "text_scored": scored, "language": langs}

@@ -30,6 +30,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from . import feedback as fb
+from . import feedback_general as fg
 from .data import REALPHRASING_DIR, FeedbackRow
 from .modelling import threshold_for_precision
 
@@ -46,6 +47,7 @@ SOURCE_NAMES = {"amaz": "amazon sentences (UCI)", "imdb": "imdb sentences (UCI)"
 
 CANDIDATES: tuple[fb.Settings, ...] = (
     fb.Settings(),
+    fb.Settings(general=False),
     fb.Settings(sentences=False),
     fb.Settings(lexicon=False),
     fb.Settings(domain_weight=3.0),
@@ -74,20 +76,21 @@ def _auc_ci(y: np.ndarray, p: np.ndarray, n_boot: int = 1000) -> dict:
 class Data:
     """The labelled rows as arrays, with the per-text preparation done once."""
 
-    def __init__(self, rows: list[FeedbackRow]):
+    def __init__(self, rows: list[FeedbackRow], general: dict | None = None):
         self.rows = rows
+        self.general = general
         self.texts = [r.text for r in rows]
         self.y = np.array([r.negative for r in rows])
         self.ratings = [r.rating for r in rows]
         self.groups = np.array([r.group for r in rows])
         self.sources = [r.source for r in rows]
         self.src = np.array(self.sources)
-        self.prep = fb.prepare(self.texts, lexicon=True)
+        self.prep = fb.prepare(self.texts, lexicon=True, general=fg.General(general) if general else None)
 
     def fit(self, idx, s: fb.Settings) -> dict:
         idx = np.asarray(idx)
         return fb.fit([self.texts[i] for i in idx], self.y[idx], [self.ratings[i] for i in idx], self.groups[idx],
-                      [self.sources[i] for i in idx], s, self.prep.subset(idx))
+                      [self.sources[i] for i in idx], s, self.prep.subset(idx), self.general if s.general else None)
 
     def predict(self, bundle: dict, idx) -> np.ndarray:
         """Scores of rows ``idx`` (all training data is English: no language check needed)."""
@@ -162,13 +165,20 @@ def train(rows: list[FeedbackRow], select: bool = True, cv: bool = True, n_boot:
     say = log or (lambda m: None)
     t0 = time.perf_counter()
     with threadpool_limits(1):
-        d = Data(rows)
         small = len(rows) < SMALL
+        uses_general = any(s.general for s in candidates)
+        if uses_general:
+            say("feedback: general sentiment model")
+        # a small (test) run fits the general model on a deterministic tenth of its corpus
+        general = fg.fit(limit=2000 if small else None, exclude=[r.text for r in rows]) if uses_general else None
+        d = Data(rows, general)
         if small:
             select, n_boot = False, 0
         metrics: dict = {"n_rows": len(rows), "n_negative": int(d.y.sum()),
                          "rows_by_source": {src: int((d.src == src).sum()) for src in SOURCES},
                          "realphrasing": _realphrasing_note(d),
+                         "general_model": ({"rows_by_source": general["rows_by_source"], "n_rows": general["n_rows"],
+                                            "margin": general["margin"]} if general else None),
                          "target_precision": TARGET_PRECISION}
         chosen = candidates[0]
         if select and len(candidates) > 1:

@@ -215,7 +215,8 @@ def test_low_stars_count_as_negative_with_mild_text(scorer):
 
     p = scorer.score_feedback([FeedbackInput(id=str(r), text="Project finished, contract closed.", rating=r) for r in (1, 2, 3, 4, 5)])
     assert p[0] >= 0.5 and p[4] < 0.5
-    assert all(a >= b for a, b in zip(p, p[1:]))  # fewer stars never look less negative
+    # fewer stars never look less negative (equal when a star column's weight is 0: up to rounding)
+    assert all(a >= b - 1e-12 for a, b in zip(p, p[1:]))
 
 
 def _row_top_terms(row, coef, k):
