@@ -30,6 +30,7 @@ from sklearn.model_selection import GroupKFold
 
 from . import feedback_general as fg
 from . import feedback_text as ft
+from .feedback_text import make_vectorizers  # noqa: F401 - fb.make_vectorizers (feedback_cv)
 from .modelling import hstack, pack_vectorizer, unpack_vectorizer
 
 NAME = "feedback"
@@ -58,15 +59,6 @@ class Settings:
 
 
 # ------------------------------------------------------------------------------- vectorisers
-def make_vectorizers(char: bool = True) -> list[TfidfVectorizer]:
-    word = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=20000, sublinear_tf=True, strip_accents="unicode",
-                           dtype=np.float32, token_pattern=r"(?u)\b\w[\w']*\b")
-    if not char:
-        return [word]
-    return [word, TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3, max_features=20000, sublinear_tf=True,
-                                  dtype=np.float32)]
-
-
 def _text_model(C: float) -> LogisticRegression:
     return LogisticRegression(C=C, solver="lbfgs", max_iter=3000)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from .feedback_text import make_vectorizers
 from .modelling import hstack, pack_vectorizer, unpack_vectorizer
 
 #: the four snippet sets of the VADER paper's evaluation, and their short source names
@@ -71,8 +72,6 @@ def load_corpus(directory: Path | None = None, limit: int | None = None,
 def fit(texts: list[str] | None = None, y: np.ndarray | None = None, limit: int | None = None,
         exclude: Iterable[str] = ()) -> dict:
     """Fit the general model (on the shipped corpus less ``exclude`` unless ``texts``/``y`` are given)."""
-    from .feedback import make_vectorizers
-
     if texts is None:
         texts, y, src = load_corpus(limit=limit, exclude=exclude)
     else:
@@ -88,7 +87,6 @@ class General:
     """A loaded general model: ``decision(texts)`` (positive = negative sentiment)."""
 
     def __init__(self, bundle: dict):
-        from .feedback import make_vectorizers
         from .vectorising import FastTfidf
 
         vecs = [unpack_vectorizer(d, t) for d, t in zip(bundle["vectorizers"], make_vectorizers(char=True))]

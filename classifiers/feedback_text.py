@@ -24,6 +24,7 @@ import re
 import unicodedata
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 #: sentence boundaries: . ! ? (and runs of them, with closing quotes/brackets) before a space,
 #: line breaks, semicolons
@@ -150,3 +151,13 @@ def language_of(text: str, english_words: frozenset[str] | set[str]) -> tuple[st
     if lang != "en" and prob >= LANGID_MIN_PROB:
         return lang, "langid"
     return "en", "langid_unsure"
+
+
+# ------------------------------------------------------------------------------- vectorisers
+def make_vectorizers(char: bool = True) -> list[TfidfVectorizer]:
+    word = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=20000, sublinear_tf=True, strip_accents="unicode",
+                           dtype=np.float32, token_pattern=r"(?u)\b\w[\w']*\b")
+    if not char:
+        return [word]
+    return [word, TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3, max_features=20000, sublinear_tf=True,
+                                  dtype=np.float32)]
