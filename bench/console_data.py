@@ -7,8 +7,9 @@ flags are the classifiers' own, about one post in seven flagged), kept as a Post
 A template is named ``tdbench_tpl_<posts>_<schema>``: ``<schema>`` is a hash of the
 migration files, so a new migration makes a new template. It is built by cloning an older
 template of the same size and running ``alembic upgrade head`` on the clone when there is
-one (a new index costs its build, not a re-import), else from nothing. Templates are kept
-between runs; ``--drop-templates`` removes them.
+one (a new index costs its build, not a re-import), else from nothing. Templates (older
+schemas' too, for measuring an older checkout) are kept between runs;
+``bench/console_latency.py --drop-templates`` removes them all.
 
 The generator writes its posts in slices of ``SLICE`` posts (one seed each, external ids
 prefixed by the slice) so that a million posts never sit in memory at once; one client per
@@ -56,8 +57,8 @@ def url_of(name: str) -> str:
 
 
 def _databases(conn, prefix: str) -> list[str]:  # noqa: ANN001
-    return list(conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                             {"p": prefix + "%"}).scalars())
+    names = conn.execute(sa.text("SELECT datname FROM pg_database ORDER BY datname")).scalars()
+    return [name for name in names if name.startswith(prefix)]
 
 
 def write_slices(tmp: Path, posts: int) -> list[tuple[Path, Path, Path]]:
@@ -119,7 +120,8 @@ def ensure_template(posts: int) -> str:
     with admin.connect() as conn:
         if name in _databases(conn, name):
             return name
-        older = _databases(conn, f"{TEMPLATE_PREFIX}{posts}_")
+        older = [db for db in _databases(conn, f"{TEMPLATE_PREFIX}{posts}_")
+                 if not db.endswith("_building")]
         building = f"{name}_building"
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)'))
         started = time.perf_counter()
@@ -140,8 +142,6 @@ def ensure_template(posts: int) -> str:
         raise
     with admin.connect() as conn:
         conn.execute(sa.text(f'ALTER DATABASE "{building}" RENAME TO "{name}"'))
-        for old in older:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)'))
     admin.dispose()
     print(f"template {name} ready in {time.perf_counter() - started:.0f} s", flush=True)
     return name

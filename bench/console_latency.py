@@ -121,11 +121,11 @@ def pages_for(url: str, moderator_id: int) -> dict[str, str]:
             "SELECT p.category FROM flag f JOIN job_post p ON p.id = f.post_id "
             "WHERE f.status = 'open' AND p.category IS NOT NULL GROUP BY p.category "
             "ORDER BY count(*) DESC LIMIT 1")).scalar()
-        # a rare term: a word of exactly one open-flagged post's title
+        # a rare term: the word (5 letters or more) of the fewest open-flagged posts' titles
         rare = conn.execute(sa.text(
             "SELECT w FROM (SELECT lower(regexp_split_to_table(p.title, '[^A-Za-z]+')) AS w "
             "FROM flag f JOIN job_post p ON p.id = f.post_id WHERE f.status = 'open') t "
-            "WHERE length(w) >= 7 GROUP BY w HAVING count(*) = 1 ORDER BY w LIMIT 1")).scalar()
+            "WHERE length(w) >= 5 GROUP BY w ORDER BY count(*), w LIMIT 1")).scalar()
     engine.dispose()
     return {
         "queue (default)": "/queue/",

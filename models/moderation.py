@@ -12,6 +12,7 @@ from .base import enum_check, json_field, utcnow
 from .enums import DecisionAction, FlagReason, FlagStatus, OutreachOutcome, SubjectType
 
 OPEN = sa.text("status = 'open'")
+OPEN_CLAIMED = sa.text("status = 'open' AND claimed_by IS NOT NULL")
 LIVE_ESCALATION = sa.text("action = 'escalate' AND undone_at IS NULL")
 #: queue order: every hour a flag waits is worth this many priority points
 QUEUE_AGE_WEIGHT = 0.5
@@ -57,6 +58,9 @@ class Flag(SQLModel, table=True):
                  sqlite_where=OPEN, postgresql_where=OPEN),
         sa.Index("ix_flag_client", "client_id"),
         sa.Index("ix_flag_post", "post_id"),
+        # "claimed by me" / "claimed": the few held open flags, in queue order
+        sa.Index("ix_flag_open_claimed_queue", "claimed_by", "queue_key", "id",
+                 sqlite_where=OPEN_CLAIMED, postgresql_where=OPEN_CLAIMED),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -86,6 +90,37 @@ class Flag(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = Field(default=None)
 
+
+
+#: ``job_post.flagged`` (models.marketplace): whenever a flag on a post is opened (inserted
+#: open, or reopened), the post is marked, in the same statement, whatever wrote the flag
+#: (the scoring upsert, an undo, a test, a bulk SQL fix). Marks are never cleared, so a
+#: concurrent writer can never leave an open-flagged post unmarked. Created with the table
+#: (``create_all``) and by migration 0019. SQLite: a batch migration that rebuilds ``flag``
+#: drops its triggers; it must create these again.
+FLAGGED_POST_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "postgresql": (
+        """CREATE OR REPLACE FUNCTION flag_marks_post() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE job_post SET flagged = true WHERE id = NEW.post_id AND NOT flagged;
+    RETURN NULL;
+END $$""",
+        "CREATE TRIGGER flag_marks_post_on_insert AFTER INSERT ON flag FOR EACH ROW "
+        "WHEN (NEW.status = 'open' AND NEW.post_id IS NOT NULL) "
+        "EXECUTE FUNCTION flag_marks_post()",
+        "CREATE TRIGGER flag_marks_post_on_update AFTER UPDATE OF status, post_id ON flag "
+        "FOR EACH ROW WHEN (NEW.status = 'open' AND NEW.post_id IS NOT NULL) "
+        "EXECUTE FUNCTION flag_marks_post()",
+    ),
+    "sqlite": tuple(
+        f"CREATE TRIGGER flag_marks_post_on_{event} AFTER {clause} ON flag FOR EACH ROW "
+        "WHEN NEW.status = 'open' AND NEW.post_id IS NOT NULL BEGIN "
+        "UPDATE job_post SET flagged = 1 WHERE id = NEW.post_id AND NOT flagged; END"
+        for event, clause in (("insert", "INSERT"), ("update", "UPDATE OF status, post_id"))),
+}
+for _dialect, _statements in FLAGGED_POST_TRIGGERS.items():
+    for _ddl in _statements:
+        sa.event.listen(Flag.__table__, "after_create", sa.DDL(_ddl).execute_if(dialect=_dialect))
 
 class Decision(SQLModel, table=True):
     """What a moderator (or the system) decided about a flag or a subject."""

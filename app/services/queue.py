@@ -359,6 +359,9 @@ def _flag_conditions(flag, shape: _Shape) -> list:  # noqa: ANN001
     if shape.reason:
         out.append(flag.reason == sa.bindparam("f_reason", type_=sa.String))
     if shape.policy:
+        # only policy flags carry policy types (services.flags, services.scoring): saying so
+        # lets the queue walk the open policy flags alone, in order (ix_flag_open_reason_queue)
+        out.append(flag.reason == sa.literal_column(f"'{FlagReason.policy.value}'"))
         out.append(sa.cast(flag.policy_types, sa.String).like(
             sa.bindparam("f_policy", type_=sa.String)))
     if shape.min_score:
@@ -439,8 +442,10 @@ def _search_ids(shape: _Shape, limit: int):
     chooses per term from the statistics on the indexed expressions. A flag's client is
     ``flag.client_id`` (for a post flag, the post's client)."""
     pattern = sa.bindparam("f_like", type_=sa.String)
+    # ``flagged``: every post with an open flag has it (models.marketplace.JobPost), and
+    # the trigram indexes cover only those posts (migration 0019)
     posts = select(Flag.id).join(JobPost, JobPost.id == Flag.post_id).where(
-        post_matches(pattern))
+        JobPost.flagged, post_matches(pattern))
     clients = select(Flag.id).join(Client, Client.id == Flag.client_id).where(
         client_matches(pattern))
     if shape.category:
