@@ -1,385 +1,290 @@
-"""Console latency under gunicorn on PostgreSQL: the queue page (first page, one filter),
-the queue's search (a common and a rare term) and a case page, against a bare Jinja page
-served by the same gunicorn (same app, login and middleware) in the same run; then the
-plans of the queue and search queries. Prints figures; asserts nothing.
+"""Console pages against a real bare page, under gunicorn on PostgreSQL, driven by ``wrk``.
 
-    .venv/bin/python bench/console_latency.py [--posts 200000] [--flags 20000]
-        [--requests 400] [--concurrency 8] [--workers CPUS] [--rounds 4] [--keep]
+For each size (``--sizes``, posts; default 20000,200000): the data is the demo generator's,
+loaded through ``flask import`` and scored by the classifiers (bench/console_data.py; a
+template database kept between runs, cloned for each run). Two servers run side by side
+under the same gunicorn settings (``--workers`` sync workers, ``TRUSTDESK_ENV=production``):
 
-Creates its own database on TEST_POSTGRES_URL's server (default
-postgresql+psycopg://postgres@127.0.0.1:5432/test), fills it with COPY, and drops it at
-the end (unless --keep). Loopback only; a bounded number of requests.
+- **A**, the console (``app:create_app()``), logged in as an admin;
+- **B**, the bare page: a separate minimal Flask + Jinja app (bench/bare_app.py) serving a
+  byte-identical static copy of the console's default queue page (checked).
+
+Every page is measured ``--rounds`` times, A then B each round (``wrk -c CONCURRENCY`` for
+``--seconds`` each), so a burst of someone else's work on the shared machine lands on both
+sides. Prints, per page, min/median/max requests/s of A, the median p50/p95/p99 of A, and
+the ratio A/B (requests/s of A over the B run right after it: min/median/max). Then the
+plans (EXPLAIN ANALYZE) of the queue's search for each term. Asserts nothing.
+
+    apt-get install -y wrk      # the load generator (Debian package)
+    .venv/bin/python bench/console_latency.py [--sizes 20000,200000,1000000]
+        [--rounds 3] [--seconds 5] [--concurrency 8] [--workers 2] [--pages queue,search]
 """
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import random
 import re
-import socket
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import uuid
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from models.moderation import queue_key  # noqa: E402
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PASSWORD = "benchmark password 0123"
-CATEGORIES = ["web_mobile_software", "design_creative", "writing", "sales_marketing",
-              "admin_support", "customer_service", "data_science_analytics", "translation"]
-REASONS = ["scam", "policy", "miscategorised", "negative_client"]
-WORDS = ("need help with logo website data entry translate article marketing campaign "
-         "spreadsheet bookkeeping python react wordpress seo video editing telegram paypal "
-         "remote urgent weekly budget experienced freelancer design brand report").split()
+import sqlalchemy as sa
+
+from harness import ROOT, free_port, wait_port
+import console_data
+from console_data import ADMIN_EMAIL, PASSWORD
+
+#: wrk prints one JSON line of its figures at the end (latency in microseconds)
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"requests": %d, "seconds": %f, "errors": %d, "non2xx": %d, '
+    .. '"p50": %d, "p95": %d, "p99": %d}\\n',
+    summary.requests, summary.duration / 1e6, e.connect + e.read + e.write + e.timeout,
+    e.status, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fill(url: str, n_posts: int, n_flags: int) -> dict:
-    """Clients, posts, feedback and flags with COPY (psycopg)."""
-    import psycopg
-
-    rnd = random.Random(7)
-    now = datetime.now(timezone.utc)
-    n_clients = max(n_posts // 5, 10)
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    t0 = time.perf_counter()
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        with cur.copy("COPY client (id, external_id, name, joined_at, payment_verified, "
-                      "phone_verified, identity_verified, status, created_at, updated_at) "
-                      "FROM STDIN") as cp:
-            for i in range(1, n_clients + 1):
-                cp.write_row((i, f"c{i}", f"Client {i} {rnd.choice(WORDS).title()} Ltd",
-                              now - timedelta(days=rnd.randint(1, 2000)), rnd.random() < .7,
-                              rnd.random() < .5, rnd.random() < .3, "active", now, now))
-        with cur.copy("COPY job_post (id, external_id, client_id, title, description, category,"
-                      " budget, posted_at, status, content_hash, scores, scored_at, "
-                      "model_version, created_at, updated_at) FROM STDIN") as cp:
-            for i in range(1, n_posts + 1):
-                title = " ".join(rnd.choice(WORDS) for _ in range(5)).capitalize()
-                desc = " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(20, 80)))
-                scores = json.dumps({"scam": round(rnd.random(), 3),
-                                     "miscategorised": round(rnd.random(), 3),
-                                     "policy": round(rnd.random(), 3)})
-                posted = now - timedelta(hours=rnd.randint(1, 24 * 60))
-                cp.write_row((i, f"p{i}", rnd.randint(1, n_clients), title, desc,
-                              rnd.choice(CATEGORIES), rnd.randint(20, 5000), posted, "live",
-                              uuid.uuid4().hex, scores, now, "bench-1", posted, posted))
-        with cur.copy("COPY feedback (id, external_id, client_id, rating, comment, created_at, "
-                      "negative, scored_at) FROM STDIN") as cp:
-            for i in range(1, n_clients * 3 + 1):
-                r = rnd.randint(1, 5)
-                cp.write_row((i, f"f{i}", rnd.randint(1, n_clients), r, "ok " * rnd.randint(1, 9),
-                              now - timedelta(days=rnd.randint(1, 300)),
-                              round(1 - r / 5 + rnd.random() * .2, 3), now))
-        # open flags (one per subject+reason) plus as many closed ones (history)
-        used: set[tuple] = set()
-        with cur.copy("COPY flag (id, subject_type, subject_id, client_id, post_id, reason, "
-                      "score, model_version, evidence, policy_types, status, priority, queue_key,"
-                      " version, created_at, updated_at) FROM STDIN") as cp:
-            fid = 0
-            for status, count in (("open", n_flags), ("dismissed", n_flags)):
-                made = 0
-                while made < count:
-                    reason = rnd.choices(REASONS, weights=[3, 3, 3, 1])[0]
-                    if reason == "negative_client":
-                        cid = rnd.randint(1, n_clients)
-                        key = ("client", cid, reason)
-                        row = ("client", cid, cid, None)
-                    else:
-                        pid = rnd.randint(1, n_posts)
-                        key = ("post", pid, reason)
-                        row = ("post", pid, None, pid)
-                    if status == "open" and key in used:
-                        continue
-                    used.add(key)
-                    fid += 1
-                    made += 1
-                    score = round(.5 + rnd.random() / 2, 3)
-                    ev = json.dumps([{"label": reason, "text": "telegram", "start": 0, "end": 8,
-                                      "why": "moves off platform", "field": "description",
-                                      "detector": reason, "kind": "rule"}])
-                    client_id = row[2]
-                    if client_id is None:
-                        client_id = 0  # patched below
-                    priority = round(score * 80 * rnd.random(), 3)
-                    created = now - timedelta(minutes=rnd.randint(1, 60 * 24 * 7))
-                    cp.write_row((fid, row[0], row[1], client_id or None, row[3], reason, score,
-                                  f"{reason}-v1", ev,
-                                  json.dumps(["off_platform"] if reason == "policy" else []),
-                                  status, priority, queue_key(priority, created), 1, created,
-                                  now))
-        conn.commit()
-    return {"clients": n_clients, "seconds": round(time.perf_counter() - t0, 1)}
-
-
-#: extra indexes to try (PostgreSQL only); ``--with-indexes`` adds them first. The
-#: schema's own (migration 0003: partial indexes on open flags by queue_key and by
-#: reason, queue_key) serve the queue already.
-PROPOSED_INDEXES: tuple[str, ...] = ()
-
-
-def prepare(url: str, n_posts: int, n_flags: int, *, with_indexes: bool = False) -> None:
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
-    import psycopg
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    # the flag CHECK needs client_id; fill() writes post flags with a NULL client first
-    with psycopg.connect(dsn) as conn:
-        conn.execute("ALTER TABLE flag ALTER COLUMN client_id DROP NOT NULL")
-        conn.execute("ALTER TABLE flag DROP CONSTRAINT ck_flag_subject")
-        conn.commit()
-    info = fill(url, n_posts, n_flags)
-    with psycopg.connect(dsn) as conn:
-        conn.execute("UPDATE flag f SET client_id = p.client_id FROM job_post p "
-                     "WHERE f.post_id = p.id AND f.client_id IS NULL")
-        conn.execute("ALTER TABLE flag ALTER COLUMN client_id SET NOT NULL")
-        conn.execute("ALTER TABLE flag ADD CONSTRAINT ck_flag_subject CHECK ("
-                     "(subject_type = 'post' AND post_id IS NOT NULL AND subject_id = post_id) OR "
-                     "(subject_type = 'client' AND post_id IS NULL AND subject_id = client_id))")
-        # decision history: every closed flag was dismissed, every third open one has a note
-        conn.execute("INSERT INTO decision (flag_id, subject_type, subject_id, client_id, "
-                     "post_id, moderator_id, action, reason, created_at) "
-                     "SELECT id, subject_type, subject_id, client_id, post_id, NULL, "
-                     "CASE WHEN status = 'open' THEN 'note' ELSE 'dismiss' END, 'bench', "
-                     "created_at + interval '1 hour' FROM flag "
-                     "WHERE status <> 'open' OR id % 3 = 0 ORDER BY id")
-        for table in ("client", "job_post", "feedback", "flag", "decision"):
-            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                         f"(SELECT max(id) FROM {table}))")
-        if with_indexes:
-            for ddl in PROPOSED_INDEXES:
-                conn.execute(ddl)
-        conn.commit()
-        conn.autocommit = True
-        conn.execute("VACUUM ANALYZE")
-    print(f"filled {n_posts} posts, {info['clients']} clients, {n_flags} open + {n_flags} "
-          f"closed flags in {info['seconds']} s; decisions on every closed flag and on a "
-          f"third of the open ones")
-    from app.db import session_scope
-    from app.services import users
-    from app.services.audit import CLI
-    from tests.helpers import make_app
-
-    app = make_app(url)
-    with app.app_context(), session_scope() as session:
-        users.create_moderator(session, email="bench@example.com", password=PASSWORD,
-                               role="admin", actor=CLI)
-
-
-class Session:
-    """A logged-in cookie for http.client."""
+class Client:
+    """A logged-in cookie, over plain sockets (http.client)."""
 
     def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookie = ""
+        self.port, self.cookies = port, {}
 
-    def request(self, method: str, path: str, body: str | None = None,
-                headers: dict | None = None) -> tuple[int, dict, str]:
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
+        import http.client
+
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        h = {"Cookie": self.cookie, **(headers or {})}
+        headers = {"Cookie": self.cookie} if self.cookies else {}
         if body is not None:
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-        conn.request(method, path, body=body, headers=h)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=headers)
         r = conn.getresponse()
-        data = r.read().decode()
+        data = r.read()
         for k, v in r.getheaders():
             if k.lower() == "set-cookie":
-                self.cookie = v.split(";", 1)[0]
+                name, _, value = v.split(";", 1)[0].partition("=")
+                self.cookies[name] = value
         conn.close()
-        return r.status, dict(r.getheaders()), data
+        return r.status, data
 
     def login(self) -> None:
-        _s, _h, html = self.request("GET", "/login")
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                          r'name="csrf_token" value="([^"]+)"', html)
-        token = token.group(1) or token.group(2)
-        status, _h, _ = self.request("POST", "/login", urlencode(
-            {"email": "bench@example.com", "password": PASSWORD, "csrf_token": token}))
+        _s, html = self.request("GET", "/login")
+        token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', html).group(1).decode()
+        status, _ = self.request("POST", "/login", urlencode(
+            {"email": ADMIN_EMAIL, "password": PASSWORD, "csrf_token": token}))
         assert status == 303, status
 
 
-def load(port: int, cookie: str, path: str, total: int, concurrency: int) -> dict:
-    latencies: list[float] = []
-    errors = []
-    lock = threading.Lock()
-    per = total // concurrency
-
-    def worker():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine = []
-        for _ in range(per):
-            t = time.perf_counter()
-            conn.request("GET", path, headers={"Cookie": cookie})
-            r = conn.getresponse()
-            r.read()
-            mine.append(time.perf_counter() - t)
-            if r.status != 200:
-                errors.append(r.status)
-            if r.getheader("Connection", "").lower() == "close":
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return {"latencies": latencies, "wall": time.perf_counter() - start, "errors": len(errors)}
+def serve(app: str, env: dict, workers: int, cwd: Path, log: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
+         "--bind", f"127.0.0.1:{port}", app], cwd=cwd, env=env, stdout=log.open("w"),
+        stderr=subprocess.STDOUT)
+    wait_port(port)
+    return proc, port
 
 
-def summary(runs: list[dict]) -> dict:
-    """p50/p95 over every request of every round; req/s = requests / time under load."""
-    latencies = sorted(x for r in runs for x in r["latencies"])
-    wall = sum(r["wall"] for r in runs)
-    return {"n": len(latencies), "p50_ms": 1000 * statistics.median(latencies),
-            "p95_ms": 1000 * latencies[int(len(latencies) * .95) - 1],
-            "rps": len(latencies) / wall, "errors": sum(r["errors"] for r in runs)}
+def wrk(port: int, path: str, *, cookie: str, seconds: int, concurrency: int,
+        script: Path) -> dict:
+    cmd = ["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "10s",
+           "-s", str(script), f"http://127.0.0.1:{port}{path}"]
+    if cookie:
+        cmd[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    figures = json.loads(out.split("WRK ", 1)[1].splitlines()[0])
+    figures["rps"] = figures["requests"] / figures["seconds"]
+    return figures
 
 
-def explain(url: str, searches: dict[str, str]) -> None:
-    """Show the plans of the queue query (first page, one filter) and of the searches, as
-    the app builds them (bound parameters, as psycopg sends them)."""
+def pages_for(url: str, moderator_id: int) -> dict[str, str]:
+    """The console pages measured, picked from the data."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        post_id = conn.execute(sa.text(
+            "SELECT post_id FROM flag WHERE status = 'open' AND post_id IS NOT NULL "
+            "ORDER BY queue_key DESC LIMIT 1")).scalar()
+        category = conn.execute(sa.text(
+            "SELECT p.category FROM flag f JOIN job_post p ON p.id = f.post_id "
+            "WHERE f.status = 'open' AND p.category IS NOT NULL GROUP BY p.category "
+            "ORDER BY count(*) DESC LIMIT 1")).scalar()
+        # a rare term: the word (5 letters or more) of the fewest open-flagged posts' titles
+        rare = conn.execute(sa.text(
+            "SELECT w FROM (SELECT lower(regexp_split_to_table(p.title, '[^A-Za-z]+')) AS w "
+            "FROM flag f JOIN job_post p ON p.id = f.post_id WHERE f.status = 'open') t "
+            "WHERE length(w) >= 5 GROUP BY w ORDER BY count(*), w LIMIT 1")).scalar()
+    engine.dispose()
+    return {
+        "queue (default)": "/queue/",
+        "queue reason=scam": "/queue/?reason=scam",
+        f"queue category={category}": "/queue/?" + urlencode({"category": category}),
+        "queue policy=off_platform": "/queue/?policy=off_platform",
+        "queue claim=mine": "/queue/?claim=mine",
+        "queue q=logo": "/queue/?q=logo",
+        "case page": f"/posts/{post_id}",
+        "search common (telegram)": "/queue/?q=telegram",
+        f"search rare ({rare})": "/queue/?" + urlencode({"q": rare}),
+        "search absent (zqxjvkw)": "/queue/?q=zqxjvkw",
+    }
+
+
+def claim_some(url: str, n: int = 60) -> int:
+    """The bench user holds ``n`` open flags for a day (for ``claim=mine``); its id."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        me = conn.execute(sa.text("SELECT id FROM moderator WHERE email = :e"),
+                          {"e": ADMIN_EMAIL}).scalar()
+        conn.execute(sa.text(
+            "UPDATE flag SET claimed_by = :me, claimed_until = now() + interval '1 day' "
+            "WHERE id IN (SELECT id FROM flag WHERE status = 'open' ORDER BY id LIMIT :n)"),
+            {"me": me, "n": n})
+    engine.dispose()
+    return me
+
+
+def spread(values: list[float], fmt: str = "{:.1f}") -> str:
+    return "/".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def run_size(posts: int, args, tmp: Path, script: Path) -> None:  # noqa: ANN001
+    template = console_data.ensure_template(posts)
+    name = f"tdbench_run_{uuid.uuid4().hex[:8]}"
+    url = console_data.clone(template, name)
+    procs: list[subprocess.Popen] = []
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            open_flags, n_posts = conn.execute(sa.text(
+                "SELECT (SELECT count(*) FROM flag WHERE status = 'open'), "
+                "(SELECT count(*) FROM job_post)")).one()
+        engine.dispose()
+        moderator_id = claim_some(url)
+        env = {**os.environ, "DATABASE_URL": url, "TRUSTDESK_ENV": "production",
+               "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
+               "SESSION_COOKIE_SECURE": "0", "RATELIMIT_STORAGE_URI": "memory://",
+               "TRUSTDESK_INSTANCE_DIR": str(tmp / "instance")}
+        env.pop("REDIS_URL", None)
+        console, a_port = serve("app:create_app()", env, args.workers, ROOT, tmp / "console.log")
+        procs.append(console)
+        me = Client(a_port)
+        me.login()
+        status, html = me.request("GET", "/queue/")
+        assert status == 200, status
+        (tmp / "queue.html").write_bytes(html)
+        bare, b_port = serve("bare_app:create_app()", {**env, "BARE_HTML": str(tmp / "queue.html")},
+                             args.workers, ROOT / "bench", tmp / "bare.log")
+        procs.append(bare)
+        _s, copy = Client(b_port).request("GET", "/")
+        assert copy == html, "the bare page is not a byte-identical copy of the queue page"
+        pages = pages_for(url, moderator_id)
+        if args.pages:
+            pages = {k: v for k, v in pages.items() if any(p in k for p in args.pages)}
+        for path in pages.values():  # warm every worker, and check each page answers
+            for _ in range(args.workers * 3):
+                status, _b = me.request("GET", path)
+                assert status == 200, (path, status)
+        print(f"\n{n_posts:,} posts, {open_flags:,} open flags ({open_flags / n_posts:.0%}); "
+              f"gunicorn --workers {args.workers} (sync), TRUSTDESK_ENV=production; wrk -c "
+              f"{args.concurrency} for {args.seconds} s, A then B, {args.rounds} rounds; "
+              f"bare page {len(html):,} bytes; load average before: {load_average()}",
+              flush=True)
+        print(f"{'page':34} {'A req/s min/med/max':>22} {'p50':>6} {'p95':>6} {'p99':>6} "
+              f"{'B req/s med':>11} {'A/B min/med/max':>17}  err")
+        for label, path in pages.items():
+            a_runs, b_runs = [], []
+            for _round in range(args.rounds):
+                a_runs.append(wrk(a_port, path, cookie=me.cookie, seconds=args.seconds,
+                                  concurrency=args.concurrency, script=script))
+                b_runs.append(wrk(b_port, "/", cookie="", seconds=args.seconds,
+                                  concurrency=args.concurrency, script=script))
+            ratios = [a["rps"] / b["rps"] for a, b in zip(a_runs, b_runs)]
+            med = {k: statistics.median(r[k] for r in a_runs) / 1000 for k in ("p50", "p95", "p99")}
+            errors = sum(r["errors"] + r["non2xx"] for r in a_runs)
+            print(f"{label[:34]:34} {spread([r['rps'] for r in a_runs]):>22} {med['p50']:6.1f} "
+                  f"{med['p95']:6.1f} {med['p99']:6.1f} "
+                  f"{statistics.median(r['rps'] for r in b_runs):11.0f} "
+                  f"{spread(ratios, '{:.3f}'):>17}  {errors}", flush=True)
+        print(f"load average after: {load_average()}")
+        if args.explain:
+            explain(url, {k: v for k, v in pages.items() if "?q=" in v})
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=20)
+        console_data.drop(name)
+
+
+def explain(url: str, pages: dict[str, str]) -> None:
+    """EXPLAIN ANALYZE of the queue's list query for each search, as the app builds it."""
+    from urllib.parse import parse_qs, urlsplit
+
     from app.db import session_scope
     from app.services import queue
     from models.base import utcnow
     from tests.helpers import make_app
-    import sqlalchemy as sa
 
     app = make_app(url)
-    cases = {"queue query (reason=scam)": queue.Filters(reason="scam"),
-             **{f"search query ({label})": queue.Filters(q=term)
-                for label, term in searches.items()}}
     with app.app_context(), session_scope() as session:
-        session.execute(sa.text("SET enable_seqscan = on"))
-        for label, filters in cases.items():
-            # the statement and bound values queue.page() runs for these filters
+        for label, path in pages.items():
+            args = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
+            filters = queue.Filters.from_args(args)
             stmt = queue._statement(queue._Shape.of(filters, None), 51)
             params = queue._params(filters, moderator_id=1, now=utcnow(), after=None)
             compiled = stmt.compile(dialect=session.get_bind().dialect)
             plan = session.connection().exec_driver_sql(
-                "EXPLAIN (ANALYZE, BUFFERS OFF, TIMING OFF) " + str(compiled),
+                "EXPLAIN (ANALYZE, BUFFERS OFF) " + str(compiled),
                 compiled.construct_params(params)).all()
-            print(f"{label} plan:")
+            print(f"\n{label} plan:")
             for (line,) in plan:
                 print("   ", line)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=200_000)
-    parser.add_argument("--flags", type=int, default=20_000)
-    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--sizes", default="20000,200000")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=8)
-    # sync workers: one per core measured best for every page on the 2-core machine
-    # (docs/benchmarks.md); more workers only add context switches between them
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--rounds", type=int, default=4,
-                        help="the pages take turns this many times (requests split evenly)")
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--database", help="measure an existing database that --keep left "
-                        "(skips filling; it is not dropped)")
-    parser.add_argument("--with-indexes", action="store_true",
-                        help="add PROPOSED_INDEXES (not yet in a migration) before measuring")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pages", type=lambda s: [p for p in s.split(",") if p],
+                        help="only the pages whose label contains one of these")
+    parser.add_argument("--explain", action="store_true", help="print the searches' plans")
+    parser.add_argument("--drop-templates", action="store_true",
+                        help="drop the cached template databases and stop")
     args = parser.parse_args()
-
-    import sqlalchemy as sa
-
-    os.environ["TRUSTDESK_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="trustdesk-bench-")
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = args.database or f"trustdesk_bench_{uuid.uuid4().hex[:6]}"
-    if not args.database:
-        with admin.connect() as c:
-            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    server = None
-    try:
-        if not args.database:
-            prepare(url, args.posts, args.flags, with_indexes=args.with_indexes)
-        print("indexes:", "schema + PROPOSED_INDEXES" if args.with_indexes else "schema only")
-        port = _free_port()
-        env = {**os.environ, "DATABASE_URL": url, "TRUSTDESK_ENV": "development",
-               "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
-               "RATELIMIT_STORAGE_URI": "memory://"}
-        env.pop("REDIS_URL", None)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--bind",
-             f"127.0.0.1:{port}", "app:create_app()"], cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=.5).close()
-                break
-            except OSError:
-                time.sleep(.2)
-        s = Session(port)
-        s.login()
-        import psycopg
-        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-            post_id = conn.execute("SELECT post_id FROM flag WHERE status = 'open' AND "
-                                   "post_id IS NOT NULL ORDER BY priority DESC LIMIT 1"
-                                   ).fetchone()[0]
-            # a rare search term: the name of one client with an open flag
-            rare = conn.execute("SELECT c.name FROM flag f JOIN client c ON c.id = f.client_id "
-                                "WHERE f.status = 'open' ORDER BY f.id LIMIT 1").fetchone()[0]
-        searches = {"common term": "telegram", "rare term": rare}
-        targets = {"bare page": "/system/bare", "queue (reason=scam)": "/queue/?reason=scam",
-                   "queue (search)": "/queue/?q=telegram",
-                   "queue (search, rare)": "/queue/?" + urlencode({"q": rare}),
-                   "case page": f"/posts/{post_id}"}
-        for path in targets.values():  # warm up every worker
-            for _ in range(args.workers * 2):
-                status, _h, _b = s.request("GET", path)
-                assert status == 200, (path, status)
-        print(f"\ngunicorn --workers {args.workers}; {args.concurrency} client threads; "
-              f"{args.requests} requests per page in {args.rounds} rounds; PostgreSQL; "
-              f"loopback")
-        # the pages take turns, round by round: on a shared, noisy machine a burst of
-        # someone else's work then lands on every page alike, not on one
-        runs: dict[str, list[dict]] = {label: [] for label in targets}
-        for _round in range(args.rounds):
-            for label, path in targets.items():
-                runs[label].append(load(port, s.cookie, path, args.requests // args.rounds,
-                                        args.concurrency))
-        results = {label: summary(r) for label, r in runs.items()}
-        base = results["bare page"]
-        print(f"{'page':24} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'p50 x bare':>11} "
-              f"{'req/s / bare':>13} {'errors':>7}")
-        for label, r in results.items():
-            print(f"{label:24} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['rps']:8.1f} "
-                  f"{r['p50_ms'] / base['p50_ms']:11.2f} {r['rps'] / base['rps']:13.2f} "
-                  f"{r['errors']:7d}")
-        print()
-        explain(url, searches)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
-        if not (args.keep or args.database):
-            with admin.connect() as c:
-                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        else:
-            print(f"kept database {name}")
+    if args.drop_templates:
+        print("dropped:", ", ".join(console_data.drop_templates()) or "none")
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+    with tempfile.TemporaryDirectory(prefix="tdbench-console-") as tmpdir:
+        tmp = Path(tmpdir)
+        script = tmp / "report.lua"
+        script.write_text(WRK_REPORT)
+        print(f"{os.cpu_count()} cores; load average {load_average()}")
+        for size in (int(s) for s in args.sizes.split(",")):
+            run_size(size, args, tmp, script)
 
 
 if __name__ == "__main__":
+    if str(Path(__file__).parent) not in sys.path:
+        sys.path.insert(0, str(Path(__file__).parent))
     main()

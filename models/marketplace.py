@@ -75,6 +75,11 @@ class JobPost(SQLModel, table=True):
     model_version: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    #: the post has had an open flag: set by the database (triggers on ``flag``,
+    #: models.moderation.FLAGGED_POST_TRIGGERS), never cleared. The queue's search reads
+    #: only these posts' text, through trigram indexes over them alone (migration 0019), so
+    #: a term common among all posts but rare in the queue costs what the queue holds
+    flagged: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class Feedback(SQLModel, table=True):

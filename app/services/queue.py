@@ -26,6 +26,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from models import Client, Flag, FlagReason, FlagStatus, JobPost, Moderator, PolicyType, utcnow
+from models.moderation import policy_type_pattern
 from models.taxonomy import CATEGORY_LABELS
 
 from . import moderation, reads
@@ -308,7 +309,8 @@ class _Shape:
     once (``_statement``) and the values are bound per request (``_params``); building
     the statement and SQLAlchemy's cache key for it cost more than reading the rows."""
     reason: bool
-    policy: bool
+    #: the policy type itself (a closed set; see ``_flag_conditions``), or ""
+    policy: str
     category: bool
     min_score: bool
     max_score: bool
@@ -323,7 +325,7 @@ class _Shape:
 
     @classmethod
     def of(cls, f: Filters, after: tuple[float, int] | None) -> _Shape:
-        return cls(reason=bool(f.reason), policy=bool(f.policy), category=bool(f.category),
+        return cls(reason=bool(f.reason), policy=f.policy, category=bool(f.category),
                    min_score=f.min_score is not None, max_score=f.max_score is not None,
                    claim=f.claim, search=bool(f.q), after=after is not None)
 
@@ -337,8 +339,6 @@ def _params(f: Filters, *, moderator_id: int | None, now: datetime,
     params: dict[str, Any] = {"queue_now": now, "f_moderator": moderator_id}
     if f.reason:
         params["f_reason"] = f.reason
-    if f.policy:
-        params["f_policy"] = f'%"{f.policy}"%'
     if f.category:
         params["f_category"] = f.category
     if f.min_score is not None:
@@ -359,8 +359,10 @@ def _flag_conditions(flag, shape: _Shape) -> list:  # noqa: ANN001
     if shape.reason:
         out.append(flag.reason == sa.bindparam("f_reason", type_=sa.String))
     if shape.policy:
+        # the type written into the SQL (one statement per type): each type's partial index
+        # (ix_flag_open_policy_<type>) lists its flags in queue order, however few they are
         out.append(sa.cast(flag.policy_types, sa.String).like(
-            sa.bindparam("f_policy", type_=sa.String)))
+            sa.literal_column(policy_type_pattern(shape.policy))))
     if shape.min_score:
         out.append(flag.score >= sa.bindparam("f_min_score", type_=sa.Float))
     if shape.max_score:
@@ -439,8 +441,10 @@ def _search_ids(shape: _Shape, limit: int):
     chooses per term from the statistics on the indexed expressions. A flag's client is
     ``flag.client_id`` (for a post flag, the post's client)."""
     pattern = sa.bindparam("f_like", type_=sa.String)
+    # ``flagged``: every post with an open flag has it (models.marketplace.JobPost), and
+    # the trigram indexes cover only those posts (migration 0019)
     posts = select(Flag.id).join(JobPost, JobPost.id == Flag.post_id).where(
-        post_matches(pattern))
+        JobPost.flagged, post_matches(pattern))
     clients = select(Flag.id).join(Client, Client.id == Flag.client_id).where(
         client_matches(pattern))
     if shape.category:
