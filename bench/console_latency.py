@@ -214,7 +214,8 @@ class Session:
         assert status == 303, status
 
 
-def load(port: int, cookie: str, path: str, total: int, concurrency: int) -> dict:
+def load(port: int, cookie: str, path: str, total: int, concurrency: int,
+         headers: dict[str, str] | None = None) -> dict:
     latencies: list[float] = []
     errors = []
     lock = threading.Lock()
@@ -225,7 +226,7 @@ def load(port: int, cookie: str, path: str, total: int, concurrency: int) -> dic
         mine = []
         for _ in range(per):
             t = time.perf_counter()
-            conn.request("GET", path, headers={"Cookie": cookie})
+            conn.request("GET", path, headers={"Cookie": cookie, **(headers or {})})
             r = conn.getresponse()
             r.read()
             mine.append(time.perf_counter() - t)

@@ -57,6 +57,9 @@ class Flag(SQLModel, table=True):
                  sqlite_where=OPEN, postgresql_where=OPEN),
         sa.Index("ix_flag_client", "client_id"),
         sa.Index("ix_flag_post", "post_id"),
+        # the dashboard's backlog: open flags by reason and age
+        sa.Index("ix_flag_open_age", "reason", "created_at", sqlite_where=OPEN,
+                 postgresql_where=OPEN),
     )
 
     id: int | None = Field(default=None, primary_key=True)

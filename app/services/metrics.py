@@ -6,8 +6,16 @@ Days are *local* days of the viewer's time zone (``MetricsFilters.tz``): the dat
 counts rows per UTC quarter of an hour (one portable expression on SQLite and PostgreSQL,
 at most 96 groups a day), and each quarter is put in its local day here, which is exact
 for every time zone (all offsets in use are whole quarters of an hour). Days without rows
-are listed with zeros. Nothing is pre-aggregated: every figure is one grouped query over
-the window (see ``bench/metrics_dashboard.py`` for the time it takes).
+are listed with zeros.
+
+The counts come from the pre-aggregated ``metrics_rollup`` (``rollups``: one row per UTC
+quarter of an hour x kind x reason x dimension, kept in step by the writes in their own
+transaction): volume, backlog trend, time to decision (a histogram: p50/p90 are
+interpolated within its buckets), decisions per moderator, automated vs human, precision.
+The open backlog's ages are one bounded query on the open flags (index
+``ix_flag_open_age``); client outcomes and reviewer agreement read their own small tables.
+``bench/metrics_dashboard.py`` measures the page; ``tests/metrics_oracle.py`` keeps the
+raw-row queries the rollups are checked against.
 """
 from __future__ import annotations
 
@@ -25,18 +33,16 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Decision, DecisionAction, Flag, FlagReason, FlagStatus, ModelVersion,
+from models import (DecisionAction, Flag, FlagReason, FlagStatus, MetricsRollup, ModelVersion,
                     Moderator, Outreach, OutreachOutcome, PolicyType, utcnow)
 
-from . import ServiceError, qa
+from . import ServiceError, qa, rollups
 from .audit_log import _cell
 from .queue import TARGET_HOURS
+from .rollups import QUARTER, TTD_EDGES, VERDICTS  # noqa: F401  (VERDICTS: re-exported)
 
 A = DecisionAction
-#: a human decision on a flag that closes it, and the verdict it carries
-VERDICTS: dict[str, bool] = {A.dismiss: False, A.recategorise: True, A.remove: True,
-                             A.contact: True, A.suspend: True}
-QUARTER = 900  # seconds
+R = MetricsRollup
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
 #: backlog age buckets: (label, upper bound in hours)
@@ -114,32 +120,61 @@ _ZONES = frozenset(available_timezones()) | {"UTC"}
 
 # --- helpers -------------------------------------------------------------------------------
 
-def _quarter(session: Session, column: Any) -> Any:
-    """The UTC quarter of an hour of a timestamp column, as an integer (portable)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.cast(sa.func.floor(sa.extract("epoch", column) / QUARTER), sa.BigInteger)
-    return sa.cast(sa.func.strftime("%s", column), sa.Integer) / QUARTER
-
-
 @lru_cache(maxsize=1 << 16)
 def _local_day(quarter: int, zone: ZoneInfo) -> date:
     return datetime.fromtimestamp(int(quarter) * QUARTER, timezone.utc).astimezone(zone).date()
 
 
-def _per_day(session: Session, f: MetricsFilters, column: Any, keys: list[Any],
-             where: list[Any]) -> dict[tuple, Counter]:
-    """``{key values: Counter(local day -> rows)}`` for rows with ``column`` in the window."""
-    start, end = f.window
-    bucket = _quarter(session, column).label("q")
-    stmt = (sa.select(*keys, bucket, sa.func.count().label("n"))
-            .where(column >= start, column < end, *where)
-            .group_by(*keys, bucket))
-    out: dict[tuple, Counter] = defaultdict(Counter)
-    for row in session.execute(stmt):
-        *key, q, n = row
-        key = tuple(tuple(k) if isinstance(k, list) else k for k in key)
-        out[key][_local_day(q, f.zone)] += n
+def _rolled(session: Session, f: MetricsFilters, kind: str, *dims: Any,
+            per_quarter: bool = False, before: bool = False) -> list[sa.Row]:
+    """Sums of ``kind``'s rollup counts in the window (``before``: before it) grouped by
+    ``dims`` (and by quarter), for the filter's reason."""
+    start, end = (rollups.quarter_of(t) for t in f.window)
+    keys = [R.quarter, *dims] if per_quarter else list(dims)
+    span = [R.quarter < start] if before else [R.quarter >= start, R.quarter < end]
+    stmt = sa.select(*keys, sa.func.sum(R.n)).where(R.kind == kind, *span)
+    if f.reason:
+        stmt = stmt.where(R.reason == f.reason)
+    if keys:  # (a count undone to 0 is no row)
+        stmt = stmt.group_by(*keys).having(sa.func.sum(R.n) != 0)
+    return session.execute(stmt).all()
+
+
+def _per_day(session: Session, f: MetricsFilters, kind: str, *dims: Any) -> dict[Any, Counter]:
+    """``{dimension: Counter(local day -> count)}`` of one kind in the window."""
+    out: dict[Any, Counter] = defaultdict(Counter)
+    for q, *key, n in _rolled(session, f, kind, *dims, per_quarter=True):
+        out[key[0] if key else None][_local_day(q, f.zone)] += int(n)
     return out
+
+
+def quantile(histogram: Counter, q: float) -> float | None:
+    """The ``q`` quantile (0-1) in hours of a time-to-decision histogram (``TTD_EDGES``),
+    interpolated linearly between two ranks as numpy does, each rank's value placed evenly
+    inside its bucket (the open-ended last bucket answers its lower edge): off the exact
+    value by at most the width of the buckets those ranks fall in."""
+    n = sum(histogram.values())
+    if not n:
+        return None
+    buckets = sorted(histogram)
+
+    def value(rank: int) -> float:
+        seen = 0
+        for bucket in buckets:
+            count = histogram[bucket]
+            if rank < seen + count:
+                low = TTD_EDGES[bucket - 1] if bucket else 0
+                if bucket >= len(TTD_EDGES):
+                    return low
+                return low + (TTD_EDGES[bucket] - low) * (rank - seen + .5) / count
+            seen += count
+        return float(TTD_EDGES[-1])
+
+    rank = q * (n - 1)
+    below = int(rank)
+    low = value(below)
+    high = value(below + 1) if below + 1 < n else low
+    return (low + (high - low) * (rank - below)) / 60
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -175,15 +210,10 @@ class Series:
 
 def inbound(session: Session, f: MetricsFilters) -> Series:
     """New flags per reason (and per policy type of policy flags) per local day."""
-    counts = _per_day(session, f, Flag.created_at, [Flag.reason], _reason_filter(f))
-    lines = {r: [counts.get((r,), Counter())[d] for d in f.days] for r in f.reasons}
+    counts = _per_day(session, f, rollups.INBOUND, R.reason)
+    lines = {r: [counts[r][d] for d in f.days] for r in f.reasons}
     if FlagReason.policy in f.reasons:
-        typed = _per_day(session, f, Flag.created_at, [Flag.policy_types],
-                         [Flag.reason == FlagReason.policy])
-        per_type: dict[str, Counter] = defaultdict(Counter)
-        for (types,), days in typed.items():
-            for t in types or []:
-                per_type[t].update(days)
+        per_type = _per_day(session, f, rollups.INBOUND_TYPE, R.dim1)
         for t in PolicyType:
             lines[f"policy: {t}"] = [per_type[t][d] for d in f.days]
     return Series(f.days, lines)
@@ -220,29 +250,17 @@ def backlog(session: Session, f: MetricsFilters, *, now: datetime | None = None)
             .group_by(Flag.reason, bucket, late)):
         ages[reason][b] += n
         over[reason] += n if is_late else 0
-    start, _end = f.window
-    opened_before = session.execute(
-        sa.select(sa.func.count()).select_from(Flag)
-        .where(Flag.created_at < start, sa.or_(Flag.closed_at.is_(None), Flag.closed_at >= start),
-               *_reason_filter(f))).scalar_one()
-    opened = _per_day(session, f, Flag.created_at, [], _reason_filter(f)).get((), Counter())
-    closed = _per_day(session, f, Flag.closed_at, [], _reason_filter(f)).get((), Counter())
-    level, trend = opened_before, []
+    # open at the start: flags created before it minus those closed before it
+    level = sum(int(n or 0) for (n,) in _rolled(session, f, rollups.INBOUND, before=True)) - sum(
+        int(n or 0) for (n,) in _rolled(session, f, rollups.CLOSED, before=True))
+    opened = _per_day(session, f, rollups.INBOUND)[None]
+    closed = _per_day(session, f, rollups.CLOSED)[None]
+    trend = []
     for d in f.days:
         level += opened[d] - closed[d]
         trend.append(level)
     return Backlog(sla_hours={r: TARGET_HOURS.get(r, 24) for r in f.reasons}, ages=ages,
                    over_sla=over, trend=Series(f.days, {"open at end of day": trend}))
-
-
-def _human_verdicts(f: MetricsFilters, *columns: Any):
-    """Human decisions in the window that close a flag (not undone), with their flag."""
-    start, end = f.window
-    return (sa.select(*columns).select_from(Decision)
-            .join(Flag, Flag.id == Decision.flag_id)
-            .where(Decision.moderator_id.is_not(None), Decision.undone_at.is_(None),
-                   Decision.action.in_(list(VERDICTS)), Decision.created_at >= start,
-                   Decision.created_at < end, *_reason_filter(f)))
 
 
 @dataclass
@@ -254,27 +272,13 @@ class Quantiles:
 
 
 def time_to_decision(session: Session, f: MetricsFilters) -> list[Quantiles]:
-    """Hours from the flag to its first closing human decision (decided in the window);
-    percentiles interpolated linearly (PostgreSQL's percentile_cont, numpy elsewhere)."""
-    first = _human_verdicts(f, Flag.reason, Flag.created_at.label("flagged"),
-                            sa.func.min(Decision.created_at).label("decided")
-                            ).group_by(Flag.id, Flag.reason, Flag.created_at).subquery()
-    out = {}
-    if session.get_bind().dialect.name == "postgresql":
-        hours = sa.extract("epoch", first.c.decided - first.c.flagged) / 3600.0
-        for reason, n, p50, p90 in session.execute(
-                sa.select(first.c.reason, sa.func.count(),
-                          sa.func.percentile_cont(0.5).within_group(hours),
-                          sa.func.percentile_cont(0.9).within_group(hours))
-                .group_by(first.c.reason)):
-            out[reason] = Quantiles(reason, n, float(p50), float(p90))
-    else:
-        per: dict[str, list[float]] = defaultdict(list)
-        for reason, flagged, decided in session.execute(sa.select(first)):
-            per[reason].append((_aware(decided) - _aware(flagged)).total_seconds() / 3600)
-        out = {r: Quantiles(r, len(v), _percentile(v, 50), _percentile(v, 90))
-               for r, v in per.items()}
-    return [out.get(r, Quantiles(r, 0, None, None)) for r in f.reasons]
+    """Hours from the flag to its first closing human decision (counted on the day of that
+    decision); p50/p90 from the histogram (exact to its bucket, see ``quantile``)."""
+    per: dict[str, Counter] = defaultdict(Counter)
+    for reason, bucket, n in _rolled(session, f, rollups.TTD, R.reason, R.dim1):
+        per[reason][int(bucket)] += int(n)
+    return [Quantiles(r, sum(per[r].values()), quantile(per[r], .5), quantile(per[r], .9))
+            for r in f.reasons]
 
 
 @dataclass
@@ -289,17 +293,13 @@ class Precision:
 
 def precision(session: Session, f: MetricsFilters) -> list[Precision]:
     """Share of flags a human upheld (removed, recategorised, contacted, suspended) among
-    those a human decided (upheld or dismissed) in the window, with its 95 % Wilson
-    interval; each flag counts once, by its latest closing decision."""
-    latest = _human_verdicts(f, sa.func.max(Decision.id)).group_by(Decision.flag_id)
-    upheld_case = sa.case((Decision.action == A.dismiss, 0), else_=1)
+    those a human decided (upheld or dismissed), with its 95 % Wilson interval; each flag
+    counts once, by its latest closing human decision, on that decision's day."""
     n: Counter = Counter()
     upheld: Counter = Counter()
-    for reason, total, ups in session.execute(
-            sa.select(Flag.reason, sa.func.count(), sa.func.sum(upheld_case))
-            .select_from(Decision).join(Flag, Flag.id == Decision.flag_id)
-            .where(Decision.id.in_(latest)).group_by(Flag.reason)):
-        n[reason], upheld[reason] = total, int(ups or 0)
+    for reason, verdict, count in _rolled(session, f, rollups.VERDICT, R.reason, R.dim1):
+        n[reason] += int(count)
+        upheld[reason] += int(count) if verdict == "upheld" else 0
     out = []
     for r in f.reasons:
         ci = wilson(upheld[r], n[r])
@@ -316,17 +316,16 @@ class ByModerator:
 
 
 def decisions_by_moderator(session: Session, f: MetricsFilters) -> ByModerator:
-    start, end = f.window
-    stmt = (sa.select(Moderator.email, Decision.action, sa.func.count())
-            .join(Moderator, Moderator.id == Decision.moderator_id)
-            .where(Decision.created_at >= start, Decision.created_at < end,
-                   Decision.undone_at.is_(None))
-            .group_by(Moderator.email, Decision.action))
-    if f.reason:
-        stmt = stmt.join(Flag, Flag.id == Decision.flag_id).where(Flag.reason == f.reason)
+    """Decisions (not undone) per moderator and action; with a reason, those on its flags."""
+    per: dict[int, Counter] = defaultdict(Counter)
+    for moderator, action, n in _rolled(session, f, rollups.DECISION, R.dim1, R.dim2):
+        per[int(moderator)][action] += int(n)
+    emails = {i: e for i, e in session.execute(sa.select(Moderator.id, Moderator.email)
+                                               .where(Moderator.id.in_(list(per))))}
     counts: dict[str, Counter] = defaultdict(Counter)
-    for email, action, n in session.execute(stmt):
-        counts[email][action] += n
+    for moderator, c in per.items():
+        if moderator in emails:
+            counts[emails[moderator]].update(c)
     actions = [a for a in DecisionAction if any(c[a] for c in counts.values())]
     return ByModerator(actions, [(e, [counts[e][a] for a in actions]) for e in sorted(counts)])
 
@@ -345,14 +344,8 @@ class Automation:
 def automation(session: Session, f: MetricsFilters) -> Automation:
     """Flags closed in the window: by a human decision, or by the system (the worker's
     rescoring, a follow-up re-check) without one."""
-    start, end = f.window
-    human = sa.exists().where(Decision.flag_id == Flag.id, Decision.moderator_id.is_not(None),
-                              Decision.undone_at.is_(None))
-    stmt = (sa.select(human.label("human"), sa.func.count()).select_from(Flag)
-            .where(Flag.closed_at >= start, Flag.closed_at < end, *_reason_filter(f))
-            .group_by(human))
-    counts = {bool(h): n for h, n in session.execute(stmt)}
-    return Automation(human=counts.get(True, 0), automated=counts.get(False, 0))
+    counts = {by: int(n) for by, n in _rolled(session, f, rollups.AUTOMATION, R.dim1)}
+    return Automation(human=counts.get("human", 0), automated=counts.get("automated", 0))
 
 
 @dataclass
