@@ -28,7 +28,9 @@ from models import Decision, DecisionAction, Flag, FlagReason, Moderator, Policy
 A = DecisionAction
 QUARTER = 900
 
+
 # --- helpers -------------------------------------------------------------------------------
+
 
 def _quarter(session: Session, column: Any) -> Any:
     """The UTC quarter of an hour of a timestamp column, as an integer (portable)."""
@@ -36,9 +38,11 @@ def _quarter(session: Session, column: Any) -> Any:
         return sa.cast(sa.func.floor(sa.extract("epoch", column) / QUARTER), sa.BigInteger)
     return sa.cast(sa.func.strftime("%s", column), sa.Integer) / QUARTER
 
+
 @lru_cache(maxsize=1 << 16)
 def _local_day(quarter: int, zone: ZoneInfo) -> date:
     return datetime.fromtimestamp(int(quarter) * QUARTER, timezone.utc).astimezone(zone).date()
+
 
 def _per_day(session: Session, f: MetricsFilters, column: Any, keys: list[Any],
              where: list[Any]) -> dict[tuple, Counter]:
@@ -55,13 +59,17 @@ def _per_day(session: Session, f: MetricsFilters, column: Any, keys: list[Any],
         out[key][_local_day(q, f.zone)] += n
     return out
 
+
 def _percentile(values: list[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if values else None
+
 
 def _reason_filter(f: MetricsFilters) -> list[Any]:
     return [Flag.reason == f.reason] if f.reason else []
 
+
 # --- the aggregates --------------------------------------------------------------------------
+
 
 def inbound(session: Session, f: MetricsFilters) -> Series:
     """New flags per reason (and per policy type of policy flags) per local day."""
@@ -77,6 +85,7 @@ def inbound(session: Session, f: MetricsFilters) -> Series:
         for t in PolicyType:
             lines[f"policy: {t}"] = [per_type[t][d] for d in f.days]
     return Series(f.days, lines)
+
 
 def backlog(session: Session, f: MetricsFilters, *, now: datetime | None = None) -> Backlog:
     """Open flags now by age (and how many are past their reason's target time, the SLA of
@@ -97,12 +106,14 @@ def backlog(session: Session, f: MetricsFilters, *, now: datetime | None = None)
     return Backlog(sla_hours=ages.sla_hours, ages=ages.ages, over_sla=ages.over_sla,
                    trend=Series(f.days, {"open at end of day": trend}))
 
+
 def _human_verdicts(f: MetricsFilters, *columns: Any):
     """Human decisions that close a flag (not undone), with their flag (any time)."""
     return (sa.select(*columns).select_from(Decision)
             .join(Flag, Flag.id == Decision.flag_id)
             .where(Decision.moderator_id.is_not(None), Decision.undone_at.is_(None),
                    Decision.action.in_(list(VERDICTS)), *_reason_filter(f)))
+
 
 def time_to_decision(session: Session, f: MetricsFilters) -> list[Quantiles]:
     """Hours from the flag to its first closing human decision (decided in the window);
@@ -130,6 +141,7 @@ def time_to_decision(session: Session, f: MetricsFilters) -> list[Quantiles]:
                for r, v in per.items()}
     return [out.get(r, Quantiles(r, 0, None, None)) for r in f.reasons]
 
+
 def precision(session: Session, f: MetricsFilters) -> list[Precision]:
     """Share of flags a human upheld (removed, recategorised, contacted, suspended) among
     those a human decided (upheld or dismissed) in the window, with its 95 % Wilson
@@ -151,6 +163,7 @@ def precision(session: Session, f: MetricsFilters) -> list[Precision]:
                              *(ci or (None, None))))
     return out
 
+
 def decisions_by_moderator(session: Session, f: MetricsFilters) -> ByModerator:
     start, end = f.window
     stmt = (sa.select(Moderator.email, Decision.action, sa.func.count())
@@ -166,6 +179,7 @@ def decisions_by_moderator(session: Session, f: MetricsFilters) -> ByModerator:
     actions = [a for a in DecisionAction if any(c[a] for c in counts.values())]
     return ByModerator(actions, [(e, [counts[e][a] for a in actions]) for e in sorted(counts)])
 
+
 def automation(session: Session, f: MetricsFilters) -> Automation:
     """Flags closed in the window: by a human decision, or by the system (the worker's
     rescoring, a follow-up re-check) without one."""
@@ -178,8 +192,10 @@ def automation(session: Session, f: MetricsFilters) -> Automation:
     counts = {bool(h): n for h, n in session.execute(stmt)}
     return Automation(human=counts.get(True, 0), automated=counts.get(False, 0))
 
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
 
 def ttd_hours(session: Session, f: MetricsFilters) -> dict[str, list[float]]:
     """The hours behind ``time_to_decision``, sorted, per reason."""
