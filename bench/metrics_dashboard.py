@@ -81,9 +81,17 @@ def humanise(url: str) -> None:
                          "FROM decision").fetchone()
         posts = conn.execute("SELECT count(*) FROM job_post").fetchone()[0]
     print(f"database: {posts} posts, {n[0]} decisions ({n[1]} closing a flag), by 5 moderators")
+    rebuild(url)
+
+
+def rebuild(url: str) -> None:
+    """The rollups of what the loader wrote (``flask metrics rebuild``)."""
+    from app.db import session_scope
+    from app.services import rollups
+    from tests.helpers import make_app
+
     t0 = time.perf_counter()
-    with app.app_context(), session_scope() as session:
-        from app.services import rollups
+    with make_app(url).app_context(), session_scope() as session:
         keys = rollups.rebuild(session)
     print(f"rollups rebuilt: {keys} counts in {time.perf_counter() - t0:.1f} s")
 
@@ -98,23 +106,31 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", metavar="DATABASE",
+                        help="a database an earlier --keep run filled: only rebuild the "
+                             "rollups and measure (kept)")
     args = parser.parse_args()
 
     import sqlalchemy as sa
 
     os.environ["TRUSTDESK_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="trustdesk-bench-")
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"trustdesk_bench_{uuid.uuid4().hex[:6]}"
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    name = args.reuse or f"trustdesk_bench_{uuid.uuid4().hex[:6]}"
+    args.keep = args.keep or bool(args.reuse)
+    if not args.reuse:
+        with admin.connect() as c:
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = admin.url.set(database=name).render_as_string(hide_password=False)
     server = None
     try:
         # console_latency's loader: n open + n dismissed flags; a decision on every
         # dismissed one and a note on every third open one -> decisions = n * 4 / 3
         t0 = time.perf_counter()
-        prepare(url, args.posts, max(args.decisions * 3 // 4, 10))
-        humanise(url)
+        if args.reuse:
+            rebuild(url)
+        else:
+            prepare(url, args.posts, max(args.decisions * 3 // 4, 10))
+            humanise(url)
         print(f"filled in {time.perf_counter() - t0:.0f} s")
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": url, "TRUSTDESK_ENV": "development",

@@ -10,7 +10,7 @@ exact here (linear interpolation); the dashboard's come from a histogram.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 from typing import Any
@@ -21,9 +21,9 @@ from sqlmodel import Session
 
 from app.services.metrics import (AGE_BUCKETS, REASONS, Automation, Backlog, ByModerator,  # noqa: F401
                                   MetricsFilters, Precision, Quantiles, Series, wilson)
-from app.services import metrics as rollup_based
+from app.services.queue import TARGET_HOURS
 from app.services.rollups import VERDICTS
-from models import Decision, DecisionAction, Flag, FlagReason, Moderator, PolicyType
+from models import Decision, DecisionAction, Flag, FlagReason, FlagStatus, Moderator, PolicyType, utcnow
 
 A = DecisionAction
 QUARTER = 900
@@ -90,8 +90,21 @@ def inbound(session: Session, f: MetricsFilters) -> Series:
 def backlog(session: Session, f: MetricsFilters, *, now: datetime | None = None) -> Backlog:
     """Open flags now by age (and how many are past their reason's target time, the SLA of
     the queue's ageing badges), and the open backlog at the end of each day of the window."""
-    # the ages of the open flags are a bounded query in both (not a rollup): reused
-    ages = rollup_based.backlog(session, f, now=now)
+    now = now or utcnow()
+    created = Flag.created_at
+    bucket = sa.case(*((created > now - timedelta(hours=top), i)
+                       for i, (_, top) in enumerate(AGE_BUCKETS[:-1])),
+                     else_=len(AGE_BUCKETS) - 1)
+    late = sa.case(*((Flag.reason == r, created < now - timedelta(hours=h))
+                     for r, h in TARGET_HOURS.items()), else_=created < now - timedelta(hours=24))
+    ages = {r: [0] * len(AGE_BUCKETS) for r in f.reasons}
+    over = dict.fromkeys(f.reasons, 0)
+    for reason, b, is_late, n in session.execute(
+            sa.select(Flag.reason, bucket, late, sa.func.count())
+            .where(Flag.status == FlagStatus.open, *_reason_filter(f))
+            .group_by(Flag.reason, bucket, late)):
+        ages[reason][b] += n
+        over[reason] += n if is_late else 0
     start, _end = f.window
     opened_before = session.execute(
         sa.select(sa.func.count()).select_from(Flag)
@@ -103,8 +116,8 @@ def backlog(session: Session, f: MetricsFilters, *, now: datetime | None = None)
     for d in f.days:
         level += opened[d] - closed[d]
         trend.append(level)
-    return Backlog(sla_hours=ages.sla_hours, ages=ages.ages, over_sla=ages.over_sla,
-                   trend=Series(f.days, {"open at end of day": trend}))
+    return Backlog(sla_hours={r: TARGET_HOURS.get(r, 24) for r in f.reasons}, ages=ages,
+                   over_sla=over, trend=Series(f.days, {"open at end of day": trend}))
 
 
 def _human_verdicts(f: MetricsFilters, *columns: Any):

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from statistics import NormalDist
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -125,12 +127,12 @@ def _local_day(quarter: int, zone: ZoneInfo) -> date:
     return datetime.fromtimestamp(int(quarter) * QUARTER, timezone.utc).astimezone(zone).date()
 
 
-def _rolled(session: Session, f: MetricsFilters, kind: str, *dims: Any,
-            per_quarter: bool = False, before: bool = False) -> list[sa.Row]:
+def _rolled(session: Session, f: MetricsFilters, kind: str, *dims: Any, by: Any = None,
+            before: bool = False) -> list[sa.Row]:
     """Sums of ``kind``'s rollup counts in the window (``before``: before it) grouped by
-    ``dims`` (and by quarter), for the filter's reason."""
+    ``dims`` (first by ``by``, e.g. the quarter), for the filter's reason."""
     start, end = (rollups.quarter_of(t) for t in f.window)
-    keys = [R.quarter, *dims] if per_quarter else list(dims)
+    keys = [by, *dims] if by is not None else list(dims)
     span = [R.quarter < start] if before else [R.quarter >= start, R.quarter < end]
     stmt = sa.select(*keys, sa.func.sum(R.n)).where(R.kind == kind, *span)
     if f.reason:
@@ -141,9 +143,15 @@ def _rolled(session: Session, f: MetricsFilters, kind: str, *dims: Any,
 
 
 def _per_day(session: Session, f: MetricsFilters, kind: str, *dims: Any) -> dict[Any, Counter]:
-    """``{dimension: Counter(local day -> count)}`` of one kind in the window."""
+    """``{dimension: Counter(local day -> count)}`` of one kind in the window (PostgreSQL
+    puts each quarter in its local day itself; elsewhere ``_local_day`` does)."""
     out: dict[Any, Counter] = defaultdict(Counter)
-    for q, *key, n in _rolled(session, f, kind, *dims, per_quarter=True):
+    if session.get_bind().dialect.name == "postgresql":
+        local = sa.func.timezone(f.tz, sa.func.to_timestamp(R.quarter * QUARTER))
+        for day, *key, n in _rolled(session, f, kind, *dims, by=sa.cast(local, sa.Date)):
+            out[key[0] if key else None][day] += int(n)
+        return out
+    for q, *key, n in _rolled(session, f, kind, *dims, by=R.quarter):
         out[key[0] if key else None][_local_day(q, f.zone)] += int(n)
     return out
 
@@ -185,14 +193,47 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
     """The Wilson score interval of a proportion (None without observations)."""
     if n == 0:
         return None
-    from scipy.stats import binomtest  # on first use: the console starts without scipy
-
-    ci = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    p, z2 = successes / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _reason_filter(f: MetricsFilters) -> list[Any]:
     return [Flag.reason == f.reason] if f.reason else []
+
+
+def _open_after(session: Session, f: MetricsFilters,
+                cutoffs: list[tuple[datetime, bool]]) -> dict[str, Counter]:
+    """``{reason: Counter({None: open flags, (cutoff, inclusive): open flags created after
+    it})}``: the quarters after each cutoff's from the rollup (kind ``open``), the part of
+    the cutoff's own quarter after it from the open flags themselves (a range of the index
+    ``ix_flag_open_age``): exact, and bounded by the quarters, not by the open flags."""
+    out: dict[str, Counter] = {r: Counter() for r in f.reasons}
+    sums = [sa.func.sum(R.n)] + [
+        sa.func.sum(sa.case((R.quarter > rollups.quarter_of(t), R.n), else_=0))
+        for t, _ in cutoffs]
+    stmt = sa.select(R.reason, *sums).where(R.kind == rollups.OPEN).group_by(R.reason)
+    for reason, total, *counts in session.execute(
+            stmt.where(R.reason == f.reason) if f.reason else stmt):
+        if reason in out:
+            out[reason][None] = int(total or 0)
+            for cutoff, n in zip(cutoffs, counts):
+                out[reason][cutoff] = int(n or 0)
+    edges = [(t, datetime.fromtimestamp((rollups.quarter_of(t) + 1) * QUARTER, timezone.utc),
+              inclusive) for t, inclusive in cutoffs]
+    part = [sa.and_(Flag.created_at >= t if inclusive else Flag.created_at > t,
+                    Flag.created_at < end) for t, end, inclusive in edges]
+    rows = session.execute(
+        sa.select(Flag.reason, *(sa.func.sum(sa.case((p, 1), else_=0)) for p in part))
+        .where(Flag.status == FlagStatus.open, sa.or_(*part), *_reason_filter(f))
+        .group_by(Flag.reason))
+    for reason, *counts in rows:
+        if reason in out:
+            for cutoff, n in zip(cutoffs, counts):
+                out[reason][cutoff] += int(n or 0)
+    return out
 
 
 # --- the aggregates --------------------------------------------------------------------------
@@ -236,20 +277,16 @@ def backlog(session: Session, f: MetricsFilters, *, now: datetime | None = None)
     """Open flags now by age (and how many are past their reason's target time, the SLA of
     the queue's ageing badges), and the open backlog at the end of each day of the window."""
     now = now or utcnow()
-    created = Flag.created_at
-    bucket = sa.case(*((created > now - timedelta(hours=top), i)
-                       for i, (_, top) in enumerate(AGE_BUCKETS[:-1])),
-                     else_=len(AGE_BUCKETS) - 1)
-    late = sa.case(*((Flag.reason == r, created < now - timedelta(hours=h))
-                     for r, h in TARGET_HOURS.items()), else_=created < now - timedelta(hours=24))
-    ages = {r: [0] * len(AGE_BUCKETS) for r in f.reasons}
-    over = dict.fromkeys(f.reasons, 0)
-    for reason, b, is_late, n in session.execute(
-            sa.select(Flag.reason, bucket, late, sa.func.count())
-            .where(Flag.status == FlagStatus.open, *_reason_filter(f))
-            .group_by(Flag.reason, bucket, late)):
-        ages[reason][b] += n
-        over[reason] += n if is_late else 0
+    tops = [now - timedelta(hours=top) for _, top in AGE_BUCKETS[:-1]]
+    slas = {r: now - timedelta(hours=TARGET_HOURS.get(r, 24)) for r in f.reasons}
+    # open flags created after each age cutoff (strictly) and at or after each SLA cutoff
+    after = _open_after(session, f, [(t, False) for t in tops] + [(t, True) for t in slas.values()])
+    ages, over = {}, {}
+    for r in f.reasons:
+        total = after[r][None]
+        newer = [after[r][(t, False)] for t in tops]
+        ages[r] = [newer[0], *(b - a for a, b in zip(newer, newer[1:])), total - newer[-1]]
+        over[r] = total - after[r][(slas[r], True)]
     # open at the start: flags created before it minus those closed before it
     level = sum(int(n or 0) for (n,) in _rolled(session, f, rollups.INBOUND, before=True)) - sum(
         int(n or 0) for (n,) in _rolled(session, f, rollups.CLOSED, before=True))

@@ -13,7 +13,8 @@ keeping the table uses it:
 - ``reconcile`` (the sweep, and ``flask metrics check``): the recent quarters recounted from
   the raw rows and any difference repaired, so a write that missed its update heals.
 
-Kinds (``dim1``, ``dim2``): ``inbound`` (flags by their creation), ``inbound_type``
+Kinds (``dim1``, ``dim2``): ``inbound`` (flags by their creation), ``open`` (the flags
+open now, by their creation: the backlog's ages), ``inbound_type``
 (policy flags per policy type), ``closed`` (flags by their closing), ``automation``
 ("human" or "automated" closing), ``decision`` (moderator id, action; reason "" without a
 flag), ``ttd`` (time from the flag to its first closing human decision: a histogram
@@ -33,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from models import Decision, DecisionAction, Flag, FlagReason, MetricsRollup, utcnow
+from models import Decision, DecisionAction, Flag, FlagReason, FlagStatus, MetricsRollup, utcnow
 
 A = DecisionAction
 R = MetricsRollup
@@ -46,6 +47,7 @@ TTD_EDGES: tuple[int, ...] = (1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 150, 180
                               360, 480, 600, 720, 960, 1200, 1440, 2160, 2880, 4320, 5760,
                               7200, 10080, 14400, 20160, 43200)
 INBOUND, INBOUND_TYPE, CLOSED, AUTOMATION = "inbound", "inbound_type", "closed", "automation"
+OPEN = "open"
 DECISION, TTD, VERDICT = "decision", "ttd", "verdict"
 #: how far back the sweep recounts
 RECONCILE_HOURS = 26
@@ -67,7 +69,7 @@ def ttd_bucket(seconds: float) -> int:
 # --- what a row counts (the one definition) --------------------------------------------------
 
 def contributions(flags: Iterable[Any], decisions: Iterable[Any]) -> Counter:
-    """``{(kind, quarter, reason, dim1, dim2): n}`` for these flags (``id, reason,
+    """``{(kind, quarter, reason, dim1, dim2): n}`` for these flags (``id, reason, status,
     created_at, closed_at, policy_types``) with their decisions (``id, flag_id,
     moderator_id, action, created_at, undone_at``) and the decisions without a flag."""
     by_flag: dict[int, list] = defaultdict(list)
@@ -86,6 +88,8 @@ def _flag(out: Counter, f: Any, decisions: list) -> None:
     reason = f.reason
     created = quarter_of(f.created_at)
     out[(INBOUND, created, reason, "", "")] += 1
+    if f.status == FlagStatus.open:
+        out[(OPEN, created, reason, "", "")] += 1
     if reason == FlagReason.policy:
         for t in f.policy_types or []:
             out[(INBOUND_TYPE, created, reason, t, "")] += 1
@@ -110,7 +114,7 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
 
 
-_FLAG = (Flag.id, Flag.reason, Flag.created_at, Flag.closed_at, Flag.policy_types)
+_FLAG = (Flag.id, Flag.reason, Flag.status, Flag.created_at, Flag.closed_at, Flag.policy_types)
 _DECISION = (Decision.id, Decision.flag_id, Decision.moderator_id, Decision.action,
              Decision.created_at, Decision.undone_at)
 

@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('kind', 'quarter', 'reason', 'dim1', 'dim2',
                                 name=op.f('pk_metrics_rollup')))
     with op.batch_alter_table('flag', schema=None) as batch_op:
-        batch_op.create_index('ix_flag_open_age', ['reason', 'created_at'], unique=False,
+        batch_op.create_index('ix_flag_open_age', ['created_at', 'reason'], unique=False,
                               sqlite_where=sa.text("status = 'open'"),
                               postgresql_where=sa.text("status = 'open'"))
     # the table starts empty: ``flask metrics rebuild`` counts what is already there

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
+from datetime import timedelta
 import pytest
 from sqlmodel import select
 
@@ -69,6 +70,30 @@ def _bucket(hours: float) -> tuple[float, float]:
 @pytest.mark.parametrize("window", WINDOWS, ids=lambda w: ",".join(f"{k}={v}" for k, v in w.items()) or "default")
 def test_rollup_figures_equal_the_raw_ones(dataset, window):
     same_figures(dataset, filters(**window))
+
+
+def test_backlog_ages_at_odd_times_equal_the_raw_ones(db):
+    """Many open flags of every age, read at instants off the quarter-hours: the cutoffs'
+    own quarters are counted from the flags, the rest from the rollup; same as raw."""
+    import random
+
+    rng = random.Random(7)
+    client = make_client(db)
+    for i in range(120):
+        post = make_post(db, client)
+        reason = ("scam", "policy", "miscategorised")[i % 3]
+        db.add(Flag(subject_type="post", subject_id=post.id, client_id=client.id,
+                    post_id=post.id, reason=reason, score=.9,
+                    created_at=NOW - timedelta(minutes=rng.randint(0, 6 * 24 * 60),
+                                               seconds=rng.randint(0, 59))))
+    db.commit()
+    rollups.rebuild(db)
+    for minutes in (0, 1, 7, 29, 61, 333, 1441):
+        now = NOW + timedelta(minutes=minutes, seconds=minutes % 11)
+        for window in ({}, {"reason": "policy"}):
+            f = filters(**window)
+            got, want = metrics.backlog(db, f, now=now), oracle.backlog(db, f, now=now)
+            assert (got.ages, got.over_sla) == (want.ages, want.over_sla)
 
 
 def test_rebuild_equals_a_recount_and_is_idempotent(dataset):
@@ -167,7 +192,7 @@ def test_a_rolled_back_write_adds_nothing(db, staff):
     db.rollback()
     flags.upsert_open_flag(db, **_subject(post), detection=_detection())
     db.commit()
-    assert sum(rollups.stored(db).values()) == 1  # one inbound flag
+    assert sum(rollups.stored(db).values()) == 2  # one flag: inbound, and open
     kept(db)
 
 
@@ -199,13 +224,13 @@ def test_flask_metrics_check_and_rebuild(app, runner, db, staff):
     flags.upsert_open_flag(db, **_subject(post), detection=_detection())
     db.commit()
     assert runner.invoke(args=["metrics", "check"]).exit_code == 0
-    db.exec(select(MetricsRollup)).one()  # the one inbound count
+    assert len(db.exec(select(MetricsRollup)).all()) == 2  # inbound, open
     db.execute(MetricsRollup.__table__.delete())
     db.commit()
     r = runner.invoke(args=["metrics", "check"])
-    assert r.exit_code == 1 and "1 counts differ" in r.output
+    assert r.exit_code == 1 and "2 counts differ" in r.output
     r = runner.invoke(args=["metrics", "rebuild"])
-    assert r.exit_code == 0 and "rebuilt 1 counts" in r.output
+    assert r.exit_code == 0 and "rebuilt 2 counts" in r.output
     assert runner.invoke(args=["metrics", "check"]).exit_code == 0
 
 
@@ -214,3 +239,27 @@ def test_empty_rollups_give_zeros(db):
     assert all(v == [0, 0, 0, 0] for v in metrics.inbound(db, f).lines.values())
     assert metrics.backlog(db, f, now=NOW).trend.lines["open at end of day"] == [0, 0, 0, 0]
     assert [q.n for q in metrics.time_to_decision(db, f)] == [0] * len(metrics.REASONS)
+
+
+def test_wilson_and_kappa_equal_scipy_and_sklearn():
+    """The closed forms the page uses (no scipy/sklearn import in a request) give what the
+    libraries give."""
+    import random
+
+    from scipy.stats import binomtest
+    from sklearn.metrics import cohen_kappa_score
+
+    from app.services import qa
+
+    for n in (1, 2, 3, 10, 57, 1000):
+        for k in sorted({0, 1, n // 2, n}):
+            ci = binomtest(k, n).proportion_ci(confidence_level=.95, method="wilson")
+            assert metrics.wilson(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
+    labels = ["remove", "not_violation", "contact", "suspend"]
+    rng = random.Random(25)
+    for _ in range(200):
+        m = rng.randint(2, 40)
+        a = [rng.choice(labels[:rng.randint(1, 4)]) for _ in range(m)]
+        b = [rng.choice(labels[:rng.randint(1, 4)]) for _ in range(m)]
+        if len(set(a) | set(b)) > 1:
+            assert qa.kappa(a, b) == pytest.approx(cohen_kappa_score(a, b), abs=1e-12)
