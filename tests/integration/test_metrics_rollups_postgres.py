@@ -14,6 +14,7 @@ from models import Flag
 from tests.unit.console_fixtures import db, make_client, make_post, staff  # noqa: F401
 from tests.unit.test_metrics import dataset  # noqa: F401
 from tests.unit.test_metrics_rollups import (_detection, _subject, kept,  # noqa: F401
+                                             test_backlog_ages_at_odd_times_equal_the_raw_ones,
                                              test_a_rolled_back_write_adds_nothing,
                                              test_rebuild_equals_a_recount_and_is_idempotent,
                                              test_rollup_figures_equal_the_raw_ones,
