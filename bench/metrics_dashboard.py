@@ -84,6 +84,39 @@ def humanise(url: str) -> None:
     rebuild(url)
 
 
+def compare_queries(url: str, rounds: int) -> None:
+    """In one process, alternating: each figure from the rollups (app/services/metrics.py)
+    and from the raw rows (tests/metrics_oracle.py, the queries the page ran before)."""
+    import statistics as st
+
+    from app.db import session_scope
+    from app.services import metrics
+    from tests import metrics_oracle as oracle
+    from tests.helpers import make_app
+
+    names = ("inbound", "backlog", "time_to_decision", "precision", "decisions_by_moderator",
+             "automation")
+    took: dict[tuple[str, str], list[float]] = {}
+    with make_app(url).app_context(), session_scope() as session:
+        f = metrics.MetricsFilters.from_args({})
+        metrics.precision(session, f)  # warm: imports, the first connection
+        for _ in range(rounds):
+            for name in names:
+                for label, module in (("rollups", metrics), ("raw rows", oracle)):
+                    t0 = time.perf_counter()
+                    getattr(module, name)(session, f)
+                    took.setdefault((name, label), []).append(1000 * (time.perf_counter() - t0))
+                    session.rollback()
+    print(f"\nthe figures' queries in one process, median of {rounds} alternations (ms)")
+    print(f"{'figure':24} {'rollups':>9} {'raw rows':>9} {'ratio':>7}")
+    for name in names:
+        a, b = st.median(took[(name, "rollups")]), st.median(took[(name, "raw rows")])
+        print(f"{name:24} {a:9.1f} {b:9.1f} {b / a:7.1f}")
+    a = sum(st.median(took[(n, "rollups")]) for n in names)
+    b = sum(st.median(took[(n, "raw rows")]) for n in names)
+    print(f"{'total':24} {a:9.1f} {b:9.1f} {b / a:7.1f}   (load {os.getloadavg()[0]:.1f})")
+
+
 def rebuild(url: str) -> None:
     """The rollups of what the loader wrote (``flask metrics rebuild``)."""
     from app.db import session_scope
@@ -173,6 +206,10 @@ def main() -> None:
         for label, runs in per.items():
             print(f"      {label:28} {statistics.median(r['p50_ms'] for r in runs):8.1f} "
                   f"{statistics.median(r['p95_ms'] for r in runs):8.1f}")
+        server.terminate()
+        server.wait(timeout=10)
+        server = None
+        compare_queries(url, args.rounds)
     finally:
         if server is not None:
             server.terminate()

@@ -31,7 +31,7 @@ def seed(url: str) -> None:
 
     from app.db import make_engine
     from app.services import rollups
-    from models import Client, Decision, Flag, JobPost, Moderator, utcnow
+    from models import Client, Decision, Flag, JobPost, ModelVersion, Moderator, utcnow
 
     engine = make_engine(url)
     now = utcnow()
@@ -58,6 +58,11 @@ def seed(url: str) -> None:
                                client_id=client.id, post_id=post.id, moderator_id=mod.id,
                                action="remove" if i % 3 else "dismiss",
                                created_at=created + timedelta(hours=i)))
+        for i, version in enumerate(("v1", "v2", "v3")):
+            s.add(ModelVersion(name="scam", version=version, artifact=f"a{i}", active=i == 2,
+                               created_at=now - timedelta(days=20 - 8 * i)))
+        s.add(ModelVersion(name="policy", version="p1", artifact="p", active=True,
+                           created_at=now - timedelta(days=9)))
         s.commit()
         rollups.rebuild(s)  # rows written here, not by the services: counted from them
     engine.dispose()
@@ -89,6 +94,9 @@ def fits_1280(page) -> None:
     assert box["right"] <= 1280 and box["wide"] and box["sticky"] == "sticky"
     page.evaluate("document.querySelector('#t-inbound').closest('.table-scroll').scrollLeft = 400")
     page.screenshot(path=str(screenshot_path("metrics-inbound-1280-scrolled")))
+    page.locator("#metric-models").scroll_into_view_if_needed()
+    expect(page.locator("#metric-models svg.timeline circle")).to_have_count(4)
+    page.screenshot(path=str(screenshot_path("metrics-model-timeline-1280")))
     page.set_viewport_size({"width": 1280, "height": 900})
 
 

@@ -189,6 +189,10 @@ def test_page_has_charts_tables_and_exports(client, dataset):
         assert f'id="t-{name}"' in html and f"/metrics/export/{name}.csv?" in html
     assert html.count("data-metrics-chart=") == 9
     assert "vendor/chartjs/chart.umd.min.js" in html
+    # the model versions on a timeline (SVG, labelled: readable without colour)
+    assert '<svg class="timeline"' in html and 'aria-describedby="t-models"' in html
+    assert '<text x="0" y="28" class="lane">scam</text>' in html
+    assert "<title>scam v1, 2026-03-01 00:00 UTC</title>" in html
 
 
 def test_htmx_filter_answers_the_fragment(client, dataset):
