@@ -505,9 +505,9 @@ def table(d: Dashboard, name: str) -> tuple[list[str], list[list[Any]]]:
                   _fmt(None if a.human_share is None else 1 - a.human_share)]])
     if name == "outcomes":
         o = d.outcomes
-        return (["outcome", "clients"], [["improved", o.improved],
-                                         ["not improved", o.not_improved],
-                                         ["pending", o.pending]])
+        return (["outcome", "clients", "median_days_to_improvement"],
+                [["improved", o.improved, _fmt(o.median_days_to_improvement, 1)],
+                 ["not improved", o.not_improved, ""], ["pending", o.pending, ""]])
     if name == "agreement":
         return (["by", "group", "reviewed", "agreed", "raw_agreement", "cohens_kappa"],
                 [[kind, a.group, a.n, a.agreed, _fmt(a.raw), _fmt(a.kappa)]

@@ -137,6 +137,8 @@ def test_backlog_ages_sla_and_trend(dataset):
 
 def test_outcomes_after_contact(dataset):
     o = metrics.outcomes(dataset, filters())
+    # contacted 1 March 12:00, improved 4 March 12:00: 3 days, in the table and its CSV
+    assert metrics.table(metrics.dashboard(dataset, filters()), "outcomes")[1][0] == ["improved", 1, "3.0"]
     assert (o.improved, o.not_improved, o.pending) == (1, 1, 1)
     assert o.median_days_to_improvement == 3.0
     assert metrics.outcomes(dataset, filters(reason="scam")).improved == 0
