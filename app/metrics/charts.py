@@ -27,7 +27,7 @@ def model_timeline(d: Dashboard, width: int = 1000, lane: int = 34) -> dict[str,
                "y": 24 + names.index(m.name) * lane, "label": m.version,
                "when": m.created_at.strftime("%Y-%m-%d %H:%M"), "active": m.active,
                "name": m.name} for m, t in zip(models, times)]
-    return {"width": width, "height": 24 + len(names) * lane + 10, "points": points,
+    return {"width": width, "height": 24 + len(names) * lane + 16, "points": points,
             "lanes": [{"name": n, "y": 24 + i * lane} for i, n in enumerate(names)],
             "start": models[0].created_at.strftime("%Y-%m-%d"),
             "end": max(models, key=lambda m: m.created_at).created_at.strftime("%Y-%m-%d")}
