@@ -146,7 +146,7 @@ def _per_day(session: Session, f: MetricsFilters, kind: str, *dims: Any) -> dict
     """``{dimension: Counter(local day -> count)}`` of one kind in the window (PostgreSQL
     puts each quarter in its local day itself; elsewhere ``_local_day`` does)."""
     out: dict[Any, Counter] = defaultdict(Counter)
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and _postgres_knows(session, f.tz):
         local = sa.func.timezone(f.tz, sa.func.to_timestamp(R.quarter * QUARTER))
         for day, *key, n in _rolled(session, f, kind, *dims, by=sa.cast(local, sa.Date)):
             out[key[0] if key else None][day] += int(n)
@@ -154,6 +154,19 @@ def _per_day(session: Session, f: MetricsFilters, kind: str, *dims: Any) -> dict
     for q, *key, n in _rolled(session, f, kind, *dims, by=R.quarter):
         out[key[0] if key else None][_local_day(q, f.zone)] += int(n)
     return out
+
+
+_PG_ZONES: dict[str, bool] = {}
+
+
+def _postgres_knows(session: Session, tz: str) -> bool:
+    """Whether PostgreSQL's own time zone data has ``tz`` (Python's may be newer); once
+    per zone and process."""
+    if tz not in _PG_ZONES:
+        _PG_ZONES[tz] = bool(session.execute(sa.text(
+            "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = :tz)"), {"tz": tz}
+        ).scalar())
+    return _PG_ZONES[tz]
 
 
 def quantile(histogram: Counter, q: float) -> float | None:

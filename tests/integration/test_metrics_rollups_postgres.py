@@ -107,3 +107,15 @@ def test_two_writers_and_a_rebuild_at_once(app, db, staff):
         t.join()
     engine.dispose()
     kept(db)
+
+
+def test_a_zone_postgresql_does_not_know_is_put_in_days_by_python(app, dataset, monkeypatch):
+    """Python's time zone data may be newer than the server's: such a zone is mapped to
+    local days in Python, with the same figures."""
+    from app.services import metrics
+    from tests.unit.test_metrics import filters
+
+    f = filters("Asia/Kolkata")
+    want = metrics.inbound(dataset, f)
+    monkeypatch.setitem(metrics._PG_ZONES, "Asia/Kolkata", False)
+    assert metrics.inbound(dataset, f) == want
