@@ -16,6 +16,7 @@ from .enums import (
 )
 from .lease import Lease
 from .marketplace import Client, Feedback, JobPost
+from .metrics import MetricsRollup
 from .ml import ModelVersion
 from .moderation import Decision, DecisionImmutable, Flag, OutboxEvent, Outreach
 from .qa import QaLabel, QaReview, QaScan, QaStatus
@@ -31,4 +32,5 @@ __all__ = [
     "Moderator", "OutboxEvent", "Outreach", "OutreachOutcome", "PolicyType", "PostSimilarityKey", "PostStatus", "QaLabel",
     "QaReview", "QaScan", "QaStatus", "Role",
     "SQLModel", "SubjectType", "metadata", "utcnow",
+    "MetricsRollup",
 ]

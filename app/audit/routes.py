@@ -30,7 +30,8 @@ def index():
     rows, next_before = audit_log.page(get_session(), filters=filters,
                                        before_id=query_int("before"))
     return render("audit/index.html", FRAGMENTS, rows=rows, next_before=next_before,
-                  filters=filters, actions=audit_log.actions(get_session()))
+                  filters=filters, actions=audit_log.actions(get_session()),
+                  cases=audit_log.cases_of(get_session(), rows))
 
 
 @bp.get("/export.csv")
@@ -62,5 +63,6 @@ def _case(subject_type: str, subject_id: int, endpoint: str, args: dict[str, int
     except NotFound:
         abort(404)
     return render("audit/case.html", CASE_FRAGMENTS, rows=rows, next_before=next_before,
+                  cases=audit_log.cases_of(get_session(), rows),
                   subject_type=subject_type, subject_id=subject_id, more_endpoint=endpoint,
                   more_args=args)

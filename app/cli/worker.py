@@ -45,7 +45,7 @@ def sweep(delay: int | None) -> None:
     from ..services import sweep as sweep_service
 
     with session_scope() as session:
-        report = sweep_service.run(session, delay=delay)
+        report = sweep_service.run(session, delay=delay, force_reconcile=True)
     click.echo(json.dumps(report, indent=2, default=str))
 
 

@@ -13,6 +13,26 @@ def _spec(kind: str, labels: list[Any], datasets: dict[str, list[Any]], *,
             "datasets": [{"label": k, "data": v} for k, v in datasets.items()]}
 
 
+def model_timeline(d: Dashboard, width: int = 1000, lane: int = 34) -> dict[str, Any] | None:
+    """The model versions on a time axis, one lane per detector (server-rendered SVG):
+    x positions in [120, width - 20], the version as a label, the active one marked."""
+    models = d.models
+    if not models:
+        return None
+    times = [m.created_at.timestamp() for m in models]
+    first, last = min(times), max(times)
+    span = (last - first) or 1.0
+    names = sorted({m.name for m in models})
+    points = [{"x": round(120 + (t - first) / span * (width - 160), 1),
+               "y": 24 + names.index(m.name) * lane, "label": m.version,
+               "when": m.created_at.strftime("%Y-%m-%d %H:%M"), "active": m.active,
+               "name": m.name} for m, t in zip(models, times)]
+    return {"width": width, "height": 24 + len(names) * lane + 16, "points": points,
+            "lanes": [{"name": n, "y": 24 + i * lane} for i, n in enumerate(names)],
+            "start": models[0].created_at.strftime("%Y-%m-%d"),
+            "end": max(models, key=lambda m: m.created_at).created_at.strftime("%Y-%m-%d")}
+
+
 def charts(d: Dashboard) -> dict[str, dict[str, Any]]:
     days = [x.isoformat() for x in d.inbound.days]
     reasons = [q.reason for q in d.time_to_decision]

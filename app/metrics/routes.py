@@ -9,7 +9,7 @@ from ..services import ServiceError, metrics
 from ..web.params import query_date
 from ..web.ui import render
 from . import bp
-from .charts import charts
+from .charts import charts, model_timeline
 
 FRAGMENTS = {"metrics-results": "metrics/_results.html"}
 
@@ -29,6 +29,7 @@ def index():
     f = _filters()
     d = metrics.dashboard(get_session(), f)
     return render("metrics/index.html", FRAGMENTS, d=d, f=f, charts=charts(d),
+                  timeline=model_timeline(d),
                   tables={name: metrics.table(d, name) for name in metrics.TABLES},
                   reasons=metrics.REASONS)
 

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import AuditEvent, Client, Flag, JobPost, Outreach, SubjectType
+from models import AuditEvent, Client, Flag, JobPost, Outreach, QaReview, SubjectType
 
 from . import NotFound
 
@@ -106,6 +106,34 @@ def case_events(session: Session, *, subject_type: str, subject_id: int,
         sa.and_(AuditEvent.subject_type == subject_type,
                 AuditEvent.subject_id == str(subject_id)), *related))
     return _keyset(session, stmt, before_id, limit)
+
+
+def cases_of(session: Session, rows: list[AuditEvent]) -> dict[int, tuple[str, int]]:
+    """``{event id: ("post" | "client", id)}``: the case page each event's subject belongs
+    to - a post or a client itself, a flag's subject, an outreach message's client, a QA
+    review's subject (three batched reads; other subjects have no case page)."""
+    out: dict[int, tuple[str, int]] = {}
+    wanted: dict[str, dict[int, list[int]]] = {"flag": {}, "outreach": {}, "qa_review": {}}
+    for e in rows:
+        if not e.subject_id.isdigit() or int(e.subject_id) > 2**31 - 1:
+            continue
+        if e.subject_type in CASE_SUBJECTS:
+            out[e.id] = (e.subject_type, int(e.subject_id))
+        elif e.subject_type in wanted:
+            wanted[e.subject_type].setdefault(int(e.subject_id), []).append(e.id)
+    reads = {"flag": (Flag.id, Flag.subject_type, Flag.subject_id),
+             "outreach": (Outreach.id, sa.literal(SubjectType.client.value), Outreach.client_id),
+             "qa_review": (QaReview.id, QaReview.subject_type,
+                           sa.func.coalesce(QaReview.post_id, QaReview.client_id))}
+    for kind, ids in wanted.items():
+        if not ids:
+            continue
+        key, case_type, case_id = reads[kind]
+        for i, t, c in session.execute(sa.select(key, case_type, case_id)
+                                       .where(key.in_(list(ids)))):
+            for event_id in ids[i]:
+                out[event_id] = (t, c)
+    return out
 
 
 def _keyset(session: Session, stmt: Any, before_id: int | None,

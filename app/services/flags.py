@@ -19,7 +19,7 @@ from models import Decision, DecisionAction, Flag, FlagReason, FlagStatus, Polic
 from models.moderation import queue_key
 from models.taxonomy import NOT_A_JOB
 
-from . import bulk
+from . import bulk, rollups
 from .audit import SYSTEM, record
 
 #: how bad each reason is when the detector is certain (scam hurts freelancers most)
@@ -114,11 +114,16 @@ def upsert_open_flags(session: Session, detections: list[tuple[dict[str, Any], D
     now = utcnow()
     rows = [_row(subject, detection, now) for subject, detection in detections]
     dialect = session.get_bind().dialect.name
-    if bulk.set_based(session):
-        session.execute(_upsert_statement(dialect, from_rows=True),
-                        bulk.payload(bulk.last_per_key(rows, OPEN_KEY), ROW_COLUMNS))
+    subjects = [(s["subject_type"], s["subject_id"]) for s, _ in detections]
+    before = _touch_open(session, subjects)
+    if bulk.set_based(session):  # PostgreSQL
+        written = session.execute(
+            _upsert_statement(dialect, from_rows=True).returning(*_INSERTED),
+            bulk.payload(bulk.last_per_key(rows, OPEN_KEY), ROW_COLUMNS)).all()
+        rollups.created(session, [i for i, inserted in written if inserted])
     else:
         session.execute(_upsert_statement(dialect), rows)
+        rollups.created(session, _open_ids(session, subjects) - before)
 
 
 def upsert_open_flag(session: Session, *, subject_type: str, subject_id: int, client_id: int,
@@ -127,8 +132,38 @@ def upsert_open_flag(session: Session, *, subject_type: str, subject_id: int, cl
     Returns the flag id. Safe under concurrency (the database arbitrates)."""
     subject = {"subject_type": subject_type, "subject_id": subject_id, "client_id": client_id,
                "post_id": post_id}
-    stmt = _upsert_statement(session.get_bind().dialect.name).returning(Flag.__table__.c.id)
-    return session.execute(stmt.values(**_row(subject, detection, utcnow()))).scalar_one()
+    before = _touch_open(session, [(subject_type, subject_id)])
+    dialect = session.get_bind().dialect.name
+    returning = _INSERTED if dialect == "postgresql" else (Flag.__table__.c.id, sa.true())
+    flag_id, inserted = session.execute(_upsert_statement(dialect).returning(*returning).values(
+        **_row(subject, detection, utcnow()))).one()
+    if inserted and flag_id not in before:
+        rollups.created(session, [flag_id])
+    return flag_id
+
+
+#: RETURNING of an upsert on PostgreSQL: the id, and whether the row was inserted (a row
+#: another transaction inserted meanwhile is updated, and was counted by that one)
+_INSERTED = (Flag.__table__.c.id, sa.literal_column("xmax") == sa.literal_column("0"))
+
+
+def _open_ids(session: Session, subjects: list[tuple[str, int]]) -> set[int]:
+    ids: set[int] = set()
+    for kind in {t for t, _ in subjects}:
+        wanted = sorted({i for t, i in subjects if t == kind})
+        for start in range(0, len(wanted), 5000):
+            ids.update(session.execute(sa.select(Flag.id).where(
+                Flag.status == FlagStatus.open, Flag.subject_type == kind,
+                Flag.subject_id.in_(wanted[start:start + 5000]))).scalars())
+    return ids
+
+
+def _touch_open(session: Session, subjects: list[tuple[str, int]]) -> set[int]:
+    """Before an upsert refreshes the open flags of these subjects (their policy types
+    count on the dashboard): remember what they count; returns their ids."""
+    ids = _open_ids(session, subjects)
+    rollups.touch(session, ids)
+    return ids
 
 
 def open_flag(session: Session, subject_type: str, subject_id: int, reason: str) -> Flag | None:
@@ -158,6 +193,7 @@ def clear_below_threshold(session: Session, flag: Flag, *, score: float, model_v
         values.update(status=FlagStatus.dismissed, closed_at=now,
                       system_note=note + "; dismissed automatically.")
         outcome = "dismissed"
+    rollups.touch(session, [flag.id])
     result = session.execute(
         sa.update(Flag).where(Flag.id == flag.id, Flag.version == flag.version,
                               Flag.status == FlagStatus.open)

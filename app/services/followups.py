@@ -24,7 +24,7 @@ from models import (Client, ClientStatus, Feedback, Flag, FlagReason, FlagStatus
                     OutreachOutcome, SubjectType, utcnow)
 
 from . import flags as flag_service
-from . import locks
+from . import locks, rollups
 from .audit import SYSTEM, record
 from .scoring import get_scorer, score_feedback_rows
 
@@ -101,6 +101,7 @@ def _mark_improved(session, outreach, client, flag, summary, now) -> None:  # no
         client.status_changed_at = now
         session.add(client)
     if flag is not None and flag.status == FlagStatus.open:
+        rollups.touch(session, [flag.id])
         flag.status = FlagStatus.resolved
         flag.closed_at = now
         flag.updated_at = now
@@ -122,6 +123,7 @@ def _recommend_suspension(session, outreach, client, flag, summary, score, now) 
                 evidence=[{"label": "negative_client", "why": note, "kind": "pattern"}],
                 priority=flag_service.SUSPEND_RECOMMENDED_PRIORITY))
         flag = session.get(Flag, flag_id)
+    rollups.touch(session, [flag.id])
     flag.status = FlagStatus.open
     flag.closed_at = None
     flag.claimed_by = None

@@ -6,17 +6,27 @@ Days are *local* days of the viewer's time zone (``MetricsFilters.tz``): the dat
 counts rows per UTC quarter of an hour (one portable expression on SQLite and PostgreSQL,
 at most 96 groups a day), and each quarter is put in its local day here, which is exact
 for every time zone (all offsets in use are whole quarters of an hour). Days without rows
-are listed with zeros. Nothing is pre-aggregated: every figure is one grouped query over
-the window (see ``bench/metrics_dashboard.py`` for the time it takes).
+are listed with zeros.
+
+The counts come from the pre-aggregated ``metrics_rollup`` (``rollups``: one row per UTC
+quarter of an hour x kind x reason x dimension, kept in step by the writes in their own
+transaction): volume, backlog trend, time to decision (a histogram: p50/p90 are
+interpolated within its buckets), decisions per moderator, automated vs human, precision.
+The open backlog's ages are one bounded query on the open flags (index
+``ix_flag_open_age``); client outcomes and reviewer agreement read their own small tables.
+``bench/metrics_dashboard.py`` measures the page; ``tests/metrics_oracle.py`` keeps the
+raw-row queries the rollups are checked against.
 """
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from statistics import NormalDist
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -25,18 +35,16 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Decision, DecisionAction, Flag, FlagReason, FlagStatus, ModelVersion,
+from models import (DecisionAction, Flag, FlagReason, FlagStatus, MetricsRollup, ModelVersion,
                     Moderator, Outreach, OutreachOutcome, PolicyType, utcnow)
 
-from . import ServiceError, qa
+from . import ServiceError, qa, rollups
 from .audit_log import _cell
 from .queue import TARGET_HOURS
+from .rollups import QUARTER, TTD_EDGES, VERDICTS  # noqa: F401  (VERDICTS: re-exported)
 
 A = DecisionAction
-#: a human decision on a flag that closes it, and the verdict it carries
-VERDICTS: dict[str, bool] = {A.dismiss: False, A.recategorise: True, A.remove: True,
-                             A.contact: True, A.suspend: True}
-QUARTER = 900  # seconds
+R = MetricsRollup
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
 #: backlog age buckets: (label, upper bound in hours)
@@ -114,32 +122,80 @@ _ZONES = frozenset(available_timezones()) | {"UTC"}
 
 # --- helpers -------------------------------------------------------------------------------
 
-def _quarter(session: Session, column: Any) -> Any:
-    """The UTC quarter of an hour of a timestamp column, as an integer (portable)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.cast(sa.func.floor(sa.extract("epoch", column) / QUARTER), sa.BigInteger)
-    return sa.cast(sa.func.strftime("%s", column), sa.Integer) / QUARTER
-
-
 @lru_cache(maxsize=1 << 16)
 def _local_day(quarter: int, zone: ZoneInfo) -> date:
     return datetime.fromtimestamp(int(quarter) * QUARTER, timezone.utc).astimezone(zone).date()
 
 
-def _per_day(session: Session, f: MetricsFilters, column: Any, keys: list[Any],
-             where: list[Any]) -> dict[tuple, Counter]:
-    """``{key values: Counter(local day -> rows)}`` for rows with ``column`` in the window."""
-    start, end = f.window
-    bucket = _quarter(session, column).label("q")
-    stmt = (sa.select(*keys, bucket, sa.func.count().label("n"))
-            .where(column >= start, column < end, *where)
-            .group_by(*keys, bucket))
-    out: dict[tuple, Counter] = defaultdict(Counter)
-    for row in session.execute(stmt):
-        *key, q, n = row
-        key = tuple(tuple(k) if isinstance(k, list) else k for k in key)
-        out[key][_local_day(q, f.zone)] += n
+def _rolled(session: Session, f: MetricsFilters, kind: str, *dims: Any, by: Any = None,
+            before: bool = False) -> list[sa.Row]:
+    """Sums of ``kind``'s rollup counts in the window (``before``: before it) grouped by
+    ``dims`` (first by ``by``, e.g. the quarter), for the filter's reason."""
+    start, end = (rollups.quarter_of(t) for t in f.window)
+    keys = [by, *dims] if by is not None else list(dims)
+    span = [R.quarter < start] if before else [R.quarter >= start, R.quarter < end]
+    stmt = sa.select(*keys, sa.func.sum(R.n)).where(R.kind == kind, *span)
+    if f.reason:
+        stmt = stmt.where(R.reason == f.reason)
+    if keys:  # (a count undone to 0 is no row)
+        stmt = stmt.group_by(*keys).having(sa.func.sum(R.n) != 0)
+    return session.execute(stmt).all()
+
+
+def _per_day(session: Session, f: MetricsFilters, kind: str, *dims: Any) -> dict[Any, Counter]:
+    """``{dimension: Counter(local day -> count)}`` of one kind in the window (PostgreSQL
+    puts each quarter in its local day itself; elsewhere ``_local_day`` does)."""
+    out: dict[Any, Counter] = defaultdict(Counter)
+    if session.get_bind().dialect.name == "postgresql" and _postgres_knows(session, f.tz):
+        local = sa.func.timezone(f.tz, sa.func.to_timestamp(R.quarter * QUARTER))
+        for day, *key, n in _rolled(session, f, kind, *dims, by=sa.cast(local, sa.Date)):
+            out[key[0] if key else None][day] += int(n)
+        return out
+    for q, *key, n in _rolled(session, f, kind, *dims, by=R.quarter):
+        out[key[0] if key else None][_local_day(q, f.zone)] += int(n)
     return out
+
+
+_PG_ZONES: dict[str, bool] = {}
+
+
+def _postgres_knows(session: Session, tz: str) -> bool:
+    """Whether PostgreSQL's own time zone data has ``tz`` (Python's may be newer); once
+    per zone and process."""
+    if tz not in _PG_ZONES:
+        _PG_ZONES[tz] = bool(session.execute(sa.text(
+            "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = :tz)"), {"tz": tz}
+        ).scalar())
+    return _PG_ZONES[tz]
+
+
+def quantile(histogram: Counter, q: float) -> float | None:
+    """The ``q`` quantile (0-1) in hours of a time-to-decision histogram (``TTD_EDGES``),
+    interpolated linearly between two ranks as numpy does, each rank's value placed evenly
+    inside its bucket (the open-ended last bucket answers its lower edge): off the exact
+    value by at most the width of the buckets those ranks fall in."""
+    n = sum(histogram.values())
+    if not n:
+        return None
+    buckets = sorted(histogram)
+
+    def value(rank: int) -> float:
+        seen = 0
+        for bucket in buckets:
+            count = histogram[bucket]
+            if rank < seen + count:
+                low = TTD_EDGES[bucket - 1] if bucket else 0
+                if bucket >= len(TTD_EDGES):
+                    return low
+                return low + (TTD_EDGES[bucket] - low) * (rank - seen + .5) / count
+            seen += count
+        return float(TTD_EDGES[-1])
+
+    rank = q * (n - 1)
+    below = int(rank)
+    low = value(below)
+    high = value(below + 1) if below + 1 < n else low
+    return (low + (high - low) * (rank - below)) / 60
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -150,14 +206,47 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
     """The Wilson score interval of a proportion (None without observations)."""
     if n == 0:
         return None
-    from scipy.stats import binomtest  # on first use: the console starts without scipy
-
-    ci = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    p, z2 = successes / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _reason_filter(f: MetricsFilters) -> list[Any]:
     return [Flag.reason == f.reason] if f.reason else []
+
+
+def _open_after(session: Session, f: MetricsFilters,
+                cutoffs: list[tuple[datetime, bool]]) -> dict[str, Counter]:
+    """``{reason: Counter({None: open flags, (cutoff, inclusive): open flags created after
+    it})}``: the quarters after each cutoff's from the rollup (kind ``open``), the part of
+    the cutoff's own quarter after it from the open flags themselves (a range of the index
+    ``ix_flag_open_age``): exact, and bounded by the quarters, not by the open flags."""
+    out: dict[str, Counter] = {r: Counter() for r in f.reasons}
+    sums = [sa.func.sum(R.n)] + [
+        sa.func.sum(sa.case((R.quarter > rollups.quarter_of(t), R.n), else_=0))
+        for t, _ in cutoffs]
+    stmt = sa.select(R.reason, *sums).where(R.kind == rollups.OPEN).group_by(R.reason)
+    for reason, total, *counts in session.execute(
+            stmt.where(R.reason == f.reason) if f.reason else stmt):
+        if reason in out:
+            out[reason][None] = int(total or 0)
+            for cutoff, n in zip(cutoffs, counts):
+                out[reason][cutoff] = int(n or 0)
+    edges = [(t, datetime.fromtimestamp((rollups.quarter_of(t) + 1) * QUARTER, timezone.utc),
+              inclusive) for t, inclusive in cutoffs]
+    part = [sa.and_(Flag.created_at >= t if inclusive else Flag.created_at > t,
+                    Flag.created_at < end) for t, end, inclusive in edges]
+    rows = session.execute(
+        sa.select(Flag.reason, *(sa.func.sum(sa.case((p, 1), else_=0)) for p in part))
+        .where(Flag.status == FlagStatus.open, sa.or_(*part), *_reason_filter(f))
+        .group_by(Flag.reason))
+    for reason, *counts in rows:
+        if reason in out:
+            for cutoff, n in zip(cutoffs, counts):
+                out[reason][cutoff] += int(n or 0)
+    return out
 
 
 # --- the aggregates --------------------------------------------------------------------------
@@ -175,15 +264,10 @@ class Series:
 
 def inbound(session: Session, f: MetricsFilters) -> Series:
     """New flags per reason (and per policy type of policy flags) per local day."""
-    counts = _per_day(session, f, Flag.created_at, [Flag.reason], _reason_filter(f))
-    lines = {r: [counts.get((r,), Counter())[d] for d in f.days] for r in f.reasons}
+    counts = _per_day(session, f, rollups.INBOUND, R.reason)
+    lines = {r: [counts[r][d] for d in f.days] for r in f.reasons}
     if FlagReason.policy in f.reasons:
-        typed = _per_day(session, f, Flag.created_at, [Flag.policy_types],
-                         [Flag.reason == FlagReason.policy])
-        per_type: dict[str, Counter] = defaultdict(Counter)
-        for (types,), days in typed.items():
-            for t in types or []:
-                per_type[t].update(days)
+        per_type = _per_day(session, f, rollups.INBOUND_TYPE, R.dim1)
         for t in PolicyType:
             lines[f"policy: {t}"] = [per_type[t][d] for d in f.days]
     return Series(f.days, lines)
@@ -206,43 +290,27 @@ def backlog(session: Session, f: MetricsFilters, *, now: datetime | None = None)
     """Open flags now by age (and how many are past their reason's target time, the SLA of
     the queue's ageing badges), and the open backlog at the end of each day of the window."""
     now = now or utcnow()
-    created = Flag.created_at
-    bucket = sa.case(*((created > now - timedelta(hours=top), i)
-                       for i, (_, top) in enumerate(AGE_BUCKETS[:-1])),
-                     else_=len(AGE_BUCKETS) - 1)
-    late = sa.case(*((Flag.reason == r, created < now - timedelta(hours=h))
-                     for r, h in TARGET_HOURS.items()), else_=created < now - timedelta(hours=24))
-    ages = {r: [0] * len(AGE_BUCKETS) for r in f.reasons}
-    over = dict.fromkeys(f.reasons, 0)
-    for reason, b, is_late, n in session.execute(
-            sa.select(Flag.reason, bucket, late, sa.func.count())
-            .where(Flag.status == FlagStatus.open, *_reason_filter(f))
-            .group_by(Flag.reason, bucket, late)):
-        ages[reason][b] += n
-        over[reason] += n if is_late else 0
-    start, _end = f.window
-    opened_before = session.execute(
-        sa.select(sa.func.count()).select_from(Flag)
-        .where(Flag.created_at < start, sa.or_(Flag.closed_at.is_(None), Flag.closed_at >= start),
-               *_reason_filter(f))).scalar_one()
-    opened = _per_day(session, f, Flag.created_at, [], _reason_filter(f)).get((), Counter())
-    closed = _per_day(session, f, Flag.closed_at, [], _reason_filter(f)).get((), Counter())
-    level, trend = opened_before, []
+    tops = [now - timedelta(hours=top) for _, top in AGE_BUCKETS[:-1]]
+    slas = {r: now - timedelta(hours=TARGET_HOURS.get(r, 24)) for r in f.reasons}
+    # open flags created after each age cutoff (strictly) and at or after each SLA cutoff
+    after = _open_after(session, f, [(t, False) for t in tops] + [(t, True) for t in slas.values()])
+    ages, over = {}, {}
+    for r in f.reasons:
+        total = after[r][None]
+        newer = [after[r][(t, False)] for t in tops]
+        ages[r] = [newer[0], *(b - a for a, b in zip(newer, newer[1:])), total - newer[-1]]
+        over[r] = total - after[r][(slas[r], True)]
+    # open at the start: flags created before it minus those closed before it
+    level = sum(int(n or 0) for (n,) in _rolled(session, f, rollups.INBOUND, before=True)) - sum(
+        int(n or 0) for (n,) in _rolled(session, f, rollups.CLOSED, before=True))
+    opened = _per_day(session, f, rollups.INBOUND)[None]
+    closed = _per_day(session, f, rollups.CLOSED)[None]
+    trend = []
     for d in f.days:
         level += opened[d] - closed[d]
         trend.append(level)
     return Backlog(sla_hours={r: TARGET_HOURS.get(r, 24) for r in f.reasons}, ages=ages,
                    over_sla=over, trend=Series(f.days, {"open at end of day": trend}))
-
-
-def _human_verdicts(f: MetricsFilters, *columns: Any):
-    """Human decisions in the window that close a flag (not undone), with their flag."""
-    start, end = f.window
-    return (sa.select(*columns).select_from(Decision)
-            .join(Flag, Flag.id == Decision.flag_id)
-            .where(Decision.moderator_id.is_not(None), Decision.undone_at.is_(None),
-                   Decision.action.in_(list(VERDICTS)), Decision.created_at >= start,
-                   Decision.created_at < end, *_reason_filter(f)))
 
 
 @dataclass
@@ -254,27 +322,13 @@ class Quantiles:
 
 
 def time_to_decision(session: Session, f: MetricsFilters) -> list[Quantiles]:
-    """Hours from the flag to its first closing human decision (decided in the window);
-    percentiles interpolated linearly (PostgreSQL's percentile_cont, numpy elsewhere)."""
-    first = _human_verdicts(f, Flag.reason, Flag.created_at.label("flagged"),
-                            sa.func.min(Decision.created_at).label("decided")
-                            ).group_by(Flag.id, Flag.reason, Flag.created_at).subquery()
-    out = {}
-    if session.get_bind().dialect.name == "postgresql":
-        hours = sa.extract("epoch", first.c.decided - first.c.flagged) / 3600.0
-        for reason, n, p50, p90 in session.execute(
-                sa.select(first.c.reason, sa.func.count(),
-                          sa.func.percentile_cont(0.5).within_group(hours),
-                          sa.func.percentile_cont(0.9).within_group(hours))
-                .group_by(first.c.reason)):
-            out[reason] = Quantiles(reason, n, float(p50), float(p90))
-    else:
-        per: dict[str, list[float]] = defaultdict(list)
-        for reason, flagged, decided in session.execute(sa.select(first)):
-            per[reason].append((_aware(decided) - _aware(flagged)).total_seconds() / 3600)
-        out = {r: Quantiles(r, len(v), _percentile(v, 50), _percentile(v, 90))
-               for r, v in per.items()}
-    return [out.get(r, Quantiles(r, 0, None, None)) for r in f.reasons]
+    """Hours from the flag to its first closing human decision (counted on the day of that
+    decision); p50/p90 from the histogram (exact to its bucket, see ``quantile``)."""
+    per: dict[str, Counter] = defaultdict(Counter)
+    for reason, bucket, n in _rolled(session, f, rollups.TTD, R.reason, R.dim1):
+        per[reason][int(bucket)] += int(n)
+    return [Quantiles(r, sum(per[r].values()), quantile(per[r], .5), quantile(per[r], .9))
+            for r in f.reasons]
 
 
 @dataclass
@@ -289,17 +343,13 @@ class Precision:
 
 def precision(session: Session, f: MetricsFilters) -> list[Precision]:
     """Share of flags a human upheld (removed, recategorised, contacted, suspended) among
-    those a human decided (upheld or dismissed) in the window, with its 95 % Wilson
-    interval; each flag counts once, by its latest closing decision."""
-    latest = _human_verdicts(f, sa.func.max(Decision.id)).group_by(Decision.flag_id)
-    upheld_case = sa.case((Decision.action == A.dismiss, 0), else_=1)
+    those a human decided (upheld or dismissed), with its 95 % Wilson interval; each flag
+    counts once, by its latest closing human decision, on that decision's day."""
     n: Counter = Counter()
     upheld: Counter = Counter()
-    for reason, total, ups in session.execute(
-            sa.select(Flag.reason, sa.func.count(), sa.func.sum(upheld_case))
-            .select_from(Decision).join(Flag, Flag.id == Decision.flag_id)
-            .where(Decision.id.in_(latest)).group_by(Flag.reason)):
-        n[reason], upheld[reason] = total, int(ups or 0)
+    for reason, verdict, count in _rolled(session, f, rollups.VERDICT, R.reason, R.dim1):
+        n[reason] += int(count)
+        upheld[reason] += int(count) if verdict == "upheld" else 0
     out = []
     for r in f.reasons:
         ci = wilson(upheld[r], n[r])
@@ -316,17 +366,16 @@ class ByModerator:
 
 
 def decisions_by_moderator(session: Session, f: MetricsFilters) -> ByModerator:
-    start, end = f.window
-    stmt = (sa.select(Moderator.email, Decision.action, sa.func.count())
-            .join(Moderator, Moderator.id == Decision.moderator_id)
-            .where(Decision.created_at >= start, Decision.created_at < end,
-                   Decision.undone_at.is_(None))
-            .group_by(Moderator.email, Decision.action))
-    if f.reason:
-        stmt = stmt.join(Flag, Flag.id == Decision.flag_id).where(Flag.reason == f.reason)
+    """Decisions (not undone) per moderator and action; with a reason, those on its flags."""
+    per: dict[int, Counter] = defaultdict(Counter)
+    for moderator, action, n in _rolled(session, f, rollups.DECISION, R.dim1, R.dim2):
+        per[int(moderator)][action] += int(n)
+    emails = {i: e for i, e in session.execute(sa.select(Moderator.id, Moderator.email)
+                                               .where(Moderator.id.in_(list(per))))}
     counts: dict[str, Counter] = defaultdict(Counter)
-    for email, action, n in session.execute(stmt):
-        counts[email][action] += n
+    for moderator, c in per.items():
+        if moderator in emails:
+            counts[emails[moderator]].update(c)
     actions = [a for a in DecisionAction if any(c[a] for c in counts.values())]
     return ByModerator(actions, [(e, [counts[e][a] for a in actions]) for e in sorted(counts)])
 
@@ -345,14 +394,8 @@ class Automation:
 def automation(session: Session, f: MetricsFilters) -> Automation:
     """Flags closed in the window: by a human decision, or by the system (the worker's
     rescoring, a follow-up re-check) without one."""
-    start, end = f.window
-    human = sa.exists().where(Decision.flag_id == Flag.id, Decision.moderator_id.is_not(None),
-                              Decision.undone_at.is_(None))
-    stmt = (sa.select(human.label("human"), sa.func.count()).select_from(Flag)
-            .where(Flag.closed_at >= start, Flag.closed_at < end, *_reason_filter(f))
-            .group_by(human))
-    counts = {bool(h): n for h, n in session.execute(stmt)}
-    return Automation(human=counts.get(True, 0), automated=counts.get(False, 0))
+    counts = {by: int(n) for by, n in _rolled(session, f, rollups.AUTOMATION, R.dim1)}
+    return Automation(human=counts.get("human", 0), automated=counts.get("automated", 0))
 
 
 @dataclass
@@ -475,9 +518,9 @@ def table(d: Dashboard, name: str) -> tuple[list[str], list[list[Any]]]:
                   _fmt(None if a.human_share is None else 1 - a.human_share)]])
     if name == "outcomes":
         o = d.outcomes
-        return (["outcome", "clients"], [["improved", o.improved],
-                                         ["not improved", o.not_improved],
-                                         ["pending", o.pending]])
+        return (["outcome", "clients", "median_days_to_improvement"],
+                [["improved", o.improved, _fmt(o.median_days_to_improvement, 1)],
+                 ["not improved", o.not_improved, ""], ["pending", o.pending, ""]])
     if name == "agreement":
         return (["by", "group", "reviewed", "agreed", "raw_agreement", "cohens_kappa"],
                 [[kind, a.group, a.n, a.agreed, _fmt(a.raw), _fmt(a.kappa)]

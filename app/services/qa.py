@@ -22,7 +22,7 @@ suspending goes through the client page and its contact-first rule).
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -191,13 +191,26 @@ def submit(session: Session, *, review_id: int, label: str, actor: Actor, commen
 def kappa(first: list[str], second: list[str]) -> float | None:
     """Cohen's kappa of two raters' labels (None when undefined: no items, or chance
     agreement of 1, i.e. both always gave the same single label)."""
-    if not first:
-        return None
-    if len(set(first) | set(second)) == 1:
-        return None
-    from sklearn.metrics import cohen_kappa_score  # on first use: the console starts without it
+    return kappa_of(Counter(zip(first, second)))
 
-    return float(cohen_kappa_score(first, second))
+
+def kappa_of(pairs: Counter) -> float | None:
+    """Cohen's kappa from the counts of (first label, second label) pairs:
+    (p_o - p_e) / (1 - p_e), p_e from the two raters' marginals (sklearn's
+    ``cohen_kappa_score``, unweighted, without its import)."""
+    n = sum(pairs.values())
+    if not n:
+        return None
+    rows: Counter = Counter()
+    cols: Counter = Counter()
+    for (a, b), count in pairs.items():
+        rows[a] += count
+        cols[b] += count
+    expected = sum(rows[label] * cols[label] for label in rows) / (n * n)
+    if expected >= 1:
+        return None
+    observed = sum(count for (a, b), count in pairs.items() if a == b) / n
+    return (observed - expected) / (1 - expected)
 
 
 @dataclass(frozen=True)
@@ -212,28 +225,29 @@ class Agreement:
 def agreement(session: Session, *, start: datetime, end: datetime, reason: str = "") -> dict[str, list[Agreement]]:
     """Raw agreement and Cohen's kappa of the second reviews made in [start, end), per
     reason and per first moderator, with their counts (``{"reason": [...], "moderator": [...]}``)."""
-    stmt = (sa.select(QaReview.reason, Moderator.email, QaReview.first_label,
-                      QaReview.review_label)
-            .join(Moderator, Moderator.id == QaReview.first_moderator_id)
+    keys = (QaReview.reason, QaReview.first_moderator_id, QaReview.first_label,
+            QaReview.review_label)
+    stmt = (sa.select(*keys, sa.func.count())
             .where(QaReview.review_label.is_not(None), QaReview.reviewed_at >= start,
-                   QaReview.reviewed_at < end))
+                   QaReview.reviewed_at < end).group_by(*keys))
     if reason:
         stmt = stmt.where(QaReview.reason == reason)
-    pairs: dict[str, dict[str, list[tuple[str, str]]]] = {"reason": defaultdict(list),
-                                                          "moderator": defaultdict(list)}
-    for r, email, a, b in session.execute(stmt):
-        pairs["reason"][r].append((a, b))
-        pairs["moderator"][email].append((a, b))
-        pairs["reason"]["all"].append((a, b))
+    pairs: dict[str, dict[str, Counter]] = {"reason": defaultdict(Counter),
+                                            "moderator": defaultdict(Counter)}
+    counted = session.execute(stmt).all()
+    emails = {i: e for i, e in session.execute(sa.select(Moderator.id, Moderator.email).where(
+        Moderator.id.in_({m for _, m, _, _, _ in counted})))} if counted else {}
+    for r, moderator, a, b, n in counted:
+        pairs["reason"][r][(a, b)] += n
+        pairs["moderator"][emails[moderator]][(a, b)] += n
+        pairs["reason"]["all"][(a, b)] += n
     out: dict[str, list[Agreement]] = {}
     for kind, groups in pairs.items():
         rows = []
         for group in sorted(groups):
-            first = [a for a, _ in groups[group]]
-            second = [b for _, b in groups[group]]
-            agreed = sum(a == b for a, b in groups[group])
-            rows.append(Agreement(group, len(first), agreed, agreed / len(first),
-                                  kappa(first, second)))
+            n = sum(groups[group].values())
+            agreed = sum(c for (a, b), c in groups[group].items() if a == b)
+            rows.append(Agreement(group, n, agreed, agreed / n, kappa_of(groups[group])))
         out[kind] = rows
     return out
 

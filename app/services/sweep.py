@@ -21,13 +21,13 @@ from sqlmodel import Session, select
 from models import Feedback, JobPost, OutboxEvent, Outreach, utcnow
 
 from ..jobs import enqueue
-from . import followups, webhooks
+from . import followups, rollups, webhooks
 
 BATCH = 500
 
 
 def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
-        delay: int | None = None) -> dict[str, Any]:
+        delay: int | None = None, force_reconcile: bool = False) -> dict[str, Any]:
     """Queue everything overdue - stored at least ``delay`` seconds ago (default
     SWEEP_DELAY_SECONDS) and not done; returns counts per kind of work and per dispatch
     outcome."""
@@ -69,6 +69,10 @@ def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
             send(enqueue.deliver_outbox_spec(subject_type, subject_id, first_id))
     session.rollback()  # read-only: end the transaction
     report["failed_pruned"] = webhooks.prune_delivered_failures(session)
+    # the dashboard's counts of the last day recounted (at most hourly in a long-running
+    # process; always from ``flask sweep``): a write that missed its update heals
+    if force_reconcile or rollups.reconcile_due(now):
+        report["rollups_repaired"] = rollups.reconcile(session, now=now)
     _remember(report)
     return report
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in, screenshot, start_server
+from tests.e2e.conftest import SCREENSHOTS, log_in, screenshot, start_server
 
 pytestmark = pytest.mark.e2e
 CHARTS = 9
@@ -30,7 +30,8 @@ def seed(url: str) -> None:
     from sqlmodel import Session, select
 
     from app.db import make_engine
-    from models import Client, Decision, Flag, JobPost, Moderator, utcnow
+    from app.services import rollups
+    from models import Client, Decision, Flag, JobPost, ModelVersion, Moderator, utcnow
 
     engine = make_engine(url)
     now = utcnow()
@@ -57,13 +58,46 @@ def seed(url: str) -> None:
                                client_id=client.id, post_id=post.id, moderator_id=mod.id,
                                action="remove" if i % 3 else "dismiss",
                                created_at=created + timedelta(hours=i)))
+        for i, version in enumerate(("v1", "v2", "v3")):
+            s.add(ModelVersion(name="scam", version=version, artifact=f"a{i}", active=i == 2,
+                               created_at=now - timedelta(days=20 - 8 * i)))
+        s.add(ModelVersion(name="policy", version="p1", artifact="p", active=True,
+                           created_at=now - timedelta(days=9)))
         s.commit()
+        rollups.rebuild(s)  # rows written here, not by the services: counted from them
     engine.dispose()
+
+
+def screenshot_path(name: str):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"{name}.png"
 
 
 def table_rows(page, name: str) -> list[list[str]]:
     return page.eval_on_selector(
         f"#t-{name}", "t => [...t.rows].map(r => [...r.cells].map(c => c.innerText.trim()))")
+
+
+def fits_1280(page) -> None:
+    """At 1280 x 800 the page has no horizontal scroll: the wide per-day table scrolls
+    inside its own box, its first column (the day) sticky."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(page.url.split("/queue/")[0] + "/metrics/")
+    expect(page.locator("#t-inbound")).to_be_visible()
+    page.locator("#metric-inbound").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_path("metrics-inbound-1280")))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    box = page.evaluate("""() => { const t = document.querySelector('#t-inbound');
+        const s = t.closest('.table-scroll'); const r = s.getBoundingClientRect();
+        return {right: r.right, wide: t.scrollWidth > s.clientWidth,
+                sticky: getComputedStyle(t.querySelector('tbody th')).position}; }""")
+    assert box["right"] <= 1280 and box["wide"] and box["sticky"] == "sticky"
+    page.evaluate("document.querySelector('#t-inbound').closest('.table-scroll').scrollLeft = 400")
+    page.screenshot(path=str(screenshot_path("metrics-inbound-1280-scrolled")))
+    page.locator("#metric-models").scroll_into_view_if_needed()
+    expect(page.locator("#metric-models svg.timeline circle")).to_have_count(4)
+    page.screenshot(path=str(screenshot_path("metrics-model-timeline-1280")))
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def drawn(page) -> int:
@@ -78,6 +112,7 @@ def test_dashboard_charts_filters_and_csv(browser, server):
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
     log_in(page, server, "analyst")
+    fits_1280(page)
     page.get_by_role("link", name="Metrics").click()
     page.wait_for_url("**/metrics/")
     expect(page.locator("canvas[data-drawn]")).to_have_count(CHARTS)

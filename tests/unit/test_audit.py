@@ -140,3 +140,32 @@ def test_a_case_s_audit_events_page_on(client, db, staff):
                                               AuditEvent.action != "test.event")).all()
     assert seeded and all(f"<code>{e.action}</code>" in rest for e in seeded)
     assert "test.event" not in rest
+
+
+def test_every_audit_subject_links_to_its_case(client, db, staff):
+    """A flag's event links to its post's (or client's) case, an outreach message's to its
+    client's, a moderator's to their history; a subject without a case page is text."""
+    from app.services.audit import record
+    from models import Outreach
+    from tests.unit.console_fixtures import make_client, make_flag, make_post
+
+    acme = make_client(db)
+    post = make_post(db, acme)
+    flag = make_flag(db, post)
+    client_flag = make_flag(db, client=acme, reason="negative_client")
+    outreach = Outreach(client_id=acme.id, template="t", body="b", follow_up_due_at=post.created_at)
+    db.add(outreach)
+    db.flush()
+    who = staff["moderator"]
+    for subject_type, subject_id in (("flag", flag.id), ("flag", client_flag.id),
+                                     ("outreach", outreach.id), ("moderator", who.moderator_id),
+                                     ("model_version", 7), ("flag", 999999)):
+        record(db, actor=who, action="test.event", subject_type=subject_type, subject_id=subject_id)
+    db.commit()
+    as_user(client, "analyst@example.com")
+    html = client.get("/audit/").get_data(as_text=True)
+    assert f'<a href="/posts/{post.id}">flag #{flag.id}</a> <small>(post #{post.id})</small>' in html
+    assert f'<a href="/clients/{acme.id}">flag #{client_flag.id}</a>' in html
+    assert f'<a href="/clients/{acme.id}">outreach #{outreach.id}</a>' in html
+    assert f'<a href="/qa/moderators/{who.moderator_id}">moderator #{who.moderator_id}</a>' in html
+    assert "model_version #7</td>" in html and "flag #999999</td>" in html

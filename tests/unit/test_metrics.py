@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from app.services import ServiceError, metrics
+from app.services import ServiceError, metrics, rollups
 from models import Decision, ModelVersion, Outreach
 from tests.unit.console_fixtures import as_user, db, make_client, make_flag, make_post, staff  # noqa: F401
 
@@ -62,6 +62,7 @@ def dataset(db, staff):
                         outcome_at=outcome_at, created_at=at(1, 12)))
     db.add(ModelVersion(name="scam", version="v1", artifact="a", created_at=at(1, 0)))
     db.commit()
+    rollups.rebuild(db)  # rows written here, not by the services: counted from the raw rows
     return db
 
 
@@ -89,10 +90,14 @@ def test_inbound_per_local_day_with_empty_days(dataset):
 
 def test_time_to_decision_quantiles(dataset):
     got = {q.reason: q for q in metrics.time_to_decision(dataset, filters())}
-    # scam: 2 h and 4 h -> p50 3, p90 2 + 0.9 * 2 = 3.8 (linear interpolation);
+    # scam: 2 h and 4 h (exactly: p50 3, p90 2 + 0.9 * 2 = 3.8); the histogram places them
+    # mid-bucket, 2 h in [120, 150) min -> 135 min, 4 h in [240, 300) min -> 270 min, and
+    # interpolates as numpy: p50 (135 + 270) / 2 = 202.5 min, p90 135 + 0.9 * 135 = 256.5 min;
     # the undone dismissal of flag 2 (after 1 h) and the note on flag 3 are not decisions
-    assert (got["scam"].n, got["scam"].p50_hours, got["scam"].p90_hours) == (2, 3.0, 3.8)
-    assert (got["policy"].n, got["policy"].p50_hours) == (1, 10.0)
+    assert got["scam"].n == 2
+    assert got["scam"].p50_hours == pytest.approx(3.375) and got["scam"].p90_hours == pytest.approx(4.275)
+    # policy: 10 h in [600, 720) min -> 660 min (exactly 10 h: within the bucket)
+    assert (got["policy"].n, got["policy"].p50_hours) == (1, 11.0)
     assert got["negative_client"].n == 0 and got["negative_client"].p50_hours is None
 
 
@@ -132,6 +137,8 @@ def test_backlog_ages_sla_and_trend(dataset):
 
 def test_outcomes_after_contact(dataset):
     o = metrics.outcomes(dataset, filters())
+    # contacted 1 March 12:00, improved 4 March 12:00: 3 days, in the table and its CSV
+    assert metrics.table(metrics.dashboard(dataset, filters()), "outcomes")[1][0] == ["improved", 1, "3.0"]
     assert (o.improved, o.not_improved, o.pending) == (1, 1, 1)
     assert o.median_days_to_improvement == 3.0
     assert metrics.outcomes(dataset, filters(reason="scam")).improved == 0
@@ -184,6 +191,10 @@ def test_page_has_charts_tables_and_exports(client, dataset):
         assert f'id="t-{name}"' in html and f"/metrics/export/{name}.csv?" in html
     assert html.count("data-metrics-chart=") == 9
     assert "vendor/chartjs/chart.umd.min.js" in html
+    # the model versions on a timeline (SVG, labelled: readable without colour)
+    assert '<svg class="timeline"' in html and 'aria-describedby="t-models"' in html
+    assert '<text x="0" y="28" class="lane">scam</text>' in html
+    assert "<title>scam v1, 2026-03-01 00:00 UTC</title>" in html
 
 
 def test_htmx_filter_answers_the_fragment(client, dataset):

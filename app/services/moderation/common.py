@@ -21,6 +21,7 @@ from .. import Conflict, NotFound, ServiceError
 from ..audit import Actor
 from ..locks import (lock_case_of, lock_client_case, lock_flags, lock_post_case,  # noqa: F401
                      lock_subject, open_only)
+from .. import rollups
 from ..outbox import emit
 from ..transactions import lost_race
 
@@ -212,6 +213,7 @@ def _lock_flag(session: Session, flag_id: int, version: int | None, now: datetim
     """Apply ``values`` to the flag iff it is still at ``version``; bumps the version."""
     if version is None:
         raise ServiceError("the form is missing the case version; reload the page")
+    rollups.touch(session, [flag_id])
     result = session.execute(
         sa.update(Flag).where(Flag.id == flag_id, Flag.version == version)
         .values(version=Flag.version + 1, updated_at=now, **values)
@@ -260,6 +262,8 @@ def _decision(session: Session, *, action: str, flag: Flag | None, client_id: in
               post_id: int | None, actor: Actor, reason: str = "",
               details: dict[str, Any] | None = None, now: datetime) -> Decision:
     subject_type = SubjectType.post if post_id is not None else SubjectType.client
+    if flag is not None:
+        rollups.touch(session, [flag.id])
     decision = Decision(
         flag_id=flag.id if flag else None, subject_type=subject_type,
         subject_id=post_id if post_id is not None else client_id, client_id=client_id,
@@ -267,6 +271,8 @@ def _decision(session: Session, *, action: str, flag: Flag | None, client_id: in
         details=details or {}, created_at=now)
     session.add(decision)
     session.flush()
+    if flag is None:
+        rollups.created(session, decision_ids=[decision.id])
     return decision
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from models import (Client, ClientStatus, Decision, Flag, FlagStatus, JobPost, Moderator, Outreach,
                     OutreachOutcome, PostStatus, Role, utcnow)
 
-from .. import ServiceError
+from .. import ServiceError, rollups
 from ..audit import Actor, record
 from .common import (A, UNDOABLE, InvalidTransition, StaleCase, _client_event, _get, _lock_client,
                      _lock_flag, _post_event, _stale, decision_use_case, lock_client_case,
@@ -51,6 +51,8 @@ def undo(session: Session, *, decision_id: int, actor: Actor,
         raise InvalidTransition(f"the undo window ({undo_seconds()} s) has passed")
     details = decision.details or {}
     _lock_subject(session, decision, details)
+    rollups.touch(session, [decision.flag_id],
+                  decision_ids=[decision.id] if decision.flag_id is None else [])
     handler = _UNDO[decision.action]
     try:
         handler(session, decision, details, now)
