@@ -47,11 +47,18 @@ def _or_ids(condition: Any, flag_ids: Any) -> Any:
 def lock_post_case(session: Session, post_ids: Any, flag_ids: Any = ()) -> list[Flag]:
     """A decision on posts: their rows (by id), then their open flags and ``flag_ids`` (by
     id), read afresh. Returns the locked flags."""
+    return lock_post_case_rows(session, post_ids, flag_ids)[1]
+
+
+def lock_post_case_rows(session: Session, post_ids: Any,
+                        flag_ids: Any = ()) -> tuple[list[JobPost], list[Flag]]:
+    """``lock_post_case``, returning the locked posts as well (a caller that reads them
+    holds them: the session keeps no row nobody references)."""
     posts = lock_posts(session, post_ids)
     if not posts:
-        return []
-    return lock_flags(session, _or_ids(open_only(Flag.post_id.in_([p.id for p in posts])),
-                                        flag_ids))
+        return [], []
+    return posts, lock_flags(session, _or_ids(open_only(Flag.post_id.in_([p.id for p in posts])),
+                                               flag_ids))
 
 
 def lock_client_case(session: Session, client_id: int, flag_ids: Any = (), *,

@@ -25,11 +25,20 @@ EVENT_TYPES = frozenset({
 def emit(session: Session, *, event_type: str, subject_type: str, subject_id: int,
          payload: dict[str, Any]) -> OutboxEvent:
     """Record an event in the current transaction; it is delivered after the commit."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {event_type!r}")
-    event = OutboxEvent(event_type=event_type, subject_type=subject_type, subject_id=subject_id,
-                        payload=payload, idempotency_key=uuid.uuid4().hex)
-    session.add(event)
+    return emit_all(session, [dict(event_type=event_type, subject_type=subject_type,
+                                   subject_id=subject_id, payload=payload)])[0]
+
+
+def emit_all(session: Session, events: list[dict[str, Any]]) -> list[OutboxEvent]:
+    """``emit`` for many events (each a dict of ``emit``'s arguments), written by one flush
+    (one multi-row INSERT), in the given order."""
+    rows = []
+    for e in events:
+        if e["event_type"] not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {e['event_type']!r}")
+        rows.append(OutboxEvent(**e, idempotency_key=uuid.uuid4().hex))
+    session.add_all(rows)
     session.flush()
-    enqueue.deliver_outbox(session, subject_type, subject_id, event.id)
-    return event
+    for event in rows:
+        enqueue.deliver_outbox(session, event.subject_type, event.subject_id, event.id)
+    return rows
