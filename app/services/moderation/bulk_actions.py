@@ -6,15 +6,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Client, Decision, Flag, FlagReason, FlagStatus, JobPost, PostStatus,
+from models import (AuditEvent, Client, Decision, Flag, FlagReason, FlagStatus, JobPost, PostStatus,
                     SubjectType, utcnow)
 
 from .. import ServiceError
+from .. import bulk as bulk_writes
 from ..audit import Actor, record
 from ..locks import lock_post_case_rows
 from ..outbox import emit_all
 from .common import (A, _CLOSE, _NOT_REMOVED, REMOVE_REASONS, StaleCase, _clean, _decision,
-                     _new_decision, _post_event, _post_flag, decision_use_case, judged,
+                     _post_event, _post_flag, decision_use_case, judged,
                      lock_post_case, removal_label, removal_notice, removal_reason)
 from .post_actions import _remove_post
 
@@ -125,21 +126,44 @@ def _close_flags(session: Session, ids: list[int], status: str, now: datetime) -
     return {f.id: f for f in fresh}
 
 
+def _decision_row(*, action: str, flag: Flag, post: JobPost, client: Client, actor: Actor,
+                  reason: str, details: dict, now: datetime) -> dict:
+    """The row ``_decision`` writes for a post case, as a dict for ``bulk.insert_ids``."""
+    return {"flag_id": flag.id, "subject_type": SubjectType.post, "subject_id": post.id,
+            "client_id": client.id, "post_id": post.id, "moderator_id": actor.moderator_id,
+            "action": action, "reason": reason, "details": details, "created_at": now}
+
+
+def _write_decisions(session: Session, rows: list[dict]) -> list[Decision]:
+    """Insert the decisions in one statement (PostgreSQL); returns them in order."""
+    ids = bulk_writes.insert_ids(session, Decision.__table__, rows)
+    found = {d.id: d for d in session.exec(select(Decision).where(Decision.id.in_(ids)))}
+    return [found[i] for i in ids]
+
+
+def _audit_all(session: Session, actor: Actor, events: list[dict], now: datetime) -> None:
+    """``record`` for many events (dicts of its keyword arguments but ``actor``), in one
+    statement (PostgreSQL)."""
+    bulk_writes.insert_ids(session, AuditEvent.__table__, [
+        {"actor": actor.label, "actor_id": actor.moderator_id, "action": e["action"],
+         "subject_type": e["subject_type"], "subject_id": str(e["subject_id"]),
+         "before": e.get("before"), "after": e.get("after"), "at": now} for e in events])
+
+
 def _dismiss_all(session: Session, todo: Todo, actor: Actor, now: datetime) -> list[Decision]:
     seen = [judged(post, flag) for flag, post, _ in todo]
     closed = _close_flags(session, [flag.id for flag, _, _ in todo], FlagStatus.dismissed, now)
-    decisions = [_new_decision(
-        action=A.dismiss, flag=closed[flag.id], client_id=client.id, post_id=post.id,
-        actor=actor, reason="bulk dismiss",
+    decisions = _write_decisions(session, [_decision_row(
+        action=A.dismiss, flag=flag, post=post, client=client, actor=actor,
+        reason="bulk dismiss",
         details={"label": "not_violation", "flag_reason": closed[flag.id].reason,
                  "flag_version": closed[flag.id].version, "bulk": True,
                  "before": {"flag": FlagStatus.open, "post": post.status}, "judged": judged_},
-        now=now) for (flag, post, client), judged_ in zip(todo, seen, strict=True)]
-    session.add_all(decisions)
-    session.flush()
-    for (flag, post, _), d in zip(todo, decisions, strict=True):
-        record(session, actor=actor, action="post.dismiss", subject_type="post",
-               subject_id=post.id, after={"flag": flag.id, "decision": d.id, "bulk": True})
+        now=now) for (flag, post, client), judged_ in zip(todo, seen, strict=True)])
+    _audit_all(session, actor, [
+        {"action": "post.dismiss", "subject_type": "post", "subject_id": post.id,
+         "after": {"flag": flag.id, "decision": d.id, "bulk": True}}
+        for (flag, post, _), d in zip(todo, decisions, strict=True)], now)
     return decisions
 
 
@@ -151,8 +175,8 @@ def _remove_all(session: Session, todo: Todo, locked: list[Flag], reason_code: s
     before = [{"flag": flag.status, "post": post.status} for flag, post, _ in todo]
     seen = [judged(post, flag) for flag, post, _ in todo]
     targets = {flag.id for flag, _, _ in todo}
-    posts = {post.id for _, post, _ in todo}
-    others = sorted(f.id for f in locked if f.post_id in posts and f.id not in targets
+    post_ids = [post.id for _, post, _ in todo]
+    others = sorted(f.id for f in locked if f.post_id in set(post_ids) and f.id not in targets
                     and f.status == FlagStatus.open)
     closed = _close_flags(session, sorted(targets) + others, FlagStatus.resolved, now)
     by_post: dict[int, list[dict]] = {}
@@ -160,32 +184,32 @@ def _remove_all(session: Session, todo: Todo, locked: list[Flag], reason_code: s
         other = closed[flag_id]
         by_post.setdefault(other.post_id, []).append(
             {"id": other.id, "status": FlagStatus.open, "version": other.version})
-    for _, post, _ in todo:
-        post.status = PostStatus.removed
-        post.updated_at = now
-        session.add(post)
+    session.execute(sa.update(JobPost).where(JobPost.id.in_(sorted(post_ids)))
+                    .values(status=PostStatus.removed, updated_at=now)
+                    .execution_options(synchronize_session=False))
     reason = _clean("bulk remove", required=False) or REMOVE_REASONS[reason_code]
-    decisions = [_new_decision(
-        action=A.remove, flag=closed[flag.id], client_id=client.id, post_id=post.id,
-        actor=actor, reason=reason,
+    decisions = _write_decisions(session, [_decision_row(
+        action=A.remove, flag=flag, post=post, client=client, actor=actor, reason=reason,
         details={"label": removal_label(reason_code), "reason_code": reason_code,
                  "flag_version": closed[flag.id].version, "before": was,
                  "closed_flags": by_post.get(post.id, []), "judged": judged_}, now=now)
-        for (flag, post, client), was, judged_ in zip(todo, before, seen, strict=True)]
-    session.add_all(decisions)
-    session.flush()
+        for (flag, post, client), was, judged_ in zip(todo, before, seen, strict=True)])
     emit_all(session, [dict(event_type="post.removed", subject_type=SubjectType.post,
                             subject_id=post.id,
                             payload={"post": post.external_id, "client": client.external_id,
                                      "reason": reason_code,
                                      "notice": removal_notice(reason_code, post.title),
                                      "decision": d.id})
-                       for (_, post, client), d in zip(todo, decisions, strict=True)])
-    for (_, post, _), d, was, judged_ in zip(todo, decisions, before, seen, strict=True):
-        record(session, actor=actor, action="post.remove", subject_type="post",
-               subject_id=post.id, before={**was, "judged": judged_},
-               after={"post": post.status, "reason": reason_code, "decision": d.id,
-                      "closed_flags": [o["id"] for o in by_post.get(post.id, [])]})
+                       for (_, post, client), d in zip(todo, decisions, strict=True)], now=now)
+    _audit_all(session, actor, [
+        {"action": "post.remove", "subject_type": "post", "subject_id": post.id,
+         "before": {**was, "judged": judged_},
+         "after": {"post": PostStatus.removed, "reason": reason_code, "decision": d.id,
+                   "closed_flags": [o["id"] for o in by_post.get(post.id, [])]}}
+        for (_, post, _), d, was, judged_ in zip(todo, decisions, before, seen, strict=True)],
+        now)
+    for _, post, _ in todo:  # the session's copies as the database has them now
+        session.expire(post)
     return decisions
 
 

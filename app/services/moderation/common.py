@@ -259,23 +259,15 @@ def _require_admin(session: Session, actor: Actor) -> None:
 def _decision(session: Session, *, action: str, flag: Flag | None, client_id: int,
               post_id: int | None, actor: Actor, reason: str = "",
               details: dict[str, Any] | None = None, now: datetime) -> Decision:
-    decision = _new_decision(action=action, flag=flag, client_id=client_id, post_id=post_id,
-                             actor=actor, reason=reason, details=details, now=now)
-    session.add(decision)
-    session.flush()
-    return decision
-
-
-def _new_decision(*, action: str, flag: Flag | None, client_id: int, post_id: int | None,
-                  actor: Actor, reason: str = "", details: dict[str, Any] | None = None,
-                  now: datetime) -> Decision:
-    """The decision row ``_decision`` writes, not yet added (many go in one flush)."""
     subject_type = SubjectType.post if post_id is not None else SubjectType.client
-    return Decision(
+    decision = Decision(
         flag_id=flag.id if flag else None, subject_type=subject_type,
         subject_id=post_id if post_id is not None else client_id, client_id=client_id,
         post_id=post_id, moderator_id=actor.moderator_id, action=action, reason=reason,
         details=details or {}, created_at=now)
+    session.add(decision)
+    session.flush()
+    return decision
 
 
 def judged(post: JobPost, flag: Flag | None = None) -> dict[str, Any]:
