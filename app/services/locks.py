@@ -72,6 +72,16 @@ def lock_client_case(session: Session, client_id: int, flag_ids: Any = (), *,
     return lock_flags(session, _or_ids(open_only(Flag.client_id == client_id), flag_ids))
 
 
+def lock_clients_cases(session: Session, client_ids: Any) -> list[Flag]:
+    """``lock_client_case`` for many clients at once: their rows (by id), then their open
+    flags (by id), read afresh; returns the flags. Scoring a chunk of clients takes these."""
+    ids = sorted({i for i in client_ids if i is not None})
+    if not ids:
+        return []
+    session.exec(_locked(select(Client).where(Client.id.in_(ids)).order_by(Client.id))).all()
+    return lock_flags(session, open_only(Flag.client_id.in_(ids)))
+
+
 def lock_subject(session: Session, subject_type: str, subject_id: int) -> list[Flag]:
     """The locks of a post's or a client's case (its open flags, by id, are returned)."""
     if subject_type == SubjectType.post:

@@ -135,3 +135,33 @@ def test_two_bulk_actions_over_shared_cases_one_wins_whole_the_other_writes_noth
             status = {f.id: f.status for f in s.exec(sa.select(Flag).where(Flag.id.in_(ids)))
                       .scalars()}
             assert all((status[i] != "open") == (i in decided) for i in ids)
+
+
+# --- feedback scoring, a chunk of clients per job -------------------------------------------
+
+def test_two_jobs_scoring_overlapping_clients_at_once_do_not_deadlock(pg_app):
+    """Each job locks its clients' rows by id, then their open flags by id: two jobs over
+    overlapping clients (named in opposite orders) wait for each other, never deadlock, and
+    leave every client scored and flagged once."""
+    from app.services import scoring  # noqa: PLC0415
+    from models import Client, Flag  # noqa: PLC0415
+    from tests.integration.test_concurrency_postgres import _race  # noqa: PLC0415
+
+    with pg_app.app_context(), session_scope() as s:
+        scoring.get_scorer()
+        ids = []
+        for n in range(12):
+            c = f.client(s, f"neg{n}")
+            f.history(s, c, "PNNNNN")
+            ids.append(c.id)
+        s.commit()
+    for _ in range(3):
+        outcomes = _race(pg_app, lambda s: scoring.score_clients(s, ids[:8]),
+                         lambda s: scoring.score_clients(s, list(reversed(ids[4:]))))
+        assert outcomes == ["ok", "ok"], outcomes
+    with pg_app.app_context(), session_scope() as s:
+        assert all(c.scored_at is not None
+                   for c in s.exec(sa.select(Client).where(Client.id.in_(ids))).scalars())
+        flags = s.exec(sa.select(Flag.subject_id).where(Flag.reason == "negative_client",
+                                                        Flag.status == "open")).scalars().all()
+        assert sorted(flags) == sorted(ids)
