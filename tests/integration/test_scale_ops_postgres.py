@@ -165,3 +165,34 @@ def test_two_jobs_scoring_overlapping_clients_at_once_do_not_deadlock(pg_app):
         flags = s.exec(sa.select(Flag.subject_id).where(Flag.reason == "negative_client",
                                                         Flag.status == "open")).scalars().all()
         assert sorted(flags) == sorted(ids)
+
+
+# --- the client page's reads ----------------------------------------------------------------
+
+def test_client_page_on_postgresql_reads_records_in_one_pipeline(pg_app, logged_in):
+    from app.services import moderation  # noqa: PLC0415
+    from app.services.audit import Actor  # noqa: PLC0415
+    from models import Moderator  # noqa: PLC0415
+    from tests.unit.console_fixtures import (make_client, make_feedback,  # noqa: PLC0415
+                                             make_flag, make_post)
+
+    web = logged_in("moderator")
+    with pg_app.app_context(), session_scope() as s:
+        c = make_client(s, name="<b>Grumpy</b> Ltd")
+        make_post(s, c, title="Logo <i>please</i>")
+        for i in range(60):
+            make_feedback(s, c, rating=1 + i % 5, negative=0.9, days_ago=1 + i,
+                          comment=f"late again {i:02d}")
+        make_flag(s, client=c, reason="negative_client", score=0.8, evidence=[
+            {"label": "negative_client", "why": "a pattern", "kind": "pattern"}])
+        s.commit()
+        mod = s.exec(sa.select(Moderator)).scalars().first()
+        moderation.add_note(s, text="Checked the history", actor=Actor.of(mod), client_id=c.id)
+        client_id = c.id
+    r = web.get(f"/clients/{client_id}")
+    assert r.status_code == 200
+    assert "&lt;b&gt;Grumpy&lt;/b&gt; Ltd" in r.text and "Logo &lt;i&gt;please&lt;/i&gt;" in r.text
+    assert "Checked the history" in r.text and "moderator@example.com" in r.text
+    assert "a pattern" in r.text and "late again 00" in r.text and "late again 55" not in r.text
+    assert "feedback_page=1" in r.text
+    assert "late again 55" in web.get(f"/clients/{client_id}?feedback_page=1").text
