@@ -196,3 +196,10 @@ def test_client_page_on_postgresql_reads_records_in_one_pipeline(pg_app, logged_
     assert "a pattern" in r.text and "late again 00" in r.text and "late again 55" not in r.text
     assert "feedback_page=1" in r.text
     assert "late again 55" in web.get(f"/clients/{client_id}?feedback_page=1").text
+
+
+# --- the audit export: the unit tests' cases on PostgreSQL (aware datetimes, jsonb) ------------
+
+from tests.unit.console_fixtures import db, staff  # noqa: E402, F401
+from tests.unit.test_audit_export import (  # noqa: E402, F401
+    log, test_the_export_is_byte_identical_to_the_old_one, test_the_export_streams_chunk_by_chunk)
