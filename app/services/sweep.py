@@ -84,12 +84,14 @@ def status(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
     unscored = select(JobPost.id).where(JobPost.scored_at.is_(None))
     estimated = set()
     backlog = {}
+    sizes = (statistics.table_sizes(session, [JobPost.__table__, Feedback.__table__])
+             if statistics.set_based(session) else None)
     for key, table, rows in (
             ("posts_unscored", JobPost.__table__, unscored),
             ("posts_overdue", JobPost.__table__, unscored.where(JobPost.updated_at <= cutoff)),
             ("feedback_unscored", Feedback.__table__,
              select(Feedback.id).where(Feedback.scored_at.is_(None)))):
-        backlog[key], exact = statistics.count_or_estimate(session, table, rows)
+        backlog[key], exact = statistics.count_or_estimate(session, table, rows, sizes)
         if not exact:
             estimated.add(key)
     backlog.update({
