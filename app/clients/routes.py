@@ -9,9 +9,11 @@ from models import Client, Decision, SubjectType, utcnow
 
 from ..db import get_session
 from ..security import role_required
-from ..services import Conflict, NotFound, ServiceError, casefile, mailer, moderation
+from ..services import (Conflict, NotFound, ServiceError, casefile, client_file, mailer,
+                       moderation)
 from ..services import outreach_templates as templates
 from ..services.moderation import StaleCase
+from ..web.params import query_int
 from ..web.ui import actor, can_act, form_int, is_admin, notify, render, target
 from . import bp
 
@@ -30,8 +32,10 @@ def _client_or_404(client_id: int) -> Client:
 def _render_case(client_id: int, *, status: int = 200, message: str | None = None,
                  level: str = "success", headers: dict | None = None):
     try:
-        case = casefile.client_case(get_session(), client_id=client_id, actor=actor(),
-                                    is_admin=is_admin())
+        case = client_file.client_case(get_session(), client_id=client_id, actor=actor(),
+                                       is_admin=is_admin(),
+                                       feedback_page=query_int("feedback_page") or 0,
+                                       posts_page=query_int("posts_page") or 0)
     except NotFound:
         abort(404)
     return render("clients/page.html", FRAGMENTS, status=status, headers=headers, case=case,
@@ -86,8 +90,8 @@ def _contact_form(client: Client, *, status: int = 200, error: str | None = None
     message = templates.render(template.key, client=client, fields=fields, follow_up_due_at=due,
                                strict=False)
     previewed = values.get("preview") == "1"
-    case = casefile.client_case(get_session(), client_id=client.id, actor=actor(),
-                                is_admin=is_admin())
+    case = client_file.client_case(get_session(), client_id=client.id, actor=actor(),
+                                   is_admin=is_admin())
     return render("clients/contact.html", {"contact-panel": "clients/_contact.html"},
                   status=status, client=client, case=case, template=template,
                   templates=templates.TEMPLATES, labels=templates.FIELD_LABELS, fields=fields,
@@ -143,8 +147,8 @@ def _delivery(outreach_id: int) -> str:
 def suspend_confirm(client_id: int):
     client = _client_or_404(client_id)
     posts = moderation.suspension_preview(get_session(), client_id=client.id)
-    case = casefile.client_case(get_session(), client_id=client.id, actor=actor(),
-                                is_admin=is_admin())
+    case = client_file.client_case(get_session(), client_id=client.id, actor=actor(),
+                                   is_admin=is_admin())
     return render("clients/suspend.html", {"suspend-panel": "clients/_suspend.html"},
                   client=client, case=case, posts=posts, can_act=can_act(),
                   is_admin=is_admin())

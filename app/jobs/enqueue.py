@@ -201,6 +201,13 @@ def score_client_spec(client_id: int, marker: object) -> JobSpec:
                    f"score-client-{client_id}-{marker}", queue=QUEUE_SCORING)
 
 
+def score_clients_spec(client_ids: list[int], marker: object) -> JobSpec:
+    """One job scoring many clients in one transaction (a chunk of imported feedback)."""
+    ids = sorted(set(client_ids))
+    return JobSpec("app.jobs.tasks.score_clients", (ids,),
+                   f"score-clients-{_digest([*ids, marker])}", queue=QUEUE_SCORING)
+
+
 def deliver_outbox_spec(subject_type: str, subject_id: int, event_id: int) -> JobSpec:
     return JobSpec("app.jobs.tasks.deliver_outbox", (subject_type, subject_id),
                    f"outbox-{subject_type}-{subject_id}-{event_id}", queue=QUEUE_WEBHOOKS)
@@ -233,6 +240,12 @@ def score_posts(session: Session, posts: list[tuple[int, str]], *,
 def score_client(session: Session, client_id: int, marker: object) -> None:
     """Rescore a client's negativity; ``marker`` names the state (e.g. its latest feedback)."""
     defer(session, score_client_spec(client_id, marker))
+
+
+def score_clients(session: Session, client_ids: list[int], marker: object) -> None:
+    """Rescore these clients' negativity in one job; ``marker`` names the state."""
+    if client_ids:
+        defer(session, score_clients_spec(client_ids, marker))
 
 
 def deliver_outbox(session: Session, subject_type: str, subject_id: int, event_id: int) -> None:

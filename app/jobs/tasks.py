@@ -28,6 +28,14 @@ def score_client(client_id: int) -> dict:
         return scoring.score_client(session, client_id)
 
 
+def score_clients(client_ids: list[int]) -> dict:
+    from ..services import scoring
+
+    with session_scope() as session:
+        results = scoring.score_clients(session, client_ids)
+    return {"clients": len(results), "flagged": sum(bool(r.get("flagged")) for r in results)}
+
+
 def deliver_outbox(subject_type: str, subject_id: int) -> int:
     from ..services import webhooks
 

@@ -149,3 +149,20 @@ def last_per_key(rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> list[
         out.pop(k, None)
         out[k] = row
     return list(out.values())
+
+
+def insert_ids(session: Any, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert ``rows`` (dicts with the same keys) and return their new ids, in the order of
+    ``rows``. On PostgreSQL one ``insert_returning`` statement (the rows are inserted in the
+    payload's order, so its sequence numbers them in that order); elsewhere one INSERT a
+    row. Core, not the ORM: no model objects built and validated, no multi-row VALUES text
+    for the driver to parse again (a bulk action's 200 decisions and audit events)."""
+    if not rows:
+        return []
+    names = tuple(rows[0])
+    if set_based(session):
+        ids = session.execute(insert_returning(table, names, ("id",)),
+                              payload(rows, names)).scalars().all()
+        return sorted(ids)
+    return [session.execute(table.insert().values(**row)).inserted_primary_key[0]
+            for row in rows]

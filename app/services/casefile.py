@@ -100,11 +100,6 @@ class _Statements:
     last_post_decision: Any
     last_client_decision: Any
     moderator_emails: Any
-    client_feedback: Any
-    client_flags: Any
-    client_all_decisions: Any
-    client_outreach: Any
-    client_posts: Any
 
 
 @functools.cache
@@ -122,17 +117,7 @@ def _statements() -> _Statements:
                                                     Decision.post_id.is_(None), not_undone)
         .order_by(Decision.id.desc()).limit(1),
         moderator_emails=select(Moderator.id, Moderator.email).where(
-            Moderator.id.in_(sa.bindparam("case_moderators", expanding=True))),
-        client_feedback=select(Feedback).where(Feedback.client_id == client)
-        .order_by(Feedback.created_at.desc()).limit(FEEDBACK_LIMIT),
-        client_flags=select(Flag).where(Flag.client_id == client)
-        .order_by(Flag.status != FlagStatus.open, Flag.priority.desc(), Flag.id.desc()).limit(200),
-        client_all_decisions=select(Decision).where(Decision.client_id == client)
-        .order_by(Decision.id.desc()).limit(RECENT_DECISIONS),
-        client_outreach=select(Outreach).where(Outreach.client_id == client)
-        .order_by(Outreach.id.desc()),
-        client_posts=select(JobPost).where(JobPost.client_id == client)
-        .order_by(JobPost.posted_at.desc()).limit(200))
+            Moderator.id.in_(sa.bindparam("case_moderators", expanding=True))))
 
 
 @dataclass(frozen=True, eq=False)
@@ -393,6 +378,9 @@ class ClientCase:
     token: str
     #: why the policy holds a suspension back now (see moderation.suspension_hold), or None
     suspend_hold: str | None = None
+    #: the pages of the feedback and posts lists shown (``client_file.Page``)
+    feedback_page: Any = None
+    posts_page: Any = None
 
     @property
     def client(self) -> Client:
@@ -414,35 +402,3 @@ def chart_data(feedback: list[Feedback]) -> dict[str, Any]:
         "rolling": rolling,
         "negative": [round(f.negative, 3) if f.negative is not None else None for f in points],
     }
-
-
-def client_case(session: Session, *, client_id: int, actor: Actor, is_admin: bool,
-                now: datetime | None = None) -> ClientCase:
-    now = now or utcnow()
-    client = session.get(Client, client_id)
-    if client is None:
-        raise NotFound(f"no client #{client_id}")
-    q, params = _statements(), {"case_client": client.id}
-    feedback = list(session.exec(q.client_feedback, params=params))
-    flags = list(session.exec(q.client_flags, params=params))
-    open_flag = next((f for f in flags if f.subject_type == SubjectType.client
-                      and f.status == FlagStatus.open), None)
-    decisions = list(session.exec(q.client_all_decisions, params=params))
-    outreach = list(session.exec(q.client_outreach, params=params))
-    posts = list(session.exec(q.client_posts, params=params))
-    claim = moderation.claim_state(session, subject_type=SubjectType.client,
-                                   subject_id=client.id, actor=actor, now=now)
-    summary = client_summary(session, client, now=now)
-    mods = _moderators(session, {d.moderator_id for d in decisions}
-                       | {o.moderator_id for o in outreach} | {claim.claimed_by})
-    allowed = moderation.allowed_actions(client=client)
-    case = ClientCase(
-        summary=summary, feedback=feedback, chart=chart_data(feedback), flags=flags,
-        open_flag=open_flag, decisions=decisions, outreach=outreach, posts=posts,
-        moderators=mods, claim=claim, allowed=allowed,
-        undoable=last_undoable(session, actor=actor, is_admin=is_admin, now=now,
-                               client_id=client.id),
-        token=moderation.client_token(client),
-        suspend_hold=(moderation.suspension_hold(session, client)
-                      if moderation.A.suspend in allowed else None))
-    return case

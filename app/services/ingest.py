@@ -9,7 +9,8 @@ the same three set-based writers, so a single item and 500 imported rows behave 
 - a post whose content hash (``post_content_hash``) changed, and every new post, is
   marked unscored (``scored_at``/``model_version`` cleared) and handed to
   ``enqueue.score_posts`` *once per call*, before the commit (dispatch happens after it);
-- new or changed feedback rescored its client through ``enqueue.score_client``;
+- new or changed feedback rescored its client through ``enqueue.score_client`` (the
+  clients of a chunk of many: one ``enqueue.score_clients`` job);
 - a client whose scored facts changed (``CLIENT_SCORED``: payment verification and
   account age, which the scorer takes with every post) has its posts that are not removed
   marked unscored and rescored, in one batch job per call. (The shipped models leave these
@@ -424,8 +425,12 @@ def _write_feedback(session: Session, records: Sequence[Record]) -> Outcome:
     _update(session, Feedback, updates)
     for key, values in inserts:
         out.written[key] = Written(new_ids[values["external_id"]], "created")
-    for client_id, changes in sorted(touched.items()):
+    if len(touched) == 1:
+        [(client_id, changes)] = touched.items()
         enqueue.score_client(session, client_id, marker=_digest(sorted(changes)))
+    elif touched:  # a chunk of an import or a batch: one job scores all its clients at once
+        enqueue.score_clients(session, sorted(touched), marker=_digest(sorted(
+            (client_id, change) for client_id, changes in touched.items() for change in changes)))
     return out
 
 

@@ -54,11 +54,18 @@ def _or_ids(condition: Any, flag_ids: Any) -> Any:
 def lock_post_case(session: Session, post_ids: Any, flag_ids: Any = ()) -> list[Flag]:
     """A decision on posts: their rows (by id), then their open flags and ``flag_ids`` (by
     id), read afresh. Returns the locked flags."""
+    return lock_post_case_rows(session, post_ids, flag_ids)[1]
+
+
+def lock_post_case_rows(session: Session, post_ids: Any,
+                        flag_ids: Any = ()) -> tuple[list[JobPost], list[Flag]]:
+    """``lock_post_case``, returning the locked posts as well (a caller that reads them
+    holds them: the session keeps no row nobody references)."""
     posts = lock_posts(session, post_ids)
     if not posts:
-        return []
-    return lock_flags(session, _or_ids(open_only(Flag.post_id.in_([p.id for p in posts])),
-                                        flag_ids))
+        return [], []
+    return posts, lock_flags(session, _or_ids(open_only(Flag.post_id.in_([p.id for p in posts])),
+                                               flag_ids))
 
 
 def lock_client_case(session: Session, client_id: int, flag_ids: Any = (), *,
@@ -70,6 +77,16 @@ def lock_client_case(session: Session, client_id: int, flag_ids: Any = (), *,
         session.exec(_locked(select(JobPost).where(JobPost.client_id == client_id)
                              .order_by(JobPost.id))).all()
     return lock_flags(session, _or_ids(open_only(Flag.client_id == client_id), flag_ids))
+
+
+def lock_clients_cases(session: Session, client_ids: Any) -> list[Flag]:
+    """``lock_client_case`` for many clients at once: their rows (by id), then their open
+    flags (by id), read afresh; returns the flags. Scoring a chunk of clients takes these."""
+    ids = sorted({i for i in client_ids if i is not None})
+    if not ids:
+        return []
+    session.exec(_locked(select(Client).where(Client.id.in_(ids)).order_by(Client.id))).all()
+    return lock_flags(session, open_only(Flag.client_id.in_(ids)))
 
 
 def lock_subject(session: Session, subject_type: str, subject_id: int) -> list[Flag]:

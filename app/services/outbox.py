@@ -7,6 +7,7 @@ caused it, and defers its delivery job until that transaction commits. Delivery
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -14,6 +15,7 @@ from sqlmodel import Session
 from models import OutboxEvent
 
 from ..jobs import enqueue
+from . import bulk
 
 #: the events the marketplace can receive
 EVENT_TYPES = frozenset({
@@ -33,3 +35,17 @@ def emit(session: Session, *, event_type: str, subject_type: str, subject_id: in
     session.flush()
     enqueue.deliver_outbox(session, subject_type, subject_id, event.id)
     return event
+
+
+def emit_all(session: Session, events: list[dict[str, Any]], *, now: datetime) -> list[int]:
+    """``emit`` for many events (each a dict of ``emit``'s keyword arguments), in the given
+    order, by one multi-row insert (``bulk.insert_ids``); returns their ids."""
+    for e in events:
+        if e["event_type"] not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {e['event_type']!r}")
+    ids = bulk.insert_ids(session, OutboxEvent.__table__, [
+        {**e, "idempotency_key": uuid.uuid4().hex, "created_at": now, "attempts": 0}
+        for e in events])
+    for e, event_id in zip(events, ids, strict=True):
+        enqueue.deliver_outbox(session, e["subject_type"], e["subject_id"], event_id)
+    return ids

@@ -313,36 +313,75 @@ def _post_detections(session: Session, post: sa.Row, result, now: datetime,
 def score_client(session: Session, client_id: int, *, now: datetime | None = None) -> dict:
     """Score the client's unscored feedback, then their negativity pattern; flag a
     consistent pattern (never a single bad review). Commits once."""
+    return score_clients(session, [client_id], now=now)[0]
+
+
+def score_clients(session: Session, client_ids: Sequence[int], *,
+                  now: datetime | None = None) -> list[dict]:
+    """``score_client`` for many clients in one transaction (a chunk of imported feedback):
+    their histories read by one query, their unscored feedback scored by one vectorised
+    call, their rows and open flags locked by two statements (clients by id, then flags by
+    id: docs/concurrency.md), one commit. One result per client, in id order."""
     now = now or utcnow()
-    client = session.get(Client, client_id)
-    if client is None:
-        return {"client": client_id, "missing": True}
+    ids = sorted(set(client_ids))
+    clients = {c.id: c for c in session.exec(select(Client).where(Client.id.in_(ids)))}
+    if not clients:
+        return [{"client": i, "missing": True} for i in ids]
     scorer = get_scorer()
     version = client_version(scorer)
-    history = list(session.exec(
-        select(Feedback).where(Feedback.client_id == client_id)
-        .order_by(Feedback.created_at.desc()).limit(CLIENT_HISTORY_LIMIT)))
+    histories = _histories(session, sorted(clients))
     # feedback is scored once; a client last scored by other models has all of it scored
     # again (``flask models rescore`` after new models)
-    stale = client.model_version is not None and client.model_version != version
-    score_feedback_rows(session, scorer, [f for f in history if stale or f.scored_at is None],
-                        now)
+    stale = {i for i, c in clients.items()
+             if c.model_version is not None and c.model_version != version}
+    score_feedback_rows(session, scorer, [f for i in sorted(clients) for f in histories[i]
+                                          if i in stale or f.scored_at is None], now)
+    # the clients' locks before their flags are read (docs/concurrency.md)
+    locked = locks.lock_clients_cases(session, sorted(clients))
+    existing = {f.subject_id: f for f in locked
+                if f.subject_type == SubjectType.client and f.reason == FlagReason.negative_client}
+    waiting = _awaiting_follow_up(session, sorted(clients))
+    results = []
+    for i in ids:
+        client = clients.get(i)
+        if client is None:
+            results.append({"client": i, "missing": True})
+            continue
+        results.append(_score_one(session, client, histories[i], existing.get(i),
+                                  i in waiting, version, now))
+    session.commit()
+    return results
 
+
+def _histories(session: Session, client_ids: list[int]) -> dict[int, list[Feedback]]:
+    """Each client's newest ``CLIENT_HISTORY_LIMIT`` feedbacks, newest first, in one query."""
+    newest = sa.func.row_number().over(partition_by=Feedback.client_id,
+                                       order_by=(Feedback.created_at.desc(), Feedback.id.desc()))
+    ranked = select(Feedback.id, newest.label("n")).where(
+        Feedback.client_id.in_(client_ids)).subquery()
+    rows = session.exec(select(Feedback).join(ranked, ranked.c.id == Feedback.id)
+                        .where(ranked.c.n <= CLIENT_HISTORY_LIMIT)
+                        .order_by(Feedback.client_id, Feedback.created_at.desc(),
+                                  Feedback.id.desc()))
+    out: dict[int, list[Feedback]] = {i: [] for i in client_ids}
+    for row in rows:
+        out[row.client_id].append(row)
+    return out
+
+
+def _score_one(session: Session, client: Client, history: list[Feedback], existing: Flag | None,
+               awaiting: bool, version: str, now: datetime) -> dict:
+    """One client's pattern and flag (its feedback scored and its locks taken already)."""
     verdict = client_negativity(
         [FeedbackPoint(created_at=f.created_at, negative=f.negative, rating=f.rating,
                        ref=f.external_id) for f in history], now)
-    # the client's locks before its flags are read (docs/concurrency.md)
-    locks.lock_client_case(session, client.id)
     client.negativity_score = verdict.score
     client.scored_at = now
     client.model_version = version
     session.add(client)
-
-    existing = flag_service.open_flag(session, SubjectType.client, client.id,
-                                      FlagReason.negative_client)
     outcome = "none"
     if verdict.flagged and client.status != ClientStatus.suspended:
-        if existing is not None or not _awaiting_follow_up(session, client):
+        if existing is not None or not awaiting:
             evidence = [{"label": "negative_client", "why": e.why, "ref": e.ref,
                          "created_at": e.created_at, "rating": e.rating,
                          "negative": round(e.negative, 3), "kind": "feedback"}
@@ -361,8 +400,7 @@ def score_client(session: Session, client_id: int, *, now: datetime | None = Non
     elif existing is not None and not verdict.flagged:
         outcome = flag_service.clear_below_threshold(session, existing, score=verdict.score,
                                                      model_version=verdict.version, now=now)
-    session.commit()
-    return {"client": client_id, "score": verdict.score, "flagged": verdict.flagged,
+    return {"client": client.id, "score": verdict.score, "flagged": verdict.flagged,
             "outcome": outcome}
 
 
@@ -393,9 +431,10 @@ def score_feedback_rows(session: Session, scorer, rows: list[Feedback], now: dat
         session.add(row)
 
 
-def _awaiting_follow_up(session: Session, client: Client) -> bool:
-    """A contacted client inside their follow-up window: the re-check decides, not a
-    fresh flag (the moderator already acted on this pattern)."""
-    return session.exec(select(Outreach.id).where(
-        Outreach.client_id == client.id,
-        Outreach.outcome == OutreachOutcome.pending)).first() is not None
+def _awaiting_follow_up(session: Session, client_ids: list[int]) -> set[int]:
+    """Which of these clients were contacted and are inside their follow-up window: the
+    re-check decides for them, not a fresh flag (the moderator already acted on this
+    pattern)."""
+    return set(session.exec(select(Outreach.client_id).where(
+        Outreach.client_id.in_(client_ids),
+        Outreach.outcome == OutreachOutcome.pending)).all())

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from models import Feedback, JobPost, OutboxEvent, Outreach, utcnow
 
 from ..jobs import enqueue
-from . import followups, rollups, webhooks
+from . import followups, rollups, statistics, webhooks
 
 BATCH = 500
 
@@ -82,22 +82,30 @@ def status(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
     cutoff = now - timedelta(seconds=current_app.config["SWEEP_DELAY_SECONDS"])
     count = lambda stmt: session.exec(stmt).one()  # noqa: E731
-    # one scan of job_post for both (scored_at is deliberately not indexed: migration 0008)
-    unscored, overdue = session.exec(
-        select(func.count(), func.count().filter(JobPost.updated_at <= cutoff))
-        .select_from(JobPost).where(JobPost.scored_at.is_(None))).one()
-    backlog = {
-        "posts_unscored": unscored,
-        "posts_overdue": overdue,
-        "feedback_unscored": count(select(func.count()).select_from(Feedback)
-                                   .where(Feedback.scored_at.is_(None))),
+    # job_post and feedback grow with the marketplace: on PostgreSQL past
+    # statistics.EXACT_COUNT_BELOW rows these are the planner's estimates ("about"), not a
+    # scan of the table on every view (scored_at is deliberately not indexed: migration 0008)
+    unscored = select(JobPost.id).where(JobPost.scored_at.is_(None))
+    estimated = set()
+    backlog = {}
+    sizes = (statistics.table_sizes(session, [JobPost.__table__, Feedback.__table__])
+             if statistics.set_based(session) else None)
+    for key, table, rows in (
+            ("posts_unscored", JobPost.__table__, unscored),
+            ("posts_overdue", JobPost.__table__, unscored.where(JobPost.updated_at <= cutoff)),
+            ("feedback_unscored", Feedback.__table__,
+             select(Feedback.id).where(Feedback.scored_at.is_(None)))):
+        backlog[key], exact = statistics.count_or_estimate(session, table, rows, sizes)
+        if not exact:
+            estimated.add(key)
+    backlog.update({
         "follow_ups_due": count(select(func.count()).select_from(Outreach)
                                 .where(followups.due(now))),
         "outbox_pending": count(select(func.count()).select_from(OutboxEvent)
                                 .where(OutboxEvent.delivered_at.is_(None))),
-    }
+    })
     last = last_run()
-    return {"backlog": backlog, "last_run": last,
+    return {"backlog": backlog, "estimated": estimated, "last_run": last,
             "last_run_at": datetime.fromisoformat(last["at"]) if last and last.get("at") else None,
             "webhooks_enabled": bool(current_app.config.get("MARKETPLACE_WEBHOOK_URL")),
             "interval_seconds": current_app.config["SWEEP_INTERVAL_SECONDS"],

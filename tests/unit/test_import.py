@@ -145,7 +145,10 @@ def test_feedback_import_rescoring_each_client_once_per_chunk(runner, app, tmp_p
     r = run(runner, "feedback", jsonl(tmp_path / "f.jsonl", items))
     assert r.exit_code == 0 and "imported 6" in r.stdout
     ids = {c.id for c in rows(app, Client)}
-    assert sorted(s.args[0] for s in dispatched) == sorted(ids)
+    # one job for the chunk's clients (issue 27: one session and commit per chunk, not per
+    # client), each client in it once
+    assert [(s.func, s.args) for s in dispatched] == [("app.jobs.tasks.score_clients",
+                                                       (sorted(ids),))]
     assert len(rows(app, Feedback)) == 6
 
 

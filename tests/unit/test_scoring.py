@@ -10,7 +10,7 @@ from app.db import session_scope
 from app.services import flags as flag_service
 from app.services import ingest, scoring
 from app.services.content import post_content_hash
-from models import AuditEvent, ClientStatus, Flag, JobPost, Outreach, utcnow
+from models import AuditEvent, Client, ClientStatus, Feedback, Flag, JobPost, Outreach, utcnow
 from tests.support import factories as f
 
 
@@ -338,3 +338,50 @@ def test_the_content_hash_is_stable_across_releases():
     assert post_content_hash(title=None, description="x", category=None, skills=None,
                              budget=None) == \
         "88ab0e4ffb4217b420235e8184f4254f380b6156f6c063ef58e24c71ead1d575"
+
+
+def _client_cases(session, tag: str) -> list[int]:
+    """Clients covering every outcome: a pattern, none, suspended, awaiting follow-up, and
+    a flagged client whose new feedback clears the pattern."""
+    kinds = [("PNNNNN", ClientStatus.active), ("PPPPPNPPPPP", ClientStatus.active),
+             ("NNNNNN", ClientStatus.suspended), ("NNNNNN", ClientStatus.contacted),
+             ("NNNNNN", ClientStatus.active)]
+    ids = []
+    for n, (pattern, status) in enumerate(kinds):
+        c = f.client(session, f"{tag}{n}", status=status)
+        if status == ClientStatus.contacted:
+            session.add(Outreach(client_id=c.id, template="t", body="b", sent_at=utcnow(),
+                                 follow_up_due_at=utcnow() + timedelta(days=14)))
+        f.history(session, c, pattern)
+        ids.append(c.id)
+    session.commit()
+    scoring.score_client(session, ids[-1])  # flagged now; good feedback comes next
+    f.history(session, session.get(type(c), ids[-1]), "PPPPPPPPPPPPPPPP", start_days_ago=20,
+              prefix=f"{tag}-later")
+    session.commit()
+    return ids
+
+
+def test_scoring_many_clients_at_once_is_scoring_each_alone(session):
+    """``score_clients`` (a chunk of imported feedback: one transaction) leaves the clients,
+    their feedback and their flags as ``score_client`` one at a time does."""
+    alone, together = _client_cases(session, "a"), _client_cases(session, "b")
+    now = utcnow()
+    one_by_one = [scoring.score_client(session, i, now=now) for i in alone]
+    at_once = scoring.score_clients(session, [*reversed(together), 10**6], now=now)
+    assert at_once[-1] == {"client": 10**6, "missing": True}
+
+    def state(client_id, result):
+        session.expire_all()
+        client = session.get(Client, client_id)
+        flags = sorted((fl.reason, fl.status) for fl in session.exec(
+            select(Flag).where(Flag.subject_type == "client", Flag.subject_id == client_id)))
+        scored = sorted(round(fb.negative, 6) for fb in session.exec(
+            select(Feedback).where(Feedback.client_id == client_id)))
+        return ({k: v for k, v in result.items() if k != "client"},
+                round(client.negativity_score, 6), client.model_version, flags, scored)
+
+    assert [state(i, r) for i, r in zip(alone, one_by_one, strict=True)] == \
+           [state(i, r) for i, r in zip(together, at_once[:-1], strict=True)]
+    assert [r["outcome"] for r in one_by_one] == ["flagged", "none", "none",
+                                                  "awaiting follow-up", "dismissed"]

@@ -1,0 +1,165 @@
+"""The client case page's reads: a handful of Core selects of the columns the page shows,
+sent together (one round trip on PostgreSQL: ``reads.fetch_each``), read-only records
+instead of ORM entities, and every list bounded - the feedback and the posts by pages.
+
+Before (issue 27): ~14 ORM queries, up to 500 feedbacks and 200 posts built as entities
+and rendered in full; now one pipeline of eight statements, then one for the suspension
+policy where suspending is allowed."""
+from __future__ import annotations
+
+import functools
+from collections import namedtuple
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models import (Client, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator, Outreach,
+                    SubjectType, utcnow)
+
+from . import NotFound, moderation, reads
+from .audit import Actor
+from .casefile import (CLIENT_DECISIONS, FEEDBACK_LIMIT, RECENT_DECISIONS, ClientCase,
+                       _client_counts_for, chart_data, client_summary)
+
+#: feedbacks and posts per page of the client page (newest first)
+PAGE_SIZE = 50
+#: the client's flags and messages the page lists (open flags first, then the newest)
+FLAGS_LIMIT = 200
+OUTREACH_LIMIT = 50
+#: a point of the feedback chart
+ChartPoint = namedtuple("ChartPoint", "created_at rating negative")
+#: a row of the posts list
+PostRow = namedtuple("PostRow", "id title category posted_at status")
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which page of a list is shown: ``number`` from 0, and whether older rows follow."""
+    number: int
+    more: bool
+    total: int
+
+    @property
+    def first(self) -> int:
+        return self.number * PAGE_SIZE + 1
+
+    @property
+    def last(self) -> int:
+        return min((self.number + 1) * PAGE_SIZE, self.total)
+
+
+@dataclass(frozen=True, eq=False)
+class _Statements:
+    main: Any
+    flags: Any
+    decisions: Any
+    last_decision: Any
+    outreach: Any
+    chart: Any
+    feedback: Any
+    posts: Any
+
+
+@functools.cache
+def _statements() -> _Statements:
+    """Built once; the client id (``client``) and the pages' offsets bound per call."""
+    client = sa.bindparam("client", type_=sa.Integer)
+    client_t, flag_t, decision_t = Client.__table__, Flag.__table__, Decision.__table__
+    outreach_t, feedback_t, post_t = Outreach.__table__, Feedback.__table__, JobPost.__table__
+    counts = _client_counts_for(client).subquery("counts")
+    claimer, author, sender = (Moderator.__table__.alias(n) for n in ("claimer", "author",
+                                                                       "sender"))
+    return _Statements(
+        main=select(*reads.columns(client_t), *counts.c)
+        .select_from(client_t.join(counts, sa.true())).where(client_t.c.id == client),
+        flags=select(*reads.columns(flag_t), claimer.c.email)
+        .select_from(flag_t.outerjoin(claimer, claimer.c.id == flag_t.c.claimed_by))
+        .where(flag_t.c.client_id == client)
+        .order_by(flag_t.c.status != FlagStatus.open, flag_t.c.priority.desc(),
+                  flag_t.c.id.desc()).limit(FLAGS_LIMIT),
+        decisions=select(*reads.columns(decision_t), author.c.email)
+        .select_from(decision_t.outerjoin(author, author.c.id == decision_t.c.moderator_id))
+        .where(decision_t.c.client_id == client)
+        .order_by(decision_t.c.id.desc()).limit(RECENT_DECISIONS),
+        last_decision=select(*reads.columns(decision_t))
+        .where(decision_t.c.client_id == client, decision_t.c.post_id.is_(None),
+               decision_t.c.undone_at.is_(None))
+        .order_by(decision_t.c.id.desc()).limit(1),
+        outreach=select(*reads.columns(outreach_t), sender.c.email)
+        .select_from(outreach_t.outerjoin(sender, sender.c.id == outreach_t.c.moderator_id))
+        .where(outreach_t.c.client_id == client)
+        .order_by(outreach_t.c.id.desc()).limit(OUTREACH_LIMIT),
+        chart=select(feedback_t.c.created_at, feedback_t.c.rating, feedback_t.c.negative)
+        .where(feedback_t.c.client_id == client)
+        .order_by(feedback_t.c.created_at.desc()).limit(FEEDBACK_LIMIT),
+        feedback=select(*reads.columns(feedback_t)).where(feedback_t.c.client_id == client)
+        .order_by(feedback_t.c.created_at.desc(), feedback_t.c.id.desc())
+        .limit(PAGE_SIZE + 1).offset(sa.bindparam("feedback_offset", type_=sa.Integer)),
+        posts=select(post_t.c.id, post_t.c.title, post_t.c.category, post_t.c.posted_at,
+                     post_t.c.status).where(post_t.c.client_id == client)
+        .order_by(post_t.c.posted_at.desc(), post_t.c.id.desc())
+        .limit(PAGE_SIZE + 1).offset(sa.bindparam("posts_offset", type_=sa.Integer)))
+
+
+def client_case(session: Session, *, client_id: int, actor: Actor, is_admin: bool,
+                now: datetime | None = None, feedback_page: int = 0,
+                posts_page: int = 0) -> ClientCase:
+    """Everything the client case page shows; the feedback list and the posts list at page
+    ``feedback_page`` and ``posts_page`` (from 0) of ``PAGE_SIZE`` each, newest first. The
+    rows are read-only records (``reads.record``): the page only reads them."""
+    now = now or utcnow()
+    q = _statements()
+    params = {"client": client_id, "feedback_offset": feedback_page * PAGE_SIZE,
+              "posts_offset": posts_page * PAGE_SIZE}
+    (main, flag_rows, decision_rows, last, outreach_rows, chart_rows, feedback_rows,
+     post_rows) = reads.fetch_each(session, [(stmt, params) for stmt in (
+        q.main, q.flags, q.decisions, q.last_decision, q.outreach, q.chart, q.feedback,
+        q.posts)])
+    if not main:
+        raise NotFound(f"no client #{client_id}")
+    client, at = reads.take(main[0], 0, Client.__table__)
+    counts = main[0][at:]
+    emails: dict[int, str] = {}
+    flags = [_with_email(row, Flag.__table__, "claimed_by", emails) for row in flag_rows]
+    decisions = [_with_email(row, Decision.__table__, "moderator_id", emails)
+                 for row in decision_rows]
+    outreach = [_with_email(row, Outreach.__table__, "moderator_id", emails)
+                for row in outreach_rows]
+    open_client_flags = [f for f in flags if f.subject_type == SubjectType.client
+                         and f.status == FlagStatus.open]
+    newest = sorted(decisions, key=lambda d: (d.created_at, d.id), reverse=True)
+    summary = client_summary(session, client, now=now, decisions=newest[:CLIENT_DECISIONS],
+                             counts=counts)
+    feedback = [reads.take(row, 0, Feedback.__table__)[0] for row in feedback_rows[:PAGE_SIZE]]
+    posts = [PostRow._make(row) for row in post_rows[:PAGE_SIZE]]
+    latest = last[0] if last else None
+    if latest is not None:
+        latest = reads.record(Decision.__table__)._make(latest)
+    allowed = moderation.allowed_actions(client=client)
+    case = ClientCase(
+        summary=summary, feedback=feedback,
+        chart=chart_data([ChartPoint._make(row) for row in chart_rows]), flags=flags,
+        open_flag=open_client_flags[0] if open_client_flags else None, decisions=decisions,
+        outreach=outreach, posts=posts, moderators=emails,
+        claim=moderation.claim_state_of(open_client_flags, actor=actor, now=now),
+        allowed=allowed,
+        undoable=(latest if moderation.can_undo(latest, actor, is_admin=is_admin, now=now)
+                  else None),
+        token=moderation.client_token(client),
+        suspend_hold=(moderation.suspension_hold(session, client)
+                      if moderation.A.suspend in allowed else None))
+    case.feedback_page = Page(feedback_page, len(feedback_rows) > PAGE_SIZE,
+                              summary.feedback_count)
+    case.posts_page = Page(posts_page, len(post_rows) > PAGE_SIZE, summary.posts_total)
+    return case
+
+
+def _with_email(row: tuple, table: sa.Table, who: str, emails: dict[int, str]) -> Any:
+    """The record at the start of ``row``; the e-mail after it is noted for its ``who``."""
+    record, at = reads.take(row, 0, table)
+    if row[at] is not None:
+        emails[getattr(record, who)] = row[at]
+    return record
