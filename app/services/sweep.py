@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from models import Feedback, JobPost, OutboxEvent, Outreach, utcnow
 
 from ..jobs import enqueue
-from . import followups, webhooks
+from . import automation, followups, webhooks
 
 BATCH = 500
 
@@ -69,6 +69,8 @@ def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
             send(enqueue.deliver_outbox_spec(subject_type, subject_id, first_id))
     session.rollback()  # read-only: end the transaction
     report["failed_pruned"] = webhooks.prune_delivered_failures(session)
+    # the automation tiers follow their measured precision (a drop from hold is audited)
+    report["tier_changes"] = automation.refresh(session, now=now)
     _remember(report)
     return report
 

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from models import Client, Decision, Flag, FlagReason, FlagStatus, JobPost, PostStatus, utcnow
 
-from .. import ServiceError
+from .. import ServiceError, holds
 from ..audit import Actor, record
 from .common import (A, _CLOSE, _NOT_REMOVED, REMOVE_REASONS, StaleCase, _decision, _lock_flag,
                      _post_event, _post_flag, decision_use_case, judged, lock_post_case,
@@ -71,6 +71,7 @@ def bulk(session: Session, *, action: str, items: list[tuple[int, int]], actor: 
                                    "flag_version": flag.version, "bulk": True,
                                    "before": {"flag": FlagStatus.open, "post": post.status},
                                    "judged": seen}, now=now)
+            holds.settle(session, post, decision=d, removed=False, now=now, flag_id=flag.id)
             record(session, actor=actor, action="post.dismiss", subject_type="post",
                    subject_id=post.id, after={"flag": flag.id, "decision": d.id, "bulk": True})
         else:
@@ -127,6 +128,7 @@ def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int]
                                "judged": seen}, now=now)
         _post_event(session, "post.removed", post, client, reason=reason_code,
                     notice=removal_notice(reason_code, post.title), decision=d.id)
+        holds.settle(session, post, decision=d, removed=True, now=now)
         record(session, actor=actor, action="post.remove", subject_type="post",
                subject_id=post.id, before={**before, "judged": seen},
                after={"post": post.status, "reason": reason_code, "cluster_of": source_post_id})

@@ -10,7 +10,7 @@ from models import (Client, ClientStatus, Decision, Flag, FlagReason, FlagStatus
                     OutreachOutcome, PostStatus, SubjectType, utcnow)
 
 from ...jobs import enqueue
-from .. import ServiceError
+from .. import ServiceError, holds
 from ..audit import Actor, record
 from .common import (A, _CLOSE, _NOT_REMOVED, StaleCase, _check, _clean, _client_event,
                      client_token, _close_other_flags, _decision, decision_use_case,
@@ -175,6 +175,7 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
         _post_event(session, "post.removed", post, client, reason="client_suspended",
                     notice="The post was removed because the account was suspended.",
                     decision=decision.id)
+        holds.settle(session, post, decision=decision, removed=True, now=now)
     record(session, actor=actor, action="client.suspend", subject_type="client",
            subject_id=client.id, before=before,
            after={"status": client.status, "reason": reason, "posts_removed": len(posts),

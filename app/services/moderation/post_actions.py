@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from models import Client, Decision, Flag, FlagStatus, JobPost, PostStatus, utcnow
 from models.taxonomy import CATEGORIES, NOT_A_JOB, category_label
 
-from .. import ServiceError
+from .. import ServiceError, holds
 from ..audit import Actor, record
 from ..content import post_content_hash
 from .common import (A, _CLOSE, REMOVE_REASONS, _check, _clean, _close_other_flags, _decision, _get,
@@ -35,6 +35,7 @@ def dismiss(session: Session, *, flag_id: int, version: int | None, actor: Actor
                                   "score": flag.score, "model_version": flag.model_version,
                                   "flag_version": flag.version, "before": before,
                                   "judged": seen}, now=now)
+    holds.settle(session, post, decision=decision, removed=False, now=now, flag_id=flag.id)
     record(session, actor=actor, action="post.dismiss", subject_type="post", subject_id=post.id,
            before={**before, "judged": seen}, after={"flag": flag.id, "status": flag.status, "decision": decision.id})
     session.commit()
@@ -74,6 +75,7 @@ def recategorise(session: Session, *, flag_id: int, version: int | None, categor
                                   "judged": seen}, now=now)
     _post_event(session, "post.recategorised", post, client, category=category,
                 previous_category=before["category"], notice=notice, decision=decision.id)
+    holds.settle(session, post, decision=decision, removed=False, now=now, flag_id=flag.id)
     record(session, actor=actor, action="post.recategorise", subject_type="post",
            subject_id=post.id, before={**before, "judged": seen},
            after={"flag": flag.status, "category": category, "decision": decision.id})
@@ -132,6 +134,7 @@ def _remove_post(session: Session, *, flag: Flag, version: int | None, post: Job
                          details=details, now=now)
     _post_event(session, "post.removed", post, client, reason=reason_code, notice=notice,
                 decision=decision.id)
+    holds.settle(session, post, decision=decision, removed=True, now=now)
     record(session, actor=actor, action="post.remove", subject_type="post", subject_id=post.id,
            before={**before, "judged": seen}, after={"post": post.status, "reason": reason_code,
                                  "decision": decision.id, "closed_flags": [o["id"] for o in others]})
