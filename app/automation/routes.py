@@ -14,7 +14,7 @@ FRAGMENTS = {"tiers": "automation/_tiers.html"}
 
 
 @bp.get("/models/tiers")
-@role_required("admin", "analyst")
+@role_required("admin", "analyst", "moderator")
 def tiers():
     data = automation.page(get_session())
     get_session().rollback()

@@ -186,8 +186,12 @@ def _apply(session: Session, row: AutomationTier, m: Measurement, s: Settings, *
 def refresh(session: Session, *, now: datetime | None = None,
             actor: Actor = SYSTEM) -> list[dict[str, Any]]:
     """Measure every key and put it in the tier its measurement and cap allow. Commits;
-    returns the changes. Two at once: the rows' locks make the second see the first's."""
+    returns the changes. Two at once: the rows' locks make the second see the first's.
+    While every key is capped at ``review`` (the default) nothing is measured."""
     now, s = now or utcnow(), settings()
+    if all(r.max_tier == r.tier == Tier.review for r in holds.in_force(session).values()):
+        session.rollback()
+        return []  # every key capped at review and in it: no measurement can move one
     rows = _locked_rows(session)
     measured = measure(session, now=now, s=s)
     changes = [c for key in KEYS

@@ -187,13 +187,23 @@ def latest(session: Session, post_id: int) -> PostHold | None:
                         .order_by(PostHold.id.desc())).first()
 
 
-def settle(session: Session, post: JobPost, *, decision: Decision, removed: bool,
-           now: datetime, flag_id: int | None = None) -> PostHold | None:
-    """A human decided on a held post (the caller holds the post's lock). ``removed``: the
-    post came down, the hold ends as ``removed``. Otherwise (a dismissal or
-    recategorisation of ``flag_id``) the post is released - back to ``live``, a
-    ``post.released`` event - when that flag is the one that held it."""
-    hold = current(session, post.id)
+def held(session: Session, post: JobPost) -> PostHold | None:
+    """The hold in force on ``post`` (a query only for a post that is ``under_review``).
+    A decision on a held post names it in its details (``{"hold": id}``): the case page
+    shows the hold of a post whose decisions name one."""
+    return current(session, post.id) if post.status == PostStatus.under_review else None
+
+
+def marker(hold: PostHold | None) -> dict[str, int]:
+    return {"hold": hold.id} if hold is not None else {}
+
+
+def settle(session: Session, post: JobPost, hold: PostHold | None, *, decision: Decision,
+           removed: bool, now: datetime, flag_id: int | None = None) -> PostHold | None:
+    """A human decided on a held post (``hold``, from ``held``; the caller holds the post's
+    lock). ``removed``: the post came down, the hold ends as ``removed``. Otherwise (a
+    dismissal or recategorisation of ``flag_id``) the post is released - back to
+    ``live``, a ``post.released`` event - when that flag is the one that held it."""
     if hold is None or (not removed and flag_id != hold.flag_id):
         return None
     hold.outcome = HoldOutcome.removed if removed else HoldOutcome.released

@@ -63,6 +63,7 @@ def bulk(session: Session, *, action: str, items: list[tuple[int, int]], actor: 
                             "done; here is the fresh queue.")
         if action == A.dismiss:
             seen = judged(post, flag)
+            hold = holds.held(session, post)
             flag = _lock_flag(session, flag_id, version, now, status=FlagStatus.dismissed,
                               closed_at=now, **_CLOSE)
             d = _decision(session, action=A.dismiss, flag=flag, client_id=client.id,
@@ -70,8 +71,9 @@ def bulk(session: Session, *, action: str, items: list[tuple[int, int]], actor: 
                           details={"label": "not_violation", "flag_reason": flag.reason,
                                    "flag_version": flag.version, "bulk": True,
                                    "before": {"flag": FlagStatus.open, "post": post.status},
-                                   "judged": seen}, now=now)
-            holds.settle(session, post, decision=d, removed=False, now=now, flag_id=flag.id)
+                                   "judged": seen, **holds.marker(hold)}, now=now)
+            holds.settle(session, post, hold, decision=d, removed=False, now=now,
+                         flag_id=flag.id)
             record(session, actor=actor, action="post.dismiss", subject_type="post",
                    subject_id=post.id, after={"flag": flag.id, "decision": d.id, "bulk": True})
         else:
@@ -118,6 +120,7 @@ def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int]
             continue
         before = {"post": post.status}
         seen = judged(post)
+        hold = holds.held(session, post)
         post.status = PostStatus.removed
         post.updated_at = now
         session.add(post)
@@ -128,7 +131,7 @@ def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int]
                                "judged": seen}, now=now)
         _post_event(session, "post.removed", post, client, reason=reason_code,
                     notice=removal_notice(reason_code, post.title), decision=d.id)
-        holds.settle(session, post, decision=d, removed=True, now=now)
+        holds.settle(session, post, hold, decision=d, removed=True, now=now)
         record(session, actor=actor, action="post.remove", subject_type="post",
                subject_id=post.id, before={**before, "judged": seen},
                after={"post": post.status, "reason": reason_code, "cluster_of": source_post_id})

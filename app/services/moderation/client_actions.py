@@ -150,6 +150,7 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
     closed = _close_other_flags(session, client_id=client.id,
                                 except_id=flag.id if flag else None, now=now)
     post_states = []
+    held = {post.id: holds.held(session, post) for post in posts}
     for post in posts:
         post_states.append({"id": post.id, "status": post.status, "judged": judged(post)})
         post.status = PostStatus.removed
@@ -175,7 +176,7 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
         _post_event(session, "post.removed", post, client, reason="client_suspended",
                     notice="The post was removed because the account was suspended.",
                     decision=decision.id)
-        holds.settle(session, post, decision=decision, removed=True, now=now)
+        holds.settle(session, post, held[post.id], decision=decision, removed=True, now=now)
     record(session, actor=actor, action="client.suspend", subject_type="client",
            subject_id=client.id, before=before,
            after={"status": client.status, "reason": reason, "posts_removed": len(posts),
