@@ -1,13 +1,14 @@
 """The automation tiers' cost on PostgreSQL: ``automation.measure`` (the tiers page's
 figures) and ``automation.refresh`` (what every sweep runs: measure, lock the tier rows,
-store, commit), at 200,000 posts and 100,000 decisions by default, every decision inside
+store, commit), at 100,000 posts and 100,000 decisions by default, every decision inside
 the rolling window (the worst case). Prints medians and p95; asserts nothing.
 
-    .venv/bin/python bench/automation_refresh.py [--posts 200000] [--decisions 100000]
+    .venv/bin/python bench/automation_refresh.py [--posts 100000] [--decisions 100000]
         [--runs 15]
 
-Fills its own database with bench/metrics_dashboard.py's loader (bench/console_latency.py's
-COPY of posts and flags, the decisions made human), then turns half of the dismissals
+Fills its own database with bench/console_latency.py's COPY loader (posts, flags, a
+dismissal on every closed flag, a note on every third open one), makes the decisions a
+moderator's, spreads them over 80 days, turns half of the dismissals
 into removals (scam, or the flag's policy type) and gives every third policy flag two
 types, so both measurement paths have work. Dropped at the end.
 """
@@ -25,15 +26,25 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from console_latency import prepare  # noqa: E402
 from harness import percentile, postgres_database  # noqa: E402
-from metrics_dashboard import humanise  # noqa: E402
 
 
 def mix(url: str) -> None:
     import psycopg
 
+    from app.db import session_scope
+    from app.services import users
+    from app.services.audit import CLI
+    from tests.helpers import make_app
+
+    app = make_app(url)
+    with app.app_context(), session_scope() as session:
+        moderator = users.create_moderator(session, email="m@example.com", role="moderator",
+                                           password="benchmark password 0123", actor=CLI).id
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn) as conn:
-        conn.execute("ALTER TABLE decision DISABLE TRIGGER USER")  # bench data only
+        # bench data only: the decisions' append-only trigger is off while they are made up
+        conn.execute("ALTER TABLE decision DISABLE TRIGGER USER")
+        conn.execute(f"UPDATE decision SET moderator_id = {moderator}")
         conn.execute(
             "UPDATE decision d SET action = 'remove', details = jsonb_build_object("
             "'reason_code', CASE WHEN f.reason = 'policy' THEN "
@@ -62,7 +73,7 @@ def timed(fn, runs: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=200_000)
+    parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--decisions", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
@@ -70,7 +81,6 @@ def main() -> None:
     with postgres_database() as url:
         t0 = time.perf_counter()
         prepare(url, args.posts, max(args.decisions * 3 // 4, 10))
-        humanise(url)
         mix(url)
         print(f"filled in {time.perf_counter() - t0:.0f} s")
         from app.db import session_scope

@@ -243,6 +243,15 @@ def test_a_held_post_removed_stays_removed(session, mod):
     assert session.get(PostHold, hold.id).outcome == "removed"
     kinds = [e.event_type for e in session.exec(select(OutboxEvent).order_by(OutboxEvent.id))]
     assert kinds == ["post.held", "post.removed"]
+    # undone: held again (not reinstated: the marketplace keeps it hidden)
+    removal = session.exec(select(Decision).where(Decision.action == "remove")).one()
+    assert removal.details["hold"] == hold.id
+    moderation.undo(session, decision_id=removal.id, actor=mod)
+    session.expire_all()
+    assert session.get(JobPost, post.id).status == "under_review"
+    assert session.get(PostHold, hold.id).outcome == "held"
+    kinds = [e.event_type for e in session.exec(select(OutboxEvent).order_by(OutboxEvent.id))]
+    assert kinds == ["post.held", "post.removed", "post.held"]
 
 
 def test_held_and_released_webhooks_are_delivered_once_each(app, session, mod, receiver):
