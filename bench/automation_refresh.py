@@ -84,7 +84,8 @@ def main() -> None:
         mix(url)
         print(f"filled in {time.perf_counter() - t0:.0f} s")
         from app.db import session_scope
-        from app.services import automation
+        from app.services import automation, metrics
+        from models import utcnow
         from tests.helpers import make_app
 
         app = make_app(url)
@@ -102,8 +103,14 @@ def main() -> None:
                 automation.measure(s)
                 s.rollback()
 
+            def per_reason():
+                metrics.precision(s, automation._filters(utcnow(), automation.settings()
+                                                         .window_days))
+                s.rollback()
+
             print(f"\n{'operation':36} {'p50 ms':>8} {'p95 ms':>8}   ({args.runs} runs)")
-            for label, fn in (("measure (the tiers page's figures)", measure),
+            for label, fn in (("metrics.precision (per reason, reused)", per_reason),
+                              ("measure (the tiers page's figures)", measure),
                               ("refresh (every sweep)", lambda: automation.refresh(s))):
                 p50, p95 = timed(fn, args.runs)
                 print(f"{label:36} {p50:8.1f} {p95:8.1f}")
