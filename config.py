@@ -184,6 +184,15 @@ class Config:
         #: the queue page's counts per reason may be reused this long (0: count every
         #: time); a commit in the same process drops them at once (services.queue)
         self.QUEUE_COUNTS_MAX_AGE = _env_int("QUEUE_COUNTS_MAX_AGE", 2)
+        # automation tiers (docs/automation.md): a reason's `hold` tier unlocks when the
+        # Wilson 95 % lower bound of its measured precision is at least this level, over at
+        # least this many human decisions in the rolling window of this many days
+        self.AUTOMATION_HOLD_PRECISION = _env_share("AUTOMATION_HOLD_PRECISION", 0.98)
+        self.AUTOMATION_HOLD_MIN_DECISIONS = _env_int("AUTOMATION_HOLD_MIN_DECISIONS", 200)
+        self.AUTOMATION_WINDOW_DAYS = _env_int("AUTOMATION_WINDOW_DAYS", 90)
+        if self.AUTOMATION_HOLD_MIN_DECISIONS < 1 or self.AUTOMATION_WINDOW_DAYS < 1:
+            raise ConfigError("AUTOMATION_HOLD_MIN_DECISIONS and AUTOMATION_WINDOW_DAYS must "
+                              "be at least 1")
 
         # --- outbound: marketplace webhooks and e-mail ---------------------------
         self.MARKETPLACE_WEBHOOK_URL = _env("MARKETPLACE_WEBHOOK_URL")

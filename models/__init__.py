@@ -22,6 +22,7 @@ from .moderation import Decision, DecisionImmutable, Flag, OutboxEvent, Outreach
 from .qa import QaLabel, QaReview, QaScan, QaStatus
 from .similarity import PostSimilarityKey
 from .users import ApiToken, Moderator
+from .automation import AutomationTier, HoldOutcome, PostHold, Tier
 
 metadata = SQLModel.metadata
 
@@ -33,4 +34,5 @@ __all__ = [
     "QaReview", "QaScan", "QaStatus", "Role",
     "SQLModel", "SubjectType", "metadata", "utcnow",
     "MetricsRollup",
+    "AutomationTier", "HoldOutcome", "PostHold", "Tier",
 ]

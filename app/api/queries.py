@@ -10,6 +10,7 @@ from sqlmodel import Session
 from models import (Client, ClientStatus, Decision, DecisionAction, Feedback, Flag, FlagStatus,
                     JobPost, PostStatus)
 
+from ..services import holds
 from .schemas import FlagOut, FlagQuery
 
 _FlagPost = aliased(JobPost)
@@ -59,6 +60,15 @@ def _removal_reason(session: Session, post_row: JobPost, client_status: str) -> 
     if details and details.get("reason_code"):
         return details["reason_code"]
     return "client_suspended" if client_status == ClientStatus.suspended else None
+
+
+def post_hold(session: Session, post_id: int) -> dict[str, Any] | None:
+    """The post's automatic hold in force (``HoldOut``'s fields), or None."""
+    hold = holds.current(session, post_id)
+    if hold is None:
+        return None
+    return {"held_at": hold.held_at, "reason": hold.tier_key, "precision": hold.precision,
+            "precision_lower_bound": hold.lower_bound, "decisions": hold.decisions}
 
 
 def client(session: Session, external_id: str) -> tuple[Client, list[FlagOut]] | None:

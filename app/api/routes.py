@@ -90,9 +90,11 @@ def _post_out(external_id: str, result: str | None = None) -> PostOut:
     if found is None:
         raise ApiError(404, f"no post {external_id!r}")
     post, client_ext, flags, removal_reason = found
+    hold = queries.post_hold(get_session(), post.id)
     return PostOut.model_validate({**post.model_dump(), "client_id": client_ext,
                                    "skills": post.skills or [], "open_flags": flags,
-                                   "removal_reason": removal_reason, "result": result})
+                                   "removal_reason": removal_reason, "held": hold is not None,
+                                   "hold": hold, "result": result})
 
 
 def _client_out(external_id: str, result: str | None = None) -> ClientOut:

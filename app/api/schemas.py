@@ -204,6 +204,15 @@ class ClientOut(_Out):
     result: Result | None = Field(default=None, description="set on writes")
 
 
+class HoldOut(_Out):
+    held_at: datetime
+    reason: str = Field(description="the tier key that held it: scam, miscategorised or "
+                                    "policy:<type>")
+    precision: float = Field(description="the measured precision that allowed the hold")
+    precision_lower_bound: float = Field(description="its Wilson 95 % lower bound")
+    decisions: int = Field(description="the human decisions it was measured over")
+
+
 class PostOut(_Out):
     external_id: str
     client_id: str
@@ -218,6 +227,10 @@ class PostOut(_Out):
         "why a removed post was taken down (the post.removed webhook's reason): scam, a "
         "policy type, not_a_job (a freelancer's self-ad in the jobs section) or "
         "client_suspended; null while the post is not removed"))
+    held: bool = Field(default=False, description=(
+        "hidden automatically (status under_review, the post.held webhook) until a "
+        "moderator releases it (post.released) or removes it"))
+    hold: HoldOut | None = Field(default=None, description="the hold in force, if held")
     content_hash: str
     scores: dict[str, Any] | None
     scored_at: datetime | None

@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from ..db import get_session
 from ..security import role_required
-from ..services import Conflict, NotFound, ServiceError, qa
+from ..services import NotFound, qa
 from ..services import history as moderator_history
-from ..web.ui import actor, is_admin, notify, render
+from ..web.ui import actor, answer, is_admin, notify, render
 from . import bp
 
 FRAGMENTS: dict[str, str] = {}
@@ -25,7 +25,7 @@ def index():
 @bp.post("/<int:review_id>")
 @role_required("admin", "moderator")
 def review(review_id: int):
-    _answer(lambda: qa.submit(get_session(), review_id=review_id,
+    answer(lambda: qa.submit(get_session(), review_id=review_id,
                               label=request.form.get("label", ""),
                               comment=request.form.get("comment", ""), actor=actor()))
     notify("Thank you: your review is recorded.")
@@ -42,7 +42,7 @@ def adjudication():
 @bp.post("/<int:review_id>/adjudicate")
 @role_required("admin")
 def adjudicate(review_id: int):
-    done = _answer(lambda: qa.adjudicate(get_session(), review_id=review_id,
+    done = answer(lambda: qa.adjudicate(get_session(), review_id=review_id,
                                          label=request.form.get("label", ""), actor=actor(),
                                          apply_correction=request.form.get("correct") == "1"))
     notify(f"Adjudicated: {done.adjudicated_label.replace('_', ' ')}"
@@ -63,16 +63,3 @@ def history(moderator_id: int):
     except NotFound as exc:
         abort(404, description=str(exc))
     return render("qa/history.html", FRAGMENTS, h=h)
-
-
-def _answer(call):  # noqa: ANN001, ANN202
-    """Run one QA service call; its refusals are the HTTP answers (404 no such review,
-    409 someone got there first, 422 a bad choice)."""
-    try:
-        return call()
-    except NotFound as exc:
-        abort(404, description=str(exc))
-    except Conflict as exc:
-        abort(409, description=str(exc))
-    except ServiceError as exc:
-        abort(422, description=str(exc))

@@ -16,9 +16,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import (Client, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator, Outreach,
-                    SubjectType, utcnow)
+                    PostStatus, SubjectType, utcnow)
 
-from . import NotFound, moderation, reads
+from . import NotFound, holds, moderation, reads
 from .audit import Actor
 from .highlight import EvidenceItem, evidence_items, highlight
 
@@ -73,6 +73,8 @@ class PostCase:
     #: the post as the newest standing decision judged it, if the marketplace edited it
     #: since: ``Judged`` (decision, title, description, category, scores), or None
     judged: Any = None
+    #: the post's latest automatic hold (``PostHold``: in force or settled), or None
+    hold: Any = None
 
     @property
     def version(self) -> int | None:
@@ -287,7 +289,11 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
                               post_id=post.id),
         escalated=bool(flag and _escalated_of(session, decisions, flag.id)),
         staff=[StaffMember(*row) for row in results[2]] if is_admin else [],
-        judged=edited_since_judged(post, decisions))
+        judged=edited_since_judged(post, decisions),
+        # a query only for a held post, or one whose decisions settled a hold
+        hold=holds.latest(session, post.id)
+        if post.status == PostStatus.under_review
+        or any((d.details or {}).get("hold") for d in decisions) else None)
     return case
 
 

@@ -21,6 +21,7 @@ from . import bulk
 EVENT_TYPES = frozenset({
     "post.removed", "post.recategorised", "post.reinstated",
     "client.contacted", "client.suspended", "client.reinstated",
+    "post.held", "post.released",
 })
 
 

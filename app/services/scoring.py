@@ -24,7 +24,7 @@ from models import (Client, ClientStatus, Decision, DecisionAction, Feedback, Fl
                     utcnow)
 from models.taxonomy import category_label
 
-from . import bulk, locks, similar
+from . import bulk, holds, locks, similar
 from . import flags as flag_service
 from .flags import Detection
 
@@ -184,7 +184,11 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
         stats["scored"] += 1
         detections += _post_detections(session, post, result, now, open_flags, stats,
                                        note=moved_back.get(post.id))
+    # the automation tiers: no new flag under ``shadow``, a hold under ``hold``
+    detections, planned = holds.route(session, detections, {post.id: post for post in todo},
+                                      set(open_flags), stats)
     flag_service.upsert_open_flags(session, detections)
+    holds.hold_posts(session, planned, now=now)
     # the similar-posts index follows the scored content
     similar.write_index(session, index_rows.only(written))
 
@@ -304,8 +308,11 @@ def _post_detections(session: Session, post: sa.Row, result, now: datetime,
         elif (post.id, reason) in open_flags and post.status != PostStatus.removed:
             # (a removed post's open flag is an edit after the removal, for a moderator to
             # judge: the scores neither raise nor clear it)
-            flag_service.clear_below_threshold(session, open_flags[(post.id, reason)],
-                                               score=score, model_version=model_version, now=now)
+            flag = open_flags[(post.id, reason)]
+            outcome = flag_service.clear_below_threshold(session, flag, score=score,
+                                                         model_version=model_version, now=now)
+            if outcome == "dismissed" and post.status == PostStatus.under_review:
+                holds.release_cleared(session, post.id, flag.id, now=now)
             stats["cleared"] += 1
     return out
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from models import Feedback, JobPost, OutboxEvent, Outreach, utcnow
 
 from ..jobs import enqueue
-from . import followups, rollups, statistics, webhooks
+from . import automation, followups, rollups, statistics, webhooks
 
 BATCH = 500
 
@@ -73,6 +73,8 @@ def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
     # process; always from ``flask sweep``): a write that missed its update heals
     if force_reconcile or rollups.reconcile_due(now):
         report["rollups_repaired"] = rollups.reconcile(session, now=now)
+    # the automation tiers follow their measured precision (a drop from hold is audited)
+    report["tier_changes"] = automation.refresh(session, now=now)
     _remember(report)
     return report
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 from models import Role
 
 from ..extensions import htmx
+from ..services import Conflict, NotFound, ServiceError
 from ..services.audit import Actor
 
 VARY = "HX-Request, HX-Target"
@@ -148,3 +149,16 @@ def form_token() -> str:
     """A one-off token for a form whose submission creates something (a note): the service
     keeps the first submission that carries it, so the same form sent again adds nothing."""
     return secrets.token_urlsafe(16)
+
+
+def answer(call):  # noqa: ANN001, ANN201
+    """Run one service call; its refusals are the HTTP answers (404 no such thing, 409
+    someone got there first, 422 a bad choice)."""
+    try:
+        return call()
+    except NotFound as exc:
+        abort(404, description=str(exc))
+    except Conflict as exc:
+        abort(409, description=str(exc))
+    except ServiceError as exc:
+        abort(422, description=str(exc))

@@ -75,6 +75,10 @@ MATRIX.update({  # oversight (issue 25)
     # another moderator's history: admins and analysts only (a moderator sees their own)
     ("GET", "/qa/moderators/<int:moderator_id>"): _roles(200, moderator=403, analyst=200),
 })
+MATRIX.update({  # automation tiers (issue 24): every role reads, admins set (400: no version)
+    ("GET", "/models/tiers"): _roles(200, analyst=200),
+    ("POST", "/models/tiers"): _roles(400, moderator=403),
+})
 
 
 @pytest.fixture

@@ -185,6 +185,7 @@ PAGES = {
     "qa.index": lambda c, i: c.get("/qa/"),
     "qa.adjudication": lambda c, i: c.get("/qa/adjudication"),
     "qa.history": lambda c, i: c.get(f"/qa/moderators/{i['moderator_id']}"),
+    "automation.tiers": lambda c, i: c.get("/models/tiers"),
 }
 #: endpoints that are not console pages with forms
 NOT_PAGES = {"static", "auth.login", "auth.logout", "auth.home", "audit.export", "system.bare",

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from models import (AuditEvent, Client, Decision, Flag, FlagReason, FlagStatus, JobPost, PostStatus,
                     SubjectType, utcnow)
 
-from .. import ServiceError
+from .. import ServiceError, holds
 from .. import bulk as bulk_writes
 from ..audit import Actor, record
 from ..locks import lock_post_case_rows
@@ -152,14 +152,19 @@ def _audit_all(session: Session, actor: Actor, events: list[dict], now: datetime
 
 def _dismiss_all(session: Session, todo: Todo, actor: Actor, now: datetime) -> list[Decision]:
     seen = [judged(post, flag) for flag, post, _ in todo]
+    held = [holds.held(session, post) for _, post, _ in todo]  # a query only for held posts
     closed = _close_flags(session, [flag.id for flag, _, _ in todo], FlagStatus.dismissed, now)
     decisions = _write_decisions(session, [_decision_row(
         action=A.dismiss, flag=flag, post=post, client=client, actor=actor,
         reason="bulk dismiss",
         details={"label": "not_violation", "flag_reason": closed[flag.id].reason,
                  "flag_version": closed[flag.id].version, "bulk": True,
-                 "before": {"flag": FlagStatus.open, "post": post.status}, "judged": judged_},
-        now=now) for (flag, post, client), judged_ in zip(todo, seen, strict=True)])
+                 "before": {"flag": FlagStatus.open, "post": post.status}, "judged": judged_,
+                 **holds.marker(hold)},
+        now=now) for (flag, post, client), judged_, hold in zip(todo, seen, held, strict=True)])
+    for (flag, post, _), d, hold in zip(todo, decisions, held, strict=True):
+        # a dismissed flag that held its post releases it (post.released)
+        holds.settle(session, post, hold, decision=d, removed=False, now=now, flag_id=flag.id)
     _audit_all(session, actor, [
         {"action": "post.dismiss", "subject_type": "post", "subject_id": post.id,
          "after": {"flag": flag.id, "decision": d.id, "bulk": True}}
@@ -174,6 +179,7 @@ def _remove_all(session: Session, todo: Todo, locked: list[Flag], reason_code: s
     audit event each."""
     before = [{"flag": flag.status, "post": post.status} for flag, post, _ in todo]
     seen = [judged(post, flag) for flag, post, _ in todo]
+    held = [holds.held(session, post) for _, post, _ in todo]
     targets = {flag.id for flag, _, _ in todo}
     post_ids = [post.id for _, post, _ in todo]
     others = sorted(f.id for f in locked if f.post_id in set(post_ids) and f.id not in targets
@@ -192,8 +198,11 @@ def _remove_all(session: Session, todo: Todo, locked: list[Flag], reason_code: s
         action=A.remove, flag=flag, post=post, client=client, actor=actor, reason=reason,
         details={"label": removal_label(reason_code), "reason_code": reason_code,
                  "flag_version": closed[flag.id].version, "before": was,
-                 "closed_flags": by_post.get(post.id, []), "judged": judged_}, now=now)
-        for (flag, post, client), was, judged_ in zip(todo, before, seen, strict=True)])
+                 "closed_flags": by_post.get(post.id, []), "judged": judged_,
+                 **holds.marker(hold)}, now=now)
+        for (flag, post, client), was, judged_, hold in zip(todo, before, seen, held, strict=True)])
+    for (_, post, _), d, hold in zip(todo, decisions, held, strict=True):
+        holds.settle(session, post, hold, decision=d, removed=True, now=now)  # the hold ends
     emit_all(session, [dict(event_type="post.removed", subject_type=SubjectType.post,
                             subject_id=post.id,
                             payload={"post": post.external_id, "client": client.external_id,
@@ -243,6 +252,7 @@ def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int]
             continue
         before = {"post": post.status}
         seen = judged(post)
+        hold = holds.held(session, post)
         post.status = PostStatus.removed
         post.updated_at = now
         session.add(post)
@@ -253,6 +263,7 @@ def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int]
                                "judged": seen}, now=now)
         _post_event(session, "post.removed", post, client, reason=reason_code,
                     notice=removal_notice(reason_code, post.title), decision=d.id)
+        holds.settle(session, post, hold, decision=d, removed=True, now=now)
         record(session, actor=actor, action="post.remove", subject_type="post",
                subject_id=post.id, before={**before, "judged": seen},
                after={"post": post.status, "reason": reason_code, "cluster_of": source_post_id})

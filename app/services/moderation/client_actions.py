@@ -10,7 +10,7 @@ from models import (Client, ClientStatus, Decision, Flag, FlagReason, FlagStatus
                     OutreachOutcome, PostStatus, SubjectType, utcnow)
 
 from ...jobs import enqueue
-from .. import ServiceError
+from .. import ServiceError, holds
 from ..audit import Actor, record
 from .common import (A, _CLOSE, _NOT_REMOVED, StaleCase, _check, _clean, _client_event,
                      client_token, _close_other_flags, _decision, decision_use_case,
@@ -150,6 +150,7 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
     closed = _close_other_flags(session, client_id=client.id,
                                 except_id=flag.id if flag else None, now=now)
     post_states = []
+    held = {post.id: holds.held(session, post) for post in posts}
     for post in posts:
         post_states.append({"id": post.id, "status": post.status, "judged": judged(post)})
         post.status = PostStatus.removed
@@ -175,6 +176,7 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
         _post_event(session, "post.removed", post, client, reason="client_suspended",
                     notice="The post was removed because the account was suspended.",
                     decision=decision.id)
+        holds.settle(session, post, held[post.id], decision=decision, removed=True, now=now)
     record(session, actor=actor, action="client.suspend", subject_type="client",
            subject_id=client.id, before=before,
            after={"status": client.status, "reason": reason, "posts_removed": len(posts),

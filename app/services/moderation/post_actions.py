@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from models import Client, Decision, Flag, FlagStatus, JobPost, PostStatus, utcnow
 from models.taxonomy import CATEGORIES, NOT_A_JOB, category_label
 
-from .. import ServiceError
+from .. import ServiceError, holds
 from ..audit import Actor, record
 from ..content import post_content_hash
 from ..locks import lock_moderator
@@ -28,6 +28,7 @@ def dismiss(session: Session, *, flag_id: int, version: int | None, actor: Actor
     before = {"flag": flag.status, "post": post.status}
     _check(A.dismiss, flag=flag, post=post, version=version)
     seen = judged(post, flag)
+    hold = holds.held(session, post)
     flag = _lock_flag(session, flag_id, version, now, status=FlagStatus.dismissed,
                       closed_at=now, **_CLOSE)
     decision = _decision(session, action=A.dismiss, flag=flag, client_id=flag.client_id,
@@ -35,7 +36,9 @@ def dismiss(session: Session, *, flag_id: int, version: int | None, actor: Actor
                          details={"label": "not_violation", "flag_reason": flag.reason,
                                   "score": flag.score, "model_version": flag.model_version,
                                   "flag_version": flag.version, "before": before,
-                                  "judged": seen}, now=now)
+                                  "judged": seen, **holds.marker(hold)}, now=now)
+    holds.settle(session, post, hold, decision=decision, removed=False, now=now,
+                 flag_id=flag.id)
     record(session, actor=actor, action="post.dismiss", subject_type="post", subject_id=post.id,
            before={**before, "judged": seen}, after={"flag": flag.id, "status": flag.status, "decision": decision.id})
     session.commit()
@@ -61,6 +64,7 @@ def recategorise(session: Session, *, flag_id: int, version: int | None, categor
         raise ServiceError(f"the post is already in {category_label(category)}")
     before = {"flag": flag.status, "category": post.category}
     seen = judged(post, flag)
+    hold = holds.held(session, post)
     flag = _lock_flag(session, flag_id, version, now, status=FlagStatus.resolved,
                       closed_at=now, **_CLOSE)
     _set_category(session, post, category, now)
@@ -72,9 +76,11 @@ def recategorise(session: Session, *, flag_id: int, version: int | None, categor
                          details={"label": "miscategorised", "from": before["category"],
                                   "to": category, "suggested": flag.suggested_category,
                                   "flag_version": flag.version, "before": before,
-                                  "judged": seen}, now=now)
+                                  "judged": seen, **holds.marker(hold)}, now=now)
     _post_event(session, "post.recategorised", post, client, category=category,
                 previous_category=before["category"], notice=notice, decision=decision.id)
+    holds.settle(session, post, hold, decision=decision, removed=False, now=now,
+                 flag_id=flag.id)
     record(session, actor=actor, action="post.recategorise", subject_type="post",
            subject_id=post.id, before={**before, "judged": seen},
            after={"flag": flag.status, "category": category, "decision": decision.id})
@@ -115,6 +121,7 @@ def _remove_post(session: Session, *, flag: Flag, version: int | None, post: Job
         raise ServiceError("choose why the post is removed (scam, a policy type or not a job)")
     before = {"flag": flag.status, "post": post.status}
     seen = judged(post, flag)
+    hold = holds.held(session, post)
     flag = _lock_flag(session, flag.id, version, now, status=FlagStatus.resolved,
                       closed_at=now, **_CLOSE)
     others = _close_other_flags(session, post_id=post.id, except_id=flag.id, now=now)
@@ -124,7 +131,8 @@ def _remove_post(session: Session, *, flag: Flag, version: int | None, post: Job
     notice = removal_notice(reason_code, post.title)
     details = {"label": removal_label(reason_code), "reason_code": reason_code,
                "flag_version": flag.version,
-               "before": before, "closed_flags": others, "judged": seen}
+               "before": before, "closed_flags": others, "judged": seen,
+               **holds.marker(hold)}
     if cluster_of is not None:
         details["cluster_of"] = cluster_of
     decision = _decision(session, action=A.remove, flag=flag, client_id=client.id,
@@ -133,6 +141,7 @@ def _remove_post(session: Session, *, flag: Flag, version: int | None, post: Job
                          details=details, now=now)
     _post_event(session, "post.removed", post, client, reason=reason_code, notice=notice,
                 decision=decision.id)
+    holds.settle(session, post, hold, decision=decision, removed=True, now=now)
     record(session, actor=actor, action="post.remove", subject_type="post", subject_id=post.id,
            before={**before, "judged": seen}, after={"post": post.status, "reason": reason_code,
                                  "decision": decision.id, "closed_flags": [o["id"] for o in others]})

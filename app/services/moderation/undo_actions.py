@@ -11,7 +11,7 @@ from sqlmodel import Session
 from models import (Client, ClientStatus, Decision, Flag, FlagStatus, JobPost, Moderator, Outreach,
                     OutreachOutcome, PostStatus, Role, utcnow)
 
-from .. import ServiceError, rollups
+from .. import ServiceError, holds, rollups
 from ..audit import Actor, record
 from .common import (A, UNDOABLE, InvalidTransition, StaleCase, _client_event, _get, _lock_client,
                      _lock_flag, _post_event, _stale, decision_use_case, lock_client_case,
@@ -112,8 +112,10 @@ def _reopen_closed(session: Session, closed: list[dict], now: datetime) -> None:
 def _undo_dismiss(session, decision, details, now):  # noqa: ANN001
     # a flag reopens only on the post it was dismissed on: not on one removed since
     was = details.get("before", {}).get("post")
-    if was is not None and decision.post_id is not None \
-            and session.get(JobPost, decision.post_id).status != was:
+    post = session.get(JobPost, decision.post_id) if decision.post_id is not None else None
+    if post is not None and post.status == PostStatus.live and was == PostStatus.under_review:
+        holds.unsettle(session, decision, post)  # the dismissal had released a held post
+    if was is not None and post is not None and post.status != was:
         raise _stale("post")
     _reopen_flag(session, decision, details, now)
 
@@ -134,6 +136,7 @@ def _undo_recategorise(session, decision, details, now):  # noqa: ANN001
     if post.category != details.get("to"):
         raise _stale("post")
     _set_category(session, post, details.get("from"), now)
+    holds.unsettle(session, decision, post)
     _post_event(session, "post.recategorised", post, client, category=post.category,
                 previous_category=details.get("to"), undo_of=decision.id,
                 notice="The earlier category change was reverted.")
@@ -149,6 +152,8 @@ def _undo_remove(session, decision, details, now):  # noqa: ANN001
     post.updated_at = now
     session.add(post)
     _reopen_closed(session, details.get("closed_flags", []), now)
+    if holds.unsettle(session, decision, post):
+        return  # held again (a post.held event), not visible
     _post_event(session, "post.reinstated", post, client, undo_of=decision.id,
                 notice="The removal was reverted; the post is visible again.")
 
@@ -166,6 +171,8 @@ def _undo_suspend(session, decision, details, now):  # noqa: ANN001
             post.status = item["status"]
             post.updated_at = now
             session.add(post)
+            if holds.unsettle(session, decision, post):
+                continue  # held again (a post.held event), not visible
             _post_event(session, "post.reinstated", post, client, undo_of=decision.id,
                         notice="The suspension was reverted; the post is visible again.")
     for outreach_id in details.get("outreach", []):
