@@ -6,7 +6,7 @@ the rolling window (the worst case). Prints medians and p95; asserts nothing.
     .venv/bin/python bench/automation_refresh.py [--posts 100000] [--decisions 100000]
         [--runs 15]
 
-Fills its own database with bench/console_latency.py's COPY loader (posts, flags, a
+Fills its own database with bench/copy_fill.py's COPY loader (posts, flags, a
 dismissal on every closed flag, a note on every third open one), makes the decisions a
 moderator's, spreads them over 80 days, turns half of the dismissals
 into removals (scam, or the flag's policy type) and gives every third policy flag two
