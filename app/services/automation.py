@@ -90,6 +90,17 @@ def _filters(now: datetime, days: int) -> metrics.MetricsFilters:
     return metrics.MetricsFilters(date_from=today - timedelta(days=days - 1), date_to=today)
 
 
+def _human_verdicts(f: metrics.MetricsFilters, *columns: Any) -> sa.Select:
+    """Human decisions in the window that close a flag (not undone), joined to their flag:
+    per policy type there is no rollup (a flag names several types), so this one is read."""
+    start, end = f.window
+    return (sa.select(*columns).select_from(Decision)
+            .join(Flag, Flag.id == Decision.flag_id)
+            .where(Decision.moderator_id.is_not(None), Decision.undone_at.is_(None),
+                   Decision.action.in_(list(metrics.VERDICTS)), Decision.created_at >= start,
+                   Decision.created_at < end))
+
+
 def measure(session: Session, *, now: datetime | None = None,
             s: Settings | None = None) -> dict[str, Measurement]:
     """The measured precision of every tier key (and of ``policy`` as a whole) over the
@@ -98,7 +109,7 @@ def measure(session: Session, *, now: datetime | None = None,
     f = _filters(now, s.window_days)
     out = {p.reason: _measurement(p.reason, p.upheld, p.n) for p in metrics.precision(session, f)
            if p.reason in (FlagReason.scam, FlagReason.miscategorised, FlagReason.policy)}
-    latest = (metrics._human_verdicts(f, sa.func.max(Decision.id))
+    latest = (_human_verdicts(f, sa.func.max(Decision.id))
               .where(Flag.reason == FlagReason.policy).group_by(Decision.flag_id))
     n = dict.fromkeys(PolicyType, 0)
     up = dict.fromkeys(PolicyType, 0)

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from app.db import session_scope
-from app.services import automation, holds, moderation, scoring
+from app.services import automation, holds, moderation, rollups, scoring
 from app.services.audit import CLI, Actor
 from app.services import users
 from models import (AuditEvent, AutomationTier, Decision, Flag, JobPost, Moderator, OutboxEvent,
@@ -40,7 +40,8 @@ _seq = iter(range(10**6))
 def decided(session, moderator: Actor, reason: str, *, upheld: int, dismissed: int,
             policy_types=None, reason_code=None, days_ago: float = 1) -> None:
     """``upheld`` + ``dismissed`` flags of ``reason`` decided by a human: decisions with a
-    known precision, written directly (one commit)."""
+    known precision, written directly (one commit; the rollups the measurement reads are
+    told about the new rows, as every write path does)."""
     owner = f.client(session, f"dc{next(_seq)}")
     when = utcnow() - timedelta(days=days_ago)
     for i in range(upheld + dismissed):
@@ -60,6 +61,7 @@ def decided(session, moderator: Actor, reason: str, *, upheld: int, dismissed: i
                              client_id=owner.id, post_id=post.id,
                              moderator_id=moderator.moderator_id, action=action,
                              details=details, created_at=when))
+        rollups.created(session, [flag.id])  # the dashboard's counts follow, as in the product
     session.commit()
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from models import (AuditEvent, Client, Decision, Flag, FlagReason, FlagStatus, JobPost, PostStatus,
                     SubjectType, utcnow)
 
-from .. import ServiceError, holds
+from .. import ServiceError, holds, rollups
 from .. import bulk as bulk_writes
 from ..audit import Actor, record
 from ..locks import lock_post_case_rows
@@ -113,6 +113,7 @@ def _close_flags(session: Session, ids: list[int], status: str, now: datetime) -
     version; returns them as they are now."""
     if not ids:
         return {}
+    rollups.touch(session, ids)  # the dashboard's counts follow (added at commit)
     result = session.execute(
         sa.update(Flag).where(Flag.id.in_(ids), Flag.status == FlagStatus.open)
         .values(status=status, closed_at=now, version=Flag.version + 1, updated_at=now,
