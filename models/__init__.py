@@ -1,6 +1,7 @@
 """TrustDesk's tables (SQLModel). Import everything from here."""
 from sqlmodel import SQLModel
 
+from .appeals import Appeal, AppealSource, AppealStatus
 from .audit import AuditEvent, AuditLogImmutable
 from .base import utcnow
 from .enums import (
@@ -31,4 +32,5 @@ __all__ = [
     "Moderator", "OutboxEvent", "Outreach", "OutreachOutcome", "PolicyType", "PostSimilarityKey", "PostStatus", "QaLabel",
     "QaReview", "QaScan", "QaStatus", "Role",
     "SQLModel", "SubjectType", "metadata", "utcnow",
+    "Appeal", "AppealSource", "AppealStatus",
 ]

@@ -19,6 +19,7 @@ from ..jobs import enqueue
 EVENT_TYPES = frozenset({
     "post.removed", "post.recategorised", "post.reinstated",
     "client.contacted", "client.suspended", "client.reinstated",
+    "appeal.decided", "appeal.reopened",
 })
 
 
