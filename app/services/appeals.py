@@ -62,6 +62,10 @@ def deadline(decision: Decision) -> datetime:
     return decision.created_at + timedelta(days=window_days())
 
 
+def decision_of(session: Session, appeal: Appeal) -> Decision:
+    return session.get(Decision, appeal.decision_id)
+
+
 def appealable(decision: Any, *, now: datetime | None = None) -> bool:
     """Whether an appeal against this decision would be accepted now (bar a duplicate)."""
     now = now or utcnow()
