@@ -34,6 +34,8 @@ from sqlmodel import Session, select
 from models import (Appeal, AppealSource, AppealStatus, Client, ClientStatus, Decision,
                     DecisionAction, JobPost, Moderator, PostStatus, Role, utcnow)
 
+from models.base import MAX_ID
+
 from . import Conflict, NotFound, ServiceError
 from .audit import Actor, record
 from .locks import lock_client_case, lock_post_case
@@ -87,7 +89,7 @@ def file(session: Session, *, decision_id: int, text: str, actor: Actor,
     (from the API it must name the decision's client; entered in the console it defaults to
     it)."""
     now = now or utcnow()
-    decision = session.get(Decision, decision_id)
+    decision = session.get(Decision, decision_id) if 0 < decision_id <= MAX_ID else None
     if decision is None:
         raise NotFound(f"no decision {decision_id}")
     if decision.action not in APPEALABLE:
@@ -142,7 +144,7 @@ def _lock(session: Session, decision: Decision) -> None:
 def _load(session: Session, appeal_id: int | None) -> tuple[Appeal, Decision]:
     if appeal_id is None:
         raise ServiceError("the form does not say which appeal; reload the page")
-    appeal = session.get(Appeal, appeal_id)
+    appeal = session.get(Appeal, appeal_id) if 0 < appeal_id <= MAX_ID else None
     if appeal is None:
         raise NotFound(f"no appeal #{appeal_id}")
     return appeal, session.get(Decision, appeal.decision_id)
