@@ -270,3 +270,25 @@ def test_new_flags_of_a_client_with_strikes_rank_higher(db, staff):
         flag_service.Flag.status == "open"))}
     assert by_post[clean.id] == 40.0
     assert by_post[other.id] == 40.0 + strikes.PRIORITY_BOOST["warning"]
+
+
+# --- metrics ----------------------------------------------------------------------------------
+
+def test_the_dashboard_shows_appeal_outcomes_per_reason_and_time_to_decide(db, staff):
+    from app.services import metrics
+
+    start = utcnow()
+    decisions = [removed_scam(db, staff)[2] for _ in range(3)]
+    filed_at = utcnow() - timedelta(hours=10)
+    rows = [appeals.file(db, decision_id=d.id, text="x", actor=staff["admin"], now=filed_at)
+            for d in decisions]
+    decide(db, rows[0], staff, outcome="overturn")
+    decide(db, rows[1], staff, outcome="uphold")
+    f = metrics.MetricsFilters(date_from=start.date() - timedelta(days=1),
+                               date_to=start.date() + timedelta(days=1))
+    header, table = metrics.table(metrics.dashboard(db, f), "appeals")
+    assert header[:5] == ["reason", "decided", "upheld", "overturned", "overturn_rate"]
+    [row] = table
+    assert row[:5] == ["scam", 2, 1, 1, "0.500"]
+    assert 9.9 < float(row[7]) < 10.1                    # median hours to decide
+    assert "appeals" in metrics.TABLES and metrics.export_csv(metrics.dashboard(db, f), "appeals")
