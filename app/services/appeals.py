@@ -193,6 +193,10 @@ def decide(session: Session, *, appeal_id: int, version: int | None, outcome: st
     session.refresh(appeal)
     if appeal.version != version or appeal.status != AppealStatus.pending:
         raise _stale()
+    session.refresh(decision)
+    if decision.undone_at is not None:
+        raise InvalidTransition("the decision under appeal was undone since: there is "
+                                "nothing to decide")
     status = OUTCOMES[outcome]
     reversal = _reverse(session, appeal, decision, actor=actor, reason=reason, now=now) \
         if status == AppealStatus.overturned else None

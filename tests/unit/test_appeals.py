@@ -292,3 +292,19 @@ def test_the_dashboard_shows_appeal_outcomes_per_reason_and_time_to_decide(db, s
     assert row[:5] == ["scam", 2, 1, 1, "0.500"]
     assert 9.9 < float(row[7]) < 10.1                    # median hours to decide
     assert "appeals" in metrics.TABLES and metrics.export_csv(metrics.dashboard(db, f), "appeals")
+
+
+def test_the_reversal_is_undone_only_through_its_appeal(db, staff):
+    client = make_client(db)
+    post = make_post(db, client, category="design_creative")
+    flag = make_flag(db, post, reason="miscategorised", suggested_category="writing")
+    db.commit()
+    decision = moderation.recategorise(db, flag_id=flag.id, version=flag.version,
+                                       category="writing", actor=staff["moderator"])
+    decide(db, filed(db, decision, staff), staff)
+    [reversal] = [d for d in db.exec(select(Decision)) if "appeal" in (d.details or {})]
+    assert reversal.action == "recategorise"
+    assert not moderation.can_undo(reversal, staff["moderator2"])
+    with pytest.raises(moderation.InvalidTransition, match="appeal's page"):
+        moderation.undo(db, decision_id=reversal.id, actor=staff["moderator2"])
+    assert db.get(JobPost, post.id).category == "design_creative"
