@@ -32,6 +32,15 @@ def filed(db, decision, staff, text="I never asked anyone to pay."):
     return appeals.file(db, decision_id=decision.id, text=text, actor=staff["admin"])
 
 
+def recategorised(db, staff):
+    """A post moved from design_creative to writing: (the post, the decision)."""
+    post = make_post(db, make_client(db), category="design_creative")
+    flag = make_flag(db, post, reason="miscategorised", suggested_category="writing")
+    db.commit()
+    return post, moderation.recategorise(db, flag_id=flag.id, version=flag.version,
+                                         category="writing", actor=staff["moderator"])
+
+
 def decide(db, appeal, staff, who="moderator2", outcome="overturn", reason="legit bakery job"):
     return appeals.decide(db, appeal_id=appeal.id, version=appeal.version, outcome=outcome,
                           reason=reason, actor=staff[who])
@@ -125,12 +134,7 @@ def test_upheld_removal_changes_nothing_but_the_appeal(db, staff):
 
 
 def test_overturned_recategorisation_restores_the_category(db, staff):
-    client = make_client(db)
-    post = make_post(db, client, category="design_creative")
-    flag = make_flag(db, post, reason="miscategorised", suggested_category="writing")
-    db.commit()
-    decision = moderation.recategorise(db, flag_id=flag.id, version=flag.version,
-                                       category="writing", actor=staff["moderator"])
+    post, decision = recategorised(db, staff)
     hash_moved = db.get(JobPost, post.id).content_hash
     appeal = decide(db, filed(db, decision, staff), staff)
     post = db.get(JobPost, post.id)
@@ -295,12 +299,7 @@ def test_the_dashboard_shows_appeal_outcomes_per_reason_and_time_to_decide(db, s
 
 
 def test_the_reversal_is_undone_only_through_its_appeal(db, staff):
-    client = make_client(db)
-    post = make_post(db, client, category="design_creative")
-    flag = make_flag(db, post, reason="miscategorised", suggested_category="writing")
-    db.commit()
-    decision = moderation.recategorise(db, flag_id=flag.id, version=flag.version,
-                                       category="writing", actor=staff["moderator"])
+    post, decision = recategorised(db, staff)
     decide(db, filed(db, decision, staff), staff)
     [reversal] = [d for d in db.exec(select(Decision)) if "appeal" in (d.details or {})]
     assert reversal.action == "recategorise"
