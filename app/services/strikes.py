@@ -104,8 +104,10 @@ def _rows(session: Session, client_ids: Iterable[int], now: datetime) -> list[An
     overturned = sa.select(Appeal.id).where(Appeal.decision_id == Decision.id,
                                             Appeal.status == AppealStatus.overturned).exists()
     return session.execute(
+        # the reason code alone, not the whole details (the judged text rides along there)
         sa.select(Decision.id, Decision.client_id, Decision.post_id, Decision.action,
-                  Decision.details, Decision.created_at)
+                  Decision.details["reason_code"].as_string().label("reason_code"),
+                  Decision.created_at)
         .where(Decision.client_id.in_(ids),
                Decision.action.in_([str(a) for a in STRIKE_ACTIONS]),
                Decision.undone_at.is_(None),
@@ -119,7 +121,7 @@ def _strikes_by_client(session: Session, client_ids: Iterable[int],
     table, life = weights(), timedelta(days=expiry_days())
     out: dict[int, list[Strike]] = defaultdict(list)
     for row in _rows(session, client_ids, now):
-        reason = strike_reason(row.action, row.details)
+        reason = strike_reason(row.action, {"reason_code": row.reason_code})
         weight = int(table.get(reason, 1))
         if weight <= 0:
             continue
