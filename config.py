@@ -74,18 +74,39 @@ def _env_share(name: str, default: float) -> float:
     return default if raw is None else _share(name, raw)
 
 
-def _env_shares(name: str) -> dict[str, float]:
-    """``reason=share,reason=share`` (e.g. ``scam=0.1,policy=0.02``)."""
+def _env_pairs(name: str, convert, example: str) -> dict:  # noqa: ANN001
+    """``key=value,key=value``, each value through ``convert`` (which raises ConfigError)."""
     raw = _env(name)
-    out: dict[str, float] = {}
+    out: dict = {}
     for part in (raw or "").split(","):
         if not part.strip():
             continue
         key, sep, value = part.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"{name} must look like scam=0.1,policy=0.02, got {raw!r}")
-        out[key.strip()] = _share(name, value.strip())
+            raise ConfigError(f"{name} must look like {example}, got {raw!r}")
+        out[key.strip()] = convert(value.strip())
     return out
+
+
+def _env_shares(name: str) -> dict[str, float]:
+    """``reason=share,reason=share`` (e.g. ``scam=0.1,policy=0.02``)."""
+    return _env_pairs(name, lambda value: _share(name, value), "scam=0.1,policy=0.02")
+
+
+def _weight(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"{name} must give non-negative integers (scam=3,not_a_job=1), "
+                          f"got {raw!r}")
+    return value
+
+
+def _env_weights(name: str) -> dict[str, int]:
+    """``key=integer,key=integer`` (e.g. ``scam=3,not_a_job=1``)."""
+    return _env_pairs(name, lambda value: _weight(name, value), "scam=3,not_a_job=1")
 
 
 def _dev_secret_key(instance_dir: Path) -> str:
@@ -193,6 +214,14 @@ class Config:
         if self.AUTOMATION_HOLD_MIN_DECISIONS < 1 or self.AUTOMATION_WINDOW_DAYS < 1:
             raise ConfigError("AUTOMATION_HOLD_MIN_DECISIONS and AUTOMATION_WINDOW_DAYS must "
                               "be at least 1")
+        # appeals and strikes (app/services/appeals.py, strikes.py): an appeal within this
+        # many days of the decision; the appeal queue's SLA; a strike's life; per-reason
+        # strike weights and the recommendation thresholds (overrides of the defaults)
+        self.APPEAL_WINDOW_DAYS = _env_int("APPEAL_WINDOW_DAYS", 20)
+        self.APPEAL_SLA_HOURS = _env_int("APPEAL_SLA_HOURS", 72)
+        self.STRIKE_EXPIRY_DAYS = _env_int("STRIKE_EXPIRY_DAYS", 180)
+        self.STRIKE_WEIGHTS = _env_weights("STRIKE_WEIGHTS")
+        self.STRIKE_THRESHOLDS = _env_weights("STRIKE_THRESHOLDS")
 
         # --- outbound: marketplace webhooks and e-mail ---------------------------
         self.MARKETPLACE_WEBHOOK_URL = _env("MARKETPLACE_WEBHOOK_URL")

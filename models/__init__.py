@@ -1,6 +1,7 @@
 """TrustDesk's tables (SQLModel). Import everything from here."""
 from sqlmodel import SQLModel
 
+from .appeals import Appeal, AppealSource, AppealStatus
 from .audit import AuditEvent, AuditLogImmutable
 from .base import utcnow
 from .enums import (
@@ -35,4 +36,5 @@ __all__ = [
     "SQLModel", "SubjectType", "metadata", "utcnow",
     "MetricsRollup",
     "AutomationTier", "HoldOutcome", "PostHold", "Tier",
+    "Appeal", "AppealSource", "AppealStatus",
 ]

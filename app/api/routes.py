@@ -12,12 +12,14 @@ from flask import current_app, jsonify, request, url_for
 from pydantic import BaseModel, ValidationError
 
 from ..db import get_session
-from ..services import ingest
+from ..services import Conflict, NotFound, ServiceError, appeals, ingest
 from ..services.audit import Actor
 from . import bp, queries
 from .http import ApiError, api_route, current_token, install, json_body, validate
 from .schemas import (
     ITEM_MODELS,
+    AppealIn,
+    AppealOut,
     BatchIn,
     BatchOut,
     ClientIn,
@@ -194,6 +196,41 @@ def list_flags():
     query: FlagQuery = validate(FlagQuery, request.args.to_dict())  # type: ignore[assignment]
     items, next_cursor = queries.flags(get_session(), query)
     return jsonify(FlagPage(items=items, next_cursor=next_cursor).model_dump(mode="json"))
+
+
+# --- appeals ---------------------------------------------------------------------------------
+
+@api_route(bp, "/appeals", "POST", summary="Forward a client's appeal against a decision",
+           body=AppealIn, responses={
+               201: ("Filed: the appeal waits in the console's appeal queue", AppealOut),
+               404: ("No such decision", ErrorOut),
+               409: ("The decision already has an appeal (one per decision)", ErrorOut),
+               422: ("Validation failed, or the appeal is refused: the window "
+                     "(APPEAL_WINDOW_DAYS, 20 days from the decision) has passed, the decision "
+                     "was undone or is no removal, recategorisation or suspension, or the "
+                     "appellant is not the decision's client", ErrorOut)})
+def file_appeal():
+    """One appeal per decision. The outcome comes back as the `appeal.decided` webhook (with
+    the reversal's own event, `post.reinstated` say, when the decision is overturned)."""
+    payload: AppealIn = validate(AppealIn, json_body())  # type: ignore[assignment]
+    session = get_session()
+    try:
+        appeal = appeals.file(session, decision_id=payload.decision, text=payload.text,
+                              appellant=payload.appellant,
+                              actor=Actor(label=f"api:{current_token().name}"))
+    except NotFound as exc:
+        raise ApiError(404, str(exc)) from None
+    except Conflict as exc:
+        raise ApiError(409, str(exc)) from None
+    except ServiceError as exc:
+        raise ApiError(422, str(exc)) from None
+    out = AppealOut(id=appeal.id, decision=appeal.decision_id, appellant=appeal.appellant,
+                    status=appeal.status, created_at=appeal.created_at,
+                    decided_at=appeal.decided_at,
+                    appeal_deadline=appeals.deadline(appeals.decision_of(session, appeal)))
+    response = jsonify(out.model_dump(mode="json"))
+    response.status_code = 201
+    return response
 
 
 # --- the contract itself ------------------------------------------------------------------------

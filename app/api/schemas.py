@@ -160,6 +160,16 @@ ITEM_MODELS: dict[str, type[_In]] = {"clients": ClientItem, "posts": PostItem,
                                      "feedback": FeedbackItem}
 
 
+class AppealIn(_In):
+    """An appeal against a decision, forwarded by the marketplace: ``decision`` is the id
+    carried by the decision's webhook event (its ``decision`` field), ``appellant`` the
+    client's external id."""
+
+    decision: Annotated[int, Field(ge=1, le=MAX_ID, description="the decision's id, from its webhook event")]
+    appellant: ExternalId
+    text: text(min_length=1, max_length=10_000)
+
+
 # --- output ---------------------------------------------------------------------------------
 
 class FlagOut(_Out):
@@ -262,6 +272,16 @@ class BatchOut(BaseModel):
     feedback: Counts
 
 
+class AppealOut(BaseModel):
+    id: int
+    decision: int
+    appellant: str
+    status: Literal["pending", "upheld", "overturned"]
+    created_at: datetime
+    decided_at: datetime | None
+    appeal_deadline: datetime = Field(description="the end of the decision's appeal window")
+
+
 class ErrorOut(BaseModel):
     error: str
     fields: dict[str, str] | None = Field(
@@ -287,7 +307,8 @@ _MESSAGES = {
 #: field-specific wording for range errors
 _RANGES = {"rating": "must be between 1 and 5", "budget": "must be between 0 and 1000000000",
            "limit": "must be between 1 and 200",
-           "cursor": f"must be an integer from 0 to {MAX_ID}"}
+           "cursor": f"must be an integer from 0 to {MAX_ID}",
+           "decision": f"must be an integer from 1 to {MAX_ID}"}
 
 
 def path_of(loc: tuple[Any, ...], prefix: str = "") -> str:

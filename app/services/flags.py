@@ -19,7 +19,7 @@ from models import Decision, DecisionAction, Flag, FlagReason, FlagStatus, Polic
 from models.moderation import queue_key
 from models.taxonomy import NOT_A_JOB
 
-from . import bulk, rollups
+from . import bulk, rollups, strikes
 from .audit import SYSTEM, record
 
 #: how bad each reason is when the detector is certain (scam hurts freelancers most)
@@ -94,15 +94,17 @@ def _upsert_statement(dialect: str, *, from_rows: bool = False) -> sa.Insert:
     return _UPSERTS[(dialect, from_rows)]
 
 
-def _row(subject: dict[str, Any], detection: Detection, now: datetime) -> dict[str, Any]:
+def _row(subject: dict[str, Any], detection: Detection, now: datetime,
+         boost: float = 0.0) -> dict[str, Any]:
+    priority = round(detection.priority + boost, 3)
     return dict(
         **subject, reason=detection.reason, score=detection.score,
         model_version=detection.model_version, evidence=detection.evidence,
         policy_types=detection.policy_types, suggested_category=detection.suggested_category,
-        status=FlagStatus.open, priority=detection.priority, system_note=detection.note,
+        status=FlagStatus.open, priority=priority, system_note=detection.note,
         claimed_by=None,
         claimed_until=None, version=1, created_at=now, updated_at=now, closed_at=None,
-        queue_key=queue_key(detection.priority, now))
+        queue_key=queue_key(priority, now))
 
 
 def upsert_open_flags(session: Session, detections: list[tuple[dict[str, Any], Detection]]) -> None:
@@ -112,7 +114,10 @@ def upsert_open_flags(session: Session, detections: list[tuple[dict[str, Any], D
     if not detections:
         return
     now = utcnow()
-    rows = [_row(subject, detection, now) for subject, detection in detections]
+    # a client's strikes raise the priority of their flags (services.strikes)
+    boost = strikes.priority_boost(session, {s["client_id"] for s, _ in detections}, now=now)
+    rows = [_row(subject, detection, now, boost.get(subject["client_id"], 0.0))
+            for subject, detection in detections]
     dialect = session.get_bind().dialect.name
     subjects = [(s["subject_type"], s["subject_id"]) for s, _ in detections]
     before = _touch_open(session, subjects)
@@ -135,8 +140,10 @@ def upsert_open_flag(session: Session, *, subject_type: str, subject_id: int, cl
     before = _touch_open(session, [(subject_type, subject_id)])
     dialect = session.get_bind().dialect.name
     returning = _INSERTED if dialect == "postgresql" else (Flag.__table__.c.id, sa.true())
+    now = utcnow()
+    boost = strikes.priority_boost(session, [client_id], now=now).get(client_id, 0.0)
     flag_id, inserted = session.execute(_upsert_statement(dialect).returning(*returning).values(
-        **_row(subject, detection, utcnow()))).one()
+        **_row(subject, detection, now, boost))).one()
     if inserted and flag_id not in before:
         rollups.created(session, [flag_id])
     return flag_id

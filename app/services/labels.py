@@ -10,14 +10,14 @@ the QA adjudications and follow-up outcomes that supersede them) whenever they a
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Client, Decision, DecisionAction, Flag, FlagReason, JobPost, Moderator,
+from models import (Appeal, AppealStatus, Client, Decision, DecisionAction, Flag, FlagReason, JobPost, Moderator,
                     Outreach, OutreachOutcome, QaReview, SubjectType)
 from models.taxonomy import NOT_A_JOB
 
@@ -77,6 +77,8 @@ class Source:
     #: an admin's QA adjudication of this decision: (verdict, when, who)
     adjudication: tuple[str, datetime, str] | None = None
     source: str = "decision"
+    #: the decision was overturned on appeal: (when, who)
+    overturned: tuple[datetime, str] | None = None
 
 
 def _labels_for(src: Source, action: str, at: datetime, by: str, source: str) -> list[Label]:
@@ -136,12 +138,29 @@ def labels_of(src: Source) -> list[Label]:
     differs from the decision replaces its labels (dated and signed by the adjudicator)."""
     if src.undone:
         return []
+    if src.overturned is not None:
+        return _overturned(src)
     if src.adjudication is not None:
         verdict, at, by = src.adjudication
         action = _VERDICT_ACTION.get(verdict)
         if action is not None and action != src.action:
             return _labels_for(src, action, at, by, "qa_adjudication")
     return _labels_for(src, src.action, src.at, src.by, src.source)
+
+
+def _overturned(src: Source) -> list[Label]:
+    """An overturn on appeal supersedes the decision's labels: what it found (a scam, a
+    policy breach, a wrong category, a negative client) was not so - the negative label,
+    dated and signed by the appeal's decider. A recategorisation's category was right."""
+    at, by = src.overturned
+    judged = src.details.get("judged") or {}
+    out = []
+    for lab in _labels_for(src, src.action, at, by, "appeal_overturn"):
+        if not lab.positive:
+            continue  # "not a scam" from a recategorisation is no longer what was decided
+        category = judged.get("category") if lab.reason == FlagReason.miscategorised else None
+        out.append(replace(lab, positive=False, category=category or lab.category))
+    return out
 
 
 def derive(sources: Iterable[Source]) -> list[Label]:
@@ -163,21 +182,30 @@ def sources(session: Session) -> list[Source]:
     """Every decision that may carry a label, plus the follow-ups that ended "improved"."""
     rows = session.exec(
         select(Decision, Flag, Moderator.email, QaReview, JobPost.external_id,
-               Client.external_id)
+               Client.external_id, Appeal)
         .join(Flag, Flag.id == Decision.flag_id, isouter=True)
         .join(Moderator, Moderator.id == Decision.moderator_id, isouter=True)
         .join(QaReview, sa.and_(QaReview.decision_id == Decision.id,
                                 QaReview.adjudicated_label.is_not(None)), isouter=True)
         .join(JobPost, JobPost.id == Decision.post_id, isouter=True)
         .join(Client, Client.id == Decision.client_id)
+        .join(Appeal, sa.and_(Appeal.decision_id == Decision.id,
+                              Appeal.status == AppealStatus.overturned), isouter=True)
         .where(Decision.action.in_([str(a) for a in LABELLED_ACTIONS]))
         .order_by(Decision.id))
     out: list[Source] = []
     adjudicators: dict[int, str] = {}
-    for decision, flag, email, review, post_ext, client_ext in rows:
+    deciders: dict[int, str] = {}
+    for decision, flag, email, review, post_ext, client_ext, appeal in rows:
         details = decision.details or {}
-        if "qa_review" in details:  # an adjudication's correction: the verdict is the label
-            continue
+        if "qa_review" in details or "appeal" in details:
+            continue  # a correction (QA adjudication, appeal): the verdict is the label
+        overturned = None
+        if appeal is not None:
+            if appeal.decided_by not in deciders:
+                moderator = session.get(Moderator, appeal.decided_by)
+                deciders[appeal.decided_by] = moderator.email if moderator else SYSTEM
+            overturned = (appeal.decided_at, deciders[appeal.decided_by])
         adjudication = None
         if review is not None:
             if review.adjudicator_id not in adjudicators:
@@ -194,7 +222,8 @@ def sources(session: Session) -> list[Source]:
             flag_policy_types=tuple(flag.policy_types or ()) if flag else (),
             flag_suggested=flag.suggested_category if flag else None,
             model_version=flag.model_version if flag else details.get("model_version"),
-            undone=decision.undone_at is not None, adjudication=adjudication))
+            undone=decision.undone_at is not None, adjudication=adjudication,
+            overturned=overturned))
     improved = session.exec(
         select(Outreach, Client.external_id, Flag.model_version)
         .join(Client, Client.id == Outreach.client_id)

@@ -38,7 +38,7 @@ from sqlmodel import Session, select
 from models import (DecisionAction, Flag, FlagReason, FlagStatus, MetricsRollup, ModelVersion,
                     Moderator, Outreach, OutreachOutcome, PolicyType, utcnow)
 
-from . import ServiceError, qa, rollups
+from . import ServiceError, appeal_metrics, qa, rollups
 from .audit_log import _cell
 from .queue import TARGET_HOURS
 from .rollups import QUARTER, TTD_EDGES, VERDICTS  # noqa: F401  (VERDICTS: re-exported)
@@ -475,6 +475,12 @@ class Dashboard:
         return model_versions(self.session)
 
     @cached_property
+    def appeals(self) -> list[appeal_metrics.AppealOutcome]:
+        start, end = self.filters.window
+        return appeal_metrics.outcomes(self.session, start=start, end=end,
+                                       flag_reason=self.filters.reason, wilson=wilson)
+
+    @cached_property
     def agreement(self) -> dict[str, list[qa.Agreement]]:
         start, end = self.filters.window
         return qa.agreement(self.session, start=start, end=end, reason=self.filters.reason)
@@ -529,11 +535,17 @@ def table(d: Dashboard, name: str) -> tuple[list[str], list[list[Any]]]:
         return (["created_at", "detector", "version", "active"],
                 [[m.created_at.isoformat(), m.name, m.version, "yes" if m.active else "no"]
                  for m in d.models])
+    if name == "appeals":
+        return (["reason", "decided", "upheld", "overturned", "overturn_rate", "wilson_low",
+                 "wilson_high", "p50_hours_to_decide", "p90_hours_to_decide"],
+                [[a.reason, a.decided, a.upheld, a.overturned, _fmt(a.overturn_rate),
+                  _fmt(a.low), _fmt(a.high), _fmt(a.p50_hours, 2), _fmt(a.p90_hours, 2)]
+                 for a in d.appeals])
     raise ServiceError(f"unknown table {name[:32]!r}")
 
 
 TABLES = ("inbound", "backlog", "backlog_trend", "time_to_decision", "precision", "decisions",
-          "automation", "outcomes", "agreement", "models")
+          "automation", "outcomes", "agreement", "models", "appeals")
 
 
 def export_csv(d: Dashboard, name: str) -> str:

@@ -22,6 +22,7 @@ EVENT_TYPES = frozenset({
     "post.removed", "post.recategorised", "post.reinstated",
     "client.contacted", "client.suspended", "client.reinstated",
     "post.held", "post.released",
+    "appeal.decided", "appeal.reopened",
 })
 
 

@@ -39,7 +39,8 @@ from models import (Client, ClientStatus, Decision, Flag, JobPost, Moderator, Po
 from . import Conflict, NotFound, ServiceError
 from .audit import Actor, record
 from .moderation import undo_seconds
-from .moderation.common import _client_event, _decision, _post_event, _require_admin
+from .moderation import reversals
+from .moderation.common import _decision, _post_event, _require_admin
 
 #: a decision's action -> the verdict it carries (other actions are not sampled)
 LABEL_OF: dict[str, str] = {"dismiss": QaLabel.not_violation, "remove": QaLabel.remove,
@@ -334,16 +335,22 @@ def adjudicate(session: Session, *, review_id: int, label: str, actor: Actor,
 
 def _correct(session: Session, post: JobPost, action: str, *, review: QaReview, actor: Actor,
              now: datetime) -> None:
+    reason = f"QA adjudication of case {review.id}"
+    if action == "reinstate":
+        reversals.reinstate_post(session, post, actor=actor, reason=reason,
+                                 details={"qa_review": review.id},
+                                 event_reason="qa_adjudication", now=now)
+        return
     before = {"post": post.status}
-    post.status = PostStatus.live if action == "reinstate" else PostStatus.removed
+    post.status = PostStatus.removed
     post.updated_at = now
     session.add(post)
     client = session.get(Client, post.client_id)
     decision = _decision(session, action=action, flag=None, client_id=client.id, post_id=post.id,
-                         actor=actor, reason=f"QA adjudication of case {review.id}",
+                         actor=actor, reason=reason,
                          details={"qa_review": review.id, "before": before}, now=now)
-    _post_event(session, "post.reinstated" if action == "reinstate" else "post.removed", post,
-                client, decision=decision.id, reason="qa_adjudication")
+    _post_event(session, "post.removed", post, client, decision=decision.id,
+                reason="qa_adjudication")
     record(session, actor=actor, action=f"post.{action}", subject_type="post",
            subject_id=post.id, before=before, after={"post": post.status, "decision": decision.id})
 
@@ -351,19 +358,10 @@ def _correct(session: Session, post: JobPost, action: str, *, review: QaReview, 
 def _reinstate_client(session: Session, client: Client, *, review: QaReview, actor: Actor,
                       now: datetime) -> None:
     """The suspended client active again (removed posts stay removed, as ``reinstate``)."""
-    before = {"status": client.status}
-    client.status = ClientStatus.active
-    client.status_changed_at = client.updated_at = now
-    session.add(client)
-    session.flush()
-    decision = _decision(session, action="reinstate", flag=None, client_id=client.id,
-                         post_id=None, actor=actor, reason=f"QA adjudication of case {review.id}",
-                         details={"qa_review": review.id, "before": before}, now=now)
-    _client_event(session, "client.reinstated", client, decision=decision.id,
-                  reason="qa_adjudication")
-    record(session, actor=actor, action="client.reinstate", subject_type="client",
-           subject_id=client.id, before=before,
-           after={"status": client.status, "decision": decision.id})
+    reversals.reinstate_client(session, client, actor=actor,
+                               reason=f"QA adjudication of case {review.id}",
+                               details={"qa_review": review.id},
+                               event_reason="qa_adjudication", now=now)
 
 
 def training_label(session: Session, decision_id: int) -> str | None:

@@ -393,3 +393,60 @@ def test_fuzz_get_by_path_id(world):
         else:
             assert r.status_code in (404, 405, 422), (path_id, r.status_code)
     run()
+
+
+def test_fuzz_post_appeals(world):
+    """POST /appeals: 201 only for a well-formed appeal of a seeded decision by its client,
+    the first time; a second is 409, an unknown decision 404, anything else 400/413/422."""
+    from app.services import moderation
+    from app.services.audit import Actor
+    from models import Moderator
+    from tests.unit.console_fixtures import make_flag, make_post
+
+    with world.app.app_context(), session_scope() as s:
+        from models import Client
+        from sqlmodel import select
+        seed = s.exec(select(Client).where(Client.external_id == "c1")).one()
+        mod = Moderator(email="fuzz-mod@example.com", password_hash="x", role="moderator")
+        s.add(mod)
+        s.flush()
+        decisions = []
+        for _ in range(30):
+            flag = make_flag(s, make_post(s, seed))
+            s.commit()
+            decisions.append(moderation.remove(s, flag_id=flag.id, version=flag.version,
+                                               reason_code="scam", actor=Actor.of(mod)).id)
+    appealed: set[int] = set()
+    components = world.openapi["components"]["schemas"]
+    fresh = list(reversed(decisions))  # never appealed yet: taken one by one ("fresh")
+    seeded = st.tuples(from_schema(components["AppealIn"], components),
+                       st.sampled_from([*decisions[:5], "fresh", "fresh"]),
+                       st.sampled_from(["c1", "c1", "c2"])).map(
+        lambda t: {**t[0], "decision": t[1], "appellant": t[2]})
+
+    good = st.text(PLAIN, min_size=1, max_size=200).filter(str.strip).map(
+        lambda text: {"decision": "fresh", "appellant": "c1", "text": text})
+
+    @SETTINGS
+    @given(body=st.one_of(good, seeded, seeded, bodies(world, "AppealIn", client_ids=False)))
+    def run(body):
+        if isinstance(body, dict) and body.get("decision") == "fresh":
+            body = {**body, "decision": fresh.pop() if fresh else decisions[0]}
+        valid = (isinstance(body, dict) and set(body) == {"decision", "appellant", "text"}
+                 and is_int(body["decision"], 1, 2**31 - 1) and is_id(body["appellant"])
+                 and is_text(body["text"], 1, 10_000))
+        r = world.send("POST", "/api/v1/appeals", body)
+        ours = valid and body["decision"] in decisions
+        if r.status_code == 201:
+            assert ours and body["appellant"] == "c1" and body["text"].strip(), body
+            assert body["decision"] not in appealed
+            appealed.add(body["decision"])
+        elif r.status_code == 409:
+            assert ours and body["decision"] in appealed, (body, r.json)
+        elif r.status_code == 404:
+            assert valid and not ours, (body, r.json)
+        else:
+            assert r.status_code in (400, 413, 422), r.status_code
+            assert not (ours and body["appellant"] == "c1" and body["text"].strip()
+                        and body["decision"] not in appealed), (body, r.json)
+    run()

@@ -79,6 +79,15 @@ MATRIX.update({  # automation tiers (issue 24): every role reads, admins set (40
     ("GET", "/models/tiers"): _roles(200, analyst=200),
     ("POST", "/models/tiers"): _roles(400, moderator=403),
 })
+MATRIX.update({  # appeals (issue 26); <int:appeal_id> is an unknown appeal
+    ("POST", "/api/v1/appeals"): {ANON: 401, "admin": 401, "moderator": 401, "analyst": 401},
+    ("GET", "/appeals/"): _roles(200, analyst=200),
+    ("GET", "/appeals/<int:appeal_id>"): _roles(404, analyst=404),
+    ("POST", "/appeals/<int:appeal_id>/decide"): _roles(400),
+    ("POST", "/appeals/<int:appeal_id>/undo"): _roles(404),
+    ("GET", "/appeals/new"): _roles(400),
+    ("POST", "/appeals/new"): _roles(400),
+})
 
 
 @pytest.fixture
@@ -102,7 +111,7 @@ def console_ids(app):
         session.commit()
         return {"<int:post_id>": str(post.id), "<int:client_id>": str(client.id),
                 "<name>": "inbound", "<int:review_id>": "999999",
-                "<int:moderator_id>": str(other.id)}
+                "<int:moderator_id>": str(other.id), "<int:appeal_id>": "999999"}
 
 
 def concrete(path: str, ids: dict[str, str]) -> str:

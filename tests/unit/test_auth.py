@@ -153,9 +153,9 @@ def _from(app, address: str):
     return client
 
 
-@pytest.mark.parametrize("role, links", [("admin", ["Queue", "Audit log", "QA", "Metrics", "System"]),
-                                         ("analyst", ["Queue", "Audit log", "Metrics"]),
-                                         ("moderator", ["Queue", "QA"])])
+@pytest.mark.parametrize("role, links", [("admin", ["Queue", "Audit log", "QA", "Appeals", "Metrics", "System"]),
+                                         ("analyst", ["Queue", "Audit log", "Appeals", "Metrics"]),
+                                         ("moderator", ["Queue", "QA", "Appeals"])])
 def test_top_bar_per_role_and_section(app, make_user, role, links):
     """The top bar (templates/_chrome.html, kept per user and section): each role's links,
     the current section marked, the user's own e-mail, and a logout form whose CSRF token
@@ -166,7 +166,8 @@ def test_top_bar_per_role_and_section(app, make_user, role, links):
     client = app.test_client()
     assert login(client, f"{role}@example.com").status_code == 303
     for path, current in (("/queue/", "Queue"), ("/audit/", "Audit log"), ("/qa/", "QA"),
-                          ("/metrics/", "Metrics"), ("/system/", "System")):
+                          ("/metrics/", "Metrics"), ("/system/", "System"),
+                          ("/appeals/", "Appeals")):
         response = client.get(path)
         if current not in links:
             assert response.status_code == 403

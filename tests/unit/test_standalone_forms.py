@@ -150,8 +150,13 @@ def console(app, db, staff):
     # a decided case past the undo window, sampled into QA for a second moderator (the admin)
     app.config["QA_SAMPLE_SHARE"] = 1.0
     decided(db, staff["moderator"], action="remove")
+    # an appeal waiting for a decision, and a decision it can still be entered for
+    from app.services import appeals
+    appeal = appeals.file(db, decision_id=decided(db, staff["moderator"])[0].id,
+                          text="It was a real job", actor=staff["moderator"])
     return {"post": post, "flag": flag, "client": db.get(Client, negative.id),
-            "moderator_id": staff["moderator"].moderator_id}
+            "moderator_id": staff["moderator"].moderator_id, "appeal_id": appeal.id,
+            "appealable_id": decided(db, staff["moderator"])[0].id}
 
 
 def _bulk_confirm(c, ids_):
@@ -186,6 +191,9 @@ PAGES = {
     "qa.adjudication": lambda c, i: c.get("/qa/adjudication"),
     "qa.history": lambda c, i: c.get(f"/qa/moderators/{i['moderator_id']}"),
     "automation.tiers": lambda c, i: c.get("/models/tiers"),
+    "appeals.index": lambda c, i: c.get("/appeals/"),
+    "appeals.show": lambda c, i: c.get(f"/appeals/{i['appeal_id']}"),
+    "appeals.new": lambda c, i: c.get(f"/appeals/new?decision={i['appealable_id']}"),
 }
 #: endpoints that are not console pages with forms
 NOT_PAGES = {"static", "auth.login", "auth.logout", "auth.home", "audit.export", "system.bare",

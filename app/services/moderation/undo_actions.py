@@ -28,6 +28,7 @@ def can_undo(decision: Decision | None, actor: Actor, *, is_admin: bool = False,
     now = now or utcnow()
     return (decision is not None and decision.action in UNDOABLE
             and decision.undone_at is None and now <= undo_deadline(decision)
+            and not _reverses_appeal(decision)
             and (decision.moderator_id == actor.moderator_id or is_admin))
 
 
@@ -43,6 +44,9 @@ def undo(session: Session, *, decision_id: int, actor: Actor,
         raise InvalidTransition(f"a {decision.action} cannot be undone"
                                 + (": the message has been sent" if decision.action == A.contact
                                    else ""))
+    if _reverses_appeal(decision):
+        raise InvalidTransition("this decision carried out an overturned appeal: undo it from "
+                                "the appeal's page")
     if decision.undone_at is not None:
         raise StaleCase("That decision was already undone.")
     if decision.moderator_id != actor.moderator_id and not is_admin:
@@ -74,6 +78,11 @@ def undo(session: Session, *, decision_id: int, actor: Actor,
            after={"undone": True})
     session.commit()
     return decision
+
+
+def _reverses_appeal(decision: Decision) -> bool:
+    """The reversal of an overturned appeal (services.appeals): its undo is the appeal's."""
+    return bool((decision.details or {}).get("appeal"))
 
 
 def _lock_subject(session: Session, decision: Decision, details: dict) -> None:
