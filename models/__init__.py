@@ -21,6 +21,7 @@ from .moderation import Decision, DecisionImmutable, Flag, OutboxEvent, Outreach
 from .qa import QaLabel, QaReview, QaScan, QaStatus
 from .similarity import PostSimilarityKey
 from .users import ApiToken, Moderator
+from .notices import CONTACT_KINDS, FreelancerContact, FreelancerNotice
 
 metadata = SQLModel.metadata
 
@@ -31,4 +32,5 @@ __all__ = [
     "Moderator", "OutboxEvent", "Outreach", "OutreachOutcome", "PolicyType", "PostSimilarityKey", "PostStatus", "QaLabel",
     "QaReview", "QaScan", "QaStatus", "Role",
     "SQLModel", "SubjectType", "metadata", "utcnow",
+    "CONTACT_KINDS", "FreelancerContact", "FreelancerNotice",
 ]

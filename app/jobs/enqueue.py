@@ -201,9 +201,20 @@ def score_client_spec(client_id: int, marker: object) -> JobSpec:
                    f"score-client-{client_id}-{marker}", queue=QUEUE_SCORING)
 
 
-def deliver_outbox_spec(subject_type: str, subject_id: int, event_id: int) -> JobSpec:
+def deliver_outbox_spec(subject_type: str, subject_id: int, event_id: int,
+                        at: datetime | None = None) -> JobSpec:
     return JobSpec("app.jobs.tasks.deliver_outbox", (subject_type, subject_id),
-                   f"outbox-{subject_type}-{subject_id}-{event_id}", queue=QUEUE_WEBHOOKS)
+                   f"outbox-{subject_type}-{subject_id}-{event_id}", queue=QUEUE_WEBHOOKS,
+                   at=at)
+
+
+def send_notice_spec(notice_id: int, at: datetime | None) -> JobSpec:
+    return JobSpec("app.jobs.tasks.send_notice", (notice_id,), f"send-notice-{notice_id}", at=at)
+
+
+def send_notice(session: Session, notice_id: int, at: datetime) -> None:
+    """E-mail a freelancer notice once its decision's undo window has passed."""
+    defer(session, send_notice_spec(notice_id, at))
 
 
 def follow_up_spec(outreach_id: int, due_at: datetime | None) -> JobSpec:
@@ -235,9 +246,11 @@ def score_client(session: Session, client_id: int, marker: object) -> None:
     defer(session, score_client_spec(client_id, marker))
 
 
-def deliver_outbox(session: Session, subject_type: str, subject_id: int, event_id: int) -> None:
-    """Deliver the subject's pending marketplace events, in order, up to ``event_id``."""
-    defer(session, deliver_outbox_spec(subject_type, subject_id, event_id))
+def deliver_outbox(session: Session, subject_type: str, subject_id: int, event_id: int,
+                   at: datetime | None = None) -> None:
+    """Deliver the subject's pending marketplace events, in order, up to ``event_id``
+    (no earlier than ``at``: a held event)."""
+    defer(session, deliver_outbox_spec(subject_type, subject_id, event_id, at))
 
 
 def follow_up(session: Session, outreach_id: int, due_at: datetime) -> None:

@@ -49,6 +49,13 @@ def send_outreach(outreach_id: int) -> bool:
         return mailer.send_outreach(session, outreach_id)
 
 
+def send_notice(notice_id: int) -> bool:
+    from ..services import notices
+
+    with session_scope() as session:
+        return notices.send_email(session, notice_id)
+
+
 def sweep() -> dict:
     """The periodic sweep: runs, then schedules the next one (with Redis)."""
     from ..services import sweep as sweep_service

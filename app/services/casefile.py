@@ -16,9 +16,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import (Client, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator, Outreach,
-                    SubjectType, utcnow)
+                    PostStatus, SubjectType, utcnow)
 
-from . import NotFound, moderation, reads
+from . import NotFound, moderation, notices, reads
 from .audit import Actor
 from .highlight import EvidenceItem, evidence_items, highlight
 
@@ -73,6 +73,8 @@ class PostCase:
     #: the post as the newest standing decision judged it, if the marketplace edited it
     #: since: ``Judged`` (decision, title, description, category, scores), or None
     judged: Any = None
+    #: the freelancers told about this post's removal (``notices.NoticeSummary``)
+    notices: Any = None
 
     @property
     def version(self) -> int | None:
@@ -302,7 +304,11 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
                               post_id=post.id),
         escalated=bool(flag and _escalated_of(session, decisions, flag.id)),
         staff=[StaffMember(*row) for row in results[2]] if is_admin else [],
-        judged=edited_since_judged(post, decisions))
+        judged=edited_since_judged(post, decisions),
+        # only a removed post can have notices standing (one query, not for the live posts
+        # most cases are about)
+        notices=notices.summary(session, post_id=post.id, client_id=client.id)
+        if post.status == PostStatus.removed else None)
     return case
 
 
