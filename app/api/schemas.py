@@ -101,7 +101,9 @@ class ClientIn(_In):
 
 #: at most this many freelancers per post in one call
 CONTACTS_MAX = 1000
-EMAIL_PATTERN = r"^[^@\s\x00]{1,64}@[^@\s\x00]{1,189}\.[^@\s\x00]{1,63}$"
+#: local@domain.tld, no spaces or control characters (a plausibility check: the address is
+#: the marketplace's; explicit ranges, so Python's and pydantic's regex engines agree)
+EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]{1,189}\.[^@\x00-\x20\x7f]{1,63}$"
 
 
 class ContactIn(_In):
