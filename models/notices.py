@@ -36,7 +36,8 @@ class FreelancerContact(SQLModel, table=True):
 class FreelancerNotice(SQLModel, table=True):
     """A notice to one freelancer about one decision (a removal or a suspension): written
     in the decision's transaction with its ``freelancer.notice`` outbox event, held until
-    the decision's undo window has passed, withdrawn by an undo before it is sent."""
+    the decision's undo window has passed, withdrawn by an undo before it is sent. Its
+    event is the outbox event of subject ``("notice", id)``."""
 
     __tablename__ = "freelancer_notice"
     __table_args__ = (
@@ -58,8 +59,6 @@ class FreelancerNotice(SQLModel, table=True):
     reason: str = Field(max_length=32)
     subject: str = Field(max_length=300)
     body: str = Field(sa_type=sa.Text)
-    outbox_event_id: int | None = Field(default=None, foreign_key="outbox_event.id",
-                                        ondelete="RESTRICT")
     created_at: datetime = Field(default_factory=utcnow)
     #: not delivered (webhook or e-mail) before this: the decision's undo window
     send_after: datetime

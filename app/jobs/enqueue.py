@@ -208,13 +208,24 @@ def deliver_outbox_spec(subject_type: str, subject_id: int, event_id: int,
                    at=at)
 
 
-def send_notice_spec(notice_id: int, at: datetime | None) -> JobSpec:
-    return JobSpec("app.jobs.tasks.send_notice", (notice_id,), f"send-notice-{notice_id}", at=at)
+def deliver_notices_spec(decision_id: int, at: datetime | None) -> JobSpec:
+    return JobSpec("app.jobs.tasks.deliver_notices", (decision_id,),
+                   f"notices-{decision_id}", queue=QUEUE_WEBHOOKS, at=at)
 
 
-def send_notice(session: Session, notice_id: int, at: datetime) -> None:
-    """E-mail a freelancer notice once its decision's undo window has passed."""
-    defer(session, send_notice_spec(notice_id, at))
+def deliver_notices(session: Session, decision_id: int, at: datetime) -> None:
+    """Deliver a decision's freelancer notices (webhooks) once its undo window has passed."""
+    defer(session, deliver_notices_spec(decision_id, at))
+
+
+def send_notices_spec(decision_id: int, at: datetime | None) -> JobSpec:
+    return JobSpec("app.jobs.tasks.send_notices", (decision_id,), f"notice-mail-{decision_id}",
+                   at=at)
+
+
+def send_notices(session: Session, decision_id: int, at: datetime) -> None:
+    """E-mail a decision's freelancer notices once its undo window has passed."""
+    defer(session, send_notices_spec(decision_id, at))
 
 
 def follow_up_spec(outreach_id: int, due_at: datetime | None) -> JobSpec:

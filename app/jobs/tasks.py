@@ -49,11 +49,18 @@ def send_outreach(outreach_id: int) -> bool:
         return mailer.send_outreach(session, outreach_id)
 
 
-def send_notice(notice_id: int) -> bool:
+def deliver_notices(decision_id: int) -> int:
     from ..services import notices
 
     with session_scope() as session:
-        return notices.send_email(session, notice_id)
+        return notices.deliver(session, decision_id)
+
+
+def send_notices(decision_id: int) -> int:
+    from ..services import notices
+
+    with session_scope() as session:
+        return notices.send_emails(session, decision_id)
 
 
 def sweep() -> dict:

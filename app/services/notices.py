@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -39,15 +40,14 @@ from models import (Client, Decision, Flag, FlagReason, FreelancerContact, Freel
                     JobPost, OutboxEvent, PolicyType, utcnow)
 
 from ..jobs import enqueue
-from . import NotFound, mailer, notice_templates
-from .outbox import emit
+from . import NotFound, bulk, mailer, notice_templates, outbox, webhooks
 
 #: removal reasons whose affected freelancers are told
 NOTIFIED_REMOVALS = frozenset({notice_templates.SCAM, PolicyType.off_platform.value,
                                PolicyType.account_rental.value})
-#: the subject type of notice events in the outbox (each notice is its own subject, so a
-#: held notice never holds back another event)
-SUBJECT = "notice"
+#: the outbox event of a notice, and its subject type (each notice is its own subject, so a
+#: held notice never holds back another event; the event's subject id is the notice's id)
+EVENT, SUBJECT = "freelancer.notice", "notice"
 #: notice states, as the case page counts them
 PENDING, SENT, WITHDRAWN = "pending", "sent", "withdrawn"
 
@@ -87,26 +87,25 @@ def replace_contacts(session: Session, post_id: int, contacts: Sequence[Mapping[
     """Make the post's contacts exactly ``contacts`` (no commit: the caller's transaction).
     Returns whether anything changed."""
     now = now or utcnow()
+    table = FreelancerContact.__table__
     wanted = {c["freelancer_id"]: (c.get("email"), c["kind"]) for c in contacts}
-    existing = {row.freelancer_ref: row for row in session.exec(
-        select(FreelancerContact).where(FreelancerContact.post_id == post_id))}
-    changed = False
-    for ref, row in existing.items():
-        if ref not in wanted:
-            session.delete(row)
-            changed = True
-        elif (row.email, row.kind) != wanted[ref]:
-            row.email, row.kind = wanted[ref]
-            row.updated_at = now
-            session.add(row)
-            changed = True
-    for ref, (email, kind) in wanted.items():
-        if ref not in existing:
-            session.add(FreelancerContact(post_id=post_id, freelancer_ref=ref, email=email,
-                                          kind=kind, created_at=now, updated_at=now))
-            changed = True
-    session.flush()
-    return changed
+    existing = {ref: (cid, (email, kind)) for cid, ref, email, kind in session.execute(
+        sa.select(table.c.id, table.c.freelancer_ref, table.c.email, table.c.kind)
+        .where(table.c.post_id == post_id))}
+    gone = [cid for ref, (cid, _v) in existing.items() if ref not in wanted]
+    changed = [{"id": existing[ref][0], "email": email, "kind": kind, "updated_at": now}
+               for ref, (email, kind) in wanted.items()
+               if ref in existing and existing[ref][1] != (email, kind)]
+    new = [{"post_id": post_id, "freelancer_ref": ref, "email": email, "kind": kind,
+            "created_at": now, "updated_at": now}
+           for ref, (email, kind) in wanted.items() if ref not in existing]
+    if gone:
+        session.execute(table.delete().where(table.c.id.in_(gone)))
+    if changed:
+        session.execute(sa.update(FreelancerContact), changed)  # by primary key
+    if new:
+        session.execute(table.insert(), new)
+    return bool(gone or changed or new)
 
 
 def contacts_of(session: Session, post_ids: Iterable[int]) -> list[FreelancerContact]:
@@ -125,11 +124,9 @@ def write_for_removal(session: Session, *, decision: Decision, post: JobPost, cl
     reason is one of ``NOTIFIED_REMOVALS``. Returns how many were written."""
     if reason_code not in NOTIFIED_REMOVALS:
         return 0
-    contacts = contacts_of(session, [post.id])
-    for contact in contacts:
-        _write(session, decision=decision, client=client, posts=[post], contact=contact,
-               reason=reason_code, send_after=send_after, now=now)
-    return len(contacts)
+    drafts = [_Draft(contact, [post], contact.email) for contact in contacts_of(session, [post.id])]
+    return _write(session, drafts, decision=decision, client=client, reason=reason_code,
+                  send_after=send_after, now=now)
 
 
 def write_for_suspension(session: Session, *, decision: Decision, client: Client,
@@ -145,13 +142,11 @@ def write_for_suspension(session: Session, *, decision: Decision, client: Client
     per_freelancer: dict[str, list[FreelancerContact]] = {}
     for contact in contacts_of(session, by_id):
         per_freelancer.setdefault(contact.freelancer_ref, []).append(contact)
-    for ref in sorted(per_freelancer):
-        mine = per_freelancer[ref]
-        _write(session, decision=decision, client=client,
-               posts=[by_id[c.post_id] for c in mine], contact=mine[0],
-               email=next((c.email for c in mine if c.email), None),
-               reason=notice_templates.CLIENT_FRAUD, send_after=send_after, now=now)
-    return len(per_freelancer)
+    drafts = [_Draft(mine[0], [by_id[c.post_id] for c in mine],
+                     next((c.email for c in mine if c.email), None))
+              for _ref, mine in sorted(per_freelancer.items())]
+    return _write(session, drafts, decision=decision, client=client,
+                  reason=notice_templates.CLIENT_FRAUD, send_after=send_after, now=now)
 
 
 def is_fraud(session: Session, *, client_id: int, closed_flag_ids: Sequence[int],
@@ -167,32 +162,48 @@ def is_fraud(session: Session, *, client_id: int, closed_flag_ids: Sequence[int]
     return any((details or {}).get("reason_code") == notice_templates.SCAM for details in removals)
 
 
-def _write(session: Session, *, decision: Decision, client: Client, posts: list[JobPost],
-           contact: FreelancerContact, reason: str, send_after: datetime, now: datetime,
-           email: str | None = None) -> FreelancerNotice:
-    first = posts[0]
-    message = notice_templates.render(reason, kind=contact.kind, post_ref=first.external_id,
-                                      posted_at=first.posted_at, other_posts=len(posts) - 1)
-    email = email or contact.email
-    notice = FreelancerNotice(
-        decision_id=decision.id, client_id=client.id, post_id=first.id,
-        post_ids=[p.id for p in posts], freelancer_ref=contact.freelancer_ref, email=email,
-        reason=reason, subject=message.subject, body=message.body, created_at=now,
-        send_after=send_after)
-    session.add(notice)
-    session.flush()
-    event = emit(session, event_type="freelancer.notice", subject_type=SUBJECT,
-                 subject_id=notice.id, not_before=send_after, payload={
-                     "notice": notice.id, "freelancer": contact.freelancer_ref,
-                     "email": email, "kind": contact.kind, "reason": reason,
-                     "post": first.external_id, "posts": [p.external_id for p in posts],
-                     "client": client.external_id, "decision": decision.id,
-                     "subject": message.subject, "message": message.body})
-    notice.outbox_event_id = event.id
-    session.add(notice)
-    if email and mailer.configured():
-        enqueue.send_notice(session, notice.id, send_after)
-    return notice
+@dataclass(frozen=True)
+class _Draft:
+    contact: FreelancerContact
+    posts: list[JobPost]
+    email: str | None
+
+
+def _write(session: Session, drafts: list[_Draft], *, decision: Decision, client: Client,
+           reason: str, send_after: datetime, now: datetime) -> int:
+    """The notices and their outbox events, set-based (one INSERT each for all of them, so
+    a post with 1,000 applicants costs the decision two statements, not 3,000), and one
+    delivery job (and one e-mail job) for the decision, scheduled for ``send_after``."""
+    if not drafts:
+        return 0
+    rows, messages = [], []
+    for draft in drafts:
+        first = draft.posts[0]
+        message = notice_templates.render(reason, kind=draft.contact.kind,
+                                          post_ref=first.external_id, posted_at=first.posted_at,
+                                          other_posts=len(draft.posts) - 1)
+        messages.append(message)
+        rows.append({"decision_id": decision.id, "client_id": client.id, "post_id": first.id,
+                     "post_ids": [p.id for p in draft.posts],
+                     "freelancer_ref": draft.contact.freelancer_ref, "email": draft.email,
+                     "reason": reason, "subject": message.subject, "body": message.body,
+                     "created_at": now, "send_after": send_after})
+    by_ref = dict(bulk.insert_rows(session, FreelancerNotice.__table__, rows,
+                                   returning=("freelancer_ref", "id")))
+    ids = [by_ref[d.contact.freelancer_ref] for d in drafts]  # unique per decision
+    outbox.write_many(session, event_type=EVENT, subject_type=SUBJECT, not_before=send_after,
+                      events=[(notice_id, {
+                          "notice": notice_id, "freelancer": d.contact.freelancer_ref,
+                          "email": d.email, "kind": d.contact.kind, "reason": reason,
+                          "post": d.posts[0].external_id,
+                          "posts": [p.external_id for p in d.posts],
+                          "client": client.external_id, "decision": decision.id,
+                          "subject": m.subject, "message": m.body})
+                          for notice_id, d, m in zip(ids, drafts, messages)])
+    enqueue.deliver_notices(session, decision.id, send_after)
+    if mailer.configured() and any(d.email for d in drafts):
+        enqueue.send_notices(session, decision.id, send_after)
+    return len(ids)
 
 
 # --- undo ---------------------------------------------------------------------------------
@@ -200,36 +211,66 @@ def _write(session: Session, *, decision: Decision, client: Client, posts: list[
 def withdraw(session: Session, *, decision_id: int, now: datetime) -> int:
     """In the undo's transaction: withdraw the decision's notices that have not gone out
     (neither the webhook nor the e-mail). Locks the notices, then their events (the
-    delivery job locks an event while it sends: a notice being sent right now is sent).
-    Returns how many were withdrawn."""
-    notices = list(session.exec(select(FreelancerNotice).where(
+    delivery job locks an event while it sends, the e-mail job its notice: a notice being
+    sent right now is sent, and stays so). Returns how many were withdrawn."""
+    notices = session.exec(select(FreelancerNotice.id, FreelancerNotice.emailed_at).where(
         FreelancerNotice.decision_id == decision_id, FreelancerNotice.withdrawn_at.is_(None))
-        .order_by(FreelancerNotice.id).with_for_update()))
-    event_ids = [n.outbox_event_id for n in notices if n.outbox_event_id is not None]
-    events = {e.id: e for e in session.exec(select(OutboxEvent).where(
-        OutboxEvent.id.in_(event_ids)).order_by(OutboxEvent.id).with_for_update())} \
-        if event_ids else {}
-    withdrawn = 0
-    for notice in notices:
-        event = events.get(notice.outbox_event_id)
-        if notice.emailed_at is not None or (event is not None and event.delivered_at is not None):
-            continue
-        notice.withdrawn_at = now
-        session.add(notice)
-        if event is not None:
-            event.withdrawn_at = now
-            session.add(event)
-        withdrawn += 1
-    session.flush()
-    return withdrawn
+        .order_by(FreelancerNotice.id).with_for_update()).all()
+    if not notices:
+        return 0
+    ids = [notice_id for notice_id, _emailed in notices]
+    delivered = {subject_id for subject_id, delivered_at in session.exec(
+        select(OutboxEvent.subject_id, OutboxEvent.delivered_at).where(
+            OutboxEvent.subject_type == SUBJECT, OutboxEvent.subject_id.in_(ids))
+        .order_by(OutboxEvent.id).with_for_update()) if delivered_at is not None}
+    gone = [i for i, emailed in notices if emailed is None and i not in delivered]
+    if gone:
+        session.execute(sa.update(FreelancerNotice).where(FreelancerNotice.id.in_(gone))
+                        .values(withdrawn_at=now).execution_options(synchronize_session="evaluate"))
+        session.execute(sa.update(OutboxEvent).where(
+            OutboxEvent.subject_type == SUBJECT, OutboxEvent.subject_id.in_(gone),
+            OutboxEvent.delivered_at.is_(None))
+            .values(withdrawn_at=now).execution_options(synchronize_session="evaluate"))
+    return len(gone)
 
 
-# --- e-mail ---------------------------------------------------------------------------------
+# --- delivery ---------------------------------------------------------------------------------
+
+def deliver(session: Session, decision_id: int) -> int:
+    """The ``deliver_notices`` job: deliver the decision's due notices (each its own outbox
+    subject, through ``webhooks.deliver_pending``). Returns how many went out; raises after
+    trying them all if any was refused (the job is retried; the delivered are not resent)."""
+    ids = session.exec(select(FreelancerNotice.id).where(
+        FreelancerNotice.decision_id == decision_id, FreelancerNotice.withdrawn_at.is_(None))
+        .order_by(FreelancerNotice.id)).all()
+    session.rollback()
+    sent, failed = 0, []
+    for notice_id in ids:
+        try:
+            sent += webhooks.deliver_pending(session, SUBJECT, notice_id)
+        except webhooks.WebhookDeliveryError as exc:
+            session.rollback()
+            failed.append(str(exc))
+    if failed:
+        raise webhooks.WebhookDeliveryError(f"{len(failed)} notice(s) refused: {failed[0]}")
+    return sent
+
+
+def send_emails(session: Session, decision_id: int, *, now: datetime | None = None) -> int:
+    """The ``send_notices`` job: e-mail the decision's due notices (``send_email`` each)."""
+    ids = session.exec(select(FreelancerNotice.id).where(
+        FreelancerNotice.decision_id == decision_id, FreelancerNotice.email.is_not(None),
+        FreelancerNotice.emailed_at.is_(None), FreelancerNotice.withdrawn_at.is_(None))
+        .order_by(FreelancerNotice.id)).all()
+    session.rollback()
+    return sum(send_email(session, notice_id, now=now) for notice_id in ids)
+
 
 def send_email(session: Session, notice_id: int, *, now: datetime | None = None) -> bool:
-    """The ``send_notice`` job: e-mail the notice if it has an address, a mail server is
-    configured, its hold has passed and it was neither withdrawn nor sent. True if an
-    e-mail went out now. SMTP errors raise (the job is retried)."""
+    """E-mail one notice if it has an address, a mail server is configured, its hold has
+    passed and it was neither withdrawn nor sent: under the notice's row lock, stamped
+    ``emailed_at`` (a retry sends nothing twice). True if an e-mail went out now. SMTP
+    errors raise (the job is retried)."""
     now = now or utcnow()
     if not mailer.configured():
         return False
@@ -247,17 +288,22 @@ def send_email(session: Session, notice_id: int, *, now: datetime | None = None)
     return True
 
 
-def due_email_ids(session: Session, now: datetime, limit: int = 5000) -> list[int]:
-    """For the sweep: notices whose e-mail is due and not sent (none without SMTP)."""
+def due_email_decisions(session: Session, now: datetime, limit: int = 5000) -> list[int]:
+    """For the sweep: the decisions with notices whose e-mail is due and not sent (none
+    without SMTP)."""
     if not mailer.configured():
         return []
-    return list(session.exec(select(FreelancerNotice.id).where(
+    return list(session.exec(select(FreelancerNotice.decision_id).where(
         FreelancerNotice.email.is_not(None), FreelancerNotice.emailed_at.is_(None),
         FreelancerNotice.withdrawn_at.is_(None), FreelancerNotice.send_after <= now)
-        .order_by(FreelancerNotice.id).limit(limit)))
+        .group_by(FreelancerNotice.decision_id).order_by(FreelancerNotice.decision_id)
+        .limit(limit)))
 
 
 # --- reading --------------------------------------------------------------------------------
+
+_EVENT_OF_NOTICE = sa.and_(OutboxEvent.subject_type == SUBJECT,
+                           OutboxEvent.subject_id == FreelancerNotice.id)
 
 @dataclass(frozen=True)
 class NoticeSummary:
@@ -285,7 +331,7 @@ def summary(session: Session, *, post_id: int, client_id: int) -> NoticeSummary:
     """The notices about this post (a removal's, or a suspension's that took it down)."""
     rows = session.exec(
         select(FreelancerNotice, OutboxEvent.delivered_at)
-        .join(OutboxEvent, OutboxEvent.id == FreelancerNotice.outbox_event_id, isouter=True)
+        .join(OutboxEvent, _EVENT_OF_NOTICE, isouter=True)
         .where(FreelancerNotice.client_id == client_id)).all()
     counts = {PENDING: 0, SENT: 0, WITHDRAWN: 0}
     for notice, delivered_at in rows:
@@ -298,7 +344,7 @@ def of_decision(session: Session, decision_id: int) -> list[tuple[FreelancerNoti
     """The decision's notices and their state (tests, the audit)."""
     rows = session.exec(
         select(FreelancerNotice, OutboxEvent.delivered_at)
-        .join(OutboxEvent, OutboxEvent.id == FreelancerNotice.outbox_event_id, isouter=True)
+        .join(OutboxEvent, _EVENT_OF_NOTICE, isouter=True)
         .where(FreelancerNotice.decision_id == decision_id)
         .order_by(FreelancerNotice.id)).all()
     return [(n, state_of(n, d)) for n, d in rows]

@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from models import OutboxEvent
+from models import OutboxEvent, utcnow
 
 from ..jobs import enqueue
+from . import bulk
 
 #: the events the marketplace can receive
 EVENT_TYPES = frozenset({
@@ -27,6 +28,21 @@ EVENT_TYPES = frozenset({
     "client.contacted", "client.suspended", "client.reinstated",
     "freelancer.notice",
 })
+
+
+def write_many(session: Session, *, event_type: str, subject_type: str,
+               events: list[tuple[int, dict[str, Any]]], not_before: datetime | None = None) -> None:
+    """Record many events (``(subject_id, payload)`` each) in the current transaction with
+    one INSERT, held until ``not_before``. Their delivery is the caller's to ask for (one
+    job for all: ``enqueue.deliver_notices``); the sweep finds any left pending."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    if events:
+        now = utcnow()
+        bulk.insert_rows(session, OutboxEvent.__table__, [
+            {"event_type": event_type, "subject_type": subject_type, "subject_id": subject_id,
+             "payload": payload, "idempotency_key": uuid.uuid4().hex, "created_at": now,
+             "attempts": 0, "next_attempt_at": not_before} for subject_id, payload in events])
 
 
 def emit(session: Session, *, event_type: str, subject_type: str, subject_id: int,

@@ -70,10 +70,10 @@ def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
         report["outbox_subjects"] = len(subjects)
         for subject_type, subject_id, first_id in subjects:
             send(enqueue.deliver_outbox_spec(subject_type, subject_id, first_id))
-    emails = notices.due_email_ids(session, now)
+    emails = notices.due_email_decisions(session, now)
     report["notice_emails"] = len(emails)
-    for notice_id in emails:
-        send(enqueue.send_notice_spec(notice_id, None))
+    for decision_id in emails:
+        send(enqueue.send_notices_spec(decision_id, None))
     session.rollback()  # read-only: end the transaction
     report["failed_pruned"] = webhooks.prune_delivered_failures(session)
     _remember(report)

@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 from app.db import get_engine, session_scope
 from app.services import moderation, notices, tokens, webhooks
 from app.services.audit import CLI, Actor
@@ -185,7 +186,9 @@ def test_an_undo_racing_a_delivery_leaves_each_notice_sent_or_withdrawn(env, app
         got = {b["data"]["notice"] for b in notice_bodies(receiver)}
         with app.app_context(), session_scope() as s:
             for notice, state in notices.of_decision(s, decision_id):
-                event = s.get(OutboxEvent, notice.outbox_event_id)
+                event = s.exec(select(OutboxEvent).where(
+                    OutboxEvent.subject_type == "notice",
+                    OutboxEvent.subject_id == notice.id)).one()
                 if notice.id in got:
                     assert state == "sent" and event.withdrawn_at is None
                 else:

@@ -70,7 +70,7 @@ def test_a_scam_removal_writes_a_held_notice_per_freelancer_in_its_transaction(d
     assert [(n.freelancer_ref, n.email, n.reason, state) for n, state in rows] == [
         ("fl-1", "ana@example.org", "scam", "pending"), ("fl-2", None, "scam", "pending")]
     events = notice_events(db)
-    assert [e.id for e in events] == [n.outbox_event_id for n, _ in rows]
+    assert [(e.subject_type, e.subject_id) for e in events] == [("notice", n.id) for n, _ in rows]
     assert all(e.next_attempt_at == n.send_after == after_window(d) - timedelta(seconds=1)
                for e, (n, _) in zip(events, rows))
     # held: the post.removed event went out at once, the notices did not
@@ -308,3 +308,22 @@ def test_the_case_page_says_how_many_freelancers_were_notified(client, db, staff
                              now=after_window(d))
     html = client.get(f"/posts/{post.id}").text
     assert "2 freelancers notified" in html and "1 sent, 1 pending" in html
+
+
+def test_a_bulk_removal_notifies_the_contacts_of_every_post_it_takes_down(db, staff):
+    _c1, post1, flag1 = scam_case(db)
+    _c2, post2, flag2 = scam_case(db)
+    with_contacts(db, post1)
+    with_contacts(db, post2, CONTACTS[:1])
+    decisions = moderation.bulk(db, action="remove", items=[(flag1.id, 1), (flag2.id, 1)],
+                                actor=staff["moderator"], reason_code="scam")
+    assert [len(notices.of_decision(db, d.id)) for d in decisions] == [2, 1]
+    # one transaction: a stale item means no decision and no notice at all
+    _c3, post3, flag3 = scam_case(db)
+    _c4, post4, flag4 = scam_case(db)
+    with_contacts(db, post3)
+    before = len(db.exec(select(FreelancerNotice)).all())
+    with pytest.raises(StaleCase):
+        moderation.bulk(db, action="remove", items=[(flag3.id, 1), (flag4.id, 9)],
+                        actor=staff["moderator"], reason_code="scam")
+    assert len(db.exec(select(FreelancerNotice)).all()) == before
