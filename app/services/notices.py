@@ -15,8 +15,10 @@ use cases) as a ``FreelancerNotice`` row and a ``freelancer.notice`` outbox even
   stands (not undone). A suspension on negativity grounds alone notifies nobody.
 
 A notice is held until the decision's undo window has passed (``send_after``): its outbox
-event is scheduled for then, and its e-mail (where the marketplace gave an address and
-``SMTP_HOST`` is set) too. An undo within the window withdraws the notices not yet sent
+event (subject ``("notice", id)``) waits until then, and so does its e-mail (where the
+marketplace gave an address and ``SMTP_HOST`` is set); one ``deliver_notices`` job and one
+``send_notices`` job per decision are scheduled for then (the sweep picks up anything left).
+A decision's notices and their events are written with one INSERT each (``_write``). An undo within the window withdraws the notices not yet sent
 (``withdraw``, in the undo's transaction): the notice and its event are stamped
 ``withdrawn_at`` and never go out. Delivery is exactly once towards the receiver's
 idempotency: the webhook carries the event's stable ``Idempotency-Key`` and is marked
