@@ -18,8 +18,9 @@ A notice is held until the decision's undo window has passed (``send_after``): i
 event (subject ``("notice", id)``) waits until then, and so does its e-mail (where the
 marketplace gave an address and ``SMTP_HOST`` is set); one ``deliver_notices`` job and one
 ``send_notices`` job per decision are scheduled for then (the sweep picks up anything left).
-A decision's notices and their events are written with one INSERT each (``_write``). An undo within the window withdraws the notices not yet sent
-(``withdraw``, in the undo's transaction): the notice and its event are stamped
+A decision's notices and their events are written with one INSERT each (``_write``).
+An undo within the window withdraws the notices not yet sent (``withdraw``, in the undo's
+transaction): the notice and its event are stamped
 ``withdrawn_at`` and never go out. Delivery is exactly once towards the receiver's
 idempotency: the webhook carries the event's stable ``Idempotency-Key`` and is marked
 delivered under a row lock; the e-mail job sends under the notice's row lock and stamps
@@ -68,8 +69,10 @@ def put_contacts(session: Session, *, post_external_id: str,
     """Set the post's contacts to exactly ``contacts`` (validated: unique ``freelancer_id``,
     ``kind``, optional ``email``). Idempotent: the same list again changes nothing."""
     def attempt() -> ContactsWritten:
+        # the post's row lock, as a decision takes it (FOR NO KEY UPDATE): a decision and a
+        # new list of contacts of one post go one after the other
         post_id = session.exec(select(JobPost.id).where(JobPost.external_id == post_external_id)
-                               .with_for_update()).first()
+                               .with_for_update(key_share=True)).first()
         if post_id is None:
             session.rollback()
             raise NotFound(f"no post {post_external_id!r}")
