@@ -24,6 +24,7 @@ from .qa import QaLabel, QaReview, QaScan, QaStatus
 from .similarity import PostSimilarityKey
 from .users import ApiToken, Moderator
 from .automation import AutomationTier, HoldOutcome, PostHold, Tier
+from .notices import CONTACT_KINDS, FreelancerContact, FreelancerNotice
 
 metadata = SQLModel.metadata
 
@@ -37,4 +38,5 @@ __all__ = [
     "MetricsRollup",
     "AutomationTier", "HoldOutcome", "PostHold", "Tier",
     "Appeal", "AppealSource", "AppealStatus",
+    "CONTACT_KINDS", "FreelancerContact", "FreelancerNotice",
 ]

@@ -237,6 +237,8 @@ class OutboxEvent(SQLModel, table=True):
     next_attempt_at: datetime | None = Field(default=None)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     delivered_at: datetime | None = Field(default=None)
+    #: never to be delivered: withdrawn before it went out (an undone decision's notices)
+    withdrawn_at: datetime | None = Field(default=None)
 
 
 @sa.event.listens_for(Flag, "before_insert")

@@ -12,7 +12,7 @@ from flask import current_app, jsonify, request, url_for
 from pydantic import BaseModel, ValidationError
 
 from ..db import get_session
-from ..services import Conflict, NotFound, ServiceError, appeals, ingest
+from ..services import Conflict, NotFound, ServiceError, appeals, ingest, notices
 from ..services.audit import Actor
 from . import bp, queries
 from .http import ApiError, api_route, current_token, install, json_body, validate
@@ -24,6 +24,8 @@ from .schemas import (
     BatchOut,
     ClientIn,
     ClientOut,
+    ContactsIn,
+    ContactsOut,
     ErrorOut,
     FeedbackIn,
     FeedbackOut,
@@ -146,6 +148,25 @@ def put_post(external_id: str):
                       422: ("Not an external id", ErrorOut)})
 def get_post(external_id: str):
     return jsonify(_post_out(_path_id(external_id)).model_dump(mode="json", exclude={"result"}))
+
+
+@api_route(bp, "/posts/<external_id>/contacts", "PUT",
+           summary="Set the freelancers who applied to a post or messaged its client",
+           body=ContactsIn, responses={200: ("Written (`result`: updated or unchanged)", ContactsOut),
+                                       404: ("No such post", ErrorOut)})
+def put_contacts(external_id: str):
+    """The whole list (it replaces the post's contacts; idempotent). When the post is removed
+    for scam, off-platform contact or account rental, or its client is suspended for fraud,
+    each of these freelancers gets a `freelancer.notice` webhook (and an e-mail where an
+    address is given and SMTP is configured), once the decision's undo window has passed."""
+    fields = _body_with_id(ContactsIn, external_id)
+    try:
+        written = notices.put_contacts(get_session(), post_external_id=external_id,
+                                       contacts=fields["contacts"])
+    except NotFound:
+        raise ApiError(404, f"no post {external_id!r}") from None
+    return jsonify(ContactsOut(post_id=external_id, contacts=written.count,
+                               result=written.result).model_dump(mode="json"))
 
 
 # --- feedback --------------------------------------------------------------------------------

@@ -99,8 +99,54 @@ class ClientIn(_In):
     identity_verified: bool = False
 
 
+#: at most this many freelancers per post in one call
+CONTACTS_MAX = 1000
+#: local@domain.tld, no spaces or control characters (a plausibility check: the address is
+#: the marketplace's; explicit ranges, so Python's and pydantic's regex engines agree)
+EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]{1,189}\.[^@\x00-\x20\x7f]{1,63}$"
+
+
+class ContactIn(_In):
+    """A freelancer who interacted with the post: applied to it, or messaged its client."""
+
+    freelancer_id: ExternalId = Field(description="The marketplace's id of the freelancer")
+    kind: Literal["applicant", "messaged"]
+    email: Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN, description=(
+        "where the notice is also e-mailed (with SMTP_HOST set); omit to leave it to the "
+        "marketplace (the freelancer.notice webhook)"))] | None = None
+
+
+def _unique_freelancers(contacts: list[ContactIn] | None) -> list[ContactIn] | None:
+    seen: set[str] = set()
+    for contact in contacts or []:
+        if contact.freelancer_id in seen:
+            raise PydanticCustomError("duplicate", "lists freelancer {freelancer} twice",
+                                      {"freelancer": contact.freelancer_id})
+        seen.add(contact.freelancer_id)
+    return contacts
+
+
+Contacts = Annotated[list[ContactIn], Field(max_length=CONTACTS_MAX),
+                     AfterValidator(_unique_freelancers)]
+
+
+class ContactsIn(_In):
+    """Every freelancer who applied to the post or messaged its client (the whole list:
+    it replaces the post's contacts; the same list again changes nothing)."""
+
+    contacts: Contacts
+
+
+class ContactsOut(BaseModel):
+    post_id: str
+    contacts: int = Field(description="how many freelancers the post now lists")
+    result: Literal["updated", "unchanged"]
+
+
 class PostIn(_In):
-    """A job post. ``client_id`` is the client's external id."""
+    """A job post. ``client_id`` is the client's external id. ``contacts``, if given,
+    replaces the post's freelancer contacts (as ``PUT /posts/{id}/contacts``); omitted,
+    they are left as they are."""
 
     client_id: ExternalId
     title: text(min_length=1, max_length=300)
@@ -109,6 +155,7 @@ class PostIn(_In):
     skills: Annotated[list[Skill], Field(max_length=50)] = []
     budget: Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)] | None = None
     posted_at: AwareDatetime
+    contacts: Contacts | None = None
 
 
 class FeedbackIn(_In):
@@ -335,6 +382,8 @@ def _message(err: dict[str, Any]) -> str:
         return f"must have at most {err['ctx']['max_length']} items"
     if kind in {"int_parsing", "int_from_float"}:
         return "must be an integer"
+    if kind == "string_pattern_mismatch" and field == "email":
+        return "must be an e-mail address"
     if kind == "string_pattern_mismatch" and field == "subject":
         return "must be post, client, post:<external_id> or client:<external_id>"
     return _MESSAGES.get(kind, err["msg"])

@@ -208,9 +208,31 @@ def score_clients_spec(client_ids: list[int], marker: object) -> JobSpec:
                    f"score-clients-{_digest([*ids, marker])}", queue=QUEUE_SCORING)
 
 
-def deliver_outbox_spec(subject_type: str, subject_id: int, event_id: int) -> JobSpec:
+def deliver_outbox_spec(subject_type: str, subject_id: int, event_id: int,
+                        at: datetime | None = None) -> JobSpec:
     return JobSpec("app.jobs.tasks.deliver_outbox", (subject_type, subject_id),
-                   f"outbox-{subject_type}-{subject_id}-{event_id}", queue=QUEUE_WEBHOOKS)
+                   f"outbox-{subject_type}-{subject_id}-{event_id}", queue=QUEUE_WEBHOOKS,
+                   at=at)
+
+
+def deliver_notices_spec(decision_id: int, at: datetime | None) -> JobSpec:
+    return JobSpec("app.jobs.tasks.deliver_notices", (decision_id,),
+                   f"notices-{decision_id}", queue=QUEUE_WEBHOOKS, at=at)
+
+
+def deliver_notices(session: Session, decision_id: int, at: datetime) -> None:
+    """Deliver a decision's freelancer notices (webhooks) once its undo window has passed."""
+    defer(session, deliver_notices_spec(decision_id, at))
+
+
+def send_notices_spec(decision_id: int, at: datetime | None) -> JobSpec:
+    return JobSpec("app.jobs.tasks.send_notices", (decision_id,), f"notice-mail-{decision_id}",
+                   at=at)
+
+
+def send_notices(session: Session, decision_id: int, at: datetime) -> None:
+    """E-mail a decision's freelancer notices once its undo window has passed."""
+    defer(session, send_notices_spec(decision_id, at))
 
 
 def follow_up_spec(outreach_id: int, due_at: datetime | None) -> JobSpec:
@@ -248,9 +270,11 @@ def score_clients(session: Session, client_ids: list[int], marker: object) -> No
         defer(session, score_clients_spec(client_ids, marker))
 
 
-def deliver_outbox(session: Session, subject_type: str, subject_id: int, event_id: int) -> None:
-    """Deliver the subject's pending marketplace events, in order, up to ``event_id``."""
-    defer(session, deliver_outbox_spec(subject_type, subject_id, event_id))
+def deliver_outbox(session: Session, subject_type: str, subject_id: int, event_id: int,
+                   at: datetime | None = None) -> None:
+    """Deliver the subject's pending marketplace events, in order, up to ``event_id``
+    (no earlier than ``at``: a held event)."""
+    defer(session, deliver_outbox_spec(subject_type, subject_id, event_id, at))
 
 
 def follow_up(session: Session, outreach_id: int, due_at: datetime) -> None:

@@ -57,6 +57,20 @@ def send_outreach(outreach_id: int) -> bool:
         return mailer.send_outreach(session, outreach_id)
 
 
+def deliver_notices(decision_id: int) -> int:
+    from ..services import notices
+
+    with session_scope() as session:
+        return notices.deliver(session, decision_id)
+
+
+def send_notices(decision_id: int) -> int:
+    from ..services import notices
+
+    with session_scope() as session:
+        return notices.send_emails(session, decision_id)
+
+
 def sweep() -> dict:
     """The periodic sweep: runs, then schedules the next one (with Redis)."""
     from ..services import sweep as sweep_service

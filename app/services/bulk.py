@@ -166,3 +166,22 @@ def insert_ids(session: Any, table: sa.Table, rows: Sequence[Mapping[str, Any]])
         return sorted(ids)
     return [session.execute(table.insert().values(**row)).inserted_primary_key[0]
             for row in rows]
+
+
+def insert_rows(session: Any, table: sa.Table, rows: list[dict[str, Any]], *,
+                returning: tuple[str, ...] = ()) -> list[tuple]:
+    """Insert ``rows`` (all with the same keys) with one statement: on PostgreSQL as one
+    JSON parameter (``insert_returning``), elsewhere an executemany. Returns the
+    ``returning`` columns of the new rows, in no particular order."""
+    if not rows:
+        return []
+    names = tuple(rows[0])
+    if set_based(session):
+        result = session.execute(insert_returning(table, names, returning or ("id",)),
+                                 payload(rows, names))
+        return [tuple(row) for row in result] if returning else []
+    if returning:
+        return [tuple(row) for row in session.execute(
+            table.insert().returning(*(table.c[n] for n in returning)), rows)]
+    session.execute(table.insert(), rows)
+    return []

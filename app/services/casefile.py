@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from models import (Client, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator, Outreach,
                     PostStatus, SubjectType, utcnow)
 
-from . import NotFound, holds, moderation, reads
+from . import NotFound, holds, moderation, notices, reads
 from .audit import Actor
 from .highlight import EvidenceItem, evidence_items, highlight
 
@@ -75,6 +75,8 @@ class PostCase:
     judged: Any = None
     #: the post's latest automatic hold (``PostHold``: in force or settled), or None
     hold: Any = None
+    #: the freelancers told about this post's removal (``notices.NoticeSummary``)
+    notices: Any = None
 
     @property
     def version(self) -> int | None:
@@ -293,7 +295,11 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
         # a query only for a held post, or one whose decisions settled a hold
         hold=holds.latest(session, post.id)
         if post.status == PostStatus.under_review
-        or any((d.details or {}).get("hold") for d in decisions) else None)
+        or any((d.details or {}).get("hold") for d in decisions) else None,
+        # only a removed post can have notices standing (one query, not for the live posts
+        # most cases are about)
+        notices=notices.summary(session, post_id=post.id, client_id=client.id)
+        if post.status == PostStatus.removed else None)
     return case
 
 

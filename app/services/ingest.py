@@ -53,7 +53,7 @@ from models import (Client, ClientStatus, Feedback, Flag, JobPost, PostSimilarit
                     utcnow)
 
 from ..jobs import enqueue
-from . import ServiceError, bulk, flags, statistics
+from . import ServiceError, bulk, flags, notices, statistics
 from .audit import Actor, record
 from .content import post_content_hash
 
@@ -363,8 +363,21 @@ def _write_posts(session: Session, records: Sequence[Record]) -> Outcome:
         post_id = new_ids[values["external_id"]]
         out.written[key] = Written(post_id, "created")
         rescore.append((post_id, values["content_hash"]))
+    _write_contacts(session, todo, out)
     enqueue.score_posts(session, rescore)  # one job for the whole set (vectorised once)
     return out
+
+
+def _write_contacts(session: Session, todo: Sequence[Record], out: Outcome) -> None:
+    """Posts that came with a ``contacts`` list: it replaces their freelancer contacts
+    (an otherwise unchanged post whose contacts changed is "updated")."""
+    for key, item in todo:
+        contacts = item.get("contacts")
+        if contacts is None:
+            continue
+        written = out.written[key]
+        if notices.replace_contacts(session, written.id, contacts) and written.result == "unchanged":
+            out.written[key] = Written(written.id, "updated")
 
 
 def _rescore_posts_of(session: Session, client_ids: list[int], now: datetime) -> None:

@@ -58,15 +58,30 @@ def recipient(client: Client) -> str:
 
 
 def build_message(outreach: Outreach, client: Client) -> EmailMessage:
+    return message(to=recipient(client), subject=outreach.subject, body=outreach.body,
+                   tag=("Outreach", outreach.id))
+
+
+def message(*, to: str, subject: str, body: str, tag: tuple[str, int]) -> EmailMessage:
+    """A plain-text message from ``SMTP_FROM``; ``tag`` (kind, id) names what it carries
+    (``X-TrustDesk-<kind>`` header, and the Message-ID)."""
+    kind, ident = tag
     msg = EmailMessage()
     msg["From"] = current_app.config.get("SMTP_FROM") or "trust-safety@trustdesk.invalid"
-    msg["To"] = recipient(client)
-    msg["Subject"] = outreach.subject
+    msg["To"] = to
+    msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(idstring=f"outreach-{outreach.id}")
-    msg["X-TrustDesk-Outreach"] = str(outreach.id)
-    msg.set_content(outreach.body)
+    msg["Message-ID"] = make_msgid(idstring=f"{kind.lower()}-{ident}")
+    msg[f"X-TrustDesk-{kind}"] = str(ident)
+    msg.set_content(body)
     return msg
+
+
+def send(msg: EmailMessage) -> None:
+    """Send over ``SMTP_HOST`` (configured: the caller checks); errors raise."""
+    port = int(current_app.config.get("SMTP_PORT") or 25)
+    with smtplib.SMTP(current_app.config["SMTP_HOST"], port, timeout=30) as smtp:
+        smtp.send_message(msg)
 
 
 def already_sent(session: Session, outreach_id: int) -> bool:
@@ -80,15 +95,12 @@ def send_outreach(session: Session, outreach_id: int) -> bool:
     errors raise (the job is retried, and shows in the failed jobs when retries run out)."""
     if not configured():
         return False
-    host = current_app.config["SMTP_HOST"]
     outreach = session.get(Outreach, outreach_id)
     if outreach is None or already_sent(session, outreach_id):
         return False
     client = session.get(Client, outreach.client_id)
     msg = build_message(outreach, client)
-    port = int(current_app.config.get("SMTP_PORT") or 25)
-    with smtplib.SMTP(host, port, timeout=30) as smtp:
-        smtp.send_message(msg)
+    send(msg)
     record(session, actor=SYSTEM, action="outreach.emailed", subject_type="outreach",
            subject_id=outreach_id, after={"to": msg["To"], "message_id": msg["Message-ID"]})
     session.commit()

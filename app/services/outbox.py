@@ -3,6 +3,11 @@
 ``emit`` adds an OutboxEvent to the caller's transaction, next to the decision that
 caused it, and defers its delivery job until that transaction commits. Delivery
 (``deliver_pending``) posts each event as a signed webhook, in order per subject.
+
+An event may be held (``not_before``, kept in ``next_attempt_at``): its delivery job is
+scheduled for then, and nothing delivers it earlier. A held event may be withdrawn
+(``withdrawn_at``) before it goes out: a freelancer notice whose decision was undone
+within its undo window (``app/services/notices.py``). A withdrawn event is never sent.
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from models import OutboxEvent
+from models import OutboxEvent, utcnow
 
 from ..jobs import enqueue
 from . import bulk
@@ -23,19 +28,37 @@ EVENT_TYPES = frozenset({
     "client.contacted", "client.suspended", "client.reinstated",
     "post.held", "post.released",
     "appeal.decided", "appeal.reopened",
+    "freelancer.notice",
 })
 
 
+def write_many(session: Session, *, event_type: str, subject_type: str,
+               events: list[tuple[int, dict[str, Any]]], not_before: datetime | None = None) -> None:
+    """Record many events (``(subject_id, payload)`` each) in the current transaction with
+    one INSERT, held until ``not_before``. Their delivery is the caller's to ask for (one
+    job for all: ``enqueue.deliver_notices``); the sweep finds any left pending."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    if events:
+        now = utcnow()
+        bulk.insert_rows(session, OutboxEvent.__table__, [
+            {"event_type": event_type, "subject_type": subject_type, "subject_id": subject_id,
+             "payload": payload, "idempotency_key": uuid.uuid4().hex, "created_at": now,
+             "attempts": 0, "next_attempt_at": not_before} for subject_id, payload in events])
+
+
 def emit(session: Session, *, event_type: str, subject_type: str, subject_id: int,
-         payload: dict[str, Any]) -> OutboxEvent:
-    """Record an event in the current transaction; it is delivered after the commit."""
+         payload: dict[str, Any], not_before: datetime | None = None) -> OutboxEvent:
+    """Record an event in the current transaction; it is delivered after the commit (and
+    not before ``not_before``, if given)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
     event = OutboxEvent(event_type=event_type, subject_type=subject_type, subject_id=subject_id,
-                        payload=payload, idempotency_key=uuid.uuid4().hex)
+                        payload=payload, idempotency_key=uuid.uuid4().hex,
+                    next_attempt_at=not_before)
     session.add(event)
     session.flush()
-    enqueue.deliver_outbox(session, subject_type, subject_id, event.id)
+    enqueue.deliver_outbox(session, subject_type, subject_id, event.id, at=not_before)
     return event
 
 

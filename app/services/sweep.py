@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from models import Feedback, JobPost, OutboxEvent, Outreach, utcnow
 
 from ..jobs import enqueue
-from . import automation, followups, rollups, statistics, webhooks
+from . import automation, followups, notices, rollups, statistics, webhooks
 
 BATCH = 500
 
@@ -35,7 +35,7 @@ def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
     delay = current_app.config["SWEEP_DELAY_SECONDS"] if delay is None else delay
     cutoff = now - timedelta(seconds=delay)
     report: dict[str, Any] = {"at": now.isoformat(), "posts": 0, "clients": 0, "follow_ups": 0,
-                              "outbox_subjects": 0, "dispatch": {}}
+                              "outbox_subjects": 0, "notice_emails": 0, "dispatch": {}}
 
     def send(spec: enqueue.JobSpec) -> None:
         outcome = enqueue.dispatch(spec, revive=True)
@@ -62,11 +62,18 @@ def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
     if current_app.config.get("MARKETPLACE_WEBHOOK_URL"):
         subjects = session.exec(
             select(OutboxEvent.subject_type, OutboxEvent.subject_id, func.min(OutboxEvent.id))
-            .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.created_at <= cutoff)
+            .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.withdrawn_at.is_(None),
+                   or_(and_(OutboxEvent.next_attempt_at.is_(None),
+                            OutboxEvent.created_at <= cutoff),
+                       OutboxEvent.next_attempt_at <= now))
             .group_by(OutboxEvent.subject_type, OutboxEvent.subject_id)).all()
         report["outbox_subjects"] = len(subjects)
         for subject_type, subject_id, first_id in subjects:
             send(enqueue.deliver_outbox_spec(subject_type, subject_id, first_id))
+    emails = notices.due_email_decisions(session, now)
+    report["notice_emails"] = len(emails)
+    for decision_id in emails:
+        send(enqueue.send_notices_spec(decision_id, None))
     session.rollback()  # read-only: end the transaction
     report["failed_pruned"] = webhooks.prune_delivered_failures(session)
     # the dashboard's counts of the last day recounted (at most hourly in a long-running
@@ -104,7 +111,8 @@ def status(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
         "follow_ups_due": count(select(func.count()).select_from(Outreach)
                                 .where(followups.due(now))),
         "outbox_pending": count(select(func.count()).select_from(OutboxEvent)
-                                .where(OutboxEvent.delivered_at.is_(None))),
+                                .where(OutboxEvent.delivered_at.is_(None),
+                                       OutboxEvent.withdrawn_at.is_(None))),
     })
     last = last_run()
     return {"backlog": backlog, "estimated": estimated, "last_run": last,

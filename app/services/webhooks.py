@@ -3,7 +3,8 @@
 Each event is POSTed as JSON to MARKETPLACE_WEBHOOK_URL with headers
 ``X-TrustDesk-Signature: sha256=<hex HMAC-SHA256 of the exact body with WEBHOOK_SECRET>``,
 ``Idempotency-Key`` (stable per event: a retried delivery carries the same key) and
-``X-TrustDesk-Event``. Any 2xx is delivered. Events of one subject go out in order: the
+``X-TrustDesk-Event``. Any 2xx is delivered. A held event (``next_attempt_at`` in the
+future) waits for its time; a withdrawn one (``withdrawn_at``) is never sent. Events of one subject go out in order: the
 oldest pending one first, and a failure stops that subject's delivery (the job raises,
 RQ retries it with backoff; the sweep re-enqueues whatever is still pending). Nothing is
 dropped: an event leaves the outbox only by being delivered.
@@ -18,6 +19,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlmodel import Session, select
 
@@ -68,7 +70,9 @@ def deliver_pending(session: Session, subject_type: str, subject_id: int,
         event = session.exec(
             select(OutboxEvent)
             .where(OutboxEvent.subject_type == subject_type, OutboxEvent.subject_id == subject_id,
-                   OutboxEvent.delivered_at.is_(None))
+                   OutboxEvent.delivered_at.is_(None), OutboxEvent.withdrawn_at.is_(None),
+                   sa.or_(OutboxEvent.next_attempt_at.is_(None),
+                          OutboxEvent.next_attempt_at <= (now or utcnow())))
             .order_by(OutboxEvent.id).limit(1).with_for_update()
         ).first()
         if event is None:
@@ -124,7 +128,7 @@ def prune_delivered_failures(session: Session) -> int:
             OutboxEvent.subject_type == match["type"],
             OutboxEvent.subject_id == int(match["subject"]),
             OutboxEvent.id <= int(match["event"]),
-            OutboxEvent.delivered_at.is_(None)).limit(1)).first()
+            OutboxEvent.delivered_at.is_(None), OutboxEvent.withdrawn_at.is_(None)).limit(1)).first()
         if pending is None and failed.discard(job_id):
             pruned += 1
     session.rollback()  # read-only: end the transaction

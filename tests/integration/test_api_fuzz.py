@@ -216,9 +216,24 @@ def valid_client(b: Any, with_id: bool = False) -> bool:
             and (not with_id or is_id(b.get("external_id"))))
 
 
+EMAIL_RE = re.compile(r"[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]{1,189}\.[^@\x00-\x20\x7f]{1,63}")
+
+
+def valid_contacts(v: Any) -> bool:
+    """A list of at most 1,000 freelancers, each once, each {freelancer_id, kind, email?}."""
+    if not isinstance(v, list) or len(v) > 1000:
+        return False
+    ids = [c.get("freelancer_id") for c in v if isinstance(c, dict)]
+    return (all(isinstance(c, dict) and set(c) <= {"freelancer_id", "kind", "email"}
+                and is_id(c.get("freelancer_id")) and c.get("kind") in ("applicant", "messaged")
+                and optional(c, "email", lambda e: is_text(e, 1, 254) and EMAIL_RE.fullmatch(e))
+                for c in v)
+            and len(ids) == len(set(ids)))
+
+
 def valid_post(b: Any, clients: set[str], with_id: bool = False) -> bool:
     allowed = {"client_id", "title", "description", "category", "skills", "budget",
-               "posted_at"} | ({"external_id"} if with_id else set())
+               "posted_at", "contacts"} | ({"external_id"} if with_id else set())
     return (isinstance(b, dict) and set(b) <= allowed and is_ref(b.get("client_id"), clients)
             and is_text(b.get("title"), 1, 300) and is_text(b.get("description"), 0, 50_000)
             and optional(b, "category", lambda v: isinstance(v, str) and v in CATEGORIES)
@@ -226,6 +241,7 @@ def valid_post(b: Any, clients: set[str], with_id: bool = False) -> bool:
             and all(is_text(s, 1, 64) for s in b.get("skills", []))
             and optional(b, "budget", lambda v: is_number(v, 0, 1e9))
             and is_datetime(b.get("posted_at"))
+            and optional(b, "contacts", valid_contacts)
             and (not with_id or is_id(b.get("external_id"))))
 
 
@@ -306,6 +322,37 @@ def test_fuzz_put_feedback(world):
     @given(path_id=PATH_IDS, body=bodies(world, "FeedbackIn"))
     def run(path_id, body):
         check(world, "PUT", path_id, body, valid_feedback(body, world.known_clients), "feedback")
+    run()
+
+
+def test_fuzz_put_contacts(world):
+    """A post's contacts: 200 for a valid list of a stored post, 404 for a valid list of
+    an unknown one, 4xx for anything else; the stored list is then exactly the one sent."""
+    r = world.send("PUT", "/api/v1/posts/p1", {"client_id": "c1", "title": "Logo", "description":
+                                                "A logo, $50.", "posted_at": "2024-05-01T12:00:00Z"})
+    assert r.status_code in (200, 201)
+    ids = st.sampled_from(["fl-1", "fl-2", "fl-3"])
+    contact = st.fixed_dictionaries({"freelancer_id": ids,
+                                     "kind": st.sampled_from(["applicant", "messaged"])},
+                                    optional={"email": st.sampled_from(["a@b.io", "x y@b.io", None])})
+    lists = st.lists(contact, max_size=4).map(lambda cs: {"contacts": cs})
+
+    @SETTINGS
+    @given(path_id=st.one_of(st.just("p1"), st.just("p1"), PATH_IDS),
+           body=st.one_of(lists, lists, bodies(world, "ContactsIn")))
+    def run(path_id, body):
+        valid = isinstance(body, dict) and set(body) == {"contacts"} and \
+            valid_contacts(body["contacts"])
+        r = world.send("PUT", f"/api/v1/posts/{quote(path_id, safe='')}/contacts", body)
+        if r.status_code == 200:
+            assert valid and path_id == "p1", body
+            assert r.json["contacts"] == len(body["contacts"])
+        elif valid and path_id == "p1":
+            pytest.fail(f"valid contacts refused: {r.status_code} {r.json} for {body!r}")
+        elif valid and is_id(path_id):
+            assert r.status_code == 404, (path_id, r.json)
+        else:
+            assert r.status_code in (400, 404, 405, 415, 422), r.status_code
     run()
 
 

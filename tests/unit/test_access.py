@@ -23,7 +23,8 @@ MATRIX = {
                             ("GET", "/api/v1/posts/<external_id>"),
                             ("PUT", "/api/v1/feedback/<external_id>"),
                             ("POST", "/api/v1/batch"),
-                            ("GET", "/api/v1/flags")]},
+                            ("GET", "/api/v1/flags"),
+                            ("PUT", "/api/v1/posts/<external_id>/contacts")]},
     ("GET", "/api/v1/openapi.json"): {ANON: 200, "admin": 200, "moderator": 200, "analyst": 200},
 }
 # --- the console (issue 5); <int:...> paths are opened with seeded ids (see concrete()) ---

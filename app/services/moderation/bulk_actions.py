@@ -9,14 +9,15 @@ from sqlmodel import Session, select
 from models import (AuditEvent, Client, Decision, Flag, FlagReason, FlagStatus, JobPost, PostStatus,
                     SubjectType, utcnow)
 
-from .. import ServiceError, holds, rollups
+from .. import ServiceError, holds, notices, rollups
 from .. import bulk as bulk_writes
 from ..audit import Actor, record
 from ..locks import lock_post_case_rows
 from ..outbox import emit_all
 from .common import (A, _CLOSE, _NOT_REMOVED, REMOVE_REASONS, StaleCase, _clean, _decision,
                      _post_event, _post_flag, decision_use_case, judged,
-                     lock_post_case, removal_label, removal_notice, removal_reason)
+                     lock_post_case, removal_label, removal_notice, removal_reason,
+                     undo_ends)
 from .post_actions import _remove_post
 
 
@@ -211,11 +212,13 @@ def _remove_all(session: Session, todo: Todo, locked: list[Flag], reason_code: s
                                      "notice": removal_notice(reason_code, post.title),
                                      "decision": d.id})
                        for (_, post, client), d in zip(todo, decisions, strict=True)], now=now)
+    notified = _notify_all(session, todo, decisions, reason_code, now)
     _audit_all(session, actor, [
         {"action": "post.remove", "subject_type": "post", "subject_id": post.id,
          "before": {**was, "judged": judged_},
          "after": {"post": PostStatus.removed, "reason": reason_code, "decision": d.id,
-                   "closed_flags": [o["id"] for o in by_post.get(post.id, [])]}}
+                   "closed_flags": [o["id"] for o in by_post.get(post.id, [])],
+                   "freelancers_notified": notified.get(post.id, 0)}}
         for (_, post, _), d, was, judged_ in zip(todo, decisions, before, seen, strict=True)],
         now)
     for _, post, _ in todo:  # the session's copies as the database has them now
@@ -274,3 +277,17 @@ def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int]
                                              "posts": [p.id for p in posts]})
     session.commit()
     return decisions
+
+
+def _notify_all(session: Session, todo: Todo, decisions: list[Decision], reason_code: str,
+                now: datetime) -> dict[int, int]:
+    """``notices.write_for_removal`` for the removed posts that have contacts (one query finds
+    them): {post id: freelancers notified}."""
+    if reason_code not in notices.NOTIFIED_REMOVALS:
+        return {}
+    with_contacts = {c.post_id for c in notices.contacts_of(session, [p.id for _, p, _ in todo])}
+    return {post.id: notices.write_for_removal(session, decision=d, post=post, client=client,
+                                               reason_code=reason_code,
+                                               send_after=undo_ends(now), now=now)
+            for (_, post, client), d in zip(todo, decisions, strict=True)
+            if post.id in with_contacts}

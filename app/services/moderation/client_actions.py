@@ -10,12 +10,12 @@ from models import (Client, ClientStatus, Decision, Flag, FlagReason, FlagStatus
                     OutreachOutcome, PostStatus, SubjectType, utcnow)
 
 from ...jobs import enqueue
-from .. import ServiceError, holds
+from .. import ServiceError, holds, notices
 from ..audit import Actor, record
 from .common import (A, _CLOSE, _NOT_REMOVED, StaleCase, _check, _clean, _client_event,
                      client_token, _close_other_flags, _decision, decision_use_case,
                      follow_up_days, _get, judged, lock_client_case, _lock_client, _lock_flag,
-                     _post_event, _require_admin)
+                     _post_event, _require_admin, undo_ends)
 
 
 @decision_use_case
@@ -177,11 +177,15 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
                     notice="The post was removed because the account was suspended.",
                     decision=decision.id)
         holds.settle(session, post, held[post.id], decision=decision, removed=True, now=now)
+    closed_ids = [c["id"] for c in closed] + ([flag.id] if flag else [])
+    notified = notices.write_for_suspension(session, decision=decision, client=client,
+                                            posts=posts, closed_flag_ids=closed_ids,
+                                            send_after=undo_ends(now), now=now)
     record(session, actor=actor, action="client.suspend", subject_type="client",
            subject_id=client.id, before=before,
            after={"status": client.status, "reason": reason, "posts_removed": len(posts),
                   "flags_closed": len(closed) + (1 if flag else 0), "decision": decision.id,
-                  "policy_override": hold})
+                  "policy_override": hold, "freelancers_notified": notified})
     session.commit()
     return decision
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -175,6 +175,12 @@ def _setting(name: str, default: int) -> int:
 
 def undo_seconds() -> int:
     return _setting("UNDO_SECONDS", 30)
+
+
+def undo_ends(now: datetime) -> datetime:
+    """When a decision taken ``now`` can no longer be undone: its freelancer notices are
+    held until then (``app/services/notices.py``)."""
+    return now + timedelta(seconds=undo_seconds())
 
 
 def claim_minutes() -> int:

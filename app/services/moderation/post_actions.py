@@ -9,13 +9,13 @@ from sqlmodel import Session, select
 from models import Client, Decision, Flag, FlagStatus, JobPost, PostStatus, utcnow
 from models.taxonomy import CATEGORIES, NOT_A_JOB, category_label
 
-from .. import ServiceError, holds
+from .. import ServiceError, holds, notices
 from ..audit import Actor, record
 from ..content import post_content_hash
 from ..locks import lock_moderator
 from .common import (A, _CLOSE, REMOVE_REASONS, _check, _clean, _close_other_flags, _decision, _get,
                      _lock_flag, _post_event, _post_flag, decision_use_case, judged, lock_case_of,
-                     lock_post_case, removal_label, removal_notice)
+                     lock_post_case, removal_label, removal_notice, undo_ends)
 
 
 @decision_use_case
@@ -142,9 +142,13 @@ def _remove_post(session: Session, *, flag: Flag, version: int | None, post: Job
     _post_event(session, "post.removed", post, client, reason=reason_code, notice=notice,
                 decision=decision.id)
     holds.settle(session, post, hold, decision=decision, removed=True, now=now)
+    notified = notices.write_for_removal(session, decision=decision, post=post, client=client,
+                                         reason_code=reason_code, send_after=undo_ends(now),
+                                         now=now)
     record(session, actor=actor, action="post.remove", subject_type="post", subject_id=post.id,
            before={**before, "judged": seen}, after={"post": post.status, "reason": reason_code,
-                                 "decision": decision.id, "closed_flags": [o["id"] for o in others]})
+                                 "decision": decision.id, "closed_flags": [o["id"] for o in others],
+                                 "freelancers_notified": notified})
     return decision
 
 

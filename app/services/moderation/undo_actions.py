@@ -11,7 +11,7 @@ from sqlmodel import Session
 from models import (Client, ClientStatus, Decision, Flag, FlagStatus, JobPost, Moderator, Outreach,
                     OutreachOutcome, PostStatus, Role, utcnow)
 
-from .. import ServiceError, holds, rollups
+from .. import ServiceError, holds, notices, rollups
 from ..audit import Actor, record
 from .common import (A, UNDOABLE, InvalidTransition, StaleCase, _client_event, _get, _lock_client,
                      _lock_flag, _post_event, _stale, decision_use_case, lock_client_case,
@@ -165,6 +165,7 @@ def _undo_remove(session, decision, details, now):  # noqa: ANN001
         return  # held again (a post.held event), not visible
     _post_event(session, "post.reinstated", post, client, undo_of=decision.id,
                 notice="The removal was reverted; the post is visible again.")
+    notices.withdraw(session, decision_id=decision.id, now=now)
 
 
 def _undo_suspend(session, decision, details, now):  # noqa: ANN001
@@ -192,6 +193,7 @@ def _undo_suspend(session, decision, details, now):  # noqa: ANN001
             session.add(outreach)
     _client_event(session, "client.reinstated", client, undo_of=decision.id,
                   reason="suspension undone")
+    notices.withdraw(session, decision_id=decision.id, now=now)
 
 
 _UNDO = {A.dismiss: _undo_dismiss, A.escalate: _undo_escalate, A.note: _undo_note,
