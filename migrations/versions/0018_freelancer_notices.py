@@ -3,7 +3,7 @@ freelancer_notice (a notice per affected freelancer, written with a removal or s
 outbox_event.withdrawn_at (an event withdrawn before delivery: an undone decision's notices).
 
 Revision ID: 0018
-Revises: 0013
+Revises: 0017
 Create Date: 2026-12-07 20:14:55.769472
 
 """
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision: str = '0018'
-down_revision: Union[str, Sequence[str], None] = '0013'
+down_revision: Union[str, Sequence[str], None] = '0017'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

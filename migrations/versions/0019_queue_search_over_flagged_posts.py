@@ -1,7 +1,7 @@
 """queue search over flagged posts only; indexes for the claimed and policy-type filters
 
 Revision ID: 0019
-Revises: 0013
+Revises: 0018
 
 The queue's search matches post text, but only the text of posts with an open flag can
 ever be listed. The trigram indexes of migration 0004 covered every post, so a term common
@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0019'
-down_revision: Union[str, Sequence[str], None] = '0013'
+down_revision: Union[str, Sequence[str], None] = '0018'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
