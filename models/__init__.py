@@ -16,7 +16,7 @@ from .enums import (
 )
 from .lease import Lease
 from .marketplace import Client, Feedback, JobPost
-from .ml import ModelVersion
+from .ml import ModelCandidate, ModelVersion, ShadowScore
 from .moderation import Decision, DecisionImmutable, Flag, OutboxEvent, Outreach
 from .qa import QaLabel, QaReview, QaScan, QaStatus
 from .similarity import PostSimilarityKey
@@ -31,4 +31,5 @@ __all__ = [
     "Moderator", "OutboxEvent", "Outreach", "OutreachOutcome", "PolicyType", "PostSimilarityKey", "PostStatus", "QaLabel",
     "QaReview", "QaScan", "QaStatus", "Role",
     "SQLModel", "SubjectType", "metadata", "utcnow",
+    "ModelCandidate", "ShadowScore",
 ]
