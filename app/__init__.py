@@ -8,7 +8,8 @@ from flask import Flask
 from config import Config
 
 #: every blueprint, a package under app/ exposing ``bp``
-BLUEPRINTS = ("auth", "queue", "cases", "clients", "audit", "system", "api", "metrics", "qa")
+BLUEPRINTS = ("auth", "queue", "cases", "clients", "audit", "system", "api", "metrics", "qa",
+              "models_admin")
 
 
 def create_app(config: Config | dict[str, Any] | None = None) -> Flask:

@@ -95,6 +95,7 @@ class ChromeUrls(NamedTuple):
     logout: str
     metrics: str
     qa: str
+    models: str
 
 
 def chrome_urls() -> ChromeUrls:
@@ -109,7 +110,7 @@ def _chrome_urls(script_root: str) -> ChromeUrls:
     return ChromeUrls(*(_fixed_url(script_root, "static", f) for f in static),
                       *(_fixed_url(script_root, e, None) for e in (
                           "auth.home", "queue.index", "audit.index", "system.index",
-                          "auth.logout", "metrics.index", "qa.index")))
+                          "auth.logout", "metrics.index", "qa.index", "models_admin.index")))
 
 
 def id_url(endpoint: str, name: str, value: int) -> str:

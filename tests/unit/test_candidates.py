@@ -231,3 +231,84 @@ def test_gate_rules():
     assert cand.gate(few, 0.02) == []  # too few flags on the labels after the cut-off to judge
     honest = {**ok, "short_honest": {"candidate": {"flagged": 1, "posts": [{"id": "sh1"}]}}}
     assert "sh1" in cand.gate(honest, 0.02)[0]
+
+
+def test_a_candidate_trained_on_labels_that_contradict_the_shipped_data_changes_its_scores(
+        app, db, staff, models_root):
+    """The real training (its fast profile): seed scam posts that moderators dismissed as not
+    scams. The candidate, trained on the shipped rows plus these labels, scores them far
+    lower than the active models, which learnt them as scams; nothing is activated."""
+    from app.services import moderation
+    from classifiers.training import build_datasets
+    from tests.unit.console_fixtures import make_flag, make_post
+
+    profile = cand.PROFILES["fast"]
+    rows = build_datasets(1729, limit=profile.limit, seed_every=profile.seed_every, real_posts=False).posts
+    scams = [r for r in rows if r.scam and r.source == "seed"][:6]
+    client = make_client(db)
+    for r in scams:
+        post = make_post(db, client, title=r.title, description=r.description, category=r.posted_category)
+        flag = make_flag(db, post, reason="scam")
+        db.commit()
+        moderation.dismiss(db, flag_id=flag.id, version=1, actor=staff["moderator"])
+    app_config = {"MODEL_TRAIN_PROFILE": "fast"}
+    from flask import current_app
+    current_app.config.update(app_config)
+    before = read_active(models_root)
+    row = trained(db, staff, None)
+    assert row.status == "ready", row.error
+    assert read_active(models_root) == before
+    assert row.comparison["n_labels"] == 6
+    inputs = [cand.PostInput(id=str(i), title=r.title, description=r.description, category=r.posted_category)
+              for i, r in enumerate(scams)]
+    old = [s.scores["scam"] for s in scoring.get_scorer().score_posts(inputs)]
+    new = [s.scores["scam"] for s in candidates.candidate_scorer(models_root, row.versions).score_posts(inputs)]
+    assert all(n < o - 0.2 for n, o in zip(new, old)), (old, new)
+
+
+# --- the Models page ---------------------------------------------------------------------------
+
+def test_models_page_access(app, client, db, staff):
+    from tests.unit.console_fixtures import as_user, token
+
+    as_user(client, "moderator@example.com")
+    assert client.get("/models/").status_code == 403
+    client = app.test_client()
+    as_user(client, "analyst@example.com")
+    page = client.get("/models/")
+    assert page.status_code == 200 and "Train a candidate" in page.text
+    assert 'id="train-candidate"' not in page.text  # analysts read, admins act
+    assert client.post("/models/train", data={"csrf_token": token(client, "/models/")}).status_code == 403
+
+
+def test_admin_trains_promotes_with_override_and_sees_rescoring(app, client, db, staff, models_root, monkeypatch):
+    from tests.unit.console_fixtures import as_user, token
+
+    monkeypatch.setattr(cand, "train_candidate", copy_trainer(scam_precision_delta=-0.2))
+    scored_posts(db, 2)
+    as_user(client, "admin@example.com")
+    assert client.post("/models/train").status_code == 400  # no CSRF token
+    r = client.post("/models/train", data={"csrf_token": token(client, "/models/")})
+    assert r.status_code == 303  # trained inline (no Redis) after the commit
+    row = db.exec(select(ModelCandidate)).one()
+    db.refresh(row)
+    assert row.status == "ready"
+    page = client.get("/models/")
+    assert "The gate refuses this candidate" in page.text and "Promote despite the gate" in page.text
+    fragment = client.get("/models/", headers={"HX-Request": "true", "HX-Target": "training-progress"})
+    assert fragment.text.lstrip().startswith('<div id="training-progress"')
+    refused = client.post(f"/models/candidates/{row.id}/promote", data={"csrf_token": token(client, "/models/")})
+    assert refused.status_code == 409 and "scam" in refused.text
+    assert client.post(f"/models/candidates/{row.id}/promote", data={
+        "csrf_token": token(client, "/models/"), "override_reason": "x" * 501}).status_code == 422
+    ok = client.post(f"/models/candidates/{row.id}/promote", data={
+        "csrf_token": token(client, "/models/"), "override_reason": "<b>urgent</b> scam wave"})
+    assert ok.status_code == 303
+    assert read_active(models_root)["scam"] == row.version
+    page = client.get("/models/")
+    assert "2</strong> of 2 live posts" in page.text and "(done)" in page.text
+    assert client.post("/models/candidates/999/promote", data={"csrf_token": token(client, "/models/")}).status_code == 404
+    assert client.get("/models/candidates/999").status_code == 404
+    shadow_form = client.post(f"/models/candidates/{row.id}/shadow",
+                              data={"csrf_token": token(client, "/models/"), "days": "5"})
+    assert shadow_form.status_code == 409  # the active version cannot shadow itself
