@@ -1,4 +1,4 @@
-"""``flask models train|evaluate|sync|list``: the classifiers, from the console's side."""
+"""``flask models ...``: train candidates, promote and roll back, evaluate, sync, rescore, list."""
 from __future__ import annotations
 
 import sys

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"moderator", "api_token", "client", "job_post", "feedback", "flag", "decision",
           "outreach", "outbox_event", "audit_event", "model_version", "post_similarity_key",
-          "lease", "qa_review", "qa_scan"}
+          "lease", "qa_review", "qa_scan", "model_candidate", "shadow_score"}
 
 
 def alembic(url: str, *args: str) -> subprocess.CompletedProcess:
