@@ -11,6 +11,7 @@ compared with the active models, promoted only through the gate, rolled back in 
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from classifiers import candidates as cand
+from classifiers.client_negativity import VERSION as NEGATIVITY_VERSION
 from classifiers.registry import read_active, write_active
 from models import Client, Feedback, JobPost, ModelCandidate, PostStatus, utcnow
 
@@ -269,11 +271,20 @@ def queue_rescoring(session: Session) -> dict:
     return {"posts": len(posts), "clients": len(clients), "batch": batch}
 
 
+def active_labels() -> tuple[str, str]:
+    """The version labels scoring writes with the active models (posts, clients), read from
+    the registry's metrics files: a console process need not load the models for them."""
+    root = model_dir()
+    versions = {det: json.loads((root / det / v / "metrics.json").read_text(encoding="utf-8"))["version"]
+                for det, v in read_active(root).items()}
+    return (scoring.combined_version(versions, scoring.POST_REASONS),
+            f"{NEGATIVITY_VERSION}+{versions['feedback']}"[:64])
+
+
 def rescore_progress(session: Session) -> dict:
     """How far the active models' re-scoring has come: live posts (and clients with
     feedback) scored by them, of all."""
-    post_version = scoring.active_post_version()
-    client_version = scoring.active_client_version()
+    post_version, client_version = active_labels()
     live = JobPost.status != PostStatus.removed
     posts_total = session.exec(select(sa.func.count()).select_from(JobPost).where(live)).one()
     posts_done = session.exec(select(sa.func.count()).select_from(JobPost).where(
