@@ -42,8 +42,8 @@ class ModelCandidate(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("version", name="uq_model_candidate_version"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    #: the post detectors' version ("" while training)
-    version: str = Field(default="", max_length=64)
+    #: the post detectors' version (None until trained)
+    version: str | None = Field(default=None, max_length=64)
     #: every detector's version (the feedback model is the active one's)
     versions: dict[str, Any] | None = json_field()
     #: queued / training / ready / failed / previous (recorded when replaced)

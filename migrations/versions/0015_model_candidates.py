@@ -27,7 +27,7 @@ def upgrade() -> None:
     op.create_table(
         "model_candidate",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("version", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("version", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("versions", JSON, nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("progress", JSON, nullable=True),

@@ -312,3 +312,32 @@ def test_admin_trains_promotes_with_override_and_sees_rescoring(app, client, db,
     shadow_form = client.post(f"/models/candidates/{row.id}/shadow",
                               data={"csrf_token": token(client, "/models/"), "days": "5"})
     assert shadow_form.status_code == 409  # the active version cannot shadow itself
+
+
+def test_a_failed_training_is_recorded_and_raised(app, db, staff, models_root):
+    def broken(*_a, **_k):
+        raise ValueError("out of memory")
+
+    row = candidates.request_training(db, actor=staff["admin"], queue=False)
+    with pytest.raises(ValueError):
+        candidates.run_training(db, row.id, trainer=broken)
+    row = candidates.get(db, row.id)
+    assert row.status == "failed" and "out of memory" in row.error
+    assert candidates.run_training(db, row.id, trainer=broken) == {"candidate": row.id, "status": "failed"}
+    assert candidates.request_training(db, actor=staff["admin"], queue=False).status == "queued"
+
+
+def test_only_post_labels_with_their_judged_text_train():
+    from app.services.labels import Label
+
+    def lab(subject_type, text, **kw):
+        return Label(subject_type=subject_type, subject_id=1, subject="x", reason=kw.get("reason", "scam"),
+                     policy_type=kw.get("policy_type"), category=None, positive=True, decided_at=utcnow(),
+                     decided_by="m", model_version=None, decision_id=1, source="decision", text=text)
+
+    got = candidates.label_inputs([
+        lab("post", {"title": "T", "description": "D", "category": "writing"}),
+        lab("post", None), lab("client", None, reason="negative_client"),
+        lab("post", {"title": "T", "description": "D2", "category": None}, reason="policy", policy_type="off_platform")])
+    assert [(g.description, g.reason, g.policy_type, g.category) for g in got] == [
+        ("D", "scam", None, "writing"), ("D2", "policy", "off_platform", None)]
