@@ -27,7 +27,6 @@ from models.taxonomy import NOT_A_JOB
 
 from . import post_training
 from .data import PostRow, load_short_honest, post_text
-from .policy_rules import POLICY_TYPES
 from .post_fit import fit_posts
 from .registry import ARTIFACTS_DIR, load_bundle, read_active, save_bundle
 from .types import PostInput
@@ -266,7 +265,8 @@ def short_honest(scorer) -> dict:
     return {"n": len(posts), "flagged": len(flagged), "posts": flagged}
 
 
-def _flag_keys(res) -> set[str]:
+def flag_keys(res) -> set[str]:
+    """What a score flags, policy per type (``policy:off_platform``)."""
     keys = {f for f in res.flags if f != "policy"}
     keys |= {f"policy:{t}" for t in res.policy_types} if "policy" in res.flags else set()
     return keys
@@ -283,7 +283,7 @@ def flag_diff(active, candidate, posts: Sequence[PostInput], chunk: int = 500) -
     for start in range(0, len(posts), chunk):
         part = posts[start:start + chunk]
         for a, c in zip(active.score_posts(part), candidate.score_posts(part)):
-            ka, kc = _flag_keys(a), _flag_keys(c)
+            ka, kc = flag_keys(a), flag_keys(c)
             for k in ka:
                 bump(k, "active")
             for k in kc:
@@ -342,5 +342,5 @@ def load_versions(root: Path | None, versions: dict[str, str]):
     return Scorer(bundles, metrics, root)
 
 
-__all__ = ["LabelInput", "PROFILES", "POLICY_TYPES", "evaluate_labels", "flag_diff", "gate", "load_versions",
+__all__ = ["LabelInput", "PROFILES", "evaluate_labels", "flag_diff", "gate", "load_versions",
            "merge_labels", "shipped_figures", "short_honest", "time_cutoff", "train_candidate"]

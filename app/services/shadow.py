@@ -4,11 +4,10 @@ disagree and how the moderators' decisions on those posts came out."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
-
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from classifiers.candidates import flag_keys
 from models import Decision, JobPost, ModelCandidate, ShadowScore, utcnow
 
 from .model_files import CandidateError, active_set, candidate_scorer, model_dir
@@ -63,13 +62,6 @@ def current(session: Session) -> ModelCandidate | None:
                         .order_by(ModelCandidate.id.desc())).first()
 
 
-def _keys(result: Any) -> list[str]:
-    keys = {f for f in result.flags if f != "policy"}
-    if "policy" in result.flags:
-        keys |= {f"policy:{t}" for t in result.policy_types}
-    return sorted(keys)
-
-
 def score_beside(session: Session, post_inputs: list, active_results: list) -> int:
     """Score these posts with the shadow candidate (if one runs) and store both flag sets;
     no flag is created. Part of the scoring chunk's transaction. Returns rows written."""
@@ -85,7 +77,7 @@ def score_beside(session: Session, post_inputs: list, active_results: list) -> i
         return 0
     now = utcnow()
     for (post, active), shadow in zip(todo, scorer.score_posts([p for p, _ in todo])):
-        a, c = _keys(active), _keys(shadow)
+        a, c = sorted(flag_keys(active)), sorted(flag_keys(shadow))
         session.add(ShadowScore(candidate_id=row.id, post_id=int(post.id), active_flags=a,
                                 candidate_flags=c, disagree=a != c, created_at=now))
     return len(todo)
