@@ -153,8 +153,9 @@ def _from(app, address: str):
     return client
 
 
-@pytest.mark.parametrize("role, links", [("admin", ["Queue", "Audit log", "QA", "Metrics", "System"]),
-                                         ("analyst", ["Queue", "Audit log", "Metrics"]),
+@pytest.mark.parametrize("role, links", [("admin", ["Queue", "Audit log", "QA", "Metrics", "Models",
+                                                    "System"]),
+                                         ("analyst", ["Queue", "Audit log", "Metrics", "Models"]),
                                          ("moderator", ["Queue", "QA"])])
 def test_top_bar_per_role_and_section(app, make_user, role, links):
     """The top bar (templates/_chrome.html, kept per user and section): each role's links,
@@ -166,7 +167,7 @@ def test_top_bar_per_role_and_section(app, make_user, role, links):
     client = app.test_client()
     assert login(client, f"{role}@example.com").status_code == 303
     for path, current in (("/queue/", "Queue"), ("/audit/", "Audit log"), ("/qa/", "QA"),
-                          ("/metrics/", "Metrics"), ("/system/", "System")):
+                          ("/metrics/", "Metrics"), ("/system/", "System"), ("/models/", "Models")):
         response = client.get(path)
         if current not in links:
             assert response.status_code == 403
