@@ -25,9 +25,7 @@ import numpy as np
 
 from models.taxonomy import NOT_A_JOB
 
-from . import post_training
 from .data import PostRow, load_short_honest, post_text
-from .post_fit import fit_posts
 from .registry import ARTIFACTS_DIR, load_bundle, read_active, save_bundle
 from .types import PostInput
 
@@ -117,6 +115,8 @@ def merge_labels(shipped: list[PostRow], labels: Iterable[LabelInput]) -> list[P
 @contextlib.contextmanager
 def _profile(profile: Profile):
     """The profile's fold count and vocabulary sizes, for the duration of one training."""
+    from . import post_training
+
     saved = (post_training.N_SPLITS, post_training.WORD_MAX_FEATURES, post_training.CHAR_MAX_FEATURES)
     if profile.n_splits:
         post_training.N_SPLITS = profile.n_splits
@@ -130,6 +130,8 @@ def _profile(profile: Profile):
 
 def steps(profile: Profile) -> int:
     """How many progress steps ``train_candidate`` reports."""
+    from . import post_training  # (scikit-learn: imported on first use, not at start-up)
+
     return ((profile.repeats or post_training.REPEATS) * (profile.n_splits or post_training.N_SPLITS)
             + 3)
 
@@ -150,6 +152,8 @@ def train_candidate(labels: Sequence[LabelInput], *, out_dir: Path | None = None
     feedback text). ``cutoff``: also fit a time-split model on the labels decided before it.
 
     Returns {"version", "versions", "metrics", "seconds", "n_labels", "time_split_scorer"}."""
+    from . import post_training
+    from .post_fit import fit_posts
     from .scorer import Scorer
     from .training import DEFAULT_SEED, TARGET_PRECISION, build_datasets
 
@@ -190,6 +194,8 @@ def train_candidate(labels: Sequence[LabelInput], *, out_dir: Path | None = None
 def refit_bundles(bundles: dict, rows: list[PostRow]) -> dict:
     """``bundles`` with the post models refitted on ``rows`` (one fit, no folds): the
     candidate's calibration and thresholds are kept (the time-split model)."""
+    from . import post_training
+
     texts, raw = post_training.model_texts(rows), post_training.raw_texts(rows)
     f = post_training.Fitted(rows, texts, post_training.Dense(raw), post_training.fit_weights(rows))
     out = copy.copy(bundles)
