@@ -236,6 +236,20 @@ class Config:
         # --- first run ------------------------------------------------------------
         self.DEMO_ADMIN_EMAIL = _env("DEMO_ADMIN_EMAIL", "admin@trustdesk.local")
 
+        # --- model candidates (docs/models.md) --------------------------------------
+        #: "full" trains on every row (the product); "fast" on a small subset (tests, demos)
+        self.MODEL_TRAIN_PROFILE = _env("MODEL_TRAIN_PROFILE", "full")
+        if self.MODEL_TRAIN_PROFILE not in ("full", "fast"):
+            raise ConfigError("MODEL_TRAIN_PROFILE must be full or fast")
+        #: the gate: how much lower than the active model's a reason's precision may be
+        self.MODEL_GATE_MARGIN = _env_share("MODEL_GATE_MARGIN", 0.02)
+        #: the newest posts of the last 30 days the comparison scores with both models
+        self.MODEL_COMPARE_POSTS = _env_int("MODEL_COMPARE_POSTS", 5000)
+        #: how long a candidate shadow-scores new posts, by default
+        self.MODEL_SHADOW_DAYS = _env_int("MODEL_SHADOW_DAYS", 7)
+        #: posts per re-scoring job after a promotion or rollback
+        self.MODEL_RESCORE_BATCH = _env_int("MODEL_RESCORE_BATCH", 500)
+
     @property
     def is_production(self) -> bool:
         return self.TRUSTDESK_ENV == "production"

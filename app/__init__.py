@@ -9,7 +9,7 @@ from config import Config
 
 #: every blueprint, a package under app/ exposing ``bp``
 BLUEPRINTS = ("auth", "queue", "cases", "clients", "audit", "system", "api", "metrics", "qa",
-              "automation", "appeals")
+              "automation", "appeals", "models_admin")
 
 
 def create_app(config: Config | dict[str, Any] | None = None) -> Flask:

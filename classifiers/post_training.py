@@ -99,9 +99,10 @@ def fit_weights(rows: list[PostRow]) -> np.ndarray:
 
 
 def policy_mask(rows: list[PostRow], R: np.ndarray) -> np.ndarray:
-    """Rows the policy models train on: labelled rows (seed, real policy rows), and rows without
-    a policy label (EMSCAD, real scams/self-ads/honest posts) only where no rule fires."""
-    return np.array([(r.source == "seed" or bool(r.policy_types) or R[i].sum() == 0) for i, r in enumerate(rows)])
+    """Rows the policy models train on: labelled rows (seed, moderators' labels, real policy
+    rows), and rows without a policy label (EMSCAD, real scams/self-ads/honest posts) only where no rule fires."""
+    return np.array([(r.source in ("seed", "label") or bool(r.policy_types) or R[i].sum() == 0)
+                     for i, r in enumerate(rows)])
 
 
 def strat_label(r: PostRow) -> int:

@@ -18,7 +18,7 @@ from .enums import (
 from .lease import Lease
 from .marketplace import Client, Feedback, JobPost
 from .metrics import MetricsRollup
-from .ml import ModelVersion
+from .ml import ModelCandidate, ModelVersion, ShadowScore
 from .moderation import Decision, DecisionImmutable, Flag, OutboxEvent, Outreach
 from .qa import QaLabel, QaReview, QaScan, QaStatus
 from .similarity import PostSimilarityKey
@@ -39,4 +39,5 @@ __all__ = [
     "AutomationTier", "HoldOutcome", "PostHold", "Tier",
     "Appeal", "AppealSource", "AppealStatus",
     "CONTACT_KINDS", "FreelancerContact", "FreelancerNotice",
+    "ModelCandidate", "ShadowScore",
 ]

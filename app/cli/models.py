@@ -1,5 +1,7 @@
-"""``flask models train|evaluate|sync|list``: the classifiers, from the console's side."""
+"""``flask models ...``: train candidates, promote and roll back, evaluate, sync, rescore, list."""
 from __future__ import annotations
+
+import sys
 
 import click
 from flask import current_app
@@ -7,7 +9,7 @@ from flask.cli import AppGroup
 
 from ..db import session_scope
 from ..jobs import enqueue
-from ..services import model_registry, scoring
+from ..services import candidates, model_registry, scoring
 from ..services.audit import CLI, record
 
 models_cli = AppGroup("models", help="Train, evaluate and list the detectors' models.")
@@ -19,23 +21,82 @@ def _model_dir():
 
 @models_cli.command("train")
 @click.option("--seed", type=int, default=None, help="Random seed (default: the classifiers').")
-def train(seed: int | None) -> None:
-    """Train every detector (deterministic), make the new version active, record it."""
-    from classifiers.training import train_all
+@click.option("--profile", type=click.Choice(["full", "fast"]), default=None,
+              help="full: every row (default: MODEL_TRAIN_PROFILE); fast: a small subset.")
+def train(seed: int | None, profile: str | None) -> None:
+    """Train a CANDIDATE on the shipped data plus the moderators' labels (deterministic for
+    the same rows and seed), compare it with the active models; it is never activated:
+    `flask models promote VERSION` does that, through the gate."""
+    if profile:
+        current_app.config["MODEL_TRAIN_PROFILE"] = profile
+    with session_scope() as session:
+        try:
+            row = candidates.request_training(session, actor=CLI, queue=False)
+        except candidates.CandidateError as exc:
+            raise click.ClickException(str(exc)) from exc
+        total = (row.progress or {}).get("total", 1)
+        with click.progressbar(length=total, label="training", file=sys.stderr) as bar:
+            candidates.run_training(session, row.id, seed=seed, echo=lambda _what: bar.update(1))
+        _print_comparison(candidates.get(session, row.id))
 
-    kwargs = {"out_dir": _model_dir(), "progress": True}
-    if seed is not None:
-        kwargs["seed"] = seed
-    result = train_all(**kwargs)
+
+def _print_comparison(row) -> None:
+    comparison = row.comparison or {}
+    click.echo(f"candidate {row.id}: version {row.version} on {comparison.get('n_labels', 0)} labels "
+               f"in {comparison.get('seconds') or 0:.0f} s (not active)")
+    shipped = comparison.get("shipped", {})
+    for key in sorted(shipped.get("candidate", {})):
+        a, c = shipped.get("active", {}).get(key, {}), shipped["candidate"][key]
+        click.echo(f"  {key:32s} precision {_f(a.get('precision'))} -> {_f(c.get('precision'))}"
+                   f"  recall {_f(a.get('recall'))} -> {_f(c.get('recall'))}")
+    failures = comparison.get("gate", {}).get("failures", [])
+    click.echo("gate: passes" if not failures else "gate: refuses: " + "; ".join(failures))
+
+
+def _f(value) -> str:
+    return "  -  " if value is None else f"{value:.3f}"
+
+
+@models_cli.command("candidates")
+def candidates_() -> None:
+    """The candidates and earlier versions (the active one marked)."""
     with session_scope() as session:
-        model_registry.sync(session, actor=CLI, model_dir=_model_dir())
-    click.echo(f"trained version {result['version']} in {result['seconds']:.0f} s; now active")
+        view = candidates.overview(session)
+    for row in view["candidates"]:
+        mark = "*" if row.versions == view["active"] else " "
+        gate = (row.comparison or {}).get("gate", {}).get("failures")
+        click.echo(f"{mark} {row.id}\t{row.version or '-'}\t{row.status}\t"
+                   + ("gate passes" if gate == [] else f"gate: {len(gate)} failures" if gate else ""))
+
+
+@models_cli.command("promote")
+@click.argument("version")
+@click.option("--override", "override_reason", default=None,
+              help="Promote although the gate refuses, for this reason (audited).")
+def promote(version: str, override_reason: str | None) -> None:
+    """Make a trained candidate active, if the gate passes (or --override REASON); queues
+    the re-scoring of live posts and clients."""
     with session_scope() as session:
-        posts = len(scoring.stale_posts(session, scoring.active_post_version()))
-        clients = len(scoring.stale_clients(session, scoring.active_client_version()))
-    if posts or clients:
-        click.echo(f"{posts} posts and {clients} clients carry scores of other models: "
-                   "`flask models rescore` scores them again")
+        try:
+            row = candidates.by_version(session, version)
+            out = candidates.promote(session, row.id, actor=CLI, override_reason=override_reason)
+        except candidates.CandidateError as exc:
+            raise click.ClickException(str(exc)) from exc
+    extra = " (gate overridden)" if out["gate_failures"] else ""
+    click.echo(f"{version} is active{extra}; re-scoring queued")
+
+
+@models_cli.command("rollback")
+@click.argument("version")
+def rollback(version: str) -> None:
+    """Re-activate an earlier version (one that was active before); queues the re-scoring."""
+    with session_scope() as session:
+        try:
+            row = candidates.by_version(session, version)
+            candidates.rollback(session, row.id, actor=CLI)
+        except candidates.CandidateError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"{version} is active again; re-scoring queued")
 
 
 @models_cli.command("evaluate")

@@ -316,3 +316,25 @@ def ensure_sweep_scheduled() -> str | None:
     if sweep_pending():
         return None
     return schedule_sweep()
+
+
+# --- model candidates (app/services/candidates.py) -------------------------------------------
+
+def train_candidate_spec(candidate_id: int) -> JobSpec:
+    """Train a candidate: long (minutes), never retried (a failed training is marked failed)."""
+    return JobSpec("app.jobs.tasks.train_candidate", (candidate_id,), f"train-candidate-{candidate_id}",
+                   retry=False, timeout=3 * 3600)
+
+
+def rescore_spec(marker: str) -> JobSpec:
+    """List what the active models have not scored and queue it in batches (after a
+    promotion or a rollback; ``marker`` names it, so the same one queued twice is one job)."""
+    return JobSpec("app.jobs.tasks.rescore", (), f"rescore-{marker}", queue=QUEUE_SCORING)
+
+
+def train_candidate(session: Session, candidate_id: int) -> None:
+    defer(session, train_candidate_spec(candidate_id))
+
+
+def rescore(session: Session, marker: str) -> None:
+    defer(session, rescore_spec(marker))

@@ -82,3 +82,17 @@ def sweep() -> dict:
     finally:
         if enqueue.redis_url():
             enqueue.schedule_sweep()
+
+
+def train_candidate(candidate_id: int) -> dict:
+    from ..services import candidates
+
+    with session_scope() as session:
+        return candidates.run_training(session, candidate_id)
+
+
+def rescore() -> dict:
+    from ..services import candidates
+
+    with session_scope() as session:
+        return candidates.queue_rescoring(session)

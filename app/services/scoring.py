@@ -24,7 +24,7 @@ from models import (Client, ClientStatus, Decision, DecisionAction, Feedback, Fl
                     utcnow)
 from models.taxonomy import category_label
 
-from . import bulk, holds, locks, similar
+from . import bulk, holds, locks, shadow, similar
 from . import flags as flag_service
 from .flags import Detection
 
@@ -159,13 +159,14 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
     if not todo:
         return
     now = utcnow()
-    results = scorer.score_posts([
+    inputs = [
         PostInput(id=str(post.id), title=post.title, description=post.description,
                   category=post.category, skills=post.skills, budget=post.budget,
                   client_payment_verified=post.payment_verified,
                   client_account_age_days=_account_age_days(post.joined_at, now))
         for post in todo
-    ])
+    ]
+    results = scorer.score_posts(inputs)
     # before the first write (see similar.IndexRows): the similar-posts index rows
     index_rows = similar.index_rows([(post.id, post.title, post.description) for post in todo])
     written = _store_scores(session, todo, results, now, version)
@@ -189,6 +190,9 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
                                       set(open_flags), stats)
     flag_service.upsert_open_flags(session, detections)
     holds.hold_posts(session, planned, now=now)
+    # a shadow candidate scores the same posts beside the active models (no flags)
+    pairs = [(i, r) for i, r in zip(inputs, results, strict=True) if int(i.id) in written]
+    shadow.score_beside(session, [i for i, _ in pairs], [r for _, r in pairs])
     # the similar-posts index follows the scored content
     similar.write_index(session, index_rows.only(written))
 

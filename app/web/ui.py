@@ -97,6 +97,7 @@ class ChromeUrls(NamedTuple):
     metrics: str
     qa: str
     appeals: str
+    models: str
 
 
 def chrome_urls() -> ChromeUrls:
@@ -111,7 +112,8 @@ def _chrome_urls(script_root: str) -> ChromeUrls:
     return ChromeUrls(*(_fixed_url(script_root, "static", f) for f in static),
                       *(_fixed_url(script_root, e, None) for e in (
                           "auth.home", "queue.index", "audit.index", "system.index",
-                          "auth.logout", "metrics.index", "qa.index", "appeals.index")))
+                          "auth.logout", "metrics.index", "qa.index", "appeals.index",
+                          "models_admin.index")))
 
 
 def id_url(endpoint: str, name: str, value: int) -> str:

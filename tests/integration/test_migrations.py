@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"moderator", "api_token", "client", "job_post", "feedback", "flag", "decision",
           "outreach", "outbox_event", "audit_event", "model_version", "post_similarity_key",
           "lease", "qa_review", "qa_scan", "metrics_rollup",
-          "automation_tier", "post_hold", "appeal", "freelancer_contact", "freelancer_notice"}
+          "automation_tier", "post_hold", "appeal", "freelancer_contact", "freelancer_notice",
+          "model_candidate", "shadow_score"}
 
 
 def alembic(url: str, *args: str) -> subprocess.CompletedProcess:

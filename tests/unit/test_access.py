@@ -89,6 +89,23 @@ MATRIX.update({  # appeals (issue 26); <int:appeal_id> is an unknown appeal
     ("GET", "/appeals/new"): _roles(400),
     ("POST", "/appeals/new"): _roles(400),
 })
+MATRIX.update({  # models (issue 24): analysts read, admins act
+    ("GET", "/models/"): _roles(200, moderator=403, analyst=200),
+    ("GET", "/models/candidates/<int:candidate_id>"): _roles(404, moderator=403, analyst=404),
+    ("POST", "/models/train"): _roles(303, moderator=403),
+    ("POST", "/models/candidates/<int:candidate_id>/promote"): _roles(404, moderator=403),
+    ("POST", "/models/candidates/<int:candidate_id>/rollback"): _roles(404, moderator=403),
+    ("POST", "/models/candidates/<int:candidate_id>/shadow"): _roles(400, moderator=403),
+    ("POST", "/models/candidates/<int:candidate_id>/shadow/stop"): _roles(404, moderator=403),
+})
+
+
+@pytest.fixture(autouse=True)
+def _no_training(monkeypatch):
+    """POST /models/train runs the training inline (no Redis): not the real one here."""
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("no training in the access tests")
+    monkeypatch.setattr("classifiers.candidates.train_candidate", refuse)
 
 
 @pytest.fixture
@@ -112,7 +129,8 @@ def console_ids(app):
         session.commit()
         return {"<int:post_id>": str(post.id), "<int:client_id>": str(client.id),
                 "<name>": "inbound", "<int:review_id>": "999999",
-                "<int:moderator_id>": str(other.id), "<int:appeal_id>": "999999"}
+                "<int:moderator_id>": str(other.id), "<int:appeal_id>": "999999",
+                "<int:candidate_id>": "999999"}
 
 
 def concrete(path: str, ids: dict[str, str]) -> str:

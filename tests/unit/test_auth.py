@@ -153,8 +153,9 @@ def _from(app, address: str):
     return client
 
 
-@pytest.mark.parametrize("role, links", [("admin", ["Queue", "Audit log", "QA", "Appeals", "Metrics", "System"]),
-                                         ("analyst", ["Queue", "Audit log", "Appeals", "Metrics"]),
+@pytest.mark.parametrize("role, links", [("admin", ["Queue", "Audit log", "QA", "Appeals", "Metrics",
+                                                    "Models", "System"]),
+                                         ("analyst", ["Queue", "Audit log", "Appeals", "Metrics", "Models"]),
                                          ("moderator", ["Queue", "QA", "Appeals"])])
 def test_top_bar_per_role_and_section(app, make_user, role, links):
     """The top bar (templates/_chrome.html, kept per user and section): each role's links,
@@ -167,7 +168,7 @@ def test_top_bar_per_role_and_section(app, make_user, role, links):
     assert login(client, f"{role}@example.com").status_code == 303
     for path, current in (("/queue/", "Queue"), ("/audit/", "Audit log"), ("/qa/", "QA"),
                           ("/metrics/", "Metrics"), ("/system/", "System"),
-                          ("/appeals/", "Appeals")):
+                          ("/appeals/", "Appeals"), ("/models/", "Models")):
         response = client.get(path)
         if current not in links:
             assert response.status_code == 403

@@ -47,18 +47,38 @@ def test_switching_the_active_version_moves_the_flag(runner, app, tmp_path):
         assert scam.version == "v-next"
 
 
-def test_train_command_trains_and_records(runner, app, monkeypatch):
-    calls = {}
+def test_train_command_trains_a_candidate_and_promote_and_rollback_it(runner, app, tmp_path,
+                                                                     monkeypatch):
+    """`flask models train` trains a candidate (never active); `promote` activates it through
+    the gate (`--override REASON` past a refusal); `rollback` returns to the earlier set."""
+    import shutil
 
-    def fake_train_all(**kwargs):
-        calls.update(kwargs)
-        return {"version": read_active(ARTIFACTS_DIR)["scam"], "seconds": 1.0}
+    from classifiers import candidates as cand
+    from tests.unit.test_candidates import copy_trainer
 
-    monkeypatch.setattr("classifiers.training.train_all", fake_train_all)
-    r = runner.invoke(args=["models", "train", "--seed", "7"])
+    root = tmp_path / "models"
+    shutil.copytree(ARTIFACTS_DIR, root)
+    app.config["MODEL_DIR"] = str(root)
+    shipped = read_active(root)
+    trainer = copy_trainer(scam_precision_delta=-0.2)
+    monkeypatch.setattr(cand, "train_candidate", trainer)
+    r = runner.invoke(args=["models", "train", "--seed", "7", "--profile", "fast"])
     assert r.exit_code == 0, r.output
-    assert calls["seed"] == 7 and "now active" in r.output
-    assert "scam\t" in runner.invoke(args=["models", "list"]).output
+    assert "(not active)" in r.output and "gate: refuses" in r.output
+    assert read_active(root) == shipped
+    version = next(line.split()[3] for line in r.output.splitlines() if line.startswith("candidate "))
+    refused = runner.invoke(args=["models", "promote", version])
+    assert refused.exit_code == 1 and "gate refuses" in refused.output
+    ok = runner.invoke(args=["models", "promote", version, "--override", "urgent"])
+    assert ok.exit_code == 0, ok.output
+    assert read_active(root)["scam"] == version
+    listed = runner.invoke(args=["models", "candidates"]).output
+    assert f"* 1\t{version}" in listed
+    previous = next(line.split("\t")[1] for line in listed.splitlines() if "previous" in line)
+    back = runner.invoke(args=["models", "rollback", previous])
+    assert back.exit_code == 0, back.output
+    assert read_active(root) == shipped
+    assert runner.invoke(args=["models", "promote", "nope"]).exit_code == 1
 
 
 def test_rescore_scores_again_what_other_models_scored(runner, app):

@@ -394,3 +394,21 @@ def test_contact_with_a_mail_server_says_sent_only_once_it_was_emailed(client, a
     assert done.status_code == 303 and len(sent) == 2  # inline: the job ran after the commit
     assert "Message sent by e-mail." in client.get(done.headers["Location"]).text
 
+
+
+def _candidate_page(c, _ids):
+    """A trained candidate (its comparison refused by the gate: the override form shows)."""
+    from app.db import session_scope
+    from models import ModelCandidate
+
+    with c.application.app_context(), session_scope() as s:
+        row = ModelCandidate(version="cand-forms", versions={"scam": "cand-forms"}, status="ready",
+                             comparison={"gate": {"margin": 0.02, "failures": ["scam: lower"]}})
+        s.add(row)
+        s.commit()
+        candidate_id = row.id
+    return c.get(f"/models/candidates/{candidate_id}")
+
+
+PAGES["models_admin.index"] = lambda c, i: c.get("/models/")
+PAGES["models_admin.candidate"] = _candidate_page
