@@ -84,7 +84,9 @@ def test_bulk_statements_do_not_grow_with_the_items(pg_app, action):
         actor = _actors(s)[0]
         few = statements_of_bulk(s, {"moderator": actor}, action, 2)
         many = statements_of_bulk(s, {"moderator": actor}, action, 60)
-    assert len(many) == len(few) <= 16, (few, many)
+    # a fixed number: the reads and locks, the dashboard counts' read before the change
+    # (rollups), the contacts lookup of a removal (notices), one write per kind of row
+    assert len(many) == len(few) <= 20, (few, many)
 
 
 def _actors(s):

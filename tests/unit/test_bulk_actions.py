@@ -73,7 +73,7 @@ def test_remove_closes_the_posts_other_flags_and_skips_a_second_item_of_a_remove
     audits = db.exec(select(AuditEvent).where(AuditEvent.action == "post.remove")
                      .order_by(AuditEvent.id)).all()
     assert audits[0].after == {"post": "removed", "reason": "scam", "decision": done[0].id,
-                               "closed_flags": [b.id, c.id]}
+                               "closed_flags": [b.id, c.id], "freelancers_notified": 0}
     assert audits[0].before["flag"] == "open" and "judged" in audits[0].before
 
 
