@@ -265,8 +265,8 @@ def queue_rescoring(session: Session) -> dict:
     batch = int(_config("MODEL_RESCORE_BATCH", 500))
     for i in range(0, len(posts), batch):
         enqueue.score_posts(session, posts[i:i + batch], marker=f"rescore-{post_version}")
-    for client_id in clients:
-        enqueue.score_client(session, client_id, f"rescore-{client_version}")
+    for i in range(0, len(clients), batch):  # one job scores a batch of clients together
+        enqueue.score_clients(session, clients[i:i + batch], f"rescore-{client_version}")
     session.commit()
     return {"posts": len(posts), "clients": len(clients), "batch": batch}
 

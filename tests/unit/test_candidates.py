@@ -170,6 +170,20 @@ def test_rescoring_is_idempotent_and_leaves_claimed_flags(app, db, staff, models
     assert {db.get(JobPost, p.id).scored_at for p in posts} == versions
 
 
+def test_stale_clients_are_rescored_in_batches(app, db, monkeypatch):
+    from app.jobs import enqueue
+    from app.services import scoring
+
+    jobs = []
+    monkeypatch.setattr(scoring, "stale_posts", lambda _s, _v: [])
+    monkeypatch.setattr(scoring, "stale_clients", lambda _s, _v: list(range(1, 1201)))
+    monkeypatch.setattr(enqueue, "score_clients", lambda _s, ids, marker: jobs.append((list(ids), marker)))
+    assert candidates.queue_rescoring(db) == {"posts": 0, "clients": 1200, "batch": 500}
+    assert [len(ids) for ids, _ in jobs] == [500, 500, 200]
+    assert [i for ids, _ in jobs for i in ids] == list(range(1, 1201))
+    assert len({marker for _, marker in jobs}) == 1 and jobs[0][1].startswith("rescore-")
+
+
 def test_rollback_needs_a_version_that_was_active(app, db, staff):
     row = trained(db, staff, copy_trainer())
     with pytest.raises(candidates.CandidateError) as err:
@@ -278,6 +292,7 @@ def test_models_page_access(app, client, db, staff):
     page = client.get("/models/")
     assert page.status_code == 200 and "Train a candidate" in page.text
     assert 'id="train-candidate"' not in page.text  # analysts read, admins act
+    assert 'href="/models/tiers"' in page.text  # the automation tiers, one click away
     assert client.post("/models/train", data={"csrf_token": token(client, "/models/")}).status_code == 403
 
 
