@@ -152,20 +152,10 @@ def last_per_key(rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> list[
 
 
 def insert_ids(session: Any, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
-    """Insert ``rows`` (dicts with the same keys) and return their new ids, in the order of
-    ``rows``. On PostgreSQL one ``insert_returning`` statement (the rows are inserted in the
-    payload's order, so its sequence numbers them in that order); elsewhere one INSERT a
-    row. Core, not the ORM: no model objects built and validated, no multi-row VALUES text
-    for the driver to parse again (a bulk action's 200 decisions and audit events)."""
-    if not rows:
-        return []
-    names = tuple(rows[0])
-    if set_based(session):
-        ids = session.execute(insert_returning(table, names, ("id",)),
-                              payload(rows, names)).scalars().all()
-        return sorted(ids)
-    return [session.execute(table.insert().values(**row)).inserted_primary_key[0]
-            for row in rows]
+    """``insert_rows`` returning the new ids in the order of ``rows`` (both engines number
+    the rows of one insert in the payload's order). Core, not the ORM: no model objects
+    built and validated (a bulk action's 200 decisions and audit events)."""
+    return sorted(r[0] for r in insert_rows(session, table, [dict(r) for r in rows], returning=("id",)))
 
 
 def insert_rows(session: Any, table: sa.Table, rows: list[dict[str, Any]], *,

@@ -37,14 +37,21 @@ def write_many(session: Session, *, event_type: str, subject_type: str,
     """Record many events (``(subject_id, payload)`` each) in the current transaction with
     one INSERT, held until ``not_before``. Their delivery is the caller's to ask for (one
     job for all: ``enqueue.deliver_notices``); the sweep finds any left pending."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {event_type!r}")
-    if events:
-        now = utcnow()
-        bulk.insert_rows(session, OutboxEvent.__table__, [
-            {"event_type": event_type, "subject_type": subject_type, "subject_id": subject_id,
-             "payload": payload, "idempotency_key": uuid.uuid4().hex, "created_at": now,
-             "attempts": 0, "next_attempt_at": not_before} for subject_id, payload in events])
+    _insert(session, [{"event_type": event_type, "subject_type": subject_type, "subject_id": subject_id,
+                       "payload": payload} for subject_id, payload in events],
+            now=utcnow(), not_before=not_before)
+
+
+def _insert(session: Session, events: list[dict[str, Any]], *, now: datetime,
+            not_before: datetime | None = None) -> list[int]:
+    """The outbox rows of these events (dicts of ``emit``'s keyword arguments), one INSERT;
+    their ids in the given order."""
+    for e in events:
+        if e["event_type"] not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {e['event_type']!r}")
+    return bulk.insert_ids(session, OutboxEvent.__table__, [
+        {**e, "idempotency_key": uuid.uuid4().hex, "created_at": now, "attempts": 0,
+         "next_attempt_at": not_before} for e in events])
 
 
 def emit(session: Session, *, event_type: str, subject_type: str, subject_id: int,
@@ -64,13 +71,8 @@ def emit(session: Session, *, event_type: str, subject_type: str, subject_id: in
 
 def emit_all(session: Session, events: list[dict[str, Any]], *, now: datetime) -> list[int]:
     """``emit`` for many events (each a dict of ``emit``'s keyword arguments), in the given
-    order, by one multi-row insert (``bulk.insert_ids``); returns their ids."""
-    for e in events:
-        if e["event_type"] not in EVENT_TYPES:
-            raise ValueError(f"unknown event type {e['event_type']!r}")
-    ids = bulk.insert_ids(session, OutboxEvent.__table__, [
-        {**e, "idempotency_key": uuid.uuid4().hex, "created_at": now, "attempts": 0}
-        for e in events])
+    order, by one multi-row insert (``_insert``); returns their ids."""
+    ids = _insert(session, events, now=now)
     for e, event_id in zip(events, ids, strict=True):
         enqueue.deliver_outbox(session, e["subject_type"], e["subject_id"], event_id)
     return ids
