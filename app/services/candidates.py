@@ -35,11 +35,25 @@ RUNNING = ("queued", "training")
 STALE_TRAINING = timedelta(hours=3)
 
 
+#: the advisory lock every change of the model registry takes (PostgreSQL): a training
+#: request, a promotion and a rollback check what is running or active under it
+_REGISTRY_LOCK = 0x7D_4D0D_E15  # arbitrary, fixed
+
+
+def _lock_registry(session: Session) -> None:
+    """Serialise registry changes until the transaction ends: two admins clicking at the same
+    moment get one training (the other a 409), or one promotion after the other, never two
+    that both read the same state. SQLite lets one writer in at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_REGISTRY_LOCK)))
+
+
 # --- training -----------------------------------------------------------------------------
 
 def request_training(session: Session, *, actor: Actor, queue: bool = True) -> ModelCandidate:
     """Record a candidate and queue its training job (``queue=False``: the caller runs
     ``run_training`` itself). One at a time: 409 while one trains."""
+    _lock_registry(session)
     running = session.exec(select(ModelCandidate).where(ModelCandidate.status.in_(RUNNING))).first()
     if running is not None and utcnow() - _last_report(running) < STALE_TRAINING:
         raise CandidateError(f"Candidate {running.id} is still training.", 409)
@@ -201,6 +215,7 @@ def promote(session: Session, candidate_id: int, *, actor: Actor,
             override_reason: str | None = None) -> dict:
     """Make the candidate active if its gate passes, or with an admin's override reason.
     Queues the re-scoring of live posts and clients. One commit."""
+    _lock_registry(session)
     row = get(session, candidate_id)
     if row.status != "ready" or not row.versions:
         raise CandidateError(f"Candidate {candidate_id} is {row.status}: only a trained "
@@ -219,6 +234,7 @@ def promote(session: Session, candidate_id: int, *, actor: Actor,
 def rollback(session: Session, candidate_id: int, *, actor: Actor) -> dict:
     """Re-activate an earlier set of versions (a promoted candidate, or the set a promotion
     replaced). Queues the re-scoring. One commit."""
+    _lock_registry(session)
     row = get(session, candidate_id)
     if not row.versions or (row.promoted_at is None and row.status != "previous"):
         raise CandidateError(f"Candidate {candidate_id} was never active: promote it instead.", 409)
