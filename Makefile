@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest-xdist processes for the unit and integration tests (each test makes its own databases);
+# the end-to-end tests run after them, one at a time (each starts gunicorn, a worker and Chromium)
+TEST_WORKERS ?= 2
 
 .PHONY: install run test test-unit test-integration test-e2e bench clean-db
 
@@ -25,13 +28,14 @@ run: install
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) tests/unit tests/integration
+	$(BIN)/python -m pytest tests/e2e
 
 test-unit: install
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) tests/unit
 
 test-integration: install
-	$(BIN)/python -m pytest tests/integration
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) tests/integration
 
 test-e2e: install
 	$(BIN)/python -m pytest tests/e2e
