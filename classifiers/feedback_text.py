@@ -10,6 +10,10 @@ cross-validation (``classifiers.feedback_cv``).
 - Lexicon: VADER (vaderSentiment 3.3.2, MIT; the lexicon ships inside the package, no download)
   scores every sentence; per feedback we keep the most negative, the mean and the most positive
   compound score and the largest negative share.
+- Negation scope: ``mark_negation`` rewrites the words after a negation ("not", "never", "no",
+  "n't", "without", ...) up to the next punctuation mark as ``neg_<word>``, so the word model
+  sees "wasn't worth the money" as a negated "worth" instead of a positive one. It is applied to
+  what the word vectoriser reads (the char n-grams read the text as written).
 - Language: ``is_foreign`` marks text that is clearly NOT English (the only language the
   feedback models were trained on). Conservative by design: text with few letters ("ok", "A+++",
   "10/10") or mostly known English words is English; Latin-script text is only called foreign
@@ -87,6 +91,41 @@ def lexicon_features(per_sentence: np.ndarray) -> np.ndarray:
     """``LEXICON_FEATURES`` of one feedback from its ``vader_sentences`` rows."""
     c, neg = per_sentence[:, 0], per_sentence[:, 1]
     return np.array([c.min(), c.mean(), c.max(), neg.max()], dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------------- negation
+#: a negation cue: its scope runs to the next punctuation mark
+_NEG_CUES = frozenset("not no never nothing nobody none nowhere neither nor cannot without hardly barely "
+                      "dont doesnt didnt isnt wasnt werent arent wont wouldnt couldnt shouldnt havent hasnt hadnt "
+                      "aint neednt mustnt".split())
+#: tokens as the word vectoriser sees them, and the punctuation that ends a negation scope
+_NEG_TOKEN_RE = re.compile(r"\w[\w']*|[.,;:!?()\"\u2026]")
+NEG_PREFIX = "neg_"
+
+
+def mark_negation(text: str) -> str:
+    """Lower-cased ``text`` as its word tokens, each word inside a negation scope prefixed with
+    ``NEG_PREFIX`` ("it was not very good, but ok" -> "it was not neg_very neg_good , but ok").
+    A cue is a word of ``_NEG_CUES`` (with the contractions written without an apostrophe,
+    "dont", "wasnt"; not "cant", "wont" is kept) or any word ending in "n't"; its scope ends at
+    the next punctuation token."""
+    out: list[str] = []
+    neg = False
+    for t in _NEG_TOKEN_RE.findall(text.lower().replace("\u2019", "'")):
+        if not t[0].isalnum() and t[0] != "_":
+            neg = False
+            out.append(t)
+            continue
+        out.append(NEG_PREFIX + t if neg else t)
+        if t in _NEG_CUES or t.endswith("n't"):
+            neg = True
+    return " ".join(out)
+
+
+def vectoriser_inputs(texts: list[str], negation: bool) -> list[list[str]]:
+    """What each vectoriser of ``make_vectorizers`` (word, char) reads: with ``negation`` the word
+    n-grams read the negation-marked texts, the char n-grams always the texts as written."""
+    return [[mark_negation(t) for t in texts] if negation else texts, texts]
 
 
 # ---------------------------------------------------------------------------------- language
