@@ -94,32 +94,28 @@ def lexicon_features(per_sentence: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- negation
-#: a negation cue: its scope runs to the next punctuation mark
-_NEG_CUES = frozenset("not no never nothing nobody none nowhere neither nor cannot without hardly barely "
-                      "dont doesnt didnt isnt wasnt werent arent wont wouldnt couldnt shouldnt havent hasnt hadnt "
-                      "aint neednt mustnt".split())
-#: tokens as the word vectoriser sees them, and the punctuation that ends a negation scope
-_NEG_TOKEN_RE = re.compile(r"\w[\w']*|[.,;:!?()\"\u2026]")
+#: a negation cue (the contractions also written without an apostrophe: "dont", "wasnt"; not
+#: "cant", which is also a word): its scope runs to the next punctuation mark
+_NEG_CUE = (r"(?:not|no|never|nothing|nobody|none|nowhere|neither|nor|cannot|without|hardly|barely|"
+            r"dont|doesnt|didnt|isnt|wasnt|werent|arent|wont|wouldnt|couldnt|shouldnt|havent|hasnt|hadnt|"
+            r"aint|neednt|mustnt|\w+n't)")
+_NEG_SCOPE_RE = re.compile(rf"\b({_NEG_CUE})\b([^.,;:!?()\"\u2026]*)")
+_SCOPE_WORD_RE = re.compile(r"\w[\w']*")
 NEG_PREFIX = "neg_"
 
 
+def _mark_scope(m: re.Match) -> str:
+    return m.group(1) + _SCOPE_WORD_RE.sub(lambda w: NEG_PREFIX + w.group(), m.group(2))
+
+
+@functools.lru_cache(maxsize=50_000)
 def mark_negation(text: str) -> str:
-    """Lower-cased ``text`` as its word tokens, each word inside a negation scope prefixed with
-    ``NEG_PREFIX`` ("it was not very good, but ok" -> "it was not neg_very neg_good , but ok").
-    A cue is a word of ``_NEG_CUES`` (with the contractions written without an apostrophe,
-    "dont", "wasnt"; not "cant", "wont" is kept) or any word ending in "n't"; its scope ends at
-    the next punctuation token."""
-    out: list[str] = []
-    neg = False
-    for t in _NEG_TOKEN_RE.findall(text.lower().replace("\u2019", "'")):
-        if not t[0].isalnum() and t[0] != "_":
-            neg = False
-            out.append(t)
-            continue
-        out.append(NEG_PREFIX + t if neg else t)
-        if t in _NEG_CUES or t.endswith("n't"):
-            neg = True
-    return " ".join(out)
+    """``text`` lower-cased (typographic apostrophes made plain), every word inside a negation
+    scope prefixed with ``NEG_PREFIX``: "It was not very good, but ok" -> "it was not neg_very
+    neg_good, but ok". A scope starts after a cue and ends at the next punctuation mark; a cue
+    inside a scope is marked too and the scope goes on. Cached: the stage-1 and the general
+    model read the same texts and sentences."""
+    return _NEG_SCOPE_RE.sub(_mark_scope, text.lower().replace("\u2019", "'"))
 
 
 def vectoriser_inputs(texts: list[str], negation: bool) -> list[list[str]]:

@@ -173,15 +173,16 @@ def test_cli_score_feedback_keeps_id_and_negative_and_adds_language(tmp_path, mo
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("It was not very good, but ok.", "it was not neg_very neg_good , but ok ."),
-    ("Wasn\u2019t worth the money!", "wasn't neg_worth neg_the neg_money !"),
-    ("Never paid me. Great otherwise", "never neg_paid neg_me . great otherwise"),
-    ("I dont like it; fine", "i dont neg_like neg_it ; fine"),
-    ("No. Good", "no . good"),
-    # words that merely end in "nt" are no cues, nor is "cant"
-    ("Excellent client, want to hire again, payment sent", "excellent client , want to hire again , payment sent"),
-    ("I cant wait", "i cant wait"),
-    ("without any delay (really)", "without neg_any neg_delay ( really )"),
+    ("It was not very good, but ok.", "it was not neg_very neg_good, but ok."),
+    ("Wasn\u2019t worth the money!", "wasn't neg_worth neg_the neg_money!"),
+    ("Never paid me. Great otherwise", "never neg_paid neg_me. great otherwise"),
+    ("I dont like it; fine", "i dont neg_like neg_it; fine"),
+    ("No. Good", "no. good"),
+    ("not bad, not never good. ok", "not neg_bad, not neg_never neg_good. ok"),
+    # words that merely contain a cue or end in "nt" are no cues, nor is "cant"
+    ("Excellent client, want to hire again, payment sent", "excellent client, want to hire again, payment sent"),
+    ("I cant wait; knot notes", "i cant wait; knot notes"),
+    ("without any delay (really)", "without neg_any neg_delay (really)"),
     ("", ""),
 ])
 def test_negation_scope_is_marked_up_to_the_next_punctuation(text, expected):

@@ -133,7 +133,7 @@ def test_negation_marking_changes_what_the_text_model_reads(general):
     from classifiers import feedback_text as ft
 
     word, char = ft.vectoriser_inputs(["Not worth the money.", "Worth every cent."], True)
-    assert word == ["not neg_worth neg_the neg_money .", "worth every cent ."]
+    assert word == ["not neg_worth neg_the neg_money.", "worth every cent."]
     assert char == ["Not worth the money.", "Worth every cent."]
     assert ft.vectoriser_inputs(["Not worth it."], False) == [["Not worth it."], ["Not worth it."]]
 
