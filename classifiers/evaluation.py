@@ -163,21 +163,18 @@ def format_feedback(f: dict, threshold: float) -> list[str]:
                  f"recall {op.get('oof_recall', float('nan')):.3f}")
     sel = f.get("selection")
     if sel:
-        L.append("  model selection (mean leave-one-source-out ROC-AUC of each candidate; the best is shipped):")
-        from dataclasses import asdict
-
-        from .feedback import Settings
-
-        default = asdict(Settings())
+        L.append("  model selection (mean leave-one-source-out ROC-AUC of each candidate; the best is shipped;"
+                 " settings as changes from the first):")
+        base = sel["candidates"][0]["settings"]
         for c in sel["candidates"]:
-            diff = ", ".join(f"{k}={v}" for k, v in c["settings"].items() if default.get(k, v) != v) or "default"
+            diff = ", ".join(f"{k}={v}" for k, v in c["settings"].items() if base.get(k, v) != v) or "first"
             per = " ".join(f"{k} {v:.3f}" for k, v in c["by_source"].items() if v is not None)
-            L.append(f"    {diff:<22} mean {c['mean_roc_auc']:.3f}   {per}")
+            L.append(f"    {diff:<36} mean {c['mean_roc_auc']:.3f}   {per}")
     g = f.get("general_model")
     if g:
         L.append(f"  general sentiment model: {g['n_rows']} public rated snippets "
                  f"({', '.join(f'{k} {v}' for k, v in g['rows_by_source'].items())}; |mean rating| >= {g['margin']}),"
-                 " never a feedback row")
+                 " never a feedback row" + (f"; negation marked {g['negation']}, NB-scaled {g['nb']}" if "nb" in g else ""))
     if "realphrasing" in f:
         L.append(f"  real freelancer feedback: {f['realphrasing']}")
     return L

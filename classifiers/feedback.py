@@ -1,7 +1,7 @@
 """Feedback negativity, scored per sentence (probability that a feedback about a client is negative).
 
 Stage 1 (text model): word (1-2) + char_wb (2-5) tf-idf -> logistic regression, fitted on whole
-texts. It scores the whole feedback AND each of its sentences (``feedback_text.split_sentences``),
+texts; the word n-grams read the text with negation scopes marked (``feedback_text.mark_negation``). It scores the whole feedback AND each of its sentences (``feedback_text.split_sentences``),
 so one "he never paid me" sentence inside a long story is seen as such.
 Stage 2 (combiner): logistic regression over
     [whole-text logit, max / min / mean sentence logit, share of sentences with logit > 0,
@@ -56,6 +56,14 @@ class Settings:
     domain_weight: float = 1.0
     #: the general sentiment model's logits (``feedback_general``) as combiner columns
     general: bool = True
+    #: word n-grams of both text models read negation-marked text (``feedback_text.mark_negation``)
+    negation: bool = True
+    #: the general model's columns scaled by their naive-Bayes log-count ratio
+    general_nb: bool = True
+
+    def general_key(self) -> tuple[bool, bool]:
+        """Which general model these settings need (one fit per distinct key)."""
+        return (self.negation, self.general_nb)
 
 
 # ------------------------------------------------------------------------------- vectorisers
@@ -123,8 +131,8 @@ def rating_block(ratings: list[int | None]) -> np.ndarray:
 class TextModel:
     """Fitted vectorisers + LR; ``decision`` of a list of texts (positive = negative feedback)."""
 
-    def __init__(self, vecs: list[TfidfVectorizer], lr: LogisticRegression, fast: bool = False):
-        self.vecs, self.lr = vecs, lr
+    def __init__(self, vecs: list[TfidfVectorizer], lr: LogisticRegression, fast: bool = False, negation: bool = False):
+        self.vecs, self.lr, self.negation = vecs, lr, negation
         if fast:
             from .vectorising import FastTfidf
 
@@ -135,13 +143,13 @@ class TextModel:
     @classmethod
     def fit(cls, texts: list[str], y: np.ndarray, w: np.ndarray | None, s: Settings) -> "TextModel":
         vecs = make_vectorizers(s.char)
-        X = hstack([v.fit_transform(texts) for v in vecs])
-        return cls(vecs, _text_model(s.text_C).fit(X, y, sample_weight=w))
+        X = hstack([v.fit_transform(t) for v, t in zip(vecs, ft.vectoriser_inputs(texts, s.negation))])
+        return cls(vecs, _text_model(s.text_C).fit(X, y, sample_weight=w), negation=s.negation)
 
     def decision(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
-        return self.lr.decision_function(hstack([v.transform(texts) for v in self._tx]))
+        return self.lr.decision_function(hstack([v.transform(t) for v, t in zip(self._tx, ft.vectoriser_inputs(texts, self.negation))]))
 
 
 def _aggregate(z_text: np.ndarray, z_multi: np.ndarray, prep: Prepared, sentences: bool) -> np.ndarray:
@@ -221,15 +229,16 @@ def fit(texts: list[str], y: np.ndarray, ratings: list[int | None], groups, sour
     s = settings or Settings()
     y = np.asarray(y)
     if s.general and general is None:
-        general = fg.fit()
+        general = fg.fit(negation=s.negation, nb=s.general_nb)
     prep = prep or prepare(texts, s.lexicon, fg.General(general) if s.general else None)
     w = sample_weights(sources or [""] * len(texts), s)
     # the vectorisers are fitted once on these rows (unsupervised); the stage-1 LR out of fold
     # (groups never straddle) gives the logits the combiner is fitted on
     vecs = make_vectorizers(s.char)
-    X = hstack([v.fit_transform(texts) for v in vecs])
+    X = hstack([v.fit_transform(t) for v, t in zip(vecs, ft.vectoriser_inputs(texts, s.negation))])
     multi = _multi_sentences(prep)
-    Xs = hstack([v.transform([prep.sentences[k] for k in multi]) for v in vecs]) if s.sentences and len(multi) else None
+    Xs = (hstack([v.transform(t) for v, t in zip(vecs, ft.vectoriser_inputs([prep.sentences[k] for k in multi], s.negation))])
+          if s.sentences and len(multi) else None)
     z_text, z_multi = np.zeros(len(texts)), np.zeros(len(multi))
     owner_multi = prep.owner[multi]
     for tr, te in GroupKFold(n_splits=5).split(np.zeros(len(y)), y, groups):
@@ -243,7 +252,7 @@ def fit(texts: list[str], y: np.ndarray, ratings: list[int | None], groups, sour
     names = feature_names(s)
     comb = fit_monotone_lr(design(F, prep, ratings, s), y, w, names, s.combiner_C)
     rating_only = fit_monotone_lr(rating_block(ratings), y, w, list(RATING_FEATURES), 1.0)
-    tm = TextModel(vecs, _text_model(s.text_C).fit(X, y, sample_weight=w))
+    tm = TextModel(vecs, _text_model(s.text_C).fit(X, y, sample_weight=w), negation=s.negation)
     return {"format": FORMAT, "settings": asdict(s), "general": general if s.general else None,
             "vectorizers": [pack_vectorizer(v) for v in tm.vecs],
             "text_lr": tm.lr, "combiner": comb["lr"], "combiner_cols": comb["cols"], "feature_names": names,
@@ -251,7 +260,8 @@ def fit(texts: list[str], y: np.ndarray, ratings: list[int | None], groups, sour
 
 
 def _settings(bundle: dict) -> Settings:
-    return Settings(**{"general": False, **bundle["settings"]})  # bundles before the general model
+    # bundles before the general model / before negation marking and the NB-scaled general model
+    return Settings(**{"general": False, "negation": False, "general_nb": False, **bundle["settings"]})
 
 
 def _unpacked(bundle: dict) -> tuple[TextModel, frozenset[str], fg.General | None]:
@@ -261,7 +271,7 @@ def _unpacked(bundle: dict) -> tuple[TextModel, frozenset[str], fg.General | Non
         vecs = [unpack_vectorizer(d, t) for d, t in zip(bundle["vectorizers"], make_vectorizers(s.char))]
         english = frozenset(t for t in vecs[0].vocabulary_ if " " not in t and t.isalpha()) | ft.lexicon_words()
         general = fg.General(bundle["general"]) if s.general else None
-        bundle["_tm"] = (TextModel(vecs, bundle["text_lr"], fast=True), english, general)
+        bundle["_tm"] = (TextModel(vecs, bundle["text_lr"], fast=True, negation=s.negation), english, general)
     return bundle["_tm"]
 
 

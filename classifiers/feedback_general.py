@@ -13,6 +13,14 @@ are not over-fitted and need no out-of-fold step).
 
 Labels: negative = mean rating < 0; snippets whose mean rating is within ``MARGIN`` of neutral
 are left out (the raters did not agree on a direction).
+
+Features (chosen by the feedback model's leave-one-source-out ROC-AUC, ``feedback_cv``): word
+1-2 + char_wb 2-5 tf-idf, the word n-grams read with negation scopes marked
+(``feedback_text.mark_negation``), every column scaled by its naive-Bayes log-count ratio
+(Wang & Manning 2012: log of the share of negative snippets that contain the n-gram over the
+share of positive ones, add-one smoothed) before the logistic regression; the ratios are then
+folded into the fitted coefficients (w_j * r_j), so scoring is one plain linear model. Bundles
+without the ``"negation"`` key (fitted before it) read the text unmarked.
 """
 from __future__ import annotations
 
@@ -21,9 +29,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
-from .feedback_text import make_vectorizers
+from .feedback_text import make_vectorizers, vectoriser_inputs as inputs
 from .modelling import hstack, pack_vectorizer, unpack_vectorizer
 
 #: the four snippet sets of the VADER paper's evaluation, and their short source names
@@ -69,18 +78,34 @@ def load_corpus(directory: Path | None = None, limit: int | None = None,
     return texts, np.array(y, dtype=np.int64), src
 
 
+def nb_ratio(X: sp.spmatrix, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """Naive-Bayes log-count ratio of every column (positive = more common in negative rows)."""
+    B = (X > 0).astype(np.float64)
+    p = alpha + np.asarray(B[y == 1].sum(0)).ravel()
+    q = alpha + np.asarray(B[y == 0].sum(0)).ravel()
+    return np.log((p / p.sum()) / (q / q.sum()))
+
+
 def fit(texts: list[str] | None = None, y: np.ndarray | None = None, limit: int | None = None,
-        exclude: Iterable[str] = ()) -> dict:
-    """Fit the general model (on the shipped corpus less ``exclude`` unless ``texts``/``y`` are given)."""
+        exclude: Iterable[str] = (), negation: bool = True, nb: bool = True) -> dict:
+    """Fit the general model (on the shipped corpus less ``exclude`` unless ``texts``/``y`` are
+    given); ``negation``: the word n-grams read negation-marked text; ``nb``: columns scaled by
+    their naive-Bayes log-count ratio."""
     if texts is None:
         texts, y, src = load_corpus(limit=limit, exclude=exclude)
     else:
         src = ["given"] * len(texts)
+    y = np.asarray(y)
     vecs = make_vectorizers(char=True)
-    X = hstack([v.fit_transform(texts) for v in vecs])
-    lr = LogisticRegression(C=C, solver="lbfgs", max_iter=3000).fit(X, y)
-    return {"vectorizers": [pack_vectorizer(v) for v in vecs], "lr": lr, "margin": MARGIN,
-            "n_rows": len(texts), "rows_by_source": {s: src.count(s) for s in sorted(set(src))}}
+    X = hstack([v.fit_transform(t) for v, t in zip(vecs, inputs(texts, negation))]).tocsr()
+    if nb:
+        r = nb_ratio(X, y)
+        lr = LogisticRegression(C=C, solver="lbfgs", max_iter=3000).fit(X @ sp.diags(r), y)
+        lr.coef_ = lr.coef_ * r  # (X diag(r)) w == X (w * r): score the unscaled columns
+    else:
+        lr = LogisticRegression(C=C, solver="lbfgs", max_iter=3000).fit(X, y)
+    return {"vectorizers": [pack_vectorizer(v) for v in vecs], "lr": lr, "margin": MARGIN, "negation": negation,
+            "nb": nb, "n_rows": len(texts), "rows_by_source": {s: src.count(s) for s in sorted(set(src))}}
 
 
 class General:
@@ -92,11 +117,12 @@ class General:
         vecs = [unpack_vectorizer(d, t) for d, t in zip(bundle["vectorizers"], make_vectorizers(char=True))]
         self._tx = [FastTfidf(v) if FastTfidf.supported(v) else v for v in vecs]
         self.lr = bundle["lr"]
+        self.negation = bool(bundle.get("negation", False))
 
     def decision(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
-        return self.lr.decision_function(hstack([v.transform(texts) for v in self._tx]))
+        return self.lr.decision_function(hstack([v.transform(t) for v, t in zip(self._tx, inputs(texts, self.negation))]))
 
 
 def features(model: General, texts: list[str], sentences: list[str], n_sent: np.ndarray) -> np.ndarray:

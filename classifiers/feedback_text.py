@@ -10,6 +10,10 @@ cross-validation (``classifiers.feedback_cv``).
 - Lexicon: VADER (vaderSentiment 3.3.2, MIT; the lexicon ships inside the package, no download)
   scores every sentence; per feedback we keep the most negative, the mean and the most positive
   compound score and the largest negative share.
+- Negation scope: ``mark_negation`` rewrites the words after a negation ("not", "never", "no",
+  "n't", "without", ...) up to the next punctuation mark as ``neg_<word>``, so the word model
+  sees "wasn't worth the money" as a negated "worth" instead of a positive one. It is applied to
+  what the word vectoriser reads (the char n-grams read the text as written).
 - Language: ``is_foreign`` marks text that is clearly NOT English (the only language the
   feedback models were trained on). Conservative by design: text with few letters ("ok", "A+++",
   "10/10") or mostly known English words is English; Latin-script text is only called foreign
@@ -87,6 +91,37 @@ def lexicon_features(per_sentence: np.ndarray) -> np.ndarray:
     """``LEXICON_FEATURES`` of one feedback from its ``vader_sentences`` rows."""
     c, neg = per_sentence[:, 0], per_sentence[:, 1]
     return np.array([c.min(), c.mean(), c.max(), neg.max()], dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------------- negation
+#: a negation cue (the contractions also written without an apostrophe: "dont", "wasnt"; not
+#: "cant", which is also a word): its scope runs to the next punctuation mark
+_NEG_CUE = (r"(?:not|no|never|nothing|nobody|none|nowhere|neither|nor|cannot|without|hardly|barely|"
+            r"dont|doesnt|didnt|isnt|wasnt|werent|arent|wont|wouldnt|couldnt|shouldnt|havent|hasnt|hadnt|"
+            r"aint|neednt|mustnt|\w+n't)")
+_NEG_SCOPE_RE = re.compile(rf"\b({_NEG_CUE})\b([^.,;:!?()\"\u2026]*)")
+_SCOPE_WORD_RE = re.compile(r"\w[\w']*")
+NEG_PREFIX = "neg_"
+
+
+def _mark_scope(m: re.Match) -> str:
+    return m.group(1) + _SCOPE_WORD_RE.sub(lambda w: NEG_PREFIX + w.group(), m.group(2))
+
+
+@functools.lru_cache(maxsize=50_000)
+def mark_negation(text: str) -> str:
+    """``text`` lower-cased (typographic apostrophes made plain), every word inside a negation
+    scope prefixed with ``NEG_PREFIX``: "It was not very good, but ok" -> "it was not neg_very
+    neg_good, but ok". A scope starts after a cue and ends at the next punctuation mark; a cue
+    inside a scope is marked too and the scope goes on. Cached: the stage-1 and the general
+    model read the same texts and sentences."""
+    return _NEG_SCOPE_RE.sub(_mark_scope, text.lower().replace("\u2019", "'"))
+
+
+def vectoriser_inputs(texts: list[str], negation: bool) -> list[list[str]]:
+    """What each vectoriser of ``make_vectorizers`` (word, char) reads: with ``negation`` the word
+    n-grams read the negation-marked texts, the char n-grams always the texts as written."""
+    return [[mark_negation(t) for t in texts] if negation else texts, texts]
 
 
 # ---------------------------------------------------------------------------------- language

@@ -170,3 +170,22 @@ def test_cli_score_feedback_keeps_id_and_negative_and_adds_language(tmp_path, mo
     assert all(isinstance(o["negative"], float) and 0 <= o["negative"] <= 1 for o in out)
     assert [(o["text_scored"], o["language"]) for o in out] == [(True, "en"), (True, "en"), (False, "de")]
     assert out[0]["negative"] < 0.2 and out[1]["negative"] > 0.8 and 0.2 < out[2]["negative"] < 0.8
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("It was not very good, but ok.", "it was not neg_very neg_good, but ok."),
+    ("Wasn\u2019t worth the money!", "wasn't neg_worth neg_the neg_money!"),
+    ("Never paid me. Great otherwise", "never neg_paid neg_me. great otherwise"),
+    ("I dont like it; fine", "i dont neg_like neg_it; fine"),
+    ("No. Good", "no. good"),
+    ("not bad, not never good. ok", "not neg_bad, not neg_never neg_good. ok"),
+    # words that merely contain a cue or end in "nt" are no cues, nor is "cant"
+    ("Excellent client, want to hire again, payment sent", "excellent client, want to hire again, payment sent"),
+    ("I cant wait; knot notes", "i cant wait; knot notes"),
+    ("without any delay (really)", "without neg_any neg_delay (really)"),
+    ("", ""),
+])
+def test_negation_scope_is_marked_up_to_the_next_punctuation(text, expected):
+    from classifiers.feedback_text import mark_negation
+
+    assert mark_negation(text) == expected

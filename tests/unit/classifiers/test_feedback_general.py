@@ -82,14 +82,60 @@ def test_bundle_carries_the_general_model_and_scores(general):
 
 
 def test_a_bundle_without_the_general_model_still_scores(general):
-    """Bundles trained before the general model (no ``general`` in their settings) score as before."""
+    """Bundles trained before the general model (no ``general``, ``negation`` or ``general_nb`` in
+    their settings) score as before: text read unmarked."""
     texts, y, ratings, groups = _rows()
-    bundle = fb.fit(texts, y, ratings, groups, settings=fb.Settings(general=False))
+    bundle = fb.fit(texts, y, ratings, groups, settings=fb.Settings(general=False, negation=False, general_nb=False))
     assert bundle["general"] is None
-    bundle["settings"].pop("general")
+    before = fb.predict(bundle, ["Never paid and rude.", "Great client, paid on time."], [None, None])
+    for key in ("general", "negation", "general_nb"):
+        bundle["settings"].pop(key)
     bundle.pop("general")
+    bundle.pop("_tm")
     p = fb.predict(bundle, ["Never paid and rude.", "Great client, paid on time."], [None, None])
     assert p[0] > p[1]
+    assert p.tolist() == before.tolist()
+
+
+def test_nb_scaling_is_folded_into_the_coefficients():
+    """The NB-scaled general model scores the unscaled tf-idf columns with w * r: the same
+    decision as the regression fitted on the scaled columns."""
+    import scipy.sparse as sp
+
+    from classifiers import feedback_text as ft
+    from classifiers.modelling import hstack
+
+    texts, y, _ = fg.load_corpus(limit=1500)
+    g = fg.fit(texts, y, negation=True, nb=True)
+    assert g["nb"] and g["negation"]
+    vecs = [fb.unpack_vectorizer(d, t) for d, t in zip(g["vectorizers"], ft.make_vectorizers(char=True))]
+    X = hstack([v.transform(t) for v, t in zip(vecs, ft.vectoriser_inputs(texts[:50], True))])
+    r = fg.nb_ratio(hstack([v.transform(t) for v, t in zip(vecs, ft.vectoriser_inputs(texts, True))]), y)
+    refit = fg.fit(texts, y, negation=True, nb=False)  # same vocabulary (unsupervised)
+    assert [d["terms"].tolist() for d in refit["vectorizers"]] == [d["terms"].tolist() for d in g["vectorizers"]]
+    expected = (X @ sp.diags(r)) @ (g["lr"].coef_[0] / r) + g["lr"].intercept_[0]
+    assert np.allclose(fg.General(g).decision(texts[:50]), expected, atol=1e-6)
+    # positive r = more common in negative snippets
+    word = {t: j for j, t in enumerate(g["vectorizers"][0]["terms"].tolist())}
+    assert r[word["bad"]] > 0 > r[word["great"]]
+
+
+def test_general_model_without_the_negation_key_reads_unmarked_text(general):
+    """A general bundle fitted before negation marking has no ``negation`` key: not marked."""
+    old = dict(general)
+    old.pop("negation")
+    assert fg.General(old).negation is False and fg.General(general).negation is True
+
+
+def test_negation_marking_changes_what_the_text_model_reads(general):
+    """With ``negation`` the word n-grams of a negated phrase are other columns than the
+    plain phrase: "not worth it" no longer shares "worth it" with the praise."""
+    from classifiers import feedback_text as ft
+
+    word, char = ft.vectoriser_inputs(["Not worth the money.", "Worth every cent."], True)
+    assert word == ["not neg_worth neg_the neg_money.", "worth every cent."]
+    assert char == ["Not worth the money.", "Worth every cent."]
+    assert ft.vectoriser_inputs(["Not worth it."], False) == [["Not worth it."], ["Not worth it."]]
 
 
 def test_report_lists_each_candidate_and_the_general_corpus():
@@ -97,12 +143,14 @@ def test_report_lists_each_candidate_and_the_general_corpus():
 
     from classifiers.evaluation import format_feedback
 
-    default, plain = asdict(fb.Settings()), asdict(fb.Settings(general=False))
+    default, plain = asdict(fb.Settings()), asdict(fb.Settings(general=False, negation=False))
     f = {"selection": {"candidates": [
         {"settings": default, "mean_roc_auc": 0.91, "by_source": {"amaz": 0.95, "imdb": 0.9}},
         {"settings": plain, "mean_roc_auc": 0.89, "by_source": {"amaz": 0.93, "imdb": None}}]},
-        "general_model": {"n_rows": 19000, "rows_by_source": {"vamz": 3000, "vmov": 9000}, "margin": 0.5}}
+        "general_model": {"n_rows": 19000, "rows_by_source": {"vamz": 3000, "vmov": 9000}, "margin": 0.5,
+                          "negation": True, "nb": True}}
     text = "\n".join(format_feedback(f, 0.6))
-    assert "default                mean 0.910   amaz 0.950 imdb 0.900" in text
-    assert "general=False          mean 0.890   amaz 0.930\n" in text + "\n"
-    assert "19000 public rated snippets (vamz 3000, vmov 9000; |mean rating| >= 0.5), never a feedback row" in text
+    assert "first" + " " * 31 + " mean 0.910   amaz 0.950 imdb 0.900" in text
+    assert "general=False, negation=False" + " " * 7 + " mean 0.890   amaz 0.930\n" in text + "\n"
+    assert ("19000 public rated snippets (vamz 3000, vmov 9000; |mean rating| >= 0.5), never a feedback row; "
+            "negation marked True, NB-scaled True") in text
