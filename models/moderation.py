@@ -102,6 +102,10 @@ class Flag(SQLModel, table=True):
     priority: float = Field(default=0.0)
     #: queue_key(priority, created_at), kept in step by the events below and the upsert
     queue_key: float = Field(default=0.0)
+    #: the part of ``priority`` that the client's strikes add (services.strikes): set when the
+    #: flag is scored, and re-set on the client's open flags when a decision adds or removes
+    #: a strike (services.flags.rerank), so the priority follows the client's standing
+    strike_boost: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     #: free-text notes the system attaches (e.g. "score dropped below threshold while claimed")
     system_note: str | None = Field(default=None, sa_type=sa.Text)
     claimed_by: int | None = Field(default=None, foreign_key="moderator.id", ondelete="SET NULL")
