@@ -132,6 +132,16 @@ def file(session: Session, *, decision_id: int, text: str, actor: Actor,
     return appeal
 
 
+def appealed_of(session: Session, decision_ids: list[int]) -> dict[int, int]:
+    """Which of these decisions have an appeal: ``{decision id: appeal id}`` (one query; the
+    case pages list them so a decision's "Record an appeal" becomes a link to its appeal)."""
+    ids = sorted({i for i in decision_ids if i is not None})
+    if not ids:
+        return {}
+    return dict(session.execute(sa.select(Appeal.decision_id, Appeal.id)
+                                .where(Appeal.decision_id.in_(ids))).all())
+
+
 # --- deciding --------------------------------------------------------------------------------
 
 def _lock(session: Session, decision: Decision) -> None:

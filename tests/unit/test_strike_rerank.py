@@ -16,6 +16,7 @@ from models import Client, Decision, Flag, JobPost, OutboxEvent, QaReview, utcno
 from models.moderation import queue_key
 from tests.unit.console_fixtures import (db, make_client, make_flag, make_post,  # noqa: F401
                                          scam_case, staff)
+from tests.unit.console_fixtures import qa_disagreement as disagreement, removed_scam_case
 
 WARNING = strikes.PRIORITY_BOOST["warning"]   # a scam removal (3) reaches the warning (2)
 CONTACT = strikes.PRIORITY_BOOST["contact"]
@@ -147,18 +148,6 @@ def test_the_re_rank_is_one_update_per_boost_for_many_clients(db, staff):
 
 # --- a decision reversed by a QA adjudication is no strike ---------------------------------------
 
-def disagreement(db, decision, first_label, moderator):
-    review = QaReview(decision_id=decision.id, flag_id=decision.flag_id,
-                      subject_type=decision.subject_type, post_id=decision.post_id,
-                      client_id=decision.client_id, reason="scam",
-                      first_moderator_id=decision.moderator_id, first_label=first_label,
-                      status="disagreed", reviewer_id=moderator.moderator_id,
-                      review_label="not_violation", reviewed_at=utcnow())
-    db.add(review)
-    db.commit()
-    return review
-
-
 def test_a_post_reinstated_by_qa_adjudication_is_no_longer_a_strike(db, staff):
     client, post, flag = scam_case(db)
     other = scored_flag(db, client)
@@ -185,10 +174,7 @@ def test_a_post_reinstated_by_qa_adjudication_is_no_longer_a_strike(db, staff):
 
 
 def test_a_reinstatement_written_before_reverses_was_recorded_still_ends_the_strike(db, staff):
-    client, post, flag = scam_case(db)
-    db.commit()
-    decision = moderation.remove(db, flag_id=flag.id, version=flag.version, reason_code="scam",
-                                 actor=staff["moderator"])
+    client, post, decision = removed_scam_case(db, staff["moderator"])
     db.add(Decision(subject_type="post", subject_id=post.id, client_id=client.id,
                     post_id=post.id, moderator_id=staff["admin"].moderator_id,
                     action="reinstate", details={"qa_review": 1}, created_at=utcnow()))
