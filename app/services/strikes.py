@@ -121,16 +121,21 @@ def _rows(session: Session, client_ids: Iterable[int], now: datetime) -> list[An
 
 def _reversed() -> sa.Exists:
     """Correlated on ``Decision``: the decision no longer stands because a standing (not
-    undone) correction reversed it - a QA adjudication's or an appeal's reinstatement
+    undone) reinstatement since reversed it - a QA adjudication's or an appeal's
     (``moderation.reversals``, which records ``details["reverses"]``) - or, for a removal,
-    because the post was reinstated by a decision since (reinstatements written before
-    ``reverses`` was recorded). Looked up among the client's own decisions only."""
+    because the post was reinstated by a decision since (also reinstatements written before
+    ``reverses`` was recorded). Looked up among the client's standing reinstatements only
+    (a partial index: they are few)."""
     later = sa.orm.aliased(Decision)
+    # the literal action (not a bound parameter) lets PostgreSQL's generic plan use the
+    # partial index ix_decision_standing_reinstate, whose predicate this is
     return sa.select(later.id).where(
-        later.client_id == Decision.client_id, later.undone_at.is_(None),
+        later.client_id == Decision.client_id,
+        later.action == sa.literal_column(f"'{A.reinstate.value}'"), later.undone_at.is_(None),
+        later.id > Decision.id,
         sa.or_(later.details["reverses"].as_integer() == Decision.id,
-               sa.and_(Decision.action == A.remove.value, later.action == A.reinstate.value,
-                       later.post_id == Decision.post_id, later.id > Decision.id))).exists()
+               sa.and_(Decision.action == A.remove.value,
+                       later.post_id == Decision.post_id))).exists()
 
 
 def _strikes_by_client(session: Session, client_ids: Iterable[int],
