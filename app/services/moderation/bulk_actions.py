@@ -61,14 +61,16 @@ def bulk(session: Session, *, action: str, items: list[tuple[int, int]], actor: 
         raise ServiceError("choose why the posts are removed")
     # every post's lock, then every flag's, each by id, before anything is read or written
     flag_ids = [flag_id for flag_id, _ in items]
-    if action == A.remove:  # the strikes re-rank the clients' other open flags
-        lock_clients(session, session.exec(select(Flag.client_id).where(Flag.id.in_(flag_ids))))
-    # (the rows are held here: the checks below find them in the session's identity map,
-    # which keeps only rows someone references)
+    # (a removal's strikes re-rank the clients' other open flags: their clients first, read
+    # with the lock; the rows are held here: the checks below find them in the session's
+    # identity map, which keeps only rows someone references)
+    clients = lock_clients(session, select(Flag.client_id).where(Flag.id.in_(flag_ids))) \
+        if action == A.remove else None
     posts, locked = lock_post_case_rows(
         session, session.exec(select(Flag.post_id).where(Flag.id.in_(flag_ids))), flag_ids)
     client_ids = sorted({f.client_id for f in locked})
-    clients = session.exec(select(Client).where(Client.id.in_(client_ids))).all()
+    if clients is None:
+        clients = session.exec(select(Client).where(Client.id.in_(client_ids))).all()
     todo = _checked(session, action, items, locked)
     if action == A.dismiss:
         decisions = _dismiss_all(session, todo, actor, now)
@@ -239,7 +241,7 @@ def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int]
     now = now or utcnow()
     if reason_code not in REMOVE_REASONS:
         raise ServiceError("choose why the posts are removed")
-    lock_clients(session, session.exec(select(JobPost.client_id).where(JobPost.id.in_(post_ids))))
+    lock_clients(session, select(JobPost.client_id).where(JobPost.id.in_(post_ids)))
     lock_post_case(session, post_ids)
     posts = list(session.exec(select(JobPost).where(JobPost.id.in_(post_ids),
                                                     JobPost.status.in_(list(_NOT_REMOVED)))))
