@@ -90,7 +90,7 @@ def _init_templates(app: Flask) -> None:
     from .security import csrf_token
     from .services.moderation import removal_reason
     from .web.fragments import pure_macro
-    from .web.markup import GLOBALS as MARKUP
+    from .web.markup import GLOBALS as MARKUP, plural
     from .web.ui import chrome_urls, fixed_url, form_token, id_url
 
     # in place of Flask-WTF's generate_csrf (CSRFProtect.init_app put it in the globals
@@ -106,4 +106,5 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.globals["removal_reason"] = removal_reason
     app.jinja_env.globals.update(MARKUP)
     app.jinja_env.filters["category_label"] = category_label
+    app.jinja_env.filters["plural"] = plural
     app.jinja_env.filters["dt"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"

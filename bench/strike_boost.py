@@ -2,7 +2,10 @@
 with the strike boost (``strikes.priority_boost``: one grouped read of the chunk's clients'
 standing decisions) and without it, and the boost's read alone, on a database holding
 ``--clients`` clients, 4 posts each, and ``--removals`` removal decisions spread over half
-of the clients. Prints medians and the ratio; asserts nothing.
+of the clients. Then what a strike costs a decision: ``flags.rerank`` of one client whose
+open flags all move (1, 50 and 500 of them; the client's standing read, then one UPDATE),
+as a removal, a suspension, an undo or an overturn runs it in its transaction. Prints
+medians and the ratio; asserts nothing.
 
     .venv/bin/python bench/strike_boost.py [--postgres] [--clients 20000] [--removals 40000]
         [--repeat 15]
@@ -81,6 +84,43 @@ def _fill(engine: sa.Engine, clients: int, removals: int) -> None:
             conn.commit()
 
 
+def _rerank_times(engine: sa.Engine, clients: int, repeat: int) -> dict[int, float]:
+    """Median ms of ``flags.rerank`` for a client (one with strikes) whose N open flags all
+    move; each trial rolled back, so each moves them all."""
+    from app.db import session_scope
+    from app.services import flags
+    from models import Flag, JobPost, utcnow
+    from models.moderation import queue_key
+
+    now = utcnow()
+    out = {}
+    for i, n in enumerate((1, 50, 500)):
+        client = 1 + i  # the first half of the clients carry the removals
+        first = clients * 4 + 1 + i * 1000
+        with engine.begin() as conn:
+            conn.execute(sa.insert(JobPost.__table__), [
+                {"id": first + k, "external_id": f"rr{first + k}", "client_id": client,
+                 "title": "t", "description": "d", "status": "live", "content_hash": f"rr{k}",
+                 "posted_at": now, "created_at": now, "updated_at": now} for k in range(n)])
+            conn.execute(sa.insert(Flag.__table__), [
+                {"subject_type": "post", "subject_id": first + k, "client_id": client,
+                 "post_id": first + k, "reason": "scam", "score": 0.9, "status": "open",
+                 "priority": 50.0, "queue_key": queue_key(50.0, now), "version": 1,
+                 "strike_boost": -1.0, "evidence": [], "policy_types": [], "created_at": now,
+                 "updated_at": now}
+                for k in range(n)])
+        times = []
+        for _ in range(repeat):
+            with session_scope() as session:
+                start = time.perf_counter()
+                moved = flags.rerank(session, [client])
+                times.append(time.perf_counter() - start)
+                assert moved == n, (moved, n)
+                session.rollback()
+        out[n] = statistics.median(times) * 1000
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--postgres", action="store_true")
@@ -126,6 +166,7 @@ def main() -> None:
                     start = time.perf_counter()
                     boosted = real(session, {c["client_id"] for c, _ in chunk})
                     times["boost read alone"].append(time.perf_counter() - start)
+            rerank = _rerank_times(get_engine(), args.clients, args.repeat)
             get_engine().dispose()
         medians = {k: statistics.median(v) * 1000 for k, v in times.items()}
         print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; {args.clients} clients, "
@@ -135,6 +176,9 @@ def main() -> None:
         for name, ms in medians.items():
             print(f"  {name:18s} median {ms:8.2f} ms")
         print(f"  ratio with/without boost: {medians['with boost'] / medians['without boost']:.2f}")
+        print("re-rank of one client's open flags (flags.rerank: the standing read + one UPDATE):")
+        for n, ms in rerank.items():
+            print(f"  {n:4d} open flags       median {ms:8.2f} ms")
     finally:
         drop()
 

@@ -15,6 +15,7 @@ from .enums import (DecisionAction, FlagReason, FlagStatus, OutreachOutcome, Pol
 OPEN = sa.text("status = 'open'")
 OPEN_CLAIMED = sa.text("status = 'open' AND claimed_by IS NOT NULL")
 LIVE_ESCALATION = sa.text("action = 'escalate' AND undone_at IS NULL")
+STANDING_REINSTATE = sa.text("action = 'reinstate' AND undone_at IS NULL")
 #: queue order: every hour a flag waits is worth this many priority points
 QUEUE_AGE_WEIGHT = 0.5
 
@@ -102,6 +103,10 @@ class Flag(SQLModel, table=True):
     priority: float = Field(default=0.0)
     #: queue_key(priority, created_at), kept in step by the events below and the upsert
     queue_key: float = Field(default=0.0)
+    #: the part of ``priority`` that the client's strikes add (services.strikes): set when the
+    #: flag is scored, and re-set on the client's open flags when a decision adds or removes
+    #: a strike (services.flags.rerank), so the priority follows the client's standing
+    strike_boost: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     #: free-text notes the system attaches (e.g. "score dropped below threshold while claimed")
     system_note: str | None = Field(default=None, sa_type=sa.Text)
     claimed_by: int | None = Field(default=None, foreign_key="moderator.id", ondelete="SET NULL")
@@ -172,6 +177,9 @@ class Decision(SQLModel, table=True):
         # it PostgreSQL answered the queue's EXISTS by scanning every decision ever taken
         sa.Index("ix_decision_live_escalation", "flag_id", sqlite_where=LIVE_ESCALATION,
                  postgresql_where=LIVE_ESCALATION),
+        # a client's standing reinstatements (few): what ends a strike (services.strikes)
+        sa.Index("ix_decision_standing_reinstate", "client_id", "id",
+                 sqlite_where=STANDING_REINSTATE, postgresql_where=STANDING_REINSTATE),
     )
 
     id: int | None = Field(default=None, primary_key=True)

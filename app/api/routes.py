@@ -232,7 +232,9 @@ def list_flags():
                      "appellant is not the decision's client", ErrorOut)})
 def file_appeal():
     """One appeal per decision. The outcome comes back as the `appeal.decided` webhook (with
-    the reversal's own event, `post.reinstated` say, when the decision is overturned)."""
+    the reversal's own event, `post.reinstated` say, when the decision is overturned; none
+    when a later decision that stands repeated it: `superseded_by` then names that one, and
+    the overturn corrects the record only)."""
     payload: AppealIn = validate(AppealIn, json_body())  # type: ignore[assignment]
     session = get_session()
     try:

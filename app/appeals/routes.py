@@ -1,7 +1,8 @@
 """The appeal queue, an appeal's page, its decision (uphold/overturn) and undo, and the
 moderators' entry of an appeal that came by e-mail. Thin: one service call per request;
 plain POSTs answered by a redirect (303) to the appeal with a notice, or the page again
-with the refusal (409 changed meanwhile, 422 refused) and nothing written."""
+with the refusal (409 changed meanwhile, 422 refused) and nothing written: the service
+rolled its transaction back (``transactions.owns_transaction``); a view never does."""
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
@@ -42,18 +43,17 @@ def show(appeal_id: int):
     return _page(appeal_id)
 
 
-def _act(appeal_id: int, call, done: str):  # noqa: ANN001
+def _act(appeal_id: int, call, done):  # noqa: ANN001
+    """``done``: the notice, or a function of what ``call`` returned that makes it."""
     try:
-        call()
+        result = call()
     except NotFound:
         abort(404)
     except (StaleCase, Conflict) as exc:
-        get_session().rollback()
         return _page(appeal_id, status=409, message=str(exc), level="conflict")
     except ServiceError as exc:
-        get_session().rollback()
         return _page(appeal_id, status=422, message=str(exc), level="error")
-    notify(done)
+    notify(done(result) if callable(done) else done)
     return redirect(url_for("appeals.show", appeal_id=appeal_id), 303)
 
 
@@ -63,9 +63,17 @@ def decide(appeal_id: int):
     outcome = request.form.get("outcome", "")
     return _act(appeal_id, lambda: appeals.decide(
         get_session(), appeal_id=appeal_id, version=form_int("version"), outcome=outcome,
-        reason=request.form.get("reason", ""), actor=actor()),
-        "Appeal overturned: the decision was reversed." if outcome == "overturn"
-        else "Appeal upheld: the decision stands.")
+        reason=request.form.get("reason", ""), actor=actor()), _decided)
+
+
+def _decided(appeal) -> str:  # noqa: ANN001
+    if appeal.status == "upheld":
+        return "Appeal upheld: the decision stands."
+    later = (appeal.reversal or {}).get("superseded_by")
+    if later:
+        return (f"Appeal overturned on the record: the decision's label and strike are "
+                f"corrected; a later decision, #{later}, stands and was not reversed.")
+    return "Appeal overturned: the decision was reversed."
 
 
 @bp.post("/<int:appeal_id>/undo")
@@ -108,10 +116,8 @@ def create():
     except NotFound:
         abort(404)
     except Conflict as exc:
-        get_session().rollback()
         return _new_page(decision_id, status=409, message=str(exc), text=text)
     except ServiceError as exc:
-        get_session().rollback()
         return _new_page(decision_id, status=422, message=str(exc), text=text)
     notify(f"Appeal #{appeal.id} recorded: it waits in the appeal queue.")
     return redirect(url_for("appeals.show", appeal_id=appeal.id), 303)

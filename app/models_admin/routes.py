@@ -94,9 +94,9 @@ def shadow_stop(candidate_id: int):
 
 
 def _answer(call):  # noqa: ANN001, ANN202
-    """Run one service call; its refusals are the HTTP answers (404, 409, 422)."""
+    """Run one service call; its refusals are the HTTP answers (404, 409, 422). The service
+    rolled its transaction back (``transactions.owns_transaction``)."""
     try:
         return call()
     except candidates.CandidateError as exc:
-        get_session().rollback()
         abort(exc.status, description=str(exc))

@@ -45,8 +45,9 @@ def adjudicate(review_id: int):
     done = answer(lambda: qa.adjudicate(get_session(), review_id=review_id,
                                          label=request.form.get("label", ""), actor=actor(),
                                          apply_correction=request.form.get("correct") == "1"))
+    subject = "post" if done.subject_type == "post" else "client"
     notify(f"Adjudicated: {done.adjudicated_label.replace('_', ' ')}"
-           + (f"; the post was {'reinstated' if done.correction == 'reinstate' else 'removed'}."
+           + (f"; the {subject} was {'reinstated' if done.correction == 'reinstate' else 'removed'}."
               if done.correction else "."))
     return redirect(url_for("qa.adjudication"), 303)
 

@@ -14,6 +14,7 @@ from models import Appeal, AppealStatus, Client, Decision, JobPost, Moderator, u
 from models.base import MAX_ID
 
 from . import NotFound, appeals, casefile, strikes
+from .moderation import reversals
 from .audit import Actor
 
 QUEUE_LIMIT = 200
@@ -89,6 +90,12 @@ class AppealCase:
     due_at: datetime
     may_decide: bool
     undoable: bool
+    #: a later decision that stands and repeats the appealed one (the client suspended
+    #: again, the post taken down again): an overturn then corrects the record only
+    later: Decision | None = None
+    #: the appealed decision ids among the client's recent decisions (their "Record an
+    #: appeal" link becomes a link to the appeal: ``{decision id: appeal id}``)
+    appealed: dict[int, int] | None = None
 
 
 def _emails(session: Session, ids: set[int | None]) -> dict[int, str]:
@@ -130,7 +137,12 @@ def case(session: Session, *, appeal_id: int, actor: Actor, is_admin: bool,
         moderators=emails, due_at=due(appeal),
         may_decide=(appeal.status == AppealStatus.pending
                     and appeals.may_decide(session, decision, actor)),
-        undoable=appeals.can_undo(appeal, actor, is_admin=is_admin, now=now))
+        undoable=appeals.can_undo(appeal, actor, is_admin=is_admin, now=now),
+        later=reversals.later_standing(session, decision)
+        if appeal.status == AppealStatus.pending else None,
+        appealed=appeals.appealed_of(session, [d.id for d in summary.decisions]
+                                     + [decision.id]))
+
 
 
 @dataclass(frozen=True)

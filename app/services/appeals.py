@@ -36,13 +36,14 @@ from models import (Appeal, AppealSource, AppealStatus, Client, ClientStatus, De
 
 from models.base import MAX_ID
 
-from . import Conflict, NotFound, ServiceError
+from . import Conflict, NotFound, ServiceError, flags
 from .audit import Actor, record
-from .locks import lock_client_case, lock_post_case
+from .locks import lock_client_case, lock_clients, lock_post_case
 from .moderation import reversals
 from .moderation.common import (InvalidTransition, StaleCase, _clean, _client_event, _post_event,
                                 decision_use_case, undo_seconds)
 from .moderation.post_actions import _set_category
+from .transactions import owns_transaction
 
 A = DecisionAction
 #: the decisions an appeal may contest (the ones that act on the client's post or account)
@@ -82,6 +83,7 @@ def _is_admin(session: Session, actor: Actor) -> bool:
 
 # --- filing ----------------------------------------------------------------------------------
 
+@owns_transaction
 def file(session: Session, *, decision_id: int, text: str, actor: Actor,
          appellant: str | None = None, source: str = AppealSource.api,
          now: datetime | None = None) -> Appeal:
@@ -130,12 +132,23 @@ def file(session: Session, *, decision_id: int, text: str, actor: Actor,
     return appeal
 
 
+def appealed_of(session: Session, decision_ids: list[int]) -> dict[int, int]:
+    """Which of these decisions have an appeal: ``{decision id: appeal id}`` (one query; the
+    case pages list them so a decision's "Record an appeal" becomes a link to its appeal)."""
+    ids = sorted({i for i in decision_ids if i is not None})
+    if not ids:
+        return {}
+    return dict(session.execute(sa.select(Appeal.decision_id, Appeal.id)
+                                .where(Appeal.decision_id.in_(ids))).all())
+
+
 # --- deciding --------------------------------------------------------------------------------
 
 def _lock(session: Session, decision: Decision) -> None:
     """The subject's locks (docs/concurrency.md): the post's case, or the client with its
     posts (a suspension's reversal puts posts back)."""
     if decision.post_id is not None:
+        lock_clients(session, [decision.client_id])  # its flags are re-ranked (strikes)
         lock_post_case(session, [decision.post_id])
     else:
         lock_client_case(session, decision.client_id, posts=True)
@@ -175,6 +188,7 @@ def may_decide(session: Session, decision: Decision, actor: Actor) -> bool:
         decision.moderator_id != actor.moderator_id or _is_admin(session, actor))
 
 
+@owns_transaction
 @decision_use_case
 def decide(session: Session, *, appeal_id: int, version: int | None, outcome: str, reason: str,
            actor: Actor, now: datetime | None = None) -> Appeal:
@@ -202,8 +216,12 @@ def decide(session: Session, *, appeal_id: int, version: int | None, outcome: st
         if status == AppealStatus.overturned else None
     _set(session, appeal, version, AppealStatus.pending, status=status, decided_at=now,
          decided_by=actor.moderator_id, outcome_reason=reason, reversal=reversal)
+    if reversal is not None:  # the overturned decision's strike is gone: re-rank
+        flags.rerank(session, [decision.client_id], now=now)
+    later = {"superseded_by": reversal["superseded_by"]} \
+        if reversal and reversal.get("superseded_by") else {}
     _event(session, "appeal.decided", appeal, decision, outcome=str(status), reason=reason,
-           reversal=(reversal or {}).get("decisions", []))
+           reversal=(reversal or {}).get("decisions", []), **later)
     record(session, actor=actor, action=f"appeal.{outcome}", subject_type=decision.subject_type,
            subject_id=decision.subject_id,
            before={"appeal": appeal.id, "status": AppealStatus.pending},
@@ -225,17 +243,26 @@ def _event(session: Session, event_type: str, appeal: Appeal, decision: Decision
 
 def _reverse(session: Session, appeal: Appeal, decision: Decision, *, actor: Actor, reason: str,
              now: datetime) -> dict[str, Any]:
-    """Undo what ``decision`` changed, through the shared writers; returns what was done."""
+    """Undo what ``decision`` changed, through the shared writers; returns what was done.
+
+    A removal or suspension that a later decision repeated, and that later decision stands
+    (the client suspended again, the post taken down again: ``reversals.later_standing``),
+    is overturned on the record only: its label and strike go, the later decision and the
+    state it put the subject in stay (``{"decisions": [], "superseded_by": id}``)."""
     details = decision.details or {}
     note = f"Appeal #{appeal.id} overturned decision {decision.id}: {reason}"
     mark = {"appeal": appeal.id, "overturns": decision.id}
+    later = reversals.later_standing(session, decision)
+    if later is not None:
+        return {"decisions": [], "superseded_by": later.id, "superseded_action": later.action}
     if decision.action == A.remove:
         post = session.get(JobPost, decision.post_id)
         if post.status != PostStatus.removed:
             raise InvalidTransition("the post is no longer removed: there is nothing to reverse")
         was = details.get("before", {}).get("post") or PostStatus.live
         done = reversals.reinstate_post(session, post, actor=actor, reason=note, details=mark,
-                                        event_reason="appeal_overturned", now=now, status=was)
+                                        event_reason="appeal_overturned", now=now, status=was,
+                                        reverses=decision.id)
         return {"decisions": [done.id], "posts": [post.id]}
     if decision.action == A.recategorise:
         post = session.get(JobPost, decision.post_id)
@@ -255,7 +282,8 @@ def _reverse(session: Session, appeal: Appeal, decision: Decision, *, actor: Act
         if post is not None and post.status == PostStatus.removed:
             posts.append((post, item.get("status") or PostStatus.live))
     done = reversals.reinstate_client(session, client, actor=actor, reason=note, details=mark,
-                                      event_reason="appeal_overturned", now=now, posts=posts)
+                                      event_reason="appeal_overturned", now=now, posts=posts,
+                                      reverses=decision.id)
     return {"decisions": [done.id], "posts": [p.id for p, _ in posts],
             "client_changed_at": client.status_changed_at.isoformat()}
 
@@ -270,6 +298,7 @@ def can_undo(appeal: Appeal, actor: Actor, *, is_admin: bool = False,
             and (appeal.decided_by == actor.moderator_id or is_admin))
 
 
+@owns_transaction
 @decision_use_case
 def undo(session: Session, *, appeal_id: int, actor: Actor,
          now: datetime | None = None) -> Appeal:
@@ -286,10 +315,12 @@ def undo(session: Session, *, appeal_id: int, actor: Actor,
     _lock(session, decision)
     session.refresh(appeal)
     was, version, reversal = appeal.status, appeal.version, appeal.reversal or {}
-    if was == AppealStatus.overturned:
+    if was == AppealStatus.overturned and not reversal.get("superseded_by"):
         _reapply(session, appeal, decision, reversal, now)
     _set(session, appeal, version, was, status=AppealStatus.pending, decided_at=None,
          decided_by=None, outcome_reason="", reversal=None)
+    if was == AppealStatus.overturned:  # the decision's strike is back
+        flags.rerank(session, [decision.client_id], now=now)
     _event(session, "appeal.reopened", appeal, decision, undo_of=str(was))
     record(session, actor=actor, action="appeal.undo", subject_type=decision.subject_type,
            subject_id=decision.subject_id, before={"appeal": appeal.id, "status": was},

@@ -29,6 +29,7 @@ from . import model_registry, scoring
 from .audit import Actor, record
 from .model_files import CandidateError, active_set, candidate_scorer, model_dir
 from .model_files import config as _config
+from .transactions import owns_transaction
 
 RUNNING = ("queued", "training")
 #: a training that has not reported for this long is taken for dead (a killed worker)
@@ -50,6 +51,7 @@ def _lock_registry(session: Session) -> None:
 
 # --- training -----------------------------------------------------------------------------
 
+@owns_transaction
 def request_training(session: Session, *, actor: Actor, queue: bool = True) -> ModelCandidate:
     """Record a candidate and queue its training job (``queue=False``: the caller runs
     ``run_training`` itself). One at a time: 409 while one trains."""
@@ -211,6 +213,7 @@ def _remember_active(session: Session, active: dict[str, str]) -> None:
                                requested_by="registry", finished_at=utcnow()))
 
 
+@owns_transaction
 def promote(session: Session, candidate_id: int, *, actor: Actor,
             override_reason: str | None = None) -> dict:
     """Make the candidate active if its gate passes, or with an admin's override reason.
@@ -231,6 +234,7 @@ def promote(session: Session, candidate_id: int, *, actor: Actor,
                               "margin": margin})
 
 
+@owns_transaction
 def rollback(session: Session, candidate_id: int, *, actor: Actor) -> dict:
     """Re-activate an earlier set of versions (a promoted candidate, or the set a promotion
     replaced). Queues the re-scoring. One commit."""

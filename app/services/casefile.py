@@ -15,10 +15,10 @@ from markupsafe import Markup
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models import (Client, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator, Outreach,
-                    PostStatus, SubjectType, utcnow)
+from models import (Client, ClientStatus, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator,
+                    Outreach, PostStatus, SubjectType, utcnow)
 
-from . import NotFound, holds, moderation, notices, reads
+from . import NotFound, appeals, holds, moderation, notices, reads
 from .audit import Actor
 from .highlight import EvidenceItem, evidence_items, highlight
 
@@ -77,6 +77,10 @@ class PostCase:
     hold: Any = None
     #: the freelancers told about this post's removal (``notices.NoticeSummary``)
     notices: Any = None
+    #: a suspended client: the freelancers its suspension notified (``NoticeSummary``)
+    suspension_notices: Any = None
+    #: the listed decisions that have an appeal: ``{decision id: appeal id}``
+    appealed: dict[int, int] = field(default_factory=dict)
 
     @property
     def version(self) -> int | None:
@@ -299,8 +303,17 @@ def post_case(session: Session, *, post_id: int, flag_id: int | None, actor: Act
         # only a removed post can have notices standing (one query, not for the live posts
         # most cases are about)
         notices=notices.summary(session, post_id=post.id, client_id=client.id)
-        if post.status == PostStatus.removed else None)
+        if post.status == PostStatus.removed else None,
+        suspension_notices=notices.of_suspension(session, client.id)
+        if client.status == ClientStatus.suspended else None,
+        appealed=appeals.appealed_of(session, _appealable_ids(decisions, client_decisions)))
     return case
+
+
+def _appealable_ids(*lists: list[Any]) -> list[int]:
+    """The ids of the listed decisions an appeal can be about (one query then asks which
+    have one: ``appeals.appealed_of``)."""
+    return sorted({d.id for ds in lists for d in ds if d.action in appeals.APPEALABLE})
 
 
 @dataclass(frozen=True)
@@ -393,6 +406,10 @@ class ClientCase:
     #: the pages of the feedback and posts lists shown (``client_file.Page``)
     feedback_page: Any = None
     posts_page: Any = None
+    #: suspended: the freelancers the suspension notified (``notices.NoticeSummary``)
+    suspension_notices: Any = None
+    #: the listed decisions that have an appeal: ``{decision id: appeal id}``
+    appealed: dict[int, int] = field(default_factory=dict)
 
     @property
     def client(self) -> Client:

@@ -16,13 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Client, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator, Outreach,
-                    SubjectType, utcnow)
+from models import (Client, ClientStatus, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator,
+                    Outreach, SubjectType, utcnow)
 
-from . import NotFound, moderation, reads
+from . import NotFound, appeals, moderation, notices, reads
 from .audit import Actor
 from .casefile import (CLIENT_DECISIONS, FEEDBACK_LIMIT, RECENT_DECISIONS, ClientCase,
-                       _client_counts_for, chart_data, client_summary)
+                       _appealable_ids, _client_counts_for, chart_data, client_summary)
 
 #: feedbacks and posts per page of the client page (newest first)
 PAGE_SIZE = 50
@@ -150,7 +150,10 @@ def client_case(session: Session, *, client_id: int, actor: Actor, is_admin: boo
                   else None),
         token=moderation.client_token(client),
         suspend_hold=(moderation.suspension_hold(session, client)
-                      if moderation.A.suspend in allowed else None))
+                      if moderation.A.suspend in allowed else None),
+        suspension_notices=(notices.of_suspension(session, client.id)
+                            if client.status == ClientStatus.suspended else None),
+        appealed=appeals.appealed_of(session, _appealable_ids(decisions)))
     case.feedback_page = Page(feedback_page, len(feedback_rows) > PAGE_SIZE,
                               summary.feedback_count)
     case.posts_page = Page(posts_page, len(post_rows) > PAGE_SIZE, summary.posts_total)

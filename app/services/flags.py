@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,7 +61,7 @@ _UPSERTS: dict[tuple[str, bool], sa.Insert] = {}
 ROW_COLUMNS = ("subject_type", "subject_id", "client_id", "post_id", "reason", "score",
                "model_version", "evidence", "policy_types", "suggested_category", "status",
                "priority", "system_note", "claimed_by", "claimed_until", "version",
-               "created_at", "updated_at", "closed_at", "queue_key")
+               "created_at", "updated_at", "closed_at", "queue_key", "strike_boost")
 OPEN_KEY = ("subject_type", "subject_id", "reason")
 
 
@@ -80,9 +80,10 @@ def _upsert_statement(dialect: str, *, from_rows: bool = False) -> sa.Insert:
         refreshed = {name: getattr(excluded, name) for name in (
             "score", "model_version", "evidence", "policy_types", "suggested_category",
             "updated_at")}
-        refreshed["priority"] = sa.case(
-            (table.priority >= SUSPEND_RECOMMENDED_PRIORITY, table.priority),
-            else_=excluded.priority)
+        kept = table.priority >= SUSPEND_RECOMMENDED_PRIORITY
+        refreshed["priority"] = sa.case((kept, table.priority), else_=excluded.priority)
+        refreshed["strike_boost"] = sa.case((kept, table.strike_boost),
+                                            else_=excluded.strike_boost)
         # the sort key moves with the priority (created_at, hence the age term, stays)
         refreshed["queue_key"] = table.queue_key + (refreshed["priority"] - table.priority)
         refreshed["version"] = table.version + 1
@@ -104,7 +105,7 @@ def _row(subject: dict[str, Any], detection: Detection, now: datetime,
         status=FlagStatus.open, priority=priority, system_note=detection.note,
         claimed_by=None,
         claimed_until=None, version=1, created_at=now, updated_at=now, closed_at=None,
-        queue_key=queue_key(priority, now))
+        queue_key=queue_key(priority, now), strike_boost=boost)
 
 
 def upsert_open_flags(session: Session, detections: list[tuple[dict[str, Any], Detection]]) -> None:
@@ -147,6 +148,38 @@ def upsert_open_flag(session: Session, *, subject_type: str, subject_id: int, cl
     if inserted and flag_id not in before:
         rollups.created(session, [flag_id])
     return flag_id
+
+
+def rerank(session: Session, client_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """A decision added or took away a strike of these clients (a removal, a suspension,
+    their undo, an overturn, a QA correction): their open flags get the priority boost of
+    the clients' standing now (``strikes.priority_boost``), as a flag scored now would, in
+    the caller's transaction. Set-based: one UPDATE per distinct boost (one, for a single
+    client), ``priority`` and the queue's sort key moved by the difference from the boost
+    each flag carries (``strike_boost``). The version is not bumped: a re-rank changes no
+    state a moderator's form was rendered from, so a claimed case keeps working. Flags at
+    "suspend recommended" or held (priority at or over ``SUSPEND_RECOMMENDED_PRIORITY``) keep
+    their priority, as the scoring upsert keeps it. The caller holds the clients' row locks
+    (taken first: ``locks``), so two decisions on one client re-rank one after the other,
+    the second with the first's strike. Returns how many flags moved."""
+    ids = sorted({i for i in client_ids if i is not None})
+    if not ids:
+        return 0
+    boost = strikes.priority_boost(session, ids, now=now or utcnow())
+    by_boost: dict[float, list[int]] = {}
+    for client_id in ids:
+        by_boost.setdefault(boost.get(client_id, 0.0), []).append(client_id)
+    moved = 0
+    for value, clients in sorted(by_boost.items()):
+        delta = sa.literal(value, sa.Float) - Flag.strike_boost
+        moved += session.execute(
+            sa.update(Flag).where(Flag.client_id.in_(clients), Flag.status == FlagStatus.open,
+                                  Flag.strike_boost != value,
+                                  Flag.priority < SUSPEND_RECOMMENDED_PRIORITY)
+            .values(priority=Flag.priority + delta, queue_key=Flag.queue_key + delta,
+                    strike_boost=value)
+            .execution_options(synchronize_session=False)).rowcount
+    return moved
 
 
 #: RETURNING of an upsert on PostgreSQL: the id, and whether the row was inserted (a row

@@ -69,8 +69,9 @@ def recheck(session: Session, outreach_id: int, *, now: datetime | None = None) 
     negatives = [f for f in new if f.negative >= NEGATIVE_AT]
     improved = not (verdict.flagged or (len(negatives) >= MIN_NEGATIVE_SINCE
                                         and 2 * len(negatives) >= len(new)))
-    summary = (f"{len(negatives)} of {len(new)} feedbacks since the contact on "
-               f"{since:%Y-%m-%d} are negative" if new else
+    one = len(new) == 1
+    summary = (f"{len(negatives)} of {len(new)} {'feedback' if one else 'feedbacks'} since the "
+               f"contact on {since:%Y-%m-%d} {'is' if one else 'are'} negative" if new else
                f"no feedback since the contact on {since:%Y-%m-%d}")
     outreach.rechecked_at = now
     session.add(outreach)

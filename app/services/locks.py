@@ -29,6 +29,21 @@ def lock_moderator(session: Session, moderator_id: int | None) -> None:
         session.exec(_locked(select(Moderator.id).where(Moderator.id == moderator_id))).all()
 
 
+def lock_clients(session: Session, client_ids: Any) -> list[Client]:
+    """Lock these clients' rows, in id order, and read them afresh: taken first by a post
+    decision that changes the clients' strikes (a removal, its undo, a correction), whose
+    re-rank of the clients' other open flags (``flags.rerank``) must see every strike
+    committed before it. ``client_ids``: ids, or a select of them (one statement then)."""
+    if isinstance(client_ids, sa.Select):
+        where = Client.id.in_(client_ids.scalar_subquery())
+    else:
+        ids = sorted({i for i in client_ids if i is not None})
+        if not ids:
+            return []
+        where = Client.id.in_(ids)
+    return list(session.exec(_locked(select(Client).where(where).order_by(Client.id))))
+
+
 def lock_posts(session: Session, post_ids: Any) -> list[JobPost]:
     """Lock these posts' rows in id order and read them afresh."""
     ids = sorted({i for i in post_ids if i is not None})

@@ -312,10 +312,12 @@ _EVENT_OF_NOTICE = sa.and_(OutboxEvent.subject_type == SUBJECT,
 
 @dataclass(frozen=True)
 class NoticeSummary:
-    """How many freelancers were notified about a post: ``notified`` = pending + sent."""
+    """How many freelancers were notified about a post (or by a suspension:
+    ``decision_id``): ``notified`` = pending + sent."""
     pending: int = 0
     sent: int = 0
     withdrawn: int = 0
+    decision_id: int | None = None
 
     @property
     def notified(self) -> int:
@@ -343,6 +345,21 @@ def summary(session: Session, *, post_id: int, client_id: int) -> NoticeSummary:
         if post_id in (notice.post_ids or [notice.post_id]):
             counts[state_of(notice, delivered_at)] += 1
     return NoticeSummary(**counts)
+
+
+def of_suspension(session: Session, client_id: int) -> NoticeSummary | None:
+    """The notices of the suspension a suspended client is under (its newest standing
+    suspension): what the client page and the client panel of its cases say. None without
+    one. Two small queries (the client's suspensions, that decision's notices)."""
+    decision_id = session.exec(select(Decision.id).where(
+        Decision.client_id == client_id, Decision.action == "suspend",
+        Decision.undone_at.is_(None)).order_by(Decision.id.desc()).limit(1)).first()
+    if decision_id is None:
+        return None
+    counts = {PENDING: 0, SENT: 0, WITHDRAWN: 0}
+    for notice, state in of_decision(session, decision_id):
+        counts[state] += 1
+    return NoticeSummary(**counts, decision_id=decision_id)
 
 
 def of_decision(session: Session, decision_id: int) -> list[tuple[FreelancerNotice, str]]:

@@ -36,8 +36,9 @@ from sqlmodel import Session, select
 from models import (Client, ClientStatus, Decision, Flag, JobPost, Moderator, PostStatus, QaLabel, QaReview,
                     QaScan, QaStatus, SubjectType, utcnow)
 
-from . import Conflict, NotFound, ServiceError
+from . import Conflict, NotFound, ServiceError, flags
 from .audit import Actor, record
+from .locks import lock_clients
 from .moderation import undo_seconds
 from .moderation import reversals
 from .moderation.common import _decision, _post_event, _require_admin
@@ -311,10 +312,13 @@ def adjudicate(session: Session, *, review_id: int, label: str, actor: Actor,
         raise ServiceError("choose one of the verdicts offered")
     correction = subject = None
     if apply_correction:
+        # the client first (the correction re-ranks its flags: ``flags.rerank``), then the post
+        lock_clients(session, [review.client_id])
         subject = (session.get(JobPost, review.post_id, with_for_update=True)
                    if review.subject_type == SubjectType.post
                    else session.get(Client, review.client_id, with_for_update=True))
         correction = correction_for(label, review.subject_type, subject.status)
+    cause = _cause(session, review, subject) if correction == "reinstate" else None
     done = session.execute(
         sa.update(QaReview).where(QaReview.id == review_id, QaReview.status == QaStatus.disagreed)
         .values(status=QaStatus.adjudicated, adjudicator_id=actor.moderator_id,
@@ -323,9 +327,11 @@ def adjudicate(session: Session, *, review_id: int, label: str, actor: Actor,
         session.rollback()
         raise Conflict("this disagreement was already adjudicated")
     if correction and review.subject_type == SubjectType.post:
-        _correct(session, subject, correction, review=review, actor=actor, now=now)
+        _correct(session, subject, correction, review=review, actor=actor, now=now,
+                 reverses=cause.id if cause else None)
     elif correction:
-        _reinstate_client(session, subject, review=review, actor=actor, now=now)
+        _reinstate_client(session, subject, review=review, actor=actor, now=now,
+                          reverses=cause.id if cause else None)
     record(session, actor=actor, action="qa.adjudicate", subject_type="qa_review",
            subject_id=review_id, after={"label": label, "correction": correction})
     session.commit()
@@ -333,13 +339,30 @@ def adjudicate(session: Session, *, review_id: int, label: str, actor: Actor,
     return review
 
 
+def _cause(session: Session, review: QaReview, subject: Any) -> Decision | None:
+    """The standing decision a reinstatement would reverse: the one that took the post
+    down, or the client's suspension (``reversals``). One taken after the reviewed decision
+    is not the reviewed case's to reverse: refused (409), nothing written."""
+    cause = (reversals.removed_by(session, subject) if review.subject_type == SubjectType.post
+             else reversals.suspended_by(session, subject))
+    if cause is not None and cause.id > review.decision_id:
+        session.rollback()
+        what = "post was taken down" if review.subject_type == SubjectType.post \
+            else "client was suspended"
+        raise Conflict(f"The {what} again by a later decision, #{cause.id} ({cause.action}), "
+                       f"which stands: the reviewed decision #{review.decision_id} is not what "
+                       "keeps it so. Record the verdict without the correction; a later "
+                       "decision is corrected on its own (an appeal, or an admin).")
+    return cause
+
+
 def _correct(session: Session, post: JobPost, action: str, *, review: QaReview, actor: Actor,
-             now: datetime) -> None:
+             now: datetime, reverses: int | None = None) -> None:
     reason = f"QA adjudication of case {review.id}"
     if action == "reinstate":
         reversals.reinstate_post(session, post, actor=actor, reason=reason,
                                  details={"qa_review": review.id},
-                                 event_reason="qa_adjudication", now=now)
+                                 event_reason="qa_adjudication", now=now, reverses=reverses)
         return
     before = {"post": post.status}
     post.status = PostStatus.removed
@@ -351,17 +374,18 @@ def _correct(session: Session, post: JobPost, action: str, *, review: QaReview, 
                          details={"qa_review": review.id, "before": before}, now=now)
     _post_event(session, "post.removed", post, client, decision=decision.id,
                 reason="qa_adjudication")
+    flags.rerank(session, [client.id], now=now)  # the removal is a strike
     record(session, actor=actor, action=f"post.{action}", subject_type="post",
            subject_id=post.id, before=before, after={"post": post.status, "decision": decision.id})
 
 
 def _reinstate_client(session: Session, client: Client, *, review: QaReview, actor: Actor,
-                      now: datetime) -> None:
+                      now: datetime, reverses: int | None) -> None:
     """The suspended client active again (removed posts stay removed, as ``reinstate``)."""
     reversals.reinstate_client(session, client, actor=actor,
                                reason=f"QA adjudication of case {review.id}",
                                details={"qa_review": review.id},
-                               event_reason="qa_adjudication", now=now)
+                               event_reason="qa_adjudication", now=now, reverses=reverses)
 
 
 def training_label(session: Session, decision_id: int) -> str | None:

@@ -12,11 +12,13 @@ from models import Decision, JobPost, ModelCandidate, ShadowScore, utcnow
 
 from .model_files import CandidateError, active_set, candidate_scorer, model_dir
 from .audit import Actor, record
+from .transactions import owns_transaction
 
 #: the newest disagreements the Models page lists
 LIST_LIMIT = 50
 
 
+@owns_transaction
 def start(session: Session, candidate_id: int, *, days: int, actor: Actor) -> ModelCandidate:
     """Shadow-score with this candidate for ``days`` (one shadow at a time). One commit."""
     if not 1 <= days <= 90:
@@ -38,6 +40,7 @@ def start(session: Session, candidate_id: int, *, days: int, actor: Actor) -> Mo
     return row
 
 
+@owns_transaction
 def stop(session: Session, candidate_id: int, *, actor: Actor) -> ModelCandidate:
     row = _get(session, candidate_id)
     if row.shadow_until is None:

@@ -1,6 +1,7 @@
 """Strikes: a client's enforcement ladder, derived from the decisions (never stored, like
 the labels): each removal of one of their posts and each suspension that stands - not
-undone, not overturned on appeal - is a strike, weighted per reason (``STRIKE_WEIGHTS``
+undone, not overturned on appeal, not reversed by a QA adjudication (``_reversed``) - is a
+strike, weighted per reason (``STRIKE_WEIGHTS``
 over ``DEFAULT_WEIGHTS``) and active for ``STRIKE_EXPIRY_DAYS`` (180) from the decision.
 
 The active weight crosses thresholds (``STRIKE_THRESHOLDS`` over ``DEFAULT_THRESHOLDS``)
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from flask import current_app, has_app_context
 from sqlmodel import Session
 
@@ -103,6 +105,7 @@ def _rows(session: Session, client_ids: Iterable[int], now: datetime) -> list[An
         return []
     overturned = sa.select(Appeal.id).where(Appeal.decision_id == Decision.id,
                                             Appeal.status == AppealStatus.overturned).exists()
+    reversed_ = _reversed()
     return session.execute(
         # the reason code alone, not the whole details (the judged text rides along there)
         sa.select(Decision.id, Decision.client_id, Decision.post_id, Decision.action,
@@ -112,8 +115,27 @@ def _rows(session: Session, client_ids: Iterable[int], now: datetime) -> list[An
                Decision.action.in_([str(a) for a in STRIKE_ACTIONS]),
                Decision.undone_at.is_(None),
                Decision.created_at > now - timedelta(days=expiry_days()),
-               ~overturned)
+               ~overturned, ~reversed_)
         .order_by(Decision.id)).all()
+
+
+def _reversed() -> sa.Exists:
+    """Correlated on ``Decision``: the decision no longer stands because a standing (not
+    undone) reinstatement since reversed it - a QA adjudication's or an appeal's
+    (``moderation.reversals``, which records ``details["reverses"]``) - or, for a removal,
+    because the post was reinstated by a decision since (also reinstatements written before
+    ``reverses`` was recorded). Looked up among the client's standing reinstatements only
+    (a partial index: they are few)."""
+    later = sa.orm.aliased(Decision)
+    # the literal action (not a bound parameter) lets PostgreSQL's generic plan use the
+    # partial index ix_decision_standing_reinstate, whose predicate this is
+    return sa.select(later.id).where(
+        later.client_id == Decision.client_id,
+        later.action == sa.literal_column(f"'{A.reinstate.value}'"), later.undone_at.is_(None),
+        later.id > Decision.id,
+        sa.or_(later.details["reverses"].as_integer() == Decision.id,
+               sa.and_(Decision.action == A.remove.value,
+                       later.post_id == Decision.post_id))).exists()
 
 
 def _strikes_by_client(session: Session, client_ids: Iterable[int],

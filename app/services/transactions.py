@@ -42,3 +42,20 @@ def lost_race(exc: BaseException) -> bool:
     transaction was written, and the answer is a 409, not a 500 (docs/concurrency.md)."""
     return isinstance(exc, sa.exc.DBAPIError) and \
         getattr(exc.orig, "sqlstate", None) in RACE_SQLSTATES
+
+
+def owns_transaction(fn):  # noqa: ANN001, ANN201
+    """A use case owns its transaction, refusals included: whatever it raises (a
+    ``ServiceError`` the caller turns into a 4xx, a ``CandidateError``, a database error),
+    its transaction is rolled back first - the locks it took released, nothing it added
+    left on the session - so a view or job only answers, and never rolls back itself."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(session, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        try:
+            return fn(session, *args, **kwargs)
+        except Exception:
+            session.rollback()
+            raise
+    return wrapper

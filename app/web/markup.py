@@ -39,5 +39,12 @@ def yesno(value: object, yes: str, no: str) -> Markup:
                   f'<span class="check check-no">{escape(no)}</span>')
 
 
+def plural(count: object, singular: str, plural_form: str | None = None) -> str:
+    """``{{ n|plural('post') }}``: "1 post", "0 posts", "3 posts" (a count and its noun, in
+    the singular for exactly one); irregular nouns name their plural
+    (``plural('feedback entry', 'feedback entries')``). A plain string: Jinja escapes it."""
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
 GLOBALS = {"reason_badge": reason_badge, "status_badge": status_badge, "score": score,
            "amount": amount, "yesno": yesno}

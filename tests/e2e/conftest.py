@@ -74,11 +74,14 @@ class LiveServer:
         if self.env.get("REDIS_URL"):
             delete_redis_namespace(self.env["REDIS_URL"], self.env["RQ_QUEUE_PREFIX"])
 
-    def create_user(self, role: str) -> str:
-        email = f"{role}@e2e.example.com"
+    def create_user(self, role: str, name: str | None = None) -> str:
+        """A console user; ``log_in(page, server, name)`` (``name`` defaults to the role:
+        a second moderator is ``create_user("moderator", "moderator2")``)."""
+        name = name or role
+        email = f"{name}@e2e.example.com"
         self.flask("users", "create", email, "--role", role, "--password-stdin",
                    input=PASSWORD + "\n")
-        self.users[role] = email
+        self.users[name] = email
         return email
 
 

@@ -4,11 +4,9 @@ webhook carried, a second moderator overturning it in Chromium, the post live ag
 marketplace sent both events (``post.reinstated`` and ``appeal.decided``), signed."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from app.services.webhooks import verify
+from tests.e2e import flows
 from tests.e2e.conftest import log_in, screenshot, start_server
 from tests.e2e.test_ingest_e2e import api
 from tests.support.receiver import Receiver, receiver  # noqa: F401  (fixture)
@@ -32,11 +30,7 @@ def server(tmp_path, receiver):
 
 
 def _events(receiver) -> list[dict]:
-    out = []
-    for delivery in receiver.received:
-        assert verify(delivery["body"], delivery["headers"]["X-TrustDesk-Signature"], SECRET)
-        out.append(json.loads(delivery["body"]))
-    return out
+    return flows.signed_events(receiver, SECRET)
 
 
 def test_removed_scam_post_appealed_through_the_api_and_overturned(page, browser, server,
@@ -48,22 +42,14 @@ def test_removed_scam_post_appealed_through_the_api_and_overturned(page, browser
     # 1. the first moderator removes the scam post
     log_in(page, server, "moderator")
     page.goto(f"{server.url}/posts/{post.id}")
-    page.get_by_text("Claimed by you").wait_for()
-    page.get_by_role("button", name="Remove post").click()
-    dialog = page.locator("#confirm-dialog")
-    dialog.wait_for(state="visible")
-    dialog.get_by_role("button", name="Confirm").click()
-    page.get_by_text("Post removed; the client will be told.").wait_for()
-    wait_for(lambda: any(e["type"] == "post.removed" for e in _events(receiver)), timeout=60,
-             what="the post.removed webhook")
-    removed = next(e for e in _events(receiver) if e["type"] == "post.removed")
+    flows.remove_post(page)
+    [removed] = flows.wait_for_event(receiver, SECRET, "post.removed", timeout=60)
     decision_id = removed["data"]["decision"]
 
     # 2. the client appeals; the marketplace forwards it with the decision id from the event
-    status, body = api(server, token, "POST", "/api/v1/appeals", {
-        "decision": decision_id, "appellant": client.external_id,
-        "text": "This is a real job at our office; we never ask for fees."})
-    assert status == 201 and body["status"] == "pending"
+    body = flows.appeal(server, token, decision_id,
+                        "This is a real job at our office; we never ask for fees.",
+                        appellant=client.external_id)
 
     # 3. the original decider may not decide it
     page.goto(f"{server.url}/appeals/")

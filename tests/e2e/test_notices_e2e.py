@@ -9,18 +9,15 @@ import json
 
 import pytest
 
-from app.services.webhooks import verify
-from tests.e2e.conftest import REDIS_URL, log_in, screenshot, start_server
+from tests.e2e import flows
+from tests.e2e.conftest import REDIS_URL, screenshot, start_server
 from tests.e2e.smtp_sink import SmtpSink
-from tests.e2e.test_ingest_e2e import POSTS, SECRET, api
+from tests.e2e.test_ingest_e2e import SECRET
 from tests.support.receiver import Receiver, receiver  # noqa: F401  (fixture)
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 UNDO_SECONDS = 4
-CONTACTS = [{"freelancer_id": "fl-ana", "kind": "applicant", "email": "ana@example.org"},
-            {"freelancer_id": "fl-ben", "kind": "applicant"},
-            {"freelancer_id": "fl-cho", "kind": "messaged"}]
 
 
 @pytest.fixture
@@ -44,42 +41,12 @@ def server(tmp_path, pg_url, redis_client, receiver, smtp):
 
 
 def notices(receiver) -> list[dict]:
-    return [b for b in (json.loads(r["body"]) for r in receiver.received)
-            if b["type"] == "freelancer.notice"]
+    return flows.signed_events(receiver, SECRET, "freelancer.notice")
 
 
 def test_scam_removed_then_freelancers_notified_then_the_marketplace_got_them(
         page, server, receiver, smtp):
-    token = server.flask("tokens", "create", "marketplace").strip().splitlines()[-1]
-    assert api(server, token, "PUT", "/api/v1/clients/c-1",
-               {"name": "Quick Cash Ltd", "joined_at": "2026-11-20T00:00:00Z"})[0] == 201
-    title, text, category = POSTS["p-scam"]
-    assert api(server, token, "PUT", "/api/v1/posts/p-scam", {
-        "client_id": "c-1", "title": title, "description": text, "category": category,
-        "posted_at": "2026-11-25T09:00:00Z", "contacts": CONTACTS[:1]})[0] == 201
-    status, body = api(server, token, "PUT", "/api/v1/posts/p-scam/contacts",
-                       {"contacts": CONTACTS})
-    assert status == 200 and body == {"post_id": "p-scam", "contacts": 3, "result": "updated"}
-    assert api(server, token, "PUT", "/api/v1/posts/p-scam/contacts",
-               {"contacts": CONTACTS})[1]["result"] == "unchanged"
-
-    def flagged() -> bool:
-        post = api(server, token, "GET", "/api/v1/posts/p-scam")[1]
-        return bool(post["scored_at"]) and "scam" in {f["reason"] for f in post["open_flags"]}
-
-    wait_for(flagged, timeout=90, what="the worker to flag the scam post")
-
-    log_in(page, server, "moderator")
-    page.locator("tr[data-row]").first.get_by_role("link").click()
-    page.get_by_text("Claimed by you").wait_for()
-    page.get_by_role("button", name="Remove post").click()
-    dialog = page.locator("#confirm-dialog")
-    dialog.wait_for(state="visible")
-    dialog.get_by_role("button", name="Confirm").click()
-    page.get_by_text("Post removed; the client will be told.").wait_for()
-    section = page.locator("#freelancer-notices")
-    assert "3 freelancers notified" in section.inner_text()
-    assert "3 pending" in section.inner_text()
+    flows.scam_post_removed_by_a_moderator(page, server)
     screenshot(page, "notices-case-pending")
     # held for the undo window: only the post.removed event went out so far
     assert notices(receiver) == []
@@ -91,8 +58,7 @@ def test_scam_removed_then_freelancers_notified_then_the_marketplace_got_them(
     assert sorted(n["data"]["freelancer"] for n in got) == ["fl-ana", "fl-ben", "fl-cho"]
     assert {n["data"]["post"] for n in got} == {"p-scam"}
     assert {n["data"]["reason"] for n in got} == {"scam"}
-    for delivery in receiver.received:
-        assert verify(delivery["body"], delivery["headers"]["X-TrustDesk-Signature"], SECRET)
+    assert len(flows.signed_events(receiver, SECRET)) == len(receiver.received)  # all signed
     for n in got:  # neither the evidence nor the moderator
         text = json.dumps(n)
         assert "hr_jobs_fast" not in text and "starter kit" not in text
@@ -100,8 +66,6 @@ def test_scam_removed_then_freelancers_notified_then_the_marketplace_got_them(
     assert smtp.messages[0][1] == ["ana@example.org"]
 
     page.reload()
-    section = page.locator("#freelancer-notices")
-    section.wait_for()
-    assert "3 freelancers notified: 3 sent, 0 pending" in " ".join(section.inner_text().split())
+    assert "3 freelancers notified: 3 sent, 0 pending" in flows.notices_line(page)
     screenshot(page, "notices-case-sent")
     assert page.console_errors == [] and page.dialogs == []

@@ -63,6 +63,33 @@ def make_feedback(session, client: Client, *, rating: int, comment: str = "",
     return fb
 
 
+def removed_scam_case(session, actor):
+    """``scam_case`` with its post removed for scam by ``actor``: (client, post, decision)."""
+    from app.services import moderation
+
+    client, post, flag = scam_case(session)
+    session.commit()
+    decision = moderation.remove(session, flag_id=flag.id, version=flag.version,
+                                 reason_code="scam", actor=actor)
+    return client, post, decision
+
+
+def qa_disagreement(session, decision, first_label: str, reviewer, reason: str = "scam"):
+    """A QA review of ``decision`` on which ``reviewer`` disagreed ("not a violation"),
+    waiting for an admin's adjudication."""
+    from models import QaReview
+
+    review = QaReview(decision_id=decision.id, flag_id=decision.flag_id,
+                      subject_type=decision.subject_type, post_id=decision.post_id,
+                      client_id=decision.client_id, reason=reason,
+                      first_moderator_id=decision.moderator_id, first_label=first_label,
+                      status="disagreed", reviewer_id=reviewer.moderator_id,
+                      review_label="not_violation", reviewed_at=utcnow())
+    session.add(review)
+    session.commit()
+    return review
+
+
 def scam_case(session, *, title: str = "Easy data entry job", description: str | None = None):
     description = description or ("Earn $500 a day. Pay a $50 registration fee to start. "
                                   "Contact me on telegram @quickcash.")

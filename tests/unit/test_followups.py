@@ -50,6 +50,17 @@ def test_improved_client_is_cleared(session):
     assert followups.recheck(session, outreach.id) == "already-done"
 
 
+def test_the_summary_of_one_feedback_reads_in_the_singular(session):
+    c, flag, outreach = contacted_client(session)
+    f.feedback(session, c, "after-0", 5, f.POSITIVE, created_at=utcnow() - timedelta(days=10))
+    assert followups.recheck(session, outreach.id) == "improved"
+    session.expire_all()
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "followup.improved")).one()
+    note = event.after["summary"]
+    assert note.startswith("0 of 1 feedback since the contact on") and note.endswith(
+        "is negative")
+
+
 def test_client_who_did_not_improve_gets_a_top_priority_suspend_recommendation(session):
     c, flag, outreach = contacted_client(session)
     for i, (rating, text) in enumerate([(1, f.NEGATIVE), (5, f.POSITIVE), (1, f.NEGATIVE)]):

@@ -9,10 +9,10 @@ from sqlmodel import Session, select
 from models import (AuditEvent, Client, Decision, Flag, FlagReason, FlagStatus, JobPost, PostStatus,
                     SubjectType, utcnow)
 
-from .. import ServiceError, holds, notices, rollups
+from .. import ServiceError, flags, holds, notices, rollups
 from .. import bulk as bulk_writes
 from ..audit import Actor, record
-from ..locks import lock_post_case_rows
+from ..locks import lock_clients, lock_post_case_rows
 from ..outbox import emit_all
 from .common import (A, _CLOSE, _NOT_REMOVED, REMOVE_REASONS, StaleCase, _clean, _decision,
                      _post_event, _post_flag, decision_use_case, judged,
@@ -61,17 +61,22 @@ def bulk(session: Session, *, action: str, items: list[tuple[int, int]], actor: 
         raise ServiceError("choose why the posts are removed")
     # every post's lock, then every flag's, each by id, before anything is read or written
     flag_ids = [flag_id for flag_id, _ in items]
-    # (the rows are held here: the checks below find them in the session's identity map,
-    # which keeps only rows someone references)
+    # (a removal's strikes re-rank the clients' other open flags: their clients first, read
+    # with the lock; the rows are held here: the checks below find them in the session's
+    # identity map, which keeps only rows someone references)
+    clients = lock_clients(session, select(Flag.client_id).where(Flag.id.in_(flag_ids))) \
+        if action == A.remove else None
     posts, locked = lock_post_case_rows(
         session, session.exec(select(Flag.post_id).where(Flag.id.in_(flag_ids))), flag_ids)
     client_ids = sorted({f.client_id for f in locked})
-    clients = session.exec(select(Client).where(Client.id.in_(client_ids))).all()
+    if clients is None:
+        clients = session.exec(select(Client).where(Client.id.in_(client_ids))).all()
     todo = _checked(session, action, items, locked)
     if action == A.dismiss:
         decisions = _dismiss_all(session, todo, actor, now)
     else:
         decisions = _remove_all(session, todo, locked, reason_code, actor, now)
+        flags.rerank(session, client_ids, now=now)
     record(session, actor=actor, action=f"bulk.{action}", subject_type="flag",
            subject_id=",".join(str(i) for i, _ in items)[:64],
            after={"count": len(decisions), "flags": [i for i, _ in items]})
@@ -236,6 +241,7 @@ def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int]
     now = now or utcnow()
     if reason_code not in REMOVE_REASONS:
         raise ServiceError("choose why the posts are removed")
+    lock_clients(session, select(JobPost.client_id).where(JobPost.id.in_(post_ids)))
     lock_post_case(session, post_ids)
     posts = list(session.exec(select(JobPost).where(JobPost.id.in_(post_ids),
                                                     JobPost.status.in_(list(_NOT_REMOVED)))))
@@ -272,6 +278,7 @@ def cluster_remove(session: Session, *, source_post_id: int, post_ids: list[int]
                subject_id=post.id, before={**before, "judged": seen},
                after={"post": post.status, "reason": reason_code, "cluster_of": source_post_id})
         decisions.append(d)
+    flags.rerank(session, {p.client_id for p in posts}, now=now)
     record(session, actor=actor, action="cluster.remove", subject_type="post",
            subject_id=source_post_id, after={"count": len(decisions),
                                              "posts": [p.id for p in posts]})

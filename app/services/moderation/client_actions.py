@@ -10,7 +10,7 @@ from models import (Client, ClientStatus, Decision, Flag, FlagReason, FlagStatus
                     OutreachOutcome, PostStatus, SubjectType, utcnow)
 
 from ...jobs import enqueue
-from .. import ServiceError, holds, notices
+from .. import ServiceError, flags, holds, notices
 from ..audit import Actor, record
 from .common import (A, _CLOSE, _NOT_REMOVED, StaleCase, _check, _clean, _client_event,
                      client_token, _close_other_flags, _decision, decision_use_case,
@@ -186,6 +186,7 @@ def suspend(session: Session, *, client_id: int, client_version: str, reason: st
            after={"status": client.status, "reason": reason, "posts_removed": len(posts),
                   "flags_closed": len(closed) + (1 if flag else 0), "decision": decision.id,
                   "policy_override": hold, "freelancers_notified": notified})
+    flags.rerank(session, [client.id], now=now)  # the suspension's strike
     session.commit()
     return decision
 

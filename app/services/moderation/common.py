@@ -19,7 +19,7 @@ from models.taxonomy import NOT_A_JOB
 
 from .. import Conflict, NotFound, ServiceError
 from ..audit import Actor
-from ..locks import (lock_case_of, lock_client_case, lock_flags, lock_post_case,  # noqa: F401
+from ..locks import (lock_case_of, lock_client_case, lock_clients, lock_flags, lock_post_case,  # noqa: F401
                      lock_subject, open_only)
 from .. import rollups
 from ..outbox import emit

@@ -9,10 +9,10 @@ from sqlmodel import Session, select
 from models import Client, Decision, Flag, FlagStatus, JobPost, PostStatus, utcnow
 from models.taxonomy import CATEGORIES, NOT_A_JOB, category_label
 
-from .. import ServiceError, holds, notices
+from .. import ServiceError, flags, holds, notices
 from ..audit import Actor, record
 from ..content import post_content_hash
-from ..locks import lock_moderator
+from ..locks import lock_clients, lock_moderator
 from .common import (A, _CLOSE, REMOVE_REASONS, _check, _clean, _close_other_flags, _decision, _get,
                      _lock_flag, _post_event, _post_flag, decision_use_case, judged, lock_case_of,
                      lock_post_case, removal_label, removal_notice, undo_ends)
@@ -106,10 +106,12 @@ def remove(session: Session, *, flag_id: int, version: int | None, reason_code: 
     """Take the post down (reason required); the post's other open flags close with it."""
     now = now or utcnow()
     flag, post, client = _post_flag(session, flag_id)
+    lock_clients(session, [client.id])  # the strike re-ranks the client's other open flags
     lock_post_case(session, [post.id], [flag.id])
     _check(A.remove, flag=flag, post=post, version=version)
     decision = _remove_post(session, flag=flag, version=version, post=post, client=client,
                             reason_code=reason_code, actor=actor, comment=comment, now=now)
+    flags.rerank(session, [client.id], now=now)
     session.commit()
     return decision
 

@@ -11,11 +11,11 @@ from sqlmodel import Session
 from models import (Client, ClientStatus, Decision, Flag, FlagStatus, JobPost, Moderator, Outreach,
                     OutreachOutcome, PostStatus, Role, utcnow)
 
-from .. import ServiceError, holds, notices, rollups
+from .. import ServiceError, flags, holds, notices, rollups
 from ..audit import Actor, record
 from .common import (A, UNDOABLE, InvalidTransition, StaleCase, _client_event, _get, _lock_client,
                      _lock_flag, _post_event, _stale, decision_use_case, lock_client_case,
-                     lock_post_case, undo_seconds)
+                     lock_clients, lock_post_case, undo_seconds)
 from .post_actions import _set_category
 
 
@@ -72,6 +72,8 @@ def undo(session: Session, *, decision_id: int, actor: Actor,
         session.rollback()
         raise StaleCase("That decision was already undone.")
     session.refresh(decision)
+    if decision.action in (A.remove, A.suspend):  # its strike is gone: re-rank the client's flags
+        flags.rerank(session, [decision.client_id], now=now)
     record(session, actor=actor, action="decision.undo",
            subject_type=decision.subject_type, subject_id=decision.subject_id,
            before={"decision": decision.id, "action": decision.action},
@@ -89,6 +91,8 @@ def _lock_subject(session: Session, decision: Decision, details: dict) -> None:
     """The locks of the decision's subject (docs/concurrency.md), with the flags it closed."""
     flag_ids = [decision.flag_id, *(item["id"] for item in details.get("closed_flags", []))]
     if decision.post_id is not None:
+        if decision.action == A.remove:  # the strike goes: the client's flags are re-ranked
+            lock_clients(session, [decision.client_id])
         lock_post_case(session, [decision.post_id], flag_ids)
     else:
         lock_client_case(session, decision.client_id, flag_ids,
