@@ -1,7 +1,7 @@
 """flag.strike_boost: the part of a flag's priority its client's strikes add; a partial
 index of the standing reinstatements
 
-Revision ID: 0020_h26
+Revision ID: 0020
 Revises: 0019
 
 A decision that adds or removes a strike re-ranks the client's other open flags
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0020_h26'
+revision: str = '0020'
 down_revision: Union[str, Sequence[str], None] = '0019'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
