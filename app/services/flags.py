@@ -19,7 +19,7 @@ from models import Decision, DecisionAction, Flag, FlagReason, FlagStatus, Polic
 from models.moderation import queue_key
 from models.taxonomy import NOT_A_JOB
 
-from . import bulk, rollups, strikes
+from . import bulk, locks, rollups, strikes
 from .audit import SYSTEM, record
 
 #: how bad each reason is when the detector is certain (scam hurts freelancers most)
@@ -179,6 +179,26 @@ def rerank(session: Session, client_ids: Iterable[int], *, now: datetime | None 
             .values(priority=Flag.priority + delta, queue_key=Flag.queue_key + delta,
                     strike_boost=value)
             .execution_options(synchronize_session=False)).rowcount
+    return moved
+
+
+def rerank_expired(session: Session, *, now: datetime | None = None, batch: int = 500) -> int:
+    """Strikes also end without a decision: they expire (``STRIKE_EXPIRY_DAYS``). The sweep
+    re-ranks the open flags that still carry a strike boost (``strike_boost > 0``) to their
+    clients' standing now, ``batch`` clients per transaction, each batch's client rows locked
+    first like a decision's (so a decision on one of them meanwhile re-ranks after it, with
+    what it changed). Commits its batches; returns how many flags moved."""
+    now = now or utcnow()
+    clients = sorted(session.execute(
+        sa.select(Flag.client_id).where(Flag.status == FlagStatus.open, Flag.strike_boost > 0,
+                                        Flag.client_id.is_not(None)).distinct()).scalars())
+    session.rollback()  # the read ends here: each batch is its own transaction
+    moved = 0
+    for start in range(0, len(clients), batch):
+        chunk = clients[start:start + batch]
+        locks.lock_clients(session, chunk)
+        moved += rerank(session, chunk, now=now)
+        session.commit()
     return moved
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from models import Feedback, JobPost, OutboxEvent, Outreach, utcnow
 
 from ..jobs import enqueue
-from . import automation, followups, notices, rollups, statistics, webhooks
+from . import automation, flags, followups, notices, rollups, statistics, webhooks
 
 BATCH = 500
 
@@ -78,8 +78,11 @@ def run(session: Session, *, now: datetime | None = None, limit: int = 50_000,
     report["failed_pruned"] = webhooks.prune_delivered_failures(session)
     # the dashboard's counts of the last day recounted (at most hourly in a long-running
     # process; always from ``flask sweep``): a write that missed its update heals
+    # strikes that expired since the last decision on their client stop raising its flags
+    # (hourly too: a strike's expiry is counted in days)
     if force_reconcile or rollups.reconcile_due(now):
         report["rollups_repaired"] = rollups.reconcile(session, now=now)
+        report["strike_reranked"] = flags.rerank_expired(session, now=now)
     # the automation tiers follow their measured precision (a drop from hold is audited)
     report["tier_changes"] = automation.refresh(session, now=now)
     _remember(report)

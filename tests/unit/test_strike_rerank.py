@@ -247,3 +247,27 @@ def test_qa_does_not_reinstate_what_a_later_standing_decision_took_down(db, staf
     assert qa.adjudicate(db, review_id=review.id, label="not_violation",
                          actor=staff["admin"]).correction is None
     assert timedelta(0) <= utcnow() - later.created_at
+
+
+def test_the_sweep_lowers_the_flags_of_a_client_whose_strike_expired(app, db, staff):
+    """A strike that expires is not a decision: the sweep re-ranks what it still raised."""
+    from app.services import sweep
+
+    client = make_client(db)
+    other = scored_flag(db, client)
+    bystander = scored_flag(db, make_client(db))
+    remove(db, staff, client)
+    assert fresh(db, other).strike_boost == WARNING
+    # a sweep inside the strike's window moves nothing
+    assert flag_service.rerank_expired(db) == 0
+    later = utcnow() + timedelta(days=strikes.expiry_days() + 1)
+    # the posts count as scored, so the sweep queues no scoring (which reads the real clock)
+    db.execute(sa.update(JobPost).values(scored_at=utcnow()))
+    db.commit()
+    report = sweep.run(db, now=later, delay=0, force_reconcile=True)
+    assert report["strike_reranked"] == 1
+    other = fresh(db, other)
+    assert (other.priority, other.strike_boost) == (40.0, 0.0)
+    assert other.queue_key == pytest.approx(queue_key(other.priority, other.created_at))
+    assert fresh(db, bystander).priority == 40.0
+    assert flag_service.rerank_expired(db, now=later) == 0  # idempotent
