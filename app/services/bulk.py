@@ -35,6 +35,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import set_committed_value
 
 ROWS = "bulk_rows"
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False,
@@ -103,6 +105,49 @@ def split_shared(shared: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str,
     given = tuple(name for name, value in shared.items() if value is not None)
     nulls = tuple(name for name, value in shared.items() if value is None)
     return given, nulls, {_SHARED + name: shared[name] for name in given}
+
+
+def update_rows(session: Any, model: type, rows: Sequence[Mapping[str, Any]],
+                shared: Mapping[str, Any] | None = None) -> None:
+    """``UPDATE <model's table> SET ... WHERE id = :id`` for each of ``rows`` (all with the
+    same keys, ``id`` among them; the other keys are the columns set), plus the ``shared``
+    columns every row takes the same value of: on PostgreSQL one statement over the rows'
+    ``payload``, elsewhere an executemany. Core: no model objects loaded, built or flushed;
+    an object of one of these rows that the session holds already is given the new values
+    as its committed state (as if it had been read afresh)."""
+    if not rows:
+        return
+    table = model.__table__
+    names = tuple(rows[0])
+    shared = dict(shared or {})
+    stmt = _update_statement(table, names, tuple(shared), set_based(session))
+    given = {_SHARED + n: v for n, v in shared.items()}
+    if set_based(session):
+        session.execute(stmt, {**payload(rows, names), **given})
+    else:
+        session.execute(stmt, [{**{_ROW + n: row[n] for n in names}, **given} for row in rows])
+    loaded = session.identity_map
+    for row in rows:
+        obj = loaded.get(identity_key(model, row["id"]))
+        if obj is not None:
+            for name, value in (*((n, row[n]) for n in names if n != "id"), *shared.items()):
+                set_committed_value(obj, name, value)
+
+
+_ROW = "row_"
+
+
+@functools.cache
+def _update_statement(table: sa.Table, names: tuple[str, ...], shared: tuple[str, ...],
+                      set_based: bool) -> sa.Update:
+    values = {n: sa.bindparam(_SHARED + n, type_=table.c[n].type) for n in shared}
+    if set_based:
+        rows = recordset(table, names)
+        return table.update().where(table.c.id == rows.c.id).values(
+            **{n: rows.c[n] for n in names if n != "id"}, **values)
+    return table.update().where(table.c.id == sa.bindparam(_ROW + "id")).values(
+        **{n: sa.bindparam(_ROW + n, type_=table.c[n].type) for n in names if n != "id"},
+        **values)
 
 
 def _array(column: sa.ColumnElement, values: Sequence[Any]) -> sa.BindParameter:

@@ -79,14 +79,18 @@ def lock_client_case(session: Session, client_id: int, flag_ids: Any = (), *,
     return lock_flags(session, _or_ids(open_only(Flag.client_id == client_id), flag_ids))
 
 
-def lock_clients_cases(session: Session, client_ids: Any) -> list[Flag]:
+def lock_clients_cases(session: Session, client_ids: Any) -> tuple[dict[int, str], list[Flag]]:
     """``lock_client_case`` for many clients at once: their rows (by id), then their open
-    flags (by id), read afresh; returns the flags. Scoring a chunk of clients takes these."""
+    flags (by id), read afresh; returns the status of each client that exists (read under
+    its lock) and the flags. Scoring a chunk of clients takes these."""
     ids = sorted({i for i in client_ids if i is not None})
     if not ids:
-        return []
-    session.exec(_locked(select(Client).where(Client.id.in_(ids)).order_by(Client.id))).all()
-    return lock_flags(session, open_only(Flag.client_id.in_(ids)))
+        return {}, []
+    table = Client.__table__
+    statuses = dict(session.execute(sa.select(table.c.id, table.c.status)
+                                    .where(table.c.id.in_(ids)).order_by(table.c.id)
+                                    .with_for_update(key_share=True)).all())
+    return statuses, lock_flags(session, open_only(Flag.client_id.in_(ids)))
 
 
 def lock_subject(session: Session, subject_type: str, subject_id: int) -> list[Flag]:
