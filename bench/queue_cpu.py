@@ -36,7 +36,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 import console_data
-from console_latency import (WRK_REPORT, Client, claim_some, load_average, pages_for, serve,
+from console_latency import (WRK_REPORT, claim_some, load_average, pages_for, serve_both,
                              spread, wrk)
 from harness import ROOT
 
@@ -160,23 +160,9 @@ def main() -> None:
             script = tmp / "report.lua"
             script.write_text(WRK_REPORT)
             moderator_id = claim_some(url)
-            env = {**os.environ, "DATABASE_URL": url, "TRUSTDESK_ENV": "production",
-                   "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
-                   "SESSION_COOKIE_SECURE": "0", "RATELIMIT_STORAGE_URI": "memory://",
-                   "TRUSTDESK_INSTANCE_DIR": str(tmp / "instance")}
-            env.pop("REDIS_URL", None)
-            console, a_port = serve("app:create_app()", env, args.workers, ROOT,
-                                    tmp / "console.log")
-            procs.append(console)
-            me = Client(a_port)
-            me.login()
-            status, html = me.request("GET", "/queue/")
-            assert status == 200, status
-            (tmp / "queue.html").write_bytes(html)
-            bare, b_port = serve("bare_app:create_app()",
-                                 {**env, "BARE_HTML": str(tmp / "queue.html")},
-                                 args.workers, ROOT / "bench", tmp / "bare.log")
-            procs.append(bare)
+            console, bare, me, _html = serve_both(url, tmp, args.workers)
+            procs += [console, bare]
+            a_port, b_port = console.port, bare.port
             pages = {k: v for k, v in pages_for(url, moderator_id).items()
                      if any(p in k for p in args.pages)}
             for path in pages.values():
