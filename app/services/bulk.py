@@ -196,6 +196,14 @@ def last_per_key(rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> list[
     return list(out.values())
 
 
+def ids_in(session: Any, column: sa.ColumnElement, ids: Sequence[int]) -> sa.ColumnElement[bool]:
+    """``among_ids`` on this session's database: the ``IN`` of a chunk of ids (a bulk
+    action's 200 flags, posts, decisions) as one array parameter on PostgreSQL, whose
+    statement text is the same whatever the ids (an expanding ``IN`` of 200 is a new text
+    that SQLAlchemy expands and psycopg parses again on every call)."""
+    return among_ids(column, sorted(ids), set_based(session))
+
+
 def insert_ids(session: Any, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
     """``insert_rows`` returning the new ids in the order of ``rows`` (both engines number
     the rows of one insert in the payload's order). Core, not the ORM: no model objects

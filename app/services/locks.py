@@ -15,6 +15,8 @@ from sqlmodel import Session, select
 
 from models import Client, Flag, FlagStatus, JobPost, Moderator, SubjectType
 
+from . import bulk
+
 
 def _locked(stmt):  # noqa: ANN001, ANN202
     """FOR NO KEY UPDATE (what an UPDATE of the row takes): rows that reference the locked
@@ -34,7 +36,7 @@ def lock_posts(session: Session, post_ids: Any) -> list[JobPost]:
     ids = sorted({i for i in post_ids if i is not None})
     if not ids:
         return []
-    return list(session.exec(_locked(select(JobPost).where(JobPost.id.in_(ids))
+    return list(session.exec(_locked(select(JobPost).where(bulk.ids_in(session, JobPost.id, ids))
                                       .order_by(JobPost.id))))
 
 
@@ -46,9 +48,12 @@ def open_only(condition: Any) -> Any:
     return sa.and_(condition, Flag.status == FlagStatus.open)
 
 
-def _or_ids(condition: Any, flag_ids: Any) -> Any:
+def _or_ids(condition: Any, flag_ids: Any, session: Session | None = None) -> Any:
     ids = sorted({i for i in flag_ids if i is not None})
-    return sa.or_(condition, Flag.id.in_(ids)) if ids else condition
+    if not ids:
+        return condition
+    return sa.or_(condition, bulk.ids_in(session, Flag.id, ids) if session is not None
+                  else Flag.id.in_(ids))
 
 
 def lock_post_case(session: Session, post_ids: Any, flag_ids: Any = ()) -> list[Flag]:
@@ -64,8 +69,8 @@ def lock_post_case_rows(session: Session, post_ids: Any,
     posts = lock_posts(session, post_ids)
     if not posts:
         return [], []
-    return posts, lock_flags(session, _or_ids(open_only(Flag.post_id.in_([p.id for p in posts])),
-                                               flag_ids))
+    return posts, lock_flags(session, _or_ids(
+        open_only(bulk.ids_in(session, Flag.post_id, [p.id for p in posts])), flag_ids, session))
 
 
 def lock_client_case(session: Session, client_id: int, flag_ids: Any = (), *,
