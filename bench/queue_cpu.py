@@ -19,7 +19,7 @@ of each page through Flask's test client (the app's own work, no HTTP), by modul
 Asserts nothing.
 
     .venv/bin/python bench/queue_cpu.py [--size 20000] [--seconds 5] [--rounds 3]
-        [--pages queue,reason] [--profile 200]
+        [--pages queue,reason] [--profile 200] [--root /path/to/other/checkout]
 """
 from __future__ import annotations
 
@@ -148,7 +148,13 @@ def main() -> None:
     parser.add_argument("--pages", type=lambda s: [p for p in s.split(",") if p],
                         default=["queue (default)", "reason", "case page"])
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="serve another checkout's console (e.g. before a change)")
     args = parser.parse_args()
+    if args.root:
+        import console_latency
+
+        console_latency.ROOT = args.root.resolve()
     template = console_data.ensure_template(args.size)
     name = f"tdbench_cpu_{uuid.uuid4().hex[:8]}"
     url = console_data.clone(template, name)
