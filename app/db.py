@@ -11,6 +11,7 @@ of every page was parsed and planned afresh (the queue's list query: ~0.5 ms of 
 to ~0.3 ms of running)."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -42,11 +43,42 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     else:
         # sessions in UTC: reads that skip SQLAlchemy's types (services.reads) get
         # timestamptz values in the session's time zone, and pages print them as UTC
-        engine = sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10,
-                                  max_overflow=10,
+        engine = sa.create_engine(url, echo=echo, pool_size=10, max_overflow=10,
+                                  pool_recycle=POOL_RECYCLE_SECONDS,
                                   connect_args={"options": "-c TimeZone=UTC"})
+        _ping_after_idle(engine)
     track_writes(engine)
     return engine
+
+
+#: a pooled connection is replaced after this long (a server or proxy that drops old
+#: connections never meets one)
+POOL_RECYCLE_SECONDS = 1800
+#: a pooled connection that sat idle at least this long is pinged before it is handed out
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling, but only where it can matter: a connection that sat
+    in the pool for ``PING_AFTER_IDLE_SECONDS`` or more is pinged on checkout (a dead one is
+    replaced: the pool's ``DisconnectionError`` retry), one in steady use is not. (The
+    pool's own ``pool_pre_ping`` pinged every checkout: one more round trip on every
+    request.) A connection that died within the last seconds fails on its first statement
+    instead; the request's first statement, the user load, retries once on a new one
+    (``services.users.load_for_session``)."""
+    @sa.event.listens_for(engine, "checkin")
+    def _idle_since(_dbapi_conn, record) -> None:  # noqa: ANN001
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy) -> None:  # noqa: ANN001
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 def init_app(app: Flask) -> None:

@@ -98,6 +98,27 @@ def serve(app: str, env: dict, workers: int, cwd: Path, log: Path) -> tuple[subp
     return proc, port
 
 
+def serve_both(url: str, tmp: Path, workers: int):  # noqa: ANN201
+    """A (the console on ``url``, production settings) and B (the bare page: a copy of A's
+    queue page as the bench user sees it), each under gunicorn with ``workers`` sync
+    workers. Returns (A's process, B's process, the logged-in client of A, the page); each
+    process carries its ``port``."""
+    env = {**os.environ, "DATABASE_URL": url, "TRUSTDESK_ENV": "production",
+           "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
+           "SESSION_COOKIE_SECURE": "0", "RATELIMIT_STORAGE_URI": "memory://",
+           "TRUSTDESK_INSTANCE_DIR": str(tmp / "instance")}
+    env.pop("REDIS_URL", None)
+    console, console.port = serve("app:create_app()", env, workers, ROOT, tmp / "console.log")
+    me = Client(console.port)
+    me.login()
+    status, html = me.request("GET", "/queue/")
+    assert status == 200, status
+    (tmp / "queue.html").write_bytes(html)
+    bare, bare.port = serve("bare_app:create_app()", {**env, "BARE_HTML": str(tmp / "queue.html")},
+                            workers, ROOT / "bench", tmp / "bare.log")
+    return console, bare, me, html
+
+
 def wrk(port: int, path: str, *, cookie: str, seconds: int, concurrency: int,
         script: Path) -> dict:
     cmd = ["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "10s",
@@ -176,21 +197,9 @@ def run_size(posts: int, args, tmp: Path, script: Path) -> None:  # noqa: ANN001
                 "(SELECT count(*) FROM job_post)")).one()
         engine.dispose()
         moderator_id = claim_some(url)
-        env = {**os.environ, "DATABASE_URL": url, "TRUSTDESK_ENV": "production",
-               "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
-               "SESSION_COOKIE_SECURE": "0", "RATELIMIT_STORAGE_URI": "memory://",
-               "TRUSTDESK_INSTANCE_DIR": str(tmp / "instance")}
-        env.pop("REDIS_URL", None)
-        console, a_port = serve("app:create_app()", env, args.workers, ROOT, tmp / "console.log")
-        procs.append(console)
-        me = Client(a_port)
-        me.login()
-        status, html = me.request("GET", "/queue/")
-        assert status == 200, status
-        (tmp / "queue.html").write_bytes(html)
-        bare, b_port = serve("bare_app:create_app()", {**env, "BARE_HTML": str(tmp / "queue.html")},
-                             args.workers, ROOT / "bench", tmp / "bare.log")
-        procs.append(bare)
+        console, bare, me, html = serve_both(url, tmp, args.workers)
+        procs += [console, bare]
+        a_port, b_port = me.port, bare.port
         _s, copy = Client(b_port).request("GET", "/")
         assert copy == html, "the bare page is not a byte-identical copy of the queue page"
         pages = pages_for(url, moderator_id)

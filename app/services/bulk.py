@@ -35,6 +35,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import set_committed_value
 
 ROWS = "bulk_rows"
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False,
@@ -105,6 +107,49 @@ def split_shared(shared: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str,
     return given, nulls, {_SHARED + name: shared[name] for name in given}
 
 
+def update_rows(session: Any, model: type, rows: Sequence[Mapping[str, Any]],
+                shared: Mapping[str, Any] | None = None) -> None:
+    """``UPDATE <model's table> SET ... WHERE id = :id`` for each of ``rows`` (all with the
+    same keys, ``id`` among them; the other keys are the columns set), plus the ``shared``
+    columns every row takes the same value of: on PostgreSQL one statement over the rows'
+    ``payload``, elsewhere an executemany. Core: no model objects loaded, built or flushed;
+    an object of one of these rows that the session holds already is given the new values
+    as its committed state (as if it had been read afresh)."""
+    if not rows:
+        return
+    table = model.__table__
+    names = tuple(rows[0])
+    shared = dict(shared or {})
+    stmt = _update_statement(table, names, tuple(shared), set_based(session))
+    given = {_SHARED + n: v for n, v in shared.items()}
+    if set_based(session):
+        session.execute(stmt, {**payload(rows, names), **given})
+    else:
+        session.execute(stmt, [{**{_ROW + n: row[n] for n in names}, **given} for row in rows])
+    loaded = session.identity_map
+    for row in rows:
+        obj = loaded.get(identity_key(model, row["id"]))
+        if obj is not None:
+            for name, value in (*((n, row[n]) for n in names if n != "id"), *shared.items()):
+                set_committed_value(obj, name, value)
+
+
+_ROW = "row_"
+
+
+@functools.cache
+def _update_statement(table: sa.Table, names: tuple[str, ...], shared: tuple[str, ...],
+                      set_based: bool) -> sa.Update:
+    values = {n: sa.bindparam(_SHARED + n, type_=table.c[n].type) for n in shared}
+    if set_based:
+        rows = recordset(table, names)
+        return table.update().where(table.c.id == rows.c.id).values(
+            **{n: rows.c[n] for n in names if n != "id"}, **values)
+    return table.update().where(table.c.id == sa.bindparam(_ROW + "id")).values(
+        **{n: sa.bindparam(_ROW + n, type_=table.c[n].type) for n in names if n != "id"},
+        **values)
+
+
 def _array(column: sa.ColumnElement, values: Sequence[Any]) -> sa.BindParameter:
     return sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
 
@@ -149,6 +194,14 @@ def last_per_key(rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> list[
         out.pop(k, None)
         out[k] = row
     return list(out.values())
+
+
+def ids_in(session: Any, column: sa.ColumnElement, ids: Sequence[int]) -> sa.ColumnElement[bool]:
+    """``among_ids`` on this session's database: the ``IN`` of a chunk of ids (a bulk
+    action's 200 flags, posts, decisions) as one array parameter on PostgreSQL, whose
+    statement text is the same whatever the ids (an expanding ``IN`` of 200 is a new text
+    that SQLAlchemy expands and psycopg parses again on every call)."""
+    return among_ids(column, sorted(ids), set_based(session))
 
 
 def insert_ids(session: Any, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:

@@ -15,6 +15,8 @@ from sqlmodel import Session, select
 
 from models import Client, Flag, FlagStatus, JobPost, Moderator, SubjectType
 
+from . import bulk
+
 
 def _locked(stmt):  # noqa: ANN001, ANN202
     """FOR NO KEY UPDATE (what an UPDATE of the row takes): rows that reference the locked
@@ -49,7 +51,7 @@ def lock_posts(session: Session, post_ids: Any) -> list[JobPost]:
     ids = sorted({i for i in post_ids if i is not None})
     if not ids:
         return []
-    return list(session.exec(_locked(select(JobPost).where(JobPost.id.in_(ids))
+    return list(session.exec(_locked(select(JobPost).where(bulk.ids_in(session, JobPost.id, ids))
                                       .order_by(JobPost.id))))
 
 
@@ -61,9 +63,12 @@ def open_only(condition: Any) -> Any:
     return sa.and_(condition, Flag.status == FlagStatus.open)
 
 
-def _or_ids(condition: Any, flag_ids: Any) -> Any:
+def _or_ids(condition: Any, flag_ids: Any, session: Session | None = None) -> Any:
     ids = sorted({i for i in flag_ids if i is not None})
-    return sa.or_(condition, Flag.id.in_(ids)) if ids else condition
+    if not ids:
+        return condition
+    return sa.or_(condition, bulk.ids_in(session, Flag.id, ids) if session is not None
+                  else Flag.id.in_(ids))
 
 
 def lock_post_case(session: Session, post_ids: Any, flag_ids: Any = ()) -> list[Flag]:
@@ -79,8 +84,8 @@ def lock_post_case_rows(session: Session, post_ids: Any,
     posts = lock_posts(session, post_ids)
     if not posts:
         return [], []
-    return posts, lock_flags(session, _or_ids(open_only(Flag.post_id.in_([p.id for p in posts])),
-                                               flag_ids))
+    return posts, lock_flags(session, _or_ids(
+        open_only(bulk.ids_in(session, Flag.post_id, [p.id for p in posts])), flag_ids, session))
 
 
 def lock_client_case(session: Session, client_id: int, flag_ids: Any = (), *,
@@ -94,14 +99,18 @@ def lock_client_case(session: Session, client_id: int, flag_ids: Any = (), *,
     return lock_flags(session, _or_ids(open_only(Flag.client_id == client_id), flag_ids))
 
 
-def lock_clients_cases(session: Session, client_ids: Any) -> list[Flag]:
+def lock_clients_cases(session: Session, client_ids: Any) -> tuple[dict[int, str], list[Flag]]:
     """``lock_client_case`` for many clients at once: their rows (by id), then their open
-    flags (by id), read afresh; returns the flags. Scoring a chunk of clients takes these."""
+    flags (by id), read afresh; returns the status of each client that exists (read under
+    its lock) and the flags. Scoring a chunk of clients takes these."""
     ids = sorted({i for i in client_ids if i is not None})
     if not ids:
-        return []
-    session.exec(_locked(select(Client).where(Client.id.in_(ids)).order_by(Client.id))).all()
-    return lock_flags(session, open_only(Flag.client_id.in_(ids)))
+        return {}, []
+    table = Client.__table__
+    statuses = dict(session.execute(sa.select(table.c.id, table.c.status)
+                                    .where(table.c.id.in_(ids)).order_by(table.c.id)
+                                    .with_for_update(key_share=True)).all())
+    return statuses, lock_flags(session, open_only(Flag.client_id.in_(ids)))
 
 
 def lock_subject(session: Session, subject_type: str, subject_id: int) -> list[Flag]:

@@ -123,6 +123,11 @@ class Page:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def count_cap(self) -> int:
+        """Counts over this are shown as "<cap>+" (0: none; see ``filtered_counts``)."""
+        return FILTER_COUNT_CAP if self.filters.active and not self.filters.q else 0
+
 
 #: ``flag.status = 'open'`` written into the SQL, not sent as a parameter: the partial
 #: indexes (``ix_flag_open_queue``, ``ix_flag_open_reason_queue``) are defined by exactly
@@ -166,15 +171,22 @@ class Counts(NamedTuple):
 #: a search counts its matches up to this many flags (and says "at least" beyond): a common
 #: term matches most posts, and counting them all means matching every post's text
 SEARCH_COUNT_CAP = 1000
+#: beside a filtered queue (no search), each reason's count is exact up to this many open
+#: flags and shown as "1000+" beyond, and so is the number of matching rows: counting all
+#: of them would read every open flag passing the filters (at a million posts ~100,000;
+#: under a category filter each probed for its post's category) on every recount
+FILTER_COUNT_CAP = 1000
 
 
 def filtered_counts(session: Session, *, filters: Filters, moderator_id: int | None,
                     now: datetime | None = None) -> Counts:
     """``Counts`` for ``filters``. A row is a subject, so the matching rows are the distinct
     subjects of the flags passing the filters (the unique partial index on open flags by
-    subject, read in order). Without a search the numbers are exact; a search's are
-    counted over its first ``SEARCH_COUNT_CAP`` + 1 matching flags in queue order (the
-    same walk, or trigram lookup, as its list)."""
+    subject, read in order). Without any filter the numbers are exact. Under filters
+    each reason's number is exact up to ``FILTER_COUNT_CAP`` (beyond it, ``CAP + 1``: the
+    page shows "1000+"), read from at most that many + 1 flags of each reason. A search's
+    are counted over its first ``SEARCH_COUNT_CAP`` + 1 matching flags in queue order (the
+    same walk, or trigram lookup, as its list), and each is "at least" (``capped``)."""
     now = now or utcnow()
     params = _params(filters, moderator_id=moderator_id, now=now, after=None)
     others = dataclasses.replace(filters, reason="")
@@ -185,16 +197,34 @@ def filtered_counts(session: Session, *, filters: Filters, moderator_id: int | N
             per_reason[reason] += 1
         subjects = {(t, i) for r, t, i in rows if not filters.reason or r == filters.reason}
         return Counts(per_reason, len(subjects), capped=len(rows) > SEARCH_COUNT_CAP)
-    queries = [(_subjects_statement(_Shape.of(filters, None)), params)]
-    if filters.active:
-        queries.append((_counts_statement(_Shape.of(others, None)), params))
-    results = reads.fetch_each(session, queries)
-    if filters.active:
-        per_reason = {reason.value: 0 for reason in FlagReason}
-        per_reason.update({reason: n for reason, n in results[1]})
-    else:
-        per_reason = counts(session)
-    return Counts(per_reason, results[0][0][0])
+    if not filters.active:  # the whole queue: exact, from the open flags' partial indexes
+        subjects = reads.fetch(session, _subjects_statement(_Shape.of(filters, None)), params)
+        return Counts(counts(session), subjects[0][0])
+    rows = reads.fetch(session, _filtered_sample(_Shape.of(others, None)), params)
+    per_reason = {reason.value: 0 for reason in FlagReason}
+    for reason, _type, _id in rows:
+        per_reason[reason] += 1
+    matching = len({(t, i) for r, t, i in rows if not filters.reason or r == filters.reason})
+    over = [r for r, n in per_reason.items() if n > FILTER_COUNT_CAP
+            and (not filters.reason or r == filters.reason)]
+    return Counts(per_reason, max(matching, FILTER_COUNT_CAP + 1) if over else matching)
+
+
+@functools.lru_cache(maxsize=256)
+def _filtered_sample(shape: _Shape):  # noqa: ANN202
+    """(reason, subject type, subject id) of at most ``FILTER_COUNT_CAP`` + 1 open flags of
+    each reason passing ``shape`` (no search, no reason filter): one bounded read per
+    reason (the reason written into the SQL: its partial index), in no particular order,
+    so the planner stops at the cap whichever way it reads."""
+    shape = _each_flag(shape)
+    parts = []
+    for reason in FlagReason:
+        stmt = _filter(_from_flag(select(Flag.reason, Flag.subject_type, Flag.subject_id),
+                                  shape), shape)
+        part = stmt.where(Flag.reason == sa.literal_column(f"'{reason.value}'")) \
+            .limit(_limit(FILTER_COUNT_CAP + 1)).subquery(f"sample_{reason.value}")
+        parts.append(select(part.c.reason, part.c.subject_type, part.c.subject_id))
+    return sa.union_all(*parts)
 
 
 def _each_flag(shape: _Shape) -> _Shape:

@@ -36,6 +36,8 @@ from sqlmodel import Session
 
 from models import Decision, DecisionAction, Flag, FlagReason, FlagStatus, MetricsRollup, utcnow
 
+from . import bulk
+
 A = DecisionAction
 R = MetricsRollup
 QUARTER = 900  # seconds
@@ -130,12 +132,13 @@ def _count(session: Session, flag_ids: Iterable[int], decision_ids: Iterable[int
     decisions: list = []
     for i in range(0, len(flag_ids), _CHUNK):
         chunk = flag_ids[i:i + _CHUNK]
-        flags += session.execute(sa.select(*_FLAG).where(Flag.id.in_(chunk))).all()
+        flags += session.execute(sa.select(*_FLAG).where(bulk.ids_in(session, Flag.id, chunk))).all()
         decisions += session.execute(sa.select(*_DECISION)
-                                     .where(Decision.flag_id.in_(chunk))).all()
+                                     .where(bulk.ids_in(session, Decision.flag_id, chunk))).all()
     for i in range(0, len(decision_ids), _CHUNK):
         decisions += session.execute(sa.select(*_DECISION).where(
-            Decision.id.in_(decision_ids[i:i + _CHUNK]), Decision.flag_id.is_(None))).all()
+            bulk.ids_in(session, Decision.id, decision_ids[i:i + _CHUNK]),
+            Decision.flag_id.is_(None))).all()
     return contributions(flags, decisions)
 
 
@@ -158,7 +161,7 @@ def touch(session: Session, flag_ids: Iterable[int | None] = (), *,
     if not flags and not decisions:
         return
     if flags and session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(Flag.id).where(Flag.id.in_(flags)).order_by(Flag.id)
+        session.execute(sa.select(Flag.id).where(bulk.ids_in(session, Flag.id, flags)).order_by(Flag.id)
                         .with_for_update())
     state["before"].update(_count(session, flags, decisions))
     state["flags"].update(flags)

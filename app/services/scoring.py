@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -331,67 +333,86 @@ def score_clients(session: Session, client_ids: Sequence[int], *,
                   now: datetime | None = None) -> list[dict]:
     """``score_client`` for many clients in one transaction (a chunk of imported feedback):
     their histories read by one query, their unscored feedback scored by one vectorised
-    call, their rows and open flags locked by two statements (clients by id, then flags by
-    id: docs/concurrency.md), one commit. One result per client, in id order."""
+    call and written by one statement, their rows and open flags locked by two statements
+    (clients by id, then flags by id: docs/concurrency.md), their scores written by one
+    statement, one commit. One result per client, in id order. Core reads and writes of
+    the columns it needs: no Client or Feedback objects are built (the import's chunks)."""
     now = now or utcnow()
     ids = sorted(set(client_ids))
-    clients = {c.id: c for c in session.exec(select(Client).where(Client.id.in_(ids)))}
-    if not clients:
+    table = Client.__table__
+    versions = dict(session.execute(sa.select(table.c.id, table.c.model_version)
+                                    .where(table.c.id.in_(ids))).all())
+    if not versions:
         return [{"client": i, "missing": True} for i in ids]
     scorer = get_scorer()
     version = client_version(scorer)
-    histories = _histories(session, sorted(clients))
+    histories = _histories(session, sorted(versions))
     # feedback is scored once; a client last scored by other models has all of it scored
     # again (``flask models rescore`` after new models)
-    stale = {i for i, c in clients.items()
-             if c.model_version is not None and c.model_version != version}
-    score_feedback_rows(session, scorer, [f for i in sorted(clients) for f in histories[i]
+    stale = {i for i, v in versions.items() if v is not None and v != version}
+    score_feedback_rows(session, scorer, [f for i in sorted(versions) for f in histories[i]
                                           if i in stale or f.scored_at is None], now)
     # the clients' locks before their flags are read (docs/concurrency.md)
-    locked = locks.lock_clients_cases(session, sorted(clients))
+    statuses, locked = locks.lock_clients_cases(session, sorted(versions))
     existing = {f.subject_id: f for f in locked
                 if f.subject_type == SubjectType.client and f.reason == FlagReason.negative_client}
-    waiting = _awaiting_follow_up(session, sorted(clients))
+    waiting = _awaiting_follow_up(session, sorted(statuses))
     results = []
     for i in ids:
-        client = clients.get(i)
-        if client is None:
+        if i not in statuses:  # gone since the first read
             results.append({"client": i, "missing": True})
             continue
-        results.append(_score_one(session, client, histories[i], existing.get(i),
-                                  i in waiting, version, now))
+        results.append(_score_one(session, i, statuses[i], histories[i], existing.get(i),
+                                  i in waiting, now))
+    bulk.update_rows(session, Client, [{"id": r["client"], "negativity_score": r["score"]}
+                                      for r in results if not r.get("missing")],
+                     shared={"scored_at": now, "model_version": version})
     session.commit()
     return results
 
 
-def _histories(session: Session, client_ids: list[int]) -> dict[int, list[Feedback]]:
+@dataclass(slots=True)
+class HistoryRow:
+    """What scoring reads of a feedback: its text and rating in, its score out."""
+    id: int
+    client_id: int
+    external_id: str
+    created_at: datetime
+    rating: int
+    comment: str
+    negative: float | None
+    scored_at: datetime | None
+
+
+_HISTORY_COLUMNS = tuple(Feedback.__table__.c[f.name] for f in dataclass_fields(HistoryRow))
+
+
+def _histories(session: Session, client_ids: list[int]) -> dict[int, list[HistoryRow]]:
     """Each client's newest ``CLIENT_HISTORY_LIMIT`` feedbacks, newest first, in one query."""
-    newest = sa.func.row_number().over(partition_by=Feedback.client_id,
-                                       order_by=(Feedback.created_at.desc(), Feedback.id.desc()))
-    ranked = select(Feedback.id, newest.label("n")).where(
-        Feedback.client_id.in_(client_ids)).subquery()
-    rows = session.exec(select(Feedback).join(ranked, ranked.c.id == Feedback.id)
-                        .where(ranked.c.n <= CLIENT_HISTORY_LIMIT)
-                        .order_by(Feedback.client_id, Feedback.created_at.desc(),
-                                  Feedback.id.desc()))
-    out: dict[int, list[Feedback]] = {i: [] for i in client_ids}
+    table = Feedback.__table__
+    newest = sa.func.row_number().over(partition_by=table.c.client_id,
+                                       order_by=(table.c.created_at.desc(), table.c.id.desc()))
+    ranked = sa.select(table.c.id, newest.label("n")).where(
+        table.c.client_id.in_(client_ids)).subquery()
+    rows = session.execute(sa.select(*_HISTORY_COLUMNS).join(ranked, ranked.c.id == table.c.id)
+                           .where(ranked.c.n <= CLIENT_HISTORY_LIMIT)
+                           .order_by(table.c.client_id, table.c.created_at.desc(),
+                                     table.c.id.desc()))
+    out: dict[int, list[HistoryRow]] = {i: [] for i in client_ids}
     for row in rows:
-        out[row.client_id].append(row)
+        out[row.client_id].append(HistoryRow(*row))
     return out
 
 
-def _score_one(session: Session, client: Client, history: list[Feedback], existing: Flag | None,
-               awaiting: bool, version: str, now: datetime) -> dict:
-    """One client's pattern and flag (its feedback scored and its locks taken already)."""
+def _score_one(session: Session, client_id: int, status: str, history: list[HistoryRow],
+               existing: Flag | None, awaiting: bool, now: datetime) -> dict:
+    """One client's pattern and flag (its feedback scored and its locks taken already; the
+    caller writes its score)."""
     verdict = client_negativity(
         [FeedbackPoint(created_at=f.created_at, negative=f.negative, rating=f.rating,
                        ref=f.external_id) for f in history], now)
-    client.negativity_score = verdict.score
-    client.scored_at = now
-    client.model_version = version
-    session.add(client)
     outcome = "none"
-    if verdict.flagged and client.status != ClientStatus.suspended:
+    if verdict.flagged and status != ClientStatus.suspended:
         if existing is not None or not awaiting:
             evidence = [{"label": "negative_client", "why": e.why, "ref": e.ref,
                          "created_at": e.created_at, "rating": e.rating,
@@ -399,8 +420,8 @@ def _score_one(session: Session, client: Client, history: list[Feedback], existi
                         for e in verdict.evidence]
             evidence.insert(0, {"label": "negative_client", "why": verdict.why, "kind": "pattern"})
             flag_service.upsert_open_flag(
-                session, subject_type=SubjectType.client, subject_id=client.id,
-                client_id=client.id, post_id=None,
+                session, subject_type=SubjectType.client, subject_id=client_id,
+                client_id=client_id, post_id=None,
                 detection=Detection(reason=FlagReason.negative_client, score=verdict.score,
                                     model_version=verdict.version, evidence=evidence,
                                     priority=flag_service.base_priority(
@@ -411,7 +432,7 @@ def _score_one(session: Session, client: Client, history: list[Feedback], existi
     elif existing is not None and not verdict.flagged:
         outcome = flag_service.clear_below_threshold(session, existing, score=verdict.score,
                                                      model_version=verdict.version, now=now)
-    return {"client": client.id, "score": verdict.score, "flagged": verdict.flagged,
+    return {"client": client_id, "score": verdict.score, "flagged": verdict.flagged,
             "outcome": outcome}
 
 
@@ -431,15 +452,21 @@ def stale_clients(session: Session, version: str) -> list[int]:
         .order_by(Client.id)).all())
 
 
-def score_feedback_rows(session: Session, scorer, rows: list[Feedback], now: datetime) -> None:
+def score_feedback_rows(session: Session, scorer, rows: Sequence[HistoryRow | Feedback],
+                        now: datetime) -> None:
+    """Score ``rows`` with one vectorised call, write their scores with one statement and
+    set them on the rows (on a loaded ``Feedback``, by ``bulk.update_rows``, as its
+    committed state: nothing left for the session to flush)."""
     if not rows:
         return
-    probabilities = scorer.score_feedback([
-        FeedbackInput(id=str(f.id), text=f.comment or "", rating=f.rating) for f in rows])
-    for row, p in zip(rows, probabilities, strict=True):
-        row.negative = float(p)
-        row.scored_at = now
-        session.add(row)
+    probabilities = [float(p) for p in scorer.score_feedback([
+        FeedbackInput(id=str(f.id), text=f.comment or "", rating=f.rating) for f in rows])]
+    bulk.update_rows(session, Feedback, [{"id": row.id, "negative": p}
+                                         for row, p in zip(rows, probabilities, strict=True)],
+                     shared={"scored_at": now})  # (a loaded Feedback row gets them too)
+    for row, p in zip(rows, probabilities):
+        if isinstance(row, HistoryRow):
+            row.negative, row.scored_at = p, now
 
 
 def _awaiting_follow_up(session: Session, client_ids: list[int]) -> set[int]:

@@ -125,7 +125,16 @@ def load_for_session(session: Session, login_id: str) -> Moderator | None:
         user_id, version = int(raw_id), int(raw_version)
     except ValueError:
         return None
-    moderator = session.get(Moderator, user_id)
+    try:
+        moderator = session.get(Moderator, user_id)
+    except sa.exc.DBAPIError as exc:
+        # the request's first statement, on a pooled connection that died since its last
+        # use (app.db pings only those idle a while): the pool has dropped it; once more,
+        # on a new one
+        if not exc.connection_invalidated:
+            raise
+        session.rollback()
+        moderator = session.get(Moderator, user_id)
     if moderator is None or not moderator.active or moderator.session_version != version:
         return None
     return moderator

@@ -362,3 +362,43 @@ def test_an_import_refreshes_the_statistics_of_the_tables_it_wrote(migrated_app)
         "client": 0, "job_post": 1, "flag": 1, "post_similarity_key": 1}
     assert {t: after[t][1] for t in ("job_post", "flag", "post_similarity_key")} == {
         "job_post": 30, "flag": 45, "post_similarity_key": keys}
+
+
+def test_client_scoring_in_one_statement_writes_what_the_executemany_wrote(migrated_app,
+                                                                           monkeypatch):
+    """``score_clients`` writes the feedback scores and the clients' scores with
+    ``bulk.update_rows``: on PostgreSQL one statement each, the same rows as SQLite's
+    executemany, the float scores exactly."""
+    def scored(s) -> tuple[list, list]:
+        fb = s.execute(sa.select(Feedback.external_id, Feedback.negative, Feedback.scored_at)
+                       .order_by(Feedback.external_id)).all()
+        cl = s.execute(sa.select(Client.external_id, Client.negativity_score, Client.scored_at,
+                                 Client.model_version).order_by(Client.external_id)).all()
+        return [tuple(r) for r in fb], [tuple(r) for r in cl]
+
+    now = utcnow()
+    with migrated_app.app_context(), session_scope() as s:
+        owners = [f.client(s, f"c{k}") for k in range(3)]
+        for k, owner in enumerate(owners):
+            for i in range(4 + k):
+                f.feedback(s, owner, f"f{k}-{i}", 1 + (i + k) % 5,
+                           ["Never paid, rude.", "Great client!", "Slow but fair. Paid late."][i % 3],
+                           created_at=now - timedelta(days=i + 1))
+        ids = [o.id for o in owners]
+        assert bulk.set_based(s)
+    results = {}
+    for mode in ("one statement", "executemany"):
+        if mode == "executemany":
+            monkeypatch.setattr(bulk, "set_based", lambda _s: False)
+        with migrated_app.app_context(), session_scope() as s:
+            s.execute(sa.update(Feedback).values(negative=None, scored_at=None))
+            s.execute(sa.update(Client).values(negativity_score=None, scored_at=None,
+                                               model_version=None))
+            s.commit()
+            out = scoring.score_clients(s, ids, now=now)
+            assert [r["client"] for r in out] == ids
+            results[mode] = scored(s)
+    assert results["one statement"] == results["executemany"]
+    feedback_rows, client_rows = results["one statement"]
+    assert all(neg is not None and at == now for _, neg, at in feedback_rows)
+    assert all(score is not None and at == now and version for _, score, at, version in client_rows)

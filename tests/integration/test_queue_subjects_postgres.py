@@ -109,3 +109,32 @@ def test_the_list_query_walks_the_partial_index_and_probes_each_subject(migrated
             # of the unique partial index on open flags by subject, never a scan of flag
             assert plan.count("uq_flag_open_subject_reason") >= 2, plan
             assert "Seq Scan on flag" not in plan, plan
+
+
+def test_filtered_counts_stop_at_the_cap_per_reason(migrated_app, monkeypatch):
+    """Under a category filter each reason's count reads at most FILTER_COUNT_CAP + 1 of its
+    open flags (the UNION of one LIMITed read per reason, as PostgreSQL runs it): exact
+    below the cap, cap + 1 beyond; the whole queue's counts stay exact."""
+    with migrated_app.app_context(), session_scope() as s:
+        flags = _fill(s)
+        s.commit()
+        true = {r: sum(1 for v in flags.values() for *_x, reason in v if reason == r)
+                for r in REASONS}
+        exact = q.filtered_counts(s, filters=q.Filters(category="writing"), moderator_id=None)
+        assert {r: exact.per_reason[r] for r in REASONS} == true
+        assert exact.matching == len(flags)
+        cap = min(true.values()) + 10  # the rarest reason under it
+        monkeypatch.setattr(q, "FILTER_COUNT_CAP", cap)
+        q._filtered_sample.cache_clear()
+        try:
+            capped = q.filtered_counts(s, filters=q.Filters(category="writing"),
+                                       moderator_id=None)
+            assert {r: capped.per_reason[r] for r in REASONS} == {
+                r: min(n, cap + 1) for r, n in true.items()}
+            assert capped.matching > cap
+            assert q.filtered_counts(s, filters=q.Filters(), moderator_id=None).per_reason == {
+                **{r: n for r, n in true.items()}, "negative_client": 0}
+            assert q.filtered_counts(s, filters=q.Filters(category="design"),
+                                     moderator_id=None).matching == 0
+        finally:
+            q._filtered_sample.cache_clear()

@@ -98,9 +98,14 @@ def test_summary_on_the_page_shows_the_filtered_counts(client, db, staff):
     as_user(client, "moderator@example.com")
     html = client.get("/queue/?category=legal").text
     assert "<strong>1</strong> matching case" in html
-    counts = dict(re.findall(r'badge reason-(\w+)">[^<]*</span> <span class="count">(\d+)',
-                             html))
+    counts = _shown_counts(html)
     assert counts["scam"] == "1" and counts["policy"] == "0"
+
+
+def _shown_counts(html: str) -> dict[str, str]:
+    """The count beside each reason's link, as the page shows it ("7", "1000+")."""
+    return dict(re.findall(r'badge reason-(\w+)">[^<]*</span> <span class="count">([\d+]+)',
+                           html))
 
 
 def test_bulk_dismiss_of_a_row_dismisses_every_flag_it_shows(client, db, staff):
@@ -179,3 +184,41 @@ def test_a_search_counts_up_to_a_cap_and_says_at_least(client, db, staff, monkey
         assert "<strong>8</strong> open cases in all" in client.get("/queue/").text
     finally:
         q._search_sample.cache_clear()
+
+
+def test_filtered_counts_are_exact_up_to_a_cap_and_say_cap_plus_beyond(client, db, staff,
+                                                                       monkeypatch):
+    """Under a filter (no search) each reason's count is read from at most FILTER_COUNT_CAP
+    + 1 of its open flags: exact below the cap, "<cap>+" beyond, and so is the number of
+    matching rows; the whole queue's counts stay exact however large."""
+    writer = make_client(db)
+    for i in range(6):
+        make_flag(db, make_post(db, writer, title=f"essay {i}", category="writing"))
+    make_flag(db, make_post(db, writer, title="essay policy", category="writing"),
+              reason="policy")
+    make_flag(db, make_post(db, make_client(db), title="logo", category="design"))
+    db.commit()
+    exact = q.filtered_counts(db, filters=q.Filters(category="writing"), moderator_id=None)
+    assert exact == q.Counts({"scam": 6, "miscategorised": 0, "policy": 1,
+                              "negative_client": 0}, 7)
+    monkeypatch.setattr(q, "FILTER_COUNT_CAP", 3)
+    q._filtered_sample.cache_clear()
+    q.counts_cache.invalidate(db.get_bind())
+    try:
+        capped = q.filtered_counts(db, filters=q.Filters(category="writing"), moderator_id=None)
+        assert capped.per_reason == {"scam": 4, "miscategorised": 0, "policy": 1,
+                                     "negative_client": 0}
+        assert capped.matching > 3 and not capped.capped  # shown as "3+"
+        # a reason under the cap is exact, and so are the rows matching it
+        policy = q.filtered_counts(db, filters=q.Filters(category="writing", reason="policy"),
+                                   moderator_id=None)
+        assert policy.matching == 1 and policy.per_reason["scam"] == 4
+        as_user(client, "moderator@example.com")
+        html = client.get("/queue/?category=writing").text
+        assert "<strong>3+</strong> matching cases" in html
+        assert _shown_counts(html)["scam"] == "3+" and _shown_counts(html)["policy"] == "1"
+        # the whole queue: exact, above the cap too
+        html = client.get("/queue/").text
+        assert "<strong>8</strong> open cases in all" in html and _shown_counts(html)["scam"] == "7"
+    finally:
+        q._filtered_sample.cache_clear()

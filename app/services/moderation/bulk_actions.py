@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from models import (AuditEvent, Client, Decision, Flag, FlagReason, FlagStatus, JobPost, PostStatus,
@@ -64,13 +65,14 @@ def bulk(session: Session, *, action: str, items: list[tuple[int, int]], actor: 
     # (a removal's strikes re-rank the clients' other open flags: their clients first, read
     # with the lock; the rows are held here: the checks below find them in the session's
     # identity map, which keeps only rows someone references)
-    clients = lock_clients(session, select(Flag.client_id).where(Flag.id.in_(flag_ids))) \
+    clients = lock_clients(session, select(Flag.client_id).where(bulk_writes.ids_in(session, Flag.id, flag_ids))) \
         if action == A.remove else None
     posts, locked = lock_post_case_rows(
-        session, session.exec(select(Flag.post_id).where(Flag.id.in_(flag_ids))), flag_ids)
+        session, session.exec(select(Flag.post_id).where(bulk_writes.ids_in(session, Flag.id, flag_ids))),
+        flag_ids)
     client_ids = sorted({f.client_id for f in locked})
     if clients is None:
-        clients = session.exec(select(Client).where(Client.id.in_(client_ids))).all()
+        clients = session.exec(select(Client).where(bulk_writes.ids_in(session, Client.id, client_ids))).all()
     todo = _checked(session, action, items, locked)
     if action == A.dismiss:
         decisions = _dismiss_all(session, todo, actor, now)
@@ -115,22 +117,30 @@ def _checked(session: Session, action: str, items: list[tuple[int, int]],
 
 
 def _close_flags(session: Session, ids: list[int], status: str, now: datetime) -> dict[int, Flag]:
-    """Close these open flags (locked and checked by the caller) in one UPDATE, bumping each
-    version; returns them as they are now."""
+    """Close these open flags (locked and checked by the caller, so held by the session) in
+    one UPDATE, bumping each version; returns them as they are now (the session's objects
+    given the written values, not read again)."""
     if not ids:
         return {}
     rollups.touch(session, ids)  # the dashboard's counts follow (added at commit)
+    values = dict(status=status, closed_at=now, updated_at=now, **_CLOSE)
     result = session.execute(
-        sa.update(Flag).where(Flag.id.in_(ids), Flag.status == FlagStatus.open)
-        .values(status=status, closed_at=now, version=Flag.version + 1, updated_at=now,
-                **_CLOSE).execution_options(synchronize_session=False))
-    if result.rowcount != len(ids):
+        sa.update(Flag).where(bulk_writes.ids_in(session, Flag.id, ids),
+                              Flag.status == FlagStatus.open)
+        .values(version=Flag.version + 1, **values).returning(Flag.id, Flag.version)
+        .execution_options(synchronize_session=False))
+    versions = dict(result.all())
+    if len(versions) != len(ids):
         session.rollback()
         raise StaleCase("A case changed since the list was shown. Nothing was done; here is "
                         "the fresh queue.")
-    fresh = session.exec(select(Flag).where(Flag.id.in_(ids))
-                         .execution_options(populate_existing=True)).all()
-    return {f.id: f for f in fresh}
+    out = {}
+    for flag_id, version in versions.items():
+        flag = session.get(Flag, flag_id)  # the locked row: from the identity map
+        for name, value in (*values.items(), ("version", version)):
+            set_committed_value(flag, name, value)
+        out[flag_id] = flag
+    return out
 
 
 def _decision_row(*, action: str, flag: Flag, post: JobPost, client: Client, actor: Actor,
@@ -144,7 +154,8 @@ def _decision_row(*, action: str, flag: Flag, post: JobPost, client: Client, act
 def _write_decisions(session: Session, rows: list[dict]) -> list[Decision]:
     """Insert the decisions in one statement (PostgreSQL); returns them in order."""
     ids = bulk_writes.insert_ids(session, Decision.__table__, rows)
-    found = {d.id: d for d in session.exec(select(Decision).where(Decision.id.in_(ids)))}
+    found = {d.id: d for d in session.exec(select(Decision).where(
+        bulk_writes.ids_in(session, Decision.id, ids)))}
     return [found[i] for i in ids]
 
 
@@ -197,7 +208,7 @@ def _remove_all(session: Session, todo: Todo, locked: list[Flag], reason_code: s
         other = closed[flag_id]
         by_post.setdefault(other.post_id, []).append(
             {"id": other.id, "status": FlagStatus.open, "version": other.version})
-    session.execute(sa.update(JobPost).where(JobPost.id.in_(sorted(post_ids)))
+    session.execute(sa.update(JobPost).where(bulk_writes.ids_in(session, JobPost.id, post_ids))
                     .values(status=PostStatus.removed, updated_at=now)
                     .execution_options(synchronize_session=False))
     reason = _clean("bulk remove", required=False) or REMOVE_REASONS[reason_code]

@@ -189,3 +189,34 @@ def test_negation_scope_is_marked_up_to_the_next_punctuation(text, expected):
     from classifiers.feedback_text import mark_negation
 
     assert mark_negation(text) == expected
+
+
+def test_a_batch_scores_each_feedback_as_it_would_alone(scorer):
+    """The import scores a chunk of feedback with one vectorised call (its sentences, the
+    general model's sentence logits and the text model batched across all its rows): on the
+    shipped model every row's score equals the row scored alone, to 1e-9, in any order and
+    with foreign, empty, unrated and long multi-sentence rows among them."""
+    import random
+
+    from classifiers import FeedbackInput
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
+    from generate_demo_data import generate
+
+    data = generate(seed=5, clients=60, posts=40)
+    items = [FeedbackInput(id=str(i), text=f.get("comment") or "", rating=f.get("rating"))
+             for i, f in enumerate(data["feedback"])]
+    items += [FeedbackInput(id="empty", text="", rating=None),
+              FeedbackInput(id="blank", text="   \n ", rating=3),
+              FeedbackInput(id="foreign", text="Sehr unzuverlässiger Kunde, hat nie bezahlt und "
+                                                "war unhöflich.", rating=1),
+              FeedbackInput(id="long", text=" ".join(
+                  f"Sentence {k} of a long story; the client never paid." for k in range(60)),
+                  rating=2)]
+    batch = scorer.score_feedback(items)
+    alone = [scorer.score_feedback([it])[0] for it in items]
+    np.testing.assert_allclose(batch, alone, rtol=0, atol=1e-9)
+    shuffled = list(range(len(items)))
+    random.Random(3).shuffle(shuffled)
+    again = scorer.score_feedback([items[i] for i in shuffled])
+    np.testing.assert_allclose([batch[i] for i in shuffled], again, rtol=0, atol=1e-9)
