@@ -163,7 +163,11 @@ END $$""",
 #: table: a flag written with a post_id (or a new post_id, or any category of its own) takes
 #: the post's; a change of a post's category is copied to all its flags in the same
 #: statement. Created with the table and by migration 0021; a SQLite batch migration that
-#: rebuilds ``flag`` drops them and must create them again.
+#: rebuilds ``flag`` drops them and must create them again. PostgreSQL, two transactions: a
+#: flag inserted while another transaction changes its post's category is exact when the
+#: inserting one holds the post's row lock first, as every writer of flags does (scoring:
+#: the posts' locks in id order; docs/concurrency.md); an outside writer that does not could
+#: keep the old category (a later change of the post, or a re-run of 0021's UPDATE, fixes it).
 FLAG_CATEGORY_TRIGGERS: dict[str, tuple[str, ...]] = {
     "postgresql": (
         """CREATE OR REPLACE FUNCTION flag_takes_post_category() RETURNS trigger

@@ -60,3 +60,52 @@ def test_the_category_filter_walks_its_partial_index(migrated_app):
         page = q.page(s, filters=q.Filters(category="legal"), moderator_id=None, limit=50)
         legal = s.execute(sa.text("SELECT count(*) FROM job_post WHERE category = 'legal'")).scalar()
         assert page.matching == legal and {r.category for r in page.rows} == {"legal"}
+
+
+def test_a_flag_written_under_the_post_lock_during_a_category_change_gets_the_new_one(pg_url):
+    """Two connections: one changes a post's category and holds its transaction open; the
+    other, as scoring does (services.scoring: the posts' row locks first), locks the post
+    and inserts a flag. It waits for the change to commit, then takes the new category;
+    no flag is left with the old one."""
+    import threading
+
+    from tests.integration.test_migrations import _insert_client
+    from tests.support.services import migrate
+
+    migrate(pg_url)
+    engine = sa.create_engine(pg_url)
+    insert_flag = ("INSERT INTO flag (subject_type, subject_id, client_id, post_id, reason,"
+                   " score, status, priority, queue_key, version, created_at, updated_at,"
+                   " strike_boost) VALUES ('post', 1, 1, 1, :reason, 0.9, 'open', 0, 0, 1,"
+                   " now(), now(), 0)")
+    try:
+        with engine.begin() as conn:
+            _insert_client(conn)
+            conn.execute(sa.text(
+                "INSERT INTO job_post (id, external_id, client_id, title, description, status,"
+                " category, content_hash, posted_at, created_at, updated_at) VALUES (1, 'p1', 1,"
+                " 'T', 'D', 'live', 'writing', 'h', now(), now(), now())"))
+            conn.execute(sa.text(insert_flag), {"reason": "scam"})
+        changed, done = threading.Event(), threading.Event()
+
+        def writer() -> None:
+            changed.wait(10)
+            with engine.begin() as conn:
+                conn.execute(sa.text("SELECT id FROM job_post WHERE id = 1 FOR NO KEY UPDATE"))
+                conn.execute(sa.text(insert_flag), {"reason": "policy"})
+            done.set()
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE job_post SET category = 'legal' WHERE id = 1"))
+            changed.set()
+            assert not done.wait(1.0)  # the writer waits for the post's lock
+        thread.join(10)
+        assert done.is_set()
+        with engine.connect() as conn:
+            assert conn.execute(sa.text(
+                "SELECT reason, category FROM flag ORDER BY id")).all() == [
+                ("scam", "legal"), ("policy", "legal")]
+    finally:
+        engine.dispose()
