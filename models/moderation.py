@@ -81,6 +81,13 @@ class Flag(SQLModel, table=True):
         *(sa.Index(f"ix_flag_open_policy_{p.value}", "queue_key", "id",
                    sqlite_where=open_with_policy(p.value),
                    postgresql_where=open_with_policy(p.value)) for p in PolicyType),
+        # the queue filtered by a post category (flag.category, kept by triggers): that
+        # category's open flags in queue order, and per reason (the list under a reason
+        # filter too, and the capped counts per reason)
+        sa.Index("ix_flag_open_category_queue", "category", "queue_key", "id",
+                 sqlite_where=OPEN, postgresql_where=OPEN),
+        sa.Index("ix_flag_open_category_reason_queue", "category", "reason", "queue_key", "id",
+                 sqlite_where=OPEN, postgresql_where=OPEN),
         # the dashboard's backlog: open flags created in a quarter of an hour (by reason)
         sa.Index("ix_flag_open_age", "created_at", "reason", sqlite_where=OPEN,
                  postgresql_where=OPEN),
@@ -99,6 +106,12 @@ class Flag(SQLModel, table=True):
     evidence: list[dict[str, Any]] | None = json_field(as_text=True)
     policy_types: list[str] | None = json_field()
     suggested_category: str | None = Field(default=None, max_length=64)
+    #: the post's category (``job_post.category``), copied by the database: set when the flag
+    #: is written with its post (whatever value the writer gave), and re-set on every flag
+    #: of a post whose category changes (FLAG_CATEGORY_TRIGGERS); None for client flags.
+    #: The queue filters by it through ``ix_flag_open_category_*``; what a row shows is
+    #: still the post's own category
+    category: str | None = Field(default=None, max_length=64)
     status: str = Field(max_length=16, default=FlagStatus.open)
     priority: float = Field(default=0.0)
     #: queue_key(priority, created_at), kept in step by the events below and the upsert
@@ -145,6 +158,48 @@ END $$""",
         "UPDATE job_post SET flagged = 1 WHERE id = NEW.post_id AND NOT flagged; END"
         for event, clause in (("insert", "INSERT"), ("update", "UPDATE OF status, post_id"))),
 }
+#: ``flag.category`` equals its post's ``job_post.category``, always, for every flag (open or
+#: closed: a reopened flag needs no refresh), kept by the database whatever writes either
+#: table: a flag written with a post_id (or a new post_id, or any category of its own) takes
+#: the post's; a change of a post's category is copied to all its flags in the same
+#: statement. Created with the table and by migration 0021; a SQLite batch migration that
+#: rebuilds ``flag`` drops them and must create them again. PostgreSQL, two transactions: a
+#: flag inserted while another transaction changes its post's category is exact when the
+#: inserting one holds the post's row lock first, as every writer of flags does (scoring:
+#: the posts' locks in id order; docs/concurrency.md); an outside writer that does not could
+#: keep the old category (a later change of the post, or a re-run of 0021's UPDATE, fixes it).
+FLAG_CATEGORY_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "postgresql": (
+        """CREATE OR REPLACE FUNCTION flag_takes_post_category() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.category := (SELECT category FROM job_post WHERE id = NEW.post_id);
+    RETURN NEW;
+END $$""",
+        "CREATE TRIGGER flag_takes_post_category BEFORE INSERT OR UPDATE OF post_id, category "
+        "ON flag FOR EACH ROW EXECUTE FUNCTION flag_takes_post_category()",
+        """CREATE OR REPLACE FUNCTION post_category_to_flags() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE flag SET category = NEW.category WHERE post_id = NEW.id;
+    RETURN NULL;
+END $$""",
+        "CREATE TRIGGER post_category_to_flags AFTER UPDATE OF category ON job_post "
+        "FOR EACH ROW WHEN (NEW.category IS DISTINCT FROM OLD.category) "
+        "EXECUTE FUNCTION post_category_to_flags()",
+    ),
+    "sqlite": (
+        *(f"CREATE TRIGGER flag_takes_post_category_on_{event} AFTER {clause} ON flag "
+          "FOR EACH ROW WHEN NEW.category IS NOT "
+          "(SELECT category FROM job_post WHERE id = NEW.post_id) BEGIN "
+          "UPDATE flag SET category = (SELECT category FROM job_post WHERE id = NEW.post_id) "
+          "WHERE id = NEW.id; END"
+          for event, clause in (("insert", "INSERT"), ("update", "UPDATE OF post_id, category"))),
+        "CREATE TRIGGER post_category_to_flags AFTER UPDATE OF category ON job_post "
+        "FOR EACH ROW WHEN NEW.category IS NOT OLD.category BEGIN "
+        "UPDATE flag SET category = NEW.category WHERE post_id = NEW.id; END",
+    ),
+}
 #: PostgreSQL statistics on the expressions the queue filters by (ANALYZE fills them): the
 #: policy filter's LIKE on the JSON text, estimated at a few rows without them, made the
 #: planner pair each flag with every flag of its type (300 ms at 200k posts, 2 ms with);
@@ -158,8 +213,8 @@ QUEUE_STATISTICS = (
 )
 for _ddl in QUEUE_STATISTICS:  # flag is created after job_post (its foreign key)
     sa.event.listen(Flag.__table__, "after_create", sa.DDL(_ddl).execute_if(dialect="postgresql"))
-for _dialect, _statements in FLAGGED_POST_TRIGGERS.items():
-    for _ddl in _statements:
+for _dialect in ("postgresql", "sqlite"):
+    for _ddl in FLAGGED_POST_TRIGGERS[_dialect] + FLAG_CATEGORY_TRIGGERS[_dialect]:
         sa.event.listen(Flag.__table__, "after_create", sa.DDL(_ddl).execute_if(dialect=_dialect))
 
 class Decision(SQLModel, table=True):

@@ -173,8 +173,8 @@ class Counts(NamedTuple):
 SEARCH_COUNT_CAP = 1000
 #: beside a filtered queue (no search), each reason's count is exact up to this many open
 #: flags and shown as "1000+" beyond, and so is the number of matching rows: counting all
-#: of them would read every open flag passing the filters (at a million posts ~100,000;
-#: under a category filter each probed for its post's category) on every recount
+#: of them would read every open flag passing the filters (at a million posts ~100,000)
+#: on every recount
 FILTER_COUNT_CAP = 1000
 
 
@@ -219,8 +219,8 @@ def _filtered_sample(shape: _Shape):  # noqa: ANN202
     shape = _each_flag(shape)
     parts = []
     for reason in FlagReason:
-        stmt = _filter(_from_flag(select(Flag.reason, Flag.subject_type, Flag.subject_id),
-                                  shape), shape)
+        stmt = _filter(_from_flag(select(Flag.reason, Flag.subject_type, Flag.subject_id)),
+                       shape)
         part = stmt.where(Flag.reason == sa.literal_column(f"'{reason.value}'")) \
             .limit(_limit(FILTER_COUNT_CAP + 1)).subquery(f"sample_{reason.value}")
         parts.append(select(part.c.reason, part.c.subject_type, part.c.subject_id))
@@ -235,7 +235,7 @@ def _each_flag(shape: _Shape) -> _Shape:
 def _counts_statement(shape: _Shape):  # noqa: ANN202
     """Open flags per reason passing ``shape`` (no search, no reason filter)."""
     shape = _each_flag(shape)
-    return _filter(_from_flag(select(Flag.reason, func.count()), shape), shape) \
+    return _filter(_from_flag(select(Flag.reason, func.count())), shape) \
         .group_by(Flag.reason)
 
 
@@ -243,7 +243,7 @@ def _counts_statement(shape: _Shape):  # noqa: ANN202
 def _subjects_statement(shape: _Shape):  # noqa: ANN202
     """How many subjects have an open flag passing ``shape`` (no search)."""
     shape = _each_flag(shape)
-    subjects = _filter(_from_flag(select(Flag.subject_type, Flag.subject_id), shape), shape)
+    subjects = _filter(_from_flag(select(Flag.subject_type, Flag.subject_id)), shape)
     return select(func.count()).select_from(subjects.distinct().subquery())
 
 
@@ -255,9 +255,8 @@ def _search_sample(shape: _Shape):  # noqa: ANN202
     return select(Flag.reason, Flag.subject_type, Flag.subject_id).where(Flag.id.in_(ids))
 
 
-def _from_flag(stmt, shape: _Shape):  # noqa: ANN001, ANN202
-    stmt = stmt.select_from(Flag)
-    return stmt.join(JobPost, JobPost.id == Flag.post_id) if shape.category else stmt
+def _from_flag(stmt):  # noqa: ANN001, ANN202
+    return stmt.select_from(Flag)
 
 
 class _CountsCache:
@@ -393,6 +392,10 @@ def _flag_conditions(flag, shape: _Shape) -> list:  # noqa: ANN001
         # (ix_flag_open_policy_<type>) lists its flags in queue order, however few they are
         out.append(sa.cast(flag.policy_types, sa.String).like(
             sa.literal_column(policy_type_pattern(shape.policy))))
+    if shape.category:
+        # the post's category as the flag carries it (kept by triggers, models.moderation
+        # FLAG_CATEGORY_TRIGGERS): ix_flag_open_category_* list them in queue order
+        out.append(flag.category == sa.bindparam("f_category", type_=sa.String))
     if shape.min_score:
         out.append(flag.score >= sa.bindparam("f_min_score", type_=sa.Float))
     if shape.max_score:
@@ -413,12 +416,10 @@ def _more_urgent_sibling(shape: _Shape):  # noqa: ANN202
 
 
 def _filter(stmt, shape: _Shape):  # noqa: ANN001, ANN202
-    """``stmt`` (which selects from flag, with job_post joined if filtering by category)
+    """``stmt`` (which selects from flag)
     narrowed to open flags passing every filter of ``shape`` but the search, after the
     keyset cursor; the values are the bound parameters named in ``_params``."""
     stmt = stmt.where(IS_OPEN, *_flag_conditions(Flag, shape))
-    if shape.category:
-        stmt = stmt.where(JobPost.category == sa.bindparam("f_category", type_=sa.String))
     live_claim = sa.and_(Flag.claimed_by.is_not(None), Flag.claimed_until > _NOW)
     me = sa.bindparam("f_moderator", type_=sa.Integer)
     if shape.claim == "claimed":
@@ -477,8 +478,6 @@ def _search_ids(shape: _Shape, limit: int):
         JobPost.flagged, post_matches(pattern))
     clients = select(Flag.id).join(Client, Client.id == Flag.client_id).where(
         client_matches(pattern))
-    if shape.category:
-        clients = clients.join(JobPost, JobPost.id == Flag.post_id)
     parts = [_newest_first(_filter(s, shape), limit).subquery() for s in (posts, clients)]
     return sa.union(*(select(part.c.id) for part in parts))
 

@@ -208,3 +208,68 @@ def test_scoring_documents_keep_their_content_through_0010_and_back(pg_url):
         assert stored() == ("jsonb", evidence, "jsonb", scores)
     finally:
         engine.dispose()
+
+
+def _flags_before_0021(url: str) -> None:
+    """At 0020: posts 1 (writing) and 2 (no category), a client flag, open and closed flags
+    on post 1, an open flag on post 2."""
+    engine = sa.create_engine(url)
+    scores = "CAST(:scores AS jsonb)" if url.startswith("postgresql") else ":scores"
+    with engine.begin() as conn:
+        _insert_client(conn)
+        for post, category in ((1, "writing"), (2, None)):
+            conn.execute(sa.text(
+                "INSERT INTO job_post (id, external_id, client_id, title, description, status,"
+                " category, content_hash, scores, posted_at, created_at, updated_at) VALUES"
+                f" (:id, :ext, 1, 'T', 'D', 'live', :category, 'h', {scores}, CURRENT_TIMESTAMP,"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+                {"id": post, "ext": f"p{post}", "category": category, "scores": "{}"})
+        for subject_type, post, reason, status in (("post", 1, "scam", "open"),
+                                                   ("post", 1, "policy", "dismissed"),
+                                                   ("post", 2, "scam", "open"),
+                                                   ("client", None, "negative_client", "open")):
+            conn.execute(sa.text(
+                "INSERT INTO flag (subject_type, subject_id, client_id, post_id, reason, score,"
+                " status, priority, queue_key, version, created_at, updated_at) VALUES"
+                " (:type, :subject, 1, :post, :reason, 0.9, :status, 0, 0, 1,"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+                {"type": subject_type, "subject": post or 1, "post": post, "reason": reason,
+                 "status": status})
+    engine.dispose()
+
+
+def assert_0021_backfills_and_keeps_flag_category(url: str) -> None:
+    """Existing flags get their post's category (NULL for a client flag, or a post without
+    one); afterwards the triggers keep it: a new flag, a post's category change."""
+    alembic(url, "upgrade", "0020")
+    _flags_before_0021(url)
+    alembic(url, "upgrade", "0021")
+    engine = sa.create_engine(url)
+    try:
+        def rows(conn) -> list:
+            return conn.execute(sa.text(
+                "SELECT post_id, reason, category FROM flag ORDER BY id")).all()
+
+        with engine.begin() as conn:
+            assert rows(conn) == [(1, "scam", "writing"), (1, "policy", "writing"),
+                                  (2, "scam", None), (None, "negative_client", None)]
+            conn.execute(sa.text("UPDATE job_post SET category = 'legal' WHERE id = 2"))
+            conn.execute(sa.text(
+                "INSERT INTO flag (subject_type, subject_id, client_id, post_id, reason, score,"
+                " status, priority, queue_key, version, created_at, updated_at, strike_boost)"
+                " VALUES ('post', 1, 1, 1, 'miscategorised', 0.9, 'open', 0, 0, 1,"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0)"))
+            assert rows(conn)[2:] == [(2, "scam", "legal"), (None, "negative_client", None),
+                                      (1, "miscategorised", "writing")]
+    finally:
+        engine.dispose()
+    alembic(url, "downgrade", "0020")
+    alembic(url, "upgrade", "head")
+
+
+def test_0021_backfills_flag_category_on_sqlite(tmp_path):
+    assert_0021_backfills_and_keeps_flag_category(f"sqlite:///{tmp_path / 'rows.db'}")
+
+
+def test_0021_backfills_flag_category_on_postgresql(pg_url):
+    assert_0021_backfills_and_keeps_flag_category(pg_url)
