@@ -90,5 +90,4 @@ def logout():
 
 @bp.route("/")
 def home():
-    # the queue, with any filters a link to "/" carried (``?category=writing``)
-    return redirect(url_for("queue.index", **request.args.to_dict(flat=False)))
+    return redirect(url_for("queue.index"))
