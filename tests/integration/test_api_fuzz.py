@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import SQLModel
 
@@ -476,6 +476,13 @@ def test_fuzz_post_appeals(world):
 
     @SETTINGS
     @given(body=st.one_of(good, seeded, seeded, bodies(world, "AppealIn", client_ids=False)))
+    # five well-formed first appeals always run: how many of hypothesis's own draws are
+    # accepted varies from run to run (4 once), and the teardown wants both sides reached
+    @example(body={"decision": "fresh", "appellant": "c1", "text": "Please look again."})
+    @example(body={"decision": "fresh", "appellant": "c1", "text": "The post was honest."})
+    @example(body={"decision": "fresh", "appellant": "c1", "text": "We hire for real."})
+    @example(body={"decision": "fresh", "appellant": "c1", "text": "No scam here."})
+    @example(body={"decision": "fresh", "appellant": "c1", "text": "Appeal, see the ad."})
     def run(body):
         if isinstance(body, dict) and body.get("decision") == "fresh":
             body = {**body, "decision": fresh.pop() if fresh else decisions[0]}
