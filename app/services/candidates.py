@@ -28,6 +28,7 @@ from . import labels as label_service
 from . import model_registry, scoring
 from .audit import Actor, record
 from .model_files import CandidateError, active_set, candidate_scorer, model_dir
+from .model_files import get_candidate as get
 from .model_files import config as _config
 from .transactions import owns_transaction
 
@@ -186,13 +187,6 @@ def compare(session: Session, result: dict, labs: list[cand.LabelInput],
 
 
 # --- promotion and rollback ----------------------------------------------------------------
-
-def get(session: Session, candidate_id: int) -> ModelCandidate:
-    row = session.get(ModelCandidate, candidate_id)
-    if row is None:
-        raise CandidateError(f"No candidate {candidate_id}.", 404)
-    return row
-
 
 def by_version(session: Session, version: str) -> ModelCandidate:
     row = session.exec(select(ModelCandidate).where(ModelCandidate.version == version)).first()

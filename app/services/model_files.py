@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_app_context
+from sqlmodel import Session
 
 from classifiers import candidates as cand
 from classifiers.registry import ARTIFACTS_DIR, read_active
+from models import ModelCandidate
 
 
 class CandidateError(Exception):
@@ -19,6 +21,14 @@ class CandidateError(Exception):
         super().__init__(message)
         self.status = status
         self.failures = failures or []
+
+
+def get_candidate(session: Session, candidate_id: int) -> ModelCandidate:
+    """The candidate, or a 404 ``CandidateError`` (training, promotion and shadow mode)."""
+    row = session.get(ModelCandidate, candidate_id)
+    if row is None:
+        raise CandidateError(f"No candidate {candidate_id}.", 404)
+    return row
 
 
 def config(name: str, default: Any) -> Any:

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from classifiers.candidates import flag_keys
 from models import Decision, JobPost, ModelCandidate, ShadowScore, utcnow
 
-from .model_files import CandidateError, active_set, candidate_scorer, model_dir
+from .model_files import CandidateError, active_set, candidate_scorer, get_candidate, model_dir
 from .audit import Actor, record
 from .transactions import owns_transaction
 
@@ -23,7 +23,7 @@ def start(session: Session, candidate_id: int, *, days: int, actor: Actor) -> Mo
     """Shadow-score with this candidate for ``days`` (one shadow at a time). One commit."""
     if not 1 <= days <= 90:
         raise CandidateError("Shadow mode runs for 1 to 90 days.", 422)
-    row = _get(session, candidate_id)
+    row = get_candidate(session, candidate_id)
     if row.status != "ready" or not row.versions:
         raise CandidateError(f"Candidate {candidate_id} is {row.status}: only a "
                                           "trained candidate can shadow-score.", 409)
@@ -42,7 +42,7 @@ def start(session: Session, candidate_id: int, *, days: int, actor: Actor) -> Mo
 
 @owns_transaction
 def stop(session: Session, candidate_id: int, *, actor: Actor) -> ModelCandidate:
-    row = _get(session, candidate_id)
+    row = get_candidate(session, candidate_id)
     if row.shadow_until is None:
         raise CandidateError(f"Candidate {candidate_id} is not shadow-scoring.", 409)
     row.shadow_until = None
@@ -50,13 +50,6 @@ def stop(session: Session, candidate_id: int, *, actor: Actor) -> ModelCandidate
     record(session, actor=actor, action="models.shadow_stop", subject_type="model_candidate",
            subject_id=row.id, after={"version": row.version})
     session.commit()
-    return row
-
-
-def _get(session: Session, candidate_id: int) -> ModelCandidate:
-    row = session.get(ModelCandidate, candidate_id)
-    if row is None:
-        raise CandidateError(f"No candidate {candidate_id}.", 404)
     return row
 
 
