@@ -154,24 +154,31 @@ def test_agreement_per_reason_and_moderator(every_case, db, staff):
     assert [(a.group, a.n) for a in got["moderator"]] == [("moderator@example.com", 4)]
 
 
-def test_adjudication_with_corrective_reinstatement(every_case, client, db, staff):
-    decided(db, staff["moderator"], action="remove")
-    db.execute(JobPost.__table__.update().values(status="removed"))
-    db.commit()
+def _overruled_with_correction(every_case, client, db, staff) -> tuple[QaReview, str]:
+    """The sampled case is labelled "not a violation" by the second moderator, and the admin
+    adjudicates it so with the corrective action; the review, and the adjudication page the
+    admin saw."""
     with every_case.app_context():
         case = qa.next_case(db, actor=staff["moderator2"])
     qa.submit(db, review_id=case.review_id, label="not_violation", actor=staff["moderator2"])
-    moderator = as_user(every_case.test_client(), "moderator@example.com")
-    assert moderator.get("/qa/adjudication").status_code == 403
     as_user(client, "admin@example.com")
     html = client.get("/qa/adjudication").get_data(as_text=True)
-    assert "Blind case title" in html and "(can reinstate the post)" in html
     response = client.post(f"/qa/{case.review_id}/adjudicate", data={
         "label": "not_violation", "correct": "1",
         "csrf_token": token(client, "/qa/adjudication")})
     assert response.status_code == 303
     db.expire_all()
-    review = db.get(QaReview, case.review_id)
+    return db.get(QaReview, case.review_id), html
+
+
+def test_adjudication_with_corrective_reinstatement(every_case, client, db, staff):
+    decided(db, staff["moderator"], action="remove")
+    db.execute(JobPost.__table__.update().values(status="removed"))
+    db.commit()
+    moderator = as_user(every_case.test_client(), "moderator@example.com")
+    assert moderator.get("/qa/adjudication").status_code == 403
+    review, html = _overruled_with_correction(every_case, client, db, staff)
+    assert "Blind case title" in html and "(can reinstate the post)" in html
     assert (review.status, review.adjudicated_label, review.correction) == (
         QaStatus.adjudicated, "not_violation", "reinstate")
     post = db.get(JobPost, review.post_id)
@@ -183,7 +190,7 @@ def test_adjudication_with_corrective_reinstatement(every_case, client, db, staf
     # the adjudicated verdict supersedes both as the training label
     assert qa.training_label(db, review.decision_id) == "not_violation"
     with pytest.raises(Conflict):
-        qa.adjudicate(db, review_id=case.review_id, label="remove", actor=staff["admin"])
+        qa.adjudicate(db, review_id=review.id, label="remove", actor=staff["admin"])
 
 
 def test_adjudication_without_correction_and_only_by_admins(every_case, db, staff):
@@ -257,18 +264,8 @@ def test_adjudication_reinstates_a_suspended_client_in_one_step(every_case, clie
                     client_id=suspended.id, moderator_id=staff["moderator"].moderator_id,
                     action="suspend", created_at=utcnow() - timedelta(minutes=10)))
     db.commit()
-    with every_case.app_context():
-        case = qa.next_case(db, actor=staff["moderator2"])
-    qa.submit(db, review_id=case.review_id, label="not_violation", actor=staff["moderator2"])
-    as_user(client, "admin@example.com")
-    html = client.get("/qa/adjudication").get_data(as_text=True)
+    review, html = _overruled_with_correction(every_case, client, db, staff)
     assert "Suspended Client Ltd" in html and "(can reinstate the client)" in html
-    response = client.post(f"/qa/{case.review_id}/adjudicate", data={
-        "label": "not_violation", "correct": "1",
-        "csrf_token": token(client, "/qa/adjudication")})
-    assert response.status_code == 303
-    db.expire_all()
-    review = db.get(QaReview, case.review_id)
     assert (review.status, review.correction) == (QaStatus.adjudicated, "reinstate")
     assert db.get(Client, suspended.id).status == "active"
     fix = db.exec(select(Decision).where(Decision.action == "reinstate")).one()
