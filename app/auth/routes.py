@@ -90,4 +90,5 @@ def logout():
 
 @bp.route("/")
 def home():
-    return redirect(url_for("queue.index"))
+    # the queue, with any filters a link to "/" carried (``?category=writing``)
+    return redirect(url_for("queue.index", **request.args.to_dict(flat=False)))

@@ -200,3 +200,16 @@ def test_flash_messages_show_on_the_next_page(app, make_user):
     html = client.get("/queue/").get_data(as_text=True)
     assert '<p class="flash flash-info">Released &lt;b&gt;now&lt;/b&gt;.</p>' in html
     assert "flash-info" not in client.get("/queue/").get_data(as_text=True)
+
+
+def test_home_keeps_the_filters_of_the_link_that_reached_it(client, make_user):
+    make_user("moderator", "mod@example.com")
+    login(client, "mod@example.com")
+    response = client.get("/?category=writing&reason=scam")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/queue/?category=writing&reason=scam"
+    assert client.get("/").headers["Location"] == "/queue/"
+    # odd input is still only a query string for the queue (which says what it left out)
+    odd = client.get("/?category=%3Cscript%3E&next=//evil.example")
+    assert odd.headers["Location"].startswith("/queue/?")
+    assert "<script>" not in odd.headers["Location"]
