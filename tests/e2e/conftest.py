@@ -163,6 +163,9 @@ def new_page(browser, *, width: int = 1280, height: int = 800):
     page = context.new_page()
     page.console_errors = []  # type: ignore[attr-defined]
     page.dialogs = []  # type: ignore[attr-defined]
+    page.exchanges = []  # type: ignore[attr-defined]  # "METHOD path -> status", for failures
+    page.on("response", lambda r: page.exchanges.append(
+        f"{r.request.method} {r.url.split('//', 1)[-1].split('/', 1)[-1]} -> {r.status}"))
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
 
@@ -172,6 +175,35 @@ def new_page(browser, *, width: int = 1280, height: int = 800):
 
     page.on("dialog", _dialog)
     return context, page
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test reports what the browser had: its URL, the page's main text and
+    its last requests, and the tail of the server's log (CI keeps only the output)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    lines = []
+    for name in ("page", "admin_page", "moderator_page"):
+        page = item.funcargs.get(name)
+        if page is None or not hasattr(page, "exchanges"):
+            continue
+        try:
+            main = page.locator("main").first.inner_text(timeout=2000)
+        except Exception as exc:  # noqa: BLE001 - the report is best effort
+            main = f"(no main text: {exc.__class__.__name__})"
+        lines += [f"[{name}] at {page.url}", main[:3000], "last requests:",
+                  *page.exchanges[-25:]]
+    for name in ("server", "live_server"):
+        server = item.funcargs.get(name)
+        log = getattr(server, "log", None)
+        if log is not None and Path(log).exists():
+            lines += [f"[{name}] log tail:", *(line[:200] for line in Path(log).read_text(
+                errors="replace").splitlines()[-40:])]
+    if lines:
+        report.sections.append(("browser state at the failure", "\n".join(lines)))
 
 
 @pytest.fixture
