@@ -16,10 +16,13 @@ each, their sum, and the throughput ratio that CPU alone allows (B's CPU per req
 A's: the best A/B any scheduling could give on any number of cores, were CPU the only
 limit) beside the A/B ratio measured. ``--profile N`` also prints a cProfile of N requests
 of each page through Flask's test client (the app's own work, no HTTP), by module group.
+``--floor N`` measures N such requests without the profiler: the app process's CPU per
+request and, of that, the CPU spent rendering the templates (``flask.templating._render``),
+and prints the best A/B that the bare page's CPU, PostgreSQL's and the rendering alone allow.
 Asserts nothing.
 
     .venv/bin/python bench/queue_cpu.py [--size 20000] [--seconds 5] [--rounds 3]
-        [--pages queue,reason] [--profile 200] [--root /path/to/other/checkout]
+        [--pages queue,reason] [--profile 200] [--floor 200] [--root /path/to/other/checkout]
 """
 from __future__ import annotations
 
@@ -95,19 +98,7 @@ def profile(url: str, pages: dict[str, str], n: int) -> None:
     import cProfile
     import pstats
 
-    from tests.helpers import make_app
-
-    import re
-    from urllib.parse import urlencode
-
-    app = make_app(url)
-    web = app.test_client()
-    html = web.get("/login").data
-    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', html).group(1).decode()
-    status = web.post("/login", data=urlencode(
-        {"email": console_data.ADMIN_EMAIL, "password": console_data.PASSWORD,
-         "csrf_token": token}), content_type="application/x-www-form-urlencoded").status_code
-    assert status == 303, status
+    web = _logged_in(url)
     for label, path in pages.items():
         for _ in range(10):
             assert web.get(path).status_code == 200
@@ -125,6 +116,59 @@ def profile(url: str, pages: dict[str, str], n: int) -> None:
               f"(own time by where the code lives):")
         for name, tt in sorted(groups.items(), key=lambda kv: -kv[1])[:12]:
             print(f"    {name:28} {tt / n * 1000:6.2f} ms  {tt / total:5.1%}")
+
+
+def _logged_in(url: str):
+    """A Flask test client of the console on ``url``, logged in as the bench's admin."""
+    import re
+    from urllib.parse import urlencode
+
+    from tests.helpers import make_app
+
+    web = make_app(url).test_client()
+    html = web.get("/login").data
+    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', html).group(1).decode()
+    status = web.post("/login", data=urlencode(
+        {"email": console_data.ADMIN_EMAIL, "password": console_data.PASSWORD,
+         "csrf_token": token}), content_type="application/x-www-form-urlencoded").status_code
+    assert status == 303, status
+    return web
+
+
+def floor(url: str, pages: dict[str, str], n: int) -> dict[str, tuple[float, float]]:
+    """CPU ms per request of the app's own process (test client, no HTTP, no cProfile) and,
+    of that, the ms spent rendering the page's templates from the view's context: the part
+    no change short of not rendering the page can remove. Per page, medians of 5 blocks."""
+    import flask.templating
+
+    spent = [0.0]
+    real = flask.templating._render
+
+    def timed(app, template, context):  # noqa: ANN001, ANN202
+        start = time.process_time()
+        try:
+            return real(app, template, context)
+        finally:
+            spent[0] += time.process_time() - start
+
+    flask.templating._render = timed
+    web = _logged_in(url)
+    out = {}
+    try:
+        for label, path in pages.items():
+            totals, renders = [], []
+            for _ in range(10):
+                assert web.get(path).status_code == 200
+            for _ in range(5):
+                spent[0], start = 0.0, time.process_time()
+                for _ in range(n):
+                    web.get(path)
+                totals.append((time.process_time() - start) / n * 1000)
+                renders.append(spent[0] / n * 1000)
+            out[label] = (statistics.median(totals), statistics.median(renders))
+    finally:
+        flask.templating._render = real
+    return out
 
 
 def _group(filename: str) -> str:
@@ -148,6 +192,9 @@ def main() -> None:
     parser.add_argument("--pages", type=lambda s: [p for p in s.split(",") if p],
                         default=["queue (default)", "reason", "case page"])
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument("--floor", type=int, default=0, metavar="N",
+                        help="also measure N in-process requests a page: the app's CPU and "
+                             "its template rendering, and the A/B that rendering alone allows")
     parser.add_argument("--root", type=Path, default=None,
                         help="serve another checkout's console (e.g. before a change)")
     args = parser.parse_args()
@@ -177,6 +224,7 @@ def main() -> None:
             a_pids = {"app workers": lambda: workers(console.pid),
                       "postgres": lambda: backends(admin, name)}
             b_pids = {"bare workers": lambda: workers(bare.pid)}
+            bounds: dict[str, tuple[float, float]] = {}
             print(f"{args.size:,} posts; {os.cpu_count()} cores; gunicorn --workers "
                   f"{args.workers} (sync), production; wrk -c {args.concurrency} for "
                   f"{args.seconds} s, A then B, {args.rounds} rounds; load average before: "
@@ -200,11 +248,21 @@ def main() -> None:
                       f"{statistics.median(b_total):6.2f}")
                 ratios = [a["rps"] / b["rps"] for a, b in zip(a_runs, b_runs)]
                 bound = [b / a for a, b in zip(a_total, b_total)]
+                bounds[label] = (med(a_runs, "postgres"), statistics.median(b_total))
                 errors = sum(r["errors"] for r in a_runs)
                 print(f"{'':26} A/B measured {spread(ratios, '{:.3f}')}, allowed by CPU "
                       f"{spread(bound, '{:.3f}')} (min/med/max); errors {errors}",
                       flush=True)
             print(f"load average after: {load_average()}")
+        if args.floor:
+            print("\nThe floor: the bare page's CPU + PostgreSQL's for the page's queries + "
+                  "rendering its templates (in process; ms per request, medians):")
+            for label, (app_ms, render_ms) in floor(url, pages, args.floor).items():
+                pg_ms, bare_ms = bounds[label]
+                best = bare_ms / (bare_ms + pg_ms + render_ms)
+                print(f"    {label[:26]:26} app process {app_ms:5.2f}, of which rendering "
+                      f"{render_ms:5.2f}; postgres {pg_ms:5.2f}; bare {bare_ms:5.2f} -> A/B "
+                      f"at most {best:.3f} even with no other work")
         if args.profile:
             profile(url, pages, args.profile)
     finally:
