@@ -17,7 +17,6 @@ FRAGMENTS = {"tiers": "automation/_tiers.html"}
 @role_required("admin", "analyst", "moderator")
 def tiers():
     data = automation.page(get_session())
-    get_session().rollback()
     return render("automation/tiers.html", FRAGMENTS, page=data, can_edit=is_admin(),
                   tier_names=list(automation.ORDER))
 

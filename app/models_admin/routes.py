@@ -24,7 +24,6 @@ def _page_context() -> dict:
                "shadow": current_shadow,
                "shadow_report": shadow.report(session, current_shadow.id) if current_shadow else None,
                "labels": labels.summary(session) if target() is None else None}
-    session.rollback()
     return context
 
 
@@ -41,7 +40,6 @@ def candidate(candidate_id: int):
     row = _answer(lambda: candidates.get(session, candidate_id))
     report = shadow.report(session, row.id)
     view = candidates.overview(session)
-    session.rollback()
     return render("models_admin/candidate.html", {}, row=row, view=view, shadow_report=report)
 
 

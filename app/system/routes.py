@@ -31,7 +31,6 @@ def index():
     status = sweep.status(get_session())
     mail = mailer.status(get_session())
     label_counts = labels.summary(get_session())
-    get_session().rollback()
     return render("system/index.html", {"failed-jobs": "system/_failed.html"}, failed=failed,
                   sweep=status, mail=mail, inline=enqueue.redis_url() is None,
                   redis_error=error, labels=label_counts)
