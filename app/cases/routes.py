@@ -45,14 +45,17 @@ def _render_case(post_id: int, flag_id: int | None, *, status: int = 200,
     case = _case(post_id, flag_id)
     filters = _queue_filters()
     next_flag = None
-    # after a decision (the page may have moved on to the post's next open flag) or on a
-    # closed case: the next case in the moderator's queue
-    if decision is not None or case.flag is None or case.flag.status != "open":
+    # the case asked for is closed and the page moved on to the post's next open flag: it
+    # was decided since (also where a decision made without htmx lands, after its redirect)
+    moved_on = flag_id is not None and case.flag is not None and case.flag.id != flag_id
+    # after a decision, on a closed case, or moved on: the next case in the moderator's queue
+    if decision is not None or moved_on or case.flag is None or case.flag.status != "open":
         next_flag = queue_service.next_case(get_session(), moderator_id=actor().moderator_id,
                                             filters=filters, skip=("post", post_id))
     queue_args = filters.as_args()
     return render("cases/page.html", FRAGMENTS, status=status, case=case, message=message,
-                  level=level, decision=decision, next_flag=next_flag, queue_args=queue_args,
+                  level=level, decision=decision, next_flag=next_flag, moved_on=moved_on,
+                  queue_args=queue_args,
                   queue_qs=urlencode(queue_args),
                   remove_reason_choices=REMOVE_REASON_CHOICES, can_act=can_act(),
                   is_admin=is_admin(), category_choices=CATEGORY_CHOICES)

@@ -123,3 +123,27 @@ def test_next_case_is_offered_when_the_post_has_another_open_flag(client, db, st
     assert f"Decide: policy case #{policy.id}" in r.text  # the post's other reason
     nxt = re.search(r'<a href="([^"]+)"[^>]*id="next-case"', r.text)
     assert nxt and nxt.group(1) == f"/posts/{other.post_id}?flag={other.id}&amp;reason=scam"
+
+
+def test_a_decision_without_htmx_lands_on_the_post_with_its_next_case_too(client, db, staff):
+    """A form submitted natively (no JavaScript, or a key pressed before htmx wired up the
+    fresh case) redirects to the decided flag's page; the post's other reason is shown to
+    decide, with the queue's next case beside it as after an htmx decision. A link to a
+    case decided since (someone else's decision) offers the same."""
+    _c, post, scam = scam_case(db)
+    policy = make_flag(db, post, reason="policy", priority=30.0)
+    other = make_flag(db, make_post(db, make_client(db)), priority=20.0)
+    db.commit()
+    as_user(client, "moderator@example.com")
+    r = client.post(f"/posts/{post.id}/dismiss", data={
+        "csrf_token": token(client), "flag_id": scam.id, "version": scam.version,
+        "queue": "reason=scam"})
+    assert r.status_code == 303
+    page = client.get(r.headers["Location"]).text
+    assert "Dismissed: recorded as not a violation." in page  # the flash
+    assert f"Decide: policy case #{policy.id}" in page
+    nxt = re.search(r'<a href="([^"]+)"[^>]*id="next-case"', page)
+    assert nxt and nxt.group(1) == f"/posts/{other.post_id}?flag={other.id}&amp;reason=scam"
+    # an open case asked for by its own id: no "next case" offer (the moderator is on it)
+    page = client.get(f"/posts/{post.id}?flag={policy.id}&reason=scam").text
+    assert 'id="next-case"' not in page and f"Decide: policy case #{policy.id}" in page

@@ -124,6 +124,9 @@
     var target = document.querySelector('[data-shortcut="' + (key === '"' ? "" : key) + '"]');
     if (!target || target.disabled) { return; }
     evt.preventDefault();
+    // htmx wires up swapped-in content only when it settles (20 ms later): a key pressed in
+    // between would submit the form natively (a full page load). Wire it up now (idempotent).
+    if (window.htmx) { window.htmx.process(target.form || target); }
     if (target.tagName === "BUTTON" || target.tagName === "A") {
       target.click();
     } else {
