@@ -1,4 +1,5 @@
-"""flag_search: the search text of every open flag, kept by triggers; a trigram index over it
+"""flag_search: the search text of every open flag, kept by triggers; a trigram index over it;
+the policy types' open flags per reason
 
 Revision ID: 0022
 Revises: 0021
@@ -19,7 +20,13 @@ open flag (0019) and of every client (0004); its cost followed how many of those
   (``ix_job_post_flagged_title_trgm``, ``ix_job_post_flagged_description_trgm`` of 0019,
   ``ix_client_name_trgm`` of 0004); the downgrade creates them again.
 
-A new table only: no batch rebuild of ``flag`` on SQLite, so the triggers of 0019 and
+And ``ix_flag_open_policy_<type>_reason`` (reason, queue_key, id) WHERE open AND the type,
+one per policy type: the capped counts per reason beside the policy filter read each
+reason's flags of the type; through the type's (queue_key, id) index, each reason that has
+none (all but ``policy``: only policy flags carry types) walked every open flag of the type
+to find none (at 1M posts, tens of thousands of rows, three times, at every recount).
+
+New tables and indexes only: no batch rebuild of ``flag`` on SQLite, so the triggers of 0019 and
 0021 stay.
 
 Create Date: 2026-12-08 03:00:00
@@ -113,6 +120,15 @@ END $$""",
     )
 
 
+#: models.enums.PolicyType at this revision
+POLICY_TYPES = ("off_platform", "unpaid_work", "academic_dishonesty", "fake_reviews",
+                "account_rental")
+
+
+def _open_with_policy(value: str) -> sa.TextClause:
+    return sa.text(f"""status = 'open' AND CAST(policy_types AS VARCHAR) LIKE '%"{value}"%'""")
+
+
 TRIGGER_TABLES = {"flag_search_on_insert": "flag", "flag_search_on_update": "flag",
                   "post_text_to_flag_search": "job_post",
                   "client_name_to_flag_search": "client"}
@@ -135,16 +151,25 @@ def upgrade() -> None:
                "FROM flag WHERE flag.status = 'open'")
     for ddl in _triggers(dialect):
         op.execute(ddl)
+    for value in POLICY_TYPES:
+        where = _open_with_policy(value)
+        op.create_index(f'ix_flag_open_policy_{value}_reason', 'flag',
+                        ['reason', 'queue_key', 'id'], sqlite_where=where, postgresql_where=where)
     if dialect == "postgresql":
         op.execute("CREATE INDEX ix_flag_search_text_trgm ON flag_search "
                    "USING gin (text gin_trgm_ops)")
         for name, _table, _expression, _where in OLD_TRIGRAM:
             op.execute(f"DROP INDEX IF EXISTS {name}")
         op.execute("ANALYZE flag_search")
+        op.execute("ANALYZE flag")
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
+    for value in POLICY_TYPES:
+        where = _open_with_policy(value)
+        op.drop_index(f'ix_flag_open_policy_{value}_reason', table_name='flag',
+                      sqlite_where=where, postgresql_where=where)
     for name, table in TRIGGER_TABLES.items():
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}" if dialect == "postgresql"
                    else f"DROP TRIGGER IF EXISTS {name}")

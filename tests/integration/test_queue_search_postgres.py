@@ -161,7 +161,8 @@ def _generic_plan(session, stmt, params: dict | None = None) -> str:
         if match.group(1) not in names:
             names.append(match.group(1))
         return f"${names.index(match.group(1)) + 1}"
-    text = re.sub(r"%\((\w+)\)s", number, str(compiled))
+    # the driver's format escapes a literal % as %%: PREPARE takes the SQL as it is
+    text = re.sub(r"%\((\w+)\)s", number, str(compiled)).replace("%%", "%")
     raw = session.connection().connection.dbapi_connection
     with raw.cursor() as cur:
         cur.execute("DEALLOCATE ALL")
@@ -271,3 +272,25 @@ def test_every_filter_and_search_lists_what_the_reference_lists_on_postgresql(
         for walk in (2000, 3, 2000):  # the last time past psycopg's prepare threshold
             monkeypatch.setattr(q, "SEARCH_WALK", walk)
             queue_reference.check_all(s, moderators)
+
+
+def test_the_counts_beside_a_policy_filter_read_each_reasons_flags_of_the_type(migrated_app):
+    """Each reason's capped count under ``policy=<type>`` reads that reason's open flags of
+    the type (``ix_flag_open_policy_<type>_reason``, migration 0022): the reasons that have
+    none end at once instead of walking every open flag of the type."""
+    from tests.support import queue_reference
+
+    with migrated_app.app_context(), session_scope() as s:
+        queue_reference.build(s, posts=120)
+        s.execute(sa.text("ANALYZE flag"))
+        s.execute(sa.text("SET enable_seqscan = off"))
+        for policy in queue_reference.POLICY_TYPES:
+            filters = q.Filters(policy=policy)
+            plan = _generic_plan(s, q._filtered_sample(q._Shape.of(filters, None)),
+                                 q._params(filters, moderator_id=None, now=utcnow(), after=None))
+            assert plan.count(f"ix_flag_open_policy_{policy}_reason") == 4, plan
+            page = q.page(s, filters=filters, moderator_id=None, limit=5)
+            assert set(page.counts) == {"scam", "miscategorised", "policy", "negative_client"}
+            assert page.counts["policy"] == len(queue_reference.expected(
+                s, q.Filters(policy=policy, reason="policy"), moderator_id=None))
+            assert page.counts["scam"] == page.counts["negative_client"] == 0
