@@ -13,7 +13,8 @@ queue reads its few matches), see ``app.services.queue``.
 
 Kept exact by triggers on both databases (``FLAG_SEARCH_TRIGGERS``), whatever writes the
 tables (the scoring upsert, an undo, ingest, a bulk SQL fix): a flag inserted open, or
-reopened, gets its row; a flag that closes loses it (a deleted flag too: the foreign key
+reopened, gets its row (with its ``queue_key``, copied again whenever it changes); a flag
+that closes loses it (a deleted flag too: the foreign key
 cascades); a change of a post's title or description, or of a client's name, rewrites the
 rows of their open flags. Created with the table (``create_all``) and by migration 0022.
 PostgreSQL, two transactions: a flag written while another transaction renames its client
@@ -34,6 +35,9 @@ class FlagSearch(SQLModel, table=True):
     __tablename__ = "flag_search"
 
     flag_id: int = Field(primary_key=True, foreign_key="flag.id", ondelete="CASCADE")
+    #: the flag's ``queue_key``, always equal (the triggers copy every change): the matches
+    #: of a term are put in queue order here, before any of their flags is read
+    queue_key: float
     #: lower(title || US || description || US || client name); see the module's docstring
     text: str = Field(sa_type=sa.Text)
 
@@ -56,6 +60,8 @@ _SQLITE_TEXT = _text_of("NEW.post_id", "NEW.client_id", "char")
 _REWRITE = ("UPDATE flag_search SET text = (SELECT {text} FROM flag f WHERE f.id = "
             "flag_search.flag_id) WHERE flag_id IN (SELECT id FROM flag WHERE {where} "
             "AND status = 'open')")
+#: the open flag's queue_key, copied
+_QUEUE_KEY = "UPDATE flag_search SET queue_key = NEW.queue_key WHERE flag_id = NEW.id"
 _SQLITE_REWRITE_TEXT = _text_of("f.post_id", "f.client_id", "char")
 _PG_REWRITE_TEXT = _text_of("f.post_id", "f.client_id", "chr")
 
@@ -78,8 +84,9 @@ FLAG_SEARCH_TRIGGERS: dict[str, tuple[str, ...]] = {
 LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.status = 'open' THEN
-        INSERT INTO flag_search (flag_id, text) VALUES (NEW.id, {_PG_TEXT})
-        ON CONFLICT (flag_id) DO UPDATE SET text = EXCLUDED.text;
+        INSERT INTO flag_search (flag_id, queue_key, text)
+        VALUES (NEW.id, NEW.queue_key, {_PG_TEXT})
+        ON CONFLICT (flag_id) DO UPDATE SET queue_key = EXCLUDED.queue_key, text = EXCLUDED.text;
     ELSE
         DELETE FROM flag_search WHERE flag_id = NEW.id;
     END IF;
@@ -89,6 +96,15 @@ END $$""",
         "WHEN (NEW.status = 'open') EXECUTE FUNCTION flag_search_sync()",
         "CREATE TRIGGER flag_search_on_update AFTER UPDATE OF status, post_id, client_id "
         f"ON flag FOR EACH ROW WHEN ({_CHANGED_FLAG}) EXECUTE FUNCTION flag_search_sync()",
+        f"""CREATE OR REPLACE FUNCTION flag_search_queue_key() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    {_QUEUE_KEY};
+    RETURN NULL;
+END $$""",
+        "CREATE TRIGGER flag_search_queue_key AFTER UPDATE OF queue_key ON flag FOR EACH ROW "
+        "WHEN (NEW.queue_key IS DISTINCT FROM OLD.queue_key AND NEW.status = 'open') "
+        "EXECUTE FUNCTION flag_search_queue_key()",
         *_pg_rewrite("post_text_to_flag_search", "job_post", "title, description",
                      _CHANGED_POST, "post_id = NEW.id"),
         *_pg_rewrite("client_name_to_flag_search", "client", "name",
@@ -96,13 +112,16 @@ END $$""",
     ),
     "sqlite": (
         "CREATE TRIGGER flag_search_on_insert AFTER INSERT ON flag FOR EACH ROW "
-        "WHEN NEW.status = 'open' BEGIN INSERT OR REPLACE INTO flag_search (flag_id, text) "
-        f"VALUES (NEW.id, {_SQLITE_TEXT}); END",
+        "WHEN NEW.status = 'open' BEGIN INSERT OR REPLACE INTO flag_search "
+        f"(flag_id, queue_key, text) VALUES (NEW.id, NEW.queue_key, {_SQLITE_TEXT}); END",
         "CREATE TRIGGER flag_search_on_update AFTER UPDATE OF status, post_id, client_id "
         f"ON flag FOR EACH ROW WHEN {_CHANGED_FLAG.replace('IS DISTINCT FROM', 'IS NOT')} "
         "BEGIN DELETE FROM flag_search WHERE flag_id = NEW.id; "
-        f"INSERT INTO flag_search (flag_id, text) SELECT NEW.id, {_SQLITE_TEXT} "
-        "WHERE NEW.status = 'open'; END",
+        f"INSERT INTO flag_search (flag_id, queue_key, text) SELECT NEW.id, NEW.queue_key, "
+        f"{_SQLITE_TEXT} WHERE NEW.status = 'open'; END",
+        "CREATE TRIGGER flag_search_queue_key AFTER UPDATE OF queue_key ON flag FOR EACH ROW "
+        "WHEN NEW.queue_key IS NOT OLD.queue_key AND NEW.status = 'open' "
+        f"BEGIN {_QUEUE_KEY}; END",
         "CREATE TRIGGER post_text_to_flag_search AFTER UPDATE OF title, description "
         f"ON job_post FOR EACH ROW WHEN {_CHANGED_POST.replace('IS DISTINCT FROM', 'IS NOT')} "
         f"BEGIN {_REWRITE.format(text=_SQLITE_REWRITE_TEXT, where='post_id = NEW.id')}; END",

@@ -458,11 +458,14 @@ def _newest_first(stmt, limit: int):  # noqa: ANN001
 
 
 #: a search first tests this many flags of the queue, in its order and under its other
-#: filters (a term common in the queue fills a page among them); when they hold less than
-#: a page of matches, it reads the matching open flags from the trigram index over their
-#: search text instead (a term rare in the head of the queue has few matches). Neither
-#: path reads much more than this many rows, however common or rare the term
-SEARCH_WALK = 2000
+#: filters (a term in most posts, "e", fills a page among them); when they hold less than
+#: a page of matches, it reads the matches from the trigram index over the open flags'
+#: search text, puts them in queue order on their own narrow rows and reads the flags of
+#: the first page only. The second path reads what the matches occupy of ``flag_search``
+#: (at most the table: at 1M posts ~5,900 pages, 46 MB) whatever the term; a long first
+#: path did not pay (the head of a real queue is one family of posts: at 1M posts the first
+#: 1,000 flags held no "telegram" at all, where one open flag in seven has it)
+SEARCH_WALK = 200
 
 
 def _search_match():
@@ -475,8 +478,9 @@ def _search_ids(shape: _Shape, limit: int):
     text (models.flag_search: the post's title and description and the client's name)
     matches the term. ``shape.walk``: among the first ``shape.walk`` flags passing the
     other filters only (exact when it finds ``limit``); else through the matches (on
-    PostgreSQL the trigram index ``ix_flag_search_text_trgm``), materialised first so that
-    the planner cannot turn it into a walk of the whole queue."""
+    PostgreSQL the trigram index ``ix_flag_search_text_trgm``), put in queue order on
+    their own narrow rows first, so that the planner cannot turn it into a walk of the
+    whole queue, nor read the flag of every match."""
     if shape.walk:
         # the head: open flags passing the flag filters, in queue order (an index-only
         # walk of the filter's partial index); one row per subject is checked on the
@@ -486,10 +490,18 @@ def _search_ids(shape: _Shape, limit: int):
         stmt = select(Flag.id).join(head, head.c.id == Flag.id) \
             .join(FlagSearch, FlagSearch.flag_id == Flag.id).where(_search_match())
         return _newest_first(_filter(stmt, shape), limit)
-    matches = select(FlagSearch.flag_id).where(_search_match()).cte("matches") \
-        .prefix_with("MATERIALIZED")
-    return _newest_first(_filter(select(Flag.id).join(matches, matches.c.flag_id == Flag.id),
-                                 shape), limit)
+    # the matches in queue order from their own rows (flag_search.queue_key), sorted
+    # before any flag is read (OFFSET 0: planned apart), then their flags in that order
+    # until ``limit`` pass the filters: the reads follow the matches' narrow rows, and the
+    # flags read are about ``limit``, not every match
+    ordered = select(FlagSearch.flag_id, FlagSearch.queue_key).where(_search_match())
+    if shape.after:
+        ordered = ordered.where(sa.tuple_(FlagSearch.queue_key, FlagSearch.flag_id) < sa.tuple_(
+            sa.bindparam("after_key", type_=sa.Float), sa.bindparam("after_id", type_=sa.Integer)))
+    ordered = ordered.order_by(FlagSearch.queue_key.desc(), FlagSearch.flag_id.desc()) \
+        .offset(sa.literal_column("0")).subquery("ordered")
+    stmt = _filter(select(Flag.id).join(ordered, ordered.c.flag_id == Flag.id), shape)
+    return stmt.order_by(ordered.c.queue_key.desc(), ordered.c.flag_id.desc()).limit(_limit(limit))
 
 
 @functools.lru_cache(maxsize=256)

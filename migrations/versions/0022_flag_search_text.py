@@ -9,8 +9,8 @@ found rare terms through trigram indexes over the text of every post that ever h
 open flag (0019) and of every client (0004); its cost followed how many of those matched
 (at 1M posts, ``q=telegram`` p95 736 ms, ``q=logo`` 3.7 s). Now:
 
-- ``flag_search`` (flag_id primary key, a foreign key to flag that cascades; text): one
-  row per open flag, ``lower(title || US || description || US || client name)``
+- ``flag_search`` (flag_id primary key, a foreign key to flag that cascades; the flag's
+  queue_key; text): one row per open flag, ``lower(title || US || description || US || client name)``
   (models.flag_search), backfilled set-based from the open flags, then kept by triggers on
   both databases (``models.flag_search.FLAG_SEARCH_TRIGGERS``).
 - PostgreSQL: ``ix_flag_search_text_trgm``, a GIN trigram index on ``flag_search.text``:
@@ -59,6 +59,7 @@ CHANGED_FLAG = ("NEW.status IS DISTINCT FROM OLD.status OR NEW.post_id IS DISTIN
                 "OLD.post_id OR NEW.client_id IS DISTINCT FROM OLD.client_id")
 CHANGED_POST = ("NEW.title IS DISTINCT FROM OLD.title OR NEW.description IS DISTINCT FROM "
                 "OLD.description")
+QUEUE_KEY = "UPDATE flag_search SET queue_key = NEW.queue_key WHERE flag_id = NEW.id"
 REWRITE = ("UPDATE flag_search SET text = (SELECT {text} FROM flag f WHERE f.id = "
            "flag_search.flag_id) WHERE flag_id IN (SELECT id FROM flag WHERE {where} "
            "AND status = 'open')")
@@ -85,8 +86,9 @@ def _triggers(dialect: str) -> tuple[str, ...]:
 LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.status = 'open' THEN
-        INSERT INTO flag_search (flag_id, text) VALUES (NEW.id, {_text("NEW.post_id", "NEW.client_id", "chr")})
-        ON CONFLICT (flag_id) DO UPDATE SET text = EXCLUDED.text;
+        INSERT INTO flag_search (flag_id, queue_key, text)
+        VALUES (NEW.id, NEW.queue_key, {_text("NEW.post_id", "NEW.client_id", "chr")})
+        ON CONFLICT (flag_id) DO UPDATE SET queue_key = EXCLUDED.queue_key, text = EXCLUDED.text;
     ELSE
         DELETE FROM flag_search WHERE flag_id = NEW.id;
     END IF;
@@ -96,6 +98,15 @@ END $$""",
             "WHEN (NEW.status = 'open') EXECUTE FUNCTION flag_search_sync()",
             "CREATE TRIGGER flag_search_on_update AFTER UPDATE OF status, post_id, client_id "
             f"ON flag FOR EACH ROW WHEN ({CHANGED_FLAG}) EXECUTE FUNCTION flag_search_sync()",
+            f"""CREATE OR REPLACE FUNCTION flag_search_queue_key() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    {QUEUE_KEY};
+    RETURN NULL;
+END $$""",
+            "CREATE TRIGGER flag_search_queue_key AFTER UPDATE OF queue_key ON flag FOR EACH ROW "
+            "WHEN (NEW.queue_key IS DISTINCT FROM OLD.queue_key AND NEW.status = 'open') "
+            "EXECUTE FUNCTION flag_search_queue_key()",
             *_pg_rewrite("post_text_to_flag_search", "job_post", "title, description",
                          CHANGED_POST, "post_id = NEW.id"),
             *_pg_rewrite("client_name_to_flag_search", "client", "name",
@@ -104,13 +115,16 @@ END $$""",
     text, rewrite = _text("NEW.post_id", "NEW.client_id", "char"), _text("f.post_id", "f.client_id", "char")
     return (
         "CREATE TRIGGER flag_search_on_insert AFTER INSERT ON flag FOR EACH ROW "
-        "WHEN NEW.status = 'open' BEGIN INSERT OR REPLACE INTO flag_search (flag_id, text) "
-        f"VALUES (NEW.id, {text}); END",
+        "WHEN NEW.status = 'open' BEGIN INSERT OR REPLACE INTO flag_search "
+        f"(flag_id, queue_key, text) VALUES (NEW.id, NEW.queue_key, {text}); END",
         "CREATE TRIGGER flag_search_on_update AFTER UPDATE OF status, post_id, client_id "
         f"ON flag FOR EACH ROW WHEN {CHANGED_FLAG.replace('IS DISTINCT FROM', 'IS NOT')} "
         "BEGIN DELETE FROM flag_search WHERE flag_id = NEW.id; "
-        f"INSERT INTO flag_search (flag_id, text) SELECT NEW.id, {text} "
-        "WHERE NEW.status = 'open'; END",
+        f"INSERT INTO flag_search (flag_id, queue_key, text) SELECT NEW.id, NEW.queue_key, "
+        f"{text} WHERE NEW.status = 'open'; END",
+        "CREATE TRIGGER flag_search_queue_key AFTER UPDATE OF queue_key ON flag FOR EACH ROW "
+        "WHEN NEW.queue_key IS NOT OLD.queue_key AND NEW.status = 'open' "
+        f"BEGIN {QUEUE_KEY}; END",
         "CREATE TRIGGER post_text_to_flag_search AFTER UPDATE OF title, description "
         f"ON job_post FOR EACH ROW WHEN {CHANGED_POST.replace('IS DISTINCT FROM', 'IS NOT')} "
         f"BEGIN {REWRITE.format(text=rewrite, where='post_id = NEW.id')}; END",
@@ -130,9 +144,10 @@ def _open_with_policy(value: str) -> sa.TextClause:
 
 
 TRIGGER_TABLES = {"flag_search_on_insert": "flag", "flag_search_on_update": "flag",
+                  "flag_search_queue_key": "flag",
                   "post_text_to_flag_search": "job_post",
                   "client_name_to_flag_search": "client"}
-FUNCTIONS = ("flag_search_sync", "post_text_to_flag_search", "client_name_to_flag_search")
+FUNCTIONS = ("flag_search_sync", "flag_search_queue_key", "post_text_to_flag_search", "client_name_to_flag_search")
 
 
 def upgrade() -> None:
@@ -140,13 +155,14 @@ def upgrade() -> None:
     op.create_table(
         'flag_search',
         sa.Column('flag_id', sa.Integer(), nullable=False),
+        sa.Column('queue_key', sa.Float(), nullable=False),
         sa.Column('text', sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(['flag_id'], ['flag.id'], name=op.f('fk_flag_search_flag_id_flag'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('flag_id', name=op.f('pk_flag_search')),
     )
     # set-based, before the triggers exist
-    op.execute("INSERT INTO flag_search (flag_id, text) SELECT flag.id, "
+    op.execute("INSERT INTO flag_search (flag_id, queue_key, text) SELECT flag.id, flag.queue_key, "
                f"{_text('flag.post_id', 'flag.client_id', 'chr' if dialect == 'postgresql' else 'char')} "
                "FROM flag WHERE flag.status = 'open'")
     for ddl in _triggers(dialect):

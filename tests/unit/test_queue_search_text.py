@@ -57,6 +57,21 @@ def test_edits_to_a_post_or_a_client_rewrite_their_open_flags_texts(db):
     assert {r.flag.id for r in rows} == {open_flag.id, client_flag.id}  # one row per subject
 
 
+def test_the_search_row_carries_the_flags_queue_key_through_every_change(db):
+    flag = make_flag(db, make_post(db, make_client(db)), priority=10.0)
+
+    def key() -> float:
+        return db.execute(sa.select(FlagSearch.queue_key).where(FlagSearch.flag_id == flag.id)) \
+            .scalar_one()
+    assert key() == flag.queue_key
+    flag.priority = 90.0  # a re-rank (a rescore, a strike): the stored key moves
+    db.flush()
+    assert key() == flag.queue_key
+    db.execute(sa.text("UPDATE flag SET queue_key = queue_key + 1 WHERE id = :id"), {"id": flag.id})
+    db.refresh(flag)
+    assert key() == flag.queue_key
+
+
 def test_a_flag_written_in_sql_gets_its_text_and_a_deleted_one_loses_it(db):
     post = make_post(db, make_client(db, name="Zed"), title="Pay me on telegram")
     db.execute(sa.text(
