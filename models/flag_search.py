@@ -16,7 +16,9 @@ tables (the scoring upsert, an undo, ingest, a bulk SQL fix): a flag inserted op
 reopened, gets its row (with its ``queue_key``, copied again whenever it changes); a flag
 that closes loses it (a deleted flag too: the foreign key
 cascades); a change of a post's title or description, or of a client's name, rewrites the
-rows of their open flags. Created with the table (``create_all``) and by migration 0022.
+rows of their open flags. Created with the table (``create_all``) and by migration 0022;
+a SQLite batch migration that rebuilds ``flag``, ``job_post`` or ``client`` drops the
+triggers on it and must create them again.
 PostgreSQL, two transactions: a flag written while another transaction renames its client
 keeps the old name until the next change (the same limit as ``flag.category``, see
 models.moderation).
