@@ -9,7 +9,9 @@ under the same gunicorn settings (``--workers`` sync workers, ``TRUSTDESK_ENV=pr
 - **B**, the bare page: a separate minimal Flask + Jinja app (bench/bare_app.py) serving a
   byte-identical static copy of the console's default queue page (checked).
 
-Every page is measured ``--rounds`` times, A then B each round (``wrk -c CONCURRENCY`` for
+The pages: the default queue, each filter, three searches (common, rare, absent), the case
+page, a client page (a client given 50 posts and 200 feedbacks in the run's clone),
+``/system/`` and ``/metrics/``. Every page is measured ``--rounds`` times, A then B each round (``wrk -c CONCURRENCY`` for
 ``--seconds`` each), so a burst of someone else's work on the shared machine lands on both
 sides. Prints, per page, min/median/max requests/s of A, the median p50/p95/p99 of A, and
 the ratio A/B (requests/s of A over the B run right after it: min/median/max). Then the
@@ -131,7 +133,33 @@ def wrk(port: int, path: str, *, cookie: str, seconds: int, concurrency: int,
     return figures
 
 
-def pages_for(url: str, moderator_id: int) -> dict[str, str]:
+def client_of_size(url: str, posts: int = 50, feedbacks: int = 200) -> int:
+    """A client with ``posts`` posts and ``feedbacks`` feedbacks (the issue's client page),
+    made in the run's clone by moving other clients' posts (with their flags) and
+    feedbacks to the client that has the most posts; its id."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        client = conn.execute(sa.text(
+            "SELECT client_id FROM job_post GROUP BY client_id "
+            "ORDER BY count(*) DESC, client_id LIMIT 1")).scalar()
+        moved = sa.text(
+            "SELECT id FROM job_post WHERE client_id <> :c ORDER BY id LIMIT "
+            "greatest(0, :n - (SELECT count(*) FROM job_post WHERE client_id = :c))")
+        ids = list(conn.execute(moved, {"c": client, "n": posts}).scalars())
+        conn.execute(sa.text("UPDATE job_post SET client_id = :c WHERE id = ANY(:ids)"),
+                     {"c": client, "ids": ids})
+        conn.execute(sa.text("UPDATE flag SET client_id = :c WHERE post_id = ANY(:ids)"),
+                     {"c": client, "ids": ids})
+        conn.execute(sa.text(
+            "UPDATE feedback SET client_id = :c WHERE id IN (SELECT id FROM feedback "
+            "WHERE client_id <> :c ORDER BY id LIMIT greatest(0, :n - "
+            "(SELECT count(*) FROM feedback WHERE client_id = :c)))"),
+            {"c": client, "n": feedbacks})
+    engine.dispose()
+    return client
+
+
+def pages_for(url: str, moderator_id: int, client_id: int) -> dict[str, str]:
     """The console pages measured, picked from the data."""
     engine = sa.create_engine(url)
     with engine.connect() as conn:
@@ -159,6 +187,9 @@ def pages_for(url: str, moderator_id: int) -> dict[str, str]:
         "search common (telegram)": "/queue/?q=telegram",
         f"search rare ({rare})": "/queue/?" + urlencode({"q": rare}),
         "search absent (zqxjvkw)": "/queue/?q=zqxjvkw",
+        "client page (50 posts, 200 fb)": f"/clients/{client_id}",
+        "/system/": "/system/",
+        "/metrics/": "/metrics/",
     }
 
 
@@ -197,12 +228,13 @@ def run_size(posts: int, args, tmp: Path, script: Path) -> None:  # noqa: ANN001
                 "(SELECT count(*) FROM job_post)")).one()
         engine.dispose()
         moderator_id = claim_some(url)
+        client_id = client_of_size(url)
         console, bare, me, html = serve_both(url, tmp, args.workers)
         procs += [console, bare]
         a_port, b_port = me.port, bare.port
         _s, copy = Client(b_port).request("GET", "/")
         assert copy == html, "the bare page is not a byte-identical copy of the queue page"
-        pages = pages_for(url, moderator_id)
+        pages = pages_for(url, moderator_id, client_id)
         if args.pages:
             pages = {k: v for k, v in pages.items() if any(p in k for p in args.pages)}
         for path in pages.values():  # warm every worker, and check each page answers

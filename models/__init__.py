@@ -15,6 +15,7 @@ from .enums import (
     Role,
     SubjectType,
 )
+from .flag_search import FlagSearch
 from .lease import Lease
 from .marketplace import Client, Feedback, JobPost
 from .metrics import MetricsRollup
@@ -31,7 +32,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiToken", "AuditEvent", "AuditLogImmutable", "Client", "ClientStatus", "Decision",
     "DecisionImmutable",
-    "DecisionAction", "Feedback", "Flag", "FlagReason", "FlagStatus", "JobPost", "Lease", "ModelVersion",
+    "DecisionAction", "Feedback", "Flag", "FlagReason", "FlagSearch", "FlagStatus", "JobPost", "Lease", "ModelVersion",
     "Moderator", "OutboxEvent", "Outreach", "OutreachOutcome", "PolicyType", "PostSimilarityKey", "PostStatus", "QaLabel",
     "QaReview", "QaScan", "QaStatus", "Role",
     "SQLModel", "SubjectType", "metadata", "utcnow",

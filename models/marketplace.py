@@ -76,9 +76,10 @@ class JobPost(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     #: the post has had an open flag: set by the database (triggers on ``flag``,
-    #: models.moderation.FLAGGED_POST_TRIGGERS), never cleared. The queue's search reads
-    #: only these posts' text, through trigram indexes over them alone (migration 0019), so
-    #: a term common among all posts but rare in the queue costs what the queue holds
+    #: models.moderation.FLAGGED_POST_TRIGGERS), never cleared. The queue's search read
+    #: it from migration 0019 to 0021; since 0022 it reads ``flag_search``
+    #: (models.flag_search) and nothing reads this column (kept: dropping it is a batch
+    #: rebuild of job_post on SQLite, not done yet)
     flagged: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 

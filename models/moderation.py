@@ -81,6 +81,12 @@ class Flag(SQLModel, table=True):
         *(sa.Index(f"ix_flag_open_policy_{p.value}", "queue_key", "id",
                    sqlite_where=open_with_policy(p.value),
                    postgresql_where=open_with_policy(p.value)) for p in PolicyType),
+        # and per reason: the capped counts beside the policy filter read each reason's
+        # flags of the type (only policy flags carry types, so the other reasons' reads,
+        # which walked all the type's flags to find none, end at once)
+        *(sa.Index(f"ix_flag_open_policy_{p.value}_reason", "reason", "queue_key", "id",
+                   sqlite_where=open_with_policy(p.value),
+                   postgresql_where=open_with_policy(p.value)) for p in PolicyType),
         # the queue filtered by a post category (flag.category, kept by triggers): that
         # category's open flags in queue order, and per reason (the list under a reason
         # filter too, and the capped counts per reason)

@@ -25,7 +25,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from models import Client, Flag, FlagReason, FlagStatus, JobPost, Moderator, PolicyType, utcnow
+from models import (Client, Flag, FlagReason, FlagSearch, FlagStatus, JobPost, Moderator,
+                    PolicyType, utcnow)
 from models.moderation import policy_type_pattern
 from models.taxonomy import CATEGORY_LABELS
 
@@ -185,8 +186,8 @@ def filtered_counts(session: Session, *, filters: Filters, moderator_id: int | N
     subject, read in order). Without any filter the numbers are exact. Under filters
     each reason's number is exact up to ``FILTER_COUNT_CAP`` (beyond it, ``CAP + 1``: the
     page shows "1000+"), read from at most that many + 1 flags of each reason. A search's
-    are counted over its first ``SEARCH_COUNT_CAP`` + 1 matching flags in queue order (the
-    same walk, or trigram lookup, as its list), and each is "at least" (``capped``)."""
+    are counted over at most ``SEARCH_COUNT_CAP`` + 1 matching flags, in no particular
+    order (``_search_sample``), and each is "at least" (``capped``) beyond."""
     now = now or utcnow()
     params = _params(filters, moderator_id=moderator_id, now=now, after=None)
     others = dataclasses.replace(filters, reason="")
@@ -249,10 +250,13 @@ def _subjects_statement(shape: _Shape):  # noqa: ANN202
 
 @functools.lru_cache(maxsize=256)
 def _search_sample(shape: _Shape):  # noqa: ANN202
-    """(reason, subject type, subject id) of the first ``SEARCH_COUNT_CAP`` + 1 flags (of
-    each side of the search) passing ``shape``."""
-    ids = _search_ids(_each_flag(shape), SEARCH_COUNT_CAP + 1)
-    return select(Flag.reason, Flag.subject_type, Flag.subject_id).where(Flag.id.in_(ids))
+    """(reason, subject type, subject id) of at most ``SEARCH_COUNT_CAP`` + 1 open flags
+    passing ``shape`` whose search text matches, in no particular order: the matches (on
+    PostgreSQL a bitmap of the trigram index) joined to their flags until there are
+    enough, so a common term stops early and a rare one reads its few."""
+    stmt = select(Flag.reason, Flag.subject_type, Flag.subject_id).select_from(FlagSearch) \
+        .join(Flag, Flag.id == FlagSearch.flag_id).where(_search_match())
+    return _filter(stmt, _each_flag(shape)).limit(_limit(SEARCH_COUNT_CAP + 1))
 
 
 def _from_flag(stmt):  # noqa: ANN001, ANN202
@@ -351,6 +355,9 @@ class _Shape:
     one_per_subject: bool = True
     #: "next case": nobody else holds it, and it is not the subject just decided
     available: bool = False
+    #: a search's first path: among the first ``walk`` flags of the queue only (0: the
+    #: other path; see ``_search_ids``)
+    walk: int = 0
 
     @classmethod
     def of(cls, f: Filters, after: tuple[float, int] | None) -> _Shape:
@@ -450,36 +457,51 @@ def _newest_first(stmt, limit: int):  # noqa: ANN001
     return stmt.order_by(Flag.queue_key.desc(), Flag.id.desc()).limit(_limit(limit))
 
 
-def post_matches(pattern: str):
-    """A post's title or description matches the LIKE ``pattern`` (lower case, from
-    ``_like``). ``lower(column)``: the expressions of the trigram indexes (migration 0004)."""
-    return sa.or_(func.lower(JobPost.title).like(pattern, escape="\\"),
-                  func.lower(JobPost.description).like(pattern, escape="\\"))
+#: a search first tests this many flags of the queue, in its order and under its other
+#: filters (a term in most posts, "e", fills a page among them); when they hold less than
+#: a page of matches, it reads the matches from the trigram index over the open flags'
+#: search text, puts them in queue order on their own narrow rows and reads the flags of
+#: the first page only. The second path reads what the matches occupy of ``flag_search``
+#: (at most the table: at 1M posts ~5,900 pages, 46 MB) whatever the term; a long first
+#: path did not pay (the head of a real queue is one family of posts: at 1M posts the first
+#: 1,000 flags held no "telegram" at all, where one open flag in seven has it)
+SEARCH_WALK = 200
 
 
-def client_matches(pattern: str):
-    """A client's name matches the LIKE ``pattern`` (see ``post_matches``)."""
-    return func.lower(Client.name).like(pattern, escape="\\")
+def _search_match():
+    """The open flag's search text (``flag_search``) contains the bound ``f_like``."""
+    return FlagSearch.text.like(sa.bindparam("f_like", type_=sa.String), escape="\\")
 
 
 def _search_ids(shape: _Shape, limit: int):
-    """The ids of the first ``limit`` flags (queue order) matching the search: those whose
-    post's title or description matches, united with those whose client's name matches.
-
-    Two queries of one table's text each, rather than one OR across the joined tables:
-    each can then use its own trigram index (migration 0004) when the term is rare, or
-    walk the queue in order and stop after ``limit`` when it is common; PostgreSQL
-    chooses per term from the statistics on the indexed expressions. A flag's client is
-    ``flag.client_id`` (for a post flag, the post's client)."""
-    pattern = sa.bindparam("f_like", type_=sa.String)
-    # ``flagged``: every post with an open flag has it (models.marketplace.JobPost), and
-    # the trigram indexes cover only those posts (migration 0019)
-    posts = select(Flag.id).join(JobPost, JobPost.id == Flag.post_id).where(
-        JobPost.flagged, post_matches(pattern))
-    clients = select(Flag.id).join(Client, Client.id == Flag.client_id).where(
-        client_matches(pattern))
-    parts = [_newest_first(_filter(s, shape), limit).subquery() for s in (posts, clients)]
-    return sa.union(*(select(part.c.id) for part in parts))
+    """The ids of the first ``limit`` flags (queue order) passing ``shape`` whose search
+    text (models.flag_search: the post's title and description and the client's name)
+    matches the term. ``shape.walk``: among the first ``shape.walk`` flags passing the
+    other filters only (exact when it finds ``limit``); else through the matches (on
+    PostgreSQL the trigram index ``ix_flag_search_text_trgm``), put in queue order on
+    their own narrow rows first, so that the planner cannot turn it into a walk of the
+    whole queue, nor read the flag of every match."""
+    if shape.walk:
+        # the head: open flags passing the flag filters, in queue order (an index-only
+        # walk of the filter's partial index); one row per subject is checked on the
+        # matches only
+        head = _newest_first(_filter(select(Flag.id), _each_flag(shape)),
+                             shape.walk).subquery("head")
+        stmt = select(Flag.id).join(head, head.c.id == Flag.id) \
+            .join(FlagSearch, FlagSearch.flag_id == Flag.id).where(_search_match())
+        return _newest_first(_filter(stmt, shape), limit)
+    # the matches in queue order from their own rows (flag_search.queue_key), sorted
+    # before any flag is read (OFFSET 0: planned apart), then their flags in that order
+    # until ``limit`` pass the filters: the reads follow the matches' narrow rows, and the
+    # flags read are about ``limit``, not every match
+    ordered = select(FlagSearch.flag_id, FlagSearch.queue_key).where(_search_match())
+    if shape.after:
+        ordered = ordered.where(sa.tuple_(FlagSearch.queue_key, FlagSearch.flag_id) < sa.tuple_(
+            sa.bindparam("after_key", type_=sa.Float), sa.bindparam("after_id", type_=sa.Integer)))
+    ordered = ordered.order_by(FlagSearch.queue_key.desc(), FlagSearch.flag_id.desc()) \
+        .offset(sa.literal_column("0")).subquery("ordered")
+    stmt = _filter(select(Flag.id).join(ordered, ordered.c.flag_id == Flag.id), shape)
+    return stmt.order_by(ordered.c.queue_key.desc(), ordered.c.flag_id.desc()).limit(_limit(limit))
 
 
 @functools.lru_cache(maxsize=256)
@@ -539,6 +561,22 @@ def _list_select():
                                           Flag.claimed_until > _NOW)))
 
 
+def _fetch(session: Session, shape: _Shape, limit: int, params: dict[str, Any]) -> list:
+    """The list query's rows for ``shape``. A search tries the head of the queue first and
+    the matches only when the head holds fewer than ``limit`` (``_search_ids``)."""
+    if not shape.search:
+        return reads.fetch(session, _statement(shape, limit), params)
+    if session.get_bind().dialect.name == "postgresql":
+        # plan each search for its own term: a plan cached for one term (psycopg
+        # prepares a statement run 5 times) is wrong for a much rarer or commoner one
+        session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    results = reads.fetch(
+        session, _statement(dataclasses.replace(shape, walk=SEARCH_WALK), limit), params)
+    if len(results) < limit:
+        results = reads.fetch(session, _statement(shape, limit), params)
+    return results
+
+
 def page(session: Session, *, filters: Filters, moderator_id: int | None, limit: int,
          cursor: str | None = None, now: datetime | None = None,
          with_counts: bool = True, counts_max_age: float = 0) -> Page:
@@ -548,12 +586,8 @@ def page(session: Session, *, filters: Filters, moderator_id: int | None, limit:
     now = now or utcnow()
     f = filters
     after = _cursor(cursor)
-    if f.q and session.get_bind().dialect.name == "postgresql":
-        # plan each search for its own term: a plan cached for one term (psycopg
-        # prepares a statement run 5 times) is wrong for a much rarer or commoner one
-        session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    results = reads.fetch(session, _statement(_Shape.of(f, after), limit + 1),
-                          _params(f, moderator_id=moderator_id, now=now, after=after))
+    results = _fetch(session, _Shape.of(f, after), limit + 1,
+                     _params(f, moderator_id=moderator_id, now=now, after=after))
     rows = [_row(r, now) for r in results[:limit]]
     next_cursor = None
     if len(results) > limit and rows:
@@ -573,5 +607,5 @@ def next_case(session: Session, *, moderator_id: int | None, filters: Filters = 
     shape = dataclasses.replace(_Shape.of(filters, None), available=True)
     params = _params(filters, moderator_id=moderator_id, now=now, after=None)
     params["skip_type"], params["skip_id"] = skip or ("", 0)
-    results = reads.fetch(session, _statement(shape, 1), params)
+    results = _fetch(session, shape, 1, params)
     return _row(results[0], now).flag if results else None

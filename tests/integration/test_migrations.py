@@ -16,7 +16,7 @@ TABLES = {"moderator", "api_token", "client", "job_post", "feedback", "flag", "d
           "outreach", "outbox_event", "audit_event", "model_version", "post_similarity_key",
           "lease", "qa_review", "qa_scan", "metrics_rollup",
           "automation_tier", "post_hold", "appeal", "freelancer_contact", "freelancer_notice",
-          "model_candidate", "shadow_score"}
+          "model_candidate", "shadow_score", "flag_search"}
 
 
 def alembic(url: str, *args: str) -> subprocess.CompletedProcess:
@@ -273,3 +273,40 @@ def test_0021_backfills_flag_category_on_sqlite(tmp_path):
 
 def test_0021_backfills_flag_category_on_postgresql(pg_url):
     assert_0021_backfills_and_keeps_flag_category(pg_url)
+
+
+def assert_0022_backfills_and_keeps_flag_search(url: str) -> None:
+    """The open flags get their search text (post flags: title, description, client name;
+    the client flag: the name), the closed one none; afterwards the triggers keep it."""
+    alembic(url, "upgrade", "0020")
+    _flags_before_0021(url)
+    alembic(url, "upgrade", "0022")
+    us = "\x1f"
+    engine = sa.create_engine(url)
+    try:
+        def rows(conn) -> list:
+            return conn.execute(sa.text(
+                "SELECT flag.post_id, flag.reason, flag_search.text FROM flag LEFT JOIN "
+                "flag_search ON flag_search.flag_id = flag.id ORDER BY flag.id")).all()
+
+        with engine.begin() as conn:
+            name = conn.execute(sa.text("SELECT lower(name) FROM client")).scalar()
+            assert rows(conn) == [(1, "scam", f"t{us}d{us}{name}"), (1, "policy", None),
+                                  (2, "scam", f"t{us}d{us}{name}"),
+                                  (None, "negative_client", f"{us}{us}{name}")]
+            conn.execute(sa.text("UPDATE job_post SET title = 'Telegram' WHERE id = 2"))
+            conn.execute(sa.text("UPDATE flag SET status = 'resolved' WHERE id = 1"))
+            assert [r[2] for r in rows(conn)] == [None, None, f"telegram{us}d{us}{name}",
+                                                  f"{us}{us}{name}"]
+    finally:
+        engine.dispose()
+    alembic(url, "downgrade", "0021")
+    alembic(url, "upgrade", "head")
+
+
+def test_0022_backfills_flag_search_on_sqlite(tmp_path):
+    assert_0022_backfills_and_keeps_flag_search(f"sqlite:///{tmp_path / 'rows.db'}")
+
+
+def test_0022_backfills_flag_search_on_postgresql(pg_url):
+    assert_0022_backfills_and_keeps_flag_search(pg_url)

@@ -1,5 +1,6 @@
 """The queue's search on PostgreSQL: the same matches as on SQLite, and a query the
-trigram indexes (migration 0004; over flagged posts only since 0019) can serve."""
+trigram index over the open flags' search text (``flag_search``, migration 0022) can
+serve."""
 from __future__ import annotations
 
 
@@ -9,11 +10,10 @@ from sqlmodel import select
 
 from app.db import session_scope
 from app.services import queue as q
-from models import Client, Flag, JobPost, utcnow
+from models import Client, Flag, FlagSearch, JobPost, utcnow
 
 pytestmark = pytest.mark.integration
-TRIGRAM_INDEXES = {"ix_job_post_flagged_title_trgm", "ix_job_post_flagged_description_trgm",
-                   "ix_client_name_trgm"}
+TRIGRAM_INDEXES = {"ix_flag_search_text_trgm"}
 
 
 def _client(session, name: str) -> Client:
@@ -66,17 +66,46 @@ def test_search_on_postgresql_matches_like_sqlite_and_can_use_trigram_indexes(mi
         assert ids(q="Acme", reason="negative_client") == {client_flag.id}
         assert ids(q="100%") == set()
 
-        # the predicates the search uses are the trigram indexes' expressions
+        # the predicate the search uses is the trigram index's
         s.execute(sa.text("SET LOCAL enable_seqscan = off"))
-        pattern = q._like("telegram")
-        for stmt, wanted in (
-                (select(JobPost.id).where(JobPost.flagged, q.post_matches(pattern)),
-                 {"ix_job_post_flagged_title_trgm", "ix_job_post_flagged_description_trgm"}),
-                (select(Client.id).where(q.client_matches(pattern)), {"ix_client_name_trgm"})):
-            compiled = stmt.compile(dialect=s.get_bind().dialect)
-            plan = "\n".join(r[0] for r in s.connection().exec_driver_sql(
-                "EXPLAIN " + str(compiled), compiled.params))
-            assert all(name in plan for name in wanted), plan
+        stmt = select(FlagSearch.flag_id).where(q._search_match())
+        compiled = stmt.compile(dialect=s.get_bind().dialect)
+        plan = "\n".join(r[0] for r in s.connection().exec_driver_sql(
+            "EXPLAIN " + str(compiled), {"f_like": q._like("telegram")}))
+        assert "ix_flag_search_text_trgm" in plan, plan
+
+
+def test_search_text_follows_posts_clients_and_flags_on_postgresql(migrated_app):
+    """The triggers of migration 0022 on PostgreSQL: a flag's text from its post and
+    client, rewritten when either changes, gone when the flag closes, back when it
+    reopens."""
+    us = "\x1f"
+    with migrated_app.app_context(), session_scope() as s:
+        acme = _client(s, "Acme")
+        post = JobPost(external_id="p1", client_id=acme.id, title="Old", description="Text",
+                       content_hash="h1", posted_at=utcnow())
+        s.add(post)
+        s.flush()
+        flag, client_flag = _flag(s, acme, post), _flag(s, acme, reason="negative_client")
+        s.commit()
+
+        def text(f: Flag) -> str | None:
+            return s.execute(select(FlagSearch.text).where(FlagSearch.flag_id == f.id)) \
+                .scalar_one_or_none()
+        assert text(flag) == f"old{us}text{us}acme" and text(client_flag) == f"{us}{us}acme"
+        post.title = "New TITLE"
+        s.commit()
+        assert text(flag) == f"new title{us}text{us}acme"
+        acme.name = "Renamed"
+        s.commit()
+        assert text(flag) == f"new title{us}text{us}renamed"
+        assert text(client_flag) == f"{us}{us}renamed"
+        flag.status = "dismissed"
+        s.commit()
+        assert text(flag) is None
+        flag.status = "open"
+        s.commit()
+        assert text(flag) == f"new title{us}text{us}renamed"
 
 
 def test_keyset_pages_on_postgresql_visit_each_flag_once_with_and_without_search(migrated_app):
@@ -132,7 +161,8 @@ def _generic_plan(session, stmt, params: dict | None = None) -> str:
         if match.group(1) not in names:
             names.append(match.group(1))
         return f"${names.index(match.group(1)) + 1}"
-    text = re.sub(r"%\((\w+)\)s", number, str(compiled))
+    # the driver's format escapes a literal % as %%: PREPARE takes the SQL as it is
+    text = re.sub(r"%\((\w+)\)s", number, str(compiled)).replace("%%", "%")
     raw = session.connection().connection.dbapi_connection
     with raw.cursor() as cur:
         cur.execute("DEALLOCATE ALL")
@@ -228,14 +258,39 @@ def test_search_requests_keep_their_prepared_statements_too(migrated_app):
     assert plans and max(plans) >= 5
 
 
-def test_every_filter_and_search_lists_what_the_reference_lists_on_postgresql(migrated_app):
+def test_every_filter_and_search_lists_what_the_reference_lists_on_postgresql(
+        migrated_app, monkeypatch):
     """The same reference as on SQLite (tests/unit/test_queue_flagged_posts.py), on a
-    migrated database: the flagged-posts triggers of migration 0019, the partial trigram
-    indexes, the policy and claimed filters' indexes; each search planned for its term."""
+    migrated database: the search text's triggers and trigram index (0022), the policy
+    and claimed filters' indexes; each search planned for its term, served from the head
+    of the queue (``SEARCH_WALK`` 2000) or from the matches (3: nearly every page)."""
     from tests.support import queue_reference
 
     with migrated_app.app_context(), session_scope() as s:
         moderators = queue_reference.build(s, posts=120)
         s.execute(sa.text("ANALYZE"))
-        for _ in range(2):  # the second time past psycopg's prepare threshold
+        for walk in (2000, 3, 2000):  # the last time past psycopg's prepare threshold
+            monkeypatch.setattr(q, "SEARCH_WALK", walk)
             queue_reference.check_all(s, moderators)
+
+
+def test_the_counts_beside_a_policy_filter_read_each_reasons_flags_of_the_type(migrated_app):
+    """Each reason's capped count under ``policy=<type>`` reads that reason's open flags of
+    the type (``ix_flag_open_policy_<type>_reason``, migration 0022): the reasons that have
+    none end at once instead of walking every open flag of the type."""
+    from tests.support import queue_reference
+
+    with migrated_app.app_context(), session_scope() as s:
+        queue_reference.build(s, posts=120)
+        s.execute(sa.text("ANALYZE flag"))
+        s.execute(sa.text("SET enable_seqscan = off"))
+        for policy in queue_reference.POLICY_TYPES:
+            filters = q.Filters(policy=policy)
+            plan = _generic_plan(s, q._filtered_sample(q._Shape.of(filters, None)),
+                                 q._params(filters, moderator_id=None, now=utcnow(), after=None))
+            assert plan.count(f"ix_flag_open_policy_{policy}_reason") == 4, plan
+            page = q.page(s, filters=filters, moderator_id=None, limit=5)
+            assert set(page.counts) == {"scam", "miscategorised", "policy", "negative_client"}
+            assert page.counts["policy"] == len(queue_reference.expected(
+                s, q.Filters(policy=policy, reason="policy"), moderator_id=None))
+            assert page.counts["scam"] == page.counts["negative_client"] == 0

@@ -1,5 +1,5 @@
-"""The queue's search reads only flagged posts (``job_post.flagged``, set by the database
-when a flag on a post opens, never cleared; migration 0019), the policy filter reads only
+"""``job_post.flagged`` is set by the database when a flag on a post opens, never cleared
+(migration 0019; the search reads ``flag_search`` since 0022), the policy filter reads only
 policy flags, and "claimed" reads the claimed-flags index: the listings stay exactly what
 the filters say (a reference computed in Python), page after keyset page. On SQLite here;
 on PostgreSQL in tests/integration/test_queue_search_postgres.py."""
