@@ -100,6 +100,8 @@ def format_report(rep: dict) -> str:
                  f"honest posts flagged {r['honest_flagged']:.0%}   (per repeat: {r['per_repeat']})")
         for lab, d in r["by_label"].items():
             rr = "" if d["right_reason"] is None else f"  right reason {d['right_reason']:.0%}"
+            if d.get("model_only") is not None:
+                rr += f"  (learned component alone {d['model_only']:.0%})"
             L.append(f"    {lab:<20} n {d['n']:>3}  flagged {d['flagged']:.0%}{rr}")
     else:
         L.append("  - (trained without ../shared/data/realphrasing)")
