@@ -85,7 +85,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"specialist|assistant|programmer|engineer|translator|marketer|consultant|tutor)\b"
         r"|\bwe\s*(?:'re|are)\s+hiring\b|\blooking\s+to\s+hire\b"),
         "the author is hiring"),
-    Signal("contact_ask", ("contact", "reach", "inbox", "me", "you", "ur", "my", "discord", "telegram", "skype", "whats", "wechat", "instagram", "let", "can", "address"), _rx(
+    Signal("contact_ask", ("contact", "reach", "inbox", "me", "you", "ur", "my", "discord", "telegram", "skype", "whats", "wechat", "instagram", "let", "can", "address", "private", "escrow"), _rx(
         r"\b(?:how|where)\s+(?:can|could|do|should)\s+(?:i|we)\s+(?:contact|reach|message|text|call|talk\s+to|get\s+in\s+touch\s+with)\s+you\b"
         r"|\b(?:send|give|share|drop|tell|dm|pm|text)\s+(?:me|us)\s+(?:your|ur)\s+(?:personal\s+|private\s+)?" + _CHANNELS +
         r"|\b(?:what(?:'s|\s+is)|whats)\s+(?:your|ur)\s+" + _CHANNELS +
@@ -95,6 +95,13 @@ SIGNALS: tuple[Signal, ...] = (
         r"directly|personally|in\s+private)\b"
         r"|\b(?:my|our)\s+(?:discord|telegram|whats\s*app|skype|wechat|signal|instagram|snapchat)\b"
         r"|\b(?:discord|telegram|skype|whats\s*app|wechat|instagram)\s*(?:id|tag|handle|username|user\s*name|number)\b"
+        r"|\b(?:send|give|share|tell)\s+(?:me|us)\s+(?:some\s+|a\s+|any\s+|another\s+)?(?:way|means|place)\s+to\s+(?:privately\s+)?"
+        r"(?:talk|chat|contact|reach|message|speak)\b"
+        r"|\b(?:talk|chat|speak|discuss\s+\w+)\s+(?:privately|in\s+private)\b|\bprivately\s+(?:talk|chat|message|contact)\b"
+        r"|\b(?:your|ur)\s+contact\s+(?:information|info|details)\b"
+        r"|\bget\s+back\s+to\s+me\s+(?:on|at|via|through)\b"
+        r"|[\w.]{2,32}#\d{4}\b[^.\n]{0,20}\bdiscord\b|\bdiscord\b[^.\n]{0,30}?[\w.]{2,32}#\d{4}\b"
+        r"|\b(?:third[- ]party|external|independent|outside|private)\s+(?:\w+\s+){0,2}?escrow\b|\bescrow\s+(?:company|agent|firm)\b"
         r"|\bcontact\s+address\b|\b(?:let'?s|we\s+can|can\s+we)\s+(?:talk|chat|discuss|continue)\s+(?:on|via|over|outside|privately)\b"),
         "asks for or offers a way to talk outside the platform"),
     Signal("contact_negated", ("not", "n't", "n\u2019t", "dont", "never", "no", "all", "only", "exclusive"), _rx(
@@ -134,14 +141,17 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\bpay\s+(?:you|someone|somebody)\b[^.\n]{0,40}\b(?:write|do|complete|finish|solve)\s+(?:the|this|my)\s+(?:\w+\s+)?"
         r"(?:project|assignment|homework|essay|paper|course|class|exam|test)\s+for\s+me\b"),
         "academic work done for a student to hand in"),
-    Signal("reviews_trade", ("review", "rating", "star"), _rx(
+    Signal("reviews_trade", ("review", "rating", "star", "feedback"), _rx(
         r"\b(?:\d+|five|5)[- ]?stars?\s+(?:reviews?|ratings?|feedback)\b"
         r"|\b(?:buy|buying|sell|selling|purchase|order|get|need|post|leave|write|provide|give)\s+(?:us\s+|me\s+)?(?:\d+\s+)?"
         r"(?:positive\s+|5[- ]?star\s+|five[- ]?star\s+|fake\s+|genuine\s+|real\s+|honest\s+|verified\s+|negative\s+)?"
         r"(?:google|trustpilot|yelp|amazon|tripadvisor|app\s*store|play\s*store|facebook|gmb|maps)\s+(?:reviews?|ratings?)\b"
         r"|\breviews?\s+(?:on|for|to)\s+(?:google|trustpilot|yelp|amazon|tripadvisor|my\s+(?:gig|shop|store|app|business|listing))\b"
         r"|\b(?:leave|post|write|give|buy|sell|order|get)\s+(?:us\s+|me\s+)?(?:\d+\s+)?(?:positive\s+|negative\s+|good\s+|honest\s+)?reviews?\b"
-        r"[^.\n]{0,40}\b(?:exchange|return|pay|paid|\$|per|each|for\s+(?:my|our))"),
+        r"[^.\n]{0,40}\b(?:exchange|return|pay|paid|\$|per|each|for\s+(?:my|our))"
+        r"|\b(?:giv(?:e|ing)|leav(?:e|ing)|post(?:ing)?|writ(?:e|ing))\s+(?:\w+\s+){0,2}?(?:good|great|positive|excellent|5[- ]?star|five[- ]?star)\s+"
+        r"(?:reviews?|ratings?|feedback)\b[^\n]{0,120}?\b(?:in\s+return|in\s+exchange|each\s+other|swap|for\s+mine)\b"
+        r"|\bin\s+(?:return|exchange)\b[^\n]{0,120}?\b(?:leave|give|post|write)\s+(?:\w+\s+){0,2}?(?:reviews?|ratings?)\b"),
         "trades in reviews or ratings"),
     Signal("account_use", ("account", "profile", "interview", "remote", "anydesk", "teamviewer", "identity", "behalf", "your"),
            _rx(

@@ -49,6 +49,12 @@ def _kinds(text: str) -> set[str]:
     ("I can pay you well if you finish the assignment for me by Monday.", "academic"),
     ("Please don\u2019t message me off the platform about this.", "contact_negated"),
     ("Hi, I am freelancer from Lagos and I fixed your script already.", "offer_self"),
+    ("Is there a way to talk privately? Give me some way to contact you.", "contact_ask"),
+    ("I looked for your contact info everywhere.", "contact_ask"),
+    ("Add me: pixel.fox#2231 on Discord for the paid task.", "contact_ask"),
+    ("Payment goes through an independent escrow company we both sign with.", "contact_ask"),
+    ("I buy his gig and keep giving him excellent reviews, and in return he does the same for mine.", "reviews_trade"),
+    ("In exchange, you order my gig and leave a glowing review.", "reviews_trade"),
     ("I\u2019m senior Python developer, 8 years.", "offer_self"),
 ])
 def test_each_signal_fires_on_its_phrasing(text, kind):
@@ -69,6 +75,8 @@ def test_each_signal_fires_on_its_phrasing(text, kind):
     "Design a payment page; we cannot pay by cheque, only by card.",
     "Tutor for a high-school student, two lessons a week, paid hourly.",
     "Paid test: $50 for one 400-word article, then ongoing weekly work.",
+    "Funds are held in escrow by the platform until each milestone is approved.",
+    "Build a Discord bot that assigns roles when users react to a message.",
 ])
 def test_honest_job_texts_fire_no_violation_signal(text):
     assert not _kinds(text) & {"offer_self", "contact_ask", "earn_scheme", "academic", "reviews_trade", "account_use",
