@@ -174,7 +174,11 @@ def format_feedback(f: dict, threshold: float) -> list[str]:
     if g:
         L.append(f"  general sentiment model: {g['n_rows']} public rated snippets "
                  f"({', '.join(f'{k} {v}' for k, v in g['rows_by_source'].items())}; |mean rating| >= {g['margin']}),"
-                 " never a feedback row" + (f"; negation marked {g['negation']}, NB-scaled {g['nb']}" if "nb" in g else ""))
+                 " never a feedback row" + (f"; negation marked {g['negation']}, NB-scaled {g['nb']}" if "nb" in g else "")
+                 + (f", polarity tokens {g['polarity']}" if "polarity" in g else ""))
+    if "hand_written_rows" in f:
+        L.append(f"  hand-written negation rows (source hand, never held out): {f['hand_written_rows']}"
+                 f" (in training: {f.get('settings', {}).get('handwritten', False)})")
     if "realphrasing" in f:
         L.append(f"  real freelancer feedback: {f['realphrasing']}")
     return L
