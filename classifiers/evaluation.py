@@ -44,7 +44,7 @@ def evaluate(model_dir: Path | None = None, progress: bool = False, write: bool 
     # trained on ALL labelled rows (classifiers/feedback_cv.py): the report is the training run's
     # out-of-fold measurement (a split of those rows would be scored by a model that saw it)
     report["feedback"] = {k: fm[k] for k in ("cv", "leave_one_source_out", "settings", "operating_point", "realphrasing",
-                                             "rows_by_source", "selection", "general_model") if k in fm}
+                                             "rows_by_source", "selection", "general_model", "hand_written_rows") if k in fm}
 
     # ---------------- honest posts that never trained (false-positive rates)
     say("evaluate: honest posts")

@@ -169,3 +169,14 @@ def test_a_bundle_from_before_the_polarity_tokens_scores_as_before():
     bundle.pop("_tm")
     assert fb.predict(bundle, probe, [None] * 3).tolist() == before.tolist()
     assert not fb._settings(bundle).polarity
+
+
+def test_report_names_the_hand_written_rows_and_the_polarity_tokens():
+    from classifiers.evaluation import format_feedback
+
+    f = {"settings": {"handwritten": True}, "hand_written_rows": 65,
+         "general_model": {"n_rows": 10, "rows_by_source": {"vmov": 10}, "margin": 0.5, "negation": True, "nb": True,
+                           "polarity": True}}
+    text = "\n".join(format_feedback(f, 0.6))
+    assert "NB-scaled True, polarity tokens True" in text
+    assert "hand-written negation rows (source hand, never held out): 65 (in training: True)" in text
