@@ -1,7 +1,9 @@
 """Feedback negativity, scored per sentence (probability that a feedback about a client is negative).
 
 Stage 1 (text model): word (1-2) + char_wb (2-5) tf-idf -> logistic regression, fitted on whole
-texts; the word n-grams read the text with negation scopes marked (``feedback_text.mark_negation``). It scores the whole feedback AND each of its sentences (``feedback_text.split_sentences``),
+texts; the word n-grams read the text with negation scopes marked (``feedback_text.mark_negation``;
+with ``Settings.polarity`` a negated lexicon word also adds a token of its flipped polarity, so "no
+complaints" reads as a negated negative). It scores the whole feedback AND each of its sentences (``feedback_text.split_sentences``),
 so one "he never paid me" sentence inside a long story is seen as such.
 Stage 2 (combiner): logistic regression over
     [whole-text logit, max / min / mean sentence logit, share of sentences with logit > 0,
