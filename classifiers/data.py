@@ -161,7 +161,7 @@ def load_real_feedback(path: Path | None = None) -> list[FeedbackRow]:
 
 def load_feedback(include_real: bool = True) -> list[FeedbackRow]:
     """Labelled feedback (negative = 1): UCI sentences (amazon, imdb), drug reviews (neutral
-    dropped), the generated seed feedback and, when ../shared is present and ``include_real``,
+    dropped), the generated seed feedback, the hand-written negation rows and, when ../shared is present and ``include_real``,
     the real freelancer feedback (``load_real_feedback``)."""
     out: list[FeedbackRow] = []
     sdir = DATA_DIR / "sentiment"
@@ -184,6 +184,12 @@ def load_feedback(include_real: bool = True) -> list[FeedbackRow]:
         for line in f:
             d = json.loads(line)
             out.append(FeedbackRow(d["id"], d["text"], int(d["negative"]), d["rating"], "seed", "seedfb:" + d["group"]))
+    # hand-written negated praise ("no ... at all") and negated complaints, source "hand": never a
+    # held-out source (too few, and written for this purpose); used when Settings.handwritten
+    with open(DATA_DIR / "seed" / "feedback_negation_handwritten.jsonl", encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            out.append(FeedbackRow(d["id"], d["text"], int(d["negative"]), d["rating"], "hand", d["group"]))
     if include_real:
         out += load_real_feedback()
     return out

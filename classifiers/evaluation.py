@@ -44,7 +44,7 @@ def evaluate(model_dir: Path | None = None, progress: bool = False, write: bool 
     # trained on ALL labelled rows (classifiers/feedback_cv.py): the report is the training run's
     # out-of-fold measurement (a split of those rows would be scored by a model that saw it)
     report["feedback"] = {k: fm[k] for k in ("cv", "leave_one_source_out", "settings", "operating_point", "realphrasing",
-                                             "rows_by_source", "selection", "general_model") if k in fm}
+                                             "rows_by_source", "selection", "general_model", "hand_written_rows") if k in fm}
 
     # ---------------- honest posts that never trained (false-positive rates)
     say("evaluate: honest posts")
@@ -100,6 +100,8 @@ def format_report(rep: dict) -> str:
                  f"honest posts flagged {r['honest_flagged']:.0%}   (per repeat: {r['per_repeat']})")
         for lab, d in r["by_label"].items():
             rr = "" if d["right_reason"] is None else f"  right reason {d['right_reason']:.0%}"
+            if d.get("model_only") is not None:
+                rr += f"  (learned component alone {d['model_only']:.0%})"
             L.append(f"    {lab:<20} n {d['n']:>3}  flagged {d['flagged']:.0%}{rr}")
     else:
         L.append("  - (trained without ../shared/data/realphrasing)")
@@ -174,7 +176,11 @@ def format_feedback(f: dict, threshold: float) -> list[str]:
     if g:
         L.append(f"  general sentiment model: {g['n_rows']} public rated snippets "
                  f"({', '.join(f'{k} {v}' for k, v in g['rows_by_source'].items())}; |mean rating| >= {g['margin']}),"
-                 " never a feedback row" + (f"; negation marked {g['negation']}, NB-scaled {g['nb']}" if "nb" in g else ""))
+                 " never a feedback row" + (f"; negation marked {g['negation']}, NB-scaled {g['nb']}" if "nb" in g else "")
+                 + (f", polarity tokens {g['polarity']}" if "polarity" in g else ""))
+    if "hand_written_rows" in f:
+        L.append(f"  hand-written negation rows (source hand, never held out): {f['hand_written_rows']}"
+                 f" (in training: {f.get('settings', {}).get('handwritten', False)})")
     if "realphrasing" in f:
         L.append(f"  real freelancer feedback: {f['realphrasing']}")
     return L

@@ -223,7 +223,10 @@ SCAM_CUES: dict[str, tuple[re.Pattern[str], str]] = {
     ),
     "easy_money": (
         re.compile(
-            r"\bno\s+(?:prior\s+)?experience\s+(?:is\s+)?(?:needed|required|necessary)\b"
+            r"\bno\s+(?:prior\s+|previous\s+|advanced\s+|special\s+|relevant\s+|technical\s+)?(?:experience|skills?|qualifications?)\s+"
+            r"(?:is\s+|are\s+)?(?:needed|required|necessary)\b"
+            r"|\b(?:attractive|huge|massive|passive|extra|unlimited)\s+(?:income|earnings?|commissions?)\b"
+            r"|\b(?:simple|easy)\s+(?:online\s+|home[- ]based\s+|copy[- ]paste\s+|typing\s+|part[- ]time\s+)+(?:jobs?|work|tasks?)\b"
             r"|\bearn\s+(?:up\s+to\s+|over\s+|from\s+)?[$£€]\s?\d[\d,]*(?:\.\d+)?\s*(?:\+\s*)?(?:k\s+)?(?:per|a|/|each|every)\s*(?:day|week|wk|hour|hr)\b"
             r"|\bguaranteed\s+(?:income|pay|earnings|salary)\b|\beasy\s+money\b|\bquick\s+cash\b|\bextra\s+(?:cash|income)\s+from\s+home\b"
             r"|\bwork\s+from\s+(?:home|anywhere)\b[^.\n]{0,40}\b(?:earn|income|\$)"
@@ -260,7 +263,9 @@ SCAM_CUES: dict[str, tuple[re.Pattern[str], str]] = {
     "home_data_entry": (
         re.compile(
             r"\b(?:data\s+entry|typing|copy[- ]paste|form\s+filling|ad\s+posting|survey)\b[^.\n]{0,40}\b(?:from\s+home|at\s+home|home[- ]based|remote(?:ly)?)\b"
-            r"|\b(?:home[- ]based|from\s+home)\b[^.\n]{0,30}\b(?:data\s+entry|typing|copy[- ]paste|form\s+filling)\b",
+            r"|\b(?:home[- ]based|from\s+home)\b[^.\n]{0,30}\b(?:data\s+entry|typing|copy[- ]paste|form\s+filling)\b"
+            r"|\b(?:data\s+entry|typing|copy[- ]paste|form[- ]filling|data\s+conversion)\b[^#]{0,600}?\b(?:sign\s+up\s+with\s+us|registration|"
+            r"enrol(?:l)?ment|become\s+(?:an?\s+|our\s+)?(?:associate|franchisee?|partner))\b",
             _I,
         ),
         "generic data-entry-from-home offer",
@@ -275,13 +280,13 @@ SCAM_CUE_GATES = {
     "personal_data": lambda low, toks: _any(low, ("social", "ssn", "bank", "routing", "copy", "credit", "birth")),
     "chat_interview": lambda low, toks: _any(low, ("interview", "onboarding", "screening", "hiring", "recruit", "talent")) or "hr" in toks,
     "easy_money": lambda low, toks: (_any(low, ("experience", "earn", "guaranteed", "easy", "quick", "extra", "weekly", "daily",
-                                                 "unlimited")) or ("work" in low and "from" in low)),
+                                                 "unlimited", "skill", "qualification", "income", "commission", "simple")) or ("work" in low and "from" in low)),
     "crypto_task": lambda low, toks: _any(low, ("crypto", "usdt", "binance", "trading", "investment", "recharge", "top", "commission",
                                                  "bonus", "earn", "paid")),
     "phishing_link": lambda low, toks: _any(low, ("bit.ly", "tinyurl", "goo.gl", "cutt.ly", "rebrand.ly", "link", "form", "verify",
                                                    "confirm", "log")),
     "gift_cards": lambda low, toks: "card" in low,
-    "home_data_entry": lambda low, toks: (("home" in low or "remote" in low)
+    "home_data_entry": lambda low, toks: (_any(low, ("home", "remote", "sign up with us", "registration", "enrol", "become"))
                                           and _any(low, ("data", "typing", "copy", "form", "posting", "survey"))),
 }
 assert set(SCAM_CUE_GATES) == set(SCAM_CUES)

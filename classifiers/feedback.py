@@ -1,7 +1,9 @@
 """Feedback negativity, scored per sentence (probability that a feedback about a client is negative).
 
 Stage 1 (text model): word (1-2) + char_wb (2-5) tf-idf -> logistic regression, fitted on whole
-texts; the word n-grams read the text with negation scopes marked (``feedback_text.mark_negation``). It scores the whole feedback AND each of its sentences (``feedback_text.split_sentences``),
+texts; the word n-grams read the text with negation scopes marked (``feedback_text.mark_negation``;
+with ``Settings.polarity`` a negated lexicon word also adds a token of its flipped polarity, so "no
+complaints" reads as a negated negative). It scores the whole feedback AND each of its sentences (``feedback_text.split_sentences``),
 so one "he never paid me" sentence inside a long story is seen as such.
 Stage 2 (combiner): logistic regression over
     [whole-text logit, max / min / mean sentence logit, share of sentences with logit > 0,
@@ -52,7 +54,7 @@ class Settings:
     lexicon: bool = True
     sentences: bool = True
     combiner_C: float = 1.0
-    #: sample weight of in-domain rows (seed + real freelancer feedback) in both stages
+    #: sample weight of in-domain rows (seed, real freelancer feedback, hand-written rows) in both stages
     domain_weight: float = 1.0
     #: the general sentiment model's logits (``feedback_general``) as combiner columns
     general: bool = True
@@ -60,10 +62,16 @@ class Settings:
     negation: bool = True
     #: the general model's columns scaled by their naive-Bayes log-count ratio
     general_nb: bool = True
+    #: with ``negation``: a negated lexicon word also adds a token for its flipped polarity
+    #: (``feedback_text.mark_negation``: "no complaints" -> a negated negative), in both text models
+    polarity: bool = True
+    #: the hand-written negation rows (source "hand", ``data/seed/feedback_negation_handwritten.jsonl``)
+    #: are among the training rows (``feedback_cv.Data.fit`` drops them otherwise)
+    handwritten: bool = True
 
-    def general_key(self) -> tuple[bool, bool]:
+    def general_key(self) -> tuple[bool, bool, bool]:
         """Which general model these settings need (one fit per distinct key)."""
-        return (self.negation, self.general_nb)
+        return (self.negation, self.general_nb, self.negation and self.polarity)
 
 
 # ------------------------------------------------------------------------------- vectorisers
@@ -131,8 +139,9 @@ def rating_block(ratings: list[int | None]) -> np.ndarray:
 class TextModel:
     """Fitted vectorisers + LR; ``decision`` of a list of texts (positive = negative feedback)."""
 
-    def __init__(self, vecs: list[TfidfVectorizer], lr: LogisticRegression, fast: bool = False, negation: bool = False):
-        self.vecs, self.lr, self.negation = vecs, lr, negation
+    def __init__(self, vecs: list[TfidfVectorizer], lr: LogisticRegression, fast: bool = False, negation: bool = False,
+                 polarity: bool = False):
+        self.vecs, self.lr, self.negation, self.polarity = vecs, lr, negation, polarity
         if fast:
             from .vectorising import FastTfidf
 
@@ -143,13 +152,13 @@ class TextModel:
     @classmethod
     def fit(cls, texts: list[str], y: np.ndarray, w: np.ndarray | None, s: Settings) -> "TextModel":
         vecs = make_vectorizers(s.char)
-        X = hstack([v.fit_transform(t) for v, t in zip(vecs, ft.vectoriser_inputs(texts, s.negation))])
-        return cls(vecs, _text_model(s.text_C).fit(X, y, sample_weight=w), negation=s.negation)
+        X = hstack([v.fit_transform(t) for v, t in zip(vecs, ft.vectoriser_inputs(texts, s.negation, s.polarity))])
+        return cls(vecs, _text_model(s.text_C).fit(X, y, sample_weight=w), negation=s.negation, polarity=s.polarity)
 
     def decision(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
-        return self.lr.decision_function(hstack([v.transform(t) for v, t in zip(self._tx, ft.vectoriser_inputs(texts, self.negation))]))
+        return self.lr.decision_function(hstack([v.transform(t) for v, t in zip(self._tx, ft.vectoriser_inputs(texts, self.negation, self.polarity))]))
 
 
 def _aggregate(z_text: np.ndarray, z_multi: np.ndarray, prep: Prepared, sentences: bool) -> np.ndarray:
@@ -217,7 +226,7 @@ def _apply_lr(m: dict, X: np.ndarray) -> np.ndarray:
 
 
 def sample_weights(sources: list[str], s: Settings) -> np.ndarray:
-    return np.array([s.domain_weight if src in ("seed", "real") else 1.0 for src in sources])
+    return np.array([s.domain_weight if src in ("seed", "real", "hand") else 1.0 for src in sources])
 
 
 # ------------------------------------------------------------------------------- fit / predict
@@ -229,15 +238,15 @@ def fit(texts: list[str], y: np.ndarray, ratings: list[int | None], groups, sour
     s = settings or Settings()
     y = np.asarray(y)
     if s.general and general is None:
-        general = fg.fit(negation=s.negation, nb=s.general_nb)
+        general = fg.fit(negation=s.negation, nb=s.general_nb, polarity=s.polarity)
     prep = prep or prepare(texts, s.lexicon, fg.General(general) if s.general else None)
     w = sample_weights(sources or [""] * len(texts), s)
     # the vectorisers are fitted once on these rows (unsupervised); the stage-1 LR out of fold
     # (groups never straddle) gives the logits the combiner is fitted on
     vecs = make_vectorizers(s.char)
-    X = hstack([v.fit_transform(t) for v, t in zip(vecs, ft.vectoriser_inputs(texts, s.negation))])
+    X = hstack([v.fit_transform(t) for v, t in zip(vecs, ft.vectoriser_inputs(texts, s.negation, s.polarity))])
     multi = _multi_sentences(prep)
-    Xs = (hstack([v.transform(t) for v, t in zip(vecs, ft.vectoriser_inputs([prep.sentences[k] for k in multi], s.negation))])
+    Xs = (hstack([v.transform(t) for v, t in zip(vecs, ft.vectoriser_inputs([prep.sentences[k] for k in multi], s.negation, s.polarity))])
           if s.sentences and len(multi) else None)
     z_text, z_multi = np.zeros(len(texts)), np.zeros(len(multi))
     owner_multi = prep.owner[multi]
@@ -252,7 +261,7 @@ def fit(texts: list[str], y: np.ndarray, ratings: list[int | None], groups, sour
     names = feature_names(s)
     comb = fit_monotone_lr(design(F, prep, ratings, s), y, w, names, s.combiner_C)
     rating_only = fit_monotone_lr(rating_block(ratings), y, w, list(RATING_FEATURES), 1.0)
-    tm = TextModel(vecs, _text_model(s.text_C).fit(X, y, sample_weight=w), negation=s.negation)
+    tm = TextModel(vecs, _text_model(s.text_C).fit(X, y, sample_weight=w), negation=s.negation, polarity=s.polarity)
     return {"format": FORMAT, "settings": asdict(s), "general": general if s.general else None,
             "vectorizers": [pack_vectorizer(v) for v in tm.vecs],
             "text_lr": tm.lr, "combiner": comb["lr"], "combiner_cols": comb["cols"], "feature_names": names,
@@ -260,8 +269,10 @@ def fit(texts: list[str], y: np.ndarray, ratings: list[int | None], groups, sour
 
 
 def _settings(bundle: dict) -> Settings:
-    # bundles before the general model / before negation marking and the NB-scaled general model
-    return Settings(**{"general": False, "negation": False, "general_nb": False, **bundle["settings"]})
+    # bundles before the general model / before negation marking and the NB-scaled general model /
+    # before the polarity tokens
+    return Settings(**{"general": False, "negation": False, "general_nb": False, "polarity": False, "handwritten": False,
+                       **bundle["settings"]})
 
 
 def _unpacked(bundle: dict) -> tuple[TextModel, frozenset[str], fg.General | None]:
@@ -271,7 +282,7 @@ def _unpacked(bundle: dict) -> tuple[TextModel, frozenset[str], fg.General | Non
         vecs = [unpack_vectorizer(d, t) for d, t in zip(bundle["vectorizers"], make_vectorizers(s.char))]
         english = frozenset(t for t in vecs[0].vocabulary_ if " " not in t and t.isalpha()) | ft.lexicon_words()
         general = fg.General(bundle["general"]) if s.general else None
-        bundle["_tm"] = (TextModel(vecs, bundle["text_lr"], fast=True, negation=s.negation), english, general)
+        bundle["_tm"] = (TextModel(vecs, bundle["text_lr"], fast=True, negation=s.negation, polarity=s.polarity), english, general)
     return bundle["_tm"]
 
 

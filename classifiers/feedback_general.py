@@ -87,17 +87,18 @@ def nb_ratio(X: sp.spmatrix, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
 
 
 def fit(texts: list[str] | None = None, y: np.ndarray | None = None, limit: int | None = None,
-        exclude: Iterable[str] = (), negation: bool = True, nb: bool = True) -> dict:
+        exclude: Iterable[str] = (), negation: bool = True, nb: bool = True, polarity: bool = False) -> dict:
     """Fit the general model (on the shipped corpus less ``exclude`` unless ``texts``/``y`` are
     given); ``negation``: the word n-grams read negation-marked text; ``nb``: columns scaled by
-    their naive-Bayes log-count ratio."""
+    their naive-Bayes log-count ratio; ``polarity``: with ``negation``, the flipped-polarity tokens
+    of ``feedback_text.mark_negation``."""
     if texts is None:
         texts, y, src = load_corpus(limit=limit, exclude=exclude)
     else:
         src = ["given"] * len(texts)
     y = np.asarray(y)
     vecs = make_vectorizers(char=True)
-    X = hstack([v.fit_transform(t) for v, t in zip(vecs, inputs(texts, negation))]).tocsr()
+    X = hstack([v.fit_transform(t) for v, t in zip(vecs, inputs(texts, negation, polarity))]).tocsr()
     if nb:
         r = nb_ratio(X, y)
         lr = LogisticRegression(C=C, solver="lbfgs", max_iter=3000).fit(X @ sp.diags(r), y)
@@ -105,7 +106,7 @@ def fit(texts: list[str] | None = None, y: np.ndarray | None = None, limit: int 
     else:
         lr = LogisticRegression(C=C, solver="lbfgs", max_iter=3000).fit(X, y)
     return {"vectorizers": [pack_vectorizer(v) for v in vecs], "lr": lr, "margin": MARGIN, "negation": negation,
-            "nb": nb, "n_rows": len(texts), "rows_by_source": {s: src.count(s) for s in sorted(set(src))}}
+            "nb": nb, "polarity": bool(negation and polarity), "n_rows": len(texts), "rows_by_source": {s: src.count(s) for s in sorted(set(src))}}
 
 
 class General:
@@ -118,11 +119,12 @@ class General:
         self._tx = [FastTfidf(v) if FastTfidf.supported(v) else v for v in vecs]
         self.lr = bundle["lr"]
         self.negation = bool(bundle.get("negation", False))
+        self.polarity = bool(bundle.get("polarity", False))
 
     def decision(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
-        return self.lr.decision_function(hstack([v.transform(t) for v, t in zip(self._tx, inputs(texts, self.negation))]))
+        return self.lr.decision_function(hstack([v.transform(t) for v, t in zip(self._tx, inputs(texts, self.negation, self.polarity))]))
 
 
 def features(model: General, texts: list[str], sentences: list[str], n_sent: np.ndarray) -> np.ndarray:

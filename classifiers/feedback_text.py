@@ -104,24 +104,94 @@ _SCOPE_WORD_RE = re.compile(r"\w[\w']*")
 NEG_PREFIX = "neg_"
 
 
+#: a lexicon word with a valence at least this far from 0 (VADER's -4..+4 scale) counts as a
+#: negative or positive word inside a negation scope ("pay", -0.4, does not)
+POLARITY_MIN = 1.0
+#: words the VADER lexicon lacks that, negated, are praise of a client ("never late", "no issues"):
+#: hand-written, a short list of generic words, not taken from any feedback text
+EXTRA_NEGATIVE = frozenset({"late", "issue", "issues", "hassle", "hassles", "delays", "excuses", "drama"})
+#: negated, still a complaint ("couldn't be bothered to reply")
+NO_FLIP = frozenset({"bothered", "bother"})
+#: the token added after a negated negative word ("not bad", "no complaints") and after a negated
+#: positive word ("not good", "never happy"); the underscore keeps them out of the English-word list
+NEG_NEGATIVE, NEG_POSITIVE = "negx_negative", "negx_positive"
+
+
+@functools.lru_cache(maxsize=1)
+def _polarity() -> dict[str, str]:
+    """word -> the token its negation adds (``NEG_NEGATIVE`` / ``NEG_POSITIVE``), from VADER's
+    lexicon (single words with |valence| >= ``POLARITY_MIN``) plus ``EXTRA_NEGATIVE``."""
+    out = {w: (NEG_NEGATIVE if v < 0 else NEG_POSITIVE) for w, v in vader().lexicon.items()
+           if " " not in w and abs(v) >= POLARITY_MIN}
+    out.update(dict.fromkeys(EXTRA_NEGATIVE, NEG_NEGATIVE))
+    for w in NO_FLIP:
+        out.pop(w, None)
+    return out
+
+
 def _mark_scope(m: re.Match) -> str:
     return m.group(1) + _SCOPE_WORD_RE.sub(lambda w: NEG_PREFIX + w.group(), m.group(2))
 
 
+#: a polarity token is added only for a lexicon word among the first ``POLARITY_WINDOW`` words of
+#: a scope and before a word that starts another clause: "not in the contract and threatened a
+#: bad rating" negates "in the contract", not "threatened" or "bad"
+POLARITY_WINDOW = 5
+_CLAUSE_WORDS = frozenset({"and", "but", "or", "so", "because", "although", "though", "while", "yet", "then"})
+#: "don't" / "do not" opening a sentence is a warning ("don't waste your time"), not praise
+_IMPERATIVE_RE = re.compile(r"(?:^|[.!?;:\n]\s*|\b(?:please|just)\s+)$")
+
+
+#: "couldn't be happier" / "can't be worse": a comparative after "could not be" is a superlative,
+#: not negated (the scope is left unmarked)
+_COMPARATIVE_RE = re.compile(r"\s*be\s+(?:any\s+|much\s+)?(?:more\s+\w+|less\s+\w+|better|worse|\w{3,}er)\b")
+_MODAL_CUES = frozenset({"couldn't", "couldnt", "cannot", "can't", "not"})
+
+
+def _mark_scope_polarity(m: re.Match) -> str:
+    cue = m.group(1)
+    before = m.string[:m.start()]
+    if cue in ("don't", "dont") and _IMPERATIVE_RE.search(before) or (
+            cue == "not" and before.endswith("do ") and _IMPERATIVE_RE.search(before[:-3])):
+        return _mark_scope(m)
+    if cue in _MODAL_CUES and (cue != "not" or re.search(r"\b(?:could|can)\s+$", before)) \
+            and _COMPARATIVE_RE.match(m.group(2)):
+        return m.group(0)
+    pol = _polarity()
+    seen = 0
+    open_ = True
+
+    def one(w: re.Match) -> str:
+        nonlocal seen, open_
+        word = w.group()
+        seen += 1
+        if word in _CLAUSE_WORDS:
+            open_ = False
+        tok = pol.get(word) if open_ and seen <= POLARITY_WINDOW else None
+        return f"{NEG_PREFIX}{word} {tok}" if tok else NEG_PREFIX + word
+
+    return cue + _SCOPE_WORD_RE.sub(one, m.group(2))
+
+
 @functools.lru_cache(maxsize=50_000)
-def mark_negation(text: str) -> str:
+def mark_negation(text: str, polarity: bool = False) -> str:
     """``text`` lower-cased (typographic apostrophes made plain), every word inside a negation
     scope prefixed with ``NEG_PREFIX``: "It was not very good, but ok" -> "it was not neg_very
     neg_good, but ok". A scope starts after a cue and ends at the next punctuation mark; a cue
-    inside a scope is marked too and the scope goes on. Cached: the stage-1 and the general
-    model read the same texts and sentences."""
-    return _NEG_SCOPE_RE.sub(_mark_scope, text.lower().replace("\u2019", "'"))
+    inside a scope is marked too and the scope goes on. With ``polarity`` a negated lexicon word
+    is also followed by a token for its flipped polarity, shared by every word of that polarity:
+    "not bad at all" -> "not neg_bad negx_negative neg_at neg_all", "not good" -> "not neg_good
+    negx_positive", so what the models learn about one negated negative word ("no complaints")
+    carries to the others ("never late", "nothing to complain about"). Cached: the stage-1 and
+    the general model read the same texts and sentences."""
+    return _NEG_SCOPE_RE.sub(_mark_scope_polarity if polarity else _mark_scope, text.lower().replace("\u2019", "'"))
 
 
-def vectoriser_inputs(texts: list[str], negation: bool) -> list[list[str]]:
+def vectoriser_inputs(texts: list[str], negation: bool, polarity: bool = False) -> list[list[str]]:
     """What each vectoriser of ``make_vectorizers`` (word, char) reads: with ``negation`` the word
-    n-grams read the negation-marked texts, the char n-grams always the texts as written."""
-    return [[mark_negation(t) for t in texts] if negation else texts, texts]
+    n-grams read the negation-marked texts (``polarity``: with the flipped-polarity tokens), the
+    char n-grams always the texts as written."""
+    return [[mark_negation(t, polarity) for t in texts] if negation else texts, texts]
 
 
 # ---------------------------------------------------------------------------------- language

@@ -138,7 +138,8 @@ def fit_posts(rows: list[PostRow], short_honest_val: list[dict], seed: int, targ
 def real_figures(rows, p_oof, proba, p_role, P_oof, R, thr, thr_m, thr_naj, thresholds) -> dict:
     """Flag rates on the real rows (category null), per repeat and label: flagged at all, flagged
     for the right reason (scam -> scam; a policy type -> that type; wrong_section ->
-    miscategorised), honest posts flagged."""
+    miscategorised), honest posts flagged; for a policy type also ``model_only``, the share its
+    learned component flags on its own (model probability >= the type's threshold, rules ignored)."""
     real = [i for i, r in enumerate(rows) if r.source == "real"]
     if not real:
         return {}
@@ -156,6 +157,8 @@ def real_figures(rows, p_oof, proba, p_role, P_oof, R, thr, thr_m, thr_naj, thre
             types = [t for j, t in enumerate(POLICY_TYPES) if R[i, j] > 0 or P_oof[rep, i, j] >= th[j]]
             any_flag = bool(scam or mis or types)
             ok = {"scam": scam, "wrong_section": mis}.get(lab, lab in types)
+            # a policy type's LEARNED component alone: the model at its threshold, whatever the rules say
+            model_only = bool(P_oof[rep, i, POLICY_TYPES.index(lab)] >= th[POLICY_TYPES.index(lab)]) if lab in POLICY_TYPES else None
             if lab == "legit":
                 n_honest += 1
                 honest_f += any_flag
@@ -163,10 +166,12 @@ def real_figures(rows, p_oof, proba, p_role, P_oof, R, thr, thr_m, thr_naj, thre
                 n_bad += 1
                 flagged += any_flag
                 right += bool(ok)
-            by_label.setdefault(lab, []).append((any_flag, bool(ok) if lab != "legit" else None))
+            by_label.setdefault(lab, []).append((any_flag, bool(ok) if lab != "legit" else None, model_only))
         per_rep.append((flagged / max(n_bad, 1), right / max(n_bad, 1), honest_f / max(n_honest, 1)))
     arr = np.array(per_rep)
-    labels = {lab: {"n": len(v) // p_oof.shape[0], "flagged": float(np.mean([a for a, _ in v])),
-                    "right_reason": None if lab == "legit" else float(np.mean([b for _, b in v]))} for lab, v in by_label.items()}
+    labels = {lab: {"n": len(v) // p_oof.shape[0], "flagged": float(np.mean([a for a, _, _ in v])),
+                    "right_reason": None if lab == "legit" else float(np.mean([b for _, b, _ in v])),
+                    **({"model_only": float(np.mean([c for _, _, c in v]))} if lab in POLICY_TYPES else {})}
+              for lab, v in by_label.items()}
     return {"bad_flagged": float(arr[:, 0].mean()), "bad_right_reason": float(arr[:, 1].mean()),
             "honest_flagged": float(arr[:, 2].mean()), "per_repeat": arr.tolist(), "by_label": labels}

@@ -118,9 +118,8 @@ class Fitted:
         X = hstack([Xw, self.char.fit_transform(texts)])
         self._fast = [FastTfidf(v) if FastTfidf.supported(v) else v for v in (self.word, self.char)]
         y = np.array([r.scam for r in rows])
-        # the scam model reads the word block and its dense columns (char n-grams: no gain, less robust)
-        self.scam = scam_mod.fit_model(hstack([Xw, scam_extras(D)]), y, w)
-        scam_mod.widen(self.scam, Xw.shape[1], X.shape[1] - Xw.shape[1])
+        # the scam model: NB-SVM on the word block + a plain LinearSVC on word + char, averaged (scam.fit_blend)
+        self.scam = scam_mod.fit_blend(Xw, X, scam_extras(D), y, w)
         cat_idx = [i for i, r in enumerate(rows) if r.true_category is not None]
         yc = np.array([CATEGORY_LABELS.index(rows[i].true_category) for i in cat_idx])
         self.cat = cat_mod.fit_model(hstack([X[cat_idx], cat_extras(D.take(cat_idx))]), yc, w[cat_idx])

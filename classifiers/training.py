@@ -73,6 +73,12 @@ def _every(rows: list, k: int, key) -> list:
 #: the off_platform model leaned on the bare word "Telegram" (validation: "Telegram bot for
 #: reminders" set both thresholds just above itself; test: "Telegram order notifications" flagged)
 TRAIN_ONLY_POSTS = DATA_DIR / "seed" / "honest_messenger_posts.jsonl"
+#: hand-written rows for phrasing FAMILIES the seed templates did not cover, TRAINING ONLY (each row
+#: its own group): online-job / typing / form-filling schemes with a fee or sign-up, vague "message me"
+#: recruitment, investment-return promises; unpaid work phrased without the rules' words; academic
+#: dishonesty phrased without the rules' words (so the type's model has rule-silent positives); honest
+#: look-alikes (paid tests, tutoring, data entry, trading software)
+FAMILY_POSTS = DATA_DIR / "seed" / "family_posts.jsonl"
 
 
 def build_datasets(seed: int = DEFAULT_SEED, limit: int | None = None, seed_every: int | None = None,
@@ -95,7 +101,7 @@ def build_datasets(seed: int = DEFAULT_SEED, limit: int | None = None, seed_ever
     s_em = grouped_split([r.group for r in emscad], [r.scam for r in emscad], seed)
     s_seed = grouped_split([r.group for r in seedp], [int(r.scam or bool(r.policy_types) or r.true_category == NOT_A_JOB) for r in seedp], seed)
     # training-only supplement (never split: adding it leaves every validation/test row in place)
-    extra = load_seed_posts(TRAIN_ONLY_POSTS)
+    extra = load_seed_posts(TRAIN_ONLY_POSTS) + load_seed_posts(FAMILY_POSTS)
     real = load_realphrasing_posts() if real_posts else []
     posts = emscad + seedp + extra + real
     # every post row trains: folds are made per detector by post_training.out_of_fold

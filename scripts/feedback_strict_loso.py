@@ -7,7 +7,7 @@ model (``classifiers/feedback_general.py``) still reads the VADER snippets of th
 (movie-review snippets when imdb is held out, product-review snippets when amazon is). Here that
 counterpart is left out of the general model too: held-out review sentences whose domain no part
 of the model has seen, the nearest proxy we have for review sentences of another site. Compares
-the feedback candidates named below (old = before negation marking and NB scaling).
+the feedback settings named below.
 """
 from __future__ import annotations
 
@@ -27,9 +27,8 @@ from classifiers.data import load_feedback  # noqa: E402
 
 #: held-out feedback source -> its VADER counterpart
 PAIRS = (("imdb", "vmov"), ("amaz", "vamz"))
-SETTINGS = {"before (no negation, no NB)": fb.Settings(text_C=1.0, negation=False, general_nb=False),
-            "negation only": fb.Settings(text_C=1.0, general_nb=False),
-            "shipped default (negation + NB)": fb.Settings(text_C=1.0)}
+SETTINGS = {"negation only (shipped 2026-12-07)": fb.Settings(text_C=1.0, general_nb=False, polarity=False, handwritten=False),
+            "default (polarity + hand rows + NB)": cv.CANDIDATES[0]}
 
 
 def main() -> None:
@@ -40,7 +39,7 @@ def main() -> None:
             out = []
             for held, drop in PAIRS:
                 keep = [i for i in range(len(texts)) if src[i] != drop]
-                g = fg.fit([texts[i] for i in keep], y[keep], negation=s.negation, nb=s.general_nb)
+                g = fg.fit([texts[i] for i in keep], y[keep], negation=s.negation, nb=s.general_nb, polarity=s.polarity)
                 d = cv.Data(rows, {s.general_key(): g})
                 te, tr = np.flatnonzero(d.src == held), np.flatnonzero(d.src != held)
                 auc = cv._auc_ci(d.y[te], d.predict(d.fit(tr, s), te))

@@ -1,6 +1,8 @@
 """Per-sentence feedback negativity (classifiers/feedback*.py). Every text here is invented for
 these tests. The model is fitted once per module on the public sentiment sentences plus the
-generated seed feedback (no drug reviews: faster), with the shipped settings."""
+generated seed feedback and the hand-written negation rows (no drug reviews: faster), with the
+first candidate of the model selection (``feedback_cv.CANDIDATES[0]``). The negated-praise phrases tested below are not among the hand-written rows
+(``data/seed/feedback_negation_handwritten.jsonl``; a test checks it)."""
 from __future__ import annotations
 
 import json
@@ -13,6 +15,7 @@ import pytest
 
 from classifiers import feedback as fb
 from classifiers import feedback_text as ft
+from classifiers.feedback_cv import CANDIDATES
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -33,9 +36,9 @@ RUSSIAN = "Заказчик так и не заплатил за выполне�
 def bundle():
     from classifiers.data import load_feedback
 
-    rows = [r for r in load_feedback(include_real=False) if r.source in ("amaz", "imdb", "seed")]
+    rows = [r for r in load_feedback(include_real=False) if r.source in ("amaz", "imdb", "seed", "hand")]
     return fb.fit([r.text for r in rows], np.array([r.negative for r in rows]), [r.rating for r in rows],
-                  np.array([r.group for r in rows]), [r.source for r in rows])
+                  np.array([r.group for r in rows]), [r.source for r in rows], CANDIDATES[0])
 
 
 # ------------------------------------------------------------------ sentences
@@ -189,6 +192,59 @@ def test_negation_scope_is_marked_up_to_the_next_punctuation(text, expected):
     from classifiers.feedback_text import mark_negation
 
     assert mark_negation(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Not bad at all", "not neg_bad negx_negative neg_at neg_all"),
+    ("No complaints, paid on time.", "no neg_complaints negx_negative, paid on time."),
+    ("Never late with payment", "never neg_late negx_negative neg_with neg_payment"),
+    ("Not good at all.", "not neg_good negx_positive neg_at neg_all."),
+    # weak lexicon words ("pay", -0.4) get no polarity token
+    ("He did not pay", "he did not neg_pay"),
+    # only the first words of a scope, up to a clause word, get one
+    ("not in the contract and threatened a bad rating", "not neg_in neg_the neg_contract neg_and neg_threatened neg_a neg_bad neg_rating"),
+    # a warning is no praise; "couldn't be" + comparative is a superlative, left unmarked
+    ("Don't waste your time.", "don't neg_waste neg_your neg_time."),
+    ("Great work. Do not be fooled!", "great work. do not neg_be neg_fooled!"),
+    ("Couldn't be happier", "couldn't be happier"),
+    ("It could not be worse", "it could not be worse"),
+    ("He couldn't be bothered", "he couldn't neg_be neg_bothered"),
+])
+def test_polarity_tokens_follow_negated_lexicon_words(text, expected):
+    from classifiers.feedback_text import mark_negation
+
+    assert mark_negation(text, polarity=True) == expected
+
+
+#: praise phrased as a negated negative, and complaints phrased with a negation; none is a training row
+NEGATED_PRAISE = ["Not bad at all, would work again!", "No complaints, paid on time.", "Nothing to complain about.",
+                  "Never late with payment.", "No issues whatsoever, great to work with.",
+                  "Couldn't be happier with this client.", "Never had a problem with him."]
+NEGATED_COMPLAINTS = ["Not good at all.", "Never paid.", "He never paid me.", "Not happy with this client.",
+                      "Not once did he pay on time.", "No payment, no reply.", "Couldn't be worse."]
+
+
+def test_negated_praise_phrases_are_not_training_rows():
+    from classifiers.data import _norm, load_feedback
+
+    train = {_norm(r.text) for r in load_feedback(include_real=False)}
+    assert not train & {_norm(t) for t in NEGATED_PRAISE + NEGATED_COMPLAINTS}
+
+
+def test_negated_negatives_read_as_praise_and_their_twins_as_complaints(bundle):
+    p = fb.predict(bundle, NEGATED_PRAISE + NEGATED_COMPLAINTS, [None] * (len(NEGATED_PRAISE) + len(NEGATED_COMPLAINTS)))
+    praise, complaints = p[:len(NEGATED_PRAISE)], p[len(NEGATED_PRAISE):]
+    assert (praise < 0.5).all(), dict(zip(NEGATED_PRAISE, praise.round(3)))
+    assert (complaints > 0.5).all(), dict(zip(NEGATED_COMPLAINTS, complaints.round(3)))
+    assert praise.max() < complaints.min(), (praise.round(3), complaints.round(3))
+    # a known weak spot (docs/classifiers.md): the negated praise still scores high, but below its twin
+    late, on_time = fb.predict(bundle, ["Not once did he pay late.", "Not once did he pay on time."], [None, None])
+    assert late < on_time
+
+
+@pytest.mark.parametrize("text", ["thanks, great client", "Great client!", "Thank you, pleasure to work with."])
+def test_short_praise_scores_clearly_low(bundle, text):
+    assert fb.predict(bundle, [text], [None])[0] < 0.1
 
 
 def test_a_batch_scores_each_feedback_as_it_would_alone(scorer):

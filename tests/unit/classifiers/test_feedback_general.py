@@ -154,3 +154,29 @@ def test_report_lists_each_candidate_and_the_general_corpus():
     assert "general=False, negation=False" + " " * 7 + " mean 0.890   amaz 0.930\n" in text + "\n"
     assert ("19000 public rated snippets (vamz 3000, vmov 9000; |mean rating| >= 0.5), never a feedback row; "
             "negation marked True, NB-scaled True") in text
+
+
+def test_a_bundle_from_before_the_polarity_tokens_scores_as_before():
+    """Bundles trained before the polarity tokens (negation marking without them; no ``polarity``
+    or ``handwritten`` in their settings) keep reading the text without them."""
+    texts, y, ratings, groups = _rows()
+    s = fb.Settings(general=False, negation=True, polarity=False)
+    bundle = fb.fit(texts, y, ratings, groups, settings=s)
+    probe = ["Not bad at all.", "Not good at all.", "Never paid and rude."]
+    before = fb.predict(bundle, probe, [None] * 3)
+    for key in ("polarity", "handwritten"):
+        bundle["settings"].pop(key)
+    bundle.pop("_tm")
+    assert fb.predict(bundle, probe, [None] * 3).tolist() == before.tolist()
+    assert not fb._settings(bundle).polarity
+
+
+def test_report_names_the_hand_written_rows_and_the_polarity_tokens():
+    from classifiers.evaluation import format_feedback
+
+    f = {"settings": {"handwritten": True}, "hand_written_rows": 65,
+         "general_model": {"n_rows": 10, "rows_by_source": {"vmov": 10}, "margin": 0.5, "negation": True, "nb": True,
+                           "polarity": True}}
+    text = "\n".join(format_feedback(f, 0.6))
+    assert "NB-scaled True, polarity tokens True" in text
+    assert "hand-written negation rows (source hand, never held out): 65 (in training: True)" in text

@@ -37,6 +37,25 @@ def _kinds(text: str) -> set[str]:
     ("Looking for someone to attend interviews on my behalf.", "account_use"),
     ("Selling verified Payoneer accounts with documents.", "account_use"),
     ("Write the first article for exposure; if we like it we will pay for the next ones.", "unpaid_ask"),
+    # issue 23, second pass: families the first signals missed (typographic apostrophes included)
+    ("Deposit: invest $250 and receive $2,500 after one week.", "earn_scheme"),
+    ("Our traders double your capital; you withdraw profit daily.", "earn_scheme"),
+    ("Mail the draft over and we\u2019ll decide after reading it.", "unpaid_ask"),
+    ("Send us the article first and we\u2019ll see.", "unpaid_ask"),
+    ("We are a charity and have no budget to pay for the design.", "unpaid_ask"),
+    ("Sorry, we cannot pay you right now, but any revenue it brings will be yours.", "unpaid_ask"),
+    ("Compensation is in shares of the company.", "unpaid_ask"),
+    ("Writers who help students with their essays, any subject.", "academic"),
+    ("I can pay you well if you finish the assignment for me by Monday.", "academic"),
+    ("Please don\u2019t message me off the platform about this.", "contact_negated"),
+    ("Hi, I am freelancer from Lagos and I fixed your script already.", "offer_self"),
+    ("Is there a way to talk privately? Give me some way to contact you.", "contact_ask"),
+    ("I looked for your contact info everywhere.", "contact_ask"),
+    ("Add me: pixel.fox#2231 on Discord for the paid task.", "contact_ask"),
+    ("Payment goes through an independent escrow company we both sign with.", "contact_ask"),
+    ("I buy his gig and keep giving him excellent reviews, and in return he does the same for mine.", "reviews_trade"),
+    ("In exchange, you order my gig and leave a glowing review.", "reviews_trade"),
+    ("I\u2019m senior Python developer, 8 years.", "offer_self"),
 ])
 def test_each_signal_fires_on_its_phrasing(text, kind):
     assert kind in _kinds(text)
@@ -53,10 +72,26 @@ def test_each_signal_fires_on_its_phrasing(text, kind):
     "Write polite replies to 30 Google reviews of our restaurant.",
     "I am a small business owner looking for a developer for my shop.",
     "I am looking for a freelancer to integrate an automation feature into my bot.",
+    "Design a payment page; we cannot pay by cheque, only by card.",
+    "Tutor for a high-school student, two lessons a week, paid hourly.",
+    "Paid test: $50 for one 400-word article, then ongoing weekly work.",
+    "Funds are held in escrow by the platform until each milestone is approved.",
+    "Build a Discord bot that assigns roles when users react to a message.",
 ])
 def test_honest_job_texts_fire_no_violation_signal(text):
     assert not _kinds(text) & {"offer_self", "contact_ask", "earn_scheme", "academic", "reviews_trade", "account_use",
                                "unpaid_ask"}
+
+
+@pytest.mark.parametrize("text,cue", [
+    ("No special skills required, anyone can earn from home.", "easy_money"),
+    ("Attractive income for part-time workers.", "easy_money"),
+    ("Simple online typing jobs for everyone.", "easy_money"),
+    ("Form filling work. Each form has 20 fields.\n\nAfter registration you receive the software.", "home_data_entry"),
+])
+def test_scam_cues_of_the_second_pass(text, cue):
+    from classifiers.rules import find_scam_cues
+    assert cue in {h.kind for h in find_scam_cues(text)}
 
 
 def test_signal_matrix_columns_and_spans():
