@@ -317,10 +317,10 @@ with app.app_context():
 """)
     subprocess.run([sys.executable, str(script)], check=True, timeout=60)
     pids = tmp_path / "pids.txt"
-    wait_for(pids.exists, timeout=10, what="the first job")
+    wait_for(pids.exists, timeout=60, what="the first job")
     child = int(pids.read_text().split()[1])
 
-    wait_for(lambda: process_gone(child), timeout=10, what="the orphaned child to end")
+    wait_for(lambda: process_gone(child), timeout=60, what="the orphaned child to end")
     time.sleep(0.2)
     assert [line.split()[0] for line in pids.read_text().splitlines()] == ["0"]
 
