@@ -8,7 +8,7 @@ from flask import abort, redirect, request, url_for
 
 from ..db import get_session
 from ..security import role_required
-from ..services import candidates, labels, shadow
+from ..services import candidates, shadow
 from ..web.ui import actor, form_int, notify, render, target
 from . import bp
 
@@ -22,8 +22,7 @@ def _page_context() -> dict:
     current_shadow = shadow.current(session)
     context = {"view": view, "rescore": candidates.rescore_progress(session),
                "shadow": current_shadow,
-               "shadow_report": shadow.report(session, current_shadow.id) if current_shadow else None,
-               "labels": labels.summary(session) if target() is None else None}
+               "shadow_report": shadow.report(session, current_shadow.id) if current_shadow else None}
     return context
 
 

@@ -5,7 +5,8 @@ the QA adjudications and follow-up outcomes that supersede them) whenever they a
 
 - ``derive(sources)`` is the pure rule: decision-like rows in, the labels that stand out.
 - ``current(session, since=...)`` runs the one query that feeds it.
-- ``summary(session)`` counts them per reason and per ISO week (the system page).
+- ``summary(session)`` counts them per reason and per ISO week (the system and models
+  pages), and keeps the count until a decision or an audited change may have moved it.
 """
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable
 
+import weakref
+
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Appeal, AppealStatus, Client, Decision, DecisionAction, Flag, FlagReason, JobPost, Moderator,
+from models import (Appeal, AppealStatus, AuditEvent, Client, Decision, DecisionAction, Flag, FlagReason, JobPost, Moderator,
                     Outreach, OutreachOutcome, QaReview, SubjectType)
 from models.taxonomy import NOT_A_JOB
 
@@ -245,11 +248,37 @@ def current(session: Session, *, since: datetime | None = None) -> list[Label]:
     return labels
 
 
+#: per engine (a database): the fingerprint of the last count, and the count (``summary``)
+_SUMMARIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _fingerprint(session: Session) -> tuple:
+    """Changes whenever a standing label may have: decisions are append-only (a new one has a
+    higher id), and every undo, QA adjudication, appeal decision and follow-up outcome writes
+    an audit event (so does every decision). Two index lookups, whatever the history."""
+    newest = lambda column: sa.select(sa.func.max(column)).scalar_subquery()  # noqa: E731
+    return tuple(session.execute(sa.select(newest(AuditEvent.id), newest(Decision.id))).one())
+
+
 def summary(session: Session) -> dict[str, Any]:
-    """Counts of the standing labels: per reason (and policy type), per ISO week."""
+    """Counts of the standing labels: per reason (and policy type), per ISO week. Deriving
+    them reads every labelled decision, so the count is kept per database until the
+    fingerprint changes: the system and models pages, viewed often, then read two index
+    entries, and the decisions only after something was decided. (Read before the count: a
+    write landing during it changes the fingerprint, so the next view counts again.)"""
+    engine = session.get_bind()
+    key = _fingerprint(session)
+    cached = _SUMMARIES.get(engine)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    counts = _summarise(current(session))
+    _SUMMARIES[engine] = (key, counts)
+    return counts
+
+
+def _summarise(labels: list[Label]) -> dict[str, Any]:
     by_reason: Counter = Counter()
     by_week: Counter = Counter()
-    labels = current(session)
     for lab in labels:
         name = f"{lab.reason}: {lab.policy_type}" if lab.policy_type else lab.reason
         by_reason[(name, lab.positive)] += 1

@@ -30,10 +30,19 @@ def index():
     failed = failed_registry.failed_jobs() if enqueue.redis_url() and not error else []
     status = sweep.status(get_session())
     mail = mailer.status(get_session())
-    label_counts = labels.summary(get_session())
     return render("system/index.html", {"failed-jobs": "system/_failed.html"}, failed=failed,
                   sweep=status, mail=mail, inline=enqueue.redis_url() is None,
-                  redis_error=error, labels=label_counts)
+                  redis_error=error)
+
+
+@bp.get("/labels")
+@role_required("admin", "analyst")
+def label_counts():
+    """The training labels' counts: a panel the System and Models pages load after they
+    are shown (deriving the labels reads every labelled decision when something was decided
+    since the last count), or a page of its own without JavaScript."""
+    return render("system/labels.html", {"labels": "system/_labels.html"},
+                  labels=labels.summary(get_session()))
 
 
 @bp.post("/jobs/<job_id>/requeue")

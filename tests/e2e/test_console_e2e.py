@@ -333,6 +333,9 @@ def test_a_moderators_day(page, browser, server, db, smtp):
         admin.get_by_role("heading", name="Failed jobs").wait_for()
         assert admin.get_by_text("No failed jobs.").is_visible()
         assert admin.locator("#mail-server").inner_text().startswith("Mail server: 127.0.0.1:")
+        # the training labels' panel loads once the page is shown: the day's decisions
+        admin.locator("#labels-by-reason").wait_for()
+        assert admin.title() == "System · TrustDesk"  # the labels' section was in it once
         screenshot(admin, "console-system")
     finally:
         context.close()

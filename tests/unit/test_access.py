@@ -65,6 +65,7 @@ MATRIX.update({
     ("GET", "/system/"): _roles(200, moderator=403),
     ("POST", "/system/jobs/<job_id>/requeue"): _roles(303, moderator=403),
     ("GET", "/system/bare"): _roles(200, moderator=403),
+    ("GET", "/system/labels"): _roles(200, moderator=403, analyst=200),
 })
 MATRIX.update({  # oversight (issue 25)
     ("GET", "/metrics/"): _roles(200, moderator=403, analyst=200),

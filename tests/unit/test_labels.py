@@ -191,11 +191,62 @@ def test_system_page_counts_labels_per_reason_and_week(app, client, db, staff):
     _p2, flag2 = post_flag(db, reason="policy", policy_types=["off_platform"])
     moderation.dismiss(db, flag_id=flag2.id, version=1, actor=staff["moderator"],
                        now=datetime(2026, 3, 10, tzinfo=timezone.utc))
-    assert as_user(app.test_client(), "moderator@example.com").get("/system/").status_code == 403
+    moderator = as_user(app.test_client(), "moderator@example.com")
+    assert moderator.get("/system/").status_code == 403
+    assert moderator.get("/system/labels").status_code == 403
+    # analysts see it on the Models page
+    analyst = as_user(app.test_client(), "analyst@example.com")
+    assert 'hx-get="/system/labels"' in analyst.get("/models/").text
+    assert "2 labels stand" in analyst.get("/system/labels").text
     as_user(client, "admin@example.com")
-    html = client.get("/system/").text
-    assert "2 labels stand" in html
+    page = client.get("/system/").text
+    # the page loads the counts once shown (they read every labelled decision)
+    assert 'hx-get="/system/labels" hx-trigger="load"' in page and "2 labels stand" not in page
+    assert "<title>System" in page and "<title>System<section" not in page
+    # as htmx asks for it (the panel), and as a page of its own (no JavaScript)
+    panel = client.get("/system/labels", headers={"HX-Request": "true", "HX-Target": "labels"})
+    assert panel.text.startswith('<section aria-labelledby="labels-h" id="labels">')
+    html = client.get("/system/labels").text
+    assert "<title>Training labels" in html
+    assert "2 labels stand" in html and "2 labels stand" in panel.text
     assert "<tr><td>scam</td><td>1</td><td>0</td></tr>" in html
     assert "<tr><td>policy: off platform</td><td>0</td><td>1</td></tr>" in html
     assert "<tr><td>2026-W10</td><td>1</td><td>0</td></tr>" in html
     assert "<tr><td>2026-W11</td><td>0</td><td>1</td></tr>" in html
+
+
+def test_the_label_summary_is_counted_again_only_after_something_was_decided(
+        db, staff, monkeypatch):
+    """The system and models pages show the summary on every view; deriving it reads every
+    labelled decision, so it is kept until a decision, an undo or another audited change."""
+    _post, flag = post_flag(db, reason="scam")
+    derived = []
+    real = labels.current
+    monkeypatch.setattr(labels, "current", lambda s, **kw: derived.append(1) or real(s, **kw))
+    assert labels.summary(db)["total"] == 0
+    assert labels.summary(db)["total"] == 0 and len(derived) == 1  # kept
+    d = moderation.remove(db, flag_id=flag.id, version=1, reason_code="scam",
+                          actor=staff["moderator"])
+    assert labels.summary(db)["total"] == 1 and len(derived) == 2
+    assert labels.summary(db)["total"] == 1 and len(derived) == 2
+    moderation.undo(db, decision_id=d.id, actor=staff["moderator"])  # no new decision row
+    assert labels.summary(db)["total"] == 0 and len(derived) == 3
+
+
+def test_the_label_summary_is_kept_per_database(tmp_path, staff, db):
+    """Two databases with the same ids never share a kept count."""
+    from app.db import get_engine, session_scope
+    from tests.helpers import make_app
+
+    _post, flag = post_flag(db, reason="scam")
+    moderation.remove(db, flag_id=flag.id, version=1, reason_code="scam",
+                      actor=staff["moderator"])
+    assert labels.summary(db)["total"] == 1
+    other = make_app(f"sqlite:///{tmp_path / 'other.db'}")
+    with other.app_context():
+        from sqlmodel import SQLModel
+
+        SQLModel.metadata.create_all(get_engine())
+        with session_scope() as s:
+            assert labels.summary(s)["total"] == 0
+        get_engine().dispose()
