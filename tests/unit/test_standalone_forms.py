@@ -186,6 +186,7 @@ PAGES = {
     "audit.post_case": lambda c, i: c.get(f"/audit/posts/{i['post'].id}"),
     "audit.client_case": lambda c, i: c.get(f"/audit/clients/{i['client'].id}"),
     "system.index": lambda c, i: c.get("/system/"),
+    "system.label_counts": lambda c, i: c.get("/system/labels"),
     "metrics.index": lambda c, i: c.get("/metrics/"),
     "qa.index": lambda c, i: c.get("/qa/"),
     "qa.adjudication": lambda c, i: c.get("/qa/adjudication"),
@@ -214,6 +215,8 @@ PANELS = {
         "/queue/bulk", headers={"HX-Request": "true", "HX-Target": "bulk-panel"},
         data={"csrf_token": token(c), "action": "dismiss",
               "item": f"{i['flag'].id}:{i['flag'].version}"}),
+    ("system.index", "labels"): lambda c, i: c.get(
+        "/system/labels", headers={"HX-Request": "true", "HX-Target": "labels"}),
     ("cases.show", "similar"): lambda c, i: c.get(
         f"/posts/{i['post'].id}/cluster?reason=scam",
         headers={"HX-Request": "true", "HX-Target": "similar"}),
