@@ -18,8 +18,9 @@ cross-validation (``classifiers.feedback_cv``).
   feedback models were trained on). Conservative by design: text with few letters ("ok", "A+++",
   "10/10") or mostly known English words is English; Latin-script text is only called foreign
   when few of its words are known English words AND py3langid (BSD, ships its model; loaded
-  lazily, only for such texts) names another language with confidence. Text that is mostly in
-  a non-Latin script (Cyrillic, CJK, Arabic, ...) is foreign.
+  lazily, only for such texts) names another language with confidence, or when almost none of
+  its words (under 30 %, at least 3 words) is English whatever langid's confidence. Text that is
+  mostly in a non-Latin script (Cyrillic, CJK, Arabic, ...) is foreign.
 """
 from __future__ import annotations
 
@@ -63,17 +64,46 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+#: words of freelancer feedback about clients that VADER's general lexicon lacks, with a valence on
+#: its -4..+4 scale (hand-written, generic words, not taken from any feedback text). Without them
+#: VADER reads "No issues whatsoever" as negative ("no" before an unknown word keeps its own -1.2)
+#: and "paid late twice" as neutral; with them "no issues" / "never late" are negated negatives
+DOMAIN_LEXICON = {
+    "late": -1.0, "issue": -1.0, "issues": -1.0, "hassle": -1.5, "hassles": -1.5, "delays": -1.3,
+    "excuses": -1.2, "drama": -1.5, "unpaid": -2.0, "unresponsive": -1.8, "ghosted": -2.0,
+    "micromanage": -1.5, "micromanages": -1.5, "micromanaging": -1.5, "micromanager": -1.5,
+    "overdue": -1.2, "scammer": -2.7, "scammed": -2.7,
+}
+
+
 @functools.lru_cache(maxsize=1)
 def vader():
-    """The VADER analyser (lexicon read from the installed package, ~50 ms, once per process)."""
+    """The VADER analyser (lexicon read from the installed package, ~50 ms, once per process),
+    with ``DOMAIN_LEXICON`` added."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    return SentimentIntensityAnalyzer()
+    analyser = SentimentIntensityAnalyzer()
+    analyser.lexicon.update(DOMAIN_LEXICON)
+    return analyser
+
+
+#: "can't recommend him enough", "cannot thank her enough", "couldn't praise them enough": a
+#: modal negation closed by "enough" is a superlative, not a negation; read as "highly <verb> ..."
+_NOT_ENOUGH_RE = re.compile(r"\b(?:can't|cant|cannot|can not|couldn't|couldnt|could not)\s+"
+                            r"((?:recommend|thank|praise|rate|endorse|say)\b[^.!?;,]{0,40}?)\s+enough\b", re.IGNORECASE)
+
+
+def normalise_idioms(text: str) -> str:
+    """Fixed English idioms whose surface negation reverses their sense, rewritten before the
+    lexicon and the negation marking see them (the char n-grams read the text as written)."""
+    if "enough" not in text.lower():
+        return text
+    return _NOT_ENOUGH_RE.sub(lambda m: "highly " + m.group(1), text)
 
 
 @functools.lru_cache(maxsize=50_000)
 def _vader_one(sentence: str) -> tuple[float, float]:
-    d = vader().polarity_scores(sentence)
+    d = vader().polarity_scores(normalise_idioms(sentence))
     return d["compound"], d["neg"]
 
 
@@ -184,7 +214,8 @@ def mark_negation(text: str, polarity: bool = False) -> str:
     negx_positive", so what the models learn about one negated negative word ("no complaints")
     carries to the others ("never late", "nothing to complain about"). Cached: the stage-1 and
     the general model read the same texts and sentences."""
-    return _NEG_SCOPE_RE.sub(_mark_scope_polarity if polarity else _mark_scope, text.lower().replace("\u2019", "'"))
+    text = normalise_idioms(text.lower().replace("\u2019", "'"))
+    return _NEG_SCOPE_RE.sub(_mark_scope_polarity if polarity else _mark_scope, text)
 
 
 def vectoriser_inputs(texts: list[str], negation: bool, polarity: bool = False) -> list[list[str]]:
@@ -203,6 +234,10 @@ MIN_LETTERS = 8
 ENGLISH_SHARE = 0.5
 #: py3langid's normalised probability needed to call Latin-script text foreign
 LANGID_MIN_PROB = 0.9
+#: below this share of known English words (in a text of at least ``FOREIGN_MIN_WORDS`` words) the
+#: text is not English even when langid is unsure: its best guess, or "und" if that guess is English
+FOREIGN_SHARE = 0.3
+FOREIGN_MIN_WORDS = 3
 
 
 def _is_latin(ch: str) -> bool:
@@ -255,6 +290,10 @@ def language_of(text: str, english_words: frozenset[str] | set[str]) -> tuple[st
     lang, prob = _langid().classify(text)
     if lang != "en" and prob >= LANGID_MIN_PROB:
         return lang, "langid"
+    if known < FOREIGN_SHARE and len(words) >= FOREIGN_MIN_WORDS:
+        # almost no word is English: never a confident English score, whatever langid's confidence
+        # ("Muy buen cliente, pago rapido": es at 0.77; "Ottimo cliente, pagamento veloce": it at 0.43)
+        return (lang if lang != "en" else "und"), "few_english_words"
     return "en", "langid_unsure"
 
 

@@ -120,6 +120,14 @@ def test_non_english_text_gets_no_text_score(bundle, text):
     assert d["negative"][1] > d["negative"][0]  # the rating still counts
 
 
+@pytest.mark.parametrize("text", ["Muy buen cliente, pago rapido", "Ottimo cliente, pagamento veloce",
+                                  "Cliente excelente, recomendo", "Très bon client, paiement rapide"])
+def test_short_foreign_praise_is_not_scored_as_english_even_when_langid_is_unsure(bundle, text):
+    """langid gives these 0.4-0.8, under its threshold; almost none of their words is English."""
+    d = fb.score(bundle, [text], [None])
+    assert d["text_scored"].tolist() == [False] and d["language"][0] != "en"
+
+
 @pytest.mark.parametrize("text", ["ok", "OK", "A+++", "10/10", "Great client!", "thx", "Paid on time", "Would hire again",
                                   "Excellent", "Gr8 client, fast pay", "Not good", "Never paid.", "meh", "Smooth project",
                                   "Perfecto! Great work with Jose, paid fast.", "Cliente ok, recommended"])
@@ -207,6 +215,10 @@ def test_negation_scope_is_marked_up_to_the_next_punctuation(text, expected):
     ("Don't waste your time.", "don't neg_waste neg_your neg_time."),
     ("Great work. Do not be fooled!", "great work. do not neg_be neg_fooled!"),
     ("Couldn't be happier", "couldn't be happier"),
+    # "can't <praise> ... enough" is a superlative: rewritten, not negated
+    ("I can't recommend him enough!", "i highly recommend him!"),
+    ("Cannot thank her enough for the brief.", "highly thank her for the brief."),
+    ("I can't recommend him.", "i can't neg_recommend negx_positive neg_him."),
     ("It could not be worse", "it could not be worse"),
     ("He couldn't be bothered", "he couldn't neg_be neg_bothered"),
 ])
@@ -240,6 +252,22 @@ def test_negated_negatives_read_as_praise_and_their_twins_as_complaints(bundle):
     # a known weak spot (docs/classifiers.md): the negated praise still scores high, but below its twin
     late, on_time = fb.predict(bundle, ["Not once did he pay late.", "Not once did he pay on time."], [None, None])
     assert late < on_time
+
+
+def test_domain_words_carry_valence_in_the_lexicon():
+    """VADER alone reads "no" before a word it lacks as negative and "late" as neutral."""
+    assert ft._vader_one("No issues whatsoever.")[0] > 0
+    assert ft._vader_one("Never late.")[0] > 0
+    assert ft._vader_one("Paid late twice.")[0] < 0
+    assert ft._vader_one("He ghosted me after delivery.")[0] < 0
+    assert ft._vader_one("I can't recommend him enough!")[0] > 0
+    assert ft._vader_one("I can't recommend him.")[0] < 0
+
+
+def test_a_superlative_with_a_negation_reads_as_praise(bundle):
+    p = fb.predict(bundle, ["I can't recommend him enough!", "Cannot thank this client enough.", "I can't recommend him."],
+                   [None, None, None])
+    assert p[0] < 0.5 and p[1] < 0.5 and p[2] > 0.5, p.round(3)
 
 
 @pytest.mark.parametrize("text", ["thanks, great client", "Great client!", "Thank you, pleasure to work with."])
