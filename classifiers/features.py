@@ -109,7 +109,9 @@ OFF_PAYMENT_RE = re.compile(
     r"(?:paypal|venmo|zelle|cash\s*app|western\s+union|moneygram|wise|payoneer\s+directly|bank\s+transfer|wire\s+transfer|"
     r"crypto|bitcoin|btc|usdt|gift\s*cards?|revolut)"
     r"|\bpay(?:ing)?\s+(?:you\s+)?directly\b"
-    r"|\b(?:outside|off)\s+(?:of\s+)?(?:the\s+)?(?:platform|upwork|fiverr|site|website|marketplace|app)\b"
+    r"|\b(?:outside|off)\s+(?:of\s+)?(?:the\s+)?(?:platform|upwork|fiverr|marketplace)\b"
+    # "off site" / "off-site" without "the" is a place of work ("meetings on and off site"), not the platform
+    r"|\boutside\s+(?:of\s+)?(?:the\s+)?(?:site|website|app)\b|\boff\s+(?:of\s+)?the\s+(?:site|website|app)\b"
     r"|\bavoid(?:ing)?\s+(?:the\s+)?(?:platform\s+|upwork\s+|site\s+|service\s+|marketplace\s+)?fees?\b"
     r"|\b(?:skip|bypass|around)\s+(?:the\s+)?(?:platform|upwork|fiverr)(?:'s)?\s*(?:fees?)?",
     _I,

@@ -245,3 +245,19 @@ def test_a_channel_spelled_out_letter_by_letter_is_off_platform(scorer, desc, sp
     r = _score(scorer, "Small design job", desc, "design_creative")
     assert "off_platform" in r.policy_types
     assert any(e.label == "off_platform" and e.text == span for e in r.evidence)
+
+
+@pytest.mark.parametrize("text,hit", [
+    ("Coordinate meetings on and off site with partners.", None),
+    ("Two days a week off-site at the client's office.", None),
+    ("Let's talk off the site and avoid the fees.", "off the site"),
+    ("We can continue off platform after the first task.", "off platform"),
+    ("Pay me outside the app, it's cheaper for both of us.", "outside the app"),
+])
+def test_off_site_work_is_a_place_not_leaving_the_platform(text, hit):
+    """A job ad's "on and off site" (a place of work) fired off_platform on 1 of 910 real EMSCAD
+    ads; "off the site" / "off platform" still do."""
+    from classifiers.rules import find_policy_hits
+
+    texts = [h.text for h in find_policy_hits(text) if h.kind == "off_platform"]
+    assert (hit in texts) if hit else not texts, texts
