@@ -188,7 +188,8 @@ SCAM_CUES: dict[str, tuple[re.Pattern[str], str]] = {
         re.compile(
             r"\b(?:cheque|check)s?\b[^.\n]{0,50}\b(?:deposit|cash(?:\s+it)?|mobile\s+deposit|clear)"
             r"|\bdeposit\s+(?:the|a|our)\s+(?:cheque|check)\b"
-            r"|\bsend\s+(?:back\s+)?the\s+(?:remaining|remainder|balance|excess|rest)\b"
+            r"|\b(?:send|wire|transfer|return|forward)\s+(?:back\s+)?the\s+(?:remaining|remainder|balance|excess|rest|difference)\b"
+            r"|\bcashier'?s?\s+(?:cheque|check)\b|\b(?:mystery|secret)\s+shoppers?\b[^\n]{0,120}\b(?:cheque|check|wire|money\s+order|western\s+union)"
             r"|\b(?:purchase|buy)\s+(?:the\s+)?(?:equipment|supplies|software)\s+from\s+(?:our|the|a)\s+(?:approved\s+|designated\s+)?vendor",
             _I,
         ),
@@ -277,7 +278,7 @@ SCAM_CUES: dict[str, tuple[re.Pattern[str], str]] = {
 #: keyword gates for SCAM_CUES (same contract as CONTACT_GATES: literals every match contains)
 SCAM_CUE_GATES = {
     "money_upfront": lambda low, toks: _any(low, ("pay", "purchas", "buy", "deposit", "send", "fee", "cost", "upfront", "order")),
-    "fake_check": lambda low, toks: _any(low, ("cheque", "check", "send", "vendor")),
+    "fake_check": lambda low, toks: _any(low, ("cheque", "check", "send", "vendor", "wire", "transfer", "return", "forward")),
     "reshipping": lambda low, toks: _any(low, ("ship", "repackag", "package", "parcel", "forward")),
     "personal_data": lambda low, toks: _any(low, ("social", "ssn", "bank", "routing", "copy", "credit", "birth")),
     "chat_interview": lambda low, toks: _any(low, ("interview", "onboarding", "screening", "hiring", "recruit", "talent")) or "hr" in toks,

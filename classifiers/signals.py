@@ -65,7 +65,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\bwe\s*(?:'re|are)\s+a\s+team\s+of\b"
         r"|\bhire\s+me\b|\b(?:see|check(?:\s+out)?|view|visit|look\s+at|browse)\s+my\s+(?:portfolio|profile|work|gigs?|services|resume|cv)\b"
         r"|\bmy\s+(?:services|expertise|hourly\s+rate|rates?)\s+(?:include|includes|are|is|start|:)"
-        r"|\bi\s+(?:can|will|could|would\s+love\s+to)\s+(?:help|build|create|design|develop|write|do|make|fix|offer|provide|deliver)\s+"
+        r"|\bi\s+(?:can|will|could|would\s+love\s+to)\s+(?:help|build|create|design|develop|write|do|make|fix|offer|provide|deliver|rank|"
+        r"optimi[sz]e|boost|grow|promote|redesign|edit|translate)\s+"
         r"(?:you|your|it\s+for\s+you)\b"
         r"|\b(?:i\s*(?:'m|am)|we\s*(?:'re|are))\s+(?:currently\s+)?(?:available|open)\s+(?:for|to)\s+(?:new\s+|freelance\s+|remote\s+)?"
         r"(?:work|projects?|hire|freelance|opportunit\w+|collaborat\w+|jobs?|clients?)\b"
@@ -73,7 +74,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"freelance\s+|part[- ]time\s+|full[- ]time\s+)*(?:jobs?|work|projects?|clients?|gigs?|opportunit\w+|employment|positions?|roles?|"
         r"internships?|team)\b"
         r"|\bi\s*(?:'m|am)\s+(?:very\s+|really\s+)?interested\s+in\s+(?:your|this)\s+(?:job|project|post|offer|position|work|task)\b"
-        r"|\bi\s+(?:have\s+)?read\s+(?:your|the)\s+(?:job|project)\s+(?:description|post|details)\b"
+        r"|\bi\s+(?:have\s+)?(?:carefully\s+)?read\s+(?:your|the)\s+(?:(?:job|project)\s+(?:description|post|details)|requirements?|brief)\b"
+        r"|\b(?:kindly\s+)?award\s+(?:me|us)\s+(?:the|this|your)\s+(?:job|project|contract|task)\b|\bdear\s+(?:client|hiring\s+manager)\b"
         r"|\bmy\s+name\s+is\b[^.\n]{0,40}\b(?:i\s*(?:'m|am)|and\s+i)\b"
         r"|(?:(?<![\s\S])|[.!?\n]\s*)i\s+(?:offer|provide|specialize|specialise)\b"),
         "the author offers their own services or looks for work"),
@@ -147,8 +149,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?:positive\s+|5[- ]?star\s+|five[- ]?star\s+|fake\s+|genuine\s+|real\s+|honest\s+|verified\s+|negative\s+)?"
         r"(?:google|trustpilot|yelp|amazon|tripadvisor|app\s*store|play\s*store|facebook|gmb|maps)\s+(?:reviews?|ratings?)\b"
         r"|\breviews?\s+(?:on|for|to)\s+(?:google|trustpilot|yelp|amazon|tripadvisor|my\s+(?:gig|shop|store|app|business|listing))\b"
-        r"|\b(?:leave|post|write|give|buy|sell|order|get)\s+(?:us\s+|me\s+)?(?:\d+\s+)?(?:positive\s+|negative\s+|good\s+|honest\s+)?reviews?\b"
-        r"[^.\n]{0,40}\b(?:exchange|return|pay|paid|\$|per|each|for\s+(?:my|our))"
+        r"|\b(?:leave|post|write|give|buy|sell|order|get)\s+(?:us\s+|me\s+)?(?:a\s+|an\s+)?(?:\d+\s+)?(?:positive\s+|negative\s+|good\s+|honest\s+)?reviews?\b"
+        r"[^.\n]{0,60}\b(?:exchange|return|pay|paid|\$|per|each|for\s+(?:my|our)|refund\w*|reimburs\w*|commission)"
         r"|\b(?:giv(?:e|ing)|leav(?:e|ing)|post(?:ing)?|writ(?:e|ing))\s+(?:\w+\s+){0,2}?(?:good|great|positive|excellent|5[- ]?star|five[- ]?star)\s+"
         r"(?:reviews?|ratings?|feedback)\b[^\n]{0,120}?\b(?:in\s+return|in\s+exchange|each\s+other|swap|for\s+mine)\b"
         r"|\bin\s+(?:return|exchange)\b[^\n]{0,120}?\b(?:leave|give|post|write)\s+(?:\w+\s+){0,2}?(?:reviews?|ratings?)\b"),
@@ -156,8 +158,8 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("account_use", ("account", "profile", "interview", "remote", "anydesk", "teamviewer", "identity", "behalf", "your"),
            _rx(
         r"\b(?:verified|aged|old)\s+(?:\w+\s+){0,2}?(?:accounts?|profiles?)\b"
-        r"|\b(?:attend|take|give|do|pass|clear|handle|join)\s+(?:the\s+|technical\s+|my\s+|his\s+|her\s+|client\s+)*interviews?\b"
-        r"[^.\n]{0,40}\b(?:behalf|for\s+(?:me|him|her|them|us)|as\s+(?:me|him|her)|in\s+(?:my|his|her)\s+place)\b"
+        r"|\b(?:attend|take|give|do|pass|clear|handle|join|sit)\s+(?:the\s+|technical\s+|my\s+|his\s+|her\s+|client\s+|job\s+|video\s+|zoom\s+|online\s+)*interviews?\b"
+        r"[^.\n]{0,40}\b(?:behalf|for\s+(?:me|him|her|them|us)|as\s+(?:me|him|her)|in\s+(?:my|his|her)\s+(?:place|stead|name)|instead\s+of\s+(?:me|him|her))\b"
         r"|\binterview\s+(?:support|proxy|assistance)\b"
         r"|\b(?:remote\s+desktop|anydesk|teamviewer)\b[^.\n]{0,60}\b(?:account|profile|log\s*in)\b"
         r"|\b(?:account|profile)\b[^.\n]{0,60}\b(?:remote\s+desktop|anydesk|teamviewer)\b"
@@ -170,6 +172,11 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\b(?:send|write|do|mail|submit)\s+(?:me|us)?\s*(?:over\s+)?(?:a|the|one|your)\s+(?:full\s+|complete\s+|finished\s+)?"
         r"(?:sample|piece|article|test|draft|story)\b[^.\n]{0,40}"
         r"\b(?:first|before|then|and\s+(?:i|we)(?:'ll|\s+will)\s+(?:look|decide|see|read))"
+        r"|\b(?:send|submit|do|make|create|design)\s+(?:me|us)?\s*(?:\d+|two|three|four|five|several|some|a\s+few)\s+"
+        r"(?:full\s+|complete\s+|finished\s+)?(?:\w+\s+)?(?:samples?|concepts?|designs?|mock-?ups?|logos?|drafts?|articles?)\b"
+        r"[^.\n]{0,30}\bbefore\s+(?:i|we)\s+(?:hire|pay|choose|decide|pick)"
+        r"|\bonly\s+pay\s+(?:for\s+)?the\s+(?:one|ones|design|logo|entry|article)s?\s+(?:i|we)\s+(?:pick|choose|select|like|use)\b"
+        r"|\b(?:others|the\s+rest)\s+(?:are|will\s+be|go)\s+unpaid\b"
         r"|\b(?:unpaid|free)\s+(?:trial|test|internship|sample|work|article|piece)s?\b"
         r"|\bas\s+a\s+(?:test|trial)\b(?![^.\n]{0,60}\bpaid\b)[^.\n]{0,60}\b(?:write|article|piece|design|translate|task|post)"
         r"|\b(?:if|once)\s+(?:we|i)\s+(?:like|love|approve|use|accept)\s+(?:it|your\s+\w+|the\s+\w+)\b[^.\n]{0,40}\b(?:pay|paid|hire)"

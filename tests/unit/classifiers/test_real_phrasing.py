@@ -56,6 +56,13 @@ def _kinds(text: str) -> set[str]:
     ("I buy his gig and keep giving him excellent reviews, and in return he does the same for mine.", "reviews_trade"),
     ("In exchange, you order my gig and leave a glowing review.", "reviews_trade"),
     ("I\u2019m senior Python developer, 8 years.", "offer_self"),
+    # issue 23, third pass: phrasings a fresh probe set missed (none of these is a probe or a training row)
+    ("Need a local person to sit video interviews instead of me; I do the job after.", "account_use"),
+    ("Order the blender, post a five star review, and we reimburse you in full.", "reviews_trade"),
+    ("Submit 4 complete banner designs before we choose a winner.", "unpaid_ask"),
+    ("We will only pay the one we like; the rest go unpaid.", "unpaid_ask"),
+    ("I have carefully read the brief and can deliver by Friday. Kindly award me the project.", "offer_self"),
+    ("I will optimize your store for speed and conversions.", "offer_self"),
 ])
 def test_each_signal_fires_on_its_phrasing(text, kind):
     assert kind in _kinds(text)
@@ -77,6 +84,10 @@ def test_each_signal_fires_on_its_phrasing(text, kind):
     "Paid test: $50 for one 400-word article, then ongoing weekly work.",
     "Funds are held in escrow by the platform until each milestone is approved.",
     "Build a Discord bot that assigns roles when users react to a message.",
+    "Interview 10 customers of our app on video calls and summarise what they say.",
+    "Send us two logo concepts; both are paid at $40, the chosen one is then finished.",
+    "Reply to negative reviews on our Google listing politely, paid per reply.",
+    "We will optimize the pipeline with you; you will translate the results for the board.",
 ])
 def test_honest_job_texts_fire_no_violation_signal(text):
     assert not _kinds(text) & {"offer_self", "contact_ask", "earn_scheme", "academic", "reviews_trade", "account_use",
@@ -88,6 +99,9 @@ def test_honest_job_texts_fire_no_violation_signal(text):
     ("Attractive income for part-time workers.", "easy_money"),
     ("Simple online typing jobs for everyone.", "easy_money"),
     ("Form filling work. Each form has 20 fields.\n\nAfter registration you receive the software.", "home_data_entry"),
+    ("You will get a cashier's check by courier.", "fake_check"),
+    ("Keep your fee and wire the balance to our supplier.", "fake_check"),
+    ("Secret shoppers wanted: we post you a money order for the assignment.", "fake_check"),
 ])
 def test_scam_cues_of_the_second_pass(text, cue):
     from classifiers.rules import find_scam_cues
