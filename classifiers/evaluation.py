@@ -65,10 +65,43 @@ def evaluate(model_dir: Path | None = None, progress: bool = False, write: bool 
         "short honest posts, category null": fp_rates(res_n),
         "flagged_short_ids": sorted({r.id for r in res_c + res_n if r.flags}),
     }
+    say("evaluate: probe posts")
+    report["probe_posts"] = probe_figures(scorer)
     report = json.loads(json.dumps(report, default=float))
     if write:
         (root / "evaluation.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return report
+
+
+#: 39 hand-written marketplace posts (29 bad: scam, every policy type, self-ads; 10 honest),
+#: written 2026-12-08 before they were scored, never trained on (``tests`` check)
+PROBE_POSTS = DATA_DIR / "seed" / "probe_posts.jsonl"
+
+
+def probe_figures(scorer) -> dict:
+    """The shipped scorer on ``PROBE_POSTS`` (category null): bad posts flagged, flagged for the
+    right reason (scam -> the scam flag, a policy type -> that type, wrong_section -> miscategorised),
+    honest posts flagged; per label."""
+    items = [json.loads(line) for line in PROBE_POSTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    res = scorer.score_posts([PostInput(id=d["id"], title=d["title"], description=d["description"]) for d in items])
+    by: dict[str, dict] = {}
+    for d, r in zip(items, res):
+        lab = d["label"]
+        right = (None if lab == "legit" else "scam" in r.flags if lab == "scam"
+                 else "miscategorised" in r.flags if lab == "wrong_section" else lab in r.policy_types)
+        e = by.setdefault(lab, {"n": 0, "flagged": 0, "right_reason": 0, "missed_ids": []})
+        e["n"] += 1
+        e["flagged"] += bool(r.flags)
+        e["right_reason"] += bool(right)
+        if (lab == "legit") == bool(r.flags) or (lab != "legit" and not right):
+            e["missed_ids"].append(d["id"])
+    bad = [v for k, v in by.items() if k != "legit"]
+    n_bad = sum(v["n"] for v in bad)
+    hon = by.get("legit", {"n": 0, "flagged": 0})
+    return {"n_bad": n_bad, "n_honest": hon["n"],
+            "bad_flagged": sum(v["flagged"] for v in bad) / max(n_bad, 1),
+            "bad_right_reason": sum(v["right_reason"] for v in bad) / max(n_bad, 1),
+            "honest_flagged": hon["flagged"] / max(hon["n"], 1), "by_label": by}
 
 
 def _fmt_cv(name: str, d: dict | None) -> str:
@@ -124,6 +157,15 @@ def format_report(rep: dict) -> str:
     L.append("")
     L += format_feedback(rep["feedback"], rep["thresholds"]["feedback"])
     L.append("")
+    pp = rep.get("probe_posts")
+    if pp:
+        L.append(f"PROBE POSTS - {pp['n_bad']} bad and {pp['n_honest']} honest hand-written posts never trained on "
+                 f"(data/seed/probe_posts.jsonl; category null)")
+        L.append(f"  bad posts flagged {pp['bad_flagged']:.0%}   for the right reason {pp['bad_right_reason']:.0%}   "
+                 f"honest posts flagged {pp['honest_flagged']:.0%}")
+        L.append("  " + "   ".join(f"{k} {v['right_reason'] if k != 'legit' else v['n'] - v['flagged']}/{v['n']}"
+                                    for k, v in pp["by_label"].items()) + "   (right reason; legit: not flagged)")
+        L.append("")
     L.append("HONEST POSTS - false-positive rate per detector")
     for k, d in rep["honest_false_positive_rate"].items():
         if isinstance(d, dict):

@@ -292,3 +292,24 @@ def test_weak_model_terms_are_not_shown_as_evidence():
         ("wire transfer", 0.8), ("gift cards", 0.3)]
     edge = 0.8 * TERM_MIN_SHARE
     assert strong_terms([("a", 0.8), ("b", edge), ("c", edge - 1e-9)]) == [("a", 0.8), ("b", edge)]
+
+
+def test_probe_posts_never_train_and_the_report_scores_them(scorer):
+    """data/seed/probe_posts.jsonl is an evaluation set only: none of its texts is a training row
+    (normalised), and the report's figures are what the scorer gives them."""
+    import json
+
+    from classifiers.data import _norm
+    from classifiers.evaluation import PROBE_POSTS, probe_figures
+    from classifiers.training import build_datasets
+
+    items = [json.loads(line) for line in PROBE_POSTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    train = {_norm(r.description) for r in build_datasets(real_posts=False).posts}
+    assert not train & {_norm(d["description"]) for d in items}
+    fig = probe_figures(scorer)
+    assert fig["n_bad"] + fig["n_honest"] == len(items) and fig["n_honest"] >= 10
+    res = {r.id: r for r in scorer.score_posts([PostInput(id=d["id"], title=d["title"], description=d["description"])
+                                                for d in items])}
+    honest = [d["id"] for d in items if d["label"] == "legit"]
+    assert fig["honest_flagged"] == sum(bool(res[i].flags) for i in honest) / len(honest)
+    assert fig["by_label"]["legit"]["missed_ids"] == [i for i in honest if res[i].flags]
