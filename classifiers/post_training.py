@@ -98,6 +98,18 @@ def fit_weights(rows: list[PostRow]) -> np.ndarray:
     return np.array([REAL_WEIGHT if r.source == "real" else 1.0 for r in rows])
 
 
+#: the scam model's fit weight of an EMSCAD row, times its ``fit_weights`` weight: the 1,512 EMSCAD
+#: ads are the only professionally labelled real scams and honest ads, and ~4,400 generated and
+#: hand-written marketplace rows outnumber them 3 to 1. Chosen by grouped 2 x 5-fold CV (EMSCAD
+#: ranking at the real base rate, both groupings of ``scripts/scam_grouping_cv.py``; docs/classifiers.md)
+SCAM_EMSCAD_WEIGHT = 3.0
+
+
+def scam_fit_weights(rows: list[PostRow], w: np.ndarray) -> np.ndarray:
+    """``w`` with EMSCAD rows times ``SCAM_EMSCAD_WEIGHT`` (the scam model only)."""
+    return w * np.array([SCAM_EMSCAD_WEIGHT if r.source == "emscad" else 1.0 for r in rows])
+
+
 def policy_mask(rows: list[PostRow], R: np.ndarray) -> np.ndarray:
     """Rows the policy models train on: labelled rows (seed, moderators' labels, real policy
     rows), and rows without a policy label (EMSCAD, real scams/self-ads/honest posts) only where no rule fires."""
@@ -119,7 +131,7 @@ class Fitted:
         self._fast = [FastTfidf(v) if FastTfidf.supported(v) else v for v in (self.word, self.char)]
         y = np.array([r.scam for r in rows])
         # the scam model: NB-SVM on the word block + a plain LinearSVC on word + char, averaged (scam.fit_blend)
-        self.scam = scam_mod.fit_blend(Xw, X, scam_extras(D), y, w)
+        self.scam = scam_mod.fit_blend(Xw, X, scam_extras(D), y, scam_fit_weights(rows, w))
         cat_idx = [i for i, r in enumerate(rows) if r.true_category is not None]
         yc = np.array([CATEGORY_LABELS.index(rows[i].true_category) for i in cat_idx])
         self.cat = cat_mod.fit_model(hstack([X[cat_idx], cat_extras(D.take(cat_idx))]), yc, w[cat_idx])
