@@ -171,6 +171,10 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
     results = scorer.score_posts(inputs)
     # before the first write (see similar.IndexRows): the similar-posts index rows
     index_rows = similar.index_rows([(post.id, post.title, post.description) for post in todo])
+    # the client level of the lock order, before the posts' locks: the clients whose posts
+    # may get a flag opened, for the flag's search text (locks.hold_client_names)
+    locks.hold_client_names(session, [post.client_id for post, result in zip(todo, results)
+                                      if result.flags and post.status != PostStatus.removed])
     written = _store_scores(session, todo, results, now, version)
     open_flags = {(flag.subject_id, flag.reason): flag for flag in session.exec(
         select(Flag).where(Flag.subject_type == SubjectType.post,
