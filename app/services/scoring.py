@@ -48,6 +48,17 @@ def get_scorer():
     return load_scorer(model_dir)
 
 
+def get_feedback_scorer():
+    """The active feedback model alone (classifiers.feedback_scorer): what scoring clients'
+    feedback reads. A feedback import, a client's rescoring or a follow-up re-check loads
+    neither the post models nor their rule prefilter (a process that has the whole scorer
+    shares its feedback bundle)."""
+    from classifiers.feedback_scorer import load_feedback_scorer
+
+    model_dir = current_app.config.get("MODEL_DIR") if has_app_context() else None
+    return load_feedback_scorer(model_dir)
+
+
 def combined_version(versions: dict[str, str], names: Sequence[str]) -> str:
     """One version label for several detectors (fits the 64-character column)."""
     parts = sorted({versions[n] for n in names})
@@ -100,7 +111,7 @@ def active_post_version() -> str:
 
 def active_client_version() -> str:
     """The version label scoring writes on clients with the active models."""
-    return client_version(get_scorer())
+    return client_version(get_feedback_scorer())
 
 
 def stale_posts(session: Session, version: str) -> list[tuple[int, str]]:
@@ -348,7 +359,7 @@ def score_clients(session: Session, client_ids: Sequence[int], *,
                                     .where(table.c.id.in_(ids))).all())
     if not versions:
         return [{"client": i, "missing": True} for i in ids]
-    scorer = get_scorer()
+    scorer = get_feedback_scorer()
     version = client_version(scorer)
     histories = _histories(session, sorted(versions))
     # feedback is scored once; a client last scored by other models has all of it scored
