@@ -389,3 +389,53 @@ def test_0023_drops_flagged_on_sqlite(tmp_path):
 
 def test_0023_drops_flagged_on_postgresql(pg_url):
     assert_0023_drops_flagged_and_its_downgrade_restores_it(pg_url)
+
+
+#: the trigger functions of flag.category and flag_search (models and migrations 0021-0023)
+TRIGGER_FUNCTIONS = ("flag_takes_post_category", "post_category_to_flags", "flag_search_sync",
+                     "flag_search_queue_key", "post_text_to_flag_search",
+                     "client_name_to_flag_search")
+
+
+def _function_sources(url: str) -> dict[str, str]:
+    """Each trigger function's body, whitespace removed."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {name: "".join(src.split()) for name, src in conn.execute(sa.text(
+                "SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(:names)"),
+                {"names": list(TRIGGER_FUNCTIONS)})}
+    finally:
+        engine.dispose()
+
+
+def test_the_models_and_the_migrations_create_the_same_trigger_functions(pg_url, pg_admin):
+    """create_all (the tests' databases, a fresh install's) and ``alembic upgrade head`` give
+    the same function bodies (0023's locks included); and 0023's downgrade restores 0022's."""
+    from sqlmodel import SQLModel
+
+    import models  # noqa: F401 - every table
+
+    alembic(pg_url, "upgrade", "0022")
+    at_0022 = _function_sources(pg_url)
+    alembic(pg_url, "upgrade", "head")
+    migrated = _function_sources(pg_url)
+    assert set(migrated) == set(TRIGGER_FUNCTIONS)
+    assert "pg_advisory_xact_lock_shared" in migrated["flag_search_sync"]
+    assert "FORSHARE" in migrated["flag_takes_post_category"]
+    alembic(pg_url, "downgrade", "0022")
+    assert _function_sources(pg_url) == at_0022
+    other = pg_admin.url.set(database=f"{sa.make_url(pg_url).database}_all")
+    with pg_admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{other.database}"'))
+    url = other.render_as_string(hide_password=False)
+    try:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        SQLModel.metadata.create_all(engine)
+        engine.dispose()
+        assert _function_sources(url) == migrated
+    finally:
+        with pg_admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{other.database}" WITH (FORCE)'))
