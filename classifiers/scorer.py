@@ -17,10 +17,10 @@ import numpy as np
 
 from models.taxonomy import CATEGORY_LABELS, NOT_A_JOB, category_label
 
-from . import feedback as fb_mod
 from . import miscategorised as cat_mod
 from . import policy as pol_mod
 from . import scam as scam_mod
+from .feedback_scorer import feedback_bundle, score_feedback
 from .gcpause import gc_paused
 from .modelling import StackedLinear, clean_text, hstack, locate_term, top_terms, unpack_vectorizer
 from .vectorising import FastTfidf
@@ -345,20 +345,16 @@ class Scorer:
 
     # ------------------------------------------------------------------ feedback
     def score_feedback(self, items: Sequence[FeedbackInput]) -> list[float]:
-        if not items:
-            return []
-        for it in items:
-            if it.rating is not None and not 1 <= int(it.rating) <= 5:
-                raise ValueError(f"feedback {it.id!r}: rating must be 1-5 or None")
-        p = fb_mod.predict(self._b["feedback"], [it.text for it in items], [it.rating for it in items])
-        return [float(v) for v in p]
+        return score_feedback(self._b["feedback"], items)
 
 
 def _load(model_dir: Path) -> Scorer:
     active = read_active(model_dir)
     bundles, metrics = {}, {}
     for det in DETECTORS:
-        bundles[det], metrics[det] = load_bundle(model_dir, det, active[det])
+        # the feedback bundle from the cache the feedback path loads (classifiers.feedback_scorer)
+        bundles[det], metrics[det] = (feedback_bundle(str(model_dir), active[det]) if det == "feedback"
+                                      else load_bundle(model_dir, det, active[det]))
     return Scorer(bundles, metrics, model_dir)
 
 

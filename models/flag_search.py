@@ -19,9 +19,13 @@ cascades); a change of a post's title or description, or of a client's name, rew
 rows of their open flags. Created with the table (``create_all``) and by migration 0022;
 a SQLite batch migration that rebuilds ``flag``, ``job_post`` or ``client`` drops the
 triggers on it and must create them again.
-PostgreSQL, two transactions: a flag written while another transaction renames its client
-keeps the old name until the next change (the same limit as ``flag.category``, see
-models.moderation).
+PostgreSQL, two transactions (READ COMMITTED; migration 0023): the flag's trigger reads its
+post ``FOR SHARE`` (it waits for a concurrent retitle to commit, then reads the new row; a
+retitle that comes second waits for the flag's commit, and its own trigger then sees the
+flag), and takes a shared advisory lock on (``CLIENT_NAME_LOCK``, client id) before it
+reads the client's name, which a rename's trigger takes exclusively before it rewrites: a
+flag written while another transaction renames its client or retitles its post holds the
+committed text once both have committed (tests/integration/test_trigger_races_postgres.py).
 """
 from __future__ import annotations
 
@@ -31,6 +35,12 @@ from sqlmodel import Field, SQLModel
 #: what separates the title, the description and the client's name in the text (a search
 #: term containing it could match across two of them; nobody types U+001F)
 SEPARATOR = "\x1f"
+#: PostgreSQL: the first key of the transaction-level advisory locks on a client's name,
+#: ``(CLIENT_NAME_LOCK, client id)``: shared by every writer of a flag's search text (the
+#: trigger; post scoring first, in the lock order: app.services.locks.hold_client_names),
+#: exclusive by a rename's trigger. (The two-key space: app.services.candidates' registry
+#: lock is a one-key lock, which never conflicts with it.)
+CLIENT_NAME_LOCK = 1718378855  # b"flag"
 
 
 class FlagSearch(SQLModel, table=True):
@@ -56,7 +66,6 @@ _CHANGED_FLAG = ("NEW.status IS DISTINCT FROM OLD.status OR NEW.post_id IS DISTI
                  "OLD.post_id OR NEW.client_id IS DISTINCT FROM OLD.client_id")
 _CHANGED_POST = ("NEW.title IS DISTINCT FROM OLD.title OR NEW.description IS DISTINCT FROM "
                  "OLD.description")
-_PG_TEXT = _text_of("NEW.post_id", "NEW.client_id", "chr")
 _SQLITE_TEXT = _text_of("NEW.post_id", "NEW.client_id", "char")
 #: the rows of ``flag_search`` of every open flag matching ``{where}``, written again
 _REWRITE = ("UPDATE flag_search SET text = (SELECT {text} FROM flag f WHERE f.id = "
@@ -69,12 +78,13 @@ _PG_REWRITE_TEXT = _text_of("f.post_id", "f.client_id", "chr")
 
 
 
-def _pg_rewrite(name: str, table: str, columns: str, changed: str, where: str) -> tuple[str, str]:
+def _pg_rewrite(name: str, table: str, columns: str, changed: str, where: str,
+                lock: str = "") -> tuple[str, str]:
     """PostgreSQL: the function and trigger ``name`` on ``table`` that rewrite the text of
-    the open flags matching ``where`` when ``columns`` change."""
+    the open flags matching ``where`` when ``columns`` change (after ``lock``, if any)."""
     return (f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    {_REWRITE.format(text=_PG_REWRITE_TEXT, where=where)};
+    {lock}{_REWRITE.format(text=_PG_REWRITE_TEXT, where=where)};
     RETURN NULL;
 END $$""", f"CREATE TRIGGER {name} AFTER UPDATE OF {columns} ON {table} FOR EACH ROW "
             f"WHEN ({changed}) EXECUTE FUNCTION {name}()")
@@ -84,10 +94,18 @@ FLAG_SEARCH_TRIGGERS: dict[str, tuple[str, ...]] = {
     "postgresql": (
         f"""CREATE OR REPLACE FUNCTION flag_search_sync() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    post_text text;
+    client_name text;
 BEGIN
     IF NEW.status = 'open' THEN
+        PERFORM pg_advisory_xact_lock_shared({CLIENT_NAME_LOCK}, NEW.client_id);
+        SELECT title || chr(31) || description INTO post_text FROM job_post
+            WHERE id = NEW.post_id FOR SHARE;
+        SELECT name INTO client_name FROM client WHERE id = NEW.client_id;
         INSERT INTO flag_search (flag_id, queue_key, text)
-        VALUES (NEW.id, NEW.queue_key, {_PG_TEXT})
+        VALUES (NEW.id, NEW.queue_key,
+                lower(coalesce(post_text, chr(31)) || chr(31) || coalesce(client_name, '')))
         ON CONFLICT (flag_id) DO UPDATE SET queue_key = EXCLUDED.queue_key, text = EXCLUDED.text;
     ELSE
         DELETE FROM flag_search WHERE flag_id = NEW.id;
@@ -110,7 +128,8 @@ END $$""",
         *_pg_rewrite("post_text_to_flag_search", "job_post", "title, description",
                      _CHANGED_POST, "post_id = NEW.id"),
         *_pg_rewrite("client_name_to_flag_search", "client", "name",
-                     "NEW.name IS DISTINCT FROM OLD.name", "client_id = NEW.id"),
+                     "NEW.name IS DISTINCT FROM OLD.name", "client_id = NEW.id",
+                     lock=f"PERFORM pg_advisory_xact_lock({CLIENT_NAME_LOCK}, NEW.id);\n    "),
     ),
     "sqlite": (
         "CREATE TRIGGER flag_search_on_insert AFTER INSERT ON flag FOR EACH ROW "

@@ -75,12 +75,6 @@ class JobPost(SQLModel, table=True):
     model_version: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-    #: the post has had an open flag: set by the database (triggers on ``flag``,
-    #: models.moderation.FLAGGED_POST_TRIGGERS), never cleared. The queue's search read
-    #: it from migration 0019 to 0021; since 0022 it reads ``flag_search``
-    #: (models.flag_search) and nothing reads this column (kept: dropping it is a batch
-    #: rebuild of job_post on SQLite, not done yet)
-    flagged: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class Feedback(SQLModel, table=True):

@@ -138,48 +138,27 @@ class Flag(SQLModel, table=True):
 
 
 
-#: ``job_post.flagged`` (models.marketplace): whenever a flag on a post is opened (inserted
-#: open, or reopened), the post is marked, in the same statement, whatever wrote the flag
-#: (the scoring upsert, an undo, a test, a bulk SQL fix). Marks are never cleared, so a
-#: concurrent writer can never leave an open-flagged post unmarked. Created with the table
-#: (``create_all``) and by migration 0019. SQLite: a batch migration that rebuilds ``flag``
-#: drops its triggers; it must create these again.
-FLAGGED_POST_TRIGGERS: dict[str, tuple[str, ...]] = {
-    "postgresql": (
-        """CREATE OR REPLACE FUNCTION flag_marks_post() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE job_post SET flagged = true WHERE id = NEW.post_id AND NOT flagged;
-    RETURN NULL;
-END $$""",
-        "CREATE TRIGGER flag_marks_post_on_insert AFTER INSERT ON flag FOR EACH ROW "
-        "WHEN (NEW.status = 'open' AND NEW.post_id IS NOT NULL) "
-        "EXECUTE FUNCTION flag_marks_post()",
-        "CREATE TRIGGER flag_marks_post_on_update AFTER UPDATE OF status, post_id ON flag "
-        "FOR EACH ROW WHEN (NEW.status = 'open' AND NEW.post_id IS NOT NULL) "
-        "EXECUTE FUNCTION flag_marks_post()",
-    ),
-    "sqlite": tuple(
-        f"CREATE TRIGGER flag_marks_post_on_{event} AFTER {clause} ON flag FOR EACH ROW "
-        "WHEN NEW.status = 'open' AND NEW.post_id IS NOT NULL BEGIN "
-        "UPDATE job_post SET flagged = 1 WHERE id = NEW.post_id AND NOT flagged; END"
-        for event, clause in (("insert", "INSERT"), ("update", "UPDATE OF status, post_id"))),
-}
 #: ``flag.category`` equals its post's ``job_post.category``, always, for every flag (open or
 #: closed: a reopened flag needs no refresh), kept by the database whatever writes either
 #: table: a flag written with a post_id (or a new post_id, or any category of its own) takes
 #: the post's; a change of a post's category is copied to all its flags in the same
 #: statement. Created with the table and by migration 0021; a SQLite batch migration that
-#: rebuilds ``flag`` drops them and must create them again. PostgreSQL, two transactions: a
-#: flag inserted while another transaction changes its post's category is exact when the
-#: inserting one holds the post's row lock first, as every writer of flags does (scoring:
-#: the posts' locks in id order; docs/concurrency.md); an outside writer that does not could
-#: keep the old category (a later change of the post, or a re-run of 0021's UPDATE, fixes it).
+#: rebuilds ``flag`` drops them and must create them again. PostgreSQL, two transactions
+#: (READ COMMITTED; migration 0023): the flag's trigger reads the post ``FOR SHARE``, so a
+#: flag written while another transaction changes its post's category waits for that
+#: commit and takes the new category, and a change that comes second waits for the flag's
+#: commit and its own trigger then sees the flag; whoever writes them (the services hold
+#: the post's lock already: docs/concurrency.md).
 FLAG_CATEGORY_TRIGGERS: dict[str, tuple[str, ...]] = {
     "postgresql": (
         """CREATE OR REPLACE FUNCTION flag_takes_post_category() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.category := (SELECT category FROM job_post WHERE id = NEW.post_id);
+    IF NEW.post_id IS NULL THEN
+        NEW.category := NULL;
+    ELSE
+        SELECT category INTO NEW.category FROM job_post WHERE id = NEW.post_id FOR SHARE;
+    END IF;
     RETURN NEW;
 END $$""",
         "CREATE TRIGGER flag_takes_post_category BEFORE INSERT OR UPDATE OF post_id, category "
@@ -220,7 +199,7 @@ QUEUE_STATISTICS = (
 for _ddl in QUEUE_STATISTICS:  # flag is created after job_post (its foreign key)
     sa.event.listen(Flag.__table__, "after_create", sa.DDL(_ddl).execute_if(dialect="postgresql"))
 for _dialect in ("postgresql", "sqlite"):
-    for _ddl in FLAGGED_POST_TRIGGERS[_dialect] + FLAG_CATEGORY_TRIGGERS[_dialect]:
+    for _ddl in FLAG_CATEGORY_TRIGGERS[_dialect]:
         sa.event.listen(Flag.__table__, "after_create", sa.DDL(_ddl).execute_if(dialect=_dialect))
 
 class Decision(SQLModel, table=True):

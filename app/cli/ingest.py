@@ -257,13 +257,14 @@ def _wait_for_scoring(runner: InlineRunner, progress: bool) -> None:
 
 
 def _scoring_models(kind: ingest.Kind) -> Callable[[], object] | None:
-    """What a process scoring this import's jobs loads first: the models (posts, feedback;
-    a clients import rescores posts only where a client's scored facts changed)."""
+    """What a process scoring this import's jobs loads first: the models its jobs read (the
+    post models for posts, the feedback model alone for feedback; a clients import rescores
+    posts only where a client's scored facts changed)."""
     if kind == "clients":
         return None
-    from ..services.scoring import get_scorer
+    from ..services.scoring import get_feedback_scorer, get_scorer
 
-    return get_scorer
+    return get_feedback_scorer if kind == "feedback" else get_scorer
 
 
 def _import_command(kind: ingest.Kind) -> click.Command:

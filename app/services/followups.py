@@ -26,7 +26,7 @@ from models import (Client, ClientStatus, Feedback, Flag, FlagReason, FlagStatus
 from . import flags as flag_service
 from . import locks, rollups
 from .audit import SYSTEM, record
-from .scoring import get_scorer, score_feedback_rows
+from .scoring import get_feedback_scorer, score_feedback_rows
 
 MIN_NEGATIVE_SINCE = 2
 
@@ -61,7 +61,7 @@ def recheck(session: Session, outreach_id: int, *, now: datetime | None = None) 
     new = list(session.exec(select(Feedback).where(
         Feedback.client_id == client.id, Feedback.created_at >= since,
         Feedback.created_at <= now).order_by(Feedback.created_at)))
-    score_feedback_rows(session, get_scorer(), [f for f in new if f.scored_at is None], now)
+    score_feedback_rows(session, get_feedback_scorer(), [f for f in new if f.scored_at is None], now)
 
     verdict = client_negativity([FeedbackPoint(created_at=f.created_at, negative=f.negative,
                                                rating=f.rating, ref=f.external_id) for f in new],

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models import Client, Flag, FlagStatus, JobPost, Moderator, SubjectType
+from models.flag_search import CLIENT_NAME_LOCK
 
 from . import bulk
 
@@ -22,6 +23,22 @@ def _locked(stmt):  # noqa: ANN001, ANN202
     """FOR NO KEY UPDATE (what an UPDATE of the row takes): rows that reference the locked
     one (a decision naming the client) may still be inserted meanwhile."""
     return stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
+
+
+def hold_client_names(session: Session, client_ids: Any) -> None:
+    """PostgreSQL: the shared advisory locks on these clients' names (``models.flag_search.
+    CLIENT_NAME_LOCK``), in id order, until the commit: what the trigger of a flag written
+    open takes before it reads the client's name, and a rename's trigger takes exclusively
+    (migration 0023). Taken at the client level of the order, before the posts' locks, by a
+    writer that opens flags on posts it locks (post scoring): taken in the trigger only,
+    after the posts, it would wait for a rename whose transaction waits for those posts."""
+    ids = sorted({i for i in client_ids if i is not None})
+    if ids and session.get_bind().dialect.name == "postgresql":
+        session.execute(_HOLD_NAMES, {"key": CLIENT_NAME_LOCK, "ids": ids}).all()
+
+
+_HOLD_NAMES = sa.text("SELECT pg_advisory_xact_lock_shared(:key, id) "
+                      "FROM unnest(CAST(:ids AS integer[])) WITH ORDINALITY AS u(id, n) ORDER BY n")
 
 
 def lock_moderator(session: Session, moderator_id: int | None) -> None:

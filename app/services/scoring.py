@@ -48,6 +48,17 @@ def get_scorer():
     return load_scorer(model_dir)
 
 
+def get_feedback_scorer():
+    """The active feedback model alone (classifiers.feedback_scorer): what scoring clients'
+    feedback reads. A feedback import, a client's rescoring or a follow-up re-check loads
+    neither the post models nor their rule prefilter (a process that has the whole scorer
+    shares its feedback bundle)."""
+    from classifiers.feedback_scorer import load_feedback_scorer
+
+    model_dir = current_app.config.get("MODEL_DIR") if has_app_context() else None
+    return load_feedback_scorer(model_dir)
+
+
 def combined_version(versions: dict[str, str], names: Sequence[str]) -> str:
     """One version label for several detectors (fits the 64-character column)."""
     parts = sorted({versions[n] for n in names})
@@ -100,7 +111,7 @@ def active_post_version() -> str:
 
 def active_client_version() -> str:
     """The version label scoring writes on clients with the active models."""
-    return client_version(get_scorer())
+    return client_version(get_feedback_scorer())
 
 
 def stale_posts(session: Session, version: str) -> list[tuple[int, str]]:
@@ -171,6 +182,10 @@ def _score_chunk(session: Session, scorer, version: str, ids: list[int], stats: 
     results = scorer.score_posts(inputs)
     # before the first write (see similar.IndexRows): the similar-posts index rows
     index_rows = similar.index_rows([(post.id, post.title, post.description) for post in todo])
+    # the client level of the lock order, before the posts' locks: the clients whose posts
+    # may get a flag opened, for the flag's search text (locks.hold_client_names)
+    locks.hold_client_names(session, [post.client_id for post, result in zip(todo, results)
+                                      if result.flags and post.status != PostStatus.removed])
     written = _store_scores(session, todo, results, now, version)
     open_flags = {(flag.subject_id, flag.reason): flag for flag in session.exec(
         select(Flag).where(Flag.subject_type == SubjectType.post,
@@ -344,7 +359,7 @@ def score_clients(session: Session, client_ids: Sequence[int], *,
                                     .where(table.c.id.in_(ids))).all())
     if not versions:
         return [{"client": i, "missing": True} for i in ids]
-    scorer = get_scorer()
+    scorer = get_feedback_scorer()
     version = client_version(scorer)
     histories = _histories(session, sorted(versions))
     # feedback is scored once; a client last scored by other models has all of it scored

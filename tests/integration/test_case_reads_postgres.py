@@ -74,7 +74,7 @@ def test_post_case_records_equal_the_orm_entities_in_utc(ny_app):
         assert s.execute(sa.text("SHOW timezone")).scalar() == "UTC"
         mod, admin, client, post, flag, second = _case(s)
         s.commit()
-        s.expire_all()  # job_post.flagged was set by the database (a trigger on flag)
+        s.expire_all()  # flag.category was set by the database (a trigger on flag)
         for who, is_admin in ((Actor.of(mod), False), (Actor.of(admin), True)):
             case = casefile.post_case(s, post_id=post.id, flag_id=None, actor=who,
                                       is_admin=is_admin)

@@ -310,3 +310,132 @@ def test_0022_backfills_flag_search_on_sqlite(tmp_path):
 
 def test_0022_backfills_flag_search_on_postgresql(pg_url):
     assert_0022_backfills_and_keeps_flag_search(pg_url)
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return {c["name"] for c in sa.inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+INSERT_FLAG = ("INSERT INTO flag (subject_type, subject_id, client_id, post_id, reason, score,"
+               " status, priority, queue_key, version, created_at, updated_at, strike_boost)"
+               " VALUES ('post', :post, 1, :post, 'scam', 0.9, 'open', 0, 0, 1,"
+               " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0)")
+
+
+def assert_0023_drops_flagged_and_its_downgrade_restores_it(url: str) -> None:
+    """0023 drops job_post.flagged and its triggers, and the triggers of 0021/0022 on job_post
+    still work (no rebuild dropped them); the downgrade brings the column back, backfilled,
+    and its triggers mark a post whose flag opens."""
+    alembic(url, "upgrade", "0020")
+    _flags_before_0021(url)
+    alembic(url, "upgrade", "0023")
+    us = "\x1f"
+    assert "flagged" not in _columns(url, "job_post")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            names = conn.execute(sa.text(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+                if url.startswith("postgresql") else
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
+            assert not [n for n in names if n.startswith("flag_marks_post")]
+            assert {"post_category_to_flags", "post_text_to_flag_search",
+                    "client_name_to_flag_search"} <= set(names)
+            conn.execute(sa.text("UPDATE job_post SET title = 'Telegram', category = 'legal' "
+                                 "WHERE id = 2"))
+            name = conn.execute(sa.text("SELECT lower(name) FROM client")).scalar()
+            assert conn.execute(sa.text(
+                "SELECT flag.category, flag_search.text FROM flag JOIN flag_search ON "
+                "flag_search.flag_id = flag.id WHERE flag.post_id = 2")).one() == \
+                ("legal", f"telegram{us}d{us}{name}")
+            for post in (3, 4):
+                conn.execute(sa.text(
+                    "INSERT INTO job_post (id, external_id, client_id, title, description,"
+                    " status, category, content_hash, posted_at, created_at, updated_at) VALUES"
+                    f" ({post}, 'p{post}', 1, 'T{post}', 'D', 'live', 'legal', 'h',"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            conn.execute(sa.text(INSERT_FLAG), {"post": 3})
+            assert conn.execute(sa.text(
+                "SELECT flag.category, flag_search.text FROM flag JOIN flag_search ON "
+                "flag_search.flag_id = flag.id WHERE flag.post_id = 3")).one() == \
+                ("legal", f"t3{us}d{us}{name}")
+    finally:
+        engine.dispose()
+    alembic(url, "downgrade", "0022")
+    assert "flagged" in _columns(url, "job_post")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            def flagged() -> list:
+                return conn.execute(sa.text(
+                    "SELECT id, flagged FROM job_post ORDER BY id")).all()
+
+            assert flagged() == [(1, True), (2, True), (3, True), (4, False)]  # backfilled
+            conn.execute(sa.text(INSERT_FLAG), {"post": 4})
+            assert flagged()[3] == (4, True)  # the trigger is back
+    finally:
+        engine.dispose()
+    alembic(url, "upgrade", "head")
+    assert "flagged" not in _columns(url, "job_post")
+
+
+def test_0023_drops_flagged_on_sqlite(tmp_path):
+    assert_0023_drops_flagged_and_its_downgrade_restores_it(f"sqlite:///{tmp_path / 'rows.db'}")
+
+
+def test_0023_drops_flagged_on_postgresql(pg_url):
+    assert_0023_drops_flagged_and_its_downgrade_restores_it(pg_url)
+
+
+#: the trigger functions of flag.category and flag_search (models and migrations 0021-0023)
+TRIGGER_FUNCTIONS = ("flag_takes_post_category", "post_category_to_flags", "flag_search_sync",
+                     "flag_search_queue_key", "post_text_to_flag_search",
+                     "client_name_to_flag_search")
+
+
+def _function_sources(url: str) -> dict[str, str]:
+    """Each trigger function's body, whitespace removed."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {name: "".join(src.split()) for name, src in conn.execute(sa.text(
+                "SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(:names)"),
+                {"names": list(TRIGGER_FUNCTIONS)})}
+    finally:
+        engine.dispose()
+
+
+def test_the_models_and_the_migrations_create_the_same_trigger_functions(pg_url, pg_admin):
+    """create_all (the tests' databases, a fresh install's) and ``alembic upgrade head`` give
+    the same function bodies (0023's locks included); and 0023's downgrade restores 0022's."""
+    from sqlmodel import SQLModel
+
+    import models  # noqa: F401 - every table
+
+    alembic(pg_url, "upgrade", "0022")
+    at_0022 = _function_sources(pg_url)
+    alembic(pg_url, "upgrade", "head")
+    migrated = _function_sources(pg_url)
+    assert set(migrated) == set(TRIGGER_FUNCTIONS)
+    assert "pg_advisory_xact_lock_shared" in migrated["flag_search_sync"]
+    assert "FORSHARE" in migrated["flag_takes_post_category"]
+    alembic(pg_url, "downgrade", "0022")
+    assert _function_sources(pg_url) == at_0022
+    other = pg_admin.url.set(database=f"{sa.make_url(pg_url).database}_all")
+    with pg_admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{other.database}"'))
+    url = other.render_as_string(hide_password=False)
+    try:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        SQLModel.metadata.create_all(engine)
+        engine.dispose()
+        assert _function_sources(url) == migrated
+    finally:
+        with pg_admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{other.database}" WITH (FORCE)'))
