@@ -73,16 +73,20 @@ def evaluate(model_dir: Path | None = None, progress: bool = False, write: bool 
     return report
 
 
-#: 39 hand-written marketplace posts (29 bad: scam, every policy type, self-ads; 10 honest),
-#: written 2026-12-08 before they were scored, never trained on (``tests`` check)
-PROBE_POSTS = DATA_DIR / "seed" / "probe_posts.jsonl"
+#: hand-written marketplace posts (49 bad: scams, every policy type, self-ads; 18 honest) in two
+#: sets, each written 2026-12-08 before it was scored, never trained on (``tests`` check)
+PROBE_POSTS = (DATA_DIR / "seed" / "probe_posts.jsonl", DATA_DIR / "seed" / "probe_posts_2.jsonl")
+
+
+def load_probe_posts() -> list[dict]:
+    return [json.loads(line) for p in PROBE_POSTS for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def probe_figures(scorer) -> dict:
     """The shipped scorer on ``PROBE_POSTS`` (category null): bad posts flagged, flagged for the
     right reason (scam -> the scam flag, a policy type -> that type, wrong_section -> miscategorised),
     honest posts flagged; per label."""
-    items = [json.loads(line) for line in PROBE_POSTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = load_probe_posts()
     res = scorer.score_posts([PostInput(id=d["id"], title=d["title"], description=d["description"]) for d in items])
     by: dict[str, dict] = {}
     for d, r in zip(items, res):
@@ -160,7 +164,7 @@ def format_report(rep: dict) -> str:
     pp = rep.get("probe_posts")
     if pp:
         L.append(f"PROBE POSTS - {pp['n_bad']} bad and {pp['n_honest']} honest hand-written posts never trained on "
-                 f"(data/seed/probe_posts.jsonl; category null)")
+                 f"(data/seed/probe_posts*.jsonl; category null)")
         L.append(f"  bad posts flagged {pp['bad_flagged']:.0%}   for the right reason {pp['bad_right_reason']:.0%}   "
                  f"honest posts flagged {pp['honest_flagged']:.0%}")
         L.append("  " + "   ".join(f"{k} {v['right_reason'] if k != 'legit' else v['n'] - v['flagged']}/{v['n']}"

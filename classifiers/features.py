@@ -113,7 +113,10 @@ OFF_PAYMENT_RE = re.compile(
     # "off site" / "off-site" without "the" is a place of work ("meetings on and off site"), not the platform
     r"|\boutside\s+(?:of\s+)?(?:the\s+)?(?:site|website|app)\b|\boff\s+(?:of\s+)?the\s+(?:site|website|app)\b"
     r"|\bavoid(?:ing)?\s+(?:the\s+)?(?:platform\s+|upwork\s+|site\s+|service\s+|marketplace\s+)?fees?\b"
-    r"|\b(?:skip|bypass|around)\s+(?:the\s+)?(?:platform|upwork|fiverr)(?:'s)?\s*(?:fees?)?",
+    r"|\b(?:skip|bypass|around)\s+(?:the\s+)?(?:platform|upwork|fiverr)(?:'s)?\s*(?:fees?)?"
+    r"|\b(?:move|switch|go|continue)\s+(?:on\s+)?to\s+direct\s+(?:payments?|pay|bank\s+transfers?|deals?)\b"
+    r"|\b(?:no\s+need\s+to|don'?t|never|avoid|skip|save\s+(?:on\s+)?)\s+(?:pay(?:ing)?\s+)?(?:the\s+)?(?:site|platform|upwork|fiverr|"
+    r"marketplace|website)(?:'s)?\s+(?:fees?|commission|cut)\b",
     _I,
 )
 
@@ -123,7 +126,8 @@ _PROV_KW = ("mail", "yahoo", "outlook", "live", "msn", "proton", "icloud", "aol"
 _MSG_SUB = ("whats", "tele", "skype", "discord", "signal", "chat", "viber", "snap", "insta", "hangouts", "wickr")
 _MSG_TOK = frozenset({"wa", "tg", "kik", "ig", "line", "imo"})
 _PAY_KW = ("paypal", "venmo", "zelle", "wise", "cash", "revolut", "western", "moneygram", "payoneer", "transfer", "crypto",
-           "bitcoin", "btc", "usdt", "gift", "directly", "outside", "avoid", "platform", "upwork", "fiverr")
+           "bitcoin", "btc", "usdt", "gift", "directly", "outside", "avoid", "platform", "upwork", "fiverr", "direct", "fee",
+           "commission", "cut")
 
 
 def _gate_messenger(low: str, toks: set[str]) -> bool:
@@ -207,7 +211,8 @@ SCAM_CUES: dict[str, tuple[re.Pattern[str], str]] = {
     "personal_data": (
         re.compile(
             r"\b(?:social\s+security(?:\s+number)?|ssn|bank\s+(?:account\s+)?(?:details|number|login|information|info)|"
-            r"routing\s+number|online\s+banking\s+(?:login|details)|copy\s+of\s+(?:your\s+)?(?:id|passport|driver'?s?\s+licen[cs]e)|"
+            r"routing\s+number|online\s+banking\s+(?:login|details)|(?:copy|photo|picture|scan|selfie)\s+(?:of\s+|with\s+)?(?:your\s+)?(?:id|passport|driver'?s?\s+licen[cs]e|national\s+id)|"
+            r"(?:bank|paypal|banking|email)\s+(?:login|password|credentials|username\s+and\s+password)|"
             r"credit\s+card\s+(?:details|number|info)|date\s+of\s+birth\s+and)",
             _I,
         ),
@@ -280,7 +285,8 @@ SCAM_CUE_GATES = {
     "money_upfront": lambda low, toks: _any(low, ("pay", "purchas", "buy", "deposit", "send", "fee", "cost", "upfront", "order")),
     "fake_check": lambda low, toks: _any(low, ("cheque", "check", "send", "vendor", "wire", "transfer", "return", "forward")),
     "reshipping": lambda low, toks: _any(low, ("ship", "repackag", "package", "parcel", "forward")),
-    "personal_data": lambda low, toks: _any(low, ("social", "ssn", "bank", "routing", "copy", "credit", "birth")),
+    "personal_data": lambda low, toks: _any(low, ("social", "ssn", "bank", "routing", "copy", "credit", "birth", "photo", "picture",
+                                                    "scan", "selfie", "paypal", "login", "password", "credential")),
     "chat_interview": lambda low, toks: _any(low, ("interview", "onboarding", "screening", "hiring", "recruit", "talent")) or "hr" in toks,
     "easy_money": lambda low, toks: (_any(low, ("experience", "earn", "guaranteed", "easy", "quick", "extra", "weekly", "daily",
                                                  "unlimited", "skill", "qualification", "income", "commission", "simple")) or ("work" in low and "from" in low)),

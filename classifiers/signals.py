@@ -77,7 +77,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\bi\s+(?:have\s+)?(?:carefully\s+)?read\s+(?:your|the)\s+(?:(?:job|project)\s+(?:description|post|details)|requirements?|brief)\b"
         r"|\b(?:kindly\s+)?award\s+(?:me|us)\s+(?:the|this|your)\s+(?:job|project|contract|task)\b|\bdear\s+(?:client|hiring\s+manager)\b"
         r"|\bmy\s+name\s+is\b[^.\n]{0,40}\b(?:i\s*(?:'m|am)|and\s+i)\b"
-        r"|(?:(?<![\s\S])|[.!?\n]\s*)i\s+(?:offer|provide|specialize|specialise)\b"),
+        r"|(?:(?<![\s\S])|[.!?\n]\s*)i\s+(?:offer|provide|specialize|specialise|deliver)\b"
+        r"|\bsend\s+me\s+your\s+(?:script|text|files?|project|documents?|requirements?|details)\b[^.\n]{0,30}\b(?:free\s+)?(?:quote|estimate)\b"),
         "the author offers their own services or looks for work"),
     Signal("hire_intent", ("look", "search", "seek", "need", "hiring", "hire", "want", "requir"), _rx(
         r"\b(?:we\s*(?:'re|are)|i\s*(?:'m|am))\s+(?:currently\s+|now\s+)?(?:looking|searching|seeking)\s+(?:for\s+)?"
@@ -131,7 +132,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\b(?:students?|housewi(?:fe|ves)|job\s*seekers?|retirees?|mothers?)\s*[,/&]\s*(?:\w+\s+){0,2}?(?:students?|housewi(?:fe|ves)|"
         r"job\s*seekers?|retirees?|mothers?)\b"),
         "promises earnings from an investment or a join-for-free scheme"),
-    Signal("academic", ("essay", "paper", "assignment", "homework", "thesis", "dissertation", "coursework", "class", "course", "exam", "grade", "university", "college", "school", "semester", "quiz", "test", "project", "pay", "professor", "degree", "plagiarism"), _rx(
+    Signal("academic", ("essay", "paper", "assignment", "homework", "thesis", "dissertation", "coursework", "class", "course", "exam", "grade", "university", "college", "school", "semester", "quiz", "test", "project", "pay", "professor", "degree", "lecturer", "instructor", "teacher", "tutor", "report", "study", "plagiarism"), _rx(
         r"\b(?:essay|paper|assignment|homework|dissertation|thesis|coursework|research\s+paper|term\s+paper)s?\s+(?:writing\s+)?"
         r"(?:service|help|writers?|mill|experts?|company)\b"
         r"|\b(?:write|do|complete|take|finish|handle)\s+(?:my|our)\s+(?:\w+\s+){0,2}?(?:class(?:es)?|course(?:s|work)?|exams?|essays?|papers?|"
@@ -141,7 +142,10 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\b(?:guaranteed?|get)\s+(?:an?\s+)?(?:a\+?|good|high|top)\s+grades?\b|\bplagiarism[- ]free\b"
         r"|\bstudents?'?\b[^.\n]{0,80}\b(?:essays?|assignments?|coursework|homework)\b|\b(?:essays?|assignments?|coursework|homework)\b[^.\n]{0,80}\bstudents?\b"
         r"|\bpay\s+(?:you|someone|somebody)\b[^.\n]{0,40}\b(?:write|do|complete|finish|solve)\s+(?:the|this|my)\s+(?:\w+\s+)?"
-        r"(?:project|assignment|homework|essay|paper|course|class|exam|test)\s+for\s+me\b"),
+        r"(?:project|assignment|homework|essay|paper|course|class|exam|test)\s+for\s+me\b"
+        r"|\bneed\s+(?:my|our)\s+(?:\w+\s+){0,4}?(?:assignment|homework|coursework|essay|paper|lab\s+report|case\s+study|thesis|"
+        r"dissertation)s?\s+(?:done|completed|written|finished|solved)\b"
+        r"|\bmy\s+(?:professor|lecturer|instructor|teacher|tutor)\s+(?:is\s+strict|checks|will\s+check|uses\s+turnitin)\b"),
         "academic work done for a student to hand in"),
     Signal("reviews_trade", ("review", "rating", "star", "feedback"), _rx(
         r"\b(?:\d+|five|5)[- ]?stars?\s+(?:reviews?|ratings?|feedback)\b"
@@ -163,7 +167,9 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\binterview\s+(?:support|proxy|assistance)\b"
         r"|\b(?:remote\s+desktop|anydesk|teamviewer)\b[^.\n]{0,60}\b(?:account|profile|log\s*in)\b"
         r"|\b(?:account|profile)\b[^.\n]{0,60}\b(?:remote\s+desktop|anydesk|teamviewer)\b"
-        r"|\b(?:use|using|rent|borrow|share)\s+(?:your|ur)\s+(?:account|profile|identity|name|id|details)\b"),
+        r"|\b(?:use|using|rent|borrow|share)\s+(?:your|ur)\s+(?:account|profile|identity|name|id|details)\b"
+        r"|\b(?:open|create|register|make|set\s+up)\s+(?:a\s+|an\s+)?(?:\w+\s+){0,2}?(?:account|profile)\s+(?:in|under|with)\s+(?:your|ur)\s+"
+        r"(?:name|id|identity|details|documents)\b"),
         "someone else's account or identity is to be used"),
     Signal("unpaid_ask", ("exposure", "portfolio", "folio", "revenue", "sample", "piece", "test", "unpaid", "free", "later", "credit", "visib", "equity", "article", "trial", "pay", "hire", "draft", "story", "royalt", "profit", "compensation", "payment"), _rx(
         r"\b(?:for|in\s+exchange\s+for|get|gain)\s+(?:the\s+|great\s+|good\s+|some\s+)?(?:exposure|credit|visibility)\b"
@@ -178,6 +184,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\bonly\s+pay\s+(?:for\s+)?the\s+(?:one|ones|design|logo|entry|article)s?\s+(?:i|we)\s+(?:pick|choose|select|like|use)\b"
         r"|\b(?:others|the\s+rest)\s+(?:are|will\s+be|go)\s+unpaid\b"
         r"|\b(?:unpaid|free)\s+(?:trial|test|internship|sample|work|article|piece)s?\b"
+        r"|\b(?:this|it|the\s+(?:role|position|work|job|project))\s+(?:is|will\s+be)\s+unpaid\b|\bunpaid\s+(?:for\s+now|at\s+first|initially|until)\b"
         r"|\bas\s+a\s+(?:test|trial)\b(?![^.\n]{0,60}\bpaid\b)[^.\n]{0,60}\b(?:write|article|piece|design|translate|task|post)"
         r"|\b(?:if|once)\s+(?:we|i)\s+(?:like|love|approve|use|accept)\s+(?:it|your\s+\w+|the\s+\w+)\b[^.\n]{0,40}\b(?:pay|paid|hire)"
         r"|\bpay(?:ment)?\s+(?:you\s+)?(?:later|only\s+(?:if|when|after))\b"

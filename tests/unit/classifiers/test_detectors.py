@@ -295,15 +295,14 @@ def test_weak_model_terms_are_not_shown_as_evidence():
 
 
 def test_probe_posts_never_train_and_the_report_scores_them(scorer):
-    """data/seed/probe_posts.jsonl is an evaluation set only: none of its texts is a training row
+    """data/seed/probe_posts*.jsonl are evaluation sets only: none of its texts is a training row
     (normalised), and the report's figures are what the scorer gives them."""
-    import json
-
     from classifiers.data import _norm
-    from classifiers.evaluation import PROBE_POSTS, probe_figures
+    from classifiers.evaluation import load_probe_posts, probe_figures
     from classifiers.training import build_datasets
 
-    items = [json.loads(line) for line in PROBE_POSTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = load_probe_posts()
+    assert len({d["id"] for d in items}) == len(items)
     train = {_norm(r.description) for r in build_datasets(real_posts=False).posts}
     assert not train & {_norm(d["description"]) for d in items}
     fig = probe_figures(scorer)

@@ -63,6 +63,12 @@ def _kinds(text: str) -> set[str]:
     ("We will only pay the one we like; the rest go unpaid.", "unpaid_ask"),
     ("I have carefully read the brief and can deliver by Friday. Kindly award me the project.", "offer_self"),
     ("I will optimize your store for speed and conversions.", "offer_self"),
+    # issue 23, third pass, second probe set's families (other wordings)
+    ("We need our statistics lab report done by Friday.", "academic"),
+    ("Careful, my lecturer uses Turnitin on everything.", "academic"),
+    ("Help me register an account under your name and documents; I handle the clients.", "account_use"),
+    ("The role is unpaid at first, equity may follow.", "unpaid_ask"),
+    ("Send me your documents for a free estimate within the hour.", "offer_self"),
 ])
 def test_each_signal_fires_on_its_phrasing(text, kind):
     assert kind in _kinds(text)
@@ -102,6 +108,8 @@ def test_honest_job_texts_fire_no_violation_signal(text):
     ("You will get a cashier's check by courier.", "fake_check"),
     ("Keep your fee and wire the balance to our supplier.", "fake_check"),
     ("Secret shoppers wanted: we post you a money order for the assignment.", "fake_check"),
+    ("Reply with a picture of your passport to get started.", "personal_data"),
+    ("We need your PayPal password to send the salary.", "personal_data"),
 ])
 def test_scam_cues_of_the_second_pass(text, cue):
     from classifiers.rules import find_scam_cues
@@ -267,6 +275,9 @@ def test_a_channel_spelled_out_letter_by_letter_is_off_platform(scorer, desc, sp
     ("Let's talk off the site and avoid the fees.", "off the site"),
     ("We can continue off platform after the first task.", "off platform"),
     ("Pay me outside the app, it's cheaper for both of us.", "outside the app"),
+    ("After the first milestone let's switch to direct bank transfers.", "switch to direct bank transfers"),
+    ("Don't pay the platform's commission, I have a better way.", "Don't pay the platform's commission"),
+    ("The platform fee is included in the budget.", None),
 ])
 def test_off_site_work_is_a_place_not_leaving_the_platform(text, hit):
     """A job ad's "on and off site" (a place of work) fired off_platform on 1 of 910 real EMSCAD
