@@ -10,7 +10,7 @@ from models import Client, Decision, SubjectType, utcnow
 from ..db import get_session
 from ..security import role_required
 from ..services import (Conflict, NotFound, ServiceError, casefile, client_file, mailer,
-                       moderation, strikes)
+                       moderation)
 from ..services import outreach_templates as templates
 from ..services.moderation import StaleCase
 from ..web.params import query_int
@@ -40,8 +40,7 @@ def _render_case(client_id: int, *, status: int = 200, message: str | None = Non
         abort(404)
     return render("clients/page.html", FRAGMENTS, status=status, headers=headers, case=case,
                   message=message, level=level, can_act=can_act(), is_admin=is_admin(),
-                  templates=templates.TEMPLATES,
-                  standing=strikes.standing(get_session(), client_id))
+                  templates=templates.TEMPLATES, standing=case.standing)
 
 
 @bp.get("/<int:client_id>")

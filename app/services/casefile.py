@@ -81,6 +81,8 @@ class PostCase:
     suspension_notices: Any = None
     #: the listed decisions that have an appeal: ``{decision id: appeal id}``
     appealed: dict[int, int] = field(default_factory=dict)
+    #: the client's enforcement ladder (``strikes.Standing``)
+    standing: Any = None
 
     @property
     def version(self) -> int | None:
@@ -410,6 +412,8 @@ class ClientCase:
     suspension_notices: Any = None
     #: the listed decisions that have an appeal: ``{decision id: appeal id}``
     appealed: dict[int, int] = field(default_factory=dict)
+    #: the client's enforcement ladder (``strikes.Standing``)
+    standing: Any = None
 
     @property
     def client(self) -> Client:

@@ -16,10 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Client, ClientStatus, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator,
-                    Outreach, SubjectType, utcnow)
+from models import (Appeal, Client, ClientStatus, Decision, Feedback, Flag, FlagReason, FlagStatus,
+                    JobPost, Moderator, Outreach, SubjectType, utcnow)
 
-from . import NotFound, appeals, moderation, notices, reads
+from . import NotFound, moderation, notices, reads, strikes
 from .audit import Actor
 from .casefile import (CLIENT_DECISIONS, FEEDBACK_LIMIT, RECENT_DECISIONS, ClientCase,
                        _appealable_ids, _client_counts_for, chart_data, client_summary)
@@ -61,6 +61,9 @@ class _Statements:
     chart: Any
     feedback: Any
     posts: Any
+    strikes: Any
+    negative_open: Any
+    appealed: Any
 
 
 @functools.cache
@@ -69,6 +72,7 @@ def _statements() -> _Statements:
     client = sa.bindparam("client", type_=sa.Integer)
     client_t, flag_t, decision_t = Client.__table__, Flag.__table__, Decision.__table__
     outreach_t, feedback_t, post_t = Outreach.__table__, Feedback.__table__, JobPost.__table__
+    appeal_t = Appeal.__table__
     counts = _client_counts_for(client).subquery("counts")
     claimer, author, sender = (Moderator.__table__.alias(n) for n in ("claimer", "author",
                                                                        "sender"))
@@ -101,7 +105,20 @@ def _statements() -> _Statements:
         posts=select(post_t.c.id, post_t.c.title, post_t.c.category, post_t.c.posted_at,
                      post_t.c.status).where(post_t.c.client_id == client)
         .order_by(post_t.c.posted_at.desc(), post_t.c.id.desc())
-        .limit(PAGE_SIZE + 1).offset(sa.bindparam("posts_offset", type_=sa.Integer)))
+        .limit(PAGE_SIZE + 1).offset(sa.bindparam("posts_offset", type_=sa.Integer)),
+        # the enforcement ladder (strikes.standing), bound as strikes.one_client_params
+        strikes=strikes.one_client_statement(),
+        # what moderation.suspension_hold asks besides the latest contact
+        negative_open=select(flag_t.c.id).where(
+            flag_t.c.subject_type == sa.literal_column(f"'{SubjectType.client.value}'"),
+            flag_t.c.subject_id == client,
+            flag_t.c.reason == sa.literal_column(f"'{FlagReason.negative_client.value}'"),
+            flag_t.c.status == sa.literal_column(f"'{FlagStatus.open.value}'")).limit(1),
+        # which of the listed decisions have an appeal (appeals.appealed_of)
+        appealed=select(appeal_t.c.decision_id, appeal_t.c.id).where(
+            appeal_t.c.decision_id.in_(
+                select(decision_t.c.id).where(decision_t.c.client_id == client)
+                .order_by(decision_t.c.id.desc()).limit(RECENT_DECISIONS).scalar_subquery())))
 
 
 def client_case(session: Session, *, client_id: int, actor: Actor, is_admin: bool,
@@ -113,11 +130,13 @@ def client_case(session: Session, *, client_id: int, actor: Actor, is_admin: boo
     now = now or utcnow()
     q = _statements()
     params = {"client": client_id, "feedback_offset": feedback_page * PAGE_SIZE,
-              "posts_offset": posts_page * PAGE_SIZE}
+              "posts_offset": posts_page * PAGE_SIZE,
+              **strikes.one_client_params(client_id, now)}
     (main, flag_rows, decision_rows, last, outreach_rows, chart_rows, feedback_rows,
-     post_rows) = reads.fetch_each(session, [(stmt, params) for stmt in (
-        q.main, q.flags, q.decisions, q.last_decision, q.outreach, q.chart, q.feedback,
-        q.posts)])
+     post_rows, strike_rows, negative_open, appealed) = reads.fetch_each(
+        session, [(stmt, params) for stmt in (
+            q.main, q.flags, q.decisions, q.last_decision, q.outreach, q.chart, q.feedback,
+            q.posts, q.strikes, q.negative_open, q.appealed)])
     if not main:
         raise NotFound(f"no client #{client_id}")
     client, at = reads.take(main[0], 0, Client.__table__)
@@ -139,6 +158,7 @@ def client_case(session: Session, *, client_id: int, actor: Actor, is_admin: boo
     if latest is not None:
         latest = reads.record(Decision.__table__)._make(latest)
     allowed = moderation.allowed_actions(client=client)
+    appealable = set(_appealable_ids(decisions))
     case = ClientCase(
         summary=summary, feedback=feedback,
         chart=chart_data([ChartPoint._make(row) for row in chart_rows]), flags=flags,
@@ -149,11 +169,14 @@ def client_case(session: Session, *, client_id: int, actor: Actor, is_admin: boo
         undoable=(latest if moderation.can_undo(latest, actor, is_admin=is_admin, now=now)
                   else None),
         token=moderation.client_token(client),
-        suspend_hold=(moderation.suspension_hold(session, client)
+        suspend_hold=(moderation.suspension_hold_of(client, outreach[0] if outreach else None,
+                                                    negative_open=bool(negative_open))
                       if moderation.A.suspend in allowed else None),
         suspension_notices=(notices.of_suspension(session, client.id)
                             if client.status == ClientStatus.suspended else None),
-        appealed=appeals.appealed_of(session, _appealable_ids(decisions)))
+        appealed={decision_id: appeal_id for decision_id, appeal_id in appealed
+                  if decision_id in appealable},
+        standing=strikes.standing_of(strike_rows))
     case.feedback_page = Page(feedback_page, len(feedback_rows) > PAGE_SIZE,
                               summary.feedback_count)
     case.posts_page = Page(posts_page, len(post_rows) > PAGE_SIZE, summary.posts_total)
