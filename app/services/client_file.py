@@ -6,8 +6,9 @@ instead of ORM entities, and every list bounded. The page shows the newest
 row shown, htmx swaps them in under the list; without htmx the same URL is a page).
 
 Before (issue 27): ~14 ORM queries, up to 500 feedbacks and 200 posts built as entities
-and rendered in full; now one pipeline of eight statements, then one for the suspension
-policy where suspending is allowed."""
+and rendered in full; now one pipeline of eleven statements (the strikes, the suspension
+policy's inputs and the decisions' appeals among them), and 10 + 10 rows rendered at first.
+A suspended client's page also reads its suspension's notices."""
 from __future__ import annotations
 
 import functools
