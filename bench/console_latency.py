@@ -20,6 +20,7 @@ plans (EXPLAIN ANALYZE) of the queue's search for each term. Asserts nothing.
     apt-get install -y wrk      # the load generator (Debian package)
     .venv/bin/python bench/console_latency.py [--sizes 20000,200000,1000000]
         [--rounds 3] [--seconds 5] [--concurrency 8] [--workers 2] [--pages queue,search]
+        [--root /path/to/other/checkout]
 """
 from __future__ import annotations
 
@@ -308,9 +309,15 @@ def main() -> None:
     parser.add_argument("--pages", type=lambda s: [p for p in s.split(",") if p],
                         help="only the pages whose label contains one of these")
     parser.add_argument("--explain", action="store_true", help="print the searches' plans")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="serve another checkout's console (e.g. a git archive of the "
+                             "commit before a change) on the same data")
     parser.add_argument("--drop-templates", action="store_true",
                         help="drop the cached template databases and stop")
     args = parser.parse_args()
+    if args.root:
+        global ROOT
+        ROOT = args.root.resolve()
     if args.drop_templates:
         print("dropped:", ", ".join(console_data.drop_templates()) or "none")
         return

@@ -39,8 +39,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 import console_data
-from console_latency import (WRK_REPORT, claim_some, load_average, pages_for, serve_both,
-                             spread, wrk)
+from console_latency import (WRK_REPORT, claim_some, client_of_size, load_average, pages_for,
+                             serve_both, spread, wrk)
 from harness import ROOT
 
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
@@ -216,7 +216,7 @@ def main() -> None:
             console, bare, me, _html = serve_both(url, tmp, args.workers)
             procs += [console, bare]
             a_port, b_port = console.port, bare.port
-            pages = {k: v for k, v in pages_for(url, moderator_id).items()
+            pages = {k: v for k, v in pages_for(url, moderator_id, client_of_size(url)).items()
                      if any(p in k for p in args.pages)}
             for path in pages.values():
                 for _ in range(args.workers * 5):

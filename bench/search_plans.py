@@ -1,7 +1,8 @@
 """The queue's search and policy filter in PostgreSQL's own figures: EXPLAIN (ANALYZE,
 BUFFERS) of each statement a page runs, as the app binds it (custom plans, as the search
 runs them), ``--rounds`` times each: for every search term its statements (since migration
-0022: the head walk, the matches path and the capped counts; before: the list and the
+0022: the head walk, the matches path and the capped counts; since the search reads its
+page's ids first: the two id statements and the rows of the ids; before 0022: the list and the
 counts), and for every policy type the list and the capped counts per reason. Prints the
 median and the fastest time, the buffers (shared hit + read) and the rows. Read-only;
 asserts nothing.
@@ -22,16 +23,19 @@ import sys
 from pathlib import Path
 
 
-def explain(session, stmt, params: dict, rounds: int) -> tuple[list[float], int, str]:  # noqa: ANN001
+def explain(session, stmt, params: dict, rounds: int) -> tuple[list[float], list[float], int, str]:  # noqa: ANN001, E501
+    """Execution and planning times (ms), buffers and rows of ``stmt``, planned each time
+    for the values bound (as the app runs the search's statements)."""
     compiled = stmt.compile(dialect=session.get_bind().dialect)
-    times, plan = [], []
+    times, planning, plan = [], [], []
     for _ in range(rounds):
         plan = [line for (line,) in session.connection().exec_driver_sql(
             "EXPLAIN (ANALYZE, BUFFERS) " + str(compiled), compiled.construct_params(params))]
         times.append(float(re.search(r"Execution Time: ([\d.]+)", "\n".join(plan)).group(1)))
+        planning.append(float(re.search(r"Planning Time: ([\d.]+)", "\n".join(plan)).group(1)))
     found = re.search(r"shared hit=(\d+)(?: read=(\d+))?", "\n".join(plan))
     buffers = int(found.group(1)) + int(found.group(2) or 0) if found else 0
-    return times, buffers, re.search(r"rows=(\d+) loops", plan[0]).group(1)
+    return times, planning, buffers, re.search(r"rows=(\d+) loops", plan[0]).group(1)
 
 
 def main() -> None:
@@ -52,17 +56,24 @@ def main() -> None:
     from tests.helpers import make_app
 
     def show(label: str, stmt, params: dict) -> None:  # noqa: ANN001
-        times, buffers, rows = explain(session, stmt, params, args.rounds)
+        times, planning, buffers, rows = explain(session, stmt, params, args.rounds)
         print(f"{label:34} {statistics.median(times):9.2f} ms (min {min(times):8.2f}) "
-              f"{buffers:8,} buffers {rows:>5} rows", flush=True)
+              f"{buffers:8,} buffers {rows:>5} rows; planning {statistics.median(planning):6.2f}"
+              " ms", flush=True)
 
     with make_app(args.url).app_context(), session_scope() as session:
-        session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
         for term in [t for t in args.terms.split(",") if t]:
             filters = queue.Filters(q=term)
             shape = queue._Shape.of(filters, None)
             params = queue._params(filters, moderator_id=None, now=utcnow(), after=None)
-            if hasattr(queue, "SEARCH_WALK"):  # migration 0022 on
+            if hasattr(queue, "_ids_statement"):  # the page's ids, then their rows
+                head = dataclasses.replace(shape, walk=queue.SEARCH_WALK)
+                show(f"q={term} head walk (ids)", queue._ids_statement(head, 51), params)
+                show(f"q={term} matches (ids)", queue._ids_statement(shape, 51), params)
+                ids = [i for (i,) in session.execute(queue._ids_statement(shape, 51), params)]
+                show(f"q={term} rows of the ids", queue._by_ids(),
+                     {"ids": ids, "queue_now": params["queue_now"]})
+            elif hasattr(queue, "SEARCH_WALK"):  # migration 0022 on
                 head = dataclasses.replace(shape, walk=queue.SEARCH_WALK)
                 show(f"q={term} head walk", queue._statement(head, 51), params)
                 show(f"q={term} matches", queue._statement(shape, 51), params)

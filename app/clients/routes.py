@@ -10,7 +10,7 @@ from models import Client, Decision, SubjectType, utcnow
 from ..db import get_session
 from ..security import role_required
 from ..services import (Conflict, NotFound, ServiceError, casefile, client_file, mailer,
-                       moderation, strikes)
+                       moderation)
 from ..services import outreach_templates as templates
 from ..services.moderation import StaleCase
 from ..web.params import query_int
@@ -33,20 +33,41 @@ def _render_case(client_id: int, *, status: int = 200, message: str | None = Non
                  level: str = "success", headers: dict | None = None):
     try:
         case = client_file.client_case(get_session(), client_id=client_id, actor=actor(),
-                                       is_admin=is_admin(),
-                                       feedback_page=query_int("feedback_page") or 0,
-                                       posts_page=query_int("posts_page") or 0)
+                                       is_admin=is_admin())
     except NotFound:
         abort(404)
     return render("clients/page.html", FRAGMENTS, status=status, headers=headers, case=case,
                   message=message, level=level, can_act=can_act(), is_admin=is_admin(),
-                  templates=templates.TEMPLATES,
-                  standing=strikes.standing(get_session(), client_id))
+                  templates=templates.TEMPLATES, standing=case.standing)
 
 
 @bp.get("/<int:client_id>")
 def show(client_id: int):
     return _render_case(client_id)
+
+
+@bp.get("/<int:client_id>/feedback")
+def feedback(client_id: int):
+    """Older feedback of the client: the page's "show older" panel (htmx swaps the rows in
+    under the list), or a page of them on its own."""
+    return _more(client_id, "feedback")
+
+
+@bp.get("/<int:client_id>/posts")
+def posts(client_id: int):
+    """Older posts of the client, as ``feedback``."""
+    return _more(client_id, "posts")
+
+
+def _more(client_id: int, kind: str):
+    try:
+        more = client_file.more(get_session(), client_id=client_id, kind=kind,
+                                after=query_int("after"))
+    except NotFound:
+        abort(404)
+    rows = "clients/_feedback_rows.html" if kind == "feedback" else "clients/_post_rows.html"
+    return render(f"clients/{kind}.html", {f"{kind}-more": rows}, more=more, rows=more.rows,
+                  client_id=client_id, next_after=more.next_after)
 
 
 def _act(client_id: int, do, done: str, *, panel_target: str | None = None):

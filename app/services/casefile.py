@@ -81,6 +81,8 @@ class PostCase:
     suspension_notices: Any = None
     #: the listed decisions that have an appeal: ``{decision id: appeal id}``
     appealed: dict[int, int] = field(default_factory=dict)
+    #: the client's enforcement ladder (``strikes.Standing``)
+    standing: Any = None
 
     @property
     def version(self) -> int | None:
@@ -403,13 +405,16 @@ class ClientCase:
     token: str
     #: why the policy holds a suspension back now (see moderation.suspension_hold), or None
     suspend_hold: str | None = None
-    #: the pages of the feedback and posts lists shown (``client_file.Page``)
-    feedback_page: Any = None
-    posts_page: Any = None
+    #: the feedback and posts lists show their newest rows: the id of the last one shown
+    #: when older ones follow (``client_file.more`` reads them), else None
+    feedback_more: int | None = None
+    posts_more: int | None = None
     #: suspended: the freelancers the suspension notified (``notices.NoticeSummary``)
     suspension_notices: Any = None
     #: the listed decisions that have an appeal: ``{decision id: appeal id}``
     appealed: dict[int, int] = field(default_factory=dict)
+    #: the client's enforcement ladder (``strikes.Standing``)
+    standing: Any = None
 
     @property
     def client(self) -> Client:

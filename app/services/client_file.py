@@ -1,10 +1,14 @@
 """The client case page's reads: a handful of Core selects of the columns the page shows,
 sent together (one round trip on PostgreSQL: ``reads.fetch_each``), read-only records
-instead of ORM entities, and every list bounded - the feedback and the posts by pages.
+instead of ORM entities, and every list bounded. The page shows the newest
+``FIRST_ROWS`` feedbacks and posts (their totals come from the counts); older ones come
+``PAGE_SIZE`` at a time from a "show older" panel (``more``: keyset pages after the last
+row shown, htmx swaps them in under the list; without htmx the same URL is a page).
 
 Before (issue 27): ~14 ORM queries, up to 500 feedbacks and 200 posts built as entities
-and rendered in full; now one pipeline of eight statements, then one for the suspension
-policy where suspending is allowed."""
+and rendered in full; now one pipeline of eleven statements (the strikes, the suspension
+policy's inputs and the decisions' appeals among them), and 10 + 10 rows rendered at first.
+A suspended client's page also reads its suspension's notices."""
 from __future__ import annotations
 
 import functools
@@ -16,15 +20,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Client, ClientStatus, Decision, Feedback, Flag, FlagStatus, JobPost, Moderator,
-                    Outreach, SubjectType, utcnow)
+from models import (Appeal, Client, ClientStatus, Decision, Feedback, Flag, FlagReason, FlagStatus,
+                    JobPost, Moderator, Outreach, SubjectType, utcnow)
 
-from . import NotFound, appeals, moderation, notices, reads
+from . import NotFound, moderation, notices, reads, strikes
 from .audit import Actor
 from .casefile import (CLIENT_DECISIONS, FEEDBACK_LIMIT, RECENT_DECISIONS, ClientCase,
                        _appealable_ids, _client_counts_for, chart_data, client_summary)
 
-#: feedbacks and posts per page of the client page (newest first)
+#: the newest feedbacks and posts the client page shows at first
+FIRST_ROWS = 10
+#: the older feedbacks or posts a "show older" panel adds (``more``)
 PAGE_SIZE = 50
 #: the client's flags and messages the page lists (open flags first, then the newest)
 FLAGS_LIMIT = 200
@@ -36,19 +42,16 @@ PostRow = namedtuple("PostRow", "id title category posted_at status")
 
 
 @dataclass(frozen=True)
-class Page:
-    """Which page of a list is shown: ``number`` from 0, and whether older rows follow."""
-    number: int
-    more: bool
-    total: int
-
-    @property
-    def first(self) -> int:
-        return self.number * PAGE_SIZE + 1
-
-    @property
-    def last(self) -> int:
-        return min((self.number + 1) * PAGE_SIZE, self.total)
+class More:
+    """A "show older" panel's rows: the client (id, name), up to ``PAGE_SIZE`` feedback
+    records or ``PostRow``s after the row ``after`` (None: from the newest), and the id to
+    continue after when older rows follow (else None)."""
+    kind: str
+    client_id: int
+    client_name: str
+    after: int | None
+    rows: list
+    next_after: int | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,6 +64,9 @@ class _Statements:
     chart: Any
     feedback: Any
     posts: Any
+    strikes: Any
+    negative_open: Any
+    appealed: Any
 
 
 @functools.cache
@@ -69,6 +75,7 @@ def _statements() -> _Statements:
     client = sa.bindparam("client", type_=sa.Integer)
     client_t, flag_t, decision_t = Client.__table__, Flag.__table__, Decision.__table__
     outreach_t, feedback_t, post_t = Outreach.__table__, Feedback.__table__, JobPost.__table__
+    appeal_t = Appeal.__table__
     counts = _client_counts_for(client).subquery("counts")
     claimer, author, sender = (Moderator.__table__.alias(n) for n in ("claimer", "author",
                                                                        "sender"))
@@ -95,29 +102,99 @@ def _statements() -> _Statements:
         chart=select(feedback_t.c.created_at, feedback_t.c.rating, feedback_t.c.negative)
         .where(feedback_t.c.client_id == client)
         .order_by(feedback_t.c.created_at.desc()).limit(FEEDBACK_LIMIT),
-        feedback=select(*reads.columns(feedback_t)).where(feedback_t.c.client_id == client)
-        .order_by(feedback_t.c.created_at.desc(), feedback_t.c.id.desc())
-        .limit(PAGE_SIZE + 1).offset(sa.bindparam("feedback_offset", type_=sa.Integer)),
-        posts=select(post_t.c.id, post_t.c.title, post_t.c.category, post_t.c.posted_at,
-                     post_t.c.status).where(post_t.c.client_id == client)
-        .order_by(post_t.c.posted_at.desc(), post_t.c.id.desc())
-        .limit(PAGE_SIZE + 1).offset(sa.bindparam("posts_offset", type_=sa.Integer)))
+        feedback=_rows_statement("feedback", FIRST_ROWS + 1, after=False),
+        posts=_rows_statement("posts", FIRST_ROWS + 1, after=False),
+        # the enforcement ladder (strikes.standing), bound as strikes.one_client_params
+        strikes=strikes.one_client_statement(),
+        # what moderation.suspension_hold asks besides the latest contact
+        negative_open=select(flag_t.c.id).where(
+            flag_t.c.subject_type == sa.literal_column(f"'{SubjectType.client.value}'"),
+            flag_t.c.subject_id == client,
+            flag_t.c.reason == sa.literal_column(f"'{FlagReason.negative_client.value}'"),
+            flag_t.c.status == sa.literal_column(f"'{FlagStatus.open.value}'")).limit(1),
+        # which of the listed decisions have an appeal (appeals.appealed_of)
+        appealed=select(appeal_t.c.decision_id, appeal_t.c.id).where(
+            appeal_t.c.decision_id.in_(
+                select(decision_t.c.id).where(decision_t.c.client_id == client)
+                .order_by(decision_t.c.id.desc()).limit(RECENT_DECISIONS).scalar_subquery())))
+
+
+#: what a list of the page shows: its table, its columns, its order (newest first)
+_LISTS = {"feedback": (Feedback.__table__, None, ("created_at", "id")),
+          "posts": (JobPost.__table__, ("id", "title", "category", "posted_at", "status"),
+                    ("posted_at", "id"))}
+
+
+@functools.lru_cache(maxsize=8)
+def _rows_statement(kind: str, limit: int, *, after: bool) -> sa.Select:
+    """The client's (bound ``client``) feedback records or ``PostRow`` columns, newest
+    first, at most ``limit``; ``after``: only those older than the row ``after`` (its id,
+    bound; a row of another client or none is no position: nothing follows it). One
+    walk of the client's index on its time (ix_feedback_client_created,
+    ix_job_post_client_posted) from that row on."""
+    table, names, (at, ident) = _LISTS[kind]
+    client = sa.bindparam("client", type_=sa.Integer)
+    cols = reads.columns(table) if names is None else [table.c[n] for n in names]
+    stmt = select(*cols).where(table.c.client_id == client)
+    if after:
+        anchor = table.alias("anchor")
+        anchor_at = select(anchor.c[at]).where(
+            anchor.c.id == sa.bindparam("after", type_=sa.Integer),
+            anchor.c.client_id == client).scalar_subquery()
+        stmt = stmt.where(sa.tuple_(table.c[at], table.c[ident]) < sa.tuple_(
+            anchor_at, sa.bindparam("after", type_=sa.Integer)))
+    return stmt.order_by(table.c[at].desc(), table.c[ident].desc()).limit(limit)
+
+
+def _rows_of(kind: str, rows: list) -> list:
+    if kind == "posts":
+        return [PostRow._make(row) for row in rows]
+    return [reads.take(row, 0, Feedback.__table__)[0] for row in rows]
+
+
+@functools.cache
+def _more_head() -> tuple[sa.Select, dict[str, sa.Select]]:
+    client_t = Client.__table__
+    client = sa.bindparam("client", type_=sa.Integer)
+    anchors = {kind: select(table.c.id).where(table.c.id == sa.bindparam("after", type_=sa.Integer),
+                                              table.c.client_id == client)
+               for kind, (table, _names, _order) in _LISTS.items()}
+    return select(client_t.c.id, client_t.c.name).where(client_t.c.id == client), anchors
+
+
+def more(session: Session, *, client_id: int, kind: str, after: int | None) -> More:
+    """A "show older" panel of the client page: ``kind`` ("feedback" or "posts") after the
+    row ``after`` (None: from the newest), ``PAGE_SIZE`` at most. NotFound: no such
+    client, or ``after`` is not one of the client's rows of that kind."""
+    head, anchors = _more_head()
+    params = {"client": client_id, "after": after}
+    queries = [(head, params), (_rows_statement(kind, PAGE_SIZE + 1, after=after is not None),
+                                params)]
+    if after is not None:
+        queries.append((anchors[kind], params))
+    results = reads.fetch_each(session, queries)
+    if not results[0]:
+        raise NotFound(f"no client #{client_id}")
+    if after is not None and not results[2]:
+        raise NotFound(f"no {kind} #{after} of client #{client_id}")
+    rows = _rows_of(kind, results[1][:PAGE_SIZE])
+    return More(kind, client_id, results[0][0][1], after, rows,
+                rows[-1].id if len(results[1]) > PAGE_SIZE else None)
 
 
 def client_case(session: Session, *, client_id: int, actor: Actor, is_admin: bool,
-                now: datetime | None = None, feedback_page: int = 0,
-                posts_page: int = 0) -> ClientCase:
-    """Everything the client case page shows; the feedback list and the posts list at page
-    ``feedback_page`` and ``posts_page`` (from 0) of ``PAGE_SIZE`` each, newest first. The
-    rows are read-only records (``reads.record``): the page only reads them."""
+                now: datetime | None = None) -> ClientCase:
+    """Everything the client case page shows; of the feedback and the posts the newest
+    ``FIRST_ROWS`` (``more`` reads older ones). The rows are read-only records
+    (``reads.record``): the page only reads them."""
     now = now or utcnow()
     q = _statements()
-    params = {"client": client_id, "feedback_offset": feedback_page * PAGE_SIZE,
-              "posts_offset": posts_page * PAGE_SIZE}
+    params = {"client": client_id, **strikes.one_client_params(client_id, now)}
     (main, flag_rows, decision_rows, last, outreach_rows, chart_rows, feedback_rows,
-     post_rows) = reads.fetch_each(session, [(stmt, params) for stmt in (
-        q.main, q.flags, q.decisions, q.last_decision, q.outreach, q.chart, q.feedback,
-        q.posts)])
+     post_rows, strike_rows, negative_open, appealed) = reads.fetch_each(
+        session, [(stmt, params) for stmt in (
+            q.main, q.flags, q.decisions, q.last_decision, q.outreach, q.chart, q.feedback,
+            q.posts, q.strikes, q.negative_open, q.appealed)])
     if not main:
         raise NotFound(f"no client #{client_id}")
     client, at = reads.take(main[0], 0, Client.__table__)
@@ -133,12 +210,13 @@ def client_case(session: Session, *, client_id: int, actor: Actor, is_admin: boo
     newest = sorted(decisions, key=lambda d: (d.created_at, d.id), reverse=True)
     summary = client_summary(session, client, now=now, decisions=newest[:CLIENT_DECISIONS],
                              counts=counts)
-    feedback = [reads.take(row, 0, Feedback.__table__)[0] for row in feedback_rows[:PAGE_SIZE]]
-    posts = [PostRow._make(row) for row in post_rows[:PAGE_SIZE]]
+    feedback = _rows_of("feedback", feedback_rows[:FIRST_ROWS])
+    posts = _rows_of("posts", post_rows[:FIRST_ROWS])
     latest = last[0] if last else None
     if latest is not None:
         latest = reads.record(Decision.__table__)._make(latest)
     allowed = moderation.allowed_actions(client=client)
+    appealable = set(_appealable_ids(decisions))
     case = ClientCase(
         summary=summary, feedback=feedback,
         chart=chart_data([ChartPoint._make(row) for row in chart_rows]), flags=flags,
@@ -149,14 +227,16 @@ def client_case(session: Session, *, client_id: int, actor: Actor, is_admin: boo
         undoable=(latest if moderation.can_undo(latest, actor, is_admin=is_admin, now=now)
                   else None),
         token=moderation.client_token(client),
-        suspend_hold=(moderation.suspension_hold(session, client)
+        suspend_hold=(moderation.suspension_hold_of(client, outreach[0] if outreach else None,
+                                                    negative_open=bool(negative_open))
                       if moderation.A.suspend in allowed else None),
         suspension_notices=(notices.of_suspension(session, client.id)
                             if client.status == ClientStatus.suspended else None),
-        appealed=appeals.appealed_of(session, _appealable_ids(decisions)))
-    case.feedback_page = Page(feedback_page, len(feedback_rows) > PAGE_SIZE,
-                              summary.feedback_count)
-    case.posts_page = Page(posts_page, len(post_rows) > PAGE_SIZE, summary.posts_total)
+        appealed={decision_id: appeal_id for decision_id, appeal_id in appealed
+                  if decision_id in appealable},
+        standing=strikes.standing_of(strike_rows))
+    case.feedback_more = feedback[-1].id if len(feedback_rows) > FIRST_ROWS else None
+    case.posts_more = posts[-1].id if len(post_rows) > FIRST_ROWS else None
     return case
 
 

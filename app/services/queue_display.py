@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+
 from models import FlagReason
 from models.moderation import QUEUE_AGE_WEIGHT
 from models.taxonomy import category_label
@@ -183,3 +186,23 @@ def _waiting_text(minutes: int) -> str:
     if hours < 48:
         return f"{hours} h"
     return f"{hours // 24} d"
+
+
+class JoinedText(sa.sql.functions.FunctionElement):
+    """The aggregate of text values joined by commas: ``string_agg`` on PostgreSQL,
+    ``group_concat`` on SQLite (``aggregate_strings`` binds the separator as a
+    literal-execute parameter, which the statements that ``reads`` compiles once cannot
+    carry)."""
+    type = sa.Text()
+    name = "joined_text"
+    inherit_cache = True
+
+
+@compiles(JoinedText)
+def _group_concat(element, compiler, **kw) -> str:  # noqa: ANN001
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(JoinedText, "postgresql")
+def _string_agg(element, compiler, **kw) -> str:  # noqa: ANN001
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"

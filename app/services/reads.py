@@ -27,13 +27,18 @@ from sqlmodel import Session
 Query = tuple[sa.Select, dict[str, Any]]
 
 
-def fetch(session: Session, stmt: sa.Select, params: dict[str, Any]) -> list[tuple]:
+def fetch(session: Session, stmt: sa.Select, params: dict[str, Any], *,
+          prepare: bool | None = None) -> list[tuple]:
     """The rows of ``stmt`` as tuples, in its column order."""
-    return fetch_each(session, [(stmt, params)])[0]
+    return fetch_each(session, [(stmt, params)], prepare=prepare)[0]
 
 
-def fetch_each(session: Session, queries: Sequence[Query]) -> list[list[tuple]]:
-    """The rows of each statement, in order; on PostgreSQL in one round trip."""
+def fetch_each(session: Session, queries: Sequence[Query], *,
+               prepare: bool | None = None) -> list[list[tuple]]:
+    """The rows of each statement, in order; on PostgreSQL in one round trip. ``prepare``
+    (PostgreSQL): psycopg's own choice (None: a statement run 5 times is prepared, and
+    PostgreSQL may then run it on a generic plan), or False: never prepared, so planned
+    for the values bound each time."""
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return [[tuple(r) for r in conn.execute(stmt, params)] for stmt, params in queries]
@@ -43,7 +48,7 @@ def fetch_each(session: Session, queries: Sequence[Query]) -> list[list[tuple]]:
         out = []
         for (sql, c), params in prepared:
             with driver.cursor() as cursor:
-                cursor.execute(sql, c.construct_params(params))
+                cursor.execute(sql, c.construct_params(params), prepare=prepare)
                 out.append(cursor.fetchall())
         return out
     cursors = []
@@ -52,7 +57,7 @@ def fetch_each(session: Session, queries: Sequence[Query]) -> list[list[tuple]]:
             for (sql, c), params in prepared:
                 cursor = driver.cursor()
                 cursors.append(cursor)
-                cursor.execute(sql, c.construct_params(params))
+                cursor.execute(sql, c.construct_params(params), prepare=prepare)
         return [cursor.fetchall() for cursor in cursors]
     finally:
         for cursor in cursors:

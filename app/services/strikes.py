@@ -13,6 +13,7 @@ held back by the contact-first rule for negative clients (``moderation.suspensio
 Read-only: nothing here commits."""
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -99,24 +100,43 @@ def recommend(total: int, limits: dict[str, int] | None = None) -> str | None:
     return None
 
 
+def _select(client_condition: Any, since: Any) -> sa.Select:
+    """The standing strike decisions (id, client, post, action, reason code, at) matching
+    ``client_condition``, newer than ``since``, oldest first."""
+    overturned = sa.select(Appeal.id).where(Appeal.decision_id == Decision.id,
+                                            Appeal.status == AppealStatus.overturned).exists()
+    # the actions written into the SQL: the statement compiles once (reads) and its plan
+    # sees the literals
+    actions = [sa.literal_column(f"'{a.value}'") for a in STRIKE_ACTIONS]
+    # the reason code alone, not the whole details (the judged text rides along there)
+    return (sa.select(Decision.id, Decision.client_id, Decision.post_id, Decision.action,
+                      Decision.details["reason_code"].as_string().label("reason_code"),
+                      Decision.created_at)
+            .where(client_condition, Decision.action.in_(actions),
+                   Decision.undone_at.is_(None), Decision.created_at > since,
+                   ~overturned, ~_reversed())
+            .order_by(Decision.id))
+
+
+@functools.cache
+def one_client_statement() -> sa.Select:
+    """``_select`` for one client, built once: the client's id bound as ``strike_client``
+    and the oldest moment a strike stands from as ``strike_since`` (``one_client_params``);
+    for a caller that reads it beside its other statements (the client page's pipeline)."""
+    return _select(Decision.client_id == sa.bindparam("strike_client", type_=sa.Integer),
+                   sa.bindparam("strike_since", type_=Decision.__table__.c.created_at.type))
+
+
+def one_client_params(client_id: int, now: datetime) -> dict[str, Any]:
+    return {"strike_client": client_id, "strike_since": now - timedelta(days=expiry_days())}
+
+
 def _rows(session: Session, client_ids: Iterable[int], now: datetime) -> list[Any]:
     ids = sorted({i for i in client_ids if i is not None})
     if not ids:
         return []
-    overturned = sa.select(Appeal.id).where(Appeal.decision_id == Decision.id,
-                                            Appeal.status == AppealStatus.overturned).exists()
-    reversed_ = _reversed()
-    return session.execute(
-        # the reason code alone, not the whole details (the judged text rides along there)
-        sa.select(Decision.id, Decision.client_id, Decision.post_id, Decision.action,
-                  Decision.details["reason_code"].as_string().label("reason_code"),
-                  Decision.created_at)
-        .where(Decision.client_id.in_(ids),
-               Decision.action.in_([str(a) for a in STRIKE_ACTIONS]),
-               Decision.undone_at.is_(None),
-               Decision.created_at > now - timedelta(days=expiry_days()),
-               ~overturned, ~reversed_)
-        .order_by(Decision.id)).all()
+    return session.execute(_select(Decision.client_id.in_(ids),
+                                   now - timedelta(days=expiry_days()))).all()
 
 
 def _reversed() -> sa.Exists:
@@ -140,22 +160,32 @@ def _reversed() -> sa.Exists:
 
 def _strikes_by_client(session: Session, client_ids: Iterable[int],
                        now: datetime) -> dict[int, list[Strike]]:
+    return _strikes_of(_rows(session, client_ids, now))
+
+
+def _strikes_of(rows: Iterable[Any]) -> dict[int, list[Strike]]:
+    """Rows of ``_select`` (in its column order) as each client's strikes."""
     table, life = weights(), timedelta(days=expiry_days())
     out: dict[int, list[Strike]] = defaultdict(list)
-    for row in _rows(session, client_ids, now):
-        reason = strike_reason(row.action, {"reason_code": row.reason_code})
+    for decision_id, client_id, post_id, action, reason_code, created_at in rows:
+        reason = strike_reason(action, {"reason_code": reason_code})
         weight = int(table.get(reason, 1))
         if weight <= 0:
             continue
-        out[row.client_id].append(Strike(row.id, row.action, reason, weight, row.created_at,
-                                         row.created_at + life, row.post_id))
+        out[client_id].append(Strike(decision_id, action, reason, weight, created_at,
+                                     created_at + life, post_id))
     return out
 
 
 def standing(session: Session, client_id: int, *, now: datetime | None = None) -> Standing:
     """The client's active strikes (newest first) and what they recommend."""
     now = now or utcnow()
-    strikes = sorted(_strikes_by_client(session, [client_id], now).get(client_id, []),
+    return standing_of(_rows(session, [client_id], now))
+
+
+def standing_of(rows: Iterable[Any]) -> Standing:
+    """``standing`` from one client's rows of ``one_client_statement`` (or ``_select``)."""
+    strikes = sorted((s for ss in _strikes_of(rows).values() for s in ss),
                      key=lambda s: s.decision_id, reverse=True)
     total = sum(s.weight for s in strikes)
     step = recommend(total)

@@ -2,6 +2,7 @@
 estimates past a size (never a scan of job_post per view), exact below it."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -197,8 +198,11 @@ def test_client_page_on_postgresql_reads_records_in_one_pipeline(pg_app, logged_
     assert "&lt;b&gt;Grumpy&lt;/b&gt; Ltd" in r.text and "Logo &lt;i&gt;please&lt;/i&gt;" in r.text
     assert "Checked the history" in r.text and "moderator@example.com" in r.text
     assert "a pattern" in r.text and "late again 00" in r.text and "late again 55" not in r.text
-    assert "feedback_page=1" in r.text
-    assert "late again 55" in web.get(f"/clients/{client_id}?feedback_page=1").text
+    older = re.search(r'hx-get="([^"]+)" hx-target="#feedback-more"', r.text).group(1)
+    assert older == f"/clients/{client_id}/feedback?after={older.rsplit('=', 1)[1]}"
+    panel = web.get(older, headers={"HX-Request": "true", "HX-Target": "feedback-more"}).text
+    assert "late again 10" in panel and "late again 55" in panel and "late again 09" not in panel
+    assert "late again 59" in panel and 'id="feedback-more"' not in panel  # 10 + 50: the end
 
 
 # --- the audit export: the unit tests' cases on PostgreSQL (aware datetimes, jsonb) ------------

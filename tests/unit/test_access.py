@@ -50,6 +50,8 @@ MATRIX.update({
     ("POST", "/posts/<int:post_id>/cluster"): _roles(400),
     ("GET", "/clients/<int:client_id>"): _roles(200, analyst=200),
     ("GET", "/clients/<int:client_id>/contact"): _roles(200, analyst=200),
+    ("GET", "/clients/<int:client_id>/feedback"): _roles(200, analyst=200),
+    ("GET", "/clients/<int:client_id>/posts"): _roles(200, analyst=200),
     ("POST", "/clients/<int:client_id>/contact"): _roles(422),
     ("POST", "/clients/<int:client_id>/contact/preview"): _roles(200),
     ("GET", "/clients/<int:client_id>/suspend"): _roles(200, analyst=200),

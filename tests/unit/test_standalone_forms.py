@@ -179,6 +179,8 @@ PAGES = {
     "cases.cluster_preview": lambda c, i: c.get(f"/posts/{i['post'].id}/cluster?reason=scam"),
     "clients.show": lambda c, i: c.get(f"/clients/{i['client'].id}"),
     "clients.contact_form": lambda c, i: c.get(f"/clients/{i['client'].id}/contact"),
+    "clients.feedback": lambda c, i: c.get(f"/clients/{i['client'].id}/feedback"),
+    "clients.posts": lambda c, i: c.get(f"/clients/{i['client'].id}/posts"),
     "clients.contact_preview": _preview,
     "clients.suspend_confirm": lambda c, i: c.get(f"/clients/{i['client'].id}/suspend"),
     "queue.bulk": _bulk_confirm,
@@ -208,6 +210,12 @@ PANELS = {
         c, i, headers={"HX-Request": "true", "HX-Target": "contact-panel"}),
     ("clients.contact_form", "contact-panel previewed"): lambda c, i: _preview(
         c, i, standalone="1", headers={"HX-Request": "true", "HX-Target": "contact-panel"}),
+    ("clients.show", "feedback-more"): lambda c, i: c.get(
+        f"/clients/{i['client'].id}/feedback",
+        headers={"HX-Request": "true", "HX-Target": "feedback-more"}),
+    ("clients.show", "posts-more"): lambda c, i: c.get(
+        f"/clients/{i['client'].id}/posts",
+        headers={"HX-Request": "true", "HX-Target": "posts-more"}),
     ("clients.show", "suspend-panel"): lambda c, i: c.get(
         f"/clients/{i['client'].id}/suspend",
         headers={"HX-Request": "true", "HX-Target": "suspend-panel"}),

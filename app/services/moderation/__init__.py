@@ -53,7 +53,7 @@ from .common import (A, NOTE_MAX, REMOVE_REASONS, RESULTS, TRANSITIONS, UNDOABLE
                      undo_seconds, WHERE_SELF_ADS_BELONG)
 from .post_actions import add_note, dismiss, escalate, recategorise, remove
 from .client_actions import (PolicyHold, contact, reinstate, suspend, suspension_hold,
-                             suspension_preview)
+                             suspension_hold_of, suspension_preview)
 from .claims import ClaimState, claim, claim_state, claim_state_of, reassign, release
 from .bulk_actions import BULK_ACTIONS, BULK_MAX, bulk, cluster_removal_reason, cluster_remove
 from .undo_actions import can_undo, undo, undo_deadline
@@ -65,6 +65,6 @@ __all__ = [
     "claim_state_of", "client_token", "cluster_removal_reason", "cluster_remove", "contact",
     "dismiss", "escalate", "escalated_flag_ids", "follow_up_days", "is_live_escalation",
     "is_reason", "is_self_ad", "live_escalation", "reassign", "recategorise", "reinstate", "release",
-    "removal_notice", "removal_reason", "remove", "suspend", "suspension_hold", "suspension_preview", "undo",
+    "removal_notice", "removal_reason", "remove", "suspend", "suspension_hold", "suspension_hold_of", "suspension_preview", "undo",
     "undo_deadline", "undo_seconds", "WHERE_SELF_ADS_BELONG",
 ]

@@ -3,6 +3,7 @@ contact-first policy (``suspension_hold``) - and reinstate."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -95,15 +96,24 @@ def suspension_hold(session: Session, client: Client) -> str | None:
     latest = session.exec(select(Outreach).where(Outreach.client_id == client.id)
                           .order_by(Outreach.id.desc())).first()
     if latest is not None and latest.outcome == OutreachOutcome.pending:
+        return suspension_hold_of(client, latest, negative_open=False)
+    negative = session.exec(select(Flag.id).where(
+        Flag.subject_type == SubjectType.client, Flag.subject_id == client.id,
+        Flag.reason == FlagReason.negative_client, Flag.status == FlagStatus.open)).first()
+    return suspension_hold_of(client, latest, negative_open=negative is not None)
+
+
+def suspension_hold_of(client: Any, latest: Any, *, negative_open: bool) -> str | None:
+    """``suspension_hold`` from what a caller has read: the client's latest contact
+    (``latest``: an ``Outreach`` or a record of its columns, None if never contacted) and
+    whether the client has an open negative-client flag."""
+    if latest is not None and latest.outcome == OutreachOutcome.pending:
         if latest.rechecked_at is not None:
             return None  # not improved: the window has done its work
         return (f"{client.name} was contacted on {latest.created_at:%d %B %Y} and the "
                 f"follow-up window ends on {latest.follow_up_due_at:%d %B %Y}: the policy "
                 "is to suspend only a client who does not improve within it.")
-    negative = session.exec(select(Flag.id).where(
-        Flag.subject_type == SubjectType.client, Flag.subject_id == client.id,
-        Flag.reason == FlagReason.negative_client, Flag.status == FlagStatus.open)).first()
-    if negative is not None:
+    if negative_open:
         return (f"{client.name} has not been contacted about this pattern: the policy is to "
                 "contact a consistently negative client first, and to suspend only one who "
                 "does not improve within the follow-up window.")
