@@ -207,7 +207,7 @@ def test_several_child_processes_share_the_jobs(app, monkeypatch, tmp_path):
     for n in (0, 1):  # each child holds one at the gate
         runner.submit(enqueue.score_client_spec(n, "x"))
     started = tmp_path / "ran.txt.started"
-    wait_for(lambda: started.exists() and len(started.read_text().split()) == 2, timeout=10,
+    wait_for(lambda: started.exists() and len(started.read_text().split()) == 2, timeout=60,
              what="both children in a job")
     gate.set()
     for n in (4, 5, 6, 7):
@@ -281,7 +281,7 @@ def test_an_interrupted_runner_stops_its_children_at_once(app, monkeypatch, tmp_
     assert time.monotonic() - started < 30  # far under the gate's 60 s: nothing was waited for
     assert job.ran == [] and not any(child.is_alive() for child in runner._children)
     wait_for(lambda: len(job.pids) == 2 and all(process_gone(pid) for pid in job.pids),
-             timeout=10, what="every process that held a job to end")  # a leader's children too
+             timeout=60, what="every process that held a job to end")  # a leader's children too
 
 
 def test_the_children_end_with_their_caller(tmp_path):
@@ -381,7 +381,7 @@ def test_the_models_are_prepared_once_and_the_other_children_are_forked_from_the
     runner = inline.InlineRunner(app, depth=2, processes=3, prepare=prepare)
     for n in range(3):  # one job held in each process
         runner.submit(enqueue.score_client_spec(n, "x"))
-    wait_for(lambda: log.exists() and log.read_text().count("job") == 3, timeout=10,
+    wait_for(lambda: log.exists() and log.read_text().count("job") == 3, timeout=60,
              what="a job in each of the three processes")
     gate.set()
     for n in range(3, 9):
@@ -414,10 +414,10 @@ def test_the_children_forked_from_the_first_die_with_it(app, monkeypatch, tmp_pa
         runner = inline.InlineRunner(app, depth=2, processes=2)
         for n in range(2):
             runner.submit(enqueue.score_client_spec(n, "x"))
-        wait_for(lambda: len(job.pids) == 2, timeout=10, what="both processes in a job")
+        wait_for(lambda: len(job.pids) == 2, timeout=60, what="both processes in a job")
         leader = runner._children[0].pid
         os.kill(leader, signal.SIGKILL)
-        wait_for(lambda: all(process_gone(pid) for pid in job.pids), timeout=2,
+        wait_for(lambda: all(process_gone(pid) for pid in job.pids), timeout=15,
                  what="the first child and the one it forked to end")
         runner._children[0].join(5)
         after = []  # (not the gate: an Event its killed waiters sleep on cannot be set)
@@ -484,7 +484,7 @@ def test_an_interrupt_while_the_caller_holds_the_write_lock_does_not_wait_for_it
     caller.execute("BEGIN IMMEDIATE")  # the interrupted caller's open write transaction
     try:
         runner.submit(enqueue.score_client_spec(1, "x"))
-        wait_for(started.exists, timeout=10, what="the job to start")
+        wait_for(started.exists, timeout=60, what="the job to start")
         time.sleep(0.3)  # the job is now waiting for the lock
         began = time.monotonic()
         assert runner.close(run_waiting=False) == 1
@@ -560,13 +560,13 @@ def test_a_child_killed_while_it_waits_for_a_job_blocks_nothing(app, monkeypatch
             runner.submit(enqueue.score_client_spec(n, "x"))
         time.sleep(0.3)
         gate.set()
-        wait_for(lambda: len(ran()) == 2, timeout=10, what="a job in each process")
+        wait_for(lambda: len(ran()) == 2, timeout=60, what="a job in each process")
         time.sleep(0.3)  # both waiting for the next job
         leader = runner._children[0].pid
         assert len(set(ran().values())) == 2 and leader in ran().values()
         victim = leader if killed == "first" else (set(ran().values()) - {leader}).pop()
         os.kill(victim, signal.SIGKILL)
-        wait_for(lambda: process_gone(victim), timeout=5, what="the killed child to end")
+        wait_for(lambda: process_gone(victim), timeout=15, what="the killed child to end")
         result = []
         closing = threading.Thread(target=lambda: (
             [runner.submit(enqueue.score_client_spec(n, "x")) for n in range(10, 16)],
