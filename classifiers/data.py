@@ -268,6 +268,15 @@ def load_realphrasing_posts(path: Path | None = None) -> list[PostRow]:
     return out
 
 
+def right_reason(label: str, scam: bool, miscategorised: bool, policy_types) -> bool | None:
+    """Whether a post of ``label`` (a realphrasing or probe label) was flagged for its own
+    reason: scam -> the scam flag, wrong_section -> miscategorised, a policy type -> that
+    type; None for an honest post."""
+    if label == "legit":
+        return None
+    return {"scam": scam, "wrong_section": miscategorised}.get(label, label in policy_types)
+
+
 def real_label(r: PostRow) -> str:
     """The realphrasing label a real row was loaded from."""
     if r.scam:

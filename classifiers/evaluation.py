@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from .data import DATA_DIR, load_short_honest
+from .data import DATA_DIR, load_short_honest, right_reason
 from .registry import ARTIFACTS_DIR
 from .scorer import load_scorer
 from .types import PostInput
@@ -91,8 +91,7 @@ def probe_figures(scorer) -> dict:
     by: dict[str, dict] = {}
     for d, r in zip(items, res):
         lab = d["label"]
-        right = (None if lab == "legit" else "scam" in r.flags if lab == "scam"
-                 else "miscategorised" in r.flags if lab == "wrong_section" else lab in r.policy_types)
+        right = right_reason(lab, "scam" in r.flags, "miscategorised" in r.flags, r.policy_types)
         e = by.setdefault(lab, {"n": 0, "flagged": 0, "right_reason": 0, "missed_ids": []})
         e["n"] += 1
         e["flagged"] += bool(r.flags)

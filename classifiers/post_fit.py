@@ -13,7 +13,7 @@ from models.taxonomy import CATEGORY_LABELS, NOT_A_JOB
 
 from . import miscategorised as cat_mod
 from . import policy as pol_mod
-from .data import EMSCAD_REAL_FRAUD_RATE, PostRow, real_label
+from .data import EMSCAD_REAL_FRAUD_RATE, PostRow, real_label, right_reason
 from .modelling import binary_summary, platt_apply, platt_fit, threshold_rule
 from .policy_rules import POLICY_TYPES
 from .post_training import (REAL_WEIGHT, fit_weights, miscat_pairs, REPEATS, Dense, Fitted, _pool, base_weights, model_texts, out_of_fold,
@@ -156,7 +156,7 @@ def real_figures(rows, p_oof, proba, p_role, P_oof, R, thr, thr_m, thr_naj, thre
             mis = p_role[rep, i] >= thr_naj  # category null: only a self-ad is in the wrong place
             types = [t for j, t in enumerate(POLICY_TYPES) if R[i, j] > 0 or P_oof[rep, i, j] >= th[j]]
             any_flag = bool(scam or mis or types)
-            ok = {"scam": scam, "wrong_section": mis}.get(lab, lab in types)
+            ok = right_reason(lab, scam, mis, types)
             # a policy type's LEARNED component alone: the model at its threshold, whatever the rules say
             model_only = bool(P_oof[rep, i, POLICY_TYPES.index(lab)] >= th[POLICY_TYPES.index(lab)]) if lab in POLICY_TYPES else None
             if lab == "legit":
